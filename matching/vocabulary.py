@@ -89,7 +89,15 @@ SKILL_NAMES: dict[str, str] = {skill_id: name for skill_id, name, _ in SKILLS}
 ETHNICITIES: tuple[str, ...] = ("asian", "black", "mixed", "white", "other", "prefer-not-to-say")
 GENDERS: tuple[str, ...] = ("woman", "man", "non-binary", "self-described", "prefer-not-to-say")
 DISABILITY_ANSWERS: tuple[str, ...] = ("yes", "no", "prefer-not-to-say")
-AGE_BANDS: tuple[str, ...] = ("16-24", "25-34", "35-44", "45-54", "55-64", "65+", "prefer-not-to-say")
+AGE_BANDS: tuple[str, ...] = (
+    "16-24",
+    "25-34",
+    "35-44",
+    "45-54",
+    "55-64",
+    "65+",
+    "prefer-not-to-say",
+)
 
 
 def humanise(slug: str) -> str:

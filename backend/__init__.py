@@ -1,0 +1,1 @@
+"""peerbridge's domain: accounts, members, organisations, skills, mentoring and the rest."""

@@ -1,0 +1,1 @@
+"""Accounts: sign-up, verification, sessions, passwords, access tokens, throttling."""

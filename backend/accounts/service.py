@@ -1,0 +1,546 @@
+"""Accounts: sign-up, verification, log-in with throttling, sessions, resets, access tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from backend.accounts import passwords
+from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
+from backend.db import utcnow
+from backend.errors import Conflict, FieldErrors, Invalid, NotFound, RateLimited
+from backend.members import validation as v
+from backend.members.models import Member
+from backend.notifications import service as notifications
+from backend.organisations import service as organisation_service
+from backend.settings import get_settings
+
+LOGIN_FAILED = "The email address or password is not right."
+TOO_MANY = "Too many failed attempts to log in to this account. Try again in {wait}."
+
+
+@dataclass
+class SignUp:
+    """What a new member gives when joining."""
+
+    email: str
+    password: str
+    name: str
+    organisation: str
+    region: str
+    role_family: str
+    band: str
+    profession: str
+    job_title: str = ""
+    management_years: int = 0
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a secret token (SHA-256; tokens are random, so no salt is needed)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# Sessions -------------------------------------------------------------------------------------
+
+
+def start_session(*, session: Session, member_id: int | None, user_agent: str = "") -> str:
+    """Create a server-side session and return the cookie token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    record = UserSession(
+        id=token_hash(token),
+        member_id=member_id,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=utcnow() + timedelta(days=get_settings().session_days),
+        user_agent=user_agent[:300],
+    )
+    session.add(record)
+    session.commit()
+    return token
+
+
+def session_for_token(*, session: Session, token: str | None) -> UserSession | None:
+    """The live session behind a cookie token, or None when unknown, expired or revoked."""
+    if not token or len(token) > 200:
+        return None
+    record = session.get(UserSession, token_hash(token))
+    if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
+        return None
+    return record
+
+
+def member_for_session(*, session: Session, record: UserSession | None) -> Member | None:
+    """The active member signed in to a session, if any."""
+    if record is None or record.member_id is None:
+        return None
+    member = session.get(Member, record.member_id)
+    return member if member is not None and member.is_active else None
+
+
+def revoke_session(*, session: Session, token: str | None) -> None:
+    """End a session so that its cookie is useless from now on, in every process."""
+    record = session_for_token(session=session, token=token)
+    if record is not None:
+        record.revoked_at = utcnow()
+        session.add(record)
+        session.commit()
+
+
+def revoke_all_sessions(*, session: Session, member_id: int, keep: str | None = None) -> int:
+    """End every session of a member (after a password change or reset), except ``keep``."""
+    statement = (
+        update(UserSession)
+        .where(UserSession.member_id == member_id)
+        .where(UserSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(revoked_at=utcnow())
+    )
+    if keep is not None:
+        statement = statement.where(UserSession.id != token_hash(keep))
+    return session.execute(statement).rowcount
+
+
+# Email tokens ---------------------------------------------------------------------------------
+
+
+def _issue_email_token(
+    *, session: Session, member_id: int, purpose: str, lifetime: timedelta
+) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        EmailToken(
+            member_id=member_id,
+            purpose=purpose,
+            token_hash=token_hash(token),
+            expires_at=utcnow() + lifetime,
+        )
+    )
+    return token
+
+
+def _consume_email_token(*, session: Session, token: str, purpose: str) -> EmailToken:
+    invalid = Invalid("This link is not valid or has expired. Ask for a new one.", field="token")
+    if not token or len(token) > 200:
+        raise invalid
+    record = session.exec(
+        select(EmailToken).where(EmailToken.token_hash == token_hash(token))
+    ).first()
+    if record is None or record.purpose != purpose or record.expires_at <= utcnow():
+        raise invalid
+    # One use only, even if two requests race: the conditional update decides.
+    used = session.execute(
+        update(EmailToken)
+        .where(EmailToken.id == record.id)
+        .where(EmailToken.used_at.is_(None))  # type: ignore[union-attr]
+        .values(used_at=utcnow())
+    ).rowcount
+    if not used:
+        raise invalid
+    return record
+
+
+def _link(path: str, token: str) -> str:
+    return f"{get_settings().base_url.rstrip('/')}{path}?token={token}"
+
+
+def send_verification(*, session: Session, member: Member) -> None:
+    """Email a fresh verification link to the member (in the caller's transaction)."""
+    token = _issue_email_token(
+        session=session,
+        member_id=member.id,  # type: ignore[arg-type]
+        purpose="verify",
+        lifetime=timedelta(hours=get_settings().verification_hours),
+    )
+    notifications.enqueue_email(
+        session=session,
+        to=member.email,
+        subject="Confirm your email address for peerbridge",
+        kind="verify",
+        body=(
+            f"Hello {member.name},\n\n"
+            "Welcome to peerbridge, the peer network for NHS managers and aspiring managers.\n\n"
+            "Confirm your email address by opening this link:\n\n"
+            f"{_link('/verify', token)}\n\n"
+            f"The link works for {get_settings().verification_hours} hours. If you did not "
+            "join peerbridge, you can ignore this email.\n"
+        ),
+    )
+
+
+def resend_verification(*, session: Session, member: Member) -> None:
+    """Send another verification link, unless the address is already confirmed."""
+    if member.is_verified:
+        raise Conflict("Your email address is already confirmed.")
+    send_verification(session=session, member=member)
+    session.commit()
+
+
+def verify_email(*, session: Session, token: str) -> Member:
+    """Confirm a member's email address from the emailed link."""
+    record = _consume_email_token(session=session, token=token, purpose="verify")
+    member = session.get(Member, record.member_id)
+    if member is None:
+        raise NotFound("This account no longer exists.")
+    if member.email_verified_at is None:
+        member.email_verified_at = utcnow()
+        session.add(member)
+    session.commit()
+    return member
+
+
+# Sign-up --------------------------------------------------------------------------------------
+
+
+def _sign_up_problems(data: SignUp) -> tuple[str | None, dict[str, str]]:
+    problems: dict[str, str] = {}
+    email, problem = v.normalise_email(data.email)
+    if problem:
+        problems["email"] = problem
+    password_problem = passwords.password_problem(data.password or "", email=email or "")
+    if password_problem:
+        problems["password"] = password_problem
+    for field, check in (
+        ("name", lambda x: v.text_problem(x, label="full name", maximum=v.MAX_NAME, required=True)),
+        (
+            "job_title",
+            lambda x: v.text_problem(x, label="job title", maximum=v.MAX_JOB_TITLE, required=False),
+        ),
+        (
+            "organisation",
+            lambda x: v.text_problem(
+                x, label="organisation", maximum=v.MAX_ORGANISATION, required=True
+            ),
+        ),
+        ("region", v.region_problem),
+        ("role_family", v.role_family_problem),
+        ("band", v.band_problem),
+        ("profession", v.profession_problem),
+        ("management_years", v.management_years_problem),
+    ):
+        problem = check(getattr(data, field))
+        if problem:
+            problems[field] = problem
+    return email, problems
+
+
+def sign_up(*, session: Session, data: SignUp) -> Member:
+    """Create an account and profile, and email a verification link."""
+    email, problems = _sign_up_problems(data)
+    if problems:
+        raise FieldErrors(problems)
+    assert email is not None
+    if session.exec(select(Member.id).where(Member.email == email)).first() is not None:
+        raise Conflict(
+            "An account with this email address already exists. Log in, or reset your password.",
+            field="email",
+        )
+    organisation = organisation_service.get_or_create(
+        session=session, name=data.organisation, region=data.region
+    )
+    member = Member(
+        email=email,
+        password_hash=passwords.hash_password(data.password),
+        name=data.name.strip(),
+        job_title=data.job_title.strip(),
+        organisation_id=organisation.id,  # type: ignore[arg-type]
+        region=data.region,
+        role_family=data.role_family,
+        band=data.band,
+        profession=data.profession,
+        management_years=data.management_years,
+    )
+    session.add(member)
+    try:
+        session.flush()
+        send_verification(session=session, member=member)
+        session.commit()
+    except IntegrityError as error:
+        # Two sign-ups with one address raced; the unique constraint decided.
+        session.rollback()
+        raise Conflict(
+            "An account with this email address already exists. Log in, or reset your password.",
+            field="email",
+        ) from error
+    session.refresh(member)
+    return member
+
+
+# Log-in and throttling ------------------------------------------------------------------------
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _check_throttle(*, session: Session, key: str) -> None:
+    record = session.get(LoginThrottle, key)
+    if record is not None and record.blocked_until is not None:
+        remaining = int((record.blocked_until - utcnow()).total_seconds()) + 1
+        if remaining > 0:
+            raise RateLimited(TOO_MANY.format(wait=_wait_text(remaining)), retry_after=remaining)
+
+
+def _record_failure(*, session: Session, key: str) -> None:
+    settings = get_settings()
+    now = utcnow()
+    record = session.get(LoginThrottle, key)
+    if record is None:
+        record = LoginThrottle(key=key, failures=0)
+        session.add(record)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            record = session.get(LoginThrottle, key)
+            assert record is not None
+    # Increment in the database so that parallel failures all count.
+    session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
+    )
+    session.refresh(record)
+    over = record.failures - settings.login_failures_before_backoff
+    if over >= 0:
+        delay = min(2**over * 15, settings.login_backoff_max_seconds)
+        record.blocked_until = now + timedelta(seconds=delay)
+        session.add(record)
+    session.commit()
+
+
+def log_in(
+    *, session: Session, email: str, password: str, user_agent: str = ""
+) -> tuple[Member, str]:
+    """Check the credentials and start a fresh session; the same failure for unknown accounts."""
+    key = (email or "").strip().lower()[:254]
+    if not key or not password:
+        raise Invalid(
+            "Enter your email address and password.", field="email" if not key else "password"
+        )
+    _check_throttle(session=session, key=key)
+    member = session.exec(select(Member).where(Member.email == key)).first()
+    if member is None or member.password_hash is None or not member.is_active:
+        passwords.verify_password(passwords.dummy_hash(), password)  # same time either way
+        _record_failure(session=session, key=key)
+        raise Invalid(LOGIN_FAILED, field="email")
+    if not passwords.verify_password(member.password_hash, password):
+        _record_failure(session=session, key=key)
+        raise Invalid(LOGIN_FAILED, field="email")
+    throttle = session.get(LoginThrottle, key)
+    if throttle is not None:
+        session.delete(throttle)
+    if passwords.needs_rehash(member.password_hash):
+        member.password_hash = passwords.hash_password(password)
+        session.add(member)
+    session.commit()
+    token = start_session(session=session, member_id=member.id, user_agent=user_agent)
+    return member, token
+
+
+def log_out(*, session: Session, token: str | None) -> None:
+    """End the current session."""
+    revoke_session(session=session, token=token)
+
+
+# Passwords ------------------------------------------------------------------------------------
+
+
+def request_password_reset(*, session: Session, email: str) -> None:
+    """Email a reset link if the account exists; say nothing either way (no account probing)."""
+    folded, problem = v.normalise_email(email)
+    if problem:
+        raise Invalid(problem, field="email")
+    member = session.exec(select(Member).where(Member.email == folded)).first()
+    if member is None or not member.is_active:
+        return
+    minutes = get_settings().password_reset_minutes
+    token = _issue_email_token(
+        session=session,
+        member_id=member.id,  # type: ignore[arg-type]
+        purpose="reset",
+        lifetime=timedelta(minutes=minutes),
+    )
+    notifications.enqueue_email(
+        session=session,
+        to=member.email,
+        subject="Reset your peerbridge password",
+        kind="reset",
+        body=(
+            f"Hello {member.name},\n\nSomeone asked to reset the password of your peerbridge "
+            f"account. To choose a new password, open this link within {minutes} minutes:\n\n"
+            f"{_link('/reset-password', token)}\n\n"
+            "If it was not you, ignore this email: your password has not changed.\n"
+        ),
+    )
+    session.commit()
+
+
+def _set_password(*, session: Session, member: Member, new_password: str) -> None:
+    problem = passwords.password_problem(new_password or "", email=member.email, name=member.name)
+    if problem:
+        raise Invalid(problem, field="password")
+    member.password_hash = passwords.hash_password(new_password)
+    member.updated_at = utcnow()
+    session.add(member)
+
+
+def reset_password(*, session: Session, token: str, new_password: str) -> Member:
+    """Set a new password from an emailed link; every existing session is ended."""
+    problem = passwords.password_problem(new_password or "")
+    if problem:
+        raise Invalid(problem, field="password")
+    record = _consume_email_token(session=session, token=token, purpose="reset")
+    member = session.get(Member, record.member_id)
+    if member is None:
+        raise NotFound("This account no longer exists.")
+    _set_password(session=session, member=member, new_password=new_password)
+    # Following the emailed link proves the address too.
+    member.email_verified_at = member.email_verified_at or utcnow()
+    revoke_all_sessions(session=session, member_id=member.id)  # type: ignore[arg-type]
+    throttle = session.get(LoginThrottle, member.email)
+    if throttle is not None:
+        session.delete(throttle)
+    session.commit()
+    return member
+
+
+def accept_invitation(*, session: Session, token: str, new_password: str) -> Member:
+    """An imported member sets their first password from the invitation link."""
+    problem = passwords.password_problem(new_password or "")
+    if problem:
+        raise Invalid(problem, field="password")
+    record = _consume_email_token(session=session, token=token, purpose="invite")
+    member = session.get(Member, record.member_id)
+    if member is None:
+        raise NotFound("This account no longer exists.")
+    _set_password(session=session, member=member, new_password=new_password)
+    member.email_verified_at = member.email_verified_at or utcnow()
+    session.commit()
+    return member
+
+
+def send_invitation(*, session: Session, member: Member, invited_by: str) -> None:
+    """Email an imported member a link to set their password (in the caller's transaction)."""
+    days = get_settings().invitation_days
+    token = _issue_email_token(
+        session=session,
+        member_id=member.id,  # type: ignore[arg-type]
+        purpose="invite",
+        lifetime=timedelta(days=days),
+    )
+    notifications.enqueue_email(
+        session=session,
+        to=member.email,
+        subject="You have been invited to peerbridge",
+        kind="invite",
+        body=(
+            f"Hello {member.name},\n\n{invited_by} has added you to peerbridge, the peer network "
+            "and mentoring platform for NHS managers and people who want to become one.\n\n"
+            f"Choose a password to start, within {days} days:\n\n"
+            f"{_link('/invitation', token)}\n"
+        ),
+    )
+
+
+def change_password(
+    *,
+    session: Session,
+    member: Member,
+    current_password: str,
+    new_password: str,
+    current_token: str | None,
+) -> str:
+    """Change the password; other sessions end and this one gets a new id (returned)."""
+    if not passwords.verify_password(member.password_hash, current_password or ""):
+        raise FieldErrors({"current_password": "Your current password is not right."})
+    if current_password == new_password:
+        raise FieldErrors({"new_password": "Choose a password different from your current one."})
+    try:
+        _set_password(session=session, member=member, new_password=new_password)
+    except Invalid as error:
+        raise FieldErrors({"new_password": error.message}) from error
+    revoke_all_sessions(session=session, member_id=member.id)  # type: ignore[arg-type]
+    session.commit()
+    return start_session(session=session, member_id=member.id)
+
+
+# Personal access tokens -----------------------------------------------------------------------
+
+ACCESS_TOKEN_PREFIX = "pbat_"  # noqa: S105 - a public prefix, not a secret
+
+
+def create_access_token(*, session: Session, member: Member, name: str) -> tuple[AccessToken, str]:
+    """Create a personal access token; the secret is shown once and stored only as a hash."""
+    clean = " ".join((name or "").split())
+    if not clean:
+        raise Invalid("Give the token a name, like 'Reporting script'.", field="name")
+    if len(clean) > 100:
+        raise Invalid("Token name must be 100 characters or fewer.", field="name")
+    active = session.exec(
+        select(AccessToken)
+        .where(AccessToken.member_id == member.id)
+        .where(AccessToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    ).all()
+    if len(active) >= 20:
+        raise Conflict("You have 20 active tokens. Revoke one before creating another.")
+    secret = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = AccessToken(
+        member_id=member.id,  # type: ignore[arg-type]
+        name=clean,
+        prefix=secret[: len(ACCESS_TOKEN_PREFIX) + 6],
+        token_hash=token_hash(secret),
+    )
+    session.add(record)
+    session.commit()
+    session.refresh(record)
+    return record, secret
+
+
+def list_access_tokens(*, session: Session, member: Member) -> list[AccessToken]:
+    """The member's tokens, newest first (never the secrets)."""
+    return list(
+        session.exec(
+            select(AccessToken)
+            .where(AccessToken.member_id == member.id)
+            .order_by(AccessToken.created_at.desc(), AccessToken.id.desc())  # type: ignore[attr-defined,union-attr]
+        ).all()
+    )
+
+
+def revoke_access_token(*, session: Session, member: Member, token_id: int) -> AccessToken:
+    """Revoke one of the member's own tokens."""
+    record = session.get(AccessToken, token_id)
+    if record is None or record.member_id != member.id:
+        raise NotFound("No such token.")
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        session.add(record)
+        session.commit()
+    return record
+
+
+def member_for_access_token(*, session: Session, secret: str) -> Member | None:
+    """The member behind a bearer token, or None when unknown or revoked."""
+    if not secret.startswith(ACCESS_TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    record = session.exec(
+        select(AccessToken).where(AccessToken.token_hash == token_hash(secret))
+    ).first()
+    if record is None or record.revoked_at is not None:
+        return None
+    member = session.get(Member, record.member_id)
+    if member is None or not member.is_active:
+        return None
+    now = utcnow()
+    if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=5):
+        record.last_used_at = now
+        session.add(record)
+        session.commit()
+    return member

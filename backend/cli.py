@@ -1,0 +1,185 @@
+"""The ``peerbridge`` command: serve, migrate, load demo data, import members, run jobs."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from backend.settings import get_settings
+
+app = typer.Typer(help="peerbridge: the peer network and mentoring platform for NHS managers.")
+db_app = typer.Typer(help="Database schema commands.")
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the migrations up to REVISION (the latest by default)."""
+    from backend import migrate
+    from backend.db import get_engine
+
+    migrate.upgrade(get_engine(), revision)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (production).")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+) -> None:
+    """Serve the pages and the GraphQL API."""
+    import uvicorn
+
+    settings = get_settings()
+    console.print(f"peerbridge ({settings.environment}) on http://{host}:{port}/")
+    if settings.is_development:
+        console.print(f"GraphiQL: http://{host}:{port}/graphql")
+    uvicorn.run(
+        "backend.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command("demo-data")
+def demo_data(
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same network.")
+    ] = 2024,
+    members: Annotated[int, typer.Option(help="How many members to create.")] = 320,
+    if_empty: Annotated[bool, typer.Option(help="Do nothing if members already exist.")] = False,
+) -> None:
+    """Load a believable demo network and print the demo accounts."""
+    from backend import demo
+    from backend.db import session_scope
+
+    with session_scope() as session:
+        result = demo.load(session=session, seed=seed, members=members, if_empty=if_empty)
+    console.print(demo.describe(result))
+
+
+@app.command("create-user")
+def create_user(
+    email: str,
+    name: str,
+    organisation: Annotated[str, typer.Option(help="Organisation name.")] = "NHS England",
+    region: Annotated[str, typer.Option(help="NHS England region.")] = "London",
+    band: Annotated[str, typer.Option(help="Agenda for Change band.")] = "8a",
+    role_family: Annotated[str, typer.Option(help="Role family.")] = "operational-management",
+    profession: Annotated[str, typer.Option(help="Profession.")] = "non-clinical",
+    role: Annotated[list[str], typer.Option(help="Extra role: organiser or admin.")] = [],  # noqa: B006
+    password: Annotated[
+        str | None, typer.Option(help="Password (asked for when not given).", hidden=True)
+    ] = None,
+) -> None:
+    """Create a verified account, for example the first admin."""
+    from backend.accounts import service as accounts
+    from backend.db import session_scope, utcnow
+    from backend.errors import DomainError, FieldErrors
+    from backend.members import service as member_service
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope() as session:
+            member = accounts.sign_up(
+                session=session,
+                data=accounts.SignUp(
+                    email=email,
+                    password=password,
+                    name=name,
+                    organisation=organisation,
+                    region=region,
+                    role_family=role_family,
+                    band=band,
+                    profession=profession,
+                ),
+            )
+            member.email_verified_at = utcnow()
+            session.add(member)
+            for extra in role:
+                if extra not in ("organiser", "admin"):
+                    raise FieldErrors({"role": f"'{extra}' is not a role; use organiser or admin."})
+                member_service.grant_role(session=session, member_id=member.id, role=extra)  # type: ignore[arg-type]
+    except FieldErrors as error:
+        for field, message in error.errors.items():
+            console.print(f"[red]{field}[/red]: {message}")
+        raise typer.Exit(2) from error
+    except DomainError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(2) from error
+    console.print(f"Created {email}")
+
+
+@app.command("import-members")
+def import_members(
+    file: Annotated[Path, typer.Argument(help="members.csv (see docs/members-csv.md).")],
+    partial: Annotated[
+        bool, typer.Option(help="Import the good rows and write the rejected ones to a file.")
+    ] = False,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where --partial writes rejected rows with reasons.")
+    ] = None,
+    invite: Annotated[bool, typer.Option(help="Email each new member an invitation.")] = True,
+) -> None:
+    """Import members from the members CSV: all-or-nothing unless --partial."""
+    from backend.db import session_scope
+    from backend.members import importing
+
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        console.print(f"[red]Cannot read {file}: {error.strerror}[/red]")
+        raise typer.Exit(2) from error
+    with session_scope() as session:
+        result = importing.import_members(
+            session=session,
+            data=data,
+            mode="partial" if partial else "all-or-nothing",
+            invited_by="A network organiser",
+            send_invitations=invite,
+        )
+    for error in result.errors[:200]:
+        console.print(str(error))
+    if len(result.errors) > 200:
+        console.print(f"... and {len(result.errors) - 200} more problems")
+    if result.rejects_csv and partial:
+        target = rejects or file.with_name(file.stem + "-rejects.csv")
+        target.write_text(result.rejects_csv, encoding="utf-8")
+        console.print(f"Rejected rows, with reasons: {target}")
+    console.print(result.summary())
+    if result.errors and not partial:
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Run one pass and stop.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 5.0,
+) -> None:
+    """Run background work: send the email outbox (and, later, expiries, nudges and rounds)."""
+    from backend import jobs
+
+    console.print("peerbridge worker started")
+    while True:
+        done = jobs.run_once()
+        if once:
+            console.print(f"done: {done}")
+            return
+        time.sleep(interval)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    """Entry point."""
+    app(prog_name="peerbridge", args=sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Members: each person's account identity and profile."""

@@ -1,0 +1,345 @@
+"""Member profiles, roles and mentoring offers: every rule about them lives here."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from backend.db import utcnow
+from backend.errors import FieldErrors, Forbidden, NotAuthenticated, NotFound
+from backend.members import validation as v
+from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
+from backend.organisations import service as organisation_service
+from backend.skills import service as skill_service
+from backend.skills.models import Skill
+
+
+@dataclass
+class ProfileUpdate:
+    """Fields a member may change on their profile; None leaves a field as it is."""
+
+    name: str | None = None
+    job_title: str | None = None
+    organisation: str | None = None
+    region: str | None = None
+    role_family: str | None = None
+    band: str | None = None
+    profession: str | None = None
+    management_years: int | None = None
+    bio: str | None = None
+    goals: str | None = None
+    skills_sought: list[str] | None = None
+    meeting_format: str | None = None
+    seeking_mentor: bool | None = None
+    outside_organisation_only: bool | None = None
+    contact_visibility: str | None = None
+
+
+@dataclass
+class OfferUpdate:
+    """A member's mentoring offer."""
+
+    capacity: int
+    paused: bool = False
+    skills_offered: list[str] = field(default_factory=list)
+    meeting_format: str | None = None
+    note: str = ""
+
+
+def require_member(member: Member | None) -> Member:
+    """The signed-in member, or NotAuthenticated."""
+    if member is None:
+        raise NotAuthenticated("Log in to do this.")
+    return member
+
+
+def get(*, session: Session, member_id: int, viewer: Member | None) -> Member:
+    """A member's profile, as ``viewer`` may see it (signed-in members only)."""
+    require_member(viewer)
+    member = session.get(Member, member_id)
+    if member is None or not member.is_active:
+        raise NotFound("No member with that id.")
+    return member
+
+
+def get_many(*, session: Session, member_ids: Sequence[int]) -> dict[int, Member]:
+    """Members by id, in one query (for DataLoaders)."""
+    if not member_ids:
+        return {}
+    rows = session.exec(select(Member).where(Member.id.in_(member_ids))).all()  # type: ignore[union-attr]
+    return {row.id: row for row in rows if row.id is not None}
+
+
+def can_see_contact(*, member: Member, viewer: Member | None) -> bool:
+    """Whether ``viewer`` may see ``member``'s email and organisation."""
+    if viewer is None:
+        return False
+    if viewer.id == member.id:
+        return True
+    return member.contact_visibility == "members"
+
+
+def can_see_account(*, member: Member, viewer: Member | None) -> bool:
+    """Whether ``viewer`` may see ``member``'s account settings and tokens (only their own)."""
+    return viewer is not None and viewer.id is not None and viewer.id == member.id
+
+
+def roles_of(*, session: Session, member_id: int) -> list[str]:
+    """The member's roles: always 'member', plus organiser or admin where granted."""
+    extra = session.exec(select(MemberRole.role).where(MemberRole.member_id == member_id)).all()
+    return ["member", *sorted(extra)]
+
+
+def roles_for(*, session: Session, member_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Roles for many members in one query."""
+    result: dict[int, list[str]] = {member_id: ["member"] for member_id in member_ids}
+    if member_ids:
+        rows = session.exec(
+            select(MemberRole).where(MemberRole.member_id.in_(member_ids))  # type: ignore[attr-defined]
+        ).all()
+        for row in sorted(rows, key=lambda r: r.role):
+            result[row.member_id].append(row.role)
+    return result
+
+
+def has_role(*, session: Session, member: Member | None, role: str) -> bool:
+    """True when ``member`` holds ``role`` (admins hold every organiser power too)."""
+    if member is None or member.id is None:
+        return False
+    roles = roles_of(session=session, member_id=member.id)
+    return role in roles or (role == "organiser" and "admin" in roles)
+
+
+def require_organiser(*, session: Session, member: Member | None) -> Member:
+    """The member, if an organiser or admin; otherwise Forbidden."""
+    member = require_member(member)
+    if not has_role(session=session, member=member, role="organiser"):
+        raise Forbidden("Only network organisers can do this.")
+    return member
+
+
+def grant_role(*, session: Session, member_id: int, role: str) -> None:
+    """Give a member an extra role (idempotent)."""
+    if session.get(MemberRole, (member_id, role)) is None:
+        session.add(MemberRole(member_id=member_id, role=role))
+        session.flush()
+
+
+def skills_of(*, session: Session, member_id: int) -> dict[str, list[str]]:
+    """The member's skills: {'sought': [...], 'offered': [...]}."""
+    return skills_for(session=session, member_ids=[member_id])[member_id]
+
+
+def skills_for(*, session: Session, member_ids: Sequence[int]) -> dict[int, dict[str, list[str]]]:
+    """Skills for many members in one query."""
+    result: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"sought": [], "offered": []})
+    for member_id in member_ids:
+        result[member_id] = {"sought": [], "offered": []}
+    if member_ids:
+        rows = session.exec(
+            select(MemberSkill).where(MemberSkill.member_id.in_(member_ids))  # type: ignore[attr-defined]
+        ).all()
+        for row in sorted(rows, key=lambda r: r.skill_id):
+            result[row.member_id][row.kind].append(row.skill_id)
+    return dict(result)
+
+
+def _replace_skills(*, session: Session, member_id: int, kind: str, ids: Iterable[str]) -> None:
+    session.execute(
+        delete(MemberSkill).where(MemberSkill.member_id == member_id, MemberSkill.kind == kind)  # type: ignore[arg-type]
+    )
+    for skill_id in ids:
+        session.add(MemberSkill(member_id=member_id, skill_id=skill_id, kind=kind))
+
+
+def offer_of(*, session: Session, member_id: int) -> MentoringOffer:
+    """The member's mentoring offer (capacity 0 when they have never set one)."""
+    offer = session.get(MentoringOffer, member_id)
+    return offer or MentoringOffer(member_id=member_id, capacity=0, paused=False)
+
+
+def offers_for(*, session: Session, member_ids: Sequence[int]) -> dict[int, MentoringOffer]:
+    """Mentoring offers for many members in one query."""
+    rows = session.exec(
+        select(MentoringOffer).where(MentoringOffer.member_id.in_(member_ids))  # type: ignore[attr-defined]
+    ).all()
+    found = {row.member_id: row for row in rows}
+    return {
+        member_id: found.get(member_id) or MentoringOffer(member_id=member_id, capacity=0)
+        for member_id in member_ids
+    }
+
+
+def _profile_problems(update: ProfileUpdate, *, session: Session) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    checks = {
+        "name": lambda x: v.text_problem(x, label="full name", maximum=v.MAX_NAME, required=True),
+        "job_title": lambda x: v.text_problem(
+            x, label="job title", maximum=v.MAX_JOB_TITLE, required=False
+        ),
+        "organisation": lambda x: v.text_problem(
+            x, label="organisation", maximum=v.MAX_ORGANISATION, required=True
+        ),
+        "region": v.region_problem,
+        "role_family": v.role_family_problem,
+        "band": v.band_problem,
+        "profession": v.profession_problem,
+        "management_years": v.management_years_problem,
+        "bio": lambda x: v.text_problem(x, label="bio", maximum=v.MAX_BIO, required=False),
+        "goals": v.goals_problem,
+        "meeting_format": v.meeting_format_problem,
+        "contact_visibility": lambda x: v.choice_problem(
+            x, label="contact visibility", allowed=("members", "nobody")
+        ),
+    }
+    for name, check in checks.items():
+        value = getattr(update, name)
+        if value is not None:
+            problem = check(value)
+            if problem:
+                problems[name] = problem
+    if update.skills_sought is not None:
+        known = skill_service.skill_ids(session=session)
+        unknown = sorted({s for s in update.skills_sought if s not in known})
+        if unknown:
+            problems["skills_sought"] = f"Unknown skill: {', '.join(x[:60] for x in unknown[:5])}."
+        elif len(set(update.skills_sought)) > 10:
+            problems["skills_sought"] = "Choose at most 10 skills you want to develop."
+    return problems
+
+
+def update_profile(*, session: Session, member: Member | None, update: ProfileUpdate) -> Member:
+    """Change the signed-in member's own profile; every problem is reported at once."""
+    member = require_member(member)
+    problems = _profile_problems(update, session=session)
+    if problems:
+        raise FieldErrors(problems)
+    for name in (
+        "name",
+        "job_title",
+        "region",
+        "role_family",
+        "band",
+        "profession",
+        "management_years",
+        "bio",
+        "goals",
+        "meeting_format",
+        "seeking_mentor",
+        "outside_organisation_only",
+        "contact_visibility",
+    ):
+        value = getattr(update, name)
+        if value is not None:
+            setattr(member, name, value.strip() if name in ("name", "job_title") else value)
+    if update.organisation is not None:
+        organisation = organisation_service.get_or_create(
+            session=session, name=update.organisation, region=member.region
+        )
+        member.organisation_id = organisation.id  # type: ignore[assignment]
+    if update.skills_sought is not None:
+        _replace_skills(
+            session=session,
+            member_id=member.id,  # type: ignore[arg-type]
+            kind="sought",
+            ids=dict.fromkeys(update.skills_sought),
+        )
+    member.updated_at = utcnow()
+    session.add(member)
+    session.commit()
+    session.refresh(member)
+    return member
+
+
+def set_mentoring_offer(
+    *, session: Session, member: Member | None, offer: OfferUpdate
+) -> MentoringOffer:
+    """Set how many mentees the signed-in member will take, which skills, and whether paused."""
+    member = require_member(member)
+    problems: dict[str, str] = {}
+    if isinstance(offer.capacity, bool) or not isinstance(offer.capacity, int):
+        problems["capacity"] = "Capacity must be a whole number from 0 to 10."
+    elif not 0 <= offer.capacity <= 10:
+        problems["capacity"] = "Capacity must be from 0 (not mentoring) to 10 mentees at once."
+    known = skill_service.skill_ids(session=session)
+    unknown = sorted({s for s in offer.skills_offered if s not in known})
+    if unknown:
+        problems["skills_offered"] = f"Unknown skill: {', '.join(x[:60] for x in unknown[:5])}."
+    elif offer.capacity and not offer.skills_offered:
+        problems["skills_offered"] = "Choose at least one skill you can help mentees with."
+    if offer.meeting_format is not None:
+        problem = v.meeting_format_problem(offer.meeting_format)
+        if problem:
+            problems["meeting_format"] = problem
+    note_problem = v.text_problem(offer.note, label="note", maximum=500, required=False)
+    if note_problem:
+        problems["note"] = note_problem
+    if problems:
+        raise FieldErrors(problems)
+    record = session.get(MentoringOffer, member.id)
+    if record is None:
+        record = MentoringOffer(member_id=member.id)  # type: ignore[arg-type]
+    record.capacity = offer.capacity
+    record.paused = offer.paused
+    record.note = offer.note.strip()
+    record.updated_at = utcnow()
+    session.add(record)
+    _replace_skills(
+        session=session,
+        member_id=member.id,  # type: ignore[arg-type]
+        kind="offered",
+        ids=dict.fromkeys(offer.skills_offered),
+    )
+    if offer.meeting_format is not None:
+        member.meeting_format = offer.meeting_format
+        session.add(member)
+    session.commit()
+    session.refresh(record)
+    return record
+
+
+# Profile pages --------------------------------------------------------------------------------
+
+MAX_ID = 2**31 - 1  # ids beyond a PostgreSQL integer cannot exist; never send them to the database
+
+
+@dataclass
+class ProfileView:
+    """A member's profile as one viewer may see it: contact details only where allowed."""
+
+    member: Member
+    organisation: str | None
+    email: str | None
+    skills_sought: list[Skill]
+    skills_offered: list[Skill]
+    offer: MentoringOffer
+    is_own: bool
+
+
+def profile_view(*, session: Session, member_id: int, viewer: Member | None) -> ProfileView:
+    """What ``viewer`` may see of a member's profile (signed-in members only)."""
+    viewer = require_member(viewer)
+    if not 0 < member_id <= MAX_ID:
+        raise NotFound("No member with that id.")
+    member = get(session=session, member_id=member_id, viewer=viewer)
+    contact = can_see_contact(member=member, viewer=viewer)
+    names = {skill.id: skill for skill in skill_service.list_skills(session=session)}
+    skills = skills_of(session=session, member_id=member_id)
+    organisation = (
+        organisation_service.get(session=session, organisation_id=member.organisation_id).name
+        if contact
+        else None
+    )
+    return ProfileView(
+        member=member,
+        organisation=organisation,
+        email=member.email if contact else None,
+        skills_sought=[names[s] for s in skills["sought"] if s in names],
+        skills_offered=[names[s] for s in skills["offered"] if s in names],
+        offer=offer_of(session=session, member_id=member_id),
+        is_own=viewer.id == member.id,
+    )

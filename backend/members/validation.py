@@ -1,0 +1,102 @@
+"""Checks of profile fields, shared by sign-up, profile edits and imports.
+
+Each check returns a user-facing message or None, so that a form can show every problem at once.
+"""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+from matching.vocabulary import (
+    BANDS,
+    MAX_GOALS_LENGTH,
+    MEETING_FORMATS,
+    PROFESSIONS,
+    REGIONS,
+    ROLE_FAMILIES,
+    humanise,
+)
+
+MAX_NAME = 200
+MAX_JOB_TITLE = 200
+MAX_BIO = 4000
+MAX_ORGANISATION = 200
+
+
+def normalise_email(raw: str) -> tuple[str | None, str | None]:
+    """(folded email, None) when valid, else (None, message)."""
+    text = (raw or "").strip()
+    if not text:
+        return None, "Enter your email address."
+    if len(text) > 254:
+        return None, "Email address must be 254 characters or fewer."
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return None, "Enter an email address in the correct format, like name@example.nhs.uk."
+    return result.normalized.lower(), None
+
+
+def text_problem(value: str, *, label: str, maximum: int, required: bool) -> str | None:
+    """Why a free-text field is wrong, or None."""
+    if required and not value.strip():
+        return f"Enter your {label}."
+    if len(value) > maximum:
+        return f"{label[:1].upper()}{label[1:]} must be {maximum:,} characters or fewer."
+    if "\x00" in value:
+        return f"{label[:1].upper()}{label[1:]} contains a character that is not allowed."
+    return None
+
+
+def choice_problem(value: str, *, label: str, allowed: tuple[str, ...]) -> str | None:
+    """Why an enumerated field is wrong, or None."""
+    if not value:
+        return f"Select your {label}."
+    if value not in allowed:
+        shown = ", ".join(allowed)
+        return f"'{value[:40]}' is not a valid {label}. Choose one of: {shown}."
+    return None
+
+
+def region_problem(value: str) -> str | None:
+    """Why a region is wrong, or None."""
+    return choice_problem(value, label="region", allowed=REGIONS)
+
+
+def band_problem(value: str) -> str | None:
+    """Why a band is wrong, or None."""
+    return choice_problem(value, label="band", allowed=BANDS)
+
+
+def role_family_problem(value: str) -> str | None:
+    """Why a role family is wrong, or None."""
+    return choice_problem(value, label="role family", allowed=ROLE_FAMILIES)
+
+
+def profession_problem(value: str) -> str | None:
+    """Why a profession is wrong, or None."""
+    return choice_problem(value, label="profession", allowed=PROFESSIONS)
+
+
+def meeting_format_problem(value: str) -> str | None:
+    """Why a meeting format is wrong, or None."""
+    return choice_problem(value, label="meeting format", allowed=MEETING_FORMATS)
+
+
+def management_years_problem(value: object) -> str | None:
+    """Why years of management experience are wrong, or None."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "Years of management experience must be a whole number, like 3."
+    if not 0 <= value <= 60:
+        return "Years of management experience must be between 0 and 60."
+    return None
+
+
+def goals_problem(value: str) -> str | None:
+    """Why goals text is wrong, or None."""
+    return text_problem(value, label="goals", maximum=MAX_GOALS_LENGTH, required=False)
+
+
+def label_for(slug: str) -> str:
+    """A readable label for an enumerated value."""
+    return humanise(slug)

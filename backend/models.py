@@ -1,0 +1,28 @@
+"""Every table, imported in one place so that Alembic and tests see the whole metadata."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
+from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
+from backend.notifications.models import OutboxEmail
+from backend.organisations.models import Organisation
+from backend.skills.models import Skill
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AccessToken",
+    "EmailToken",
+    "LoginThrottle",
+    "Member",
+    "MemberRole",
+    "MemberSkill",
+    "MentoringOffer",
+    "Organisation",
+    "OutboxEmail",
+    "Skill",
+    "UserSession",
+    "metadata",
+]

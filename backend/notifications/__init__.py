@@ -1,0 +1,1 @@
+"""Notifications: the email outbox now; in-app notifications later."""

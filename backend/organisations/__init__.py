@@ -1,0 +1,1 @@
+"""Organisations: NHS trusts, ICBs, practices and others that members work for."""

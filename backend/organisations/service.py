@@ -1,0 +1,75 @@
+"""Organisation rules: names are matched case- and space-insensitively."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, select
+
+from backend.errors import Invalid, NotFound
+from backend.organisations.models import ORGANISATION_TYPES, Organisation
+from matching.vocabulary import REGIONS
+
+
+def organisation_key(name: str) -> str:
+    """Fold a name so that 'Leeds  Teaching hospitals' and 'leeds teaching Hospitals' match."""
+    return " ".join(name.split()).casefold()
+
+
+def list_organisations(*, session: Session) -> list[Organisation]:
+    """All organisations, by name."""
+    return list(session.exec(select(Organisation).order_by(Organisation.name)).all())
+
+
+def get(*, session: Session, organisation_id: int) -> Organisation:
+    """One organisation by id."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("No organisation with that id.")
+    return organisation
+
+
+def get_or_create(
+    *, session: Session, name: str, type: str = "other", region: str | None = None
+) -> Organisation:
+    """The organisation called ``name`` (however it is spaced or cased), created if new."""
+    clean = " ".join(name.split())
+    if not clean:
+        raise Invalid("Enter your organisation.", field="organisation")
+    if len(clean) > 200:
+        raise Invalid("Organisation must be 200 characters or fewer.", field="organisation")
+    if type not in ORGANISATION_TYPES:
+        raise Invalid(f"'{type}' is not an organisation type.", field="organisationType")
+    if region is not None and region not in REGIONS:
+        raise Invalid(f"'{region}' is not an NHS England region.", field="region")
+    key = organisation_key(clean)
+    existing = session.exec(select(Organisation).where(Organisation.key == key)).first()
+    if existing is not None:
+        return existing
+    organisation = Organisation(name=clean, key=key, type=type, region=region)
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def get_many(*, session: Session, organisation_ids: Sequence[int]) -> dict[int, Organisation]:
+    """Organisations by id, in one query (for DataLoaders)."""
+    if not organisation_ids:
+        return {}
+    rows = session.exec(
+        select(Organisation).where(Organisation.id.in_(organisation_ids))  # type: ignore[union-attr]
+    ).all()
+    return {row.id: row for row in rows if row.id is not None}
+
+
+def page(
+    *, session: Session, search: str = "", offset: int = 0, limit: int = 50
+) -> tuple[list[Organisation], bool]:
+    """A page of organisations by name, optionally matching ``search``, and whether more follow."""
+    statement = select(Organisation).order_by(Organisation.name, Organisation.id)  # type: ignore[arg-type]
+    folded = organisation_key(search or "")
+    if folded:
+        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(Organisation.key.like(f"%{escaped}%", escape="\\"))  # type: ignore[attr-defined]
+    rows = list(session.exec(statement.offset(max(offset, 0)).limit(limit + 1)).all())
+    return rows[:limit], len(rows) > limit

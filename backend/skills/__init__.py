@@ -1,0 +1,1 @@
+"""The skills framework: seed skills, core management skills, Healthcare Leadership Model."""

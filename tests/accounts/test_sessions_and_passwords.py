@@ -1,0 +1,202 @@
+"""Log-in, throttling, sessions, resets, password changes and access tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from argon2 import PasswordHasher
+from sqlmodel import select
+
+from backend.accounts import service as accounts
+from backend.accounts.models import LoginThrottle, UserSession
+from backend.db import utcnow
+from backend.errors import FieldErrors, Invalid, RateLimited
+from backend.notifications import service as notifications
+from tests.factories import PASSWORD, make_member
+
+
+def test_log_in_starts_a_session_and_log_out_ends_it(session):
+    member = make_member(session, email="lee@example.org")
+
+    signed_in, token = accounts.log_in(session=session, email="LEE@example.org", password=PASSWORD)
+    assert signed_in.id == member.id
+    record = accounts.session_for_token(session=session, token=token)
+    assert record is not None and record.member_id == member.id
+
+    accounts.log_out(session=session, token=token)
+
+    assert accounts.session_for_token(session=session, token=token) is None
+
+
+def test_sessions_store_only_a_hash_of_the_cookie_token(session):
+    make_member(session, email="lee@example.org")
+    _, token = accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+
+    ids = session.exec(select(UserSession.id)).all()
+
+    assert token not in ids
+    assert accounts.token_hash(token) in ids
+
+
+def test_wrong_password_and_unknown_account_get_the_same_answer(session):
+    make_member(session, email="lee@example.org")
+
+    with pytest.raises(Invalid) as wrong_password:
+        accounts.log_in(session=session, email="lee@example.org", password="not the password!")
+    with pytest.raises(Invalid) as unknown:
+        accounts.log_in(session=session, email="nobody@example.org", password="not the password!")
+
+    assert wrong_password.value.message == unknown.value.message
+    assert wrong_password.value.field == unknown.value.field
+
+
+def test_repeated_failures_throttle_the_account_not_just_the_address(session):
+    make_member(session, email="lee@example.org")
+    for _ in range(5):
+        with pytest.raises(Invalid):
+            accounts.log_in(session=session, email="lee@example.org", password="wrong password!!")
+
+    # Even the right password waits now: the account is throttled, whoever asks.
+    with pytest.raises(RateLimited) as raised:
+        accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+    assert raised.value.retry_after > 0
+    assert "Try again in" in raised.value.message
+
+
+def test_unknown_accounts_are_throttled_the_same_way(session):
+    for _ in range(5):
+        with pytest.raises(Invalid):
+            accounts.log_in(session=session, email="ghost@example.org", password="wrong password!!")
+
+    with pytest.raises(RateLimited):
+        accounts.log_in(session=session, email="ghost@example.org", password="wrong password!!")
+
+
+def test_back_off_ends_and_success_clears_the_count(session):
+    make_member(session, email="lee@example.org")
+    for _ in range(5):
+        with pytest.raises(Invalid):
+            accounts.log_in(session=session, email="lee@example.org", password="wrong password!!")
+    throttle = session.get(LoginThrottle, "lee@example.org")
+    throttle.blocked_until = utcnow() - timedelta(seconds=1)
+    session.add(throttle)
+    session.commit()
+
+    accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+
+    session.expire_all()
+    assert session.get(LoginThrottle, "lee@example.org") is None
+
+
+def test_old_argon2_parameters_are_rehashed_at_log_in(session):
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    member = make_member(session, email="lee@example.org")
+    member.password_hash = weak
+    session.add(member)
+    session.commit()
+
+    accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+
+    session.refresh(member)
+    assert member.password_hash != weak
+    assert "m=19456,t=2,p=1" in member.password_hash
+
+
+def test_password_reset_by_emailed_link_ends_every_session(session, mail_dir):
+    member = make_member(session, email="lee@example.org")
+    _, old_token = accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+
+    accounts.request_password_reset(session=session, email="Lee@Example.org")
+    notifications.deliver_pending(session=session)
+    [mail] = list(mail_dir.glob("*.eml"))
+    token = mail.read_text().split("/reset-password?token=")[1].split()[0]
+    accounts.reset_password(session=session, token=token, new_password="a brand new passphrase")
+
+    assert accounts.session_for_token(session=session, token=old_token) is None
+    signed_in, _ = accounts.log_in(
+        session=session, email="lee@example.org", password="a brand new passphrase"
+    )
+    assert signed_in.id == member.id
+    with pytest.raises(Invalid):
+        accounts.reset_password(session=session, token=token, new_password="another passphrase!")
+
+
+def test_reset_for_unknown_email_sends_nothing_and_says_nothing(session, mail_dir):
+    accounts.request_password_reset(session=session, email="nobody@example.org")
+
+    assert notifications.deliver_pending(session=session) == 0
+
+
+def test_expired_reset_link_is_refused(session, mail_dir):
+    make_member(session, email="lee@example.org")
+    accounts.request_password_reset(session=session, email="lee@example.org")
+    from backend.accounts.models import EmailToken
+
+    for record in session.exec(select(EmailToken)).all():
+        record.expires_at = utcnow() - timedelta(minutes=1)
+        session.add(record)
+    session.commit()
+    notifications.deliver_pending(session=session)
+    [mail] = list(mail_dir.glob("*.eml"))
+    token = mail.read_text().split("/reset-password?token=")[1].split()[0]
+
+    with pytest.raises(Invalid, match="expired"):
+        accounts.reset_password(session=session, token=token, new_password="a brand new passphrase")
+
+
+def test_change_password_rotates_the_session_and_ends_the_others(session):
+    member = make_member(session, email="lee@example.org")
+    _, here = accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+    _, elsewhere = accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+
+    new_token = accounts.change_password(
+        session=session,
+        member=member,
+        current_password=PASSWORD,
+        new_password="an even longer passphrase",
+        current_token=here,
+    )
+
+    assert accounts.session_for_token(session=session, token=here) is None
+    assert accounts.session_for_token(session=session, token=elsewhere) is None
+    assert accounts.session_for_token(session=session, token=new_token).member_id == member.id
+
+
+def test_change_password_needs_the_current_one(session):
+    member = make_member(session, email="lee@example.org")
+
+    with pytest.raises(FieldErrors) as raised:
+        accounts.change_password(
+            session=session,
+            member=member,
+            current_password="not my password",
+            new_password="an even longer passphrase",
+            current_token=None,
+        )
+    assert "current_password" in raised.value.errors
+
+
+def test_access_tokens_authenticate_until_revoked(session):
+    member = make_member(session)
+    record, secret = accounts.create_access_token(session=session, member=member, name="Reports")
+
+    assert secret.startswith("pbat_")
+    assert accounts.member_for_access_token(session=session, secret=secret).id == member.id
+    assert [t.name for t in accounts.list_access_tokens(session=session, member=member)] == [
+        "Reports"
+    ]
+
+    accounts.revoke_access_token(session=session, member=member, token_id=record.id)
+
+    assert accounts.member_for_access_token(session=session, secret=secret) is None
+
+
+def test_a_member_cannot_revoke_another_members_token(session):
+    owner = make_member(session)
+    other = make_member(session)
+    record, secret = accounts.create_access_token(session=session, member=owner, name="Reports")
+
+    with pytest.raises(Exception, match="No such token"):
+        accounts.revoke_access_token(session=session, member=other, token_id=record.id)
+    assert accounts.member_for_access_token(session=session, secret=secret).id == owner.id

@@ -1,0 +1,105 @@
+"""Shared fixtures: every database test runs on SQLite and, when configured, on PostgreSQL.
+
+Each database is migrated once per run with Alembic (as production is), and every test starts
+from empty tables (the seeded skills framework apart), so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from backend import migrate
+from backend.db import make_engine, session_factory
+from backend.models import metadata
+from backend.settings import get_settings
+
+PG_URL = os.environ.get("PEERBRIDGE_TEST_DATABASE_URL")
+KEEP_TABLES = {"alembic_version"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point settings at throwaway places, so tests never touch var/ or send mail."""
+    mail_dir = tmp_path_factory.mktemp("mail")
+    os.environ["PEERBRIDGE_ENVIRONMENT"] = "test"
+    os.environ["PEERBRIDGE_MAIL_DIR"] = str(mail_dir)
+    os.environ["PEERBRIDGE_EMAIL_BACKEND"] = "file"
+    os.environ["PEERBRIDGE_BASE_URL"] = "http://testserver"
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated SQLite database in a file (WAL needs a file)."""
+    path: Path = tmp_path_factory.mktemp("db") / "test.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_engine() -> Iterator[Engine]:
+    """A migrated PostgreSQL database, when PEERBRIDGE_TEST_DATABASE_URL is set."""
+    if not PG_URL:
+        pytest.skip("PEERBRIDGE_TEST_DATABASE_URL is not set")
+    _reset_postgres(PG_URL)
+    engine = make_engine(PG_URL)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _empty_tables(engine: Engine) -> None:
+    tables = [t for t in reversed(metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables if t.name != "skill")
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                if table.name != "skill":
+                    connection.execute(table.delete())
+        # Keep the seeded framework; drop what a test added.
+        connection.execute(text("DELETE FROM skill WHERE builtin = false"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated, empty database: the test runs once on each kind."""
+    engine: Engine = request.getfixturevalue(f"{request.param}_engine")
+    _empty_tables(engine)
+    yield engine
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on the test database."""
+    with session_factory(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def mail_dir() -> Iterator[Path]:
+    """The folder emails are written to; emptied before each test."""
+    directory = Path(get_settings().mail_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.eml"):
+        old.unlink()
+    yield directory
