@@ -87,7 +87,6 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
 
     from schema.http import router as graphql_router
-
     from web.errors import install_error_pages
     from web.routes import router as web_router
 
