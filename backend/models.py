@@ -6,7 +6,13 @@ from sqlmodel import SQLModel
 
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
-from backend.notifications.models import OutboxEmail
+from backend.mentoring.models import (
+    MentoringSession,
+    MentorRequest,
+    Mentorship,
+    MentorshipFeedback,
+)
+from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
 from backend.skills.models import Skill
 
@@ -19,7 +25,13 @@ __all__ = [
     "Member",
     "MemberRole",
     "MemberSkill",
+    "MentorRequest",
     "MentoringOffer",
+    "MentoringSession",
+    "Mentorship",
+    "MentorshipFeedback",
+    "Notification",
+    "NotificationPreference",
     "Organisation",
     "OutboxEmail",
     "Skill",

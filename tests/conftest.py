@@ -7,11 +7,13 @@ from empty tables (the seeded skills framework apart), so tests never see each o
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from backend import migrate
@@ -36,12 +38,31 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     get_settings.cache_clear()
 
 
-def _reset_postgres(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+def _private_postgres(url: str) -> tuple[str, Callable[[], None]]:
+    """A database of this run's own beside the configured one, so parallel runs never clash.
+
+    Falls back to emptying the configured database when the role may not create databases.
+    """
+    base = make_url(url)
+    name = f"{base.database}_run_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except DBAPIError:
+        admin.dispose()
+        with make_engine(url).begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        return url, lambda: None
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
 
 
 @pytest.fixture(scope="session")
@@ -59,11 +80,12 @@ def postgresql_engine() -> Iterator[Engine]:
     """A migrated PostgreSQL database, when PEERBRIDGE_TEST_DATABASE_URL is set."""
     if not PG_URL:
         pytest.skip("PEERBRIDGE_TEST_DATABASE_URL is not set")
-    _reset_postgres(PG_URL)
-    engine = make_engine(PG_URL)
+    url, drop = _private_postgres(PG_URL)
+    engine = make_engine(url)
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
+    drop()
 
 
 def _empty_tables(engine: Engine) -> None:

@@ -26,6 +26,7 @@ class Member(SQLModel, table=True):
         # Emails are stored folded, so uniqueness is case-insensitive in both databases.
         CheckConstraint("email = lower(email)", name="ck_member_email_lower"),
         CheckConstraint("management_years BETWEEN 0 AND 60", name="ck_member_management_years"),
+        CheckConstraint("open_requests BETWEEN 0 AND 3", name="ck_member_open_requests"),
         CheckConstraint(
             "line_manager_id IS NULL OR line_manager_id <> id", name="ck_member_not_own_manager"
         ),
@@ -71,6 +72,8 @@ class Member(SQLModel, table=True):
     contact_visibility: str = Field(
         default="members", sa_column=Column(String(10), nullable=False, server_default="members")
     )
+    # Open mentor requests sent: at most 3, kept by conditional updates so racing sends agree.
+    open_requests: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -117,12 +120,19 @@ class MentoringOffer(SQLModel, table=True):
     __tablename__ = "mentoring_offer"
     __table_args__ = (
         CheckConstraint("capacity BETWEEN 0 AND 10", name="ck_mentoring_offer_capacity"),
+        # The capacity promise, held by the database itself: accepts increment this with a
+        # conditional UPDATE, and no race can push it past capacity.
+        CheckConstraint(
+            "active_mentees >= 0 AND active_mentees <= capacity",
+            name="ck_mentoring_offer_active_within_capacity",
+        ),
     )
 
     member_id: int = Field(
         sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
     )
     capacity: int = Field(default=0)
+    active_mentees: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     paused: bool = Field(default=False)
     note: str = Field(default="", max_length=500)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from backend.db import utcnow
+from backend.sqltypes import one_of
 
 
 class OutboxEmail(SQLModel, table=True):
@@ -25,3 +26,54 @@ class OutboxEmail(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: datetime | None = None
     last_error: str | None = Field(default=None, max_length=500)
+
+
+NOTIFICATION_KINDS: tuple[str, ...] = (
+    "request_received",  # someone asked you to mentor them
+    "request_answered",  # your request was accepted or declined
+    "request_closed",  # a request expired, was withdrawn or released
+    "request_reminder",  # you have a request waiting for an answer
+    "mentorship",  # a mentorship started, ended, or had a session logged
+    "round",  # a matching round proposed a match to you
+    "community",  # peer connect, circles, replies
+)
+DELIVERY_MODES: tuple[str, ...] = ("immediate", "digest", "off")
+
+
+class Notification(SQLModel, table=True):
+    """Something a member should know, shown in the app and, per preference, emailed."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        one_of("kind", NOTIFICATION_KINDS, name="ck_notification_kind"),
+        Index("ix_notification_member_unread", "member_id", "read_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False)
+    )
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    title: str = Field(max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False, server_default=""))
+    link: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    read_at: datetime | None = None
+    # Set once the notification went out by email, immediately or in a digest.
+    emailed_at: datetime | None = None
+
+
+class NotificationPreference(SQLModel, table=True):
+    """How a member wants each kind of notification emailed: immediately, weekly, or not."""
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (
+        one_of("kind", NOTIFICATION_KINDS, name="ck_notification_preference_kind"),
+        one_of("mode", DELIVERY_MODES, name="ck_notification_preference_mode"),
+    )
+
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    kind: str = Field(sa_column=Column(String(20), primary_key=True))
+    mode: str = Field(sa_column=Column(String(10), nullable=False))

@@ -71,3 +71,20 @@ def test_emails_are_unique_whatever_the_case(session):
     with pytest.raises(IntegrityError):
         make_member(session, email="ANN@example.org")
     session.rollback()
+
+
+def test_every_migration_downgrades_and_upgrades_again(tmp_path):
+    from alembic import command
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'roundtrip.db'}")
+    migrate.upgrade(engine)
+    config = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+    migrate.upgrade(engine)
+
+    assert migrate.pending_differences(engine) == []
+    engine.dispose()

@@ -1,0 +1,1 @@
+"""Mentoring: requests to mentors, the mentor's inbox, mentorships and their sessions."""

@@ -1,0 +1,155 @@
+"""Mentoring tables: requests, mentorships, logged sessions and end-of-mentorship feedback."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Text, text
+from sqlmodel import Field, SQLModel
+
+from backend.db import utcnow
+from backend.sqltypes import one_of
+
+REQUEST_STATUSES: tuple[str, ...] = (
+    "open",
+    "accepted",
+    "declined",
+    "withdrawn",  # by the mentee, or automatically when another request was accepted
+    "expired",  # unanswered for too long
+    "released",  # the mentor paused mentoring while it was open
+)
+MENTORSHIP_STATUSES: tuple[str, ...] = ("active", "completed", "ended_early")
+MAX_OPEN_REQUESTS = 3
+
+
+def _member_fk(*, nullable: bool = False, ondelete: str = "CASCADE") -> Column:  # type: ignore[type-arg]
+    return Column(
+        Integer, ForeignKey("member.id", ondelete=ondelete), nullable=nullable, index=True
+    )
+
+
+class MentorRequest(SQLModel, table=True):
+    """A mentee asks a mentor; the mentor accepts or declines, or it expires."""
+
+    __tablename__ = "mentor_request"
+    __table_args__ = (
+        one_of("status", REQUEST_STATUSES, name="ck_mentor_request_status"),
+        CheckConstraint("mentee_id <> mentor_id", name="ck_mentor_request_not_self"),
+        # Never two open requests from one mentee to one mentor, however requests race.
+        Index(
+            "uq_mentor_request_open_pair",
+            "mentee_id",
+            "mentor_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        # A retried mutation with the same key creates nothing new.
+        Index("uq_mentor_request_idempotency", "mentee_id", "idempotency_key", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentee_id: int = Field(sa_column=_member_fk())
+    mentor_id: int = Field(sa_column=_member_fk())
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    skills: str = Field(default="", max_length=1000)  # ';'-separated skill ids
+    status: str = Field(default="open", sa_column=Column(String(10), nullable=False, index=True))
+    decline_reason: str = Field(default="", max_length=1000)
+    idempotency_key: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    responded_at: datetime | None = None
+    nudged_at: datetime | None = None
+
+    @property
+    def skill_ids(self) -> list[str]:
+        """The skills the mentee wants to work on."""
+        return [s for s in self.skills.split(";") if s]
+
+
+class Mentorship(SQLModel, table=True):
+    """A mentor and a mentee working together, with their agreement."""
+
+    __tablename__ = "mentorship"
+    __table_args__ = (
+        one_of("status", MENTORSHIP_STATUSES, name="ck_mentorship_status"),
+        CheckConstraint("mentee_id <> mentor_id", name="ck_mentorship_not_self"),
+        CheckConstraint("planned_months BETWEEN 1 AND 24", name="ck_mentorship_planned_months"),
+        Index(
+            "uq_mentorship_active_pair",
+            "mentee_id",
+            "mentor_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentor_id: int | None = Field(
+        default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
+    )
+    mentee_id: int | None = Field(
+        default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
+    )
+    request_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("mentor_request.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+    status: str = Field(default="active", sa_column=Column(String(12), nullable=False, index=True))
+    goals: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    meeting_rhythm: str = Field(default="", max_length=200)
+    planned_months: int = Field(default=6)
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    ended_by_id: int | None = Field(
+        default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
+    )
+    end_reason: str = Field(default="", max_length=1000)
+
+
+class MentoringSession(SQLModel, table=True):
+    """One meeting of a mentorship; notes are private to the pair."""
+
+    __tablename__ = "mentoring_session"
+    __table_args__ = (
+        CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="ck_mentoring_session_duration"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("mentorship.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    held_on: date
+    duration_minutes: int
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    logged_by_id: int | None = Field(
+        default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MentorshipFeedback(SQLModel, table=True):
+    """Each side's rating and words at the end of a mentorship (they feed the matcher)."""
+
+    __tablename__ = "mentorship_feedback"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="ck_mentorship_feedback_rating"),
+        Index("uq_mentorship_feedback_author", "mentorship_id", "author_role", unique=True),
+        one_of("author_role", ("mentor", "mentee"), name="ck_mentorship_feedback_role"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("mentorship.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    author_role: str = Field(sa_column=Column(String(6), nullable=False))
+    rating: int
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow)
