@@ -14,10 +14,20 @@ log = logging.getLogger("peerbridge.jobs")
 
 
 def run_once(engine: Engine | None = None) -> dict[str, int]:
-    """One pass over every kind of due work; returns what was done."""
+    """One pass over every kind of due work; returns what was done.
+
+    Each step claims its rows with conditional updates, so several workers can run at once.
+    Emails go last so that what the other steps queued leaves in the same pass.
+    """
+    from backend.mentoring import service as mentoring
+
+    done: dict[str, int] = {}
     with session_scope(engine) as session:
-        sent = notifications.deliver_pending(session=session)
-    return {"emails_sent": sent}
+        done["requests_expired"] = mentoring.expire_requests(session=session)
+        done["mentors_nudged"] = mentoring.nudge_mentors(session=session)
+        done["digests_sent"] = notifications.send_digests(session=session)
+        done["emails_sent"] = notifications.deliver_pending(session=session)
+    return done
 
 
 class InProcessRunner:

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     jobs_in_process: bool | None = None
     jobs_interval_seconds: float = Field(default=2.0, gt=0)
 
+    # Mentoring.
+    request_expiry_days: int = Field(default=14, ge=1)
+    request_nudge_days: int = Field(default=7, ge=1)
+
     # Limits.
     session_days: int = Field(default=14, ge=1)
     verification_hours: int = Field(default=48, ge=1)

@@ -66,6 +66,21 @@ def get(*, session: Session, member_id: int, viewer: Member | None) -> Member:
     return member
 
 
+def directory_page(
+    *, session: Session, viewer: Member | None, offset: int = 0, limit: int = 50
+) -> tuple[list[Member], bool]:
+    """A page of active members by name for signed-in viewers, and whether more follow."""
+    require_member(viewer)
+    rows = session.exec(
+        select(Member)
+        .where(Member.is_active)
+        .order_by(Member.name, Member.id)  # type: ignore[arg-type]
+        .offset(max(offset, 0))
+        .limit(limit + 1)
+    ).all()
+    return list(rows[:limit]), len(rows) > limit
+
+
 def get_many(*, session: Session, member_ids: Sequence[int]) -> dict[int, Member]:
     """Members by id, in one query (for DataLoaders)."""
     if not member_ids:
@@ -283,6 +298,13 @@ def set_mentoring_offer(
     record = session.get(MentoringOffer, member.id)
     if record is None:
         record = MentoringOffer(member_id=member.id)  # type: ignore[arg-type]
+    if offer.capacity < record.active_mentees:
+        raise FieldErrors(
+            {
+                "capacity": f"You mentor {record.active_mentees} people now, so capacity cannot be "
+                f"below {record.active_mentees}. Pause instead to stop new requests."
+            }
+        )
     record.capacity = offer.capacity
     record.paused = offer.paused
     record.note = offer.note.strip()
@@ -297,6 +319,11 @@ def set_mentoring_offer(
     if offer.meeting_format is not None:
         member.meeting_format = offer.meeting_format
         session.add(member)
+    if offer.paused or offer.capacity == 0:
+        from backend.mentoring import service as mentoring_service
+
+        session.flush()
+        mentoring_service.release_open_requests(session=session, mentor=member)
     session.commit()
     session.refresh(record)
     return record

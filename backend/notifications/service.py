@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from backend.db import utcnow
-from backend.notifications.models import OutboxEmail
+from backend.errors import FieldErrors
+from backend.notifications.models import (
+    DELIVERY_MODES,
+    NOTIFICATION_KINDS,
+    Notification,
+    NotificationPreference,
+    OutboxEmail,
+)
 from backend.settings import Settings, get_settings
 
 MAX_ATTEMPTS = 8
@@ -98,4 +105,170 @@ def deliver_pending(*, session: Session, limit: int = 100, settings: Settings | 
             sent += 1
         session.add(email)
         session.commit()
+    return sent
+
+
+# In-app notifications ---------------------------------------------------------------------------
+
+DEFAULT_MODES: dict[str, str] = {
+    "request_received": "immediate",
+    "request_answered": "immediate",
+    "request_closed": "immediate",
+    "request_reminder": "immediate",
+    "mentorship": "immediate",
+    "round": "immediate",
+    "community": "digest",
+}
+
+
+def mode_for(*, session: Session, member_id: int, kind: str) -> str:
+    """How the member wants ``kind`` emailed: immediate, digest or off."""
+    preference = session.get(NotificationPreference, (member_id, kind))
+    return preference.mode if preference else DEFAULT_MODES[kind]
+
+
+def preferences(*, session: Session, member_id: int) -> dict[str, str]:
+    """Every kind with the member's chosen mode (defaults where none was chosen)."""
+    chosen = {
+        row.kind: row.mode
+        for row in session.exec(
+            select(NotificationPreference).where(NotificationPreference.member_id == member_id)
+        ).all()
+    }
+    return {kind: chosen.get(kind, default) for kind, default in DEFAULT_MODES.items()}
+
+
+def set_preferences(*, session: Session, member_id: int, modes: dict[str, str]) -> dict[str, str]:
+    """Save the member's choice per kind; unknown kinds or modes are refused, all or nothing."""
+    problems = {
+        kind: f"Choose immediate, digest or off for '{kind}'."
+        for kind, mode in modes.items()
+        if kind not in NOTIFICATION_KINDS or mode not in DELIVERY_MODES
+    }
+    if problems:
+        raise FieldErrors(problems)
+    for kind, mode in modes.items():
+        row = session.get(NotificationPreference, (member_id, kind))
+        if row is None:
+            session.add(NotificationPreference(member_id=member_id, kind=kind, mode=mode))
+        else:
+            row.mode = mode
+            session.add(row)
+    session.commit()
+    return preferences(session=session, member_id=member_id)
+
+
+def notify(
+    *,
+    session: Session,
+    member_id: int,
+    email: str,
+    kind: str,
+    title: str,
+    body: str,
+    link: str = "",
+) -> Notification:
+    """Tell a member something in the app, and by email now if they chose immediate.
+
+    Written in the caller's transaction, so a change and its notice stand or fall together.
+    """
+    notification = Notification(member_id=member_id, kind=kind, title=title, body=body, link=link)
+    if mode_for(session=session, member_id=member_id, kind=kind) == "immediate":
+        url = f"{get_settings().base_url.rstrip('/')}{link}" if link else ""
+        enqueue_email(
+            session=session,
+            to=email,
+            subject=title,
+            kind=kind,
+            body=f"{body}\n\n{url}\n\nChange which emails you get: "
+            f"{get_settings().base_url.rstrip('/')}/notifications/settings\n",
+        )
+        notification.emailed_at = utcnow()
+    session.add(notification)
+    return notification
+
+
+def unread_count(*, session: Session, member_id: int) -> int:
+    """How many notifications the member has not read."""
+    return session.exec(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.member_id == member_id)
+        .where(Notification.read_at.is_(None))  # type: ignore[union-attr]
+    ).one()
+
+
+def list_for(
+    *, session: Session, member_id: int, limit: int = 50, offset: int = 0
+) -> list[Notification]:
+    """The member's notifications, newest first."""
+    return list(
+        session.exec(
+            select(Notification)
+            .where(Notification.member_id == member_id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())  # type: ignore[attr-defined,union-attr]
+            .offset(offset)
+            .limit(min(limit, 100))
+        ).all()
+    )
+
+
+def mark_read(
+    *, session: Session, member_id: int, notification_ids: list[int] | None = None
+) -> int:
+    """Mark some (or all) of the member's own notifications read; returns how many changed."""
+    statement = (
+        update(Notification)
+        .where(Notification.member_id == member_id)
+        .where(Notification.read_at.is_(None))  # type: ignore[union-attr]
+        .values(read_at=utcnow())
+    )
+    if notification_ids is not None:
+        statement = statement.where(Notification.id.in_(notification_ids[:100]))  # type: ignore[union-attr]
+    changed = session.execute(statement).rowcount
+    session.commit()
+    return changed
+
+
+def send_digests(*, session: Session, now: datetime | None = None) -> int:
+    """Email each member a weekly digest of the notifications they chose to get that way."""
+    from backend.members.models import Member
+
+    now = now or utcnow()
+    week_ago = now - timedelta(days=7)
+    pending = session.exec(
+        select(Notification)
+        .where(Notification.emailed_at.is_(None))  # type: ignore[union-attr]
+        .where(Notification.read_at.is_(None))  # type: ignore[union-attr]
+        .order_by(Notification.member_id, Notification.created_at)  # type: ignore[arg-type]
+    ).all()
+    by_member: dict[int, list[Notification]] = {}
+    for notification in pending:
+        if (
+            mode_for(session=session, member_id=notification.member_id, kind=notification.kind)
+            == "digest"
+        ):
+            by_member.setdefault(notification.member_id, []).append(notification)
+    sent = 0
+    for member_id, items in by_member.items():
+        # Weekly: only when the oldest waiting item is a week old.
+        if items[0].created_at > week_ago:
+            continue
+        member = session.get(Member, member_id)
+        if member is None:
+            continue
+        lines = "\n".join(f"- {item.title}" for item in items)
+        enqueue_email(
+            session=session,
+            to=member.email,
+            subject=f"Your peerbridge week: {len(items)} update{'s' if len(items) != 1 else ''}",
+            kind="digest",
+            body=f"Hello {member.name},\n\nSince your last digest:\n\n{lines}\n\n"
+            f"See them all: {get_settings().base_url.rstrip('/')}/notifications\n",
+        )
+        for item in items:
+            item.emailed_at = now
+            session.add(item)
+        sent += 1
+    session.commit()
     return sent

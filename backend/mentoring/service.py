@@ -1,0 +1,773 @@
+"""Mentoring rules: requests, the mentor's inbox, mentorships, sessions, endings.
+
+The limits that must hold under concurrency (a mentor's capacity, one open request per pair,
+at most three open requests per mentee) are kept by conditional UPDATEs and database
+constraints, never by reading and then writing in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from backend.db import utcnow
+from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
+from backend.members import service as member_service
+from backend.members.models import Member, MentoringOffer
+from backend.mentoring.models import (
+    MAX_OPEN_REQUESTS,
+    MentoringSession,
+    MentorRequest,
+    Mentorship,
+    MentorshipFeedback,
+)
+from backend.notifications import service as notifications
+from backend.settings import get_settings
+
+MAX_MESSAGE = 2000
+MAX_REQUEST_SKILLS = 10
+CHAIN_DEPTH_LIMIT = 50
+
+
+class CapacityReached(Conflict):
+    """The mentor has no free place: every place is taken by an active mentorship."""
+
+    code = "capacity_reached"
+
+
+class DuplicateRequest(Conflict):
+    """The mentee already has an open request to this mentor."""
+
+    code = "duplicate_request"
+
+
+class TooManyOpenRequests(Conflict):
+    """The mentee already has the most open requests allowed at once."""
+
+    code = "too_many_open_requests"
+
+
+# Line management ------------------------------------------------------------------------------
+
+
+def _managers_of(*, session: Session, member_id: int) -> set[int]:
+    chain: set[int] = set()
+    current: int | None = member_id
+    for _ in range(CHAIN_DEPTH_LIMIT):
+        current = session.exec(select(Member.line_manager_id).where(Member.id == current)).first()
+        if current is None or current in chain or current == member_id:
+            break
+        chain.add(current)
+    return chain
+
+
+def in_same_chain(*, session: Session, a: int, b: int) -> bool:
+    """True when either member manages the other, directly or up the chain."""
+    return b in _managers_of(session=session, member_id=a) or a in _managers_of(
+        session=session, member_id=b
+    )
+
+
+# Requests -------------------------------------------------------------------------------------
+
+
+def _notify(session: Session, member: Member, kind: str, title: str, body: str, link: str) -> None:
+    notifications.notify(
+        session=session,
+        member_id=member.id,  # type: ignore[arg-type]
+        email=member.email,
+        kind=kind,
+        title=title,
+        body=body,
+        link=link,
+    )
+
+
+def _recount_open_requests(session: Session, mentee_id: int) -> None:
+    # The counter is re-derived from the rows inside the same transaction, so it cannot drift.
+    open_count = (
+        select(func.count())
+        .select_from(MentorRequest)
+        .where(MentorRequest.mentee_id == mentee_id)
+        .where(MentorRequest.status == "open")
+        .scalar_subquery()
+    )
+    session.execute(update(Member).where(Member.id == mentee_id).values(open_requests=open_count))
+
+
+def _active_mentorship_as_mentee(session: Session, mentee_id: int) -> Mentorship | None:
+    return session.exec(
+        select(Mentorship)
+        .where(Mentorship.mentee_id == mentee_id)
+        .where(Mentorship.status == "active")
+    ).first()
+
+
+def _free_places(offer: MentoringOffer) -> int:
+    return 0 if offer.paused else max(offer.capacity - offer.active_mentees, 0)
+
+
+def request_mentor(
+    *,
+    session: Session,
+    mentee: Member | None,
+    mentor_id: int,
+    message: str,
+    skills: Sequence[str] = (),
+    idempotency_key: str | None = None,
+) -> MentorRequest:
+    """Ask a mentor for mentoring, with a message and the skills to work on."""
+    mentee = member_service.require_member(mentee)
+    if idempotency_key:
+        if len(idempotency_key) > 100:
+            raise Invalid(
+                "Idempotency key must be 100 characters or fewer.", field="idempotencyKey"
+            )
+        earlier = session.exec(
+            select(MentorRequest)
+            .where(MentorRequest.mentee_id == mentee.id)
+            .where(MentorRequest.idempotency_key == idempotency_key)
+        ).first()
+        if earlier is not None:
+            return earlier
+    if not mentee.is_verified:
+        raise Forbidden("Confirm your email address before you contact other members.")
+    problems: dict[str, str] = {}
+    text = (message or "").strip()
+    if not text:
+        problems["message"] = "Write a short message saying what you would like help with."
+    elif len(text) > MAX_MESSAGE:
+        problems["message"] = f"Message must be {MAX_MESSAGE:,} characters or fewer."
+    skill_list = list(dict.fromkeys(skills))
+    if len(skill_list) > MAX_REQUEST_SKILLS:
+        problems["skills"] = f"Choose at most {MAX_REQUEST_SKILLS} skills."
+    else:
+        from backend.skills import service as skill_service
+
+        unknown = sorted(set(skill_list) - skill_service.skill_ids(session=session))
+        if unknown:
+            problems["skills"] = f"Unknown skill: {', '.join(s[:60] for s in unknown[:5])}."
+    if problems:
+        raise FieldErrors(problems)
+    mentor = session.get(Member, mentor_id)
+    if mentor is None or not mentor.is_active:
+        raise NotFound("No member with that id.", field="mentorId")
+    if mentor.id == mentee.id:
+        raise Invalid("You cannot ask yourself to be your mentor.", field="mentorId")
+    if in_same_chain(session=session, a=mentee.id, b=mentor.id):  # type: ignore[arg-type]
+        raise Forbidden(
+            "You cannot ask someone in your own line-management chain: a mentor should be "
+            "independent of your line management.",
+            field="mentorId",
+        )
+    offer = member_service.offer_of(session=session, member_id=mentor.id)  # type: ignore[arg-type]
+    if offer.capacity == 0:
+        raise Invalid(f"{mentor.name} is not offering mentoring.", field="mentorId")
+    if offer.paused:
+        raise Conflict(f"{mentor.name} has paused mentoring for now.", field="mentorId")
+    if _free_places(offer) == 0:
+        raise CapacityReached(f"{mentor.name} has no free mentoring places at the moment.")
+    if _active_mentorship_as_mentee(session, mentee.id) is not None:  # type: ignore[arg-type]
+        raise Conflict("You already have a mentor. End that mentorship before asking another.")
+    existing = session.exec(
+        select(MentorRequest.id)
+        .where(MentorRequest.mentee_id == mentee.id)
+        .where(MentorRequest.mentor_id == mentor.id)
+        .where(MentorRequest.status == "open")
+    ).first()
+    if existing is not None:
+        raise DuplicateRequest(f"You already have an open request to {mentor.name}.")
+    # Take one of the three slots atomically: racing sends cannot both take the last one.
+    took_slot = session.execute(
+        update(Member)
+        .where(Member.id == mentee.id)
+        .where(Member.open_requests < MAX_OPEN_REQUESTS)
+        .values(open_requests=Member.open_requests + 1)
+    ).rowcount
+    if not took_slot:
+        session.rollback()
+        raise TooManyOpenRequests(
+            f"You have {MAX_OPEN_REQUESTS} open requests. Wait for an answer or withdraw one "
+            "before asking someone else."
+        )
+    now = utcnow()
+    request = MentorRequest(
+        created_at=now,
+        mentee_id=mentee.id,  # type: ignore[arg-type]
+        mentor_id=mentor.id,  # type: ignore[arg-type]
+        message=text,
+        skills=";".join(skill_list),
+        idempotency_key=idempotency_key,
+        expires_at=now + timedelta(days=get_settings().request_expiry_days),
+    )
+    session.add(request)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        session.rollback()
+        if idempotency_key:
+            earlier = session.exec(
+                select(MentorRequest)
+                .where(MentorRequest.mentee_id == mentee.id)
+                .where(MentorRequest.idempotency_key == idempotency_key)
+            ).first()
+            if earlier is not None:
+                return earlier
+        raise DuplicateRequest(f"You already have an open request to {mentor.name}.") from error
+    _notify(
+        session,
+        mentor,
+        "request_received",
+        f"{mentee.name} has asked you to be their mentor",
+        f"{mentee.name} ({mentee.job_title or 'member'}) asked you for mentoring. "
+        f"Please answer within {get_settings().request_expiry_days} days.",
+        f"/mentoring/requests/{request.id}",
+    )
+    session.commit()
+    session.refresh(request)
+    return request
+
+
+def _own_request(session: Session, request_id: int, *, member: Member, side: str) -> MentorRequest:
+    request = session.get(MentorRequest, request_id)
+    owner = None if request is None else getattr(request, f"{side}_id")
+    if request is None or owner != member.id:
+        raise NotFound("No such request.", field="requestId")
+    return request
+
+
+def _close_open(session: Session, request_id: int, status: str, **values: object) -> bool:
+    return bool(
+        session.execute(
+            update(MentorRequest)
+            .where(MentorRequest.id == request_id)
+            .where(MentorRequest.status == "open")
+            .values(status=status, responded_at=utcnow(), **values)
+        ).rowcount
+    )
+
+
+def withdraw_request(*, session: Session, mentee: Member | None, request_id: int) -> MentorRequest:
+    """The mentee takes back an open request."""
+    mentee = member_service.require_member(mentee)
+    request = _own_request(session, request_id, member=mentee, side="mentee")
+    if not _close_open(session, request.id, "withdrawn"):  # type: ignore[arg-type]
+        raise Conflict("This request is no longer open.")
+    _recount_open_requests(session, mentee.id)  # type: ignore[arg-type]
+    mentor = session.get(Member, request.mentor_id)
+    if mentor is not None:
+        _notify(
+            session,
+            mentor,
+            "request_closed",
+            f"{mentee.name} withdrew their request",
+            f"{mentee.name} no longer needs an answer to their mentoring request.",
+            "/mentoring/requests",
+        )
+    session.commit()
+    session.refresh(request)
+    return request
+
+
+@dataclass
+class Acceptance:
+    """The result of accepting: the request and the new mentorship."""
+
+    request: MentorRequest
+    mentorship: Mentorship
+
+
+def respond_to_request(
+    *, session: Session, mentor: Member | None, request_id: int, accept: bool, reason: str = ""
+) -> MentorRequest:
+    """The mentor accepts (taking a place, atomically) or declines with an optional reason."""
+    mentor = member_service.require_member(mentor)
+    request = _own_request(session, request_id, member=mentor, side="mentor")
+    reason = (reason or "").strip()
+    if len(reason) > 1000:
+        raise Invalid("Reason must be 1,000 characters or fewer.", field="reason")
+    if request.status != "open":
+        raise Conflict(f"This request is already {request.status}.")
+    mentee = session.get(Member, request.mentee_id)
+    if mentee is None:
+        raise NotFound("The member who asked no longer exists.")
+    if accept:
+        accept_request(session=session, mentor=mentor, request=request, mentee=mentee)
+    else:
+        if not _close_open(session, request.id, "declined", decline_reason=reason):  # type: ignore[arg-type]
+            raise Conflict("This request is no longer open.")
+        _recount_open_requests(session, mentee.id)  # type: ignore[arg-type]
+        kind_reason = f' They said: "{reason}"' if reason else ""
+        _notify(
+            session,
+            mentee,
+            "request_answered",
+            f"{mentor.name} cannot mentor you at the moment",
+            f"{mentor.name} declined your request.{kind_reason} Here are other mentors who "
+            "could help.",
+            "/mentoring/suggestions",
+        )
+        session.commit()
+    session.refresh(request)
+    return request
+
+
+def accept_request(
+    *, session: Session, mentor: Member, request: MentorRequest, mentee: Member
+) -> Acceptance:
+    """Accept a request: take a place, start the mentorship, withdraw the mentee's others."""
+    # 1. A place, atomically. Parallel accepts queue on this row; the loser sees no free place.
+    took_place = session.execute(
+        update(MentoringOffer)
+        .where(MentoringOffer.member_id == mentor.id)
+        .where(MentoringOffer.paused.is_(False))  # type: ignore[attr-defined]
+        .where(MentoringOffer.active_mentees < MentoringOffer.capacity)
+        .values(active_mentees=MentoringOffer.active_mentees + 1)
+    ).rowcount
+    if not took_place:
+        session.rollback()
+        raise CapacityReached(
+            "All your mentoring places are taken. End a mentorship or raise your capacity first."
+        )
+    # 2. The request, if still open (the mentee may have withdrawn it a moment ago).
+    if not _close_open(session, request.id, "accepted"):  # type: ignore[arg-type]
+        session.rollback()
+        raise Conflict("This request is no longer open.")
+    if _active_mentorship_as_mentee(session, mentee.id) is not None:  # type: ignore[arg-type]
+        session.rollback()
+        raise Conflict(f"{mentee.name} already has a mentor.")
+    mentorship = Mentorship(
+        mentor_id=mentor.id,
+        mentee_id=mentee.id,
+        request_id=request.id,
+        goals=mentee.goals[:4000],
+        planned_months=6,
+    )
+    session.add(mentorship)
+    # 3. The mentee's other open requests are withdrawn, and those mentors told.
+    others = session.exec(
+        select(MentorRequest)
+        .where(MentorRequest.mentee_id == mentee.id)
+        .where(MentorRequest.status == "open")
+        .where(MentorRequest.id != request.id)
+    ).all()
+    for other in others:
+        if _close_open(session, other.id, "withdrawn"):  # type: ignore[arg-type]
+            other_mentor = session.get(Member, other.mentor_id)
+            if other_mentor is not None:
+                _notify(
+                    session,
+                    other_mentor,
+                    "request_closed",
+                    f"{mentee.name} has found a mentor",
+                    f"{mentee.name} has started a mentorship with someone else, so their request "
+                    "to you is closed. Thank you for considering it.",
+                    "/mentoring/requests",
+                )
+    _recount_open_requests(session, mentee.id)  # type: ignore[arg-type]
+    try:
+        session.flush()
+    except IntegrityError as error:
+        session.rollback()
+        raise Conflict("You already mentor this member.") from error
+    _notify(
+        session,
+        mentee,
+        "request_answered",
+        f"{mentor.name} has agreed to mentor you",
+        f"{mentor.name} accepted your request. Agree how you will work together and book your "
+        "first session.",
+        f"/mentoring/mentorships/{mentorship.id}",
+    )
+    session.commit()
+    session.refresh(mentorship)
+    return Acceptance(request=request, mentorship=mentorship)
+
+
+def release_open_requests(*, session: Session, mentor: Member) -> int:
+    """Close a pausing mentor's open requests, kindly, so mentees can ask someone else."""
+    open_requests = session.exec(
+        select(MentorRequest)
+        .where(MentorRequest.mentor_id == mentor.id)
+        .where(MentorRequest.status == "open")
+    ).all()
+    released = 0
+    for request in open_requests:
+        if not _close_open(session, request.id, "released"):  # type: ignore[arg-type]
+            continue
+        released += 1
+        _recount_open_requests(session, request.mentee_id)
+        mentee = session.get(Member, request.mentee_id)
+        if mentee is not None:
+            _notify(
+                session,
+                mentee,
+                "request_closed",
+                f"{mentor.name} is taking a break from mentoring",
+                f"{mentor.name} has paused mentoring for now, so your request is closed. It is "
+                "nothing to do with you: here are other mentors who could help.",
+                "/mentoring/suggestions",
+            )
+    return released
+
+
+def list_requests(
+    *, session: Session, member: Member | None, direction: str, status: str | None = None
+) -> list[MentorRequest]:
+    """Requests the member sent (direction 'sent') or received ('received'), newest first."""
+    member = member_service.require_member(member)
+    if direction not in ("sent", "received"):
+        raise Invalid("Direction must be sent or received.", field="direction")
+    column = MentorRequest.mentee_id if direction == "sent" else MentorRequest.mentor_id
+    statement = select(MentorRequest).where(column == member.id)
+    if status is not None:
+        statement = statement.where(MentorRequest.status == status)
+    return list(
+        session.exec(
+            statement.order_by(MentorRequest.created_at.desc(), MentorRequest.id.desc())  # type: ignore[attr-defined,union-attr]
+        ).all()
+    )
+
+
+def get_request(*, session: Session, member: Member | None, request_id: int) -> MentorRequest:
+    """One request, visible only to its mentee and its mentor."""
+    member = member_service.require_member(member)
+    request = session.get(MentorRequest, request_id)
+    if request is None or member.id not in (request.mentee_id, request.mentor_id):
+        raise NotFound("No such request.", field="requestId")
+    return request
+
+
+# Expiry and nudges (background jobs) ----------------------------------------------------------
+
+
+def expire_requests(*, session: Session, now: datetime | None = None) -> int:
+    """Expire unanswered requests past their date; both sides are told."""
+    now = now or utcnow()
+    due = session.exec(
+        select(MentorRequest)
+        .where(MentorRequest.status == "open")
+        .where(MentorRequest.expires_at <= now)
+    ).all()
+    expired = 0
+    for request in due:
+        if not _close_open(session, request.id, "expired"):  # type: ignore[arg-type]
+            continue
+        expired += 1
+        _recount_open_requests(session, request.mentee_id)
+        mentee = session.get(Member, request.mentee_id)
+        mentor = session.get(Member, request.mentor_id)
+        if mentee is not None and mentor is not None:
+            _notify(
+                session,
+                mentee,
+                "request_closed",
+                f"Your request to {mentor.name} has expired",
+                f"{mentor.name} did not answer in time, so your request has closed. Here are "
+                "other mentors with free places.",
+                "/mentoring/suggestions",
+            )
+            _notify(
+                session,
+                mentor,
+                "request_closed",
+                f"{mentee.name}'s request has expired",
+                f"The request from {mentee.name} was not answered in time and has closed.",
+                "/mentoring/requests",
+            )
+    session.commit()
+    return expired
+
+
+def nudge_mentors(*, session: Session, now: datetime | None = None) -> int:
+    """Remind mentors, once, of requests left unanswered for a week."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=get_settings().request_nudge_days)
+    due = session.exec(
+        select(MentorRequest)
+        .where(MentorRequest.status == "open")
+        .where(MentorRequest.nudged_at.is_(None))  # type: ignore[union-attr]
+        .where(MentorRequest.created_at <= cutoff)
+    ).all()
+    nudged = 0
+    for request in due:
+        claimed = session.execute(
+            update(MentorRequest)
+            .where(MentorRequest.id == request.id)
+            .where(MentorRequest.nudged_at.is_(None))  # type: ignore[union-attr]
+            .values(nudged_at=now)
+        ).rowcount
+        mentor = session.get(Member, request.mentor_id)
+        mentee = session.get(Member, request.mentee_id)
+        if claimed and mentor is not None and mentee is not None:
+            nudged += 1
+            days_left = max((request.expires_at - now).days, 0)
+            _notify(
+                session,
+                mentor,
+                "request_reminder",
+                f"{mentee.name} is waiting for your answer",
+                f"{mentee.name} asked you for mentoring a week ago. Please accept or decline: "
+                f"the request closes in {days_left} days.",
+                f"/mentoring/requests/{request.id}",
+            )
+    session.commit()
+    return nudged
+
+
+# Mentorships ----------------------------------------------------------------------------------
+
+
+def _own_mentorship(session: Session, member: Member, mentorship_id: int) -> Mentorship:
+    mentorship = session.get(Mentorship, mentorship_id)
+    if mentorship is None or member.id not in (mentorship.mentor_id, mentorship.mentee_id):
+        raise NotFound("No such mentorship.", field="mentorshipId")
+    return mentorship
+
+
+def list_mentorships(
+    *, session: Session, member: Member | None, status: str | None = None
+) -> list[Mentorship]:
+    """The member's mentorships, as mentor or mentee, newest first."""
+    member = member_service.require_member(member)
+    statement = select(Mentorship).where(
+        or_(Mentorship.mentor_id == member.id, Mentorship.mentee_id == member.id)
+    )
+    if status is not None:
+        statement = statement.where(Mentorship.status == status)
+    return list(session.exec(statement.order_by(Mentorship.started_at.desc())).all())  # type: ignore[attr-defined]
+
+
+def get_mentorship(*, session: Session, member: Member | None, mentorship_id: int) -> Mentorship:
+    """One mentorship, visible only to its pair."""
+    member = member_service.require_member(member)
+    return _own_mentorship(session, member, mentorship_id)
+
+
+def update_agreement(
+    *,
+    session: Session,
+    member: Member | None,
+    mentorship_id: int,
+    goals: str,
+    meeting_rhythm: str,
+    planned_months: int,
+) -> Mentorship:
+    """Record what the pair agreed: goals, how often they meet, and for how long (6-12 months)."""
+    member = member_service.require_member(member)
+    mentorship = _own_mentorship(session, member, mentorship_id)
+    if mentorship.status != "active":
+        raise Conflict("This mentorship has ended.")
+    problems: dict[str, str] = {}
+    if len(goals) > 4000:
+        problems["goals"] = "Goals must be 4,000 characters or fewer."
+    if len(meeting_rhythm) > 200:
+        problems["meeting_rhythm"] = "Meeting rhythm must be 200 characters or fewer."
+    if (
+        isinstance(planned_months, bool)
+        or not isinstance(planned_months, int)
+        or not 6 <= planned_months <= 12
+    ):
+        problems["planned_months"] = "Planned length must be from 6 to 12 months."
+    if problems:
+        raise FieldErrors(problems)
+    mentorship.goals = goals.strip()
+    mentorship.meeting_rhythm = meeting_rhythm.strip()
+    mentorship.planned_months = planned_months
+    session.add(mentorship)
+    session.commit()
+    session.refresh(mentorship)
+    return mentorship
+
+
+def sessions_of(
+    *, session: Session, member: Member | None, mentorship_id: int
+) -> list[MentoringSession]:
+    """The sessions logged for a mentorship (notes included: only the pair may ask)."""
+    member = member_service.require_member(member)
+    _own_mentorship(session, member, mentorship_id)
+    return list(
+        session.exec(
+            select(MentoringSession)
+            .where(MentoringSession.mentorship_id == mentorship_id)
+            .order_by(MentoringSession.held_on.desc(), MentoringSession.id.desc())  # type: ignore[attr-defined,union-attr]
+        ).all()
+    )
+
+
+def log_session(
+    *,
+    session: Session,
+    member: Member | None,
+    mentorship_id: int,
+    held_on: date,
+    duration_minutes: int,
+    notes: str = "",
+) -> MentoringSession:
+    """Log a meeting of the pair: when, how long, and notes only the two of them can read."""
+    member = member_service.require_member(member)
+    mentorship = _own_mentorship(session, member, mentorship_id)
+    if mentorship.status != "active":
+        raise Conflict("This mentorship has ended; sessions can no longer be logged.")
+    problems: dict[str, str] = {}
+    today = utcnow().date()
+    if not isinstance(held_on, date):
+        problems["held_on"] = "Enter the date of the session, like 2026-03-14."
+    elif held_on > today:
+        problems["held_on"] = "The date of the session must be today or in the past."
+    elif held_on < mentorship.started_at.date() - timedelta(days=31):
+        problems["held_on"] = "The date must be after the mentorship started."
+    if isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int):
+        problems["duration_minutes"] = "Duration must be a whole number of minutes, like 45."
+    elif not 5 <= duration_minutes <= 480:
+        problems["duration_minutes"] = "Duration must be from 5 to 480 minutes."
+    if len(notes or "") > 10000:
+        problems["notes"] = "Notes must be 10,000 characters or fewer."
+    if problems:
+        raise FieldErrors(problems)
+    record = MentoringSession(
+        mentorship_id=mentorship.id,  # type: ignore[arg-type]
+        held_on=held_on,
+        duration_minutes=duration_minutes,
+        notes=(notes or "").strip(),
+        logged_by_id=member.id,
+    )
+    session.add(record)
+    other_id = mentorship.mentee_id if member.id == mentorship.mentor_id else mentorship.mentor_id
+    other = session.get(Member, other_id) if other_id else None
+    if other is not None:
+        _notify(
+            session,
+            other,
+            "mentorship",
+            f"{member.name} logged a mentoring session",
+            f"{member.name} logged your session of {held_on.isoformat()} ({duration_minutes} "
+            "minutes).",
+            f"/mentoring/mentorships/{mentorship.id}",
+        )
+    session.commit()
+    session.refresh(record)
+    return record
+
+
+OUTCOMES = ("completed", "ended_early")
+
+
+def end_mentorship(
+    *,
+    session: Session,
+    member: Member | None,
+    mentorship_id: int,
+    outcome: str,
+    rating: int | None = None,
+    feedback: str = "",
+    reason: str = "",
+) -> Mentorship:
+    """End a mentorship (completed, or early), freeing the mentor's place; feedback optional."""
+    member = member_service.require_member(member)
+    mentorship = _own_mentorship(session, member, mentorship_id)
+    problems: dict[str, str] = {}
+    if outcome not in OUTCOMES:
+        problems["outcome"] = "Outcome must be completed or ended_early."
+    if rating is not None and (
+        isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5
+    ):
+        problems["rating"] = "Rating must be a whole number from 1 to 5."
+    if len(feedback or "") > 4000:
+        problems["feedback"] = "Feedback must be 4,000 characters or fewer."
+    if len(reason or "") > 1000:
+        problems["reason"] = "Reason must be 1,000 characters or fewer."
+    if problems:
+        raise FieldErrors(problems)
+    ended = session.execute(
+        update(Mentorship)
+        .where(Mentorship.id == mentorship.id)
+        .where(Mentorship.status == "active")
+        .values(
+            status=outcome,
+            ended_at=utcnow(),
+            ended_by_id=member.id,
+            end_reason=(reason or "").strip(),
+        )
+    ).rowcount
+    if not ended:
+        raise Conflict("This mentorship has already ended.")
+    if mentorship.mentor_id is not None:
+        session.execute(
+            update(MentoringOffer)
+            .where(MentoringOffer.member_id == mentorship.mentor_id)
+            .where(MentoringOffer.active_mentees > 0)
+            .values(active_mentees=MentoringOffer.active_mentees - 1)
+        )
+    if rating is not None:
+        _save_feedback(session, mentorship, member, rating, feedback)
+    other_id = mentorship.mentee_id if member.id == mentorship.mentor_id else mentorship.mentor_id
+    other = session.get(Member, other_id) if other_id else None
+    if other is not None:
+        what = "completed" if outcome == "completed" else "ended"
+        _notify(
+            session,
+            other,
+            "mentorship",
+            f"{member.name} has marked your mentorship as {what}",
+            f"Your mentorship with {member.name} has {what}. Tell us how it went: your "
+            "feedback helps match future pairs well.",
+            f"/mentoring/mentorships/{mentorship.id}",
+        )
+    session.commit()
+    session.refresh(mentorship)
+    return mentorship
+
+
+def _save_feedback(
+    session: Session, mentorship: Mentorship, member: Member, rating: int, text: str
+) -> None:
+    role = "mentor" if member.id == mentorship.mentor_id else "mentee"
+    existing = session.exec(
+        select(MentorshipFeedback)
+        .where(MentorshipFeedback.mentorship_id == mentorship.id)
+        .where(MentorshipFeedback.author_role == role)
+    ).first()
+    if existing is not None:
+        raise Conflict("You have already given feedback on this mentorship.")
+    session.add(
+        MentorshipFeedback(
+            mentorship_id=mentorship.id,  # type: ignore[arg-type]
+            author_role=role,
+            rating=rating,
+            text=(text or "").strip(),
+        )
+    )
+
+
+def give_feedback(
+    *, session: Session, member: Member | None, mentorship_id: int, rating: int, feedback: str = ""
+) -> MentorshipFeedback:
+    """Rate an ended mentorship (1-5) with optional words; once per side."""
+    member = member_service.require_member(member)
+    mentorship = _own_mentorship(session, member, mentorship_id)
+    if mentorship.status == "active":
+        raise Conflict("Feedback is given when the mentorship ends.")
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise FieldErrors({"rating": "Rating must be a whole number from 1 to 5."})
+    if len(feedback or "") > 4000:
+        raise FieldErrors({"feedback": "Feedback must be 4,000 characters or fewer."})
+    _save_feedback(session, mentorship, member, rating, feedback)
+    try:
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise Conflict("You have already given feedback on this mentorship.") from error
+    return session.exec(
+        select(MentorshipFeedback)
+        .where(MentorshipFeedback.mentorship_id == mentorship_id)
+        .where(
+            MentorshipFeedback.author_role
+            == ("mentor" if member.id == mentorship.mentor_id else "mentee")
+        )
+    ).one()
