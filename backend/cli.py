@@ -163,21 +163,75 @@ def import_members(
         raise typer.Exit(1)
 
 
+@app.command("match-round")
+def match_round(
+    members: Annotated[Path, typer.Option(help="The members CSV (docs/members-csv.md).")],
+    out: Annotated[Path, typer.Option(help="Where to write matches.csv.")],
+    priority: Annotated[
+        bool, typer.Option(help="Widening-access priority for members with priority_access=yes.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same round.")] = 0,
+) -> None:
+    """Run a matching round straight over a members CSV, with no database."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from matching.offline import MembersFileError, format_summary, run_offline_round
+
+    if not members.is_file():
+        console.print(f"[red]Cannot read {members}: no such file[/red]")
+        raise typer.Exit(2)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("Reading members", total=1.0)
+
+        def progress(stage: str, fraction: float) -> None:
+            bar.update(task, description=stage, completed=fraction)
+
+        try:
+            summary = run_offline_round(
+                members, out, priority=priority, seed=seed, progress=progress
+            )
+        except MembersFileError as error:
+            bar.stop()
+            for line in error.errors[:200]:
+                console.print(line)
+            if len(error.errors) > 200:
+                console.print(f"... and {len(error.errors) - 200} more problems")
+            console.print("[red]The members file has problems; nothing was written.[/red]")
+            raise typer.Exit(1) from error
+        except OSError as error:
+            bar.stop()
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(2) from error
+    typer.echo(format_summary(summary))
+
+
 @app.command()
 def worker(
-    once: Annotated[bool, typer.Option(help="Run one pass and stop.")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 5.0,
+    once: Annotated[bool, typer.Option(help="Run one pass of the periodic work and stop.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between periodic passes.")] = 5.0,
 ) -> None:
-    """Run background work: send the email outbox (and, later, expiries, nudges and rounds)."""
+    """Run background work: queued jobs (matching rounds) and the periodic pass (emails,
+    expiries, nudges, digests). Several workers may run at once."""
     from backend import jobs
 
+    if once:
+        console.print(f"done: {jobs.run_once()}")
+        return
+    runner = jobs.InProcessRunner(engine=None, interval=interval)
+    runner.start()
     console.print("peerbridge worker started")
-    while True:
-        done = jobs.run_once()
-        if once:
-            console.print(f"done: {done}")
-            return
-        time.sleep(interval)
+    settings = get_settings()
+    if settings.redis_url:
+        from rq import Worker
+
+        queue = jobs.redis_queue()
+        Worker([queue], connection=queue.connection).work(with_scheduler=False)
+    else:
+        console.print("No PEERBRIDGE_REDIS_URL: running the periodic pass only.")
+        while True:
+            time.sleep(3600)
 
 
 def main() -> None:  # pragma: no cover - console entry

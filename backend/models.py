@@ -14,6 +14,7 @@ from backend.mentoring.models import (
 )
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
+from backend.rounds.models import MatchingRound, MatchProposal
 from backend.skills.models import Skill
 
 metadata = SQLModel.metadata
@@ -22,6 +23,8 @@ __all__ = [
     "AccessToken",
     "EmailToken",
     "LoginThrottle",
+    "MatchProposal",
+    "MatchingRound",
     "Member",
     "MemberRole",
     "MemberSkill",

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # Background work (outbox, expiries). None = in-process with SQLite outside tests; with
     # PostgreSQL run `peerbridge worker` processes instead, so the web tier stays stateless.
     jobs_in_process: bool | None = None
+    # Redis for the job queue (RQ). Without it, jobs such as matching rounds run in a thread
+    # of the process that started them (the embedded default).
+    redis_url: str | None = None
     jobs_interval_seconds: float = Field(default=2.0, gt=0)
 
     # Mentoring.

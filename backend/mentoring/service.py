@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from backend.db import utcnow
 from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
@@ -108,8 +109,13 @@ def _active_mentorship_as_mentee(session: Session, mentee_id: int) -> Mentorship
     ).first()
 
 
-def _free_places(offer: MentoringOffer) -> int:
+def free_places(*, offer: MentoringOffer) -> int:
+    """Places a mentor can still fill: none while paused, else capacity less active mentees."""
     return 0 if offer.paused else max(offer.capacity - offer.active_mentees, 0)
+
+
+def _free_places(offer: MentoringOffer) -> int:
+    return free_places(offer=offer)
 
 
 def request_mentor(
@@ -416,22 +422,40 @@ def release_open_requests(*, session: Session, mentor: Member) -> int:
     return released
 
 
-def list_requests(
-    *, session: Session, member: Member | None, direction: str, status: str | None = None
-) -> list[MentorRequest]:
-    """Requests the member sent (direction 'sent') or received ('received'), newest first."""
-    member = member_service.require_member(member)
+def _requests_statement(
+    member: Member, direction: str, status: str | None
+) -> SelectOfScalar[MentorRequest]:
     if direction not in ("sent", "received"):
         raise Invalid("Direction must be sent or received.", field="direction")
     column = MentorRequest.mentee_id if direction == "sent" else MentorRequest.mentor_id
     statement = select(MentorRequest).where(column == member.id)
     if status is not None:
         statement = statement.where(MentorRequest.status == status)
-    return list(
-        session.exec(
-            statement.order_by(MentorRequest.created_at.desc(), MentorRequest.id.desc())  # type: ignore[attr-defined,union-attr]
-        ).all()
-    )
+    return statement.order_by(MentorRequest.created_at.desc(), MentorRequest.id.desc())  # type: ignore[attr-defined,union-attr]
+
+
+def list_requests(
+    *, session: Session, member: Member | None, direction: str, status: str | None = None
+) -> list[MentorRequest]:
+    """Requests the member sent (direction 'sent') or received ('received'), newest first."""
+    member = member_service.require_member(member)
+    return list(session.exec(_requests_statement(member, direction, status)).all())
+
+
+def requests_page(
+    *,
+    session: Session,
+    member: Member | None,
+    direction: str,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[list[MentorRequest], bool]:
+    """One page of ``list_requests`` (newest first), and whether more follow."""
+    member = member_service.require_member(member)
+    statement = _requests_statement(member, direction, status)
+    rows = session.exec(statement.offset(max(offset, 0)).limit(limit + 1)).all()
+    return list(rows[:limit]), len(rows) > limit
 
 
 def get_request(*, session: Session, member: Member | None, request_id: int) -> MentorRequest:
@@ -600,6 +624,47 @@ def sessions_of(
     )
 
 
+def sessions_for(
+    *, session: Session, member: Member | None, mentorship_ids: Sequence[int]
+) -> dict[int, list[MentoringSession]]:
+    """Sessions of many mentorships in one query; only those where ``member`` is one of the pair."""
+    member = member_service.require_member(member)
+    result: dict[int, list[MentoringSession]] = {i: [] for i in mentorship_ids}
+    if not mentorship_ids:
+        return result
+    rows = session.exec(
+        select(MentoringSession)
+        .join(Mentorship, Mentorship.id == MentoringSession.mentorship_id)  # type: ignore[arg-type]
+        .where(MentoringSession.mentorship_id.in_(mentorship_ids))  # type: ignore[attr-defined]
+        .where(or_(Mentorship.mentor_id == member.id, Mentorship.mentee_id == member.id))
+        .order_by(MentoringSession.held_on.desc(), MentoringSession.id.desc())  # type: ignore[attr-defined,union-attr]
+    ).all()
+    for row in rows:
+        result[row.mentorship_id].append(row)
+    return result
+
+
+def own_feedback_for(
+    *, session: Session, member: Member | None, mentorship_ids: Sequence[int]
+) -> dict[int, MentorshipFeedback | None]:
+    """The feedback ``member`` gave on each of their mentorships (None where not yet given)."""
+    member = member_service.require_member(member)
+    result: dict[int, MentorshipFeedback | None] = dict.fromkeys(mentorship_ids)
+    if not mentorship_ids:
+        return result
+    rows = session.exec(
+        select(MentorshipFeedback, Mentorship)
+        .join(Mentorship, Mentorship.id == MentorshipFeedback.mentorship_id)  # type: ignore[arg-type]
+        .where(MentorshipFeedback.mentorship_id.in_(mentorship_ids))  # type: ignore[attr-defined]
+        .where(or_(Mentorship.mentor_id == member.id, Mentorship.mentee_id == member.id))
+    ).all()
+    for feedback, mentorship in rows:
+        role = "mentor" if mentorship.mentor_id == member.id else "mentee"
+        if feedback.author_role == role:
+            result[feedback.mentorship_id] = feedback
+    return result
+
+
 def log_session(
     *,
     session: Session,
@@ -678,6 +743,9 @@ def end_mentorship(
         isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5
     ):
         problems["rating"] = "Rating must be a whole number from 1 to 5."
+    elif rating is None and (feedback or "").strip():
+        # Feedback is stored with its rating; words alone would be silently lost.
+        problems["rating"] = "Choose a rating to go with your feedback."
     if len(feedback or "") > 4000:
         problems["feedback"] = "Feedback must be 4,000 characters or fewer."
     if len(reason or "") > 1000:

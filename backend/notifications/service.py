@@ -213,6 +213,35 @@ def list_for(
     )
 
 
+def page(
+    *, session: Session, member_id: int, offset: int = 0, limit: int = 20
+) -> tuple[list[Notification], bool]:
+    """One page of the member's notifications, newest first, and whether more follow."""
+    limit = max(min(limit, 100), 1)
+    rows = session.exec(
+        select(Notification)
+        .where(Notification.member_id == member_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())  # type: ignore[attr-defined,union-attr]
+        .offset(max(offset, 0))
+        .limit(limit + 1)
+    ).all()
+    return list(rows[:limit]), len(rows) > limit
+
+
+def get_own(
+    *, session: Session, member_id: int, notification_ids: list[int]
+) -> dict[int, Notification]:
+    """The member's own notifications among ``notification_ids`` (others' are left out)."""
+    if not notification_ids:
+        return {}
+    rows = session.exec(
+        select(Notification)
+        .where(Notification.member_id == member_id)
+        .where(Notification.id.in_(notification_ids[:100]))  # type: ignore[union-attr]
+    ).all()
+    return {row.id: row for row in rows if row.id is not None}
+
+
 def mark_read(
     *, session: Session, member_id: int, notification_ids: list[int] | None = None
 ) -> int:

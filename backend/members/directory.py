@@ -1,0 +1,151 @@
+"""The member directory: signed-in members search profiles by text and filters.
+
+One SELECT per page: every filter is a condition on ``member`` (joined to its organisation
+and mentoring offer), skills are EXISTS subqueries, and the order (name, id) is total, so
+offset pages never skip or repeat a member. Text is matched with an escaped, case-insensitive
+LIKE (ILIKE on PostgreSQL); full-text search can replace ``_text_condition`` later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlmodel import Session, select
+
+from backend.errors import FieldErrors
+from backend.members.models import Member, MemberSkill, MentoringOffer
+from backend.members.service import require_member
+from backend.organisations.models import ORGANISATION_TYPES, Organisation
+from matching.vocabulary import BANDS, MEETING_FORMATS, REGIONS, ROLE_FAMILIES
+
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000  # deeper than anyone pages; refuse rather than scan the whole table
+MAX_TEXT = 200
+MAX_TERMS = 8
+MAX_SKILL_ID = 60
+ESCAPE = "\\"
+
+
+@dataclass(frozen=True)
+class DirectoryFilter:
+    """What to search the directory for; empty fields do not filter."""
+
+    text: str = ""
+    skill_offered: str | None = None
+    skill_sought: str | None = None
+    region: str | None = None
+    band: str | None = None
+    role_family: str | None = None
+    organisation_type: str | None = None
+    meeting_format: str | None = None
+    mentors_with_free_capacity: bool = False
+    exclude_self: bool = False
+
+
+def escape_like(term: str) -> str:
+    """``term`` with LIKE wildcards escaped, so '%' and '_' match themselves."""
+    return term.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
+
+
+def _problems(search: DirectoryFilter, *, offset: int, limit: int) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    choices = {
+        "region": (search.region, REGIONS),
+        "band": (search.band, BANDS),
+        "role_family": (search.role_family, ROLE_FAMILIES),
+        "organisation_type": (search.organisation_type, ORGANISATION_TYPES),
+        "meeting_format": (search.meeting_format, MEETING_FORMATS),
+    }
+    for name, (value, allowed) in choices.items():
+        if value is not None and value not in allowed:
+            problems[name] = f"'{str(value)[:60]}' is not a known {name.replace('_', ' ')}."
+    if len(search.text or "") > MAX_TEXT:
+        problems["text"] = f"Search text must be {MAX_TEXT} characters or fewer."
+    for name in ("skill_offered", "skill_sought"):
+        value = getattr(search, name)
+        if value is not None and len(value) > MAX_SKILL_ID:
+            problems[name] = "That is not a skill id."
+    if not 1 <= limit <= MAX_LIMIT:
+        problems["limit"] = f"Page size must be from 1 to {MAX_LIMIT}."
+    if not 0 <= offset <= MAX_OFFSET:
+        problems["offset"] = f"Narrow the search: pages stop after {MAX_OFFSET:,} members."
+    return problems
+
+
+def _text_condition(text: str) -> ColumnElement[bool] | None:
+    """Every word must appear in the name, job title, organisation name or bio."""
+    terms = text.split()[:MAX_TERMS]
+    if not terms:
+        return None
+    columns = (Member.name, Member.job_title, Organisation.name, Member.bio)
+    return and_(
+        *(
+            or_(*(column.ilike(f"%{escape_like(term)}%", escape=ESCAPE) for column in columns))  # type: ignore[attr-defined]
+            for term in terms
+        )
+    )
+
+
+def _has_skill(skill_id: str, kind: str) -> ColumnElement[bool]:
+    return exists().where(
+        MemberSkill.member_id == Member.id,
+        MemberSkill.skill_id == skill_id,
+        MemberSkill.kind == kind,
+    )
+
+
+def search(
+    *,
+    session: Session,
+    viewer: Member | None,
+    filter: DirectoryFilter,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[list[Member], bool]:
+    """A page of active members matching ``filter`` by (name, id), and whether more follow."""
+    viewer = require_member(viewer)
+    problems = _problems(filter, offset=offset, limit=limit)
+    if problems:
+        raise FieldErrors(problems)
+    statement = (
+        select(Member)
+        .join(Organisation, Organisation.id == Member.organisation_id)  # type: ignore[arg-type]
+        .where(Member.is_active)
+    )
+    text = _text_condition(filter.text or "")
+    if text is not None:
+        statement = statement.where(text)
+    if filter.skill_offered:
+        statement = statement.where(_has_skill(filter.skill_offered, "offered"))
+    if filter.skill_sought:
+        statement = statement.where(_has_skill(filter.skill_sought, "sought"))
+    if filter.region is not None:
+        statement = statement.where(Member.region == filter.region)
+    if filter.band is not None:
+        statement = statement.where(Member.band == filter.band)
+    if filter.role_family is not None:
+        statement = statement.where(Member.role_family == filter.role_family)
+    if filter.organisation_type is not None:
+        statement = statement.where(Organisation.type == filter.organisation_type)
+    if filter.meeting_format is not None:
+        # A member happy to meet either way suits someone asking for remote or in person.
+        statement = statement.where(
+            Member.meeting_format.in_({filter.meeting_format, "either"})  # type: ignore[attr-defined]
+        )
+    if filter.mentors_with_free_capacity:
+        statement = statement.join(
+            MentoringOffer,
+            MentoringOffer.member_id == Member.id,  # type: ignore[arg-type]
+        ).where(
+            MentoringOffer.capacity > MentoringOffer.active_mentees,
+            MentoringOffer.paused.is_(False),  # type: ignore[attr-defined]
+        )
+    if filter.exclude_self:
+        statement = statement.where(Member.id != viewer.id)
+    rows = session.exec(
+        statement.order_by(Member.name, Member.id)  # type: ignore[arg-type]
+        .offset(offset)
+        .limit(limit + 1)
+    ).all()
+    return list(rows[:limit]), len(rows) > limit

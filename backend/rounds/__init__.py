@@ -1,0 +1,1 @@
+"""Matching rounds: organisers match a whole cohort at once, review, publish; both sides answer."""

@@ -1,0 +1,391 @@
+"""Whole-pool matching rounds: capacitated assignment that maximises total score under the
+hard rules, with coverage equal to the maximum-cardinality bound of the full feasible graph.
+
+Stages: features (fit the pair scorer), candidates (top-k feasible mentors per mentee by score),
+solve (exact min-cost matching on the candidate graph for small pools, a vectorised auction for
+large ones), coverage (augmenting paths on the full feasible graph until none is left, which
+proves the bound), reasons.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from matching.assignment import (
+    augment_to_maximum,
+    flow_available,
+    maximum_on_edges,
+    solve_flow,
+    solve_weighted,
+)
+from matching.auction import auction_assign
+from matching.candidates import blocking_pairs_full, candidate_graph
+from matching.features import _as_tuple, check_member_frame
+from matching.learning import use_learned
+from matching.reasons import join_reasons, pair_reasons
+from matching.rules import feasible_counts, unmatched_reasons
+from matching.scoring import PairScorer, ScoreWeights
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class RoundResult:
+    """Outcome of a round: one row per mentee in ``matches`` plus the figures organisers read."""
+
+    matches: pd.DataFrame  # mentee_id, mentor_id ('' if none), score, reasons, priority
+    n_mentees: int
+    n_mentors: int
+    total_capacity: int
+    matched: int
+    bound: int  # maximum-cardinality bound of the full feasible graph
+    total_score: float
+    cross_org_share: float
+    skills_covered: float  # share of matched mentees' skills sought that the mentor offers
+    unmatched_why: dict[str, int]
+    priority: bool
+    priority_rate: float
+    other_rate: float
+    priority_rate_matchable: float
+    other_rate_matchable: float
+    priority_score_cost: float | None  # relative loss of total score against priority off
+    blocking_pairs: int
+    timings: dict[str, float] = field(default_factory=dict)
+    solver: str = ""
+    scoring: str = "fixed"  # "learned" when an acceptance model beat the fixed weights
+
+    @property
+    def coverage(self) -> float:
+        """Share of mentees matched."""
+        return self.matched / self.n_mentees if self.n_mentees else 1.0
+
+
+class RoundMatcher(BaseEstimator):
+    """Capacitated whole-pool matching round over a member frame.
+
+    Parameters
+    ----------
+    weights : ScoreWeights or None, default=None
+        Score component weights; ``None`` means the defaults.
+    n_candidates : int or None, default=None
+        Candidate mentors kept per mentee for the weighted solve; ``None`` means 32 up to
+        ``exact_limit`` mentees and 16 above.
+    priority : bool, default=False
+        Widening-access priority for mentees with ``priority_access``.
+    priority_points : float, default=1000.0
+        Worth of matching a priority mentee, in score points; large values make priority
+        lexicographic (first match as many priority mentees as the rules allow).
+    solver : {"auto", "exact", "auction"}, default="auto"
+        "exact" is a min-cost full matching on the candidate graph (scipy LAPJVsp); "auction" a
+        vectorised auction within ``n * epsilon`` of it; "auto" picks exact up to
+        ``exact_limit`` mentees.
+    exact_limit : int, default=12000
+        Largest pool solved with "exact" under "auto".
+    epsilon : float, default=0.5
+        Bid increment of the auction, in score points.
+    compare_priority : bool, default=True
+        With priority on, also solve without it to report the score cost.
+    random_state : int, default=0
+        Seed: fixes the text projection; the solve itself is deterministic.
+    acceptance : AcceptanceModel or None, default=None
+        A fitted model of acceptance (``matching.learning``). The round maximises its
+        probability instead of the fixed-weight score only when it beat the fixed weights on
+        held-out outcomes (``beats_fixed_``); candidates are still the best by the fixed score,
+        and ``matches.score`` stays the fixed score that the reasons explain.
+
+    Attributes
+    ----------
+    result_ : RoundResult
+        Matches and figures.
+    scorer_ : PairScorer
+        Fitted scorer of the population.
+    match_ : ndarray of shape (n_mentees,)
+        Mentor index per mentee (-1 when unmatched).
+    """
+
+    def __init__(
+        self,
+        weights: ScoreWeights | None = None,
+        n_candidates: int | None = None,
+        priority: bool = False,
+        priority_points: float = 1000.0,
+        solver: str = "auto",
+        exact_limit: int = 12000,
+        epsilon: float = 0.5,
+        compare_priority: bool = True,
+        random_state: int = 0,
+        acceptance=None,
+    ):
+        self.weights = weights
+        self.n_candidates = n_candidates
+        self.priority = priority
+        self.priority_points = priority_points
+        self.solver = solver
+        self.exact_limit = exact_limit
+        self.epsilon = epsilon
+        self.compare_priority = compare_priority
+        self.random_state = random_state
+        self.acceptance = acceptance
+
+    def _pair_score(self, scorer: PairScorer) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """The score the round maximises: learned acceptance when allowed, else the fixed one."""
+        if use_learned(self.acceptance):
+            acceptance = self.acceptance
+            return lambda e, m: acceptance.score_pairs(scorer.components(e, m))
+        return scorer.score_pairs
+
+    def _solve(self, pop, graph, priority: bool) -> tuple[np.ndarray, str]:
+        n = pop.n_mentees
+        method = self.solver
+        if method == "auto":
+            fallback = "exact" if n <= self.exact_limit else "auction"
+            method = "flow" if flow_available() else fallback
+        prio = pop.mentee_priority if priority else None
+        if method == "flow":
+            match = solve_flow(
+                n,
+                pop.mentor_capacity,
+                graph.mentee,
+                graph.mentor,
+                graph.score,
+                priority=prio,
+                priority_points=self.priority_points,
+            )
+        elif method == "exact":
+            match = solve_weighted(
+                n,
+                pop.mentor_capacity,
+                graph.mentee,
+                graph.mentor,
+                graph.score,
+                priority=prio,
+                priority_points=self.priority_points,
+            )
+        elif method == "auction":
+            benefit = graph.score + 100.0
+            if prio is not None:
+                benefit = benefit + np.where(prio[graph.mentee], self.priority_points, 0.0)
+            match, _ = auction_assign(
+                n,
+                pop.mentor_capacity,
+                graph.mentee,
+                graph.mentor,
+                benefit,
+                epsilon=self.epsilon,
+            )
+        else:
+            raise ValueError(f"unknown solver {self.solver!r}")
+        return match, method
+
+    def fit(self, X: pd.DataFrame, y=None, *, progress: Progress | None = None) -> RoundMatcher:
+        """Run the round on the member frame; return self."""
+        check_member_frame(X)
+        if self.n_candidates is not None and self.n_candidates < 1:
+            raise ValueError("n_candidates must be at least 1")
+        timings: dict[str, float] = {}
+
+        def stage(name: str, share: float) -> None:
+            if progress is not None:
+                progress(name, share)
+
+        t = time.perf_counter()
+        stage("features", 0.0)
+        scorer = PairScorer(self.weights, random_state=self.random_state).fit(X)
+        pop = scorer.population_
+        timings["features"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        stage("candidates", 0.2)
+        k = self.n_candidates
+        if k is None:
+            k = 32 if pop.n_mentees <= self.exact_limit else 16
+        graph = candidate_graph(scorer, k)
+        score_fn = self._pair_score(scorer)
+        if use_learned(self.acceptance):
+            graph = _rescored(graph, score_fn)
+        timings["candidates"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        stage("coverage", 0.4)
+        # Coverage first: a maximum matching of the candidate graph (Hopcroft-Karp), grown along
+        # augmenting paths of the *full* feasible graph until none is left (so it reaches the
+        # bound), and its edges added to the graph. The weighted solve then finds a matching
+        # of that size, since leaving a mentee unmatched costs more than any score.
+        cover = maximum_on_edges(pop.n_mentees, pop.mentor_capacity, graph.mentee, graph.mentor)
+        cover, n_aug = augment_to_maximum(pop, cover)
+        if n_aug:
+            graph = _with_edges(scorer, graph, cover, score_fn)
+        bound = int((cover >= 0).sum())
+        timings["coverage"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        stage("solve", 0.55)
+        match, method = self._solve(pop, graph, self.priority)
+        # Safety net, and the proof that coverage equals the bound: no augmenting path left.
+        match, n_aug = augment_to_maximum(pop, match)
+        if n_aug:
+            graph = _with_edges(scorer, graph, match, score_fn)
+            match2, _ = self._solve(pop, graph, self.priority)
+            match2, _ = augment_to_maximum(pop, match2)
+            if _total(score_fn, match2) >= _total(score_fn, match) and (
+                (match2 >= 0).sum() == (match >= 0).sum()
+            ):
+                match = match2
+        timings["solve"] = time.perf_counter() - t
+
+        cost = None
+        if self.priority and self.compare_priority and pop.mentee_priority.any():
+            t = time.perf_counter()
+            base, _ = self._solve(pop, graph, False)
+            timings["priority baseline"] = time.perf_counter() - t
+            base_total = _total(score_fn, base)
+            cost = (base_total - _total(score_fn, match)) / base_total if base_total else 0.0
+
+        t = time.perf_counter()
+        stage("reasons", 0.85)
+        self.result_ = _summarise(scorer, graph, match, self.priority, cost, bound)
+        timings["reasons"] = time.perf_counter() - t
+        self.result_.timings = timings
+        self.result_.solver = method
+        self.result_.scoring = "learned" if use_learned(self.acceptance) else "fixed"
+        self.scorer_ = scorer
+        self.match_ = match
+        self.candidates_ = graph
+        stage("done", 1.0)
+        return self
+
+    def predict(self, X=None) -> pd.DataFrame:
+        """The matches of the fitted round (one row per mentee)."""
+        check_is_fitted(self, "result_")
+        return self.result_.matches
+
+
+def _rescored(graph, score_fn: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+    """The same edges with scores from ``score_fn`` (sorted by mentee, then score)."""
+    from matching.candidates import CandidateGraph
+
+    score = score_fn(graph.mentee, graph.mentor) if graph.n_edges else graph.score
+    order = np.lexsort((-score, graph.mentee))
+    return CandidateGraph(graph.mentee[order], graph.mentor[order], score[order])
+
+
+def _with_edges(
+    scorer: PairScorer,
+    graph,
+    match: np.ndarray,
+    score_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+):
+    """The candidate graph plus the edges of a matching that it lacks (sorted as before)."""
+    from matching.candidates import CandidateGraph
+
+    width = max(scorer.population_.n_mentors, 1)
+    e = np.flatnonzero(match >= 0)
+    new_keys = e * width + match[e]
+    have = graph.mentee * width + graph.mentor
+    new_keys = new_keys[~np.isin(new_keys, have)]
+    if len(new_keys) == 0:
+        return graph
+    ne, nm = new_keys // width, new_keys % width
+    mentee = np.concatenate([graph.mentee, ne])
+    mentor = np.concatenate([graph.mentor, nm])
+    score = np.concatenate([graph.score, score_fn(ne, nm)])
+    order = np.lexsort((-score, mentee))
+    return CandidateGraph(mentee[order], mentor[order], score[order])
+
+
+def _total(score_fn: Callable[[np.ndarray, np.ndarray], np.ndarray], match: np.ndarray) -> float:
+    e = np.flatnonzero(match >= 0)
+    return float(score_fn(e, match[e]).sum()) if len(e) else 0.0
+
+
+def _summarise(
+    scorer: PairScorer,
+    graph,
+    match: np.ndarray,
+    priority: bool,
+    cost: float | None,
+    bound: int,
+) -> RoundResult:
+    pop = scorer.population_
+    n = pop.n_mentees
+    matched = match >= 0
+    e = np.flatnonzero(matched)
+    m = match[e]
+    score = np.zeros(n)
+    score[e] = scorer.score_pairs(e, m)
+    reasons = np.full(n, "", dtype=object)
+    for k, r in zip(e, pair_reasons(scorer, e, m), strict=False):
+        reasons[k] = join_reasons(r)
+    why = unmatched_reasons(pop, matched)
+    reasons[~matched] = why[~matched]
+    mentor_ids = np.full(n, "", dtype=object)
+    mentor_ids[e] = pop.member_ids[pop.mentor_rows[m]]
+    matches = pd.DataFrame(
+        {
+            "mentee_id": pop.member_ids[pop.mentee_rows],
+            "mentor_id": mentor_ids,
+            "score": np.round(np.clip(score, 0, 100), 1),
+            "reasons": reasons,
+            "priority": pop.mentee_priority,
+        }
+    )
+    frame = scorer.frame_
+    sought = frame["skills_sought"].to_numpy(dtype=object)[pop.mentee_rows[e]]
+    offered = frame["skills_offered"].to_numpy(dtype=object)[pop.mentor_rows[m]]
+    n_sought = n_cov = 0
+    for s, o in zip(sought, offered, strict=False):
+        s_t = _as_tuple(s)
+        o_t = set(_as_tuple(o))
+        n_sought += len(s_t)
+        n_cov += sum(1 for x in s_t if x in o_t)
+    _, _, feasible = feasible_counts(pop)
+    matchable = feasible > 0
+    prio = pop.mentee_priority
+
+    def rate(mask: np.ndarray) -> float:
+        return float(matched[mask].mean()) if mask.any() else float("nan")
+
+    own = np.zeros(n)
+    own[e] = score[e]
+    blocking = blocking_pairs_full(scorer, match, own, graph)
+    why_counts = pd.Series(why[~matched]).value_counts().to_dict() if (~matched).any() else {}
+    return RoundResult(
+        matches=matches,
+        n_mentees=n,
+        n_mentors=pop.n_mentors,
+        total_capacity=int(pop.mentor_capacity.sum()),
+        matched=int(matched.sum()),
+        bound=max(bound, int(matched.sum())),
+        total_score=float(score[e].sum()),
+        cross_org_share=float((pop.mentee_org[e] != pop.mentor_org[m]).mean()) if len(e) else 0.0,
+        skills_covered=n_cov / n_sought if n_sought else float("nan"),
+        unmatched_why={str(k): int(v) for k, v in why_counts.items()},
+        priority=priority,
+        priority_rate=rate(prio),
+        other_rate=rate(~prio),
+        priority_rate_matchable=rate(prio & matchable),
+        other_rate_matchable=rate(~prio & matchable),
+        priority_score_cost=cost,
+        blocking_pairs=blocking,
+    )
+
+
+def run_round(
+    frame: pd.DataFrame,
+    *,
+    weights: ScoreWeights | None = None,
+    priority: bool = False,
+    seed: int = 0,
+    progress: Progress | None = None,
+    **params,
+) -> RoundResult:
+    """Run a matching round over a member frame and return its result."""
+    matcher = RoundMatcher(weights=weights, priority=priority, random_state=seed, **params)
+    return matcher.fit(frame, progress=progress).result_

@@ -1,0 +1,206 @@
+"""The hard rules of members-csv.md, as arrays and masks that no weight can break.
+
+A pair (mentee, mentor) is feasible when:
+- they are different people;
+- the mentor offers mentoring (capacity > 0; the round also never exceeds it);
+- neither is the other's line manager, directly or up the chain;
+- the mentee's ``outside_organisation_only`` is respected;
+- the mentor's band is strictly above the mentee's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from matching.vocabulary import BAND_RANK
+
+
+@dataclass(frozen=True)
+class Population:
+    """Arrays of a member frame that the rules and the solver need, mentees and mentors apart.
+
+    Mentee arrays are indexed by position in ``mentee_rows``; mentor arrays by position in
+    ``mentor_rows`` (rows of the original frame).
+    """
+
+    member_ids: np.ndarray
+    mentee_rows: np.ndarray
+    mentor_rows: np.ndarray
+    mentee_band: np.ndarray
+    mentor_band: np.ndarray
+    mentee_org: np.ndarray
+    mentor_org: np.ndarray
+    mentee_outside: np.ndarray
+    mentee_priority: np.ndarray
+    mentor_capacity: np.ndarray
+    chain_ptr: np.ndarray  # CSR over mentees: mentors in the same line-management chain
+    chain_idx: np.ndarray
+    n_orgs: int
+
+    @property
+    def n_mentees(self) -> int:
+        """Number of mentees (members seeking a mentor)."""
+        return len(self.mentee_rows)
+
+    @property
+    def n_mentors(self) -> int:
+        """Number of mentors (members with capacity > 0)."""
+        return len(self.mentor_rows)
+
+    @property
+    def chain_keys(self) -> np.ndarray:
+        """Sorted keys ``mentee * n_mentors + mentor`` of chain-excluded pairs."""
+        rows = np.repeat(np.arange(self.n_mentees, dtype=np.int64), np.diff(self.chain_ptr))
+        return np.sort(rows * max(self.n_mentors, 1) + self.chain_idx)
+
+
+def _isna(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value == ""
+
+
+def chain_pairs(member_ids: np.ndarray, manager_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (person, ancestor) row pairs for every line-management chain in the frame."""
+    n = len(member_ids)
+    pos = {m: k for k, m in enumerate(member_ids)}
+    parent = np.array([-1 if _isna(m) else pos.get(m, -1) for m in manager_ids], dtype=np.int64)
+    people: list[np.ndarray] = []
+    ancestors: list[np.ndarray] = []
+    cur = parent.copy()
+    alive = np.flatnonzero(cur >= 0)
+    for _ in range(n):  # a chain is at most n long; cycles stop here too
+        if len(alive) == 0:
+            break
+        alive = alive[cur[alive] != alive]
+        people.append(alive)
+        ancestors.append(cur[alive])
+        cur[alive] = parent[cur[alive]]
+        alive = alive[cur[alive] >= 0]
+    if not people:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a, b = np.concatenate(people), np.concatenate(ancestors)
+    key = np.unique(a * n + b)  # cycles may repeat pairs
+    return key // n, key % n
+
+
+def build_population(frame: pd.DataFrame) -> Population:
+    """Extract the arrays of the hard rules from a member frame."""
+    ids = frame["member_id"].astype(str).to_numpy()
+    band = frame["band"].astype(str).map(BAND_RANK).to_numpy()
+    if np.isnan(band.astype(float)).any():
+        raise ValueError("unknown band in member frame")
+    band = band.astype(np.int64)
+    org_codes, _ = pd.factorize(frame["organisation_key"].astype(str))
+    seeking = frame["seeking_mentor"].astype(bool).to_numpy()
+    capacity = pd.to_numeric(frame["mentor_capacity"]).fillna(0).astype(np.int64).to_numpy()
+    mentee_rows = np.flatnonzero(seeking)
+    mentor_rows = np.flatnonzero(capacity > 0)
+
+    managers = frame["line_manager_id"].to_numpy(dtype=object)
+    person, ancestor = chain_pairs(ids, managers)
+    # A pair is excluded in both directions: person→ancestor and ancestor→person.
+    a = np.concatenate([person, ancestor])
+    b = np.concatenate([ancestor, person])
+    n = len(frame)
+    mentee_pos = np.full(n, -1, np.int64)
+    mentee_pos[mentee_rows] = np.arange(len(mentee_rows))
+    mentor_pos = np.full(n, -1, np.int64)
+    mentor_pos[mentor_rows] = np.arange(len(mentor_rows))
+    ea, mb = mentee_pos[a], mentor_pos[b]
+    keep = (ea >= 0) & (mb >= 0)
+    ea, mb = ea[keep], mb[keep]
+    order = np.lexsort((mb, ea))
+    ea, mb = ea[order], mb[order]
+    ptr = np.zeros(len(mentee_rows) + 1, np.int64)
+    np.add.at(ptr, ea + 1, 1)
+    ptr = np.cumsum(ptr)
+
+    return Population(
+        member_ids=ids,
+        mentee_rows=mentee_rows,
+        mentor_rows=mentor_rows,
+        mentee_band=band[mentee_rows],
+        mentor_band=band[mentor_rows],
+        mentee_org=org_codes[mentee_rows].astype(np.int64),
+        mentor_org=org_codes[mentor_rows].astype(np.int64),
+        mentee_outside=frame["outside_organisation_only"].astype(bool).to_numpy()[mentee_rows],
+        mentee_priority=frame["priority_access"].astype(bool).to_numpy()[mentee_rows],
+        mentor_capacity=capacity[mentor_rows],
+        chain_ptr=ptr,
+        chain_idx=mb.astype(np.int64),
+        n_orgs=int(org_codes.max()) + 1 if len(org_codes) else 0,
+    )
+
+
+def in_chain(pop: Population, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+    """Whether each (mentee, mentor) pair is in one line-management chain."""
+    mentee = np.asarray(mentee, np.int64)
+    mentor = np.asarray(mentor, np.int64)
+    keys = pop.chain_keys
+    if len(keys) == 0 or len(mentee) == 0:
+        return np.zeros(len(mentee), dtype=bool)
+    q = mentee * max(pop.n_mentors, 1) + mentor
+    at = np.searchsorted(keys, q)
+    at = np.minimum(at, len(keys) - 1)
+    return keys[at] == q
+
+
+def feasible_pairs(pop: Population, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+    """Whether each (mentee, mentor) pair passes every hard rule (capacity aside)."""
+    mentee = np.asarray(mentee, np.int64)
+    mentor = np.asarray(mentor, np.int64)
+    ok = pop.mentor_band[mentor] > pop.mentee_band[mentee]
+    ok &= pop.mentee_rows[mentee] != pop.mentor_rows[mentor]
+    ok &= ~(pop.mentee_outside[mentee] & (pop.mentee_org[mentee] == pop.mentor_org[mentor]))
+    ok &= pop.mentor_capacity[mentor] > 0
+    ok &= ~in_chain(pop, mentee, mentor)
+    return ok
+
+
+def feasible_matrix(pop: Population) -> np.ndarray:
+    """Dense (mentees x mentors) boolean matrix of feasible pairs; for small populations."""
+    e = np.repeat(np.arange(pop.n_mentees), pop.n_mentors)
+    m = np.tile(np.arange(pop.n_mentors), pop.n_mentees)
+    return feasible_pairs(pop, e, m).reshape(pop.n_mentees, pop.n_mentors)
+
+
+UNMATCHED_NO_HIGHER_BAND = "no mentor is at a higher band than yours"
+UNMATCHED_OWN_ORG = "every mentor at a higher band works in your own organisation"
+UNMATCHED_CHAIN = "every mentor at a higher band is in your line-management chain"
+UNMATCHED_CAPACITY = "the mentors who could take you were all needed for other mentees"
+
+
+def feasible_counts(pop: Population) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per mentee: mentors at a higher band, of them allowed by organisation, and feasible."""
+    n_bands = 13
+    band_hist = np.bincount(pop.mentor_band, minlength=n_bands)
+    above = np.concatenate([np.cumsum(band_hist[::-1])[::-1], [0]])  # above[b] = # band >= b
+    higher = above[pop.mentee_band + 1]
+    # mentors of the same organisation at a higher band
+    org_band = np.zeros((max(pop.n_orgs, 1), n_bands + 1), np.int64)
+    np.add.at(org_band, (pop.mentor_org, pop.mentor_band), 1)
+    org_above = np.cumsum(org_band[:, ::-1], axis=1)[:, ::-1]
+    same_org_higher = org_above[pop.mentee_org, pop.mentee_band + 1]
+    by_org = higher - np.where(pop.mentee_outside, same_org_higher, 0)
+    # chain pairs that would otherwise be allowed
+    rows = np.repeat(np.arange(pop.n_mentees), np.diff(pop.chain_ptr))
+    cols = pop.chain_idx
+    allowed = pop.mentor_band[cols] > pop.mentee_band[rows]
+    allowed &= ~(pop.mentee_outside[rows] & (pop.mentee_org[rows] == pop.mentor_org[cols]))
+    chain_cut = np.bincount(rows[allowed], minlength=pop.n_mentees)
+    # the member themself, where they also mentor, is never at a higher band: nothing to remove
+    return higher, by_org, by_org - chain_cut
+
+
+def unmatched_reasons(pop: Population, matched: np.ndarray) -> np.ndarray:
+    """Plain-English reason for each mentee left unmatched ('' for matched mentees)."""
+    higher, by_org, feasible = feasible_counts(pop)
+    out = np.full(pop.n_mentees, "", dtype=object)
+    un = ~matched
+    out[un & (feasible > 0)] = UNMATCHED_CAPACITY
+    out[un & (feasible == 0)] = UNMATCHED_CHAIN
+    out[un & (by_org == 0)] = UNMATCHED_OWN_ORG
+    out[un & (higher == 0)] = UNMATCHED_NO_HIGHER_BAND
+    return out

@@ -1,0 +1,265 @@
+"""Accounts: sign up, verify, log in and out, passwords."""
+
+from __future__ import annotations
+
+import strawberry
+
+from backend.accounts import cookies
+from backend.accounts import service as accounts
+from backend.errors import Invalid
+from backend.members import service as member_service
+from schema import errors
+from schema.context import Info
+from schema.enums import Band, Profession, Region, RoleFamily, from_enum
+from schema.inputs import check_text
+from schema.members import Member
+
+
+@strawberry.input(description="Everything a new member gives when joining.")
+class SignUpInput:
+    email: str
+    password: str = strawberry.field(description="At least 12 characters, not a common one.")
+    name: str
+    organisation: str = strawberry.field(description="Your employer's name.")
+    region: Region  # type: ignore[valid-type]
+    role_family: RoleFamily  # type: ignore[valid-type]
+    band: Band  # type: ignore[valid-type]
+    profession: Profession  # type: ignore[valid-type]
+    job_title: str = ""
+    management_years: int = 0
+
+
+@strawberry.type(description="The new account; a verification link has been emailed.")
+class SignUpSuccess:
+    member: Member
+    message: str
+
+
+@strawberry.input
+class LogInInput:
+    email: str
+    password: str
+
+
+@strawberry.type(description="Signed in; the session cookie is set.")
+class LogInSuccess:
+    member: Member
+
+
+@strawberry.type(description="Done.")
+class Done:
+    message: str
+
+
+@strawberry.input(description="The token from the emailed link.")
+class VerifyEmailInput:
+    token: str
+
+
+@strawberry.type(description="The email address is confirmed.")
+class VerifyEmailSuccess:
+    member: Member
+
+
+@strawberry.input
+class RequestPasswordResetInput:
+    email: str
+
+
+@strawberry.input(description="The token from the emailed link and the new password.")
+class ResetPasswordInput:
+    token: str
+    new_password: str
+
+
+@strawberry.input
+class ChangePasswordInput:
+    current_password: str
+    new_password: str
+
+
+@strawberry.type(description="Password changed; other sessions have ended, this one continues.")
+class ChangePasswordSuccess:
+    member: Member
+
+
+SignUpResult = errors.result_union("SignUpResult", SignUpSuccess)
+LogInResult = errors.result_union("LogInResult", LogInSuccess)
+LogOutResult = errors.result_union("LogOutResult", Done)
+VerifyEmailResult = errors.result_union("VerifyEmailResult", VerifyEmailSuccess)
+ResendVerificationResult = errors.result_union("ResendVerificationResult", Done)
+RequestPasswordResetResult = errors.result_union("RequestPasswordResetResult", Done)
+ResetPasswordResult = errors.result_union("ResetPasswordResult", Done)
+ChangePasswordResult = errors.result_union("ChangePasswordResult", ChangePasswordSuccess)
+
+
+def _start_cookie_session(info: Info, token: str) -> None:
+    context = info.context
+    cookies.set_session_cookie(context.response, token)
+    context.session_token = token
+    context.auth = "cookie"
+    context.reset_loaders()
+
+
+@strawberry.type
+class AccountMutation:
+    """Mutations about accounts and sessions."""
+
+    @strawberry.mutation(description="Join the network; a verification link is emailed.")
+    def sign_up(self, info: Info, input: SignUpInput) -> SignUpResult:  # type: ignore[valid-type]
+        """Create an account."""
+        context = info.context
+
+        def sign_up() -> SignUpSuccess:
+            check_text(
+                email=input.email,
+                password=input.password,
+                name=input.name,
+                organisation=input.organisation,
+                job_title=input.job_title,
+            )
+            member = accounts.sign_up(
+                session=context.session,
+                data=accounts.SignUp(
+                    email=input.email,
+                    password=input.password,
+                    name=input.name,
+                    organisation=input.organisation,
+                    region=from_enum(input.region),
+                    role_family=from_enum(input.role_family),
+                    band=from_enum(input.band),
+                    profession=from_enum(input.profession),
+                    job_title=input.job_title,
+                    management_years=input.management_years,
+                ),
+            )
+            return SignUpSuccess(
+                member=Member.from_model(member),
+                message="Check your email for a link to confirm your address, then log in.",
+            )
+
+        return errors.outcome(sign_up)
+
+    @strawberry.mutation(description="Log in: sets an HttpOnly session cookie.")
+    def log_in(self, info: Info, input: LogInInput) -> LogInResult:  # type: ignore[valid-type]
+        """Check the credentials and start a new session."""
+        context = info.context
+
+        def log_in() -> LogInSuccess:
+            check_text(email=input.email, password=input.password)
+            member, token = accounts.log_in(
+                session=context.session,
+                email=input.email,
+                password=input.password,
+                user_agent=context.user_agent,
+            )
+            # A new session id at login: the one the browser had (if any) ends here.
+            accounts.revoke_session(session=context.session, token=context.session_token)
+            context.member = member
+            _start_cookie_session(info, token)
+            return LogInSuccess(member=Member.from_model(member))
+
+        return errors.outcome(log_in)
+
+    @strawberry.mutation(description="End this session; the cookie stops working everywhere.")
+    def log_out(self, info: Info) -> LogOutResult:  # type: ignore[valid-type]
+        """Revoke the session and clear the cookie."""
+        context = info.context
+
+        def log_out() -> Done:
+            accounts.log_out(session=context.session, token=context.session_token)
+            cookies.clear_session_cookie(context.response)
+            if context.auth == "cookie":
+                context.member = None
+                context.auth = "none"
+            context.session_token = None
+            context.reset_loaders()
+            return Done(message="You have logged out.")
+
+        return errors.outcome(log_out)
+
+    @strawberry.mutation(description="Confirm your email address with the token from the link.")
+    def verify_email(self, info: Info, input: VerifyEmailInput) -> VerifyEmailResult:  # type: ignore[valid-type]
+        """Confirm an email address."""
+        context = info.context
+
+        def verify() -> VerifyEmailSuccess:
+            member = accounts.verify_email(session=context.session, token=input.token)
+            if context.member is not None and context.member.id == member.id:
+                context.member = member
+            return VerifyEmailSuccess(member=Member.from_model(member))
+
+        return errors.outcome(verify)
+
+    @strawberry.mutation(description="Email another verification link to the signed-in member.")
+    def resend_verification(self, info: Info) -> ResendVerificationResult:  # type: ignore[valid-type]
+        """Send a fresh link."""
+        context = info.context
+
+        def resend() -> Done:
+            member = member_service.require_member(context.member)
+            accounts.resend_verification(session=context.session, member=member)
+            return Done(message="We have sent you a new link. Check your email.")
+
+        return errors.outcome(resend)
+
+    @strawberry.mutation(
+        description="Email a password reset link (the answer is the same for any address)."
+    )
+    def request_password_reset(
+        self, info: Info, input: RequestPasswordResetInput
+    ) -> RequestPasswordResetResult:  # type: ignore[valid-type]
+        """Ask for a reset link."""
+        context = info.context
+
+        def request() -> Done:
+            accounts.request_password_reset(session=context.session, email=input.email)
+            return Done(
+                message="If an account uses that address, we have emailed it a link to reset "
+                "the password."
+            )
+
+        return errors.outcome(request)
+
+    @strawberry.mutation(description="Set a new password with the token from the emailed link.")
+    def reset_password(self, info: Info, input: ResetPasswordInput) -> ResetPasswordResult:  # type: ignore[valid-type]
+        """Reset a forgotten password; every session of the account ends."""
+        context = info.context
+
+        def reset() -> Done:
+            check_text(new_password=input.new_password)
+            try:
+                accounts.reset_password(
+                    session=context.session, token=input.token, new_password=input.new_password
+                )
+            except Invalid as error:
+                if error.field == "password":
+                    error.field = "new_password"
+                raise
+            return Done(message="Your password has been changed. Log in with your new password.")
+
+        return errors.outcome(reset)
+
+    @strawberry.mutation(description="Change your password; your other sessions end.")
+    def change_password(self, info: Info, input: ChangePasswordInput) -> ChangePasswordResult:  # type: ignore[valid-type]
+        """Change the signed-in member's password."""
+        context = info.context
+
+        def change() -> ChangePasswordSuccess:
+            member = member_service.require_member(context.member)
+            check_text(current_password=input.current_password, new_password=input.new_password)
+            token = accounts.change_password(
+                session=context.session,
+                member=member,
+                current_password=input.current_password,
+                new_password=input.new_password,
+                current_token=context.session_token,
+            )
+            if context.auth == "cookie":
+                _start_cookie_session(info, token)
+            else:
+                # Token clients have no use for a browser session; end it straight away.
+                accounts.revoke_session(session=context.session, token=token)
+            return ChangePasswordSuccess(member=Member.from_model(member))
+
+        return errors.outcome(change)

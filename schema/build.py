@@ -1,0 +1,170 @@
+"""The schema: root types, limits, error handling, and running one operation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry import relay
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext, ExecutionResult
+
+from backend.errors import Invalid
+from backend.settings import Settings
+from schema import errors
+from schema.access_tokens import AccessTokenMutation
+from schema.accounts import AccountMutation
+from schema.context import Context, Info
+from schema.ids import decode
+from schema.members import MemberMutation, MemberQuery
+from schema.mentoring import MentoringMutation, MentoringQuery
+from schema.notifications import NotificationMutation, NotificationQuery
+from schema.permissions import IsAuthenticated
+from schema.reference import ReferenceQuery
+
+log = logging.getLogger("peerbridge.graphql")
+SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
+UNEXPECTED = "Unexpected error."
+NODE_TYPES = (
+    "Member",
+    "Organisation",
+    "AccessToken",
+    "MentorRequest",
+    "Mentorship",
+    "Notification",
+)
+
+
+@strawberry.type
+class Query(MemberQuery, MentoringQuery, NotificationQuery, ReferenceQuery):
+    """Everything a client can read."""
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Any object by global id, with the same rules as its own query.",
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        """Fetch any node type by global id; each type's resolve_nodes applies its own rule."""
+        for type_name in NODE_TYPES:
+            try:
+                decode(id, type_name=type_name)
+            except Invalid:
+                continue
+            global_id = relay.GlobalID.from_id(id)
+            return await global_id.resolve_node(info, required=False)
+        raise Invalid("That is not a valid id.", field="id")
+
+
+@strawberry.type
+class Mutation(
+    AccountMutation,
+    MemberMutation,
+    AccessTokenMutation,
+    MentoringMutation,
+    NotificationMutation,
+):
+    """Everything a client can change."""
+
+
+def _request_id(execution_context: ExecutionContext) -> str:
+    context = execution_context.context
+    return getattr(context, "request_id", "") or ""
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Replace bugs' messages with 'Unexpected error.' and the request id to quote."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=errors.is_unexpected, error_message=UNEXPECTED)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        """The masked error, with a code and the request id."""
+        masked = super().anonymise_error(error)
+        masked.extensions = {
+            "code": "INTERNAL_SERVER_ERROR",
+            "requestId": _request_id(self.execution_context),
+        }
+        return masked
+
+
+class PeerbridgeSchema(strawberry.Schema):
+    """A Strawberry schema that codes, cleans and logs errors the peerbridge way."""
+
+    hide_suggestions: bool = True
+
+    def process_errors(
+        self, errors_: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Give every error a code; strip suggestions; log the unexpected ones once."""
+        request_id = _request_id(execution_context) if execution_context else ""
+        for error in errors_:
+            if self.hide_suggestions and "Did you mean" in error.message:
+                error.message = SUGGESTION.sub("", error.message)
+            extensions = dict(error.extensions or {})
+            if "code" not in extensions:
+                code = errors.error_code(error)
+                if code is None and not errors.is_unexpected(error):
+                    # Parse, validation and variable errors come before any field runs.
+                    code = "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_REQUEST"
+                if code is not None:
+                    extensions["code"] = code
+            error.extensions = extensions
+            if errors.is_unexpected(error):
+                log.error(
+                    "GraphQL resolver failed (request %s): %s",
+                    request_id,
+                    error.message,
+                    exc_info=error.original_error,
+                )
+
+
+def build_schema(settings: Settings) -> PeerbridgeSchema:
+    """A schema with the limits of ``settings``; extensions are factories (one per request)."""
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+    ]
+    if not settings.is_development:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    if settings.is_production:
+        extensions.append(MaskUnexpectedErrors)
+    schema = PeerbridgeSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
+    )
+    schema.hide_suggestions = not settings.is_development
+    return schema
+
+
+def execute(
+    schema: strawberry.Schema,
+    query: str,
+    *,
+    context: Context,
+    variables: dict[str, Any] | None = None,
+    operation_name: str | None = None,
+) -> ExecutionResult:
+    """Run one operation to completion on a fresh event loop (call from a worker thread)."""
+    return asyncio.run(
+        schema.execute(
+            query,
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation_name,
+        )
+    )

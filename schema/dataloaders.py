@@ -1,0 +1,85 @@
+"""DataLoaders, created fresh for every request so that nothing is cached across users."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session
+from strawberry.dataloader import DataLoader
+
+from backend.members import service as member_service
+from backend.members.models import Member, MentoringOffer
+from backend.mentoring import service as mentoring_service
+from backend.mentoring.models import MentoringSession, MentorshipFeedback
+from backend.organisations import service as organisation_service
+from backend.organisations.models import Organisation
+from backend.skills import service as skill_service
+from backend.skills.models import Skill
+
+
+@dataclass
+class Loaders:
+    """One request's loaders: each batches its keys into a single SQL query."""
+
+    members: DataLoader[int, Member | None]
+    roles: DataLoader[int, list[str]]
+    skills: DataLoader[int, dict[str, list[str]]]
+    offers: DataLoader[int, MentoringOffer]
+    organisations: DataLoader[int, Organisation | None]
+    skill_by_id: DataLoader[str, Skill | None]
+    mentoring_sessions: DataLoader[int, list[MentoringSession]]
+    own_feedback: DataLoader[int, MentorshipFeedback | None]
+
+
+def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda: None) -> Loaders:
+    """Fresh loaders bound to ``session``; ``viewer`` gives the caller, for private data."""
+
+    async def members(ids: Sequence[int]) -> list[Member | None]:
+        found = member_service.get_many(session=session, member_ids=list(ids))
+        return [found.get(i) for i in ids]
+
+    async def roles(ids: Sequence[int]) -> list[list[str]]:
+        found = member_service.roles_for(session=session, member_ids=list(ids))
+        return [found[i] for i in ids]
+
+    async def skills(ids: Sequence[int]) -> list[dict[str, list[str]]]:
+        found = member_service.skills_for(session=session, member_ids=list(ids))
+        return [found[i] for i in ids]
+
+    async def offers(ids: Sequence[int]) -> list[MentoringOffer]:
+        found = member_service.offers_for(session=session, member_ids=list(ids))
+        return [found[i] for i in ids]
+
+    async def organisations(ids: Sequence[int]) -> list[Organisation | None]:
+        found = organisation_service.get_many(session=session, organisation_ids=list(ids))
+        return [found.get(i) for i in ids]
+
+    async def skill_by_id(ids: Sequence[str]) -> list[Skill | None]:
+        # The framework is small: one query for all of it beats an IN list.
+        found = {skill.id: skill for skill in skill_service.list_skills(session=session)}
+        return [found.get(i) for i in ids]
+
+    async def mentoring_sessions(ids: Sequence[int]) -> list[list[MentoringSession]]:
+        # The service leaves out mentorships the viewer is not part of: notes stay private.
+        found = mentoring_service.sessions_for(
+            session=session, member=viewer(), mentorship_ids=list(ids)
+        )
+        return [found[i] for i in ids]
+
+    async def own_feedback(ids: Sequence[int]) -> list[MentorshipFeedback | None]:
+        found = mentoring_service.own_feedback_for(
+            session=session, member=viewer(), mentorship_ids=list(ids)
+        )
+        return [found[i] for i in ids]
+
+    return Loaders(
+        members=DataLoader(load_fn=members),
+        roles=DataLoader(load_fn=roles),
+        skills=DataLoader(load_fn=skills),
+        offers=DataLoader(load_fn=offers),
+        organisations=DataLoader(load_fn=organisations),
+        skill_by_id=DataLoader(load_fn=skill_by_id),
+        mentoring_sessions=DataLoader(load_fn=mentoring_sessions),
+        own_feedback=DataLoader(load_fn=own_feedback),
+    )

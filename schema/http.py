@@ -1,0 +1,194 @@
+"""/graphql over HTTP: JSON POSTs only, size-capped, run in a worker thread; GraphiQL in dev.
+
+Cross-site safety: browsers send the session cookie with every request, but they cannot send a
+cross-site POST with ``Content-Type: application/json`` without a CORS preflight, which this
+app never grants. Accepting nothing but JSON POSTs is therefore the CSRF defence of /graphql.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+
+from backend.settings import Settings
+from schema.build import PeerbridgeSchema, build_schema, execute
+from schema.context import bearer_token, context_for_request
+
+log = logging.getLogger("peerbridge.graphql")
+router = APIRouter()
+
+MAX_BODY_BYTES = 1024 * 1024
+JSON_TYPE = re.compile(r"^application/json\s*(;.*)?$", re.IGNORECASE)
+TAG = re.compile(r"<(script|link|style)\b", re.IGNORECASE)
+
+
+class BadRequest(Exception):
+    """An HTTP-level refusal: the status, a code and a message for the client."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    """The JSON shape of every refusal: like a GraphQL error, with a code."""
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        headers=headers or None,
+    )
+
+
+def schema_of(request: Request) -> PeerbridgeSchema:
+    """The app's schema, built on first use for the app's settings."""
+    state = request.app.state
+    schema = getattr(state, "graphql_schema", None)
+    if schema is None:
+        schema = state.graphql_schema = build_schema(state.settings)
+    return schema
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refusing to read past MAX_BODY_BYTES."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadRequest(413, "PAYLOAD_TOO_LARGE", "The request body must be 1 MiB or smaller.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(413, "PAYLOAD_TOO_LARGE", "The request body must be 1 MiB or smaller.")
+    return bytes(body)
+
+
+def parse_operation(body: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
+    """(query, variables, operationName) from a JSON body, or BadRequest saying what is wrong."""
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise BadRequest(400, "BAD_REQUEST", "The request body is not valid JSON.") from error
+    if isinstance(payload, list):
+        raise BadRequest(
+            400, "BATCHING_NOT_SUPPORTED", "Send one operation per request; batching is off."
+        )
+    if not isinstance(payload, dict):
+        raise BadRequest(400, "BAD_REQUEST", "The body must be a JSON object with a query.")
+    query = payload.get("query")
+    variables = payload.get("variables")
+    operation_name = payload.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise BadRequest(400, "BAD_REQUEST", "The body must have a 'query' string.")
+    if variables is not None and not isinstance(variables, dict):
+        raise BadRequest(400, "BAD_REQUEST", "'variables' must be a JSON object.")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise BadRequest(400, "BAD_REQUEST", "'operationName' must be a string.")
+    return query, variables, operation_name
+
+
+def graphiql(request: Request) -> HTMLResponse:
+    """GraphiQL (development only), its tags carrying this response's CSP nonce."""
+    nonce = getattr(request.state, "csp_nonce", "")
+    html = TAG.sub(lambda m: f'<{m.group(1)} nonce="{nonce}"', get_graphql_ide_html("graphiql"))
+    return HTMLResponse(html)
+
+
+def run_operation(
+    request: Request,
+    *,
+    schema: PeerbridgeSchema,
+    settings: Settings,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+) -> Response:
+    """Authenticate, execute and shape the response; runs in a worker thread with its own loop."""
+    scratch = Response()
+    with request.app.state.sessions() as session:
+        try:
+            context = context_for_request(
+                request, session=session, settings=settings, response=scratch
+            )
+            if bearer_token(request) is not None and context.member is None:
+                return error_response(
+                    401,
+                    "INVALID_TOKEN",
+                    "The access token is not valid or has been revoked.",
+                    **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                )
+            result = execute(
+                schema, query, context=context, variables=variables, operation_name=operation_name
+            )
+        except Exception:
+            session.rollback()
+            log.exception(
+                "GraphQL request failed (request %s)", getattr(request.state, "request_id", "")
+            )
+            message = (
+                "Unexpected error." if settings.is_production else "Unexpected error (see log)."
+            )
+            return error_response(500, "INTERNAL_SERVER_ERROR", message)
+        finally:
+            # Leave no half-finished transaction behind a failed resolver.
+            if session.in_transaction():
+                session.rollback()
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [error.formatted for error in result.errors]
+    if result.extensions:
+        body["extensions"] = result.extensions
+    response = JSONResponse(body, headers={"Cache-Control": "no-store"})
+    for name, value in scratch.raw_headers:
+        if name.lower() == b"set-cookie":
+            response.raw_headers.append((name, value))
+    return response
+
+
+@router.api_route(
+    "/graphql", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+async def graphql(request: Request) -> Response:
+    """The GraphQL endpoint."""
+    settings: Settings = request.app.state.settings
+    if request.method == "GET":
+        if request.query_params.get("query") is not None:
+            return error_response(
+                405,
+                "METHOD_NOT_ALLOWED",
+                "Operations are not accepted over GET; POST them as application/json.",
+                Allow="POST",
+            )
+        if settings.is_development:
+            return graphiql(request)
+        return error_response(
+            405, "METHOD_NOT_ALLOWED", "POST operations as application/json.", Allow="POST"
+        )
+    if request.method != "POST":
+        return error_response(
+            405, "METHOD_NOT_ALLOWED", "POST operations as application/json.", Allow="POST"
+        )
+    if not JSON_TYPE.match(request.headers.get("content-type", "")):
+        return error_response(
+            415, "UNSUPPORTED_MEDIA_TYPE", "Send the operation with Content-Type: application/json."
+        )
+    try:
+        query, variables, operation_name = parse_operation(await read_body(request))
+    except BadRequest as refusal:
+        return error_response(refusal.status, refusal.code, refusal.message)
+    schema = schema_of(request)
+    return await anyio.to_thread.run_sync(
+        lambda: run_operation(
+            request,
+            schema=schema,
+            settings=settings,
+            query=query,
+            variables=variables,
+            operation_name=operation_name,
+        )
+    )

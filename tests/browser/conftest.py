@@ -1,0 +1,111 @@
+"""Browser tests: the real app served by uvicorn, driven by headless system Chromium."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+
+from backend.app import create_app
+from backend.settings import PROJECT_ROOT
+from tests.web.conftest import session  # noqa: F401 - the test session that never blocks the app
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+
+if not CHROMIUM.exists():
+    pytest.skip("Chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(engine: Engine) -> Iterator[str]:
+    """The app on a free local port against the test database; yields its base URL."""
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(engine=engine),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_keep_alive=1,
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One headless Chromium per test module, closed before other suites run.
+
+    Playwright's sync API keeps an event loop running in the main thread while it is open,
+    which would break later tests that start their own loop.
+    """
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server: str) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A fresh browser context (no cookies) on the live server, failing on CSP violations."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(10_000)
+    new_page = context.new_page()
+    problems: list[str] = []
+    new_page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    new_page.on("pageerror", lambda error: problems.append(str(error)))
+    yield new_page
+    context.close()
+    assert problems == [], problems
+
+
+def screenshot(page, name: str, request: pytest.FixtureRequest) -> Path:  # type: ignore[no-untyped-def]
+    """Keep a full-page screenshot as a test artefact (one per database)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    database = request.node.callspec.params.get("engine", "db")
+    path = SCREENSHOTS / f"{name}-{database}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

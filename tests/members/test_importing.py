@@ -1,0 +1,489 @@
+"""Importing members from the members CSV: all-or-nothing, partial, re-import, invitations."""
+
+from __future__ import annotations
+
+import collections
+import csv
+import io
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event, func
+from sqlmodel import Session, select
+
+from backend.errors import DomainError, Forbidden
+from backend.members import service as member_service
+from backend.members.importing import guess_organisation_type, import_members
+from backend.members.models import Member, MemberRole
+from backend.notifications.models import OutboxEmail
+from backend.organisations.models import Organisation
+from matching.members_csv import COLUMNS
+from tests.factories import PASSWORD, make_member, make_organiser
+
+DEFAULTS: dict[str, str] = {
+    "organisation": "Northfield Teaching Hospitals NHS Foundation Trust",
+    "region": "North East and Yorkshire",
+    "role_family": "operational-management",
+    "band": "5",
+    "profession": "non-clinical",
+    "management_years": "2",
+    "line_manager_id": "",
+    "seeking_mentor": "yes",
+    "mentor_capacity": "0",
+    "skills_sought": "quality-improvement",
+    "skills_offered": "",
+    "goals": "I want to move into a service manager role.",
+    "meeting_format": "either",
+    "outside_organisation_only": "no",
+    "priority_access": "no",
+    "demographics_consent": "",
+    "ethnicity": "",
+    "gender": "",
+    "disability": "",
+    "age_band": "",
+}
+
+
+def row(member_id: str, **overrides: str) -> dict[str, str]:
+    """A valid row for ``member_id`` with sensible defaults."""
+    values = {
+        "member_id": member_id,
+        "name": f"Member {member_id}",
+        "email": f"{member_id.lower()}@example.nhs.uk",
+        **DEFAULTS,
+    }
+    values.update(overrides)
+    return values
+
+
+def members_csv(*rows: dict[str, str]) -> bytes:
+    """The rows as a members CSV file."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def run(session: Session, data: bytes, **options: object):
+    """Import with the CLI's defaults unless told otherwise."""
+    options.setdefault("mode", "all-or-nothing")
+    options.setdefault("invited_by", "The network organisers")
+    return import_members(session=session, data=data, **options)  # type: ignore[arg-type]
+
+
+def count(session: Session, model: type) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def by_external_id(session: Session, member_id: str) -> Member:
+    return session.exec(select(Member).where(Member.external_id == member_id)).one()
+
+
+def test_happy_path_creates_members_with_skills_offers_and_invitations(session):
+    data = members_csv(
+        row(
+            "M1",
+            email="Asha.Patel@Example.NHS.uk",
+            skills_sought="quality-improvement;rota-management",
+        ),
+        row(
+            "M2",
+            band="8a",
+            seeking_mentor="no",
+            mentor_capacity="2",
+            skills_sought="",
+            skills_offered="quality-improvement;budget-management",
+        ),
+    )
+
+    result = run(session, data)
+
+    assert result.ok and result.errors == []
+    assert (result.created, result.updated, result.invitations) == (2, 0, 2)
+    assert result.rejects_csv is None
+    assert "Imported 2 members: 2 new, 0 updated" in result.summary()
+    asha = by_external_id(session, "M1")
+    assert asha.email == "asha.patel@example.nhs.uk"
+    assert asha.password_hash is None and not asha.is_verified
+    assert asha.seeking_mentor and asha.band == "5"
+    assert member_service.skills_of(session=session, member_id=asha.id)["sought"] == [
+        "quality-improvement",
+        "rota-management",
+    ]
+    mentor = by_external_id(session, "M2")
+    assert member_service.offer_of(session=session, member_id=mentor.id).capacity == 2
+    assert member_service.skills_of(session=session, member_id=mentor.id)["offered"] == [
+        "budget-management",
+        "quality-improvement",
+    ]
+    emails = session.exec(select(OutboxEmail).order_by(OutboxEmail.id)).all()
+    assert [(e.to_address, e.kind) for e in emails] == [
+        ("asha.patel@example.nhs.uk", "invite"),
+        ("m2@example.nhs.uk", "invite"),
+    ]
+    assert "/invitation?token=" in emails[0].body_text
+    assert "The network organisers has added you" in emails[0].body_text
+
+
+def test_imported_member_can_accept_the_invitation_and_log_in(session):
+    from backend.accounts import service as accounts
+
+    run(session, members_csv(row("M1")))
+    [email] = session.exec(select(OutboxEmail)).all()
+    token = email.body_text.split("/invitation?token=")[1].split()[0]
+
+    accounts.accept_invitation(session=session, token=token, new_password=PASSWORD)
+    member, _ = accounts.log_in(session=session, email="m1@example.nhs.uk", password=PASSWORD)
+
+    assert member.external_id == "M1" and member.is_verified
+
+
+def test_all_or_nothing_writes_nothing_when_one_row_is_bad(session):
+    data = members_csv(row("M1"), row("M2", band="10"), row("M3"))
+
+    result = run(session, data)
+
+    assert (result.created, result.updated) == (0, 0)
+    assert [(e.line, e.column) for e in result.errors] == [(3, "band")]
+    assert str(result.errors[0]).startswith("line 3, column band: '10' is not a band")
+    assert result.summary().startswith("Nothing was imported: the file has 1 problem in 1 row")
+    assert count(session, Member) == 0
+    assert count(session, OutboxEmail) == 0
+    assert count(session, Organisation) == 0
+
+
+def test_partial_imports_good_rows_and_returns_rejects_with_line_and_reason(session):
+    data = members_csv(row("M1"), row("M2", region="Wales"), row("M3"))
+
+    result = run(session, data, mode="partial")
+
+    assert (result.created, result.rejected_rows) == (2, 1)
+    assert {m.external_id for m in session.exec(select(Member)).all()} == {"M1", "M3"}
+    rejects = list(csv.DictReader(io.StringIO(result.rejects_csv)))
+    assert [(r["member_id"], r["line"]) for r in rejects] == [("M2", "3")]
+    assert rejects[0]["reason"].startswith("region: 'Wales' is not an NHS England region")
+    assert "1 row not imported" in result.summary()
+
+
+def test_reimport_updates_profiles_instead_of_duplicating(session):
+    run(session, members_csv(row("M1", band="4", skills_sought="quality-improvement")))
+    member = by_external_id(session, "M1")
+    member.password_hash = "kept"
+    member.bio = "My own words."
+    session.add(member)
+    member_service.grant_role(session=session, member_id=member.id, role="organiser")
+    session.commit()
+
+    result = run(
+        session,
+        members_csv(
+            row(
+                "M1",
+                name="Asha Patel",
+                band="6",
+                skills_sought="",
+                goals="",
+                mentor_capacity="1",
+                skills_offered="team-leadership",
+            ),
+            row("M2"),
+        ),
+    )
+
+    assert (result.created, result.updated, result.invitations) == (1, 1, 1)
+    assert count(session, Member) == 2
+    session.refresh(member)
+    assert (member.name, member.band) == ("Asha Patel", "6")
+    assert member.password_hash == "kept" and member.bio == "My own words."
+    assert member.goals == "I want to move into a service manager role."  # empty cell keeps
+    skills = member_service.skills_of(session=session, member_id=member.id)
+    assert skills == {"sought": ["quality-improvement"], "offered": ["team-leadership"]}
+    assert member_service.offer_of(session=session, member_id=member.id).capacity == 1
+    assert count(session, MemberRole) == 1
+    assert [e.to_address for e in session.exec(select(OutboxEmail)).all()] == [
+        "m1@example.nhs.uk",
+        "m2@example.nhs.uk",
+    ]
+
+
+def test_member_who_joined_by_themselves_is_linked_and_keeps_their_account(session):
+    joined = make_member(session, email="asha@example.nhs.uk", band="4")
+
+    result = run(session, members_csv(row("M1", email="ASHA@example.nhs.uk", band="5")))
+
+    assert (result.created, result.updated, result.invitations) == (0, 1, 0)
+    session.refresh(joined)
+    assert joined.external_id == "M1" and joined.band == "5"
+    assert joined.password_hash is not None and joined.is_verified
+
+
+def test_database_conflicts_are_row_errors_and_block_all_or_nothing(session):
+    run(session, members_csv(row("M1"), row("M2")))
+
+    result = run(
+        session,
+        members_csv(
+            row("M1", email="someone.else@example.nhs.uk"),  # M1 is bound to m1@
+            row("M9", email="m2@example.nhs.uk"),  # m2@ is bound to M2
+            row("M3"),
+        ),
+    )
+
+    assert [(e.line, e.column) for e in result.errors] == [(2, "member_id"), (3, "email")]
+    assert "already belongs to a member with a different email" in result.errors[0].reason
+    assert "imported as 'M2'" in result.errors[1].reason
+    assert count(session, Member) == 2
+    rejects = list(csv.DictReader(io.StringIO(result.rejects_csv)))
+    assert [(r["member_id"], r["line"], r["email"]) for r in rejects] == [
+        ("M1", "2", "someone.else@example.nhs.uk"),
+        ("M9", "3", "m2@example.nhs.uk"),
+    ]
+
+
+def test_partial_import_rejects_the_reports_of_a_manager_the_database_refused(session):
+    run(session, members_csv(row("M1")))
+
+    result = run(
+        session,
+        members_csv(
+            row("BOSS", email="m1@example.nhs.uk", band="8a"),  # email taken by M1
+            row("R1", line_manager_id="BOSS"),
+            row("OK"),
+        ),
+        mode="partial",
+    )
+
+    assert [(e.line, e.column) for e in result.errors] == [(2, "email"), (3, "line_manager_id")]
+    assert result.created == 1
+    assert {m.external_id for m in session.exec(select(Member)).all()} == {"M1", "OK"}
+
+
+def test_line_managers_are_linked_whatever_the_row_order(session):
+    data = members_csv(
+        row("R1", line_manager_id="BOSS"),
+        row("R2", line_manager_id="BOSS"),
+        row("BOSS", band="8a", line_manager_id="DIRECTOR", seeking_mentor="no"),
+        row("DIRECTOR", band="VSM", seeking_mentor="no"),
+    )
+
+    run(session, data)
+
+    boss = by_external_id(session, "BOSS")
+    director = by_external_id(session, "DIRECTOR")
+    assert by_external_id(session, "R1").line_manager_id == boss.id
+    assert by_external_id(session, "R2").line_manager_id == boss.id
+    assert boss.line_manager_id == director.id
+    assert director.line_manager_id is None
+
+
+def test_organisation_names_differing_in_case_and_spaces_become_one(session):
+    existing = make_member(
+        session, organisation="Northfield Teaching Hospitals NHS Foundation Trust"
+    )
+    data = members_csv(
+        row("M1", organisation="  northfield teaching   HOSPITALS nhs foundation trust "),
+        row("M2", organisation="Northfield Teaching Hospitals NHS Foundation Trust"),
+        row("M3", organisation="Pennine Coast Ambulance Service NHS Trust", region="North West"),
+        row("M4", organisation="PENNINE COAST  Ambulance Service NHS Trust"),
+    )
+
+    result = run(session, data)
+
+    organisations = session.exec(select(Organisation).order_by(Organisation.id)).all()
+    assert [(o.name, o.type, o.region) for o in organisations] == [
+        ("Northfield Teaching Hospitals NHS Foundation Trust", "other", "North East and Yorkshire"),
+        ("Pennine Coast Ambulance Service NHS Trust", "ambulance-trust", "North West"),
+    ]
+    assert result.organisations_created == 1
+    members = session.exec(select(Member).where(Member.external_id.is_not(None))).all()
+    assert {m.organisation_id for m in members if m.external_id in ("M1", "M2")} == {
+        existing.organisation_id
+    }
+
+
+def test_no_invitations_when_asked_not_to(session):
+    result = run(session, members_csv(row("M1")), send_invitations=False)
+
+    assert (result.created, result.invitations) == (1, 0)
+    assert count(session, OutboxEmail) == 0
+
+
+def test_demographic_columns_are_not_stored(session):
+    data = members_csv(
+        row("M1", demographics_consent="yes", ethnicity="asian", gender="woman", age_band="25-34")
+    )
+
+    result = run(session, data)
+
+    assert result.created == 1
+    member = by_external_id(session, "M1")
+    assert "asian" not in repr(member.model_dump()) and "25-34" not in repr(member.model_dump())
+
+
+def test_only_organisers_may_import(session):
+    member = make_member(session)
+    organiser = make_organiser(session)
+
+    with pytest.raises(Forbidden):
+        run(session, members_csv(row("M1")), actor=member)
+    assert run(session, members_csv(row("M1")), actor=organiser).created == 1
+
+
+def test_guessed_organisation_types():
+    assert guess_organisation_type("Moorside and Coast Integrated Care Board") == (
+        "integrated-care-board"
+    )
+    assert guess_organisation_type("Soar Valley Mental Health NHS Trust") == "mental-health-trust"
+    assert guess_organisation_type("Ashworth Road Surgery") == "primary-care"
+    assert guess_organisation_type("Kingsmere PCN") == "primary-care"
+    assert guess_organisation_type("Trentside Hospitals NHS Trust") == "acute-trust"
+    assert guess_organisation_type("Acme Consulting") == "other"
+
+
+def test_statements_do_not_grow_with_the_number_of_rows(session):
+    # Invitations are left out: send_invitation adds ORM objects one member at a time.
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = session.get_bind()
+    data = members_csv(
+        *(
+            row(
+                f"M{n}",
+                line_manager_id="M0" if n else "",
+                band="8a" if n == 0 else "5",
+                organisation=f"Trust {n % 3} Hospitals",
+                mentor_capacity="1" if n % 4 == 0 else "0",
+                skills_offered="team-leadership" if n % 4 == 0 else "",
+            )
+            for n in range(600)
+        )
+    )
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        result = run(session, data, send_invitations=False)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert result.created == 600
+    assert len(statements) < 30, collections.Counter(s[:50] for s in statements).most_common(8)
+
+
+# Fuzzing: whatever the bytes, a clear result; never a crash, never a half-written import ------
+
+CELLS = st.sampled_from(
+    [
+        "",
+        "yes",
+        "no",
+        "5",
+        "8a",
+        "VSM",
+        "-1",
+        "99999",
+        "London",
+        "Wales",
+        "either",
+        "M1",
+        "M2",
+        "m1@example.nhs.uk",
+        "not-an-email",
+        "quality-improvement;rota-management",
+        "unknown-skill",
+        "a,b",
+        '"',
+        "\x00",
+        "\udcff",  # the byte 0xFF: not UTF-8
+        "é" * 300,
+        "x" * 2100,
+        "operational-management",
+        "non-clinical",
+    ]
+)
+
+
+@st.composite
+def csv_like(draw: st.DrawFn) -> bytes:
+    """Files near the format: real or shuffled headers, plausible and hostile cells."""
+    header = list(COLUMNS)
+    if draw(st.booleans()):
+        header = draw(st.permutations(header))
+    if draw(st.booleans()):
+        header = header[: draw(st.integers(0, len(header)))]
+    lines = [",".join(header)]
+    for _ in range(draw(st.integers(0, 4))):
+        cells = []
+        for name in header:
+            base = row("M1").get(name, "")
+            cells.append(draw(st.one_of(st.just(base), CELLS)))
+        lines.append(",".join(cells))
+    text = "\n".join(lines)
+    return text.encode("utf-8", "surrogateescape" if draw(st.booleans()) else "replace")
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=st.one_of(st.binary(max_size=400), csv_like()),
+    mode=st.sampled_from(["all-or-nothing", "partial"]),
+)
+def test_fuzz_import_never_crashes_and_never_half_writes(session, data, mode):
+    before = count(session, Member)
+
+    try:
+        result = run(session, data, mode=mode)
+    except DomainError:
+        session.rollback()
+        assert count(session, Member) == before
+        return
+
+    after = count(session, Member)
+    assert after - before == result.created
+    if result.errors:
+        assert all(str(error) for error in result.errors)
+        assert result.rejects_csv is not None
+        if mode == "all-or-nothing":
+            assert after == before and result.imported == 0
+
+
+def test_capacity_cannot_drop_below_a_mentors_current_mentees(session):
+    from backend.members.importing import import_members
+    from backend.members.models import MentoringOffer
+
+    first = import_members(
+        session=session, data=_capacity_file(3), mode="all-or-nothing", invited_by="Organiser"
+    )
+    assert first.ok
+    mentor = session.exec(select(Member).where(Member.external_id == "M1")).one()
+    offer = session.get(MentoringOffer, mentor.id)
+    offer.active_mentees = 2
+    session.add(offer)
+    session.commit()
+
+    again = import_members(
+        session=session, data=_capacity_file(1), mode="all-or-nothing", invited_by="Organiser"
+    )
+
+    assert [(e.line, e.column) for e in again.errors] == [(2, "mentor_capacity")]
+    assert "below the 2 mentees" in again.errors[0].reason
+    session.expire_all()
+    assert session.get(MentoringOffer, mentor.id).capacity == 3
+
+
+def _capacity_file(capacity: int) -> bytes:
+    header = (
+        "member_id,name,email,organisation,region,role_family,band,profession,management_years,"
+        "seeking_mentor,mentor_capacity,meeting_format,outside_organisation_only,priority_access"
+    )
+    row = (
+        f"M1,Ada Mentor,ada@example.nhs.uk,Riverside Trust,London,operational-management,8a,"
+        f"non-clinical,10,no,{capacity},either,no,no"
+    )
+    return f"{header}\n{row}\n".encode()

@@ -1,0 +1,262 @@
+"""Joining, confirming an address, passwords and access tokens, through the pages."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import select
+
+from backend.accounts import service as accounts
+from backend.accounts.models import AccessToken
+from backend.members.models import Member
+from backend.notifications import service as notifications
+from tests.factories import PASSWORD, make_member
+from tests.web.conftest import GOOD_SIGN_UP, another_client, error_summary, log_in, post_form
+
+
+def _link(session, mail_dir, path: str) -> str:  # type: ignore[no-untyped-def]
+    notifications.deliver_pending(session=session)
+    [mail] = sorted(mail_dir.glob("*.eml"))[-1:]
+    return re.search(rf"{path}\?token=(\S+)", mail.read_text()).group(1)
+
+
+def test_sign_up_logs_the_new_member_in_and_asks_them_to_check_their_email(
+    client, session, mail_dir
+):
+    response = post_form(client, "/sign-up", GOOD_SIGN_UP)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-up/check-email"
+    page = client.get("/sign-up/check-email")
+    assert page.status_code == 200
+    assert "Check your email" in page.text and GOOD_SIGN_UP["email"] in page.text
+    member = session.exec(select(Member)).one()
+    assert (member.name, member.band, member.management_years) == ("Sam Jones", "4", 1)
+    assert not member.is_verified
+    assert "Confirm your email address to contact other members" in client.get("/profile").text
+
+
+def test_the_sign_up_form_is_labelled_with_hints_and_autocomplete(client):
+    html = client.get("/sign-up").text
+
+    for field in ("email", "password", "name", "job_title", "organisation", "region"):
+        assert f'<label class="nhsuk-label" for="{field}">' in html, field
+    assert 'autocomplete="new-password"' in html and 'autocomplete="email"' in html
+    assert "Agenda for Change band, or the equivalent for your management role" in html
+    assert "At least 12 characters, not a common password" in html
+    assert html.count("<h1") == 1
+
+
+def test_opening_the_link_changes_nothing_until_the_button_is_pressed(client, session, mail_dir):
+    post_form(client, "/sign-up", GOOD_SIGN_UP)
+    token = _link(session, mail_dir, "/verify")
+
+    page = client.get(f"/verify?token={token}")
+
+    assert page.status_code == 200 and "Confirm my email address" in page.text
+    session.expire_all()
+    assert not session.exec(select(Member)).one().is_verified
+
+    confirmed = post_form(client, "/verify", {"token": token}, page=f"/verify?token={token}")
+
+    assert confirmed.status_code == 200 and "Email address confirmed" in confirmed.text
+    session.expire_all()
+    assert session.exec(select(Member)).one().is_verified
+    assert "Confirm your email address to contact" not in client.get("/profile").text
+
+    again = post_form(client, "/verify", {"token": token}, page=f"/verify?token={token}")
+    assert again.status_code == 400
+    assert error_summary(again.text) == [
+        "This link is not valid or has expired. Ask for a new one."
+    ]
+
+
+def test_verifying_works_from_another_browser_too(client, session, mail_dir, engine):
+    post_form(client, "/sign-up", GOOD_SIGN_UP)
+    token = _link(session, mail_dir, "/verify")
+    with another_client(engine) as phone:
+        confirmed = post_form(phone, "/verify", {"token": token}, page=f"/verify?token={token}")
+    assert confirmed.status_code == 200
+    assert "Log in to peerbridge" in confirmed.text
+
+
+def test_resending_the_link_sends_a_new_one(client, session, mail_dir):
+    member = make_member(session, verified=False)
+    log_in(client, member.email)
+
+    response = post_form(client, "/verify/resend", {}, page="/profile")
+
+    assert response.headers["location"] == "/profile?notice=verification-sent"
+    assert "We have sent you a new link" in client.get(response.headers["location"]).text
+    assert _link(session, mail_dir, "/verify")
+
+
+def test_resending_when_already_confirmed_says_so(client, session):
+    member = make_member(session)
+    log_in(client, member.email)
+    response = post_form(client, "/verify/resend", {}, page="/profile")
+    assert response.headers["location"] == "/profile?notice=already-verified"
+
+
+def test_resending_needs_sign_in(client):
+    response = post_form(client, "/verify/resend", {}, page="/login")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+
+
+def test_forgotten_password_gives_the_same_answer_whether_or_not_the_account_exists(
+    client, session, mail_dir
+):
+    member = make_member(session)
+
+    known = post_form(client, "/forgotten-password", {"email": member.email})
+    unknown = post_form(client, "/forgotten-password", {"email": "nobody@example.nhs.uk"})
+
+    assert known.status_code == unknown.status_code == 200
+    strip = re.compile(r'(value|nonce)="[^"]*"')
+    assert strip.sub("", known.text) == strip.sub("", unknown.text)
+    assert "If an account exists for that email address" in known.text
+    assert notifications.deliver_pending(session=session) == 1
+
+
+def test_forgotten_password_with_a_malformed_address_is_explained(client):
+    response = post_form(client, "/forgotten-password", {"email": "not an address"})
+    assert response.status_code == 400
+    assert 'href="#email"' in response.text
+
+
+def test_resetting_the_password_ends_every_session(client, session, mail_dir, engine):
+    member = make_member(session)
+    with another_client(engine) as other_device:
+        log_in(other_device, member.email)
+        post_form(client, "/forgotten-password", {"email": member.email})
+        token = _link(session, mail_dir, "/reset-password")
+        page = f"/reset-password?token={token}"
+
+        mismatch = post_form(
+            client,
+            "/reset-password",
+            {"token": token, "password": "a brand new passphrase", "confirm_password": "other"},
+            page=page,
+        )
+        assert mismatch.status_code == 400
+        assert error_summary(mismatch.text) == ["Enter the same password in both boxes."]
+
+        weak = post_form(
+            client,
+            "/reset-password",
+            {"token": token, "password": "password1234", "confirm_password": "password1234"},
+            page=page,
+        )
+        assert weak.status_code == 400 and 'href="#password"' in weak.text
+
+        done = post_form(
+            client,
+            "/reset-password",
+            {
+                "token": token,
+                "password": "a brand new passphrase",
+                "confirm_password": "a brand new passphrase",
+            },
+            page=page,
+        )
+        assert done.status_code == 303
+        assert done.headers["location"] == "/login?notice=password-reset"
+        assert other_device.get("/profile").status_code == 303  # logged out there too
+    log_in(client, member.email, "a brand new passphrase")
+
+
+def test_an_invited_member_chooses_a_password_and_is_signed_in(client, session, mail_dir):
+    member = make_member(session, password=None, verified=False)
+    accounts.send_invitation(session=session, member=member, invited_by="Olu Ade")
+    session.commit()
+    token = _link(session, mail_dir, "/invitation")
+    page = f"/invitation?token={token}"
+    assert "Choose your password" in client.get(page).text
+
+    response = post_form(
+        client,
+        "/invitation",
+        {
+            "token": token,
+            "password": "my first passphrase",
+            "confirm_password": "my first passphrase",
+        },
+        page=page,
+    )
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/profile?notice=welcome"
+    assert member.name in client.get("/profile").text
+    used = post_form(
+        client,
+        "/invitation",
+        {
+            "token": token,
+            "password": "my first passphrase",
+            "confirm_password": "my first passphrase",
+        },
+        page=page,
+    )
+    assert used.status_code == 400
+
+
+def test_changing_password_needs_the_current_one(client, session):
+    member = make_member(session)
+    log_in(client, member.email)
+
+    wrong = post_form(
+        client,
+        "/account/password",
+        {"current_password": "not it at all!", "new_password": "another long passphrase"},
+        page="/account",
+    )
+    weak = post_form(
+        client,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "short"},
+        page="/account",
+    )
+
+    assert wrong.status_code == weak.status_code == 400
+    assert 'href="#current_password"' in wrong.text
+    assert 'href="#new_password"' in weak.text
+    client.cookies.clear()
+    log_in(client, member.email)  # the password did not change
+
+
+def test_access_tokens_are_shown_once_listed_and_revoked(client, session):
+    member = make_member(session)
+    log_in(client, member.email)
+
+    created = post_form(
+        client, "/account/tokens", {"token_name": "Reporting script"}, page="/account"
+    )
+
+    assert created.status_code == 200
+    assert created.headers["cache-control"] == "no-store"  # the secret stays out of caches
+    secret = re.search(r'id="token-secret">([^<]+)<', created.text).group(1)
+    assert secret.startswith("pbat_")
+    assert accounts.member_for_access_token(session=session, secret=secret).id == member.id
+    listing = client.get("/account").text
+    assert "Reporting script" in listing and secret not in listing and secret[:11] in listing
+
+    record = session.exec(select(AccessToken)).one()
+    revoked = post_form(client, f"/account/tokens/{record.id}/revoke", {}, page="/account")
+
+    assert revoked.headers["location"] == "/account?notice=token-revoked"
+    session.expire_all()
+    assert accounts.member_for_access_token(session=session, secret=secret) is None
+    assert "Revoked" in client.get("/account").text
+
+
+def test_a_member_cannot_revoke_someone_elses_token(client, session):
+    owner = make_member(session)
+    record, secret = accounts.create_access_token(session=session, member=owner, name="Mine")
+    intruder = make_member(session)
+    log_in(client, intruder.email)
+
+    response = post_form(client, f"/account/tokens/{record.id}/revoke", {}, page="/account")
+
+    assert response.status_code == 404
+    assert accounts.member_for_access_token(session=session, secret=secret).id == owner.id

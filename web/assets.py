@@ -1,0 +1,36 @@
+"""The NHS.UK stylesheet, adjusted to run under this site's Content-Security-Policy."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from backend.app import NHSUK_ASSETS
+
+router = APIRouter()
+
+FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
+
+
+@lru_cache
+def _stylesheet() -> bytes | None:
+    path = NHSUK_ASSETS / "nhsuk-frontend.min.css"
+    if not path.is_file():
+        return None
+    css = path.read_text(encoding="utf-8")
+    # The published file loads the Frutiger font from assets.nhs.uk, which the CSP refuses (and
+    # a third-party request on every page would tell another site who reads what). Without the
+    # @font-face rules the design system uses its own fallback, Arial.
+    return FONT_FACE.sub("", css).encode("utf-8")
+
+
+@router.get("/assets/nhsuk-frontend.css", include_in_schema=False)
+def nhsuk_stylesheet() -> Response:
+    """The NHS.UK frontend stylesheet without third-party fonts."""
+    css = _stylesheet()
+    if css is None:
+        return Response("/* run `make install` for the NHS.UK frontend */", status_code=404)
+    return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,170 @@
+"""What every page handler receives: the database session, the visitor's session, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+from urllib.parse import unquote_to_bytes
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from backend.accounts import cookies
+from backend.accounts import service as accounts
+from backend.accounts.models import UserSession
+from backend.members import service as member_service
+from backend.members.models import Member
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A database session for one request."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+@dataclass
+class Visitor:
+    """The person behind a request: their server-side session and, if signed in, member."""
+
+    request: Request
+    db: Session
+    record: UserSession | None
+    token: str | None
+    member: Member | None
+    new_token: str | None = None  # set when a session was started for this request
+    roles: list[str] = field(default_factory=list)
+
+    @property
+    def csrf_token(self) -> str:
+        """The token every form on the page must send back."""
+        return self.record.csrf_token if self.record else ""
+
+    @property
+    def is_organiser(self) -> bool:
+        """True for organisers and admins."""
+        return "organiser" in self.roles or "admin" in self.roles
+
+    def ensure_session(self) -> None:
+        """Start an anonymous session, so that forms carry a CSRF token bound to it."""
+        if self.record is None:
+            token = accounts.start_session(
+                session=self.db,
+                member_id=None,
+                user_agent=self.request.headers.get("user-agent", ""),
+            )
+            self.record = accounts.session_for_token(session=self.db, token=token)
+            self.token = token
+            self.new_token = token
+
+
+def get_visitor(request: Request, db: DbSession) -> Visitor:
+    """Who is asking, from the session cookie."""
+    token = cookies.read_token(request)
+    record = accounts.session_for_token(session=db, token=token)
+    member = accounts.member_for_session(session=db, record=record)
+    roles = member_service.roles_of(session=db, member_id=member.id) if member else []  # type: ignore[arg-type]
+    return Visitor(
+        request=request,
+        db=db,
+        record=record,
+        token=token if record else None,
+        member=member,
+        roles=roles,
+    )
+
+
+CurrentVisitor = Annotated[Visitor, Depends(get_visitor)]
+
+
+MAX_FORM_BYTES = 1024 * 1024  # a page form is a few kilobytes; uploads have their own limit
+
+
+class FormTooLarge(Exception):
+    """The request body is larger than any form of this site needs."""
+
+
+class FormNotUtf8(Exception):
+    """The form's text is not UTF-8, so what was typed cannot be known for sure."""
+
+
+def _check_utf8(body: bytes) -> None:
+    # Starlette would quietly turn bad bytes into replacement characters (or latin-1), and
+    # that garbled text could be saved; refuse the form instead.
+    for pair in body.split(b"&"):
+        try:
+            unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise FormNotUtf8 from error
+
+
+async def get_form(request: Request) -> FormData:
+    """The posted form (parsed once; Starlette caches it on the request)."""
+    limit = MAX_FORM_BYTES
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        limit = request.app.state.settings.max_import_bytes + MAX_FORM_BYTES
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise FormTooLarge
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        body = await request.body()
+        if len(body) > limit:
+            raise FormTooLarge
+        _check_utf8(body)
+    return await request.form(max_files=1, max_fields=300, max_part_size=MAX_FORM_BYTES)
+
+
+Form = Annotated[FormData, Depends(get_form)]
+
+
+class CsrfFailed(Exception):
+    """A state-changing request arrived without the session's CSRF token."""
+
+
+def checked_visitor(visitor: CurrentVisitor, form: Form) -> Visitor:
+    """The visitor, after checking the form's CSRF token against their session."""
+    sent = form.get("csrf_token")
+    if (
+        visitor.record is None
+        or not isinstance(sent, str)
+        or not hmac.compare_digest(sent.encode(), visitor.record.csrf_token.encode())
+    ):
+        raise CsrfFailed
+    return visitor
+
+
+CheckedVisitor = Annotated[Visitor, Depends(checked_visitor)]
+
+
+def form_text(form: FormData, name: str, *, default: str = "") -> str:
+    """A text field from the form ('' when missing or a file)."""
+    value = form.get(name, default)
+    return value if isinstance(value, str) else default
+
+
+def form_list(form: FormData, name: str) -> list[str]:
+    """Every value of a repeated field (checkboxes)."""
+    return [value for value in form.getlist(name) if isinstance(value, str)]
+
+
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
+
+
+def form_int(form: FormData, name: str) -> int | str:
+    """A whole-number field as an int; anything else is passed on as typed.
+
+    The service's own check then explains the problem, so the message is written once.
+    """
+    text = form_text(form, name).strip()
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else text
+
+
+def form_flag(form: FormData, name: str) -> bool:
+    """A single checkbox: ticked or not."""
+    return form_text(form, name) == "yes"

@@ -1,0 +1,754 @@
+"""Mentoring pages: suggestions, the mentor directory, requests, mentorships, round offers."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from backend.members import directory
+from backend.members import service as member_service
+from backend.members.models import Member, MentoringOffer
+from backend.members.service import MAX_ID
+from backend.mentoring import service as mentoring
+from backend.mentoring.models import MentorRequest, Mentorship
+from backend.mentoring.suggestions import suggest_mentors
+from backend.organisations.models import ORGANISATION_TYPES
+from backend.rounds import service as rounds
+from backend.settings import get_settings
+from backend.skills import service as skill_service
+from web.accounts import redirect
+from web.deps import (
+    CheckedVisitor,
+    CurrentVisitor,
+    Form,
+    Visitor,
+    form_int,
+    form_list,
+    form_text,
+)
+from web.render import NOTICES, form_errors, render, templates
+
+router = APIRouter()
+
+PAGE_SIZE = 20
+SUGGESTIONS = 10
+
+NOTICES.update(
+    {
+        "request-sent": "Your request has been sent. We will tell you when they answer.",
+        "request-withdrawn": "Your request has been withdrawn.",
+        "request-declined": "You have declined the request. We have let them know.",
+        "mentorship-started": "You have accepted. Your mentorship has started.",
+        "agreement-saved": "Your agreement has been saved.",
+        "session-logged": "The session has been logged.",
+        "mentorship-ended": "The mentorship has ended. Thank you for mentoring together.",
+        "feedback-saved": "Thank you for your feedback.",
+        "proposal-accepted": "You have accepted the proposed match.",
+        "proposal-declined": "You have declined the proposed match.",
+    }
+)
+
+_NUMBER_WORDS = (
+    "no",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+)
+
+
+def number_words(n: int) -> str:
+    """A small count in words ('three'); larger ones as digits."""
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
+
+
+def free_places_text(offer: MentoringOffer | None) -> str:
+    """A mentor's free places in words, for people and screen readers alike."""
+    if offer is None or offer.capacity == 0:
+        return "Not offering mentoring"
+    if offer.paused:
+        return "Not taking new mentees at the moment"
+    free = mentoring.free_places(offer=offer)
+    total = f"out of {number_words(offer.capacity)}"
+    if free == 0:
+        return f"No free places at the moment (all {number_words(offer.capacity)} taken)"
+    place = "place" if free == 1 else "places"
+    return f"{number_words(free).capitalize()} free {place} {total}"
+
+
+templates.env.filters["free_places"] = free_places_text
+templates.env.globals["ORGANISATION_TYPE_OPTIONS"] = [
+    (value, value.replace("-", " ").capitalize()) for value in ORGANISATION_TYPES
+]
+
+REQUEST_STATUS = {
+    "open": ("Waiting for an answer", "blue"),
+    "accepted": ("Accepted", "green"),
+    "declined": ("Declined", "red"),
+    "withdrawn": ("Withdrawn", "grey"),
+    "expired": ("Expired", "grey"),
+    "released": ("Closed", "grey"),
+}
+MENTORSHIP_STATUS = {
+    "active": ("Active", "green"),
+    "completed": ("Completed", "blue"),
+    "ended_early": ("Ended early", "grey"),
+}
+PROPOSAL_STATUS = {
+    "proposed": ("In review", "blue"),
+    "unmatched": ("No match found", "orange"),
+    "removed": ("Removed", "grey"),
+    "offered": ("Waiting for answers", "yellow"),
+    "accepted": ("Accepted", "green"),
+    "declined": ("Declined", "red"),
+    "expired": ("Expired", "grey"),
+}
+RATINGS = [
+    ("5", "5 – Very good"),
+    ("4", "4 – Good"),
+    ("3", "3 – Neither good nor poor"),
+    ("2", "2 – Poor"),
+    ("1", "1 – Very poor"),
+]
+OUTCOMES = [
+    ("completed", "Completed: we met our goals or reached the planned end"),
+    ("ended_early", "Ended early"),
+]
+PLANNED_MONTHS = [(str(n), f"{n} months") for n in range(6, 13)]
+templates.env.globals.update(
+    REQUEST_STATUS=REQUEST_STATUS,
+    MENTORSHIP_STATUS=MENTORSHIP_STATUS,
+    PROPOSAL_STATUS=PROPOSAL_STATUS,
+)
+
+
+def path_id(value: int) -> int:
+    """An id from the address; ids no database could hold are simply not found."""
+    if not 0 < value <= MAX_ID:
+        raise NotFound("Not found.")
+    return value
+
+
+def _skill_names(visitor: Visitor) -> dict[str, str]:
+    return {skill.id: skill.name for skill in skill_service.list_skills(session=visitor.db)}
+
+
+def _people(visitor: Visitor, ids: Iterable[int | None]) -> dict[int, Member]:
+    """Members by id; erased or deactivated members are left out (shown as 'Former member')."""
+    found = member_service.get_many(session=visitor.db, member_ids=[i for i in set(ids) if i])
+    return {i: m for i, m in found.items() if m.is_active}
+
+
+def _mentor_cards(visitor: Visitor, ids: list[int]) -> dict[str, Any]:
+    """What a list of mentor cards needs: the people, their offers and skills."""
+    return {
+        "people": _people(visitor, ids),
+        "offers": member_service.offers_for(session=visitor.db, member_ids=ids),
+        "skills": member_service.skills_for(session=visitor.db, member_ids=ids),
+        "skill_names": _skill_names(visitor),
+    }
+
+
+def _page_number(page: str) -> int:
+    return int(page) if page.isdigit() and 0 < int(page) <= 10_000 else 1
+
+
+# Overview -------------------------------------------------------------------------------------
+
+
+@router.get("/mentoring", response_class=HTMLResponse)
+def overview(visitor: CurrentVisitor) -> Response:
+    """My mentor, my mentees, open requests and offers from matching rounds."""
+    member = member_service.require_member(visitor.member)
+    mentorships = mentoring.list_mentorships(session=visitor.db, member=member)
+    sent = mentoring.list_requests(
+        session=visitor.db, member=member, direction="sent", status="open"
+    )
+    received = mentoring.list_requests(
+        session=visitor.db, member=member, direction="received", status="open"
+    )
+    offers = rounds.my_proposals(session=visitor.db, member=member)
+    people = _people(
+        visitor,
+        [m.mentor_id for m in mentorships]
+        + [m.mentee_id for m in mentorships]
+        + [p.mentor_id for p in offers]
+        + [p.mentee_id for p in offers],
+    )
+    return render(
+        visitor,
+        "mentoring/overview.html",
+        as_mentee=[m for m in mentorships if m.mentee_id == member.id],
+        as_mentor=[m for m in mentorships if m.mentor_id == member.id],
+        sent_open=len(sent),
+        received_open=len(received),
+        offers=offers,
+        people=people,
+        offer=member_service.offer_of(session=visitor.db, member_id=member.id),  # type: ignore[arg-type]
+    )
+
+
+# Finding a mentor -----------------------------------------------------------------------------
+
+
+@router.get("/mentoring/suggestions", response_class=HTMLResponse)
+def suggestions(visitor: CurrentVisitor) -> Response:
+    """Mentors with a free place who fit the member, best first, with reasons."""
+    member = member_service.require_member(visitor.member)
+    suggested = suggest_mentors(session=visitor.db, member=member, k=SUGGESTIONS)
+    active = mentoring.list_mentorships(session=visitor.db, member=member, status="active")
+    has_mentor = any(m.mentee_id == member.id for m in active)
+    return render(
+        visitor,
+        "mentoring/suggestions.html",
+        suggestions=suggested,
+        has_mentor=has_mentor,
+        has_skills=bool(
+            member_service.skills_of(session=visitor.db, member_id=member.id)["sought"]
+        ),  # type: ignore[arg-type]
+        **_mentor_cards(visitor, [s.member_id for s in suggested]),
+    )
+
+
+DIRECTORY_FIELDS = (
+    "text",
+    "skill",
+    "region",
+    "band",
+    "role_family",
+    "organisation_type",
+    "meeting_format",
+)
+
+
+@router.get("/mentors", response_class=HTMLResponse)
+def mentor_directory(visitor: CurrentVisitor) -> Response:
+    """Find mentors by skill, region, band, role, organisation type and meeting format."""
+    member = member_service.require_member(visitor.member)
+    query = visitor.request.query_params
+    values: dict[str, Any] = {name: query.get(name, "")[:200] for name in DIRECTORY_FIELDS}
+    # The first visit shows mentors with a free place; the form then says what was chosen.
+    values["free_only"] = query.get("free_only") == "yes" or "searched" not in query
+    page = _page_number(query.get("page", "1"))
+    search = directory.DirectoryFilter(
+        text=values["text"],
+        skill_offered=values["skill"] or None,
+        region=values["region"] or None,
+        band=values["band"] or None,
+        role_family=values["role_family"] or None,
+        organisation_type=values["organisation_type"] or None,
+        meeting_format=values["meeting_format"] or None,
+        mentors_with_free_capacity=values["free_only"],
+        exclude_self=True,
+    )
+    errors: dict[str, str] = {}
+    try:
+        found, has_more = directory.search(
+            session=visitor.db,
+            viewer=member,
+            filter=search,
+            offset=(page - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+        )
+    except Invalid as error:
+        errors = form_errors(error, default_field="text")
+        found, has_more = [], False
+    base = {k: v for k, v in values.items() if v and k != "free_only"}
+    base.update(searched="yes", **({"free_only": "yes"} if values["free_only"] else {}))
+
+    def href(n: int) -> str:
+        return "/mentors?" + urlencode({**base, "page": n})
+
+    return render(
+        visitor,
+        "mentoring/directory.html",
+        status_code=400 if errors else 200,
+        errors=errors,
+        values=values,
+        results=found,
+        page=page,
+        has_more=has_more,
+        href=href,
+        skill_options=[(s.id, s.name) for s in skill_service.list_skills(session=visitor.db)],
+        **_mentor_cards(visitor, [m.id for m in found]),  # type: ignore[misc]
+    )
+
+
+# Requests -------------------------------------------------------------------------------------
+
+
+def _request_form(
+    visitor: Visitor,
+    mentor_id: int,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    selected: Iterable[str] | None = None,
+) -> HTMLResponse:
+    member = member_service.require_member(visitor.member)
+    view = member_service.profile_view(session=visitor.db, member_id=mentor_id, viewer=member)
+    own = member_service.skills_of(session=visitor.db, member_id=member.id)["sought"]  # type: ignore[arg-type]
+    names = _skill_names(visitor)
+    # The mentor's skills first, then the mentee's own that the mentor does not list.
+    offered = [s.id for s in view.skills_offered]
+    choices = list(dict.fromkeys(offered + own)) or list(names)
+    return render(
+        visitor,
+        "mentoring/request_new.html",
+        status_code=status_code,
+        errors=errors,
+        values=values or {"idempotency_key": secrets.token_urlsafe(16)},
+        view=view,
+        skill_options=[(s, names.get(s, s)) for s in choices],
+        selected=set(own if selected is None else selected),
+        expiry_days=get_settings().request_expiry_days,
+    )
+
+
+@router.get("/mentoring/requests/new", response_class=HTMLResponse)
+def request_form(visitor: CurrentVisitor, mentor: int = 0) -> Response:
+    """Ask a mentor: a message and the skills to work on (your own pre-ticked)."""
+    member_service.require_member(visitor.member)
+    return _request_form(visitor, path_id(mentor))
+
+
+@router.post("/mentoring/requests/new", response_class=HTMLResponse)
+def request_submit(visitor: CheckedVisitor, form: Form) -> Response:
+    """Send the request; a double submit (same form key) creates one request."""
+    mentor_id = form_int(form, "mentor")
+    if not isinstance(mentor_id, int):
+        raise NotFound("No member with that id.")
+    path_id(mentor_id)
+    values = {
+        "message": form_text(form, "message"),
+        "idempotency_key": form_text(form, "idempotency_key")[:100] or None,
+    }
+    skills = form_list(form, "skills")
+    try:
+        request = mentoring.request_mentor(
+            session=visitor.db,
+            mentee=visitor.member,
+            mentor_id=mentor_id,
+            message=values["message"],  # type: ignore[arg-type]
+            skills=skills,
+            idempotency_key=values["idempotency_key"],
+        )
+    except NotFound:
+        raise
+    except DomainError as error:
+        visitor.db.rollback()
+        errors = form_errors(error, default_field="mentor")
+        errors = {("mentor" if k == "mentorId" else k): m for k, m in errors.items()}
+        return _request_form(
+            visitor,
+            mentor_id,
+            status_code=403 if isinstance(error, Forbidden) else 400,
+            errors=errors,
+            values=values,
+            selected=skills,
+        )
+    return redirect(f"/mentoring/requests/{request.id}?notice=request-sent")
+
+
+@router.get("/mentoring/requests", response_class=HTMLResponse)
+def requests_list(visitor: CurrentVisitor) -> Response:
+    """Requests I sent and requests I received, newest first."""
+    member = member_service.require_member(visitor.member)
+    sent = mentoring.list_requests(session=visitor.db, member=member, direction="sent")
+    received = mentoring.list_requests(session=visitor.db, member=member, direction="received")
+    return render(
+        visitor,
+        "mentoring/requests.html",
+        sent=sent,
+        received=received,
+        people=_people(visitor, [r.mentor_id for r in sent] + [r.mentee_id for r in received]),
+        skill_names=_skill_names(visitor),
+    )
+
+
+def _request_page(
+    visitor: Visitor,
+    request_id: int,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    member = member_service.require_member(visitor.member)
+    request = mentoring.get_request(session=visitor.db, member=member, request_id=request_id)
+    mentorship = None
+    if request.status == "accepted":
+        mentorship = next(
+            (
+                m
+                for m in mentoring.list_mentorships(session=visitor.db, member=member)
+                if m.request_id == request.id
+            ),
+            None,
+        )
+    return render(
+        visitor,
+        "mentoring/request.html",
+        status_code=status_code,
+        errors=errors,
+        values=values,
+        mentor_request=request,
+        is_mentor=request.mentor_id == member.id,
+        people=_people(visitor, [request.mentor_id, request.mentee_id]),
+        skill_names=_skill_names(visitor),
+        mentorship=mentorship,
+    )
+
+
+@router.get("/mentoring/requests/{request_id:int}", response_class=HTMLResponse)
+def request_detail(visitor: CurrentVisitor, request_id: int) -> Response:
+    """One request: the mentor answers it here; the mentee can withdraw it."""
+    return _request_page(visitor, path_id(request_id))
+
+
+def _accepted_mentorship(visitor: Visitor, request: MentorRequest) -> Mentorship | None:
+    return next(
+        (
+            m
+            for m in mentoring.list_mentorships(
+                session=visitor.db, member=visitor.member, status="active"
+            )
+            if m.request_id == request.id
+        ),
+        None,
+    )
+
+
+@router.post("/mentoring/requests/{request_id:int}/accept", response_class=HTMLResponse)
+def request_accept(visitor: CheckedVisitor, request_id: int) -> Response:
+    """The mentor accepts: a place is taken and the mentorship starts."""
+    try:
+        request = mentoring.respond_to_request(
+            session=visitor.db, mentor=visitor.member, request_id=path_id(request_id), accept=True
+        )
+    except (Invalid, Conflict) as error:
+        visitor.db.rollback()
+        return _request_page(visitor, request_id, status_code=400, errors={"answer": error.message})
+    mentorship = _accepted_mentorship(visitor, request)
+    if mentorship is None:
+        return redirect(f"/mentoring/requests/{request_id}")
+    return redirect(f"/mentoring/mentorships/{mentorship.id}?notice=mentorship-started")
+
+
+@router.post("/mentoring/requests/{request_id:int}/decline", response_class=HTMLResponse)
+def request_decline(visitor: CheckedVisitor, request_id: int, form: Form) -> Response:
+    """The mentor declines, with an optional reason the mentee will see."""
+    reason = form_text(form, "reason")
+    try:
+        mentoring.respond_to_request(
+            session=visitor.db,
+            mentor=visitor.member,
+            request_id=path_id(request_id),
+            accept=False,
+            reason=reason,
+        )
+    except (Invalid, Conflict) as error:
+        visitor.db.rollback()
+        return _request_page(
+            visitor,
+            request_id,
+            status_code=400,
+            errors=form_errors(error, default_field="answer"),
+            values={"reason": reason},
+        )
+    return redirect(f"/mentoring/requests/{request_id}?notice=request-declined")
+
+
+@router.post("/mentoring/requests/{request_id:int}/withdraw", response_class=HTMLResponse)
+def request_withdraw(visitor: CheckedVisitor, request_id: int) -> Response:
+    """The mentee takes back an open request."""
+    try:
+        mentoring.withdraw_request(
+            session=visitor.db, mentee=visitor.member, request_id=path_id(request_id)
+        )
+    except Conflict as error:
+        visitor.db.rollback()
+        return _request_page(visitor, request_id, status_code=400, errors={"answer": error.message})
+    return redirect(f"/mentoring/requests/{request_id}?notice=request-withdrawn")
+
+
+# Mentorships ----------------------------------------------------------------------------------
+
+
+def _agreement_values(mentorship: Mentorship) -> dict[str, Any]:
+    return {
+        "goals": mentorship.goals,
+        "meeting_rhythm": mentorship.meeting_rhythm,
+        "planned_months": mentorship.planned_months,
+    }
+
+
+def _mentorship_page(
+    visitor: Visitor,
+    mentorship_id: int,
+    *,
+    template: str = "mentoring/mentorship.html",
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    member = member_service.require_member(visitor.member)
+    mentorship = mentoring.get_mentorship(
+        session=visitor.db, member=member, mentorship_id=mentorship_id
+    )
+    role = "mentor" if mentorship.mentor_id == member.id else "mentee"
+    partner_id = mentorship.mentee_id if role == "mentor" else mentorship.mentor_id
+    feedback = mentoring.own_feedback_for(
+        session=visitor.db, member=member, mentorship_ids=[mentorship_id]
+    )[mentorship_id]
+    return render(
+        visitor,
+        template,
+        status_code=status_code,
+        errors=errors,
+        values={**_agreement_values(mentorship), **(values or {})},
+        mentorship=mentorship,
+        role=role,
+        partner=_people(visitor, [partner_id]).get(partner_id) if partner_id else None,
+        sessions=mentoring.sessions_of(
+            session=visitor.db, member=member, mentorship_id=mentorship_id
+        ),
+        feedback=feedback,
+        planned_months_options=PLANNED_MONTHS,
+        ratings=RATINGS,
+        outcomes=OUTCOMES,
+    )
+
+
+@router.get("/mentoring/mentorships/{mentorship_id:int}", response_class=HTMLResponse)
+def mentorship_detail(visitor: CurrentVisitor, mentorship_id: int) -> Response:
+    """A mentorship: the agreement, the session log, and ending or feedback."""
+    return _mentorship_page(visitor, path_id(mentorship_id))
+
+
+@router.post("/mentoring/mentorships/{mentorship_id:int}/agreement", response_class=HTMLResponse)
+def agreement_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Response:
+    """Save what the pair agreed: goals, meeting rhythm, planned length."""
+    values = {
+        "goals": form_text(form, "goals"),
+        "meeting_rhythm": form_text(form, "meeting_rhythm"),
+        "planned_months": form_text(form, "planned_months"),
+    }
+    try:
+        mentoring.update_agreement(
+            session=visitor.db,
+            member=visitor.member,
+            mentorship_id=path_id(mentorship_id),
+            goals=values["goals"],
+            meeting_rhythm=values["meeting_rhythm"],
+            planned_months=form_int(form, "planned_months"),  # type: ignore[arg-type]
+        )
+    except (Invalid, Conflict) as error:
+        visitor.db.rollback()
+        return _mentorship_page(
+            visitor,
+            mentorship_id,
+            status_code=400,
+            errors=form_errors(error, default_field="goals"),
+            values=values,
+        )
+    return redirect(f"/mentoring/mentorships/{mentorship_id}?notice=agreement-saved")
+
+
+BAD_DATE = "The date of the session must be a real date, like 14 3 2026."
+
+
+def parse_date(form: FormData, name: str) -> date | str:
+    """The NHS.UK date input's three boxes as a date; anything else is passed on as typed."""
+    parts = [form_text(form, f"{name}-{part}").strip() for part in ("day", "month", "year")]
+    try:
+        day, month, year = (int(p) for p in parts)
+        return date(year, month, day)
+    except ValueError:
+        return "/".join(parts)
+
+
+@router.post("/mentoring/mentorships/{mentorship_id:int}/sessions", response_class=HTMLResponse)
+def session_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Response:
+    """Log a session: its date, how long it took, and notes private to the pair."""
+    held_on = parse_date(form, "held_on")
+    values = {
+        name: form_text(form, name)
+        for name in ("held_on-day", "held_on-month", "held_on-year", "duration_minutes", "notes")
+    }
+    try:
+        mentoring.log_session(
+            session=visitor.db,
+            member=visitor.member,
+            mentorship_id=path_id(mentorship_id),
+            held_on=held_on,  # type: ignore[arg-type]
+            duration_minutes=form_int(form, "duration_minutes"),  # type: ignore[arg-type]
+            notes=values["notes"],
+        )
+    except (Invalid, Conflict) as error:
+        visitor.db.rollback()
+        errors = form_errors(error, default_field="held_on")
+        if "held_on" in errors and not isinstance(held_on, date):
+            errors["held_on"] = BAD_DATE  # the service's wording is for typed ISO dates
+        return _mentorship_page(
+            visitor, mentorship_id, status_code=400, errors=errors, values=values
+        )
+    return redirect(f"/mentoring/mentorships/{mentorship_id}?notice=session-logged#sessions")
+
+
+@router.get("/mentoring/mentorships/{mentorship_id:int}/end", response_class=HTMLResponse)
+def end_form(visitor: CurrentVisitor, mentorship_id: int) -> Response:
+    """End a mentorship: completed or early, with a rating and words if wished."""
+    return _mentorship_page(visitor, path_id(mentorship_id), template="mentoring/end.html")
+
+
+def _rating(form: FormData) -> int | str | None:
+    rating = form_int(form, "rating")
+    return None if rating == "" else rating
+
+
+@router.post("/mentoring/mentorships/{mentorship_id:int}/end", response_class=HTMLResponse)
+def end_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Response:
+    """End the mentorship; the mentor's place is freed and the other side told."""
+    values = {name: form_text(form, name) for name in ("outcome", "rating", "feedback", "reason")}
+    try:
+        mentoring.end_mentorship(
+            session=visitor.db,
+            member=visitor.member,
+            mentorship_id=path_id(mentorship_id),
+            outcome=values["outcome"],
+            rating=_rating(form),  # type: ignore[arg-type]
+            feedback=values["feedback"],
+            reason=values["reason"],
+        )
+    except (Invalid, Conflict) as error:
+        visitor.db.rollback()
+        return _mentorship_page(
+            visitor,
+            mentorship_id,
+            template="mentoring/end.html",
+            status_code=400,
+            errors=form_errors(error, default_field="outcome"),
+            values=values,
+        )
+    return redirect(f"/mentoring/mentorships/{mentorship_id}?notice=mentorship-ended")
+
+
+@router.post("/mentoring/mentorships/{mentorship_id:int}/feedback", response_class=HTMLResponse)
+def feedback_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Response:
+    """Rate an ended mentorship, once per side."""
+    values = {name: form_text(form, name) for name in ("rating", "feedback")}
+    rating = _rating(form)
+    try:
+        mentoring.give_feedback(
+            session=visitor.db,
+            member=visitor.member,
+            mentorship_id=path_id(mentorship_id),
+            rating=rating if rating is not None else "",  # type: ignore[arg-type]
+            feedback=values["feedback"],
+        )
+    except (Invalid, Conflict) as error:
+        visitor.db.rollback()
+        return _mentorship_page(
+            visitor,
+            mentorship_id,
+            status_code=400,
+            errors=form_errors(error, default_field="rating"),
+            values=values,
+        )
+    return redirect(f"/mentoring/mentorships/{mentorship_id}?notice=feedback-saved")
+
+
+# Offers from matching rounds ------------------------------------------------------------------
+
+
+def _proposal_page(
+    visitor: Visitor,
+    proposal_id: int,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> Response:
+    member = member_service.require_member(visitor.member)
+    proposal = rounds.get_proposal(session=visitor.db, member=member, proposal_id=proposal_id)
+    if member.id not in (proposal.mentee_id, proposal.mentor_id):
+        # An organiser looking at someone else's offer: the review page shows both sides.
+        return redirect(f"/organise/rounds/{proposal.round_id}/proposals/{proposal.id}")
+    side = "mentee" if member.id == proposal.mentee_id else "mentor"
+    other_id = proposal.mentor_id if side == "mentee" else proposal.mentee_id
+    other = (
+        member_service.profile_view(session=visitor.db, member_id=other_id, viewer=member)
+        if other_id
+        else None
+    )
+    return render(
+        visitor,
+        "mentoring/proposal.html",
+        status_code=status_code,
+        errors=errors,
+        values=values,
+        proposal=proposal,
+        side=side,
+        my_answer=getattr(proposal, f"{side}_answer"),
+        other=other,
+    )
+
+
+@router.get("/mentoring/proposals/{proposal_id:int}", response_class=HTMLResponse)
+def proposal_detail(visitor: CurrentVisitor, proposal_id: int) -> Response:
+    """A match a round proposed: the other person, the score and why; accept or decline."""
+    return _proposal_page(visitor, path_id(proposal_id))
+
+
+def _answer_proposal(visitor: Visitor, proposal_id: int, *, accept: bool, reason: str) -> Response:
+    try:
+        proposal = rounds.respond_to_proposal(
+            session=visitor.db,
+            member=visitor.member,
+            proposal_id=path_id(proposal_id),
+            accept=accept,
+            reason=reason,
+        )
+    except (Invalid, Conflict) as error:
+        visitor.db.rollback()
+        return _proposal_page(
+            visitor,
+            proposal_id,
+            status_code=400,
+            errors=form_errors(error, default_field="answer"),
+            values={"reason": reason},
+        )
+    if proposal.mentorship_id:
+        return redirect(
+            f"/mentoring/mentorships/{proposal.mentorship_id}?notice=mentorship-started"
+        )
+    notice = "proposal-accepted" if accept else "proposal-declined"
+    return redirect(f"/mentoring/proposals/{proposal_id}?notice={notice}")
+
+
+@router.post("/mentoring/proposals/{proposal_id:int}/accept", response_class=HTMLResponse)
+def proposal_accept(visitor: CheckedVisitor, proposal_id: int) -> Response:
+    """Accept a proposed match (the mentorship starts once both sides have)."""
+    return _answer_proposal(visitor, proposal_id, accept=True, reason="")
+
+
+@router.post("/mentoring/proposals/{proposal_id:int}/decline", response_class=HTMLResponse)
+def proposal_decline(visitor: CheckedVisitor, proposal_id: int, form: Form) -> Response:
+    """Decline a proposed match, with an optional reason."""
+    return _answer_proposal(visitor, proposal_id, accept=False, reason=form_text(form, "reason"))

@@ -1,0 +1,109 @@
+"""Rendering pages: one Jinja2 environment (autoescape on) and one ``render`` call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from backend.accounts import cookies
+from backend.errors import DomainError, FieldErrors
+from matching.vocabulary import (
+    BANDS,
+    MEETING_FORMATS,
+    PROFESSIONS,
+    REGIONS,
+    ROLE_FAMILIES,
+    humanise,
+)
+from web.deps import Visitor
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+templates = Jinja2Templates(directory=TEMPLATES)
+templates.env.autoescape = True
+templates.env.globals.update(
+    REGIONS=REGIONS,
+    BANDS=BANDS,
+    ROLE_FAMILIES=ROLE_FAMILIES,
+    PROFESSIONS=PROFESSIONS,
+    MEETING_FORMATS=MEETING_FORMATS,
+)
+templates.env.filters["humanise"] = humanise
+
+
+def options(items: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(value, label) pairs for a select or radios, labels made readable."""
+    return [(item, humanise(item)) for item in items]
+
+
+def band_label(band: str) -> str:
+    """How a band reads on a page: 'Band 8a', 'Very senior manager (VSM)'."""
+    return "Very senior manager (VSM)" if band == "VSM" else f"Band {band}"
+
+
+templates.env.globals.update(
+    options=options,
+    REGION_OPTIONS=[(region, region) for region in REGIONS],
+    BAND_OPTIONS=[(band, band_label(band)) for band in BANDS],
+    MEETING_FORMAT_OPTIONS=[
+        ("remote", "Remote (video or phone)"),
+        ("in-person", "In person"),
+        ("either", "Either"),
+    ],
+)
+templates.env.filters["band_label"] = band_label
+
+
+# Short messages shown after a redirect (?notice=code): fixed texts only, never from the URL.
+NOTICES = {
+    "logged-out": "You have logged out.",
+    "profile-saved": "Your profile has been saved.",
+    "offer-saved": "Your mentoring offer has been saved.",
+    "password-changed": "Your password has been changed. You have been logged out everywhere else.",
+    "password-reset": "Your password has been changed. Log in with your new password.",
+    "token-revoked": "The access token has been revoked. Programs using it can no longer sign in.",
+    "verification-sent": "We have sent you a new link to confirm your email address.",
+    "already-verified": "Your email address is already confirmed.",
+    "welcome": "Welcome to peerbridge. Your password is set: check your profile is right.",
+}
+
+
+def render(
+    visitor: Visitor,
+    template: str,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``template`` for ``visitor``; forms get ``errors`` and ``values`` by field."""
+    visitor.ensure_session()
+    response = templates.TemplateResponse(
+        visitor.request,
+        template,
+        {
+            "visitor": visitor,
+            "member": visitor.member,
+            "csrf_token": visitor.csrf_token,
+            "csp_nonce": getattr(visitor.request.state, "csp_nonce", ""),
+            "errors": errors or {},
+            "values": values or {},
+            "notice": NOTICES.get(visitor.request.query_params.get("notice", "")),
+            **context,
+        },
+        status_code=status_code,
+    )
+    if visitor.new_token:
+        cookies.set_session_cookie(response, visitor.new_token)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def form_errors(error: DomainError, *, default_field: str) -> dict[str, str]:
+    """A domain error as form errors by field, for the error summary and inline messages."""
+    if isinstance(error, FieldErrors):
+        return dict(error.errors)
+    return {error.field or default_field: error.message}

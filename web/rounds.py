@@ -1,0 +1,288 @@
+"""Organisers' matching rounds: create and run, watch progress, review, publish, export."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from backend.errors import Conflict, Invalid, NotFound
+from backend.members import service as member_service
+from backend.rounds import service as rounds
+from backend.rounds.models import MatchingRound
+from matching.scoring import ScoreWeights
+from web.accounts import redirect
+from web.deps import (
+    CheckedVisitor,
+    CurrentVisitor,
+    Form,
+    Visitor,
+    form_flag,
+    form_int,
+    form_text,
+)
+from web.mentoring import path_id
+from web.render import NOTICES, form_errors, render
+
+router = APIRouter(prefix="/organise/rounds")
+
+PROPOSALS_PER_PAGE = 50
+
+NOTICES.update(
+    {
+        "pair-removed": "The pair has been taken out of the round.",
+        "mentors-swapped": "The two mentors have been swapped.",
+        "round-published": "The round is published: both sides of every pair have been asked.",
+    }
+)
+
+ROUND_STATUS = {
+    "queued": ("Waiting to start", "grey"),
+    "running": ("Running", "blue"),
+    "ready": ("Ready for review", "yellow"),
+    "published": ("Published", "green"),
+    "failed": ("Failed", "red"),
+}
+WEIGHT_HINTS = {
+    "skills": "How well the mentor's skills cover what the mentee wants to develop.",
+    "seniority": "A mentor one to three bands above the mentee.",
+    "goals": "How close the mentee's goals are to the mentor's experience.",
+    "organisation": "A mentor from another organisation.",
+    "background": "Similar profession or path into management.",
+    "place": "Same region, and a meeting format that suits both.",
+    "role": "A related role family.",
+}
+_NUMBER = re.compile(r"[0-9]{1,6}(\.[0-9]{1,3})?")
+
+
+def _weights(form: FormData) -> dict[str, float | str]:
+    """The weights typed (blank ones left at their defaults); the service checks the values."""
+    weights: dict[str, float | str] = {}
+    for name in rounds.WEIGHT_NAMES:
+        text = form_text(form, f"weight_{name}").strip()
+        if text:
+            weights[name] = float(text) if _NUMBER.fullmatch(text) else text
+    return weights
+
+
+def _weight_field(weights: dict[str, float | str]) -> str:
+    """The form field a weights problem belongs to: the first odd one, or the first box."""
+    for name, value in weights.items():
+        if isinstance(value, str) or value > 1000:
+            return f"weight_{name}"
+    return f"weight_{rounds.WEIGHT_NAMES[0]}"
+
+
+def _list_page(visitor: Visitor, **context: Any) -> HTMLResponse:
+    organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
+    defaults = {f"weight_{k}": f"{v:g}" for k, v in ScoreWeights().as_dict().items()}
+    context.setdefault("values", {**defaults, "name": "", "respond_days": "7", "seed": "0"})
+    return render(
+        visitor,
+        "rounds/list.html",
+        rounds=rounds.list_rounds(session=visitor.db, organiser=organiser),
+        weight_names=rounds.WEIGHT_NAMES,
+        weight_hints=WEIGHT_HINTS,
+        round_status=ROUND_STATUS,
+        **context,
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def round_list(visitor: CurrentVisitor) -> Response:
+    """Every round with its status, and the form to create one."""
+    return _list_page(visitor)
+
+
+@router.post("", response_class=HTMLResponse)
+def round_create(visitor: CheckedVisitor, form: Form) -> Response:
+    """Create a round and start it as a background job; then watch its progress."""
+    values = {name: form_text(form, name) for name in ("name", "respond_days", "seed")}
+    values.update({f"weight_{n}": form_text(form, f"weight_{n}") for n in rounds.WEIGHT_NAMES})
+    values["priority"] = form_flag(form, "priority")  # type: ignore[assignment]
+    weights = _weights(form)
+    try:
+        created = rounds.create_round(
+            session=visitor.db,
+            organiser=visitor.member,
+            name=values["name"],
+            cohort="seeking",
+            weights=weights,  # type: ignore[arg-type]
+            priority=bool(values["priority"]),
+            seed=form_int(form, "seed") if values["seed"].strip() else 0,  # type: ignore[arg-type]
+            respond_days=form_int(form, "respond_days"),  # type: ignore[arg-type]
+        )
+    except Invalid as error:
+        visitor.db.rollback()
+        errors = form_errors(error, default_field="name")
+        if "weights" in errors:
+            errors = {
+                (_weight_field(weights) if k == "weights" else k): m for k, m in errors.items()
+            }
+        return _list_page(visitor, status_code=400, errors=errors, values=values)
+    round_id: int = created.id  # type: ignore[assignment]
+    # End this request's transaction first: the job writes from its own session, and on
+    # SQLite an open transaction here would hold the write lock it needs.
+    visitor.db.commit()
+    rounds.start_round(round_id=round_id, engine=visitor.request.app.state.engine)
+    return redirect(f"/organise/rounds/{round_id}")
+
+
+def _figures(matching_round: MatchingRound) -> dict[str, Any]:
+    summary = rounds.summary_of(matching_round)
+
+    def share(key: str) -> str:
+        value = summary.get(key)
+        if not isinstance(value, int | float) or math.isnan(value):
+            return "Not applicable"
+        return f"{value:.0%}"
+
+    cost = summary.get("priority_score_cost")
+    return {
+        "summary": summary,
+        "cross_organisation": share("cross_organisation_share"),
+        "skills_covered": share("skills_covered"),
+        "priority_rate": share("priority_rate"),
+        "other_rate": share("other_rate"),
+        "score_cost": (
+            f"{cost:.1%}" if isinstance(cost, int | float) and not math.isnan(cost) else None
+        ),
+    }
+
+
+def _round_page(
+    visitor: Visitor,
+    round_id: int,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+) -> HTMLResponse:
+    organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
+    matching_round = rounds.get_round(session=visitor.db, organiser=organiser, round_id=round_id)
+    proposals = []
+    if matching_round.status in ("ready", "published"):
+        proposals = rounds.proposals_of(session=visitor.db, organiser=organiser, round_id=round_id)
+    query = visitor.request.query_params.get("page", "1")
+    page = int(query) if query.isdigit() and 0 < int(query) <= 100_000 else 1
+    shown = proposals[(page - 1) * PROPOSALS_PER_PAGE : page * PROPOSALS_PER_PAGE]
+    ids = {p.mentee_id for p in shown} | {p.mentor_id for p in shown}
+    people = member_service.get_many(session=visitor.db, member_ids=[i for i in ids if i])
+    return render(
+        visitor,
+        "rounds/round.html",
+        status_code=status_code,
+        errors=errors,
+        round=matching_round,
+        round_status=ROUND_STATUS,
+        proposals=shown,
+        proposed=[p for p in shown if p.status == "proposed"],
+        total=len(proposals),
+        page=page,
+        has_more=len(proposals) > page * PROPOSALS_PER_PAGE,
+        href=lambda n: f"/organise/rounds/{round_id}?page={n}#proposals",
+        people=people,
+        **_figures(matching_round),
+    )
+
+
+@router.get("/{round_id:int}", response_class=HTMLResponse)
+def round_detail(visitor: CurrentVisitor, round_id: int) -> Response:
+    """Progress while the round runs; then its figures and the proposals to review."""
+    return _round_page(visitor, path_id(round_id))
+
+
+@router.post("/{round_id:int}/proposals/{proposal_id:int}/remove", response_class=HTMLResponse)
+def proposal_remove(visitor: CheckedVisitor, round_id: int, proposal_id: int) -> Response:
+    """Take a pair out of the round before publishing."""
+    try:
+        rounds.remove_proposal(
+            session=visitor.db, organiser=visitor.member, proposal_id=path_id(proposal_id)
+        )
+    except Conflict as error:
+        visitor.db.rollback()
+        return _round_page(
+            visitor, path_id(round_id), status_code=400, errors={"proposals": error.message}
+        )
+    return redirect(f"/organise/rounds/{round_id}?notice=pair-removed#proposals")
+
+
+@router.post("/{round_id:int}/swap", response_class=HTMLResponse)
+def proposals_swap(visitor: CheckedVisitor, round_id: int, form: Form) -> Response:
+    """Swap the mentors of two pairs, if the rules allow both new pairs."""
+    first, second = form_int(form, "first"), form_int(form, "second")
+    try:
+        if not isinstance(first, int) or not isinstance(second, int):
+            raise Invalid("Choose two pairs to swap the mentors of.", field="first")
+        rounds.swap_mentors(
+            session=visitor.db,
+            organiser=visitor.member,
+            proposal_id=path_id(first),
+            other_proposal_id=path_id(second),
+        )
+    except (Invalid, Conflict) as error:
+        visitor.db.rollback()
+        return _round_page(
+            visitor,
+            path_id(round_id),
+            status_code=400,
+            errors=form_errors(error, default_field="first"),
+        )
+    return redirect(f"/organise/rounds/{round_id}?notice=mentors-swapped#proposals")
+
+
+@router.post("/{round_id:int}/publish", response_class=HTMLResponse)
+def round_publish(visitor: CheckedVisitor, round_id: int) -> Response:
+    """Publish: every proposed pair is offered to both sides."""
+    try:
+        rounds.publish_round(
+            session=visitor.db, organiser=visitor.member, round_id=path_id(round_id)
+        )
+    except Conflict as error:
+        visitor.db.rollback()
+        return _round_page(visitor, round_id, status_code=400, errors={"publish": error.message})
+    return redirect(f"/organise/rounds/{round_id}?notice=round-published")
+
+
+@router.get("/{round_id:int}/export.csv")
+def round_export(visitor: CurrentVisitor, round_id: int) -> Response:
+    """The round as a CSV file, for the organisers' records."""
+    text = rounds.export_csv(
+        session=visitor.db, organiser=visitor.member, round_id=path_id(round_id)
+    )
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="matching-round-{round_id}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/{round_id:int}/proposals/{proposal_id:int}", response_class=HTMLResponse)
+def proposal_side_by_side(visitor: CurrentVisitor, round_id: int, proposal_id: int) -> Response:
+    """A proposed pair's two profiles side by side (profiles only, never diversity data)."""
+    organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
+    proposal = rounds.get_proposal(
+        session=visitor.db, member=organiser, proposal_id=path_id(proposal_id)
+    )
+    if proposal.round_id != round_id:
+        raise NotFound("No such proposal.")
+    views = {
+        side: member_service.profile_view(session=visitor.db, member_id=member_id, viewer=organiser)
+        if member_id
+        else None
+        for side, member_id in (("mentee", proposal.mentee_id), ("mentor", proposal.mentor_id))
+    }
+    return render(
+        visitor,
+        "rounds/proposal.html",
+        proposal=proposal,
+        round=rounds.get_round(session=visitor.db, organiser=organiser, round_id=round_id),
+        mentee=views["mentee"],
+        mentor=views["mentor"],
+    )

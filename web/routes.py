@@ -1,0 +1,17 @@
+"""All page routes, gathered into one router for the app."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web import accounts, assets, mentoring, notifications, organise, pages, profile, rounds
+
+router = APIRouter()
+router.include_router(assets.router)
+router.include_router(pages.router)
+router.include_router(accounts.router)
+router.include_router(profile.router)
+router.include_router(organise.router)
+router.include_router(rounds.router)
+router.include_router(mentoring.router)
+router.include_router(notifications.router)
