@@ -112,7 +112,11 @@ def settings_submit(visitor: CheckedVisitor, form: Form) -> Response:
         return _settings_page(
             visitor,
             status_code=400,
-            errors=form_errors(error, default_field=NOTIFICATION_KINDS[0]),
+            errors={
+                # The service names the kind by its id; the page names it as the legend does.
+                kind: f"Choose how to hear about: {KIND_LABELS.get(kind, kind).lower()}."
+                for kind in form_errors(error, default_field=NOTIFICATION_KINDS[0])
+            },
             values=modes,
         )
     return redirect("/notifications/settings?notice=notification-settings-saved")
