@@ -66,7 +66,7 @@ def demo_data(
 
     with session_scope() as session:
         result = demo.load(session=session, seed=seed, members=members, if_empty=if_empty)
-    console.print(demo.describe(result))
+    console.print(demo.describe(result), soft_wrap=True)
 
 
 @app.command("create-user")
