@@ -147,26 +147,49 @@ def _link(path: str, token: str) -> str:
     return f"{get_settings().base_url.rstrip('/')}{path}?token={token}"
 
 
-def send_verification(*, session: Session, member: Member) -> None:
-    """Email a fresh verification link to the member (in the caller's transaction)."""
+def _email_link(
+    *,
+    session: Session,
+    member: Member,
+    purpose: str,
+    lifetime: timedelta,
+    path: str,
+    subject: str,
+    body: str,
+) -> None:
+    """Issue a one-time token and queue an email whose ``body`` has a ``{link}`` to it."""
     token = _issue_email_token(
         session=session,
         member_id=member.id,  # type: ignore[arg-type]
-        purpose="verify",
-        lifetime=timedelta(hours=get_settings().verification_hours),
+        purpose=purpose,
+        lifetime=lifetime,
     )
     notifications.enqueue_email(
         session=session,
         to=member.email,
+        subject=subject,
+        kind=purpose,
+        body=body.replace("{link}", _link(path, token)),
+    )
+
+
+def send_verification(*, session: Session, member: Member) -> None:
+    """Email a fresh verification link to the member (in the caller's transaction)."""
+    hours = get_settings().verification_hours
+    _email_link(
+        session=session,
+        member=member,
+        purpose="verify",
+        lifetime=timedelta(hours=hours),
+        path="/verify",
         subject="Confirm your email address for peerbridge",
-        kind="verify",
         body=(
             f"Hello {member.name},\n\n"
             "Welcome to peerbridge, the peer network for NHS managers and aspiring managers.\n\n"
             "Confirm your email address by opening this link:\n\n"
-            f"{_link('/verify', token)}\n\n"
-            f"The link works for {get_settings().verification_hours} hours. If you did not "
-            "join peerbridge, you can ignore this email.\n"
+            "{link}\n\n"
+            f"The link works for {hours} hours. If you did not join peerbridge, you can ignore "
+            "this email.\n"
         ),
     )
 
@@ -361,21 +384,17 @@ def request_password_reset(*, session: Session, email: str) -> None:
     if member is None or not member.is_active:
         return
     minutes = get_settings().password_reset_minutes
-    token = _issue_email_token(
+    _email_link(
         session=session,
-        member_id=member.id,  # type: ignore[arg-type]
+        member=member,
         purpose="reset",
         lifetime=timedelta(minutes=minutes),
-    )
-    notifications.enqueue_email(
-        session=session,
-        to=member.email,
+        path="/reset-password",
         subject="Reset your peerbridge password",
-        kind="reset",
         body=(
             f"Hello {member.name},\n\nSomeone asked to reset the password of your peerbridge "
             f"account. To choose a new password, open this link within {minutes} minutes:\n\n"
-            f"{_link('/reset-password', token)}\n\n"
+            "{link}\n\n"
             "If it was not you, ignore this email: your password has not changed.\n"
         ),
     )
@@ -429,22 +448,18 @@ def accept_invitation(*, session: Session, token: str, new_password: str) -> Mem
 def send_invitation(*, session: Session, member: Member, invited_by: str) -> None:
     """Email an imported member a link to set their password (in the caller's transaction)."""
     days = get_settings().invitation_days
-    token = _issue_email_token(
+    _email_link(
         session=session,
-        member_id=member.id,  # type: ignore[arg-type]
+        member=member,
         purpose="invite",
         lifetime=timedelta(days=days),
-    )
-    notifications.enqueue_email(
-        session=session,
-        to=member.email,
+        path="/invitation",
         subject="You have been invited to peerbridge",
-        kind="invite",
         body=(
             f"Hello {member.name},\n\n{invited_by} has added you to peerbridge, the peer network "
             "and mentoring platform for NHS managers and people who want to become one.\n\n"
             f"Choose a password to start, within {days} days:\n\n"
-            f"{_link('/invitation', token)}\n"
+            "{link}\n"
         ),
     )
 
