@@ -5,6 +5,18 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
+from backend.community.models import (
+    Circle,
+    CircleMember,
+    Comment,
+    CommunityPreference,
+    Follow,
+    PeerPairing,
+    Post,
+    PostSkill,
+    Reaction,
+    Report,
+)
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring.models import (
     MentoringSession,
@@ -14,6 +26,7 @@ from backend.mentoring.models import (
 )
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
+from backend.privacy.models import ConsentRecord, DemographicRecord
 from backend.rounds.models import MatchingRound, MatchProposal
 from backend.skills.models import Skill
 
@@ -21,7 +34,14 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccessToken",
+    "Circle",
+    "CircleMember",
+    "Comment",
+    "CommunityPreference",
+    "ConsentRecord",
+    "DemographicRecord",
     "EmailToken",
+    "Follow",
     "LoginThrottle",
     "MatchProposal",
     "MatchingRound",
@@ -37,6 +57,11 @@ __all__ = [
     "NotificationPreference",
     "Organisation",
     "OutboxEmail",
+    "PeerPairing",
+    "Post",
+    "PostSkill",
+    "Reaction",
+    "Report",
     "Skill",
     "UserSession",
     "metadata",

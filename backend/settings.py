@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     request_expiry_days: int = Field(default=14, ge=1)
     request_nudge_days: int = Field(default=7, ge=1)
 
+    # Community: posting limits per member per hour.
+    community_posts_per_hour: int = Field(default=5, ge=1)
+    community_comments_per_hour: int = Field(default=30, ge=1)
+    community_reports_per_hour: int = Field(default=20, ge=1)
+
     # Limits.
     session_days: int = Field(default=14, ge=1)
     verification_hours: int = Field(default=48, ge=1)

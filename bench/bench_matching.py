@@ -1,17 +1,30 @@
-"""Matcher benchmark: prints a table per size (not a timed test). Usage:
+"""Matcher benchmark: prints a table (not a timed test). Usage:
 
-    .venv/bin/python bench/bench_matching.py [--sizes 1000,10000,50000] [--hr 1000,5000]
+    .venv/bin/python bench/bench_matching.py [--sizes 1000,10000,50000] [--exact-max 10000]
+        [--hr 1000,5000] [--suggest-mentors 25000] [--out var/bench/results.md]
 
-Each size runs CSV in to CSV out in a subprocess (peak memory = its max RSS). Gap to exact
-(scipy linear_sum_assignment on capacity-expanded columns) is computed up to 10k mentees.
-The PyPI ``matching`` library's HospitalResident runs in its own venv under var/bench/.
+Every measurement runs in its own subprocess, so peak memory is that process's max RSS:
+
+- round: members.csv in, matches.csv out (``run_offline_round``), stage times, coverage against
+  the maximum-cardinality bound, cross-organisation share, blocking pairs; "process" is the
+  whole ``python`` process (interpreter start and imports included);
+- priority: the same file with widening-access priority on: match rates (among mentees the
+  rules allow to be matched) and the score cost against priority off;
+- exact: the exact optimum of the same scores by scipy ``linear_sum_assignment`` on
+  capacity-expanded columns (up to ``--exact-max`` mentees; 10k takes about 6 minutes and
+  4 GiB, so it is cached in var/bench/ by a hash of the scores);
+- hr: the PyPI ``matching`` library's ``HospitalResident`` (resident-optimal deferred
+  acceptance) on our candidate lists, run in its own venv (it shares our package's name);
+- suggest: ``MentorSuggester`` latency per request among ``--suggest-mentors`` mentors.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import platform
 import resource
 import subprocess
 import sys
@@ -20,55 +33,112 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HR_VENV = ROOT / "var" / "bench" / "hrvenv"
+VAR = ROOT / "var" / "bench"
+HR_VENV = VAR / "hrvenv"
+SEED = 1
 
 
-def _one(n: int, exact: bool) -> dict:
-    sys.path.insert(0, str(ROOT))
-    import numpy as np
+def _members_csv(n: int) -> Path:
+    """The synthetic members.csv of ``n`` mentees (written once, reused)."""
+    path = VAR / f"members_{n}_seed{SEED}.csv"
+    if not path.exists():
+        from matching.synthetic import make_population, write_members_csv
 
-    from matching.assignment import exact_assignment
+        VAR.mkdir(parents=True, exist_ok=True)
+        write_members_csv(make_population(n, seed=SEED), str(path))
+    return path
+
+
+def _frame(path: Path):
+    """The member frame exactly as the offline round reads it."""
+    from matching.members_csv import parse_members_csv, records_to_frame
+    from matching.offline import OFFLINE_MAX_BYTES
+
+    parsed = parse_members_csv(path.read_bytes(), max_bytes=OFFLINE_MAX_BYTES)
+    return records_to_frame(parsed.records)
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_round(n: int) -> dict:
+    """members.csv in, matches.csv out."""
     from matching.offline import run_offline_round
-    from matching.synthetic import make_population, write_members_csv
 
-    f = make_population(n, seed=1)
-    d = tempfile.mkdtemp()
-    write_members_csv(f, f"{d}/members.csv")
+    path = _members_csv(n)
+    out = Path(tempfile.mkdtemp()) / "matches.csv"
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
-    s = run_offline_round(f"{d}/members.csv", f"{d}/matches.csv", seed=1)
+    s = run_offline_round(path, out, seed=SEED)
     wall = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
     r = s.result
-    out = {
-        "n": n,
+    return {
         "wall": wall,
+        "cpu": cpu,
         "timings": s.timings,
+        "mentees": r.n_mentees,
+        "mentors": r.n_mentors,
+        "capacity": r.total_capacity,
         "matched": r.matched,
         "bound": r.bound,
-        "mentees": r.n_mentees,
         "total": r.total_score,
         "cross_org": r.cross_org_share,
+        "skills_covered": r.skills_covered,
         "blocking": r.blocking_pairs,
+        "solver": r.solver,
+        "peak_mib": _peak_mib(),
     }
-    sp = run_offline_round(f"{d}/members.csv", f"{d}/matches_p.csv", seed=1, priority=True).result
-    out.update(
-        prio_rate=sp.priority_rate_matchable,
-        other_rate=sp.other_rate_matchable,
-        prio_cost=sp.priority_score_cost,
-    )
-    if exact:
-        from matching.rounds import RoundMatcher
 
-        # the CSV carries no bio: score the same frame the round read
-        m = RoundMatcher(random_state=1).fit(f.drop(columns="bio"))
-        pop = m.scorer_.population_
-        e = np.repeat(np.arange(pop.n_mentees), pop.n_mentors)
-        mm = np.tile(np.arange(pop.n_mentors), pop.n_mentees)
-        dense = m.scorer_.score_pairs(e, mm).reshape(pop.n_mentees, pop.n_mentors)
+
+def child_priority(n: int) -> dict:
+    """The same round with widening-access priority on."""
+    from matching.rounds import run_round
+
+    r = run_round(_frame(_members_csv(n)), priority=True, seed=SEED)
+    return {
+        "prio_rate": r.priority_rate_matchable,
+        "other_rate": r.other_rate_matchable,
+        "prio_rate_all": r.priority_rate,
+        "other_rate_all": r.other_rate,
+        "prio_cost": r.priority_score_cost,
+        "matched": r.matched,
+    }
+
+
+def child_exact(n: int) -> dict:
+    """Exact optimum of the round's scores (scipy LSA on capacity-expanded columns)."""
+    import numpy as np
+
+    from matching.assignment import exact_total
+    from matching.rounds import RoundMatcher
+
+    m = RoundMatcher(random_state=SEED).fit(_frame(_members_csv(n)))
+    scorer = m.scorer_
+    pop = scorer.population_
+
+    def block(rows):
+        e = np.repeat(rows, pop.n_mentors)
+        mm = np.tile(np.arange(pop.n_mentors), len(rows))
+        return scorer.score_pairs(e, mm).reshape(len(rows), -1)
+
+    digest = hashlib.sha256()
+    for a in range(0, pop.n_mentees, 512):
+        digest.update(np.round(block(np.arange(a, min(pop.n_mentees, a + 512))), 4).tobytes())
+    digest.update(pop.mentor_capacity.tobytes())
+    digest.update(str(m.result_.bound).encode())
+    cache = VAR / f"exact_{n}_{digest.hexdigest()[:16]}.json"
+    if cache.exists():
+        exact = json.loads(cache.read_text())
+    else:
         t = time.perf_counter()
-        _, ex = exact_assignment(pop, dense, cardinality=r.bound)
-        out.update(exact=ex, exact_time=time.perf_counter() - t, gap=1 - r.total_score / ex)
-    out["maxrss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return out
+        _, total = exact_total(pop, block, m.result_.bound)
+        exact = {"exact": total, "exact_time": time.perf_counter() - t, "peak_mib": _peak_mib()}
+        cache.write_text(json.dumps(exact))
+    ours = m.result_.total_score
+    return {**exact, "ours": ours, "gap": 1 - ours / exact["exact"] if exact["exact"] else 0.0}
 
 
 HR_SCRIPT = r"""
@@ -85,18 +155,20 @@ print(json.dumps({"time": time.perf_counter() - t, "matched": sum(len(v) for v i
 """
 
 
-def _hr(n: int, timeout: float) -> dict:
-    """HospitalResident on the same feasible pairs and scores (candidate lists of 32)."""
-    sys.path.insert(0, str(ROOT))
+def child_hr(n: int, timeout: float) -> dict:
+    """HospitalResident on our candidate lists with our scores as both sides' preferences."""
+    import numpy as np
+
     from matching.rounds import RoundMatcher
-    from matching.synthetic import make_population
 
     if not (HR_VENV / "bin" / "python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(HR_VENV)], check=True)
-        subprocess.run([str(HR_VENV / "bin" / "pip"), "install", "-q", "matching"], check=True)
-    f = make_population(n, seed=1)
+        subprocess.run(
+            [str(HR_VENV / "bin" / "pip"), "install", "-q", "matching==1.4.3"], check=True
+        )
+    frame = _frame(_members_csv(n))
     t = time.perf_counter()
-    m = RoundMatcher(random_state=1).fit(f)
+    m = RoundMatcher(random_state=SEED).fit(frame)
     ours = time.perf_counter() - t
     g = m.candidates_
     pop = m.scorer_.population_
@@ -107,74 +179,195 @@ def _hr(n: int, timeout: float) -> dict:
         hprefs.setdefault(f"m{j}", []).append((-s, f"e{e}"))
     hp = {h: [r for _, r in sorted(v)] for h, v in hprefs.items()}
     caps = {h: int(pop.mentor_capacity[int(h[1:])]) for h in hp}
-    d = tempfile.mkdtemp()
-    Path(f"{d}/in.json").write_text(json.dumps({"prefs": prefs, "hprefs": hp, "caps": caps}))
-    Path(f"{d}/hr.py").write_text(HR_SCRIPT)
+    d = Path(tempfile.mkdtemp())
+    (d / "in.json").write_text(json.dumps({"prefs": prefs, "hprefs": hp, "caps": caps}))
+    (d / "hr.py").write_text(HR_SCRIPT)
+    base = {
+        "ours_time": ours,
+        "ours_matched": m.result_.matched,
+        "ours_total": m.result_.total_score,
+    }
     try:
         p = subprocess.run(
-            [str(HR_VENV / "bin" / "python"), f"{d}/hr.py", f"{d}/in.json"],
+            [str(HR_VENV / "bin" / "python"), str(d / "hr.py"), str(d / "in.json")],
             capture_output=True,
             text=True,
             timeout=timeout,
             check=True,
         )
     except subprocess.TimeoutExpired:
-        return {"n": n, "hr": "timeout", "ours_time": ours}
+        return {**base, "hr": f"did not finish in {timeout:.0f} s"}
     res = json.loads(p.stdout)
-    import numpy as np
-
     pairs = np.array([[int(r[1:]), int(h[1:])] for r, h in res["pairs"]]).reshape(-1, 2)
     total = float(m.scorer_.score_pairs(pairs[:, 0], pairs[:, 1]).sum()) if len(pairs) else 0.0
+    return {**base, "hr_time": res["time"], "hr_matched": res["matched"], "hr_total": total}
+
+
+def child_suggest(n_mentors: int, requests: int = 1000) -> dict:
+    """Latency of top-10 suggestions, by member id and by a profile mapping."""
+    import numpy as np
+
+    from matching.suggestions import MentorSuggester
+    from matching.synthetic import make_population
+
+    f = make_population(2 * n_mentors, n_mentors, seed=SEED)
+    t = time.perf_counter()
+    sug = MentorSuggester().fit(f)
+    fit = time.perf_counter() - t
+    rng = np.random.default_rng(SEED)
+    ids = rng.choice(f["member_id"].to_numpy(), requests, replace=False)
+    by_id = []
+    for i in ids:
+        t = time.perf_counter()
+        sug.suggest(i, k=10)
+        by_id.append(time.perf_counter() - t)
+    profiles = [f.loc[f["member_id"] == i].iloc[0].to_dict() for i in ids[: requests // 4]]
+    by_profile = []
+    for p in profiles:
+        t = time.perf_counter()
+        sug.suggest(p, k=10)
+        by_profile.append(time.perf_counter() - t)
+    ms = 1000.0
     return {
-        "n": n,
-        "hr_time": res["time"],
-        "hr_matched": res["matched"],
-        "hr_total": total,
-        "ours_time": ours,
-        "ours_matched": m.result_.matched,
-        "ours_total": m.result_.total_score,
+        "mentors": len(sug.mentor_ids_),
+        "fit": fit,
+        "id_p50": float(np.median(by_id)) * ms,
+        "id_p95": float(np.percentile(by_id, 95)) * ms,
+        "profile_p50": float(np.median(by_profile)) * ms,
+        "profile_p95": float(np.percentile(by_profile, 95)) * ms,
+        "peak_mib": _peak_mib(),
     }
 
 
+def _run_child(spec: str, *extra: str) -> tuple[dict, float]:
+    """Run one measurement in a subprocess; return its JSON and the process's wall time."""
+    t = time.perf_counter()
+    p = subprocess.run(
+        [sys.executable, __file__, "--child", spec, *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - t
+    if p.returncode != 0:
+        raise RuntimeError(f"{spec} failed:\n{p.stderr[-3000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1]), wall
+
+
+def machine() -> str:
+    """nproc, memory and CPU model of this machine."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        mem = f"{mem_kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, StopIteration):
+        mem = "unknown RAM"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return f"{os.cpu_count()} cores, {cpu}, {mem}, Python {platform.python_version()}; " + (
+        f"load average {load:.1f} at the start"
+    )
+
+
+def _pct(x: float | None, digits: int = 1) -> str:
+    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
+
+
 def main() -> None:
-    """Run the benchmark and print a table."""
+    """Run the benchmark and print (and save) a table."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,10000,50000")
+    ap.add_argument("--exact-max", type=int, default=10000)
     ap.add_argument("--hr", default="1000,5000")
+    ap.add_argument("--hr-timeout", type=float, default=900)
+    ap.add_argument("--suggest-mentors", type=int, default=25000)
+    ap.add_argument("--out", default=str(VAR / "results.md"))
     ap.add_argument("--child", default="")
-    ap.add_argument("--hr-timeout", type=float, default=600)
     a = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
     if a.child:
         kind, n = a.child.split(":")
-        res = _one(int(n), int(n) <= 10000) if kind == "round" else _hr(int(n), a.hr_timeout)
-        print(json.dumps(res))
+        jobs = {
+            "round": lambda: child_round(int(n)),
+            "priority": lambda: child_priority(int(n)),
+            "exact": lambda: child_exact(int(n)),
+            "hr": lambda: child_hr(int(n), a.hr_timeout),
+            "suggest": lambda: child_suggest(int(n)),
+        }
+        print(json.dumps(jobs[kind]()))
         return
-    print(f"machine: nproc={os.cpu_count()}")
-    for n in [int(x) for x in a.sizes.split(",") if x]:
-        p = subprocess.run(
-            [sys.executable, __file__, "--child", f"round:{n}"],
-            capture_output=True,
-            text=True,
-            check=True,
+
+    sizes = [int(x) for x in a.sizes.split(",") if x]
+    lines = [f"Machine: {machine()}", ""]
+    print(lines[0], flush=True)
+    head = (
+        "| mentees | mentors (places) | CSV→CSV (CPU) | process | read | features | candidates "
+        "| coverage | solve | reasons | write | peak RSS | matched / bound | gap to exact "
+        "| cross-org | priority / others | priority cost | blocking pairs |"
+    )
+    lines += [head, "|" + "---|" * 18]
+    for n in sizes:
+        _members_csv(n)
+        r, proc = _run_child(f"round:{n}")
+        p, _ = _run_child(f"priority:{n}")
+        gap = "n/a"
+        if n <= a.exact_max:
+            ex, _ = _run_child(f"exact:{n}")
+            gap = f"{100 * ex['gap']:.3f}% (exact {ex['exact_time']:.0f} s)"
+        t = r["timings"]
+        row = (
+            f"| {r['mentees']:,} | {r['mentors']:,} ({r['capacity']:,}) "
+            f"| {r['wall']:.1f} s ({r['cpu']:.1f} s) "
+            f"| {proc:.1f} s | {t.get('read', 0):.1f} | {t['features']:.1f} "
+            f"| {t['candidates']:.1f} | {t['coverage']:.1f} | {t['solve']:.1f} "
+            f"| {t['reasons']:.1f} | {t.get('write', 0):.1f} | {r['peak_mib']:.0f} MiB "
+            f"| {r['matched']:,} / {r['bound']:,} | {gap} | {_pct(r['cross_org'])} "
+            f"| {_pct(p['prio_rate'])} / {_pct(p['other_rate'])} | {_pct(p['prio_cost'], 2)} "
+            f"| {r['blocking']:,} |"
         )
-        r = json.loads(p.stdout.strip().splitlines()[-1])
-        stages = " ".join(f"{k}={v:.2f}s" for k, v in r["timings"].items())
-        gap = f"{100 * r['gap']:.3f}%" if "gap" in r else "n/a"
-        print(
-            f"{n:>6} mentees={r['mentees']} wall={r['wall']:.1f}s peak={r['maxrss_mib']:.0f}MiB "
-            f"matched={r['matched']}/{r['bound']} (bound) gap={gap} "
-            f"cross-org={100 * r['cross_org']:.1f}% prio/other={r['prio_rate']:.3f}/"
-            f"{r['other_rate']:.3f} prio-cost={100 * (r['prio_cost'] or 0):.2f}% "
-            f"blocking={r['blocking']} | {stages}"
-        )
+        lines.append(row)
+        print(row, flush=True)
+    lines += [
+        "",
+        "Stage times in seconds. Priority rates are among mentees the rules allow to be matched.",
+        "",
+        "| mentees | HospitalResident time | ours (whole round) | speed-up | HR matched "
+        "| ours matched | HR total score | ours total score |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for n in [int(x) for x in a.hr.split(",") if x]:
-        p = subprocess.run(
-            [sys.executable, __file__, "--child", f"hr:{n}", "--hr-timeout", str(a.hr_timeout)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        print("HospitalResident", p.stdout.strip().splitlines()[-1])
+        h, _ = _run_child(f"hr:{n}", "--hr-timeout", str(a.hr_timeout))
+        if "hr" in h:
+            row = f"| {n:,} | {h['hr']} | {h['ours_time']:.1f} s | | | {h['ours_matched']:,} | |"
+        else:
+            row = (
+                f"| {n:,} | {h['hr_time']:.1f} s | {h['ours_time']:.1f} s "
+                f"| {h['hr_time'] / h['ours_time']:.1f}x | {h['hr_matched']:,} "
+                f"| {h['ours_matched']:,} | {h['hr_total']:,.0f} | {h['ours_total']:,.0f} |"
+            )
+        lines.append(row)
+        print(row, flush=True)
+    if a.suggest_mentors:
+        s, _ = _run_child(f"suggest:{a.suggest_mentors}")
+        lines += [
+            "",
+            "| mentors with free places | fit | top-10 by id p50 / p95 | top-10 by profile "
+            "p50 / p95 | peak RSS |",
+            "|---|---|---|---|---|",
+            f"| {s['mentors']:,} | {s['fit']:.1f} s | {s['id_p50']:.1f} / {s['id_p95']:.1f} ms "
+            f"| {s['profile_p50']:.1f} / {s['profile_p95']:.1f} ms | {s['peak_mib']:.0f} MiB |",
+        ]
+        print("\n".join(lines[-4:]), flush=True)
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"\nwritten to {a.out}")
 
 
 if __name__ == "__main__":

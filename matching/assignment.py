@@ -169,9 +169,7 @@ def maximum_on_edges(
         return match
     rows, cols, _ = _expand(np.asarray(mentee), np.asarray(mentor), capacity)
     n_slots = int(capacity.sum())
-    graph = csr_matrix(
-        (np.ones(len(rows), np.int8), (rows, cols)), shape=(n_mentees, n_slots)
-    )
+    graph = csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n_mentees, n_slots))
     res = maximum_bipartite_matching(graph, perm_type="column")
     _, owner = _slots(capacity)
     ok = res >= 0

@@ -188,7 +188,9 @@ class SharedTextSpace(TransformerMixin, BaseEstimator):
                 dim = min(self.n_components, n_terms - 1, tfidf.shape[0] - 1)
                 if dim >= 1:
                     self.svd_ = TruncatedSVD(n_components=dim, random_state=self.random_state)
-                    dense = self.svd_.fit_transform(tfidf)
+                    # identical texts leave no variance: sklearn's ratio divides by zero
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        dense = self.svd_.fit_transform(tfidf)
                     self.dim_ = dim
                 else:
                     dense = tfidf.toarray()

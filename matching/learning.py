@@ -142,7 +142,7 @@ class AcceptanceModel(ClassifierMixin, BaseEstimator):
             return Pipeline([("scale", StandardScaler()), ("model", est)])
         if self.model == "boosting":
             est = HistGradientBoostingClassifier(
-                max_iter=200, learning_rate=0.1, random_state=self.random_state
+                max_iter=100, max_leaf_nodes=15, learning_rate=0.1, random_state=self.random_state
             )
             return Pipeline([("model", est)])
         raise ValueError(f"unknown model {self.model!r}")

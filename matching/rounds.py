@@ -2,15 +2,18 @@
 hard rules, with coverage equal to the maximum-cardinality bound of the full feasible graph.
 
 Stages: features (fit the pair scorer), candidates (top-k feasible mentors per mentee by score),
-solve (exact min-cost matching on the candidate graph for small pools, a vectorised auction for
-large ones), coverage (augmenting paths on the full feasible graph until none is left, which
-proves the bound), reasons.
+coverage (a maximum matching of the candidate graph grown along augmenting paths of the full
+feasible graph until none is left, which proves the bound; its edges join the graph), solve
+(exact min-cost flow on that graph with OR-tools when installed, else scipy's LAPJVsp up to
+``exact_limit`` mentees and a vectorised auction above), reasons and figures (blocking pairs
+over the full feasible graph).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +29,7 @@ from matching.assignment import (
     solve_weighted,
 )
 from matching.auction import auction_assign
-from matching.candidates import blocking_pairs_full, candidate_graph
+from matching.candidates import add_mentor_side, blocking_pairs_full, candidate_graph
 from matching.features import _as_tuple, check_member_frame
 from matching.learning import use_learned
 from matching.reasons import join_reasons, pair_reasons
@@ -82,10 +85,11 @@ class RoundMatcher(BaseEstimator):
     priority_points : float, default=1000.0
         Worth of matching a priority mentee, in score points; large values make priority
         lexicographic (first match as many priority mentees as the rules allow).
-    solver : {"auto", "exact", "auction"}, default="auto"
-        "exact" is a min-cost full matching on the candidate graph (scipy LAPJVsp); "auction" a
-        vectorised auction within ``n * epsilon`` of it; "auto" picks exact up to
-        ``exact_limit`` mentees.
+    solver : {"auto", "flow", "exact", "auction"}, default="auto"
+        "flow" is a min-cost flow on the candidate graph (OR-tools cost scaling, exact, no
+        capacity slots); "exact" the same optimum as a min-cost full matching on capacity slots
+        (scipy LAPJVsp); "auction" a vectorised auction within ``n * epsilon`` of it; "auto"
+        picks flow when OR-tools is installed, else exact up to ``exact_limit`` mentees.
     exact_limit : int, default=12000
         Largest pool solved with "exact" under "auto".
     epsilon : float, default=0.5
@@ -206,7 +210,7 @@ class RoundMatcher(BaseEstimator):
         k = self.n_candidates
         if k is None:
             k = 32 if pop.n_mentees <= self.exact_limit else 16
-        graph = candidate_graph(scorer, k)
+        graph = add_mentor_side(scorer, candidate_graph(scorer, k), k)
         score_fn = self._pair_score(scorer)
         if use_learned(self.acceptance):
             graph = _rescored(graph, score_fn)
@@ -250,7 +254,11 @@ class RoundMatcher(BaseEstimator):
 
         t = time.perf_counter()
         stage("reasons", 0.85)
-        self.result_ = _summarise(scorer, graph, match, self.priority, cost, bound)
+        # Stability is judged on the fixed scores both sides see explained in the reasons.
+        fixed_graph = (
+            _rescored(graph, scorer.score_pairs) if use_learned(self.acceptance) else graph
+        )
+        self.result_ = _summarise(scorer, fixed_graph, match, self.priority, cost, bound, k)
         timings["reasons"] = time.perf_counter() - t
         self.result_.timings = timings
         self.result_.solver = method
@@ -312,6 +320,7 @@ def _summarise(
     priority: bool,
     cost: float | None,
     bound: int,
+    n_candidates: int,
 ) -> RoundResult:
     pop = scorer.population_
     n = pop.n_mentees
@@ -320,9 +329,13 @@ def _summarise(
     m = match[e]
     score = np.zeros(n)
     score[e] = scorer.score_pairs(e, m)
+    # The stability scan is numpy and BLAS (it releases the GIL): run it beside the reasons,
+    # which are Python.
+    pool = ThreadPoolExecutor(1)
+    blocking_job = pool.submit(blocking_pairs_full, scorer, match, score, graph, n_candidates)
     reasons = np.full(n, "", dtype=object)
-    for k, r in zip(e, pair_reasons(scorer, e, m), strict=False):
-        reasons[k] = join_reasons(r)
+    for i, r in zip(e, pair_reasons(scorer, e, m), strict=False):
+        reasons[i] = join_reasons(r)
     why = unmatched_reasons(pop, matched)
     reasons[~matched] = why[~matched]
     mentor_ids = np.full(n, "", dtype=object)
@@ -352,9 +365,8 @@ def _summarise(
     def rate(mask: np.ndarray) -> float:
         return float(matched[mask].mean()) if mask.any() else float("nan")
 
-    own = np.zeros(n)
-    own[e] = score[e]
-    blocking = blocking_pairs_full(scorer, match, own, graph)
+    blocking = blocking_job.result()
+    pool.shutdown()
     why_counts = pd.Series(why[~matched]).value_counts().to_dict() if (~matched).any() else {}
     return RoundResult(
         matches=matches,

@@ -11,6 +11,7 @@ A pair (mentee, mentor) is feasible when:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,7 @@ class Population:
         """Number of mentors (members with capacity > 0)."""
         return len(self.mentor_rows)
 
-    @property
+    @cached_property
     def chain_keys(self) -> np.ndarray:
         """Sorted keys ``mentee * n_mentors + mentor`` of chain-excluded pairs."""
         rows = np.repeat(np.arange(self.n_mentees, dtype=np.int64), np.diff(self.chain_ptr))

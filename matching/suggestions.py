@@ -20,13 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import ThreadpoolController
 
 from matching.features import PersonFeatures, _as_tuple, check_member_frame
+from matching.learning import use_learned
 from matching.reasons import describe_pairs
 from matching.rules import chain_pairs
 from matching.scoring import COMPONENTS, ScoreWeights, mentee_parts, mentor_parts
@@ -48,6 +51,11 @@ _PROFILE_DEFAULTS: dict[str, object] = {
     "outside_organisation_only": False,
     "priority_access": False,
 }
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,12 @@ class MentorSuggester(BaseEstimator):
         Dimension of the goals/experience text space.
     random_state : int, default=0
         Seed of the text projection.
+    acceptance : AcceptanceModel or None, default=None
+        A fitted model of acceptance (``matching.learning``). Used only when it beat the fixed
+        weights on held-out outcomes (``beats_fixed_``): then the ``shortlist`` best mentors by
+        the fixed score are re-ranked by learned probability, and ``score`` is 100 times it.
+    shortlist : int, default=50
+        Mentors re-ranked by the acceptance model (at least ``k``).
 
     Attributes
     ----------
@@ -106,6 +120,8 @@ class MentorSuggester(BaseEstimator):
         max_exposure: float = 2.0,
         text_components: int = 32,
         random_state: int = 0,
+        acceptance=None,
+        shortlist: int = 50,
     ):
         self.weights = weights
         self.exposure = exposure
@@ -114,6 +130,8 @@ class MentorSuggester(BaseEstimator):
         self.max_exposure = max_exposure
         self.text_components = text_components
         self.random_state = random_state
+        self.acceptance = acceptance
+        self.shortlist = shortlist
 
     def fit(self, X: pd.DataFrame, y=None) -> MentorSuggester:
         """Fit the features on the frame and precompute every mentor's vectors; return self."""
@@ -164,6 +182,10 @@ class MentorSuggester(BaseEstimator):
             np.hstack([m_parts[c] for c in COMPONENTS]).astype(np.float32)
         )
         self.org_penalty_ = np.float32(self.weight_points_["organisation"])
+        goals = self.component_slices_["goals"]
+        self.rest_cols_ = np.r_[0 : goals.start, goals.stop : self.mentor_matrix_.shape[1]]
+        self.mentor_rest_ = np.ascontiguousarray(self.mentor_matrix_[:, self.rest_cols_])
+        self.mentor_goals_ = np.ascontiguousarray(self.mentor_matrix_[:, goals])
 
         # Line-management chains, both directions, as CSR over frame rows.
         managers = frame["line_manager_id"].to_numpy(dtype=object)
@@ -191,8 +213,10 @@ class MentorSuggester(BaseEstimator):
             mentee = mentee.iloc[0]
         values = dict(mentee.items()) if isinstance(mentee, pd.Series) else dict(mentee)
         for key, default in _PROFILE_DEFAULTS.items():
-            if key not in values or values[key] is None or (
-                isinstance(values[key], float) and np.isnan(values[key])
+            if (
+                key not in values
+                or values[key] is None
+                or (isinstance(values[key], float) and np.isnan(values[key]))
             ):
                 values[key] = default
         if not values["organisation_key"] and values.get("organisation"):
@@ -309,10 +333,26 @@ class MentorSuggester(BaseEstimator):
         cand = np.flatnonzero(ok)
         if len(cand) == 0:
             return []
-        # One product over every mentor is cheaper than gathering the eligible rows first.
-        score = (self.mentor_matrix_ @ (vec * self.scale_))[cand]
+        # Products over every mentor are cheaper than gathering the eligible rows first; the
+        # text cosine is clipped at 0 as in the components, so the order matches the scores.
+        wv = vec * self.scale_
+        goals = self.component_slices_["goals"]
+        # One BLAS thread: a threaded matrix-vector product of this size is no faster, and on a
+        # busy server its threads wait for cores (p95 4 ms against 1 ms measured).
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            text = self.mentor_goals_ @ wv[goals]
+            rest = self.mentor_rest_ @ wv[self.rest_cols_]
+        text = np.clip(text, 0.0, self.weight_points_["goals"])
+        score = (rest + text)[cand]
         org = self.org_index_.get(str(facts["organisation_key"]), -1)
         score -= (self.mentor_org_[cand] == org) * self.org_penalty_
+        learned = use_learned(self.acceptance)
+        if learned and len(cand) > max(self.shortlist, k):
+            keep = np.argpartition(-score, max(self.shortlist, k) - 1)[: max(self.shortlist, k)]
+            cand, score = cand[keep], score[keep]
+        comps_all = self._components(vec, cand, org) if learned else None
+        if learned:
+            score = self.acceptance.score_pairs(comps_all)
         load = self.exposure_of(exposure_counts)[cand]
         key = score - self.exposure_penalty * np.minimum(load, self.max_exposure)
         # Held back at max_exposure: they rank after every mentor who is not.
@@ -321,9 +361,13 @@ class MentorSuggester(BaseEstimator):
         top = np.argpartition(-key, take - 1)[:take] if take < len(cand) else np.arange(len(cand))
         top = top[np.lexsort((self.mentor_ids_[cand[top]], -key[top]))]
         chosen = cand[top]
-        comps = self._components(vec, chosen, org)
-        w = np.array([self.weight_points_[c] for c in COMPONENTS])
-        scores = np.clip(comps @ w, 0.0, 100.0)
+        if learned:
+            comps = comps_all[top]
+            scores = np.clip(score[top], 0.0, 100.0)
+        else:
+            comps = self._components(vec, chosen, org)
+            w = np.array([self.weight_points_[c] for c in COMPONENTS])
+            scores = np.clip(comps @ w, 0.0, 100.0)
         reasons = describe_pairs(
             comps,
             self.weight_points_,

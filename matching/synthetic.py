@@ -467,7 +467,7 @@ def make_history(
     ok = band[m] > band[e]
     e, m = e[ok][:n_pairs], m[ok][:n_pairs]
     ids = frame["member_id"].astype(str).to_numpy()
-    comps = pair_components(frame, ids[e], ids[m], random_state=seed)
+    comps = pair_components(frame, ids[e], ids[m])
     weights = rule if rule is not None else ScoreWeights().as_dict()
     w = np.array([float(weights.get(c, 0.0)) for c in COMPONENTS])
     r = comps[list(COMPONENTS)].to_numpy() @ (w / w.sum())

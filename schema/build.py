@@ -26,13 +26,19 @@ from backend.settings import Settings
 from schema import errors
 from schema.access_tokens import AccessTokenMutation
 from schema.accounts import AccountMutation
+from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
 from schema.ids import decode
+from schema.imports import ImportMutation
+from schema.insights import InsightsQuery
 from schema.members import MemberMutation, MemberQuery
 from schema.mentoring import MentoringMutation, MentoringQuery
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.permissions import IsAuthenticated
+from schema.privacy import PrivacyMutation, PrivacyQuery
 from schema.reference import ReferenceQuery
+from schema.rounds import RoundMutation, RoundQuery
+from schema.suggestions import SuggestionQuery
 
 log = logging.getLogger("peerbridge.graphql")
 SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
@@ -44,11 +50,27 @@ NODE_TYPES = (
     "MentorRequest",
     "Mentorship",
     "Notification",
+    "MatchingRound",
+    "ProposedMatch",
+    "Post",
+    "Comment",
+    "Circle",
 )
 
 
 @strawberry.type
-class Query(MemberQuery, MentoringQuery, NotificationQuery, ReferenceQuery):
+class Query(
+    CommunityQuery,
+    CircleQuery,
+    MemberQuery,
+    MentoringQuery,
+    NotificationQuery,
+    ReferenceQuery,
+    RoundQuery,
+    SuggestionQuery,
+    InsightsQuery,
+    PrivacyQuery,
+):
     """Everything a client can read."""
 
     @strawberry.field(
@@ -74,6 +96,11 @@ class Mutation(
     AccessTokenMutation,
     MentoringMutation,
     NotificationMutation,
+    ImportMutation,
+    RoundMutation,
+    CommunityMutation,
+    CircleMutation,
+    PrivacyMutation,
 ):
     """Everything a client can change."""
 

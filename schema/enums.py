@@ -13,6 +13,7 @@ from backend.mentoring.models import MENTORSHIP_STATUSES, REQUEST_STATUSES
 from backend.mentoring.service import OUTCOMES
 from backend.notifications.models import DELIVERY_MODES, NOTIFICATION_KINDS
 from backend.organisations.models import ORGANISATION_TYPES
+from backend.rounds.models import COHORTS, PROPOSAL_STATUSES, ROUND_STATUSES
 from matching.vocabulary import BANDS, MEETING_FORMATS, PROFESSIONS, REGIONS, ROLE_FAMILIES
 
 
@@ -57,6 +58,19 @@ MentorshipRole = _enum("MentorshipRole", ("mentor", "mentee"), "Your side of a m
 NotificationKind = _enum("NotificationKind", NOTIFICATION_KINDS, "What a notification is about.")
 DeliveryMode = _enum(
     "DeliveryMode", DELIVERY_MODES, "How a kind of notification is emailed: at once, weekly, never."
+)
+MatchingRoundStatus = _enum(
+    "MatchingRoundStatus",
+    ROUND_STATUSES,
+    "QUEUED, RUNNING, READY (for review), PUBLISHED (offers sent) or FAILED.",
+)
+ProposedMatchStatus = _enum(
+    "ProposedMatchStatus",
+    PROPOSAL_STATUSES,
+    "PROPOSED (in review), UNMATCHED, REMOVED, OFFERED, ACCEPTED, DECLINED or EXPIRED.",
+)
+RoundCohort = _enum(
+    "RoundCohort", COHORTS, "SEEKING: everyone seeking a mentor; MEMBERS: the members chosen."
 )
 
 

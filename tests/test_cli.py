@@ -49,3 +49,102 @@ def test_match_round_on_a_missing_file_says_so(tmp_path):
 
     assert result.exit_code == 2
     assert "no such file" in " ".join(result.output.split())
+
+
+def _use_database(monkeypatch, engine, tmp_path):
+    """Point the CLI (which reads settings) at the test database."""
+    from backend.db import get_engine
+    from backend.settings import get_settings
+
+    monkeypatch.setenv("PEERBRIDGE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PEERBRIDGE_MAIL_DIR", str(tmp_path / "mail"))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def _restore():
+    from backend.db import get_engine
+    from backend.settings import get_settings
+
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def test_create_user_makes_a_verified_organiser_who_can_log_in(
+    engine, session, monkeypatch, tmp_path
+):
+    from backend.accounts import service as accounts
+    from backend.members import service as member_service
+
+    _use_database(monkeypatch, engine, tmp_path)
+    try:
+        result = runner.invoke(
+            app,
+            [
+                "create-user",
+                "lead@example.nhs.uk",
+                "Lead Organiser",
+                "--role",
+                "organiser",
+                "--password",
+                "a long organiser passphrase",
+            ],
+        )
+    finally:
+        _restore()
+
+    assert result.exit_code == 0, result.output
+    member, _ = accounts.log_in(
+        session=session, email="lead@example.nhs.uk", password="a long organiser passphrase"
+    )
+    assert member.is_verified
+    assert member_service.roles_of(session=session, member_id=member.id) == ["member", "organiser"]
+
+
+def test_create_user_names_what_is_wrong(engine, monkeypatch, tmp_path):
+    _use_database(monkeypatch, engine, tmp_path)
+    try:
+        result = runner.invoke(
+            app, ["create-user", "not-an-email", "X", "--band", "12", "--password", "short"]
+        )
+    finally:
+        _restore()
+
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "email" in text and "band" in text and "password" in text
+
+
+def test_import_members_all_or_nothing_then_partial_with_rejects(
+    engine, session, monkeypatch, tmp_path
+):
+    from sqlmodel import select
+
+    from backend.members.models import Member
+
+    members = tmp_path / "members.csv"
+    frame = make_population(20, seed=5)
+    write_members_csv(frame, str(members))
+    rows = list(csv.DictReader(members.open(encoding="utf-8")))
+    managers = {row["line_manager_id"] for row in rows}
+    bad = next(i for i, row in enumerate(rows) if row["member_id"] not in managers)
+    rows[bad]["region"] = "Wales"  # not an NHS England region; nobody reports to this member
+    with members.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    _use_database(monkeypatch, engine, tmp_path)
+    try:
+        strict = runner.invoke(app, ["import-members", str(members), "--no-invite"])
+        partial = runner.invoke(app, ["import-members", str(members), "--partial", "--no-invite"])
+    finally:
+        _restore()
+
+    assert strict.exit_code == 1
+    assert f"line {bad + 2}" in " ".join(strict.output.split())
+    assert partial.exit_code == 0, partial.output
+    session.expire_all()
+    assert len(session.exec(select(Member)).all()) == len(frame) - 1
+    rejects = (tmp_path / "members-rejects.csv").read_text(encoding="utf-8")
+    assert "Wales" in rejects and "line" in rejects.splitlines()[0]

@@ -31,26 +31,26 @@ def import_form(visitor: CurrentVisitor) -> Response:
     return render(visitor, "organise/import.html", modes=MODES, values={"mode": "all-or-nothing"})
 
 
-async def _read_upload(upload: object, limit: int) -> bytes | None:
+def read_upload(upload: object, limit: int) -> bytes | None:
     """The uploaded file's bytes, or None when no file was chosen; too large raises Invalid."""
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None
-    data = await upload.read(limit + 1)
+    # A sync read of the spooled file: this handler runs in the thread pool, off the event loop.
+    upload.file.seek(0)
+    data = upload.file.read(limit + 1)
     if len(data) > limit:
         raise Invalid(f"The file must be {limit // (1024 * 1024)} MB or smaller.", field="file")
     return data
 
 
 @router.post("/import", response_class=HTMLResponse)
-async def import_submit(visitor: CheckedVisitor, form: Form) -> Response:
+def import_submit(visitor: CheckedVisitor, form: Form) -> Response:
     """Import the file; show what was created and updated, and every bad row."""
     organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
     mode = form_text(form, "mode")
     values = {"mode": mode}
     try:
-        data = await _read_upload(
-            form.get("file"), visitor.request.app.state.settings.max_import_bytes
-        )
+        data = read_upload(form.get("file"), visitor.request.app.state.settings.max_import_bytes)
         if data is None:
             raise Invalid("Select a members CSV file to import.", field="file")
         result = import_members(

@@ -26,6 +26,7 @@ from web.deps import (
     form_text,
 )
 from web.mentoring import path_id
+from web.organise import read_upload
 from web.render import NOTICES, form_errors, render
 
 router = APIRouter(prefix="/organise/rounds")
@@ -105,12 +106,40 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
     values.update({f"weight_{n}": form_text(form, f"weight_{n}") for n in rounds.WEIGHT_NAMES})
     values["priority"] = form_flag(form, "priority")  # type: ignore[assignment]
     weights = _weights(form)
+    values["cohort"] = form_text(form, "cohort") or "seeking"
     try:
+        cohort_ids: list[int] = []
+        if values["cohort"] == "csv":
+            data = read_upload(
+                form.get("cohort_file"), visitor.request.app.state.settings.max_import_bytes
+            )
+            if data is None:
+                raise Invalid("Select the members CSV file of the cohort.", field="cohort_file")
+            imported, cohort_ids = rounds.import_cohort(
+                session=visitor.db, organiser=visitor.member, data=data
+            )
+            if imported.errors:  # type: ignore[attr-defined]
+                visitor.db.rollback()
+                problems = list(imported.errors)  # type: ignore[attr-defined]
+                message = f"The file has {len(problems)} problems; nothing was imported."
+                return _list_page(
+                    visitor,
+                    status_code=400,
+                    errors={"cohort_file": message},
+                    values=values,
+                    cohort_problems=problems[:50],
+                )
+            if not cohort_ids:
+                raise Invalid(
+                    "Nobody in the file is seeking a mentor (seeking_mentor = yes).",
+                    field="cohort_file",
+                )
         created = rounds.create_round(
             session=visitor.db,
             organiser=visitor.member,
             name=values["name"],
-            cohort="seeking",
+            cohort="members" if values["cohort"] == "csv" else "seeking",
+            cohort_member_ids=cohort_ids,
             weights=weights,  # type: ignore[arg-type]
             priority=bool(values["priority"]),
             seed=form_int(form, "seed") if values["seed"].strip() else 0,  # type: ignore[arg-type]

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web import accounts, assets, mentoring, notifications, organise, pages, profile, rounds
+from web import (
+    accounts,
+    assets,
+    community,
+    insights,
+    mentoring,
+    notifications,
+    organise,
+    pages,
+    privacy,
+    profile,
+    rounds,
+)
 
 router = APIRouter()
 router.include_router(assets.router)
@@ -15,3 +27,6 @@ router.include_router(organise.router)
 router.include_router(rounds.router)
 router.include_router(mentoring.router)
 router.include_router(notifications.router)
+router.include_router(community.router)
+router.include_router(privacy.router)
+router.include_router(insights.router)

@@ -2,17 +2,26 @@
 
 One SELECT per page: every filter is a condition on ``member`` (joined to its organisation
 and mentoring offer), skills are EXISTS subqueries, and the order (name, id) is total, so
-offset pages never skip or repeat a member. Text is matched with an escaped, case-insensitive
-LIKE (ILIKE on PostgreSQL); full-text search can replace ``_text_condition`` later.
+offset pages never skip or repeat a member.
+
+Text is found with the full-text index of each database (PostgreSQL: GIN indexes on
+``to_tsvector`` of the member and organisation documents; SQLite: the FTS5 table
+``member_fts`` kept in step by triggers; both made by migration 0005): every word of the
+search must begin a word in the name, job title, organisation or bio. The index narrows the
+rows quickly; an escaped, case-insensitive LIKE on the same columns then keeps the exact
+meaning of each term (so "50_50" or "100%" match only themselves). Terms with no letters or
+digits (say "%") are matched by the LIKE alone.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, column, exists, or_, text
 from sqlmodel import Session, select
 
+from backend.db import is_sqlite
 from backend.errors import FieldErrors
 from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.members.service import require_member
@@ -25,6 +34,13 @@ MAX_TEXT = 200
 MAX_TERMS = 8
 MAX_SKILL_ID = 60
 ESCAPE = "\\"
+WORD = re.compile(r"[^\W_]+")
+MAX_WORDS = 16
+# The exact expressions of the GIN indexes in migration 0005, so the planner can use them.
+MEMBER_DOCUMENT = (
+    "to_tsvector('simple'::regconfig, member.name || ' ' || member.job_title || ' ' || member.bio)"
+)
+ORGANISATION_DOCUMENT = "to_tsvector('simple'::regconfig, organisation.name)"
 
 
 @dataclass(frozen=True)
@@ -73,11 +89,12 @@ def _problems(search: DirectoryFilter, *, offset: int, limit: int) -> dict[str, 
     return problems
 
 
-def _text_condition(text: str) -> ColumnElement[bool] | None:
-    """Every word must appear in the name, job title, organisation name or bio."""
-    terms = text.split()[:MAX_TERMS]
-    if not terms:
-        return None
+def _words(text: str) -> list[str]:
+    """The words of a search, lower-cased, as the full-text indexes split them."""
+    return [word.lower() for word in WORD.findall(text)][:MAX_WORDS]
+
+
+def _like_condition(terms: list[str]) -> ColumnElement[bool]:
     columns = (Member.name, Member.job_title, Organisation.name, Member.bio)
     return and_(
         *(
@@ -85,6 +102,38 @@ def _text_condition(text: str) -> ColumnElement[bool] | None:
             for term in terms
         )
     )
+
+
+def _full_text_condition(words: list[str], *, sqlite: bool) -> ColumnElement[bool]:
+    """Every word begins a word somewhere in the member's document (index-backed)."""
+    if sqlite:
+        query = " AND ".join(f'"{word}"*' for word in words)
+        matches = text("SELECT rowid FROM member_fts WHERE member_fts MATCH :fts_query").bindparams(
+            bindparam("fts_query", query)
+        )
+        return Member.id.in_(matches.columns(column("rowid", Integer)))  # type: ignore[union-attr]
+    conditions = []
+    for index, word in enumerate(words):
+        name = f"fts_word_{index}"
+        query = f"to_tsquery('simple'::regconfig, :{name})"
+        conditions.append(
+            text(
+                f"({MEMBER_DOCUMENT} @@ {query} OR {ORGANISATION_DOCUMENT} @@ {query})"
+            ).bindparams(bindparam(name, f"{word}:*"))
+        )
+    return and_(*conditions)
+
+
+def _text_condition(text_: str, *, sqlite: bool = False) -> ColumnElement[bool] | None:
+    """Every word must appear in the name, job title, organisation name or bio."""
+    terms = text_.split()[:MAX_TERMS]
+    if not terms:
+        return None
+    like = _like_condition(terms)
+    words = _words(" ".join(terms))
+    if not words:
+        return like
+    return and_(_full_text_condition(words, sqlite=sqlite), like)
 
 
 def _has_skill(skill_id: str, kind: str) -> ColumnElement[bool]:
@@ -113,9 +162,9 @@ def search(
         .join(Organisation, Organisation.id == Member.organisation_id)  # type: ignore[arg-type]
         .where(Member.is_active)
     )
-    text = _text_condition(filter.text or "")
-    if text is not None:
-        statement = statement.where(text)
+    condition = _text_condition(filter.text or "", sqlite=is_sqlite(session))
+    if condition is not None:
+        statement = statement.where(condition)
     if filter.skill_offered:
         statement = statement.where(_has_skill(filter.skill_offered, "offered"))
     if filter.skill_sought:

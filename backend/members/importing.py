@@ -29,6 +29,7 @@ from backend.members import validation as v
 from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.organisations import service as organisation_service
 from backend.organisations.models import Organisation
+from backend.privacy import service as privacy_service
 from backend.settings import get_settings
 from backend.skills import service as skill_service
 from matching.members_csv import (
@@ -176,6 +177,7 @@ def import_members(
     try:
         with session.begin_nested():
             _write(session, plans, result, invited_by=invited_by, invite=send_invitations)
+            _write_demographics(session, plans, actor)
     except IntegrityError as error:
         # Someone else added a member with one of these emails or ids while we were checking.
         raise Conflict(
@@ -528,6 +530,27 @@ def _write_offers(session: Session, plans: Sequence[_Plan], ids: dict[str, int])
         session.execute(insert(MentoringOffer), inserts)
     if updates:
         session.execute(update(MentoringOffer), updates)
+
+
+def _write_demographics(session: Session, plans: Sequence[_Plan], actor: Member | None) -> None:
+    """Store diversity answers only for rows whose ``demographics_consent`` is yes."""
+    consenting = [plan for plan in plans if plan.record.demographics_consent]
+    if not consenting:
+        return
+    ids = _ids_by_external_id(session, [plan.record.member_id for plan in consenting])
+    privacy_service.record_imported_many(
+        session=session,
+        answers={
+            ids[plan.record.member_id]: privacy_service.DemographicAnswers(
+                ethnicity=plan.record.ethnicity,
+                gender=plan.record.gender,
+                disability=plan.record.disability,
+                age_band=plan.record.age_band,
+            )
+            for plan in consenting
+        },
+        organiser_id=actor.id if actor is not None else None,
+    )
 
 
 # The rejects file --------------------------------------------------------------------------------

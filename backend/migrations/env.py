@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import backend.models  # noqa: F401 - registers every table
+from backend.migrate import include_name
 from backend.models import metadata
 
 config = context.config
@@ -17,6 +18,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=metadata,
         render_as_batch=True,  # SQLite can only change tables by copying them
         compare_type=True,
+        include_name=include_name,  # leaves the hand-written search structures alone
     )
     with context.begin_transaction():
         context.run_migrations()

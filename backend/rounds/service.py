@@ -112,6 +112,34 @@ def create_round(
     return matching_round
 
 
+def import_cohort(
+    *, session: Session, organiser: Member | None, data: bytes
+) -> tuple[object, list[int]]:
+    """Import a members CSV (all-or-nothing) as a round's cohort.
+
+    Returns the import result and, when it succeeded, the ids of the file's members who are
+    seeking a mentor (everyone else in the file, such as mentors, joins the network as usual).
+    """
+    from backend.members.importing import import_members
+    from matching.members_csv import parse_members_csv
+
+    organiser = member_service.require_organiser(session=session, member=organiser)
+    result = import_members(
+        session=session,
+        data=data,
+        mode="all-or-nothing",
+        invited_by=organiser.name,
+        actor=organiser,
+    )
+    if not result.ok:
+        return result, []
+    seeking = [r.member_id for r in parse_members_csv(data).records if r.seeking_mentor]
+    ids = list(
+        session.exec(select(Member.id).where(Member.external_id.in_(seeking))).all()  # type: ignore[union-attr]
+    )
+    return result, sorted(ids)  # type: ignore[arg-type]
+
+
 def start_round(*, round_id: int, engine: Engine | None = None) -> None:
     """Hand the round to the job runner (a worker with Redis, or a thread with SQLite)."""
     from backend import jobs

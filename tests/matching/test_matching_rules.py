@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.assignment import check_assignment, maximum_cardinality_bruteforce
+from matching.assignment import check_assignment, flow_available, maximum_cardinality_bruteforce
 from matching.rounds import RoundMatcher
 from matching.rules import build_population, feasible_pairs
 from matching.synthetic import person
@@ -14,6 +14,7 @@ from matching.synthetic import small_frame as frame
 from matching.vocabulary import BANDS
 
 ORGS = ("Leeds NHS Trust", "York NHS Trust", "Hull NHS Trust")
+SOLVERS = ["exact", "auction", *(["flow"] if flow_available() else [])]
 
 
 @st.composite
@@ -66,7 +67,7 @@ def _ancestors(f, member_id):
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(populations(), st.booleans(), st.sampled_from(["exact", "auction"]))
+@given(populations(), st.booleans(), st.sampled_from(SOLVERS))
 def test_round_never_breaks_a_hard_rule_and_reaches_the_bound(f, priority, solver):
     # given a random population, when a round runs
     result = RoundMatcher(priority=priority, solver=solver, n_candidates=2).fit(f).result_

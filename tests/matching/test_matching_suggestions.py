@@ -55,7 +55,7 @@ def _chain(f, member_id):
     return up(member_id) | below
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(populations(), st.integers(1, 5), st.data())
 def test_suggestions_never_break_a_hard_rule(f, k, data):
     # given a random population and any member (seeking a mentor or only browsing)

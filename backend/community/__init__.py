@@ -1,0 +1,1 @@
+"""The community space: sharing learning, moderation, peer circles and peer connect."""

@@ -1,0 +1,1 @@
+"""Organiser insights: aggregate participation figures under disclosure control."""

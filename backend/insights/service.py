@@ -1,0 +1,730 @@
+"""Organiser insights: participation, diversity and supply figures, all under disclosure control.
+
+Only organisers may ask, and only for a fixed set of breakdowns (one dimension at a time over
+the whole active membership), so no two views differ by an arbitrary filter. Figures are
+computed in one pass: the database aggregates per member (GROUP BY subqueries joined to the
+member table), and pandas groups the resulting frame per dimension, vectorised. Individual
+rows never leave this module: only ``disclosure``-protected counts do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Float, Integer, and_, case, cast, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from backend.db import is_sqlite, utcnow
+from backend.insights import disclosure as dc
+from backend.insights.disclosure import Count, Ratio
+from backend.members import service as member_service
+from backend.members.models import Member, MemberSkill, MentoringOffer
+from backend.mentoring.models import MentorRequest, Mentorship
+from backend.organisations.models import ORGANISATION_TYPES, Organisation
+from backend.privacy.models import DemographicRecord
+from backend.rounds.models import MatchProposal
+from matching.vocabulary import (
+    AGE_BANDS,
+    BANDS,
+    DISABILITY_ANSWERS,
+    ETHNICITIES,
+    GENDERS,
+    PROFESSIONS,
+    REGIONS,
+    ROLE_FAMILIES,
+    SKILL_NAMES,
+    humanise,
+)
+
+NOT_PROVIDED = "not-provided"
+STAGES: tuple[tuple[str, str], ...] = (
+    ("joined", "Joined"),
+    ("sought", "Asked for a mentor"),
+    ("matched", "Matched"),
+    ("active", "Mentorship active"),
+    ("completed", "Completed"),
+)
+COUNT_COLUMNS: tuple[str, ...] = (*(key for key, _ in STAGES), "mentors")
+TREND_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One fixed breakdown: a member attribute and its groups, in display order."""
+
+    key: str
+    title: str
+    groups: tuple[str, ...]
+    demographic: bool = False
+    reference: str | None = None  # None: the group with most members asking for a mentor
+
+
+DIMENSIONS: tuple[Dimension, ...] = (
+    Dimension("ethnicity", "Ethnicity", (*ETHNICITIES, NOT_PROVIDED), True, "white"),
+    Dimension("gender", "Gender", (*GENDERS, NOT_PROVIDED), True),
+    Dimension("disability", "Disability", (*DISABILITY_ANSWERS, NOT_PROVIDED), True, "no"),
+    Dimension("age_band", "Age band", (*AGE_BANDS, NOT_PROVIDED), True),
+    Dimension("band", "Agenda for Change band", BANDS),
+    Dimension("region", "NHS England region", REGIONS),
+    Dimension("profession", "Profession", PROFESSIONS),
+    Dimension("role_family", "Role family", ROLE_FAMILIES),
+    Dimension("organisation_type", "Organisation type", ORGANISATION_TYPES),
+    Dimension("priority_access", "Priority access", ("yes", "no"), reference="no"),
+)
+DIMENSION_KEYS: tuple[str, ...] = tuple(d.key for d in DIMENSIONS)
+
+
+def group_label(dimension: str, group: str) -> str:
+    """A group as people read it."""
+    if group == NOT_PROVIDED:
+        return "Not provided"
+    if dimension == "band":
+        return group if group == "VSM" else f"Band {group}"
+    if dimension == "priority_access":
+        return "Priority access" if group == "yes" else "No priority access"
+    return humanise(group)
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One group of a breakdown: published counts and the figures derived from them."""
+
+    group: str
+    label: str
+    counts: dict[str, Count]
+    share_of_members: float | None
+    share_of_mentees: float | None
+    share_of_mentors: float | None
+    match_rate: float | None
+    relative_likelihood: Ratio | None
+    median_days_to_match: int | None
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """The funnel, shares, relative likelihood and time to match for one dimension."""
+
+    dimension: str
+    title: str
+    reference_group: str
+    rows: list[GroupRow]
+    totals: dict[str, Count]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A published table as shown: column headings and rows of display texts."""
+
+    key: str
+    title: str
+    summary: str
+    columns: list[str]
+    rows: list[list[str]]
+
+    def to_csv(self) -> str:
+        """The table as CSV, suppressed exactly as shown on the page."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.columns)
+        for row in self.rows:
+            writer.writerow([cell.replace(",", "") if _is_number(cell) else cell for cell in row])
+        return out.getvalue()
+
+
+def _is_number(text: str) -> bool:
+    return text.replace(",", "").replace(".", "", 1).lstrip("-").isdigit()
+
+
+@dataclass(frozen=True)
+class Insights:
+    """Everything the dashboard shows, already protected."""
+
+    generated_at: datetime
+    members: Count
+    breakdowns: list[Breakdown]
+    cross_organisation: Table
+    supply_by_region: Table
+    skills: Table
+    shortfalls: Table
+    trend: Table
+
+    def tables(self) -> list[Table]:
+        """Every table on the dashboard, each breakdown included, in page order."""
+        return [
+            *(breakdown_table(b) for b in self.breakdowns),
+            self.cross_organisation,
+            self.supply_by_region,
+            self.skills,
+            self.shortfalls,
+            self.trend,
+        ]
+
+    def table(self, key: str) -> Table | None:
+        """One table by key (for CSV export)."""
+        return next((t for t in self.tables() if t.key == key), None)
+
+
+# Member-level frame (never leaves this module) ---------------------------------------------
+
+
+def _epoch_days(session: Session, column: Any) -> Any:
+    """A timestamp as fractional days, in SQL (so rows carry numbers, not datetimes)."""
+    if is_sqlite(session):
+        return func.julianday(column)
+    return cast(func.extract("epoch", column), Float) / 86400.0
+
+
+def _month(session: Session, column: Any) -> Any:
+    """A timestamp's UTC month as 'YYYY-MM', in SQL."""
+    if is_sqlite(session):
+        # Stored as ISO text in UTC ("2026-11-25 20:31:14..."): the first 7 characters.
+        return func.substr(column, 1, 7)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+
+
+def _month_number(session: Session, column: Any) -> Any:
+    """A timestamp's UTC month as year * 12 + month - 1, in SQL."""
+    if is_sqlite(session):
+        year = cast(func.substr(column, 1, 4), Integer)
+        month = cast(func.substr(column, 6, 2), Integer)
+    else:
+        utc = func.timezone("UTC", column)
+        year = cast(func.extract("year", utc), Integer)
+        month = cast(func.extract("month", utc), Integer)
+    return year * 12 + month - 1
+
+
+def _whole_days(session: Session, days: Any) -> Any:
+    """Days rounded down to a whole number, alike on both databases."""
+    # SQLite's CAST truncates (the same as rounding down for waits, which are not negative);
+    # PostgreSQL's rounds to nearest, so it is floored first.
+    return cast(days if is_sqlite(session) else func.floor(days), Integer)
+
+
+def _earliest(a: Any, b: Any) -> Any:
+    return case((a.is_(None), b), (b.is_(None), a), (a < b, a), else_=b)
+
+
+def _code(column: Any, groups: tuple[str, ...]) -> Any:
+    """The position of ``column``'s value among ``groups`` (-1 if none), in SQL."""
+    return case({group: index for index, group in enumerate(groups)}, value=column, else_=-1)
+
+
+NO_MONTH = -10_000
+
+
+def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
+    """One row of small integers per active member: group codes, funnel flags, wait, months.
+
+    The database does the joins, flags, date arithmetic and the coding of every group, so
+    the rows hold only small integers (which Python shares rather than allocates) and 50,000
+    of them load in tens of milliseconds; no value leaves this module except in aggregates.
+    Months count from ``first_month`` (year * 12 + month - 1); -1 and below are earlier.
+    """
+    requests = (
+        select(
+            MentorRequest.mentee_id.label("mid"),  # type: ignore[attr-defined]
+            func.min(MentorRequest.created_at).label("first_request"),
+        )
+        .group_by(MentorRequest.mentee_id)
+        .subquery()
+    )
+    proposals = (
+        select(
+            MatchProposal.mentee_id.label("mid"),  # type: ignore[attr-defined]
+            func.min(MatchProposal.offered_at).label("first_offer"),
+        )
+        .where(MatchProposal.offered_at.is_not(None))  # type: ignore[union-attr]
+        .group_by(MatchProposal.mentee_id)
+        .subquery()
+    )
+    as_mentee = (
+        select(
+            Mentorship.mentee_id.label("mid"),  # type: ignore[attr-defined]
+            func.min(Mentorship.started_at).label("first_match"),
+            func.max(case((Mentorship.status == "active", 1), else_=0)).label("active"),
+            func.max(case((Mentorship.status == "completed", 1), else_=0)).label("completed"),
+        )
+        .group_by(Mentorship.mentee_id)
+        .subquery()
+    )
+    as_mentor = (
+        select(Mentorship.mentor_id.label("mid"))  # type: ignore[attr-defined]
+        .where(Mentorship.mentor_id.is_not(None))  # type: ignore[union-attr]
+        .group_by(Mentorship.mentor_id)
+        .subquery()
+    )
+    first_match = as_mentee.c.first_match
+    asked = _earliest(requests.c.first_request, proposals.c.first_offer)
+    sought = or_(
+        Member.seeking_mentor,
+        requests.c.first_request.is_not(None),
+        proposals.c.first_offer.is_not(None),
+        first_match.is_not(None),
+    )
+    offering = and_(MentoringOffer.capacity > 0, MentoringOffer.paused.is_(False))  # type: ignore[attr-defined]
+    sources = {
+        "band": Member.band,
+        "region": Member.region,
+        "profession": Member.profession,
+        "role_family": Member.role_family,
+        "organisation_type": Organisation.type,
+        "priority_access": case((Member.priority_access, "yes"), else_="no"),
+        # Members without consent have no record: they join the unanswered, "not provided".
+        "ethnicity": func.coalesce(DemographicRecord.ethnicity, NOT_PROVIDED),
+        "gender": func.coalesce(DemographicRecord.gender, NOT_PROVIDED),
+        "disability": func.coalesce(DemographicRecord.disability, NOT_PROVIDED),
+        "age_band": func.coalesce(DemographicRecord.age_band, NOT_PROVIDED),
+    }
+
+    def month_of(column: Any) -> Any:
+        return func.coalesce(_month_number(session, column) - first_month, NO_MONTH)
+
+    statement = (
+        select(
+            *(_code(sources[d.key], d.groups).label(d.key) for d in DIMENSIONS),
+            case((Member.seeking_mentor, 1), else_=0).label("seeking_now"),
+            case((sought, 1), else_=0).label("sought"),
+            case((first_match.is_not(None), 1), else_=0).label("matched"),
+            func.coalesce(as_mentee.c.active, 0).label("active"),
+            func.coalesce(as_mentee.c.completed, 0).label("completed"),
+            case((or_(as_mentor.c.mid.is_not(None), offering), 1), else_=0).label("mentors"),
+            # Whole days from first asking (or joining) to the first match; -1 if unmatched.
+            func.coalesce(
+                _whole_days(
+                    session,
+                    _epoch_days(session, first_match)
+                    - _epoch_days(session, func.coalesce(asked, Member.created_at)),
+                ),
+                -1,
+            ).label("days_to_match"),
+            month_of(Member.created_at).label("joined_month"),
+            month_of(asked).label("asked_month"),
+            month_of(first_match).label("matched_month"),
+        )
+        .select_from(Member)
+        .join(Organisation, Organisation.id == Member.organisation_id)  # type: ignore[arg-type]
+        .outerjoin(DemographicRecord, DemographicRecord.member_id == Member.id)  # type: ignore[arg-type]
+        .outerjoin(requests, requests.c.mid == Member.id)
+        .outerjoin(proposals, proposals.c.mid == Member.id)
+        .outerjoin(as_mentee, as_mentee.c.mid == Member.id)
+        .outerjoin(as_mentor, as_mentor.c.mid == Member.id)
+        .outerjoin(MentoringOffer, MentoringOffer.member_id == Member.id)  # type: ignore[arg-type]
+        .where(Member.is_active)
+    )
+    # Plain integers need no per-row processing: read the driver's tuples directly.
+    result = session.connection().execute(statement)
+    columns = list(result.keys())
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    data = np.array(rows, dtype=np.int64).reshape(len(rows), len(columns))
+    frame = pd.DataFrame(data, columns=columns)
+    frame["joined"] = 1
+    return frame
+
+
+# Breakdowns -------------------------------------------------------------------------------
+
+
+def _breakdown(frame: pd.DataFrame, dimension: Dimension) -> Breakdown:
+    # Groups come coded from the database; one bincount per stage, no per-row Python.
+    codes = frame[dimension.key].to_numpy()
+    known = codes >= 0
+    size = len(dimension.groups)
+    grid = np.stack(
+        [
+            np.bincount(codes[known], weights=frame[c].to_numpy()[known], minlength=size)
+            for c in COUNT_COLUMNS
+        ],
+        axis=1,
+    ).astype(int)
+    matched = frame["matched"].to_numpy() == 1
+    days = frame["days_to_match"].to_numpy().clip(min=0)
+    medians = {
+        group: float(np.median(days[matched & (codes == g)]))
+        for g, group in enumerate(dimension.groups)
+        if (matched & (codes == g)).any()
+    }
+    table = dc.protect_table(grid.tolist(), column_totals=True)
+    totals = dict(zip(COUNT_COLUMNS, table.column_totals, strict=True))
+    published = [dict(zip(COUNT_COLUMNS, row, strict=True)) for row in table.cells]
+    reference = (
+        dimension.reference
+        or max(
+            zip(dimension.groups, published, strict=True),
+            key=lambda item: item[1]["sought"].value or 0,
+        )[0]
+    )
+    ref = published[dimension.groups.index(reference)]
+    rows: list[GroupRow] = []
+    for group, counts in zip(dimension.groups, published, strict=True):
+        median = medians.get(group)
+        rows.append(
+            GroupRow(
+                group=group,
+                label=group_label(dimension.key, group),
+                counts=counts,
+                share_of_members=dc.share(counts["joined"], totals["joined"]),
+                share_of_mentees=dc.share(counts["matched"], totals["matched"]),
+                share_of_mentors=dc.share(counts["mentors"], totals["mentors"]),
+                match_rate=dc.share(counts["matched"], counts["sought"]),
+                relative_likelihood=(
+                    None
+                    if group == reference
+                    else dc.relative_likelihood(
+                        counts["matched"], counts["sought"], ref["matched"], ref["sought"]
+                    )
+                ),
+                # A median speaks for one person's wait: shown only beside a visible count.
+                median_days_to_match=(
+                    None
+                    if counts["matched"].value in (None, 0) or median is None
+                    else round(float(median))
+                ),
+            )
+        )
+    return Breakdown(
+        dimension=dimension.key,
+        title=dimension.title,
+        reference_group=reference,
+        rows=rows,
+        totals=totals,
+        summary=_breakdown_summary(dimension, rows, reference),
+    )
+
+
+def _breakdown_summary(dimension: Dimension, rows: list[GroupRow], reference: str) -> str:
+    rated = [r for r in rows if r.relative_likelihood is not None]
+    # Summaries name a real group where one is shown, not "not provided" or "prefer not to say".
+    named = [r for r in rated if r.group not in (NOT_PROVIDED, "prefer-not-to-say")]
+    rated = named or rated
+    ref_label = group_label(dimension.key, reference)
+    if not rated:
+        return (
+            f"{dimension.title}: too few members in most groups to compare likelihood of being "
+            f"matched with {ref_label} (figures are suppressed to protect individuals)."
+        )
+    low = min(rated, key=lambda r: r.relative_likelihood.value)  # type: ignore[union-attr]
+    ratio = low.relative_likelihood
+    assert ratio is not None
+    clear = ratio.high < 1
+    return (
+        f"{dimension.title}: lowest relative likelihood of being matched is {low.label} at "
+        f"{ratio.value:.2f} times that of {ref_label} (95% interval {ratio.low:.2f} to "
+        f"{ratio.high:.2f}{', a clear gap' if clear else ''})."
+    )
+
+
+def breakdown_table(breakdown: Breakdown) -> Table:
+    """A breakdown as a published table (the page's data table and its CSV)."""
+    columns = [
+        breakdown.title,
+        *(label for _, label in STAGES),
+        "Mentors",
+        "Share of members %",
+        "Share of mentees %",
+        "Share of mentors %",
+        "Matched of those asking %",
+        "Relative likelihood of being matched",
+        "95% interval",
+        "Median days to match",
+    ]
+    rows = []
+    for row in breakdown.rows:
+        ratio = row.relative_likelihood
+        is_ref = row.group == breakdown.reference_group
+        rows.append(
+            [
+                row.label,
+                *(row.counts[key].text for key in COUNT_COLUMNS),
+                _pct(row.share_of_members),
+                _pct(row.share_of_mentees),
+                _pct(row.share_of_mentors),
+                _pct(row.match_rate),
+                "1.00 (reference)" if is_ref else (f"{ratio.value:.2f}" if ratio else dc.HIDDEN),
+                "" if is_ref else (f"{ratio.low:.2f} to {ratio.high:.2f}" if ratio else dc.HIDDEN),
+                dc.HIDDEN if row.median_days_to_match is None else str(row.median_days_to_match),
+            ]
+        )
+    rows.append(
+        [
+            "Total",
+            *(breakdown.totals[key].text for key in COUNT_COLUMNS),
+            "100",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+    )
+    return Table(
+        key=f"by-{breakdown.dimension.replace('_', '-')}",
+        title=f"Participation by {breakdown.title.lower()}",
+        summary=breakdown.summary,
+        columns=columns,
+        rows=rows,
+    )
+
+
+def _pct(value: float | None) -> str:
+    return dc.HIDDEN if value is None else f"{value:.1f}"
+
+
+# Other tables ----------------------------------------------------------------------------
+
+
+def _cross_organisation(session: Session) -> Table:
+    mentor = aliased(Member)
+    mentee = aliased(Member)
+    total, cross = session.execute(
+        select(
+            func.count(),
+            func.coalesce(
+                func.sum(case((mentor.organisation_id != mentee.organisation_id, 1), else_=0)),
+                0,
+            ),
+        )
+        .select_from(Mentorship)
+        .join(mentor, mentor.id == Mentorship.mentor_id)  # type: ignore[arg-type]
+        .join(mentee, mentee.id == Mentorship.mentee_id)  # type: ignore[arg-type]
+    ).one()
+    table = dc.protect_table([[int(cross)], [int(total) - int(cross)]], column_totals=True)
+    shown_cross, shown_same = table.cells[0][0], table.cells[1][0]
+    shown_total = table.column_totals[0]
+    pct = dc.share(shown_cross, shown_total)
+    summary = (
+        "Too few matches yet to show how many cross organisations."
+        if pct is None
+        else f"{pct:.1f}% of matches pair a mentor and mentee from different organisations."
+    )
+    return Table(
+        key="cross-organisation",
+        title="Matches across organisations",
+        summary=summary,
+        columns=["Matches", "Count", "Share %"],
+        rows=[
+            ["Across organisations", shown_cross.text, _pct(pct)],
+            ["Within one organisation", shown_same.text, _pct(dc.share(shown_same, shown_total))],
+            ["Total", shown_total.text, "100"],
+        ],
+    )
+
+
+def _supply_by_region(session: Session, frame: pd.DataFrame) -> Table:
+    waiting = (frame["seeking_now"].to_numpy() == 1) & (frame["active"].to_numpy() == 0)
+    region = frame["region"].to_numpy()
+    seeking = np.bincount(region[waiting & (region >= 0)], minlength=len(REGIONS))
+    free = MentoringOffer.capacity - MentoringOffer.active_mentees
+    rows = dict(
+        (region, (int(mentors), int(places)))
+        for region, mentors, places in session.execute(
+            select(Member.region, func.count(), func.sum(free))
+            .join(Member, Member.id == MentoringOffer.member_id)  # type: ignore[arg-type]
+            .where(Member.is_active, MentoringOffer.paused.is_(False), free > 0)  # type: ignore[attr-defined]
+            .group_by(Member.region)
+        ).all()
+    )
+    counts = [[int(seeking[i]), *rows.get(r, (0, 0))] for i, r in enumerate(REGIONS)]
+    table = dc.protect_table(counts, column_totals=True)
+    out = [[r, *(c.text for c in cells)] for r, cells in zip(REGIONS, table.cells, strict=True)]
+    out.append(["Total", *(c.text for c in table.column_totals)])
+    short = [
+        r
+        for r, cells in zip(REGIONS, table.cells, strict=True)
+        if cells[0].value is not None
+        and cells[2].value is not None
+        and cells[0].value > cells[2].value
+    ]
+    summary = (
+        "Every region has at least as many free mentoring places as members waiting, or too "
+        "few to say."
+        if not short
+        else f"Regions with more members waiting than free places: {', '.join(short)}."
+    )
+    return Table(
+        key="supply-by-region",
+        title="Mentoring supply and demand by region",
+        summary=summary,
+        columns=["Region", "Members seeking a mentor", "Mentors with a free place", "Free places"],
+        rows=out,
+    )
+
+
+def _skill_counts(session: Session) -> tuple[list[str], dict[str, list[list[int]]]]:
+    # One pass over member skills: sought counts members seeking a mentor, offered counts
+    # mentors with capacity who are not paused.
+    counted = case(
+        (and_(MemberSkill.kind == "sought", Member.seeking_mentor), 1),
+        (
+            and_(
+                MemberSkill.kind == "offered",
+                MentoringOffer.capacity > 0,
+                MentoringOffer.paused.is_(False),  # type: ignore[attr-defined]
+            ),
+            1,
+        ),
+        else_=0,
+    )
+    statement = (
+        select(MemberSkill.kind, MemberSkill.skill_id, Member.region, func.sum(counted))
+        .join(Member, Member.id == MemberSkill.member_id)  # type: ignore[arg-type]
+        .outerjoin(MentoringOffer, MentoringOffer.member_id == Member.id)  # type: ignore[arg-type]
+        .where(Member.is_active)
+        .group_by(MemberSkill.kind, MemberSkill.skill_id, Member.region)
+    )
+    skills = sorted(SKILL_NAMES)
+    index = {s: i for i, s in enumerate(skills)}
+    regions = {r: i for i, r in enumerate(REGIONS)}
+    grids = {kind: [[0] * len(skills) for _ in REGIONS] for kind in ("sought", "offered")}
+    for kind, skill_id, region, n in session.execute(statement).all():
+        if kind in grids and skill_id in index and region in regions:
+            grids[kind][regions[region]][index[skill_id]] = int(n or 0)
+    return skills, grids
+
+
+def _skills_tables(session: Session) -> tuple[Table, Table]:
+    skills, grids = _skill_counts(session)
+    # Regions partition members, so each skill's column adds up to its national figure.
+    sought = dc.protect_table(grids["sought"], column_totals=True)
+    offered = dc.protect_table(grids["offered"], column_totals=True)
+    national = sorted(
+        zip(skills, sought.column_totals, offered.column_totals, strict=True),
+        key=lambda item: -((item[1].value or 0) - (item[2].value or 0)),
+    )
+    skill_rows = [[SKILL_NAMES[s], a.text, b.text, _gap(a, b)] for s, a, b in national]
+    top = next(
+        (row for row in skill_rows if row[3] not in (dc.HIDDEN, "0") and int(row[3]) > 0), None
+    )
+    skills_table = Table(
+        key="skills",
+        title="Skills sought against skills offered",
+        summary=(
+            f"The largest shortfall of mentors is in {top[0]} ({top[3]} more seekers than mentors)."
+            if top
+            else "No skill has more seekers than mentors, or too few to say."
+        ),
+        columns=["Skill", "Sought by members seeking a mentor", "Offered by mentors", "Shortfall"],
+        rows=skill_rows,
+    )
+    short_rows = []
+    for r, region in enumerate(REGIONS):
+        gaps = []
+        for i, skill in enumerate(skills):
+            a, b = sought.cells[r][i], offered.cells[r][i]
+            if a.value is not None and b.value is not None and a.value > b.value:
+                gaps.append((a.value - b.value, SKILL_NAMES[skill]))
+        gaps.sort(reverse=True)
+        short_rows.append(
+            [region, "; ".join(f"{name} ({gap})" for gap, name in gaps[:3]) or "None shown"]
+        )
+    shortfalls = Table(
+        key="shortfalls",
+        title="Where the network lacks mentors",
+        summary="The three skills per region with most more seekers than mentors (published "
+        "counts; cells with hidden counts are left out).",
+        columns=["Region", "Skills short of mentors (shortfall)"],
+        rows=short_rows,
+    )
+    return skills_table, shortfalls
+
+
+def _gap(a: Count, b: Count) -> str:
+    if a.value is None or b.value is None:
+        return dc.HIDDEN
+    return str(a.value - b.value)
+
+
+def _window(now: datetime, months: int) -> tuple[int, datetime]:
+    """The first month of the trend window (as year * 12 + month - 1) and its first instant."""
+    first = (now.year * 12 + now.month - 1) - (months - 1)
+    start = now.replace(
+        year=first // 12, month=first % 12 + 1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    return first, start
+
+
+def _trend(
+    session: Session, frame: pd.DataFrame, now: datetime, months: int = TREND_MONTHS
+) -> Table:
+    _, start = _window(now, months)
+    labels = pd.period_range(start=start.strftime("%Y-%m"), periods=months, freq="M")
+    month = _month(session, Mentorship.ended_at)
+    completed = dict(
+        session.execute(
+            select(month, func.count())
+            .where(Mentorship.status == "completed", Mentorship.ended_at >= start)  # type: ignore[operator]
+            .group_by(month)
+        ).all()
+    )
+    keys = [p.strftime("%Y-%m") for p in labels]
+
+    def per_month(column: str) -> list[int]:
+        values = frame[column].to_numpy()
+        inside = values[(values >= 0) & (values < months)]
+        return [int(n) for n in np.bincount(inside, minlength=months)]
+
+    series = [
+        per_month("joined_month"),
+        per_month("asked_month"),
+        per_month("matched_month"),
+        [int(completed.get(key, 0)) for key in keys],
+    ]
+    grid = [list(row) for row in zip(*series, strict=True)]
+    table = dc.protect_table(grid, column_totals=True)
+    rows = [
+        [p.strftime("%B %Y"), *(c.text for c in cells)]
+        for p, cells in zip(labels, table.cells, strict=True)
+    ]
+    rows.append(["Total", *(c.text for c in table.column_totals)])
+    joined = table.column_totals[0]
+    return Table(
+        key="trend",
+        title="Monthly trend (last 12 months)",
+        summary=f"{joined.text} members joined in the last 12 months.",
+        columns=["Month", "Joined", "First asked for a mentor", "Matched", "Completed"],
+        rows=rows,
+    )
+
+
+# Entry point -----------------------------------------------------------------------------
+
+
+def insights(
+    *,
+    session: Session,
+    organiser: Member | None,
+    dimensions: list[str] | None = None,
+    now: datetime | None = None,
+) -> Insights:
+    """The dashboard for organisers; every figure protected (counts 1-7 hidden, others x5)."""
+    member_service.require_organiser(session=session, member=organiser)
+    now = now or utcnow()
+    wanted = [d for d in DIMENSIONS if dimensions is None or d.key in dimensions]
+    first_month, _ = _window(now, TREND_MONTHS)
+    frame = _member_frame(session, first_month=first_month)
+    skills, shortfalls = _skills_tables(session)
+    return Insights(
+        generated_at=now,
+        members=dc.publish(len(frame)),
+        breakdowns=[_breakdown(frame, d) for d in wanted],
+        cross_organisation=_cross_organisation(session),
+        supply_by_region=_supply_by_region(session, frame),
+        skills=skills,
+        shortfalls=shortfalls,
+        trend=_trend(session, frame, now),
+    )
+
+
+def dimension(key: str) -> Dimension | None:
+    """The fixed breakdown named ``key``, if it is one."""
+    return next((d for d in DIMENSIONS if d.key == key), None)

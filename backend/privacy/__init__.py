@@ -1,0 +1,1 @@
+"""Consented diversity data, consent records, and a member's own data (export, erasure)."""

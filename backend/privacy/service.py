@@ -1,0 +1,477 @@
+"""Consent, demographics, and a member's own data: record, withdraw, export, erase.
+
+Demographics are special-category data (UK GDPR art. 9) held for equality monitoring only
+(DPA 2018 sch. 1 para. 8): stored apart from the profile, only with a live consent record,
+never read by the matcher, and read in bulk only by the insights service, which publishes
+aggregates under disclosure control.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import String, Text, delete, func, insert, or_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
+
+from backend.accounts import passwords
+from backend.accounts.models import LoginThrottle
+from backend.db import utcnow
+from backend.errors import FieldErrors, Invalid
+from backend.members import service as member_service
+from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
+from backend.mentoring.models import (
+    MentoringSession,
+    MentorRequest,
+    Mentorship,
+    MentorshipFeedback,
+)
+from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
+from backend.organisations.models import Organisation
+from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION, ConsentRecord, DemographicRecord
+from backend.rounds.models import MatchProposal
+from matching.vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
+
+QUESTIONS: dict[str, tuple[str, ...]] = {
+    "ethnicity": ETHNICITIES,
+    "gender": GENDERS,
+    "disability": DISABILITY_ANSWERS,
+    "age_band": AGE_BANDS,
+}
+FORMER_MEMBER = "former member"
+
+
+@dataclass
+class DemographicAnswers:
+    """Answers to the four diversity questions; None means not answered."""
+
+    ethnicity: str | None = None
+    gender: str | None = None
+    disability: str | None = None
+    age_band: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The answers keyed by question."""
+        return {
+            "ethnicity": self.ethnicity,
+            "gender": self.gender,
+            "disability": self.disability,
+            "age_band": self.age_band,
+        }
+
+
+@dataclass
+class MyDemographics:
+    """What the member sees of their own diversity data: answers and every consent record."""
+
+    record: DemographicRecord | None
+    consents: list[ConsentRecord]
+
+    @property
+    def live_consent(self) -> ConsentRecord | None:
+        """The consent currently in force, if any."""
+        return next((c for c in self.consents if c.withdrawn_at is None), None)
+
+
+def validate_answers(answers: DemographicAnswers) -> DemographicAnswers:
+    """The answers, or FieldErrors naming each unknown value (blank means not answered)."""
+    problems: dict[str, str] = {}
+    clean: dict[str, str | None] = {}
+    for question, value in answers.as_dict().items():
+        value = (value or "").strip() or None
+        if value is not None and value not in QUESTIONS[question]:
+            problems[question] = "Choose one of the options given."
+        clean[question] = value
+    if problems:
+        raise FieldErrors(problems)
+    return DemographicAnswers(**clean)
+
+
+def _live_consent(session: Session, member_id: int) -> ConsentRecord | None:
+    return session.exec(
+        select(ConsentRecord)
+        .where(ConsentRecord.member_id == member_id)
+        .where(ConsentRecord.purpose == "demographics")
+        .where(ConsentRecord.withdrawn_at.is_(None))  # type: ignore[union-attr]
+    ).first()
+
+
+def _store(
+    session: Session,
+    *,
+    member_id: int,
+    answers: DemographicAnswers,
+    source: str,
+    recorded_by_id: int | None = None,
+) -> DemographicRecord:
+    # A live consent to the current wording is kept; consent to older wording is closed and
+    # a new one opened, so every record says exactly which words the member agreed to.
+    consent = _live_consent(session, member_id)
+    if consent is not None and consent.wording_version != DEMOGRAPHICS_WORDING_VERSION:
+        consent.withdrawn_at = utcnow()
+        session.add(consent)
+        session.flush()
+        consent = None
+    if consent is None:
+        consent = ConsentRecord(
+            member_id=member_id,
+            wording_version=DEMOGRAPHICS_WORDING_VERSION,
+            source=source,
+            recorded_by_id=recorded_by_id,
+        )
+        session.add(consent)
+        session.flush()
+    record = session.get(DemographicRecord, member_id)
+    if record is None:
+        record = DemographicRecord(member_id=member_id, consent_id=consent.id)  # type: ignore[arg-type]
+    record.consent_id = consent.id  # type: ignore[assignment]
+    for question, value in answers.as_dict().items():
+        setattr(record, question, value)
+    record.updated_at = utcnow()
+    session.add(record)
+    session.flush()
+    return record
+
+
+def record_demographics(
+    *, session: Session, member: Member | None, answers: DemographicAnswers, consent: bool
+) -> DemographicRecord:
+    """Save the member's answers with a consent record; consent must be given explicitly."""
+    member = member_service.require_member(member)
+    if not consent:
+        raise Invalid("Tick the box to agree before we can keep your answers.", field="consent")
+    clean = validate_answers(answers)
+    record = _store(session, member_id=member.id, answers=clean, source="self")  # type: ignore[arg-type]
+    session.commit()
+    return record
+
+
+def record_imported(
+    *, session: Session, member_id: int, answers: DemographicAnswers, organiser_id: int | None
+) -> DemographicRecord:
+    """Store answers given with consent on an imported CSV row (no commit: the import's own)."""
+    return _store(
+        session,
+        member_id=member_id,
+        answers=validate_answers(answers),
+        source="import",
+        recorded_by_id=organiser_id,
+    )
+
+
+_CHUNK = 500
+
+
+def record_imported_many(
+    *,
+    session: Session,
+    answers: dict[int, DemographicAnswers],
+    organiser_id: int | None,
+) -> int:
+    """Store answers given with consent on imported rows, in bulk (no commit: the import's).
+
+    Each member gets a consent record saying it came on an organiser's list, with the current
+    wording version; a live consent to the same wording is kept. Returns how many were stored.
+    """
+    if not answers:
+        return 0
+    member_ids = sorted(answers)
+    live: dict[int, tuple[int, str]] = {}
+    for start in range(0, len(member_ids), _CHUNK):
+        for consent_id, member_id, version in session.execute(
+            sa_select(ConsentRecord.id, ConsentRecord.member_id, ConsentRecord.wording_version)
+            .where(ConsentRecord.member_id.in_(member_ids[start : start + _CHUNK]))  # type: ignore[attr-defined]
+            .where(ConsentRecord.withdrawn_at.is_(None))  # type: ignore[union-attr]
+        ).all():
+            live[member_id] = (consent_id, version)
+    now = utcnow()
+    stale = [cid for cid, version in live.values() if version != DEMOGRAPHICS_WORDING_VERSION]
+    if stale:
+        session.execute(
+            update(ConsentRecord),
+            [{"id": cid, "withdrawn_at": now} for cid in stale],
+        )
+    fresh = [m for m in member_ids if live.get(m, (0, ""))[1] != DEMOGRAPHICS_WORDING_VERSION]
+    if fresh:
+        session.execute(
+            insert(ConsentRecord),
+            [
+                {
+                    "member_id": m,
+                    "purpose": "demographics",
+                    "wording_version": DEMOGRAPHICS_WORDING_VERSION,
+                    "source": "import",
+                    "recorded_by_id": organiser_id,
+                    "given_at": now,
+                }
+                for m in fresh
+            ],
+        )
+    consent_of: dict[int, int] = {}
+    for start in range(0, len(member_ids), _CHUNK):
+        consent_of.update(
+            {
+                member_id: consent_id
+                for consent_id, member_id in session.execute(
+                    sa_select(ConsentRecord.id, ConsentRecord.member_id)
+                    .where(ConsentRecord.member_id.in_(member_ids[start : start + _CHUNK]))  # type: ignore[attr-defined]
+                    .where(ConsentRecord.withdrawn_at.is_(None))  # type: ignore[union-attr]
+                ).all()
+            }
+        )
+        session.execute(
+            delete(DemographicRecord).where(
+                DemographicRecord.member_id.in_(member_ids[start : start + _CHUNK])  # type: ignore[attr-defined]
+            )
+        )
+    session.execute(
+        insert(DemographicRecord),
+        [
+            {
+                "member_id": m,
+                "consent_id": consent_of[m],
+                **validate_answers(answers[m]).as_dict(),
+                "updated_at": now,
+            }
+            for m in member_ids
+        ],
+    )
+    return len(member_ids)
+
+
+def withdraw_demographics(*, session: Session, member: Member | None) -> bool:
+    """Delete the member's answers and close their consent; True if anything was held."""
+    member = member_service.require_member(member)
+    deleted = session.execute(
+        delete(DemographicRecord).where(DemographicRecord.member_id == member.id)  # type: ignore[arg-type]
+    ).rowcount
+    closed = session.execute(
+        update(ConsentRecord)
+        .where(ConsentRecord.member_id == member.id)  # type: ignore[arg-type]
+        .where(ConsentRecord.withdrawn_at.is_(None))  # type: ignore[union-attr]
+        .values(withdrawn_at=utcnow())
+    ).rowcount
+    session.commit()
+    return bool(deleted or closed)
+
+
+def my_demographics(*, session: Session, member: Member | None) -> MyDemographics:
+    """The member's own answers and consent history (nobody else's, ever)."""
+    member = member_service.require_member(member)
+    consents = session.exec(
+        select(ConsentRecord)
+        .where(ConsentRecord.member_id == member.id)
+        .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())  # type: ignore[union-attr,attr-defined]
+    ).all()
+    return MyDemographics(record=session.get(DemographicRecord, member.id), consents=list(consents))
+
+
+def consent_description(*, session: Session, consent: ConsentRecord) -> str:
+    """How the consent was given, in words ("imported by organiser <name>" for imports)."""
+    if consent.source == "import":
+        organiser = session.get(Member, consent.recorded_by_id) if consent.recorded_by_id else None
+        who = organiser.name if organiser is not None else FORMER_MEMBER
+        return f"Given on a members list imported by organiser {who}"
+    return "Given by you on the diversity page"
+
+
+# Export ---------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _row(model: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in model.model_dump().items() if k not in skip}
+
+
+def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]:
+    """Everything held about the member, as JSON-ready data (no password hash, no tokens)."""
+    member = member_service.require_member(member)
+    member_id = member.id
+    organisation = session.get(Organisation, member.organisation_id)
+    mentorships = session.exec(
+        select(Mentorship)
+        .where(or_(Mentorship.mentor_id == member_id, Mentorship.mentee_id == member_id))
+        .order_by(Mentorship.id)  # type: ignore[arg-type]
+    ).all()
+    mentorship_ids = [m.id for m in mentorships]
+    sessions = (
+        session.exec(
+            select(MentoringSession)
+            .where(MentoringSession.mentorship_id.in_(mentorship_ids))  # type: ignore[attr-defined]
+            .order_by(MentoringSession.held_on, MentoringSession.id)  # type: ignore[arg-type]
+        ).all()
+        if mentorship_ids
+        else []
+    )
+    feedback = (
+        session.exec(
+            select(MentorshipFeedback)
+            .where(MentorshipFeedback.mentorship_id.in_(mentorship_ids))  # type: ignore[attr-defined]
+            .order_by(MentorshipFeedback.id)  # type: ignore[arg-type]
+        ).all()
+        if mentorship_ids
+        else []
+    )
+    # Feedback is the author's own words: a member gets only what they wrote.
+    roles_in = {m.id: ("mentor" if m.mentor_id == member_id else "mentee") for m in mentorships}
+    own_feedback = [f for f in feedback if roles_in.get(f.mentorship_id) == f.author_role]
+    requests = session.exec(
+        select(MentorRequest)
+        .where(or_(MentorRequest.mentee_id == member_id, MentorRequest.mentor_id == member_id))
+        .order_by(MentorRequest.id)  # type: ignore[arg-type]
+    ).all()
+    offer = session.get(MentoringOffer, member_id)
+    mine = my_demographics(session=session, member=member)
+    return {
+        "format": "peerbridge-my-data/1",
+        "exported_at": utcnow().isoformat(),
+        "profile": _row(member, skip=("password_hash", "open_requests")),
+        "organisation": _row(organisation) if organisation else None,
+        "roles": member_service.roles_of(session=session, member_id=member_id),  # type: ignore[arg-type]
+        "skills": [
+            _row(s)
+            for s in session.exec(
+                select(MemberSkill)
+                .where(MemberSkill.member_id == member_id)
+                .order_by(MemberSkill.kind, MemberSkill.skill_id)  # type: ignore[arg-type]
+            ).all()
+        ],
+        "mentoring_offer": _row(offer) if offer else None,
+        "mentor_requests": [_row(r, skip=("idempotency_key",)) for r in requests],
+        "mentorships": [_row(m) for m in mentorships],
+        "mentoring_sessions": [_row(s) for s in sessions],
+        "feedback_given": [_row(f) for f in own_feedback],
+        "match_proposals": [
+            _row(p)
+            for p in session.exec(
+                select(MatchProposal)
+                .where(
+                    or_(MatchProposal.mentee_id == member_id, MatchProposal.mentor_id == member_id)
+                )
+                .order_by(MatchProposal.id)  # type: ignore[arg-type]
+            ).all()
+        ],
+        "notifications": [
+            _row(n)
+            for n in session.exec(
+                select(Notification)
+                .where(Notification.member_id == member_id)
+                .order_by(Notification.id)  # type: ignore[arg-type]
+            ).all()
+        ],
+        "notification_preferences": [
+            _row(p)
+            for p in session.exec(
+                select(NotificationPreference).where(NotificationPreference.member_id == member_id)
+            ).all()
+        ],
+        "consent_records": [_row(c) for c in mine.consents],
+        "demographics": _row(mine.record, skip=("member_id",)) if mine.record else None,
+    }
+
+
+# Erasure --------------------------------------------------------------------------------------
+
+
+def erase_my_account(
+    *, session: Session, member: Member | None, password: str, confirm: bool
+) -> None:
+    """Delete the member and every row about them; partners then see "former member".
+
+    Rows the member shares with others (mentorships, session notes) stay for the partner
+    with the member's reference set NULL; their email and name are scrubbed from every text
+    column that could quote them (notifications, queued emails, shared notes).
+    """
+    member = member_service.require_member(member)
+    problems: dict[str, str] = {}
+    if not confirm:
+        problems["confirm"] = "Tick the box to confirm that you want your account erased."
+    if not passwords.verify_password(member.password_hash, password or ""):
+        problems["password"] = "Your password is not right."  # noqa: S105
+    if problems:
+        raise FieldErrors(problems)
+    member_id = member.id
+    email, name = member.email, member.name
+    now = utcnow()
+    # Active mentorships end now; the mentor's place is freed by the same conditional counter
+    # the mentoring service keeps, so capacity stays right.
+    active = session.exec(
+        select(Mentorship)
+        .where(Mentorship.status == "active")
+        .where(or_(Mentorship.mentor_id == member_id, Mentorship.mentee_id == member_id))
+    ).all()
+    for mentorship in active:
+        if mentorship.mentor_id is not None and mentorship.mentor_id != member_id:
+            session.execute(
+                update(MentoringOffer)
+                .where(MentoringOffer.member_id == mentorship.mentor_id)  # type: ignore[arg-type]
+                .where(MentoringOffer.active_mentees > 0)  # type: ignore[arg-type]
+                .values(active_mentees=MentoringOffer.active_mentees - 1)
+            )
+        mentorship.status = "ended_early"
+        mentorship.ended_at = now
+        mentorship.end_reason = f"The {FORMER_MEMBER} left the network."
+        session.add(mentorship)
+    # Mentees whose open requests to this member disappear get their counters re-derived.
+    waiting = list(
+        session.exec(
+            select(MentorRequest.mentee_id)
+            .where(MentorRequest.mentor_id == member_id)
+            .where(MentorRequest.status == "open")
+        ).all()
+    )
+    session.flush()
+    session.execute(delete(DemographicRecord).where(DemographicRecord.member_id == member_id))  # type: ignore[arg-type]
+    session.execute(delete(ConsentRecord).where(ConsentRecord.member_id == member_id))  # type: ignore[arg-type]
+    session.execute(delete(MemberRole).where(MemberRole.member_id == member_id))  # type: ignore[arg-type]
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == email))  # type: ignore[arg-type]
+    session.execute(delete(OutboxEmail).where(func.lower(OutboxEmail.to_address) == email))
+    # Members this one line-managed lose the link (the FK does that too; explicit for clarity).
+    session.execute(
+        update(Member).where(Member.line_manager_id == member_id).values(line_manager_id=None)  # type: ignore[arg-type]
+    )
+    session.execute(delete(Member).where(Member.id == member_id))  # type: ignore[arg-type]
+    for mentee_id in set(waiting):
+        open_count = (
+            sa_select(func.count())
+            .select_from(MentorRequest)
+            .where(MentorRequest.mentee_id == mentee_id)
+            .where(MentorRequest.status == "open")
+            .scalar_subquery()
+        )
+        session.execute(
+            update(Member).where(Member.id == mentee_id).values(open_requests=open_count)  # type: ignore[arg-type]
+        )
+    _scrub_text(session, needles=(email, name))
+    session.commit()
+    if member in session:
+        session.expunge(member)
+
+
+def _scrub_text(session: Session, *, needles: tuple[str, ...]) -> None:
+    # Other members' rows may quote the erased member ("Alex Smith accepted your request").
+    # Every free-text column of every table is searched, so a new table is covered too.
+    from backend.models import metadata
+
+    skip = {("organisation", "name"), ("organisation", "key"), ("alembic_version", "version_num")}
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            if not isinstance(column.type, String | Text) or column.primary_key:
+                continue
+            if (table.name, column.name) in skip or column.foreign_keys:
+                continue
+            for needle in needles:
+                if len(needle.strip()) < 3:
+                    continue
+                session.execute(
+                    table.update()
+                    .where(column.contains(needle, autoescape=True))
+                    .values({column.name: func.replace(column, needle, FORMER_MEMBER)})
+                )

@@ -1,0 +1,333 @@
+"""Insights benchmark: the organisers' dashboard over a large network. Prints a table.
+
+    .venv/bin/python bench/bench_insights.py [--members 50000] [--repeat 5]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+Builds a synthetic network in a temporary SQLite file (and, when ``--postgres`` or
+``PEERBRIDGE_BENCH_DATABASE_URL`` / ``PEERBRIDGE_TEST_DATABASE_URL`` is given, in a fresh
+PostgreSQL database beside that one, dropped afterwards) with bulk inserts: members, skills,
+offers, consented demographics (60%), requests, mentorships. Then it times, as medians over
+``--repeat`` runs: the insights service (every breakdown and table, under disclosure
+control), the whole dashboard page through the app (HTML with every chart and table), and
+one CSV export. Not a timed test: the figures go into docs/insights.md with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("PEERBRIDGE_ENVIRONMENT", "test")
+
+from backend import migrate  # noqa: E402
+from backend.accounts import service as accounts  # noqa: E402
+from backend.accounts.cookies import COOKIE_NAME  # noqa: E402
+from backend.db import make_engine, session_factory  # noqa: E402
+from backend.insights import service as insights  # noqa: E402
+from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer  # noqa: E402
+from backend.mentoring.models import MentorRequest, Mentorship  # noqa: E402
+from backend.organisations.models import ORGANISATION_TYPES, Organisation  # noqa: E402
+from backend.privacy.models import (  # noqa: E402
+    DEMOGRAPHICS_WORDING_VERSION,
+    ConsentRecord,
+    DemographicRecord,
+)
+from matching.vocabulary import (  # noqa: E402
+    AGE_BANDS,
+    BANDS,
+    DISABILITY_ANSWERS,
+    ETHNICITIES,
+    GENDERS,
+    PROFESSIONS,
+    REGIONS,
+    ROLE_FAMILIES,
+    SKILL_IDS,
+)
+
+BATCH = 5000
+
+
+def _batched(engine: Engine, table: type, rows: list[dict]) -> None:
+    with engine.begin() as connection:
+        for start in range(0, len(rows), BATCH):
+            connection.execute(insert(table), rows[start : start + BATCH])
+
+
+def build(engine: Engine, n: int, seed: int = 1) -> int:
+    """Fill an empty, migrated database with ``n`` members; returns the organiser's id."""
+    rng = np.random.default_rng(seed)
+    now = datetime.now(UTC)
+    n_orgs = 300
+    _batched(
+        engine,
+        Organisation,
+        [
+            {
+                "id": i + 1,
+                "name": f"Trust {i}",
+                "key": f"trust {i}",
+                "type": ORGANISATION_TYPES[i % len(ORGANISATION_TYPES)],
+                "region": REGIONS[i % len(REGIONS)],
+                "created_at": now,
+            }
+            for i in range(n_orgs)
+        ],
+    )
+    bands = rng.choice(len(BANDS), n, p=np.array([3, 6, 8, 9, 9, 9, 7, 5, 3, 1, 1, 1]) / 62)
+    joined = now - timedelta(days=540) * rng.random(n)
+    mentor = bands >= BANDS.index("7")
+    seeking = (~mentor | (rng.random(n) < 0.2)) & (rng.random(n) < 0.6)
+    members = [
+        {
+            "id": i + 1,
+            "email": f"member{i}@example.nhs.uk",
+            "name": f"Member {i}",
+            "organisation_id": int(rng.integers(1, n_orgs + 1)),
+            "region": REGIONS[int(rng.integers(len(REGIONS)))],
+            "role_family": ROLE_FAMILIES[int(rng.integers(len(ROLE_FAMILIES)))],
+            "band": BANDS[int(bands[i])],
+            "profession": PROFESSIONS[int(rng.integers(len(PROFESSIONS)))],
+            "management_years": int(rng.integers(0, 30)),
+            "bio": "",
+            "goals": "",
+            "meeting_format": "either",
+            "seeking_mentor": bool(seeking[i]),
+            "outside_organisation_only": False,
+            "priority_access": bool(rng.random() < 0.1),
+            "contact_visibility": "members",
+            "open_requests": 0,
+            "is_active": True,
+            "created_at": joined[i],
+            "updated_at": joined[i],
+        }
+        for i in range(n)
+    ]
+    _batched(engine, Member, members)
+    ids = np.arange(1, n + 1)
+    skills = []
+    for i in range(n):
+        kind = "offered" if mentor[i] else "sought"
+        for s in rng.choice(len(SKILL_IDS), 2, replace=False):
+            skills.append({"member_id": i + 1, "skill_id": SKILL_IDS[int(s)], "kind": kind})
+    _batched(engine, MemberSkill, skills)
+    mentor_ids = ids[mentor]
+    _batched(
+        engine,
+        MentoringOffer,
+        [
+            {
+                "member_id": int(m),
+                "capacity": 3,
+                "active_mentees": 0,
+                "paused": False,
+                "note": "",
+                "updated_at": now,
+            }
+            for m in mentor_ids
+        ],
+    )
+    consented = ids[rng.random(n) < 0.6]
+    _batched(
+        engine,
+        ConsentRecord,
+        [
+            {
+                "id": k + 1,
+                "member_id": int(m),
+                "purpose": "demographics",
+                "wording_version": DEMOGRAPHICS_WORDING_VERSION,
+                "source": "self",
+                "given_at": now,
+            }
+            for k, m in enumerate(consented)
+        ],
+    )
+    pick = rng.integers
+    _batched(
+        engine,
+        DemographicRecord,
+        [
+            {
+                "member_id": int(m),
+                "consent_id": k + 1,
+                "ethnicity": ETHNICITIES[int(pick(len(ETHNICITIES)))],
+                "gender": GENDERS[int(pick(len(GENDERS)))],
+                "disability": DISABILITY_ANSWERS[int(pick(len(DISABILITY_ANSWERS)))],
+                "age_band": AGE_BANDS[int(pick(len(AGE_BANDS)))],
+                "updated_at": now,
+            }
+            for k, m in enumerate(consented)
+        ],
+    )
+    seekers = ids[seeking]
+    matched = seekers[rng.random(len(seekers)) < 0.55]
+    requests, mentorships = [], []
+    for k, m in enumerate(seekers):
+        if int(mentor_ids[k % len(mentor_ids)]) == m:
+            continue
+        asked = joined[m - 1] + timedelta(days=float(rng.integers(1, 60)))
+        requests.append(
+            {
+                "mentee_id": int(m),
+                "mentor_id": int(mentor_ids[k % len(mentor_ids)]),
+                "message": "Please",
+                "skills": "",
+                "status": "declined",
+                "decline_reason": "",
+                "created_at": asked,
+                "expires_at": asked + timedelta(days=14),
+            }
+        )
+    for k, m in enumerate(matched):
+        mentor_id = int(mentor_ids[(k * 7) % len(mentor_ids)])
+        if mentor_id == m:
+            continue
+        started = joined[m - 1] + timedelta(days=float(rng.integers(61, 120)))
+        done = rng.random() < 0.4
+        mentorships.append(
+            {
+                "mentor_id": mentor_id,
+                "mentee_id": int(m),
+                "status": "completed" if done else "active",
+                "goals": "",
+                "meeting_rhythm": "",
+                "planned_months": 6,
+                "started_at": started,
+                "ended_at": started + timedelta(days=180) if done else None,
+                "end_reason": "",
+            }
+        )
+    _batched(engine, MentorRequest, requests)
+    _batched(engine, Mentorship, mentorships)
+    organiser_id = n  # the last member organises
+    _batched(engine, MemberRole, [{"member_id": organiser_id, "role": "organiser"}])
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            for table in ("organisation", "member", "consent_record"):
+                connection.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {n + 1000})")
+                )
+            connection.execute(text("ANALYZE"))
+    return organiser_id
+
+
+def _median(call: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(name: str, engine: Engine, n: int, repeat: int) -> dict[str, object]:
+    """Build, then time the service, the page and a CSV on ``engine``."""
+    start = time.perf_counter()
+    migrate.upgrade(engine)
+    organiser_id = build(engine, n)
+    built = time.perf_counter() - start
+    sessions = session_factory(engine)
+    with sessions() as session:
+        organiser = session.get(Member, organiser_id)
+
+        def service() -> object:
+            session.rollback()
+            return insights.insights(session=session, organiser=organiser)
+
+        service()  # warm: imports, plans
+        service_s = _median(service, repeat)
+        token = accounts.start_session(session=session, member_id=organiser_id)
+        session.commit()
+    from backend.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    with TestClient(create_app(engine=engine)) as client:
+        client.cookies.set(COOKIE_NAME, token)
+        first = client.get("/organise/insights")
+        assert first.status_code == 200, first.text[:500]
+        page_s = _median(lambda: client.get("/organise/insights"), repeat)
+        csv_s = _median(lambda: client.get("/organise/insights/by-ethnicity.csv"), repeat)
+    return {
+        "database": name,
+        "members": n,
+        "build s": built,
+        "service s": service_s,
+        "page s": page_s,
+        "csv s": csv_s,
+        "page KiB": len(first.content) / 1024,
+    }
+
+
+def _postgres(url: str) -> tuple[Engine, Callable[[], None]]:
+    base = make_url(url)
+    name = f"{base.database}_bench_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
+
+    def drop() -> None:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return engine, drop
+
+
+def main() -> None:
+    """Run the benchmark and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("PEERBRIDGE_BENCH_DATABASE_URL")
+        or os.environ.get("PEERBRIDGE_TEST_DATABASE_URL"),
+    )
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
+        results.append(measure("SQLite", engine, args.members, args.repeat))
+        engine.dispose()
+    if args.postgres:
+        engine, drop = _postgres(args.postgres)
+        try:
+            results.append(measure("PostgreSQL", engine, args.members, args.repeat))
+        finally:
+            drop()
+    print(
+        f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+    columns = list(results[0])
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for row in results:
+        cells = [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()]
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

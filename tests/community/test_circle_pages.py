@@ -1,0 +1,96 @@
+"""Circle and peer connect pages: opting in, forming, the circle page, leaving, moving."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from backend.community import circles
+from backend.community.models import CircleMember, CommunityPreference, PeerPairing
+from tests.factories import make_member, make_organiser
+from tests.web.conftest import log_in, post_form
+
+
+def test_a_member_opts_in_to_circles_and_peer_connect(client, session):
+    ann = make_member(session)
+    log_in(client, ann.email)
+
+    response = post_form(
+        client, "/circles/preferences", {"circles": "yes", "peer_connect": "yes"}, page="/circles"
+    )
+
+    assert response.status_code == 303
+    session.rollback()
+    saved = session.get(CommunityPreference, ann.id)
+    assert saved.circles and saved.peer_connect
+
+
+def test_organiser_forms_circles_and_members_discuss_then_leave(client, session):
+    olu = make_organiser(session)
+    members = []
+    for i in range(8):
+        member = make_member(session, organisation=f"Trust {i}", name=f"Peer {i}")
+        circles.set_preferences(session=session, member=member, circles=True)
+        members.append(member)
+    log_in(client, olu.email)
+    assert "8 members waiting" in client.get("/circles").text
+
+    formed = post_form(client, "/circles/form", {}, page="/circles")
+
+    assert formed.status_code == 303
+    session.rollback()
+    rows = session.exec(select(CircleMember)).all()
+    first = rows[0]
+    member = next(m for m in members if m.id == first.member_id)
+    client.cookies.clear()
+    log_in(client, member.email)
+    page = client.get(f"/circles/{first.circle_id}")
+    assert page.status_code == 200 and member.name in page.text
+    posted = post_form(
+        client,
+        f"/circles/{first.circle_id}/posts",
+        {"title": "Our first set", "body": "Welcome *all*"},
+        page=f"/circles/{first.circle_id}",
+    )
+    assert posted.status_code == 303
+    assert "Our first set" in client.get(f"/circles/{first.circle_id}").text
+    assert "Our first set" not in client.get("/community").text
+    other = next(r for r in rows if r.circle_id != first.circle_id)
+    assert client.get(f"/circles/{other.circle_id}").status_code == 404
+
+    left = post_form(client, "/circles/leave", {}, page=f"/circles/{first.circle_id}")
+
+    assert left.status_code == 303
+    assert client.get(f"/circles/{first.circle_id}").status_code == 404
+
+
+def test_organiser_moves_a_member_and_runs_peer_connect(client, session):
+    olu = make_organiser(session)
+    for i in range(8):
+        member = make_member(session, organisation=f"Trust {i}", band="6")
+        circles.set_preferences(session=session, member=member, circles=True, peer_connect=True)
+    first, second = circles.form(session=session, organiser=olu)
+    mover = circles.get(session=session, viewer=olu, circle_id=first.id).members[0]
+    log_in(client, olu.email)
+
+    moved = post_form(
+        client,
+        f"/circles/{first.id}/move",
+        {"member_id": str(mover.id), "target_id": str(second.id)},
+        page=f"/circles/{first.id}",
+    )
+    paired = post_form(client, "/circles/peer-connect", {}, page="/circles")
+
+    assert moved.status_code == paired.status_code == 303
+    session.rollback()
+    assert (
+        session.exec(select(CircleMember.circle_id).where(CircleMember.member_id == mover.id)).one()
+        == second.id
+    )
+    assert len(session.exec(select(PeerPairing)).all()) == 4
+
+
+def test_members_cannot_form_circles(client, session):
+    ann = make_member(session)
+    log_in(client, ann.email)
+
+    assert post_form(client, "/circles/form", {}, page="/circles").status_code == 403

@@ -1,0 +1,51 @@
+"""The dashboard page: organisers only, accessible charts, tables and CSV as shown."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.factories import make_member, make_organiser
+from tests.web.conftest import log_in
+
+
+def test_members_are_refused_the_dashboard(client, session):
+    member = make_member(session)
+    log_in(client, member.email)
+
+    assert client.get("/organise/insights").status_code == 403
+    assert client.get("/organise/insights/trend.csv").status_code == 403
+
+
+def test_the_dashboard_shows_charts_with_tables_and_summaries(client, session):
+    organiser = make_organiser(session)
+    for _ in range(9):
+        make_member(session, band="4", seeking_mentor=True)
+    log_in(client, organiser.email)
+
+    page = client.get("/organise/insights")
+
+    assert page.status_code == 200, page.text
+    assert page.text.count('role="img"') >= 10
+    assert "<title id=" in page.text and "<desc id=" in page.text
+    assert "Participation by agenda for change band" in page.text
+    assert "<script src=" not in page.text.replace('type="module" src="/', "")
+    assert 'href="/organise/insights/by-ethnicity.csv"' in page.text
+    assert 'href="/organise/insights"' in page.text  # the organiser's menu link
+
+
+def test_csv_export_matches_the_table_on_the_page(client, session):
+    organiser = make_organiser(session, band="8a")
+    for band in ["4"] * 9 + ["5"] * 3:
+        make_member(session, band=band)
+    log_in(client, organiser.email)
+
+    response = client.get("/organise/insights/by-band.csv")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    by_band = {row[0]: row[1] for row in rows[1:]}
+    # Two hidden cells (3 at band 5, 1 at 8a), so no complementary cell is needed.
+    assert by_band["Band 4"] == "10" and by_band["Band 5"] == "*" and by_band["Band 9"] == "0"
+    assert client.get("/organise/insights/nonsense.csv").status_code == 404

@@ -1,0 +1,148 @@
+"""My data pages: diversity answers with consent, the JSON download, and erasing the account."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from backend.accounts import cookies
+from backend.errors import Invalid
+from backend.members import service as member_service
+from backend.privacy import service as privacy
+from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION
+from web.accounts import redirect
+from web.deps import CheckedVisitor, CurrentVisitor, Form, Visitor, form_flag, form_text
+from web.render import NOTICES, form_errors, render
+
+router = APIRouter(prefix="/my-data")
+
+NOTICES.update(
+    {
+        "diversity-saved": "Your answers have been saved. You can change or withdraw them here.",
+        "diversity-withdrawn": "Your answers have been deleted and your consent withdrawn.",
+        "account-erased": "Your account and personal data have been erased.",
+    }
+)
+QUESTIONS = [
+    ("ethnicity", "What is your ethnic group?"),
+    ("gender", "What is your gender?"),
+    ("disability", "Do you consider yourself to have a disability?"),
+    ("age_band", "What is your age?"),
+]
+
+
+def _diversity_page(visitor: Visitor, **context: object) -> HTMLResponse:
+    mine = privacy.my_demographics(session=visitor.db, member=visitor.member)
+    record = mine.record
+    context.setdefault(
+        "values",
+        {q: getattr(record, q) for q, _ in QUESTIONS} if record else {},
+    )
+    return render(
+        visitor,
+        "privacy/diversity.html",
+        questions=[
+            (name, legend, [(v, _label(v)) for v in privacy.QUESTIONS[name]])
+            for name, legend in QUESTIONS
+        ],
+        mine=mine,
+        consents=[
+            (c, privacy.consent_description(session=visitor.db, consent=c)) for c in mine.consents
+        ],
+        wording_version=DEMOGRAPHICS_WORDING_VERSION,
+        **context,  # type: ignore[arg-type]
+    )
+
+
+def _label(value: str) -> str:
+    return "Prefer not to say" if value == "prefer-not-to-say" else value[:1].upper() + value[1:]
+
+
+@router.get("", response_class=HTMLResponse)
+def my_data(visitor: CurrentVisitor) -> Response:
+    """What we hold about you, the download, and how to erase your account."""
+    member_service.require_member(visitor.member)
+    mine = privacy.my_demographics(session=visitor.db, member=visitor.member)
+    return render(visitor, "privacy/my_data.html", mine=mine)
+
+
+@router.get("/download")
+def download(visitor: CurrentVisitor) -> Response:
+    """Everything held about you, as a JSON file."""
+    data = privacy.export_my_data(session=visitor.db, member=visitor.member)
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="peerbridge-my-data.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/diversity", response_class=HTMLResponse)
+def diversity_form(visitor: CurrentVisitor) -> Response:
+    """What we ask, why, who sees what, and how to withdraw; then the questions."""
+    member_service.require_member(visitor.member)
+    return _diversity_page(visitor)
+
+
+@router.post("/diversity", response_class=HTMLResponse)
+def diversity_submit(visitor: CheckedVisitor, form: Form) -> Response:
+    """Save the answers with a consent record."""
+    answers = privacy.DemographicAnswers(**{q: form_text(form, q) or None for q, _ in QUESTIONS})
+    try:
+        privacy.record_demographics(
+            session=visitor.db,
+            member=visitor.member,
+            answers=answers,
+            consent=form_flag(form, "consent"),
+        )
+    except Invalid as error:
+        visitor.db.rollback()
+        return _diversity_page(
+            visitor,
+            status_code=400,
+            errors=form_errors(error, default_field="consent"),
+            values=answers.as_dict(),
+        )
+    return redirect("/my-data/diversity?notice=diversity-saved")
+
+
+@router.post("/diversity/withdraw")
+def diversity_withdraw(visitor: CheckedVisitor) -> Response:
+    """Delete the answers and close the consent."""
+    privacy.withdraw_demographics(session=visitor.db, member=visitor.member)
+    return redirect("/my-data/diversity?notice=diversity-withdrawn")
+
+
+@router.get("/erase", response_class=HTMLResponse)
+def erase_form(visitor: CurrentVisitor) -> Response:
+    """Ask for the password and a tick before erasing anything."""
+    member_service.require_member(visitor.member)
+    return render(visitor, "privacy/erase.html")
+
+
+@router.post("/erase", response_class=HTMLResponse)
+def erase_submit(visitor: CheckedVisitor, form: Form) -> Response:
+    """Erase the account; the session ends with it."""
+    try:
+        privacy.erase_my_account(
+            session=visitor.db,
+            member=visitor.member,
+            password=form_text(form, "password"),
+            confirm=form_flag(form, "confirm"),
+        )
+    except Invalid as error:
+        visitor.db.rollback()
+        return render(
+            visitor,
+            "privacy/erase.html",
+            status_code=400,
+            errors=form_errors(error, default_field="confirm"),
+        )
+    response = redirect("/?notice=account-erased")
+    cookies.clear_session_cookie(response)
+    return response
