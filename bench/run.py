@@ -1,4 +1,8 @@
-"""Run every benchmark of the project (``make bench``): the matcher's table for now."""
+"""Run every benchmark of the project (``make bench``): each ``bench/bench_*.py`` in turn.
+
+Arguments are passed to ``bench_matching.py`` (e.g. ``--sizes 1000,10000``); ``--only NAME``
+runs just ``bench_NAME.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,24 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    """Run each benchmark script in turn; forward extra arguments to the matcher's."""
-    scripts = [[sys.executable, str(HERE / "bench_matching.py"), *sys.argv[1:]]]
-    for cmd in scripts:
-        code = subprocess.run(cmd, check=False).returncode
-        if code:
-            return code
-    return 0
+    """Run each benchmark script in a subprocess; return the first failure's exit code."""
+    args = sys.argv[1:]
+    only = None
+    if "--only" in args:
+        at = args.index("--only")
+        only = args[at + 1]
+        args = args[:at] + args[at + 2 :]
+    failed = 0
+    for script in sorted(HERE.glob("bench_*.py")):
+        name = script.stem.removeprefix("bench_")
+        if only is not None and name != only:
+            continue
+        extra = args if name == "matching" else []
+        print(f"== {script.name} ==", flush=True)
+        code = subprocess.run([sys.executable, str(script), *extra], check=False).returncode
+        if code and not failed:
+            failed = code
+    return failed
 
 
 if __name__ == "__main__":

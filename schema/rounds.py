@@ -85,6 +85,13 @@ class MatchingRoundFigures:
     blocking_pairs: int = strawberry.field(
         description="Pairs who would both rather be together than with their match."
     )
+    scoring: str = strawberry.field(
+        description="'learned' when the acceptance model learned from outcomes was used, "
+        "else 'fixed'."
+    )
+    scoring_explanation: str | None = strawberry.field(
+        description="Why: the held-out AUC of the learned model against the fixed weights."
+    )
 
     @classmethod
     def from_summary(cls, summary: dict[str, Any]) -> MatchingRoundFigures:
@@ -108,6 +115,8 @@ class MatchingRoundFigures:
             other_rate=_number(summary.get("other_rate")),
             priority_score_cost=_number(summary.get("priority_score_cost")),
             blocking_pairs=_count(summary.get("blocking_pairs")),
+            scoring=str(summary.get("scoring") or "fixed"),
+            scoring_explanation=(summary.get("learning") or {}).get("explanation"),
         )
 
 
@@ -346,6 +355,11 @@ class CreateMatchingRoundInput:
     )
     respond_days: int = strawberry.field(default=7, description="1 to 60 days to answer.")
     seed: int = strawberry.field(default=0, description="Ties break the same way per seed.")
+    learn_from_outcomes: bool = strawberry.field(
+        default=False,
+        description="Score with the model learned from past answers, if it beats the fixed "
+        "weights on held-out outcomes.",
+    )
 
 
 @strawberry.type(description="The round, created and queued; watch `status` and `progress`.")
@@ -525,6 +539,7 @@ class RoundMutation:
                 priority=input.priority,
                 seed=input.seed,
                 respond_days=input.respond_days,
+                learn_from_outcomes=input.learn_from_outcomes,
             )
             round_id: int = created.id  # type: ignore[assignment]
             # End this transaction first: the job writes from its own session, and on SQLite

@@ -105,6 +105,7 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
     values = {name: form_text(form, name) for name in ("name", "respond_days", "seed")}
     values.update({f"weight_{n}": form_text(form, f"weight_{n}") for n in rounds.WEIGHT_NAMES})
     values["priority"] = form_flag(form, "priority")  # type: ignore[assignment]
+    values["learn_from_outcomes"] = form_flag(form, "learn_from_outcomes")  # type: ignore[assignment]
     weights = _weights(form)
     values["cohort"] = form_text(form, "cohort") or "seeking"
     try:
@@ -144,6 +145,7 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
             priority=bool(values["priority"]),
             seed=form_int(form, "seed") if values["seed"].strip() else 0,  # type: ignore[arg-type]
             respond_days=form_int(form, "respond_days"),  # type: ignore[arg-type]
+            learn_from_outcomes=bool(values["learn_from_outcomes"]),
         )
     except Invalid as error:
         visitor.db.rollback()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-import numpy as np
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from backend.members import service as member_service
@@ -37,10 +37,12 @@ def suggest_mentors(
     k: int = 10,
     exclude_ids: Collection[int] = (),
 ) -> list[SuggestedMentor]:
-    """The best mentors with a free place for the signed-in member, best first."""
-    from matching.reasons import pair_reasons
-    from matching.rules import feasible_pairs
-    from matching.scoring import PairScorer
+    """The best mentors with a free place for the signed-in member, best first.
+
+    Exposure control: a mentor who already has many requests waiting per free place is ranked
+    lower, so a popular mentor is not offered to many more mentees than they can take.
+    """
+    from matching.suggestions import MentorSuggester
 
     member = member_service.require_member(member)
     k = max(1, min(int(k), MAX_SUGGESTIONS))
@@ -57,24 +59,25 @@ def suggest_mentors(
         mentee_ids=[member.id],  # type: ignore[list-item]
         exclude_mentors=asked | set(exclude_ids) | {member.id},
     )
-    if frame.empty:
+    if frame.empty or int(frame["mentor_capacity"].sum()) == 0:
         return []
-    scorer = PairScorer().fit(frame)
-    pop = scorer.population_
-    if pop.n_mentees == 0 or pop.n_mentors == 0:
-        return []
-    mentee = np.zeros(pop.n_mentors, dtype=np.int64)
-    mentors = np.arange(pop.n_mentors, dtype=np.int64)
-    allowed = feasible_pairs(pop, mentee, mentors)
-    if not allowed.any():
-        return []
-    mentors = mentors[allowed]
-    scores = scorer.score_pairs(mentee[: len(mentors)], mentors)
-    order = np.lexsort((mentors, -scores))[:k]
-    chosen = mentors[order]
-    reasons = pair_reasons(scorer, mentee[: len(chosen)], chosen)
-    ids = frame["member_id"].to_numpy()[pop.mentor_rows[chosen]]
+    waiting = dict(
+        session.exec(
+            select(MentorRequest.mentor_id, func.count())
+            .where(MentorRequest.status == "open")
+            .group_by(MentorRequest.mentor_id)
+        ).all()
+    )
+    suggester = MentorSuggester().fit(frame)
+    suggestions = suggester.suggest(
+        str(member.id),
+        k=k,
+        exposure_counts={str(m): float(n) for m, n in waiting.items()},
+        record=False,
+    )
     return [
-        SuggestedMentor(member_id=int(mid), score=round(float(s)), reasons=list(r))
-        for mid, s, r in zip(ids, scores[order], reasons, strict=True)
+        SuggestedMentor(
+            member_id=int(s.mentor_id), score=round(float(s.score)), reasons=list(s.reasons)
+        )
+        for s in suggestions
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Text, false
 from sqlmodel import Field, SQLModel
 
 from backend.db import utcnow
@@ -49,6 +49,9 @@ class MatchingRound(SQLModel, table=True):
     )
     weights: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
     priority: bool = Field(default=False)
+    # Score pairs with the acceptance model learned from past outcomes, when it beats the
+    # fixed weights on held-out outcomes (the round's figures say which was used and why).
+    learn_from_outcomes: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     seed: int = Field(default=0)
     respond_days: int = Field(default=7)
     progress: float = Field(default=0.0)

@@ -48,6 +48,7 @@ def create_round(
     priority: bool = False,
     seed: int = 0,
     respond_days: int = 7,
+    learn_from_outcomes: bool = False,
 ) -> MatchingRound:
     """Create a round (queued); the caller starts the job with ``start_round``."""
     organiser = member_service.require_organiser(session=session, member=organiser)
@@ -105,6 +106,7 @@ def create_round(
         priority=priority,
         seed=seed,
         respond_days=respond_days,
+        learn_from_outcomes=bool(learn_from_outcomes),
     )
     session.add(matching_round)
     session.commit()
@@ -225,6 +227,11 @@ def run_round_job(round_id: int, engine: Engine | None = None) -> str:
         frame = population.member_frame(session=session, mentee_ids=mentee_ids)
         weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
         priority, seed = matching_round.priority, matching_round.seed
+        learned = None
+        if matching_round.learn_from_outcomes:
+            from backend.rounds import learning
+
+            learned = learning.learn(session=session, seed=seed)
     # The matcher runs outside any transaction, so the database stays free for everyone else.
     last = [0.0]
 
@@ -235,7 +242,14 @@ def run_round_job(round_id: int, engine: Engine | None = None) -> str:
             _set_progress(engine, round_id, stage, 0.05 + 0.85 * fraction)
 
     try:
-        result = run_round(frame, weights=weights, priority=priority, seed=seed, progress=progress)
+        result = run_round(
+            frame,
+            weights=weights,
+            priority=priority,
+            seed=seed,
+            progress=progress,
+            acceptance=learned.model if learned is not None and learned.used else None,
+        )
     except Exception as error:
         log.exception("round %s failed", round_id)
         with session_scope(engine) as session:
@@ -282,6 +296,16 @@ def run_round_job(round_id: int, engine: Engine | None = None) -> str:
             "priority_score_cost": result.priority_score_cost,
             "blocking_pairs": result.blocking_pairs,
             "seconds": sum(result.timings.values()),
+            "scoring": "learned" if learned is not None and learned.used else "fixed",
+            "learning": None
+            if learned is None
+            else {
+                "used": learned.used,
+                "outcomes": learned.outcomes,
+                "auc_learned": learned.auc_learned,
+                "auc_fixed": learned.auc_fixed,
+                "explanation": learned.explanation,
+            },
         }
         session.execute(
             update(MatchingRound)

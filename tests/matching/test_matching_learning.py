@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from matching.learning import (
     AcceptanceModel,
@@ -49,7 +50,9 @@ def test_learned_model_is_not_used_when_the_fixed_weights_are_the_hidden_rule(po
 def test_boosting_model_also_learns_the_hidden_rule(local_history):
     part = local_history.iloc[:1500]
     y = part["accepted"].to_numpy()
-    model = AcceptanceModel(model="boosting").fit(part, y)
+    # one OpenMP thread: on a busy machine its spinning threads make this fit 10x slower
+    with threadpool_limits(1, user_api="openmp"):
+        model = AcceptanceModel(model="boosting").fit(part, y)
     assert model.beats_fixed_
     proba = model.predict_proba(part)
     assert proba.shape == (len(y), 2) and np.allclose(proba.sum(axis=1), 1.0)

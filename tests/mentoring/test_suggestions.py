@@ -71,3 +71,30 @@ def test_a_member_who_filled_in_little_still_gets_suggestions(session):
 def test_anonymous_visitors_get_no_suggestions(session):
     with pytest.raises(NotAuthenticated):
         suggest_mentors(session=session, member=None)
+
+
+def test_a_mentor_with_many_requests_waiting_is_ranked_lower(session):
+    me = make_member(session, band="4", skills_sought=("quality-improvement",))
+    popular = make_member(
+        session,
+        band="7",
+        organisation="Riverside Trust",
+        capacity=1,
+        skills_offered=("quality-improvement",),
+    )
+    quieter = make_member(
+        session,
+        band="7",
+        organisation="Hillside Trust",
+        capacity=1,
+        skills_offered=("quality-improvement",),
+    )
+    assert suggest_mentors(session=session, member=me)[0].member_id in (popular.id, quieter.id)
+    for _ in range(3):
+        mentoring.request_mentor(
+            session=session, mentee=make_member(session), mentor_id=popular.id, message="Hi"
+        )
+
+    ranked = [s.member_id for s in suggest_mentors(session=session, member=me)]
+
+    assert ranked == [quieter.id, popular.id]

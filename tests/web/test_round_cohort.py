@@ -82,3 +82,33 @@ def test_a_bad_cohort_file_imports_nothing_and_names_the_row(client, session):
     session.expire_all()
     assert session.exec(select(Member).where(Member.external_id.is_not(None))).all() == []
     assert session.exec(select(MatchingRound)).all() == []
+
+
+def test_a_round_that_learns_from_outcomes_says_so_on_its_page(
+    client,
+    session,
+    inline_jobs,  # noqa: F811
+):
+    from tests.rounds.test_learning import history
+
+    history(session, hidden_rule=True)
+    organiser = make_organiser(session, band="8b")
+    session.commit()
+    log_in(client, organiser.email)
+    token = csrf_token(client, "/organise/rounds")
+
+    response = client.post(
+        "/organise/rounds",
+        data={
+            "csrf_token": token,
+            "name": "Learning round",
+            "cohort": "seeking",
+            "respond_days": "7",
+            "seed": "0",
+            "learn_from_outcomes": "yes",
+        },
+    )
+
+    assert response.status_code == 303, error_summary(response.text)
+    page = client.get(response.headers["location"]).text
+    assert "Score used" in page and "Learned model used" in page
