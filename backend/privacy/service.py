@@ -374,6 +374,39 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
         ],
         "consent_records": [_row(c) for c in mine.consents],
         "demographics": _row(mine.record, skip=("member_id",)) if mine.record else None,
+        "community": _community_data(session, member_id),  # type: ignore[arg-type]
+    }
+
+
+def _community_data(session: Session, member_id: int) -> dict[str, Any]:
+    """The member's posts, comments, reactions, follows, reports, circle and pairings."""
+    from backend.community import models as community
+
+    def rows(model: Any, *conditions: Any) -> list[dict[str, Any]]:
+        return [
+            _row(r)
+            for r in session.exec(select(model).where(or_(*conditions)).order_by(model.id)).all()
+        ]
+
+    def keyed(model: Any, column: Any) -> list[dict[str, Any]]:
+        return [_row(r) for r in session.exec(select(model).where(column == member_id)).all()]
+
+    return {
+        "posts": rows(community.Post, community.Post.author_id == member_id),
+        "comments": rows(community.Comment, community.Comment.author_id == member_id),
+        "reactions": keyed(community.Reaction, community.Reaction.member_id),
+        "following": keyed(community.Follow, community.Follow.follower_id),
+        "followers": keyed(community.Follow, community.Follow.followed_id),
+        "reports_made": rows(community.Report, community.Report.reporter_id == member_id),
+        "circle": keyed(community.CircleMember, community.CircleMember.member_id),
+        "preferences": keyed(
+            community.CommunityPreference, community.CommunityPreference.member_id
+        ),
+        "peer_pairings": rows(
+            community.PeerPairing,
+            community.PeerPairing.member_a_id == member_id,
+            community.PeerPairing.member_b_id == member_id,
+        ),
     }
 
 

@@ -139,3 +139,22 @@ def test_partners_keep_the_mentorship_as_a_former_members(session, pair):
         m.mentee_id is None
         for m in session.exec(select(Mentorship).where(Mentorship.mentor_id == mentor.id)).all()
     )
+
+
+def test_export_includes_what_i_shared_in_the_community(session, pair):
+    from backend.community import service as community
+
+    priya, mentor, _ = pair
+    post = community.create_post(
+        session=session, author=priya, title="Rota tips", body="Plan **six weeks** ahead."
+    )
+    community.add_comment(session=session, author=mentor, post_id=post.id, body="Agreed")
+    community.add_comment(session=session, author=priya, post_id=post.id, body="Thanks!")
+    community.follow(session=session, follower=priya, member_id=mentor.id)
+
+    data = privacy.export_my_data(session=session, member=priya)["community"]
+
+    assert [p["title"] for p in data["posts"]] == ["Rota tips"]
+    assert [c["body"] for c in data["comments"]] == ["Thanks!"]  # only my own words
+    assert [f["followed_id"] for f in data["following"]] == [mentor.id]
+    json.dumps(data)  # serialisable as it is
