@@ -115,7 +115,7 @@ def _charts(report: insights.Insights) -> dict[str, Chart]:
         members = table.columns.index("Share of members %")
         charts[table.key] = bar_chart(
             key=table.key,
-            title=f"Share of members and of mentees by {breakdown.title.lower()}",
+            title=f"Share of members and of mentees by {insights.in_sentence(breakdown.title)}",
             description=breakdown.summary,
             table=table,
             columns=[members, members + 1],

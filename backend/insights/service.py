@@ -55,6 +55,11 @@ COUNT_COLUMNS: tuple[str, ...] = (*(key for key, _ in STAGES), "mentors")
 TREND_MONTHS = 12
 
 
+def in_sentence(title: str) -> str:
+    """A dimension title inside a sentence: lower case, but names stay as written."""
+    return title if title.split()[0] in {"Agenda", "NHS"} else title[:1].lower() + title[1:]
+
+
 @dataclass(frozen=True)
 class Dimension:
     """One fixed breakdown: a member attribute and its groups, in display order."""
@@ -469,7 +474,7 @@ def breakdown_table(breakdown: Breakdown) -> Table:
     )
     return Table(
         key=f"by-{breakdown.dimension.replace('_', '-')}",
-        title=f"Participation by {breakdown.title.lower()}",
+        title=f"Participation by {in_sentence(breakdown.title)}",
         summary=breakdown.summary,
         columns=columns,
         rows=rows,

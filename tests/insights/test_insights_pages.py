@@ -28,7 +28,7 @@ def test_the_dashboard_shows_charts_with_tables_and_summaries(client, session):
     assert page.status_code == 200, page.text
     assert page.text.count('role="img"') >= 10
     assert "<title id=" in page.text and "<desc id=" in page.text
-    assert "Participation by agenda for change band" in page.text
+    assert "Participation by Agenda for Change band" in page.text
     assert "<script src=" not in page.text.replace('type="module" src="/', "")
     assert 'href="/organise/insights/by-ethnicity.csv"' in page.text
     assert 'href="/organise/insights"' in page.text  # the organiser's menu link
