@@ -989,6 +989,7 @@ def load(
     if links:
         session.execute(update(Member), links)
     session.flush()
+    _add_posts(rng, session, [member_id for member_id, _ in pairs])
 
     mentors = sum(1 for person in people if person.capacity) + 1
     mentees = sum(1 for person in people if person.kind == "mentee") + 1
@@ -1006,6 +1007,82 @@ def load(
         seconds=time.perf_counter() - started,
         accounts=list(DEMO_ACCOUNTS),
     )
+
+
+# Learning members share in the community feed: (title, Markdown body, skill tags).
+DEMO_POSTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "How we cut rota gaps by planning six weeks ahead",
+        "We moved the medical rota sign-off from two weeks to **six weeks** before the start "
+        "date. Gaps fell from 14 a month to 3.\n\n- agree leave requests in one monthly window\n"
+        "- share a draft rota with the clinical lead first\n- keep a short list of bank doctors "
+        "who know the wards",
+        ("rota-management", "operational-planning"),
+    ),
+    (
+        "A simple run chart changed our discharge conversations",
+        "Plotting discharges before noon every day on a run chart, on the ward office wall, did "
+        "more than any email. The team could *see* the effect of board rounds starting at 9.",
+        ("quality-improvement", "performance-measurement"),
+    ),
+    (
+        "What I wish I had known before my first budget meeting",
+        "Ask finance for the last three months of variance reports *before* the meeting, and "
+        "check which lines you actually control. Most of mine were pay, and most of that was "
+        "agency.",
+        ("budget-management",),
+    ),
+    (
+        "Working across the ICS: three things that helped",
+        "1. Name one person in each partner organisation who can say yes.\n2. Share the data, "
+        "even when it is not perfect.\n3. Agree the problem before anyone proposes a solution.",
+        ("collaborative-leadership", "stakeholder-engagement"),
+    ),
+    (
+        "Introducing an e-rostering system without losing the team",
+        "We ran the old and new systems side by side for one rota period and asked two "
+        "coordinators to be the go-to people on each ward. Training in small groups worked "
+        "better than one big session.",
+        ("technology-implementation", "change-management"),
+    ),
+)
+
+
+def _add_posts(rng: random.Random, session: Session, member_ids: list[int]) -> None:
+    """A few posts with comments, so the community feed has something to read."""
+    from backend.community.models import Comment, Post, PostSkill
+
+    if len(member_ids) < 10:
+        return
+    now = utcnow()
+    replies = (
+        "Thank you, this is really useful.",
+        "We tried something similar: it worked best once the clinical lead was on board.",
+        "Would you share the template?",
+    )
+    # Oldest first, so ids and dates agree: the feed shows DEMO_POSTS in their order.
+    for days_ago, (title, body, tags) in reversed(list(enumerate(DEMO_POSTS))):
+        author = rng.choice(member_ids)
+        post = Post(
+            author_id=author,
+            title=title,
+            body=body,
+            created_at=now - timedelta(days=2 * days_ago + 1),
+        )
+        session.add(post)
+        session.flush()
+        for tag in tags:
+            session.add(PostSkill(post_id=post.id, skill_id=tag))  # type: ignore[arg-type]
+        for reply in rng.sample(replies, k=rng.randint(1, 2)):
+            session.add(
+                Comment(
+                    post_id=post.id,  # type: ignore[arg-type]
+                    author_id=rng.choice([m for m in member_ids if m != author]),
+                    body=reply,
+                    created_at=post.created_at + timedelta(hours=3),
+                )
+            )
+    session.flush()
 
 
 def describe(result: DemoResult) -> str:

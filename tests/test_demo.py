@@ -197,3 +197,18 @@ def test_refused_in_production(session, monkeypatch):
 
     assert not result.loaded and "never loaded in production" in demo.describe(result)
     assert session.exec(select(func.count()).select_from(Member)).one() == 0
+
+
+def test_the_community_feed_has_learning_to_read(session):
+    from backend.community import service as community
+
+    demo.load(session=session, members=40)
+    session.commit()
+    reader = member(session, "member@demo.peerbridge.example")
+
+    posts, _ = community.feed(session=session, viewer=reader)
+
+    assert [p.title for p in posts] == [title for title, _, _ in demo.DEMO_POSTS]
+    comments = community.comments_for(session=session, viewer=reader, post_ids=[posts[0].id])
+    replies = comments[posts[0].id]
+    assert replies and all(c.author_id != posts[0].author_id for c in replies)
