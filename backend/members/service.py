@@ -66,21 +66,6 @@ def get(*, session: Session, member_id: int, viewer: Member | None) -> Member:
     return member
 
 
-def directory_page(
-    *, session: Session, viewer: Member | None, offset: int = 0, limit: int = 50
-) -> tuple[list[Member], bool]:
-    """A page of active members by name for signed-in viewers, and whether more follow."""
-    require_member(viewer)
-    rows = session.exec(
-        select(Member)
-        .where(Member.is_active)
-        .order_by(Member.name, Member.id)  # type: ignore[arg-type]
-        .offset(max(offset, 0))
-        .limit(limit + 1)
-    ).all()
-    return list(rows[:limit]), len(rows) > limit
-
-
 def get_many(*, session: Session, member_ids: Sequence[int]) -> dict[int, Member]:
     """Members by id, in one query (for DataLoaders)."""
     if not member_ids:
