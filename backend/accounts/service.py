@@ -410,18 +410,28 @@ def _set_password(*, session: Session, member: Member, new_password: str) -> Non
     session.add(member)
 
 
-def reset_password(*, session: Session, token: str, new_password: str) -> Member:
-    """Set a new password from an emailed link; every existing session is ended."""
+def _password_from_link(*, session: Session, token: str, purpose: str, new_password: str) -> Member:
+    """Check the new password, use the emailed link once, set the password.
+
+    Following a link sent to the address proves the address, so it counts as verified too.
+    """
     problem = passwords.password_problem(new_password or "")
     if problem:
         raise Invalid(problem, field="password")
-    record = _consume_email_token(session=session, token=token, purpose="reset")
+    record = _consume_email_token(session=session, token=token, purpose=purpose)
     member = session.get(Member, record.member_id)
     if member is None:
         raise NotFound("This account no longer exists.")
     _set_password(session=session, member=member, new_password=new_password)
-    # Following the emailed link proves the address too.
     member.email_verified_at = member.email_verified_at or utcnow()
+    return member
+
+
+def reset_password(*, session: Session, token: str, new_password: str) -> Member:
+    """Set a new password from an emailed link; every existing session is ended."""
+    member = _password_from_link(
+        session=session, token=token, purpose="reset", new_password=new_password
+    )
     revoke_all_sessions(session=session, member_id=member.id)  # type: ignore[arg-type]
     throttle = session.get(LoginThrottle, member.email)
     if throttle is not None:
@@ -432,15 +442,9 @@ def reset_password(*, session: Session, token: str, new_password: str) -> Member
 
 def accept_invitation(*, session: Session, token: str, new_password: str) -> Member:
     """An imported member sets their first password from the invitation link."""
-    problem = passwords.password_problem(new_password or "")
-    if problem:
-        raise Invalid(problem, field="password")
-    record = _consume_email_token(session=session, token=token, purpose="invite")
-    member = session.get(Member, record.member_id)
-    if member is None:
-        raise NotFound("This account no longer exists.")
-    _set_password(session=session, member=member, new_password=new_password)
-    member.email_verified_at = member.email_verified_at or utcnow()
+    member = _password_from_link(
+        session=session, token=token, purpose="invite", new_password=new_password
+    )
     session.commit()
     return member
 
