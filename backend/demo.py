@@ -27,7 +27,7 @@ from backend.members import service as member_service
 from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.organisations import service as organisation_service
 from backend.settings import get_settings
-from matching.vocabulary import BAND_RANK, BANDS, PROFESSIONS, REGIONS, ROLE_FAMILIES, SKILL_IDS
+from vocabulary import BAND_RANK, BANDS, PROFESSIONS, REGIONS, ROLE_FAMILIES, SKILL_IDS
 
 DEMO_PASSWORD = "peerbridge-demo-2024"  # noqa: S105 - published on purpose: demo data only
 MAX_MEMBERS = 100_000

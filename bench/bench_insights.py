@@ -48,7 +48,7 @@ from backend.privacy.models import (  # noqa: E402
     ConsentRecord,
     DemographicRecord,
 )
-from matching.vocabulary import (  # noqa: E402
+from vocabulary import (  # noqa: E402
     AGE_BANDS,
     BANDS,
     DISABILITY_ANSWERS,

@@ -51,8 +51,8 @@ def _members_csv(n: int) -> Path:
 
 def _frame(path: Path):
     """The member frame exactly as the offline round reads it."""
-    from matching.members_csv import parse_members_csv, records_to_frame
     from matching.offline import OFFLINE_MAX_BYTES
+    from members_csv import parse_members_csv, records_to_frame
 
     parsed = parse_members_csv(path.read_bytes(), max_bytes=OFFLINE_MAX_BYTES)
     return records_to_frame(parsed.records)

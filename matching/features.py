@@ -19,7 +19,7 @@ from sklearn.pipeline import FunctionTransformer, Pipeline
 from sklearn.preprocessing import OneHotEncoder, normalize
 from sklearn.utils.validation import check_is_fitted
 
-from matching.vocabulary import (
+from vocabulary import (
     BANDS,
     MEETING_FORMATS,
     PROFESSIONS,

@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from matching.members_csv import parse_members_csv, records_to_frame
 from matching.rounds import Progress, RoundResult, run_round
+from members_csv import parse_members_csv, records_to_frame
 
 MATCHES_HEADER: tuple[str, ...] = ("mentee_id", "mentor_id", "score", "reasons")
 # The upload limit of the web import guards a shared server; an organiser's own file on their

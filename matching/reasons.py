@@ -7,7 +7,7 @@ import pandas as pd
 
 from matching.features import _as_tuple
 from matching.scoring import COMPONENTS, PairScorer
-from matching.vocabulary import BANDS, SKILL_NAMES, humanise
+from vocabulary import BANDS, SKILL_NAMES, humanise
 
 _BACKGROUND = {
     "doctor": "also a doctor who moved into management",

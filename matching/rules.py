@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from matching.vocabulary import BAND_RANK
+from vocabulary import BAND_RANK
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from matching.features import PersonFeatures, check_member_frame
 from matching.rules import build_population
-from matching.vocabulary import BANDS, MEETING_FORMATS, PROFESSIONS, REGIONS, ROLE_FAMILIES
+from vocabulary import BANDS, MEETING_FORMATS, PROFESSIONS, REGIONS, ROLE_FAMILIES
 
 COMPONENTS: tuple[str, ...] = (
     "skills",

@@ -33,7 +33,7 @@ from matching.learning import use_learned
 from matching.reasons import describe_pairs
 from matching.rules import chain_pairs
 from matching.scoring import COMPONENTS, ScoreWeights, mentee_parts, mentor_parts
-from matching.vocabulary import BAND_RANK
+from vocabulary import BAND_RANK
 
 # Defaults for a browsing member's profile fields that are missing from a request.
 _PROFILE_DEFAULTS: dict[str, object] = {

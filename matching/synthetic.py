@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matching.vocabulary import (
+from vocabulary import (
     BANDS,
     MEETING_FORMATS,
     PROFESSIONS,
@@ -455,7 +455,7 @@ def make_history(
     from matching.scoring import COMPONENTS, ScoreWeights
 
     rng = np.random.default_rng(seed)
-    from matching.vocabulary import BAND_RANK
+    from vocabulary import BAND_RANK
 
     band = frame["band"].astype(str).map(BAND_RANK).to_numpy()
     mentees = np.flatnonzero(frame["seeking_mentor"].to_numpy(dtype=bool))

@@ -14,7 +14,7 @@ from backend.mentoring.service import OUTCOMES
 from backend.notifications.models import DELIVERY_MODES, NOTIFICATION_KINDS
 from backend.organisations.models import ORGANISATION_TYPES
 from backend.rounds.models import COHORTS, PROPOSAL_STATUSES, ROUND_STATUSES
-from matching.vocabulary import BANDS, MEETING_FORMATS, PROFESSIONS, REGIONS, ROLE_FAMILIES
+from vocabulary import BANDS, MEETING_FORMATS, PROFESSIONS, REGIONS, ROLE_FAMILIES
 
 
 def _name(value: str, *, prefix: str = "") -> str:

@@ -14,10 +14,10 @@ from backend.accounts import cookies
 from backend.members import service as member_service
 from backend.privacy import service as privacy
 from backend.privacy.models import ConsentRecord
-from matching.vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
 from schema import errors
 from schema.context import Info
 from schema.permissions import IsAuthenticated
+from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
 
 
 def _enum(name: str, values: tuple[str, ...], description: str) -> Any:

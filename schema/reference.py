@@ -13,14 +13,6 @@ from backend.organisations import service as organisation_service
 from backend.organisations.models import Organisation as OrganisationModel
 from backend.skills import service as skill_service
 from backend.skills.models import Skill as SkillModel
-from matching.vocabulary import (
-    BANDS,
-    MEETING_FORMATS,
-    PROFESSIONS,
-    REGIONS,
-    ROLE_FAMILIES,
-    humanise,
-)
 from schema.context import Info
 from schema.enums import (
     Band,
@@ -32,6 +24,14 @@ from schema.enums import (
     to_enum,
 )
 from schema.ids import database_id
+from vocabulary import (
+    BANDS,
+    MEETING_FORMATS,
+    PROFESSIONS,
+    REGIONS,
+    ROLE_FAMILIES,
+    humanise,
+)
 
 NodeT = TypeVar("NodeT")
 

@@ -16,7 +16,7 @@ from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.models import metadata
 from backend.organisations.models import Organisation
 from backend.settings import get_settings
-from matching.vocabulary import BAND_RANK, BANDS, PROFESSIONS, REGIONS, ROLE_FAMILIES
+from vocabulary import BAND_RANK, BANDS, PROFESSIONS, REGIONS, ROLE_FAMILIES
 
 
 def wipe(session: Session) -> None:

@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse
 
 from backend.accounts import cookies
 from backend.errors import DomainError, FieldErrors
-from matching.vocabulary import (
+from vocabulary import (
     BANDS,
     MEETING_FORMATS,
     PROFESSIONS,

@@ -36,7 +36,7 @@ from backend.members import service as member_service
 from backend.members.models import Member
 from backend.notifications import service as notifications
 from backend.organisations.models import Organisation
-from matching.vocabulary import BAND_RANK
+from vocabulary import BAND_RANK
 
 MIN_SIZE = 4
 MAX_SIZE = 6

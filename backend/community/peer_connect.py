@@ -23,7 +23,7 @@ from backend.db import utcnow
 from backend.members import service as member_service
 from backend.members.models import Member, MemberSkill
 from backend.notifications import service as notifications
-from matching.vocabulary import BAND_RANK
+from vocabulary import BAND_RANK
 
 MAX_BAND_GAP = 1
 

@@ -30,7 +30,7 @@ from backend.mentoring.models import MentorRequest, Mentorship
 from backend.organisations.models import ORGANISATION_TYPES, Organisation
 from backend.privacy.models import DemographicRecord
 from backend.rounds.models import MatchProposal
-from matching.vocabulary import (
+from vocabulary import (
     AGE_BANDS,
     BANDS,
     DISABILITY_ANSWERS,

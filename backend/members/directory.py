@@ -26,7 +26,7 @@ from backend.errors import FieldErrors
 from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.members.service import require_member
 from backend.organisations.models import ORGANISATION_TYPES, Organisation
-from matching.vocabulary import BANDS, MEETING_FORMATS, REGIONS, ROLE_FAMILIES
+from vocabulary import BANDS, MEETING_FORMATS, REGIONS, ROLE_FAMILIES
 
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000  # deeper than anyone pages; refuse rather than scan the whole table

@@ -1,6 +1,6 @@
 """Import members from the members CSV (docs/members-csv.md): all-or-nothing or partial.
 
-The file is parsed and checked by ``matching.members_csv``; this module adds the checks only the
+The file is parsed and checked by ``members_csv``; this module adds the checks only the
 database can make, then writes the members, their skills, mentoring offers, line managers and
 invitations in one transaction.
 
@@ -32,7 +32,7 @@ from backend.organisations.models import Organisation
 from backend.privacy import service as privacy_service
 from backend.settings import get_settings
 from backend.skills import service as skill_service
-from matching.members_csv import (
+from members_csv import (
     MemberRecord,
     ParsedMembers,
     RowError,

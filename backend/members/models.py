@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from backend.db import utcnow
 from backend.sqltypes import one_of
-from matching.vocabulary import BANDS, MEETING_FORMATS, PROFESSIONS, REGIONS, ROLE_FAMILIES
+from vocabulary import BANDS, MEETING_FORMATS, PROFESSIONS, REGIONS, ROLE_FAMILIES
 
 ROLES: tuple[str, ...] = ("organiser", "admin")
 SKILL_KINDS: tuple[str, ...] = ("sought", "offered")

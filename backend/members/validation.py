@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
-from matching.vocabulary import (
+from vocabulary import (
     BANDS,
     MAX_GOALS_LENGTH,
     MEETING_FORMATS,

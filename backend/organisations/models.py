@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from backend.db import utcnow
 from backend.sqltypes import one_of
-from matching.vocabulary import REGIONS
+from vocabulary import REGIONS
 
 ORGANISATION_TYPES: tuple[str, ...] = (
     "acute-trust",

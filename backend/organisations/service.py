@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from backend.errors import Invalid, NotFound
 from backend.organisations.models import ORGANISATION_TYPES, Organisation
-from matching.vocabulary import REGIONS
+from vocabulary import REGIONS
 
 
 def organisation_key(name: str) -> str:

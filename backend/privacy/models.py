@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from backend.db import utcnow
 from backend.sqltypes import one_of
-from matching.vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
+from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
 
 CONSENT_PURPOSES: tuple[str, ...] = ("demographics",)
 CONSENT_SOURCES: tuple[str, ...] = ("self", "import")

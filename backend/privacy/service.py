@@ -32,7 +32,7 @@ from backend.notifications.models import Notification, NotificationPreference, O
 from backend.organisations.models import Organisation
 from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION, ConsentRecord, DemographicRecord
 from backend.rounds.models import MatchProposal
-from matching.vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
+from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
 
 QUESTIONS: dict[str, tuple[str, ...]] = {
     "ethnicity": ETHNICITIES,

@@ -1,6 +1,6 @@
 """The matcher's view of the network: a member frame built from the database.
 
-The frame follows the contract of ``matching.members_csv.records_to_frame`` (one row per member,
+The frame follows the contract of ``members_csv.records_to_frame`` (one row per member,
 no demographic data: the matcher never reads it). ``member_id`` holds the database id as text.
 """
 

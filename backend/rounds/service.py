@@ -123,7 +123,7 @@ def import_cohort(
     seeking a mentor (everyone else in the file, such as mentors, joins the network as usual).
     """
     from backend.members.importing import import_members
-    from matching.members_csv import parse_members_csv
+    from members_csv import parse_members_csv
 
     organiser = member_service.require_organiser(session=session, member=organiser)
     result = import_members(
@@ -377,7 +377,7 @@ def swap_mentors(
 
 def pair_problem(*, session: Session, mentee_id: int, mentor_id: int) -> str | None:
     """Which hard rule a pair breaks, or None (the same rules the matcher keeps)."""
-    from matching.vocabulary import BAND_RANK
+    from vocabulary import BAND_RANK
 
     mentee, mentor = session.get(Member, mentee_id), session.get(Member, mentor_id)
     if mentee is None or mentor is None:

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from backend.errors import Conflict, Invalid
 from backend.skills.models import Skill
-from matching.vocabulary import SKILL_GROUPS, SKILLS
+from vocabulary import SKILL_GROUPS, SKILLS
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ORGANISER_GROUP = "Added by organisers"

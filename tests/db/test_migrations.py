@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from backend import migrate
 from backend.db import make_engine
 from backend.models import metadata
-from matching.vocabulary import SKILL_IDS
+from vocabulary import SKILL_IDS
 
 
 def test_upgrade_from_empty_builds_every_table(engine):

@@ -11,7 +11,7 @@ from matching.rounds import RoundMatcher
 from matching.rules import build_population, feasible_pairs
 from matching.synthetic import person
 from matching.synthetic import small_frame as frame
-from matching.vocabulary import BANDS
+from vocabulary import BANDS
 
 ORGS = ("Leeds NHS Trust", "York NHS Trust", "Hull NHS Trust")
 SOLVERS = ["exact", "auction", *(["flow"] if flow_available() else [])]

@@ -11,7 +11,7 @@ from sklearn.base import clone
 from matching.suggestions import MentorSuggester, Suggestion
 from matching.synthetic import make_population, person
 from matching.synthetic import small_frame as frame
-from matching.vocabulary import BANDS
+from vocabulary import BANDS
 
 ORGS = ("Leeds NHS Trust", "York NHS Trust", "Hull NHS Trust")
 SKILLS = ["quality-improvement", "budget-management", "team-leadership", "rota-management"]

@@ -18,7 +18,7 @@ from backend.members.importing import guess_organisation_type, import_members
 from backend.members.models import Member, MemberRole
 from backend.notifications.models import OutboxEmail
 from backend.organisations.models import Organisation
-from matching.members_csv import COLUMNS
+from members_csv import COLUMNS
 from tests.factories import PASSWORD, make_member, make_organiser
 
 DEFAULTS: dict[str, str] = {

@@ -8,8 +8,8 @@ from backend.mentoring.suggestions import suggest_mentors
 from backend.privacy import service as privacy
 from backend.privacy.models import DemographicRecord
 from backend.rounds import population
-from matching.vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
 from tests.factories import make_member
+from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
 
 DEMOGRAPHIC_WORDS = {"ethnicity", "gender", "disability", "age_band", "age", "demographic"}
 # Values that cannot be mistaken for other vocabulary ("no"/"yes"/"other" can).

@@ -10,8 +10,8 @@ from backend.mentoring.models import MentorRequest
 from backend.rounds import learning
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound
-from matching.vocabulary import REGIONS
 from tests.factories import make_member, make_organiser
+from vocabulary import REGIONS
 
 
 def history(session, *, hidden_rule: bool, pairs: int = 160, seed: int = 1) -> None:

@@ -13,8 +13,8 @@ from backend.members.models import MentoringOffer
 from backend.mentoring.models import Mentorship
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound, MatchProposal
-from matching.vocabulary import BAND_RANK
 from tests.factories import make_member, make_organiser
+from vocabulary import BAND_RANK
 
 
 @pytest.fixture

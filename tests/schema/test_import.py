@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from backend.members.models import Member
 from backend.notifications.models import OutboxEmail
-from matching.members_csv import COLUMNS
+from members_csv import COLUMNS
 from tests.factories import make_member, make_organiser
 from tests.members.test_importing import row
 from tests.schema.test_journey import post

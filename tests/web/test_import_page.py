@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from backend.members.models import Member
-from matching.members_csv import COLUMNS
+from members_csv import COLUMNS
 from tests.factories import make_member
 from tests.web.conftest import csrf_token, error_summary, log_in
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from matching.vocabulary import SKILLS
+from vocabulary import SKILLS
 
 revision = "0001"
 down_revision = None

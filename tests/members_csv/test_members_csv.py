@@ -12,8 +12,8 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching import members_csv
-from matching.members_csv import (
+import members_csv
+from members_csv import (
     COLUMNS,
     DEMOGRAPHIC_COLUMNS,
     FORMAT_VERSION,
@@ -26,7 +26,7 @@ from matching.members_csv import (
     records_to_frame,
     write_rejects_csv,
 )
-from matching.vocabulary import (
+from vocabulary import (
     AGE_BANDS,
     BANDS,
     ETHNICITIES,

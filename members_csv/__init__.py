@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
 
-from matching.vocabulary import (
+from vocabulary import (
     AGE_BANDS,
     BANDS,
     DISABILITY_ANSWERS,
