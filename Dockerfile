@@ -12,6 +12,8 @@ RUN pip install --require-virtualenv=false -r requirements.lock
 COPY pyproject.toml README.md alembic.ini ./
 COPY backend ./backend
 COPY matching ./matching
+COPY vocabulary ./vocabulary
+COPY members_csv ./members_csv
 COPY schema ./schema
 COPY web ./web
 RUN pip install --no-deps .
