@@ -678,13 +678,6 @@ def moderation_queue(*, session: Session, organiser: Member | None) -> list[Queu
     return items
 
 
-def open_report_count(*, session: Session) -> int:
-    """How many reports wait for an organiser."""
-    return session.exec(
-        select(func.count()).select_from(Report).where(Report.status == "open")
-    ).one()
-
-
 def _moderate(
     *,
     session: Session,

@@ -148,19 +148,6 @@ def record_demographics(
     return record
 
 
-def record_imported(
-    *, session: Session, member_id: int, answers: DemographicAnswers, organiser_id: int | None
-) -> DemographicRecord:
-    """Store answers given with consent on an imported CSV row (no commit: the import's own)."""
-    return _store(
-        session,
-        member_id=member_id,
-        answers=validate_answers(answers),
-        source="import",
-        recorded_by_id=organiser_id,
-    )
-
-
 _CHUNK = 500
 
 
