@@ -10,6 +10,7 @@ WORKDIR /app
 COPY requirements.lock ./
 RUN pip install --require-virtualenv=false -r requirements.lock
 COPY pyproject.toml README.md alembic.ini ./
+COPY peerbridge ./peerbridge
 COPY backend ./backend
 COPY matching ./matching
 COPY vocabulary ./vocabulary

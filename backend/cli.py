@@ -42,7 +42,8 @@ def serve(
     if settings.is_development:
         console.print(f"GraphiQL: http://{host}:{port}/graphql")
     uvicorn.run(
-        "backend.asgi:app",
+        "peerbridge.app:create_app",
+        factory=True,
         host=host,
         port=port,
         workers=workers,

@@ -254,7 +254,7 @@ def measure(name: str, engine: Engine, n: int, repeat: int) -> dict[str, object]
         service_s = _median(service, repeat)
         token = accounts.start_session(session=session, member_id=organiser_id)
         session.commit()
-    from backend.app import create_app
+    from peerbridge.app import create_app
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

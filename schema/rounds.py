@@ -23,7 +23,6 @@ from backend.mentoring import service as mentoring
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound as RoundModel
 from backend.rounds.models import MatchProposal as ProposalModel
-from matching.scoring import ScoreWeights
 from schema import errors
 from schema.context import Info
 from schema.enums import (
@@ -291,7 +290,7 @@ class MatchingRound(relay.Node):
     @strawberry.field(description="The weights the round scores with.")
     def weights(self) -> MatchingWeights:
         """The stored weights (defaults filled in)."""
-        stored = {**ScoreWeights().as_dict(), **json.loads(self.model.weights or "{}")}
+        stored = {**rounds.DEFAULT_WEIGHTS, **json.loads(self.model.weights or "{}")}
         return MatchingWeights(**{name: float(stored[name]) for name in rounds.WEIGHT_NAMES})
 
     @strawberry.field(description="The figures, once the job has finished; null before.")

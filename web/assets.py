@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from backend.app import NHSUK_ASSETS
+from backend.settings import PROJECT_ROOT
 
 router = APIRouter()
+
+NHSUK_ASSETS = PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
+WEB_STATIC = Path(__file__).resolve().parent / "static"
 
 FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
 

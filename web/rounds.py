@@ -14,7 +14,6 @@ from backend.errors import Conflict, Invalid, NotFound
 from backend.members import service as member_service
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound
-from matching.scoring import ScoreWeights
 from web.accounts import redirect
 from web.deps import (
     CheckedVisitor,
@@ -80,7 +79,7 @@ def _weight_field(weights: dict[str, float | str]) -> str:
 
 def _list_page(visitor: Visitor, **context: Any) -> HTMLResponse:
     organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
-    defaults = {f"weight_{k}": f"{v:g}" for k, v in ScoreWeights().as_dict().items()}
+    defaults = {f"weight_{k}": f"{v:g}" for k, v in rounds.DEFAULT_WEIGHTS.items()}
     context.setdefault("values", {**defaults, "name": "", "respond_days": "7", "seed": "0"})
     return render(
         visitor,

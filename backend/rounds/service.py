@@ -31,7 +31,9 @@ from backend.rounds.models import MatchingRound, MatchProposal
 from matching.scoring import ScoreWeights
 
 log = logging.getLogger("peerbridge.rounds")
-WEIGHT_NAMES = tuple(ScoreWeights().as_dict())
+# The matcher's default weights, by name, for the surfaces (which never import the matcher).
+DEFAULT_WEIGHTS: dict[str, float] = ScoreWeights().as_dict()
+WEIGHT_NAMES = tuple(DEFAULT_WEIGHTS)
 
 
 # Creating and listing -------------------------------------------------------------------------

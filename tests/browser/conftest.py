@@ -12,8 +12,8 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine
 
-from backend.app import create_app
 from backend.settings import PROJECT_ROOT
+from peerbridge.app import create_app
 from tests.web.conftest import session  # noqa: F401 - the test session that never blocks the app
 
 CHROMIUM = Path("/usr/bin/chromium")

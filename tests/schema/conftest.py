@@ -64,7 +64,7 @@ def run(session: Session) -> Run:
 @pytest.fixture
 def client(engine: Engine) -> Iterator[TestClient]:
     """An HTTP client with a cookie jar, on the app built around the test database."""
-    from backend.app import create_app
+    from peerbridge.app import create_app
 
     app = create_app(engine=engine)
     app.state.graphql_schema = schema_for(app.state.settings)
@@ -75,7 +75,7 @@ def client(engine: Engine) -> Iterator[TestClient]:
 @pytest.fixture
 def make_client(engine: Engine) -> Iterator[Callable[[], TestClient]]:
     """Clients with cookie jars of their own on one app: two people using the API at once."""
-    from backend.app import create_app
+    from peerbridge.app import create_app
 
     app = create_app(engine=engine)
     app.state.graphql_schema = schema_for(app.state.settings)

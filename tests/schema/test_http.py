@@ -160,8 +160,8 @@ def test_syntax_errors_are_clear(client):
 
 
 def test_graphiql_in_development_carries_the_csp_nonce(engine):
-    from backend.app import create_app
     from backend.settings import Settings
+    from peerbridge.app import create_app
     from tests.schema.conftest import TestClient
 
     app = create_app(settings=Settings(environment="development"), engine=engine)

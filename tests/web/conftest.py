@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
-from backend.app import create_app
 from backend.db import session_factory
+from peerbridge.app import create_app
 from tests.factories import PASSWORD
 
 with warnings.catch_warnings():

@@ -1,4 +1,8 @@
-"""The FastAPI application: pages at /, GraphQL at /graphql, one set of services behind both."""
+"""The FastAPI application: pages at /, GraphQL at /graphql, one set of services behind both.
+
+This is the composition root, above every layer: backend/ never imports it, web/ or schema/.
+uvicorn builds it with ``peerbridge.app:create_app`` (a factory, so importing builds nothing).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,19 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from backend.db import get_engine, session_factory
-from backend.settings import PROJECT_ROOT, Settings, get_settings
+from backend.settings import Settings, get_settings
+from schema.http import router as graphql_router
+from web.assets import NHSUK_ASSETS, WEB_STATIC
+from web.errors import install_error_pages
+from web.routes import router as web_router
 
 log = logging.getLogger("peerbridge")
-NHSUK_ASSETS = PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
-WEB_STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
 
 def _security_headers(response: Response, *, nonce: str, settings: Settings, path: str) -> None:
@@ -85,10 +90,6 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     else:
         log.warning("NHS.UK frontend assets missing at %s: run `make install`", NHSUK_ASSETS)
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
-
-    from schema.http import router as graphql_router
-    from web.errors import install_error_pages
-    from web.routes import router as web_router
 
     app.include_router(graphql_router)
     app.include_router(web_router)
