@@ -37,20 +37,35 @@ def serve(
     """Serve the pages and the GraphQL API."""
     import uvicorn
 
+    from backend import observability
+
     settings = get_settings()
+    # Before anything imports prometheus-client: every worker process writes its metrics here
+    # and a scrape of any one of them adds them all up.
+    metrics_dir = observability.prepare_metrics_dir()
+    observability.configure_logging(settings)
     console.print(f"peerbridge ({settings.environment}) on http://{host}:{port}/")
     if settings.is_development:
         console.print(f"GraphiQL: http://{host}:{port}/graphql")
-    uvicorn.run(
-        "peerbridge.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        proxy_headers=True,
-        log_level="info",
-    )
+    try:
+        uvicorn.run(
+            "peerbridge.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            proxy_headers=True,
+            log_level=settings.log_level.lower(),
+            # The app writes the logs (one format, with request ids) and its own access lines.
+            log_config=None,
+            access_log=False,
+            # A worker that has not answered the supervisor's ping in time is killed and
+            # replaced; importing the app takes longer than uvicorn's 5 s on a busy machine.
+            timeout_worker_healthcheck=60,
+        )
+    finally:
+        metrics_dir.remove()
 
 
 @app.command("demo-data")
@@ -215,8 +230,12 @@ def worker(
 ) -> None:
     """Run background work: queued jobs (matching rounds) and the periodic pass (emails,
     expiries, nudges, digests). Several workers may run at once."""
-    from backend import jobs
+    from backend import jobs, observability
 
+    # Job processes RQ forks write their metrics here too (see `serve`).
+    observability.prepare_metrics_dir()
+    observability.configure_logging(get_settings())
+    observability.serve_worker_metrics(get_settings())
     if once:
         console.print(f"done: {jobs.run_once()}")
         return

@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     jobs_interval_seconds: float = Field(default=2.0, gt=0)
 
+    # Observability (backend/observability.py). Logs: "json" (one object per line) or "text";
+    # unset means JSON in production and text elsewhere.
+    log_format: Literal["json", "text"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # /metrics is off (404) until a token is set; scrapers send "Authorization: Bearer <token>".
+    metrics_token: str | None = Field(default=None, min_length=16)
+    # `peerbridge worker` serves its own /metrics (no token) on this port of metrics_host.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
     # Mentoring.
     request_expiry_days: int = Field(default=14, ge=1)
     request_nudge_days: int = Field(default=7, ge=1)

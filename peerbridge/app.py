@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from backend import observability
 from backend.db import get_engine, session_factory
 from backend.settings import Settings, get_settings
 from schema.http import router as graphql_router
@@ -73,6 +74,8 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or get_engine()
     app.state.sessions = session_factory(app.state.engine)
+    # Probes, metrics and logs; installed first so that it sits inside the request-id middleware.
+    observability.install(app, settings)
 
     @app.middleware("http")
     async def _headers_and_request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
