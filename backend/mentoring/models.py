@@ -83,6 +83,15 @@ class Mentorship(SQLModel, table=True):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
+        # One mentor at a time: never two active mentorships of one mentee, whichever path
+        # (a request, a round's offer) started them.
+        Index(
+            "uq_mentorship_active_mentee",
+            "mentee_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

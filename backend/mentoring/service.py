@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -20,6 +20,8 @@ from backend.db import utcnow
 from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
+from backend.mentoring import lifecycle
+from backend.mentoring.lifecycle import CapacityReached
 from backend.mentoring.models import (
     MAX_OPEN_REQUESTS,
     MentoringSession,
@@ -33,12 +35,6 @@ from backend.settings import get_settings
 MAX_MESSAGE = 2000
 MAX_REQUEST_SKILLS = 10
 CHAIN_DEPTH_LIMIT = 50
-
-
-class CapacityReached(Conflict):
-    """The mentor has no free place: every place is taken by an active mentorship."""
-
-    code = "capacity_reached"
 
 
 class DuplicateRequest(Conflict):
@@ -90,23 +86,11 @@ def _notify(session: Session, member: Member, kind: str, title: str, body: str, 
 
 
 def _recount_open_requests(session: Session, mentee_id: int) -> None:
-    # The counter is re-derived from the rows inside the same transaction, so it cannot drift.
-    open_count = (
-        select(func.count())
-        .select_from(MentorRequest)
-        .where(MentorRequest.mentee_id == mentee_id)
-        .where(MentorRequest.status == "open")
-        .scalar_subquery()
-    )
-    session.execute(update(Member).where(Member.id == mentee_id).values(open_requests=open_count))
+    lifecycle.recount_open_requests(session=session, mentee_id=mentee_id)
 
 
 def _active_mentorship_as_mentee(session: Session, mentee_id: int) -> Mentorship | None:
-    return session.exec(
-        select(Mentorship)
-        .where(Mentorship.mentee_id == mentee_id)
-        .where(Mentorship.status == "active")
-    ).first()
+    return lifecycle.active_mentorship_of(session=session, mentee_id=mentee_id)
 
 
 def free_places(*, offer: MentoringOffer) -> int:
@@ -248,13 +232,8 @@ def _own_request(session: Session, request_id: int, *, member: Member, side: str
 
 
 def _close_open(session: Session, request_id: int, status: str, **values: object) -> bool:
-    return bool(
-        session.execute(
-            update(MentorRequest)
-            .where(MentorRequest.id == request_id)
-            .where(MentorRequest.status == "open")
-            .values(status=status, responded_at=utcnow(), **values)
-        ).rowcount
+    return lifecycle.move_request(
+        session=session, request_id=request_id, to=status, strict=False, **values
     )
 
 
@@ -326,70 +305,24 @@ def respond_to_request(
 def accept_request(
     *, session: Session, mentor: Member, request: MentorRequest, mentee: Member
 ) -> Acceptance:
-    """Accept a request: take a place, start the mentorship, withdraw the mentee's others."""
-    # 1. A place, atomically. Parallel accepts queue on this row; the loser sees no free place.
-    took_place = session.execute(
-        update(MentoringOffer)
-        .where(MentoringOffer.member_id == mentor.id)
-        .where(MentoringOffer.paused.is_(False))  # type: ignore[attr-defined]
-        .where(MentoringOffer.active_mentees < MentoringOffer.capacity)
-        .values(active_mentees=MentoringOffer.active_mentees + 1)
-    ).rowcount
-    if not took_place:
+    """Accept a request: close it and start the mentorship (``lifecycle.start_mentorship``)."""
+    lifecycle.lock_mentee(session=session, mentee_id=mentee.id)  # type: ignore[arg-type]
+    try:
+        lifecycle.move_request(session=session, request_id=request.id, to="accepted")  # type: ignore[arg-type]
+        mentorship = lifecycle.start_mentorship(
+            session=session,
+            mentor_id=mentor.id,  # type: ignore[arg-type]
+            mentee_id=mentee.id,  # type: ignore[arg-type]
+            request=request,
+        )
+    except CapacityReached:
         session.rollback()
         raise CapacityReached(
             "All your mentoring places are taken. End a mentorship or raise your capacity first."
-        )
-    # 2. The request, if still open (the mentee may have withdrawn it a moment ago).
-    if not _close_open(session, request.id, "accepted"):  # type: ignore[arg-type]
+        ) from None
+    except Conflict:
         session.rollback()
-        raise Conflict("This request is no longer open.")
-    if _active_mentorship_as_mentee(session, mentee.id) is not None:  # type: ignore[arg-type]
-        session.rollback()
-        raise Conflict(f"{mentee.name} already has a mentor.")
-    mentorship = Mentorship(
-        mentor_id=mentor.id,
-        mentee_id=mentee.id,
-        request_id=request.id,
-        goals=mentee.goals[:4000],
-        planned_months=6,
-    )
-    session.add(mentorship)
-    # 3. The mentee's other open requests are withdrawn, and those mentors told.
-    others = session.exec(
-        select(MentorRequest)
-        .where(MentorRequest.mentee_id == mentee.id)
-        .where(MentorRequest.status == "open")
-        .where(MentorRequest.id != request.id)
-    ).all()
-    for other in others:
-        if _close_open(session, other.id, "withdrawn"):  # type: ignore[arg-type]
-            other_mentor = session.get(Member, other.mentor_id)
-            if other_mentor is not None:
-                _notify(
-                    session,
-                    other_mentor,
-                    "request_closed",
-                    f"{mentee.name} has found a mentor",
-                    f"{mentee.name} has started a mentorship with someone else, so their request "
-                    "to you is closed. Thank you for considering it.",
-                    "/mentoring/requests",
-                )
-    _recount_open_requests(session, mentee.id)  # type: ignore[arg-type]
-    try:
-        session.flush()
-    except IntegrityError as error:
-        session.rollback()
-        raise Conflict("You already mentor this member.") from error
-    _notify(
-        session,
-        mentee,
-        "request_answered",
-        f"{mentor.name} has agreed to mentor you",
-        f"{mentor.name} accepted your request. Agree how you will work together and book your "
-        "first session.",
-        f"/mentoring/mentorships/{mentorship.id}",
-    )
+        raise
     session.commit()
     session.refresh(mentorship)
     return Acceptance(request=request, mentorship=mentorship)
@@ -752,19 +685,14 @@ def end_mentorship(
         problems["reason"] = "Reason must be 1,000 characters or fewer."
     if problems:
         raise FieldErrors(problems)
-    ended = session.execute(
-        update(Mentorship)
-        .where(Mentorship.id == mentorship.id)
-        .where(Mentorship.status == "active")
-        .values(
-            status=outcome,
-            ended_at=utcnow(),
-            ended_by_id=member.id,
-            end_reason=(reason or "").strip(),
-        )
-    ).rowcount
-    if not ended:
-        raise Conflict("This mentorship has already ended.")
+    lifecycle.move_mentorship(
+        session=session,
+        mentorship_id=mentorship.id,  # type: ignore[arg-type]
+        to=outcome,
+        ended_at=utcnow(),
+        ended_by_id=member.id,
+        end_reason=(reason or "").strip(),
+    )
     if mentorship.mentor_id is not None:
         session.execute(
             update(MentoringOffer)

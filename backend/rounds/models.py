@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from backend.db import utcnow
@@ -19,6 +29,7 @@ PROPOSAL_STATUSES: tuple[str, ...] = (
     "accepted",  # both accepted: a mentorship started
     "declined",  # one side declined (a new offer may follow)
     "expired",  # not answered in time
+    "withdrawn",  # closed unanswered: the mentee started a mentorship another way
 )
 ANSWERS: tuple[str, ...] = ("accepted", "declined")
 COHORTS: tuple[str, ...] = ("seeking", "members")
@@ -78,6 +89,14 @@ class MatchProposal(SQLModel, table=True):
             "mentor_id IS NULL OR mentor_id <> mentee_id", name="ck_match_proposal_not_self"
         ),
         Index("ix_match_proposal_round_status", "round_id", "status"),
+        # One open offer per mentee, whichever rounds race to offer them a mentor.
+        Index(
+            "uq_match_proposal_open_mentee",
+            "mentee_id",
+            unique=True,
+            sqlite_where=text("status = 'offered'"),
+            postgresql_where=text("status = 'offered'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -118,6 +137,11 @@ class MatchProposal(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     offered_at: datetime | None = None
     answered_at: datetime | None = None
+    # Each offer has its own time to answer (a re-offer gets a fresh one), one reminder
+    # before it, and a flag the worker's re-offer step claims after a decline or expiry.
+    respond_by: datetime | None = None
+    reminded_at: datetime | None = None
+    reoffer_pending: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
     @property
     def reason_list(self) -> list[str]:

@@ -17,14 +17,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from backend.db import session_scope, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound
 from backend.members import service as member_service
-from backend.members.models import Member, MentoringOffer
+from backend.members.models import Member
+from backend.mentoring import lifecycle
 from backend.mentoring import service as mentoring_service
-from backend.mentoring.models import Mentorship
 from backend.notifications import service as notifications
 from backend.rounds import population
 from backend.rounds.models import MatchingRound, MatchProposal
@@ -398,14 +399,37 @@ def pair_problem(*, session: Session, mentee_id: int, mentor_id: int) -> str | N
 # Publishing and answering ---------------------------------------------------------------------
 
 
-def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> None:
+def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> bool:
+    """Offer a proposed pair to both sides; False when the mentee cannot take it now."""
     mentee = session.get(Member, proposal.mentee_id)
     mentor = session.get(Member, proposal.mentor_id)
     if mentee is None or mentor is None:
-        return
-    proposal.status = "offered"
-    proposal.offered_at = utcnow()
-    session.add(proposal)
+        return False
+    why = None
+    if lifecycle.active_mentorship_of(session=session, mentee_id=mentee.id) is not None:  # type: ignore[arg-type]
+        why = "The mentee already has a mentor."
+    else:
+        now = utcnow()
+        try:
+            with session.begin_nested():
+                lifecycle.move_offer(
+                    session=session,
+                    proposal_id=proposal.id,  # type: ignore[arg-type]
+                    to="offered",
+                    offered_at=now,
+                    respond_by=now + timedelta(days=respond_by_days),
+                )
+        except IntegrityError:
+            # One open offer per mentee (a unique index): another round offered them first.
+            why = "The mentee already has an open offer from another round."
+    if why is not None:
+        lifecycle.move_offer(
+            session=session,
+            proposal_id=proposal.id,  # type: ignore[arg-type]
+            to="withdrawn",
+            decline_reason=why,
+        )
+        return False
     days = f"within {respond_by_days} days"
     notifications.notify(
         session=session,
@@ -427,6 +451,7 @@ def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> N
         f"({mentee.job_title or 'member'}). Please accept or decline {days}.",
         link=f"/mentoring/proposals/{proposal.id}",
     )
+    return True
 
 
 def publish_round(*, session: Session, organiser: Member | None, round_id: int) -> MatchingRound:
@@ -491,6 +516,8 @@ def respond_to_proposal(
         raise NotFound("No such proposal.", field="proposalId")
     if len(reason or "") > 1000:
         raise Invalid("Reason must be 1,000 characters or fewer.", field="reason")
+    # The mentee's lock first, as on every path to a mentorship (see lifecycle.lock_mentee).
+    lifecycle.lock_mentee(session=session, mentee_id=proposal.mentee_id)  # type: ignore[arg-type]
     side = "mentee" if member.id == proposal.mentee_id else "mentor"
     answer = "accepted" if accept else "declined"
     column = getattr(MatchProposal, f"{side}_answer")
@@ -503,21 +530,47 @@ def respond_to_proposal(
     ).rowcount
     if not recorded:
         session.rollback()
-        raise Conflict("This offer has already been answered or has closed.")
+        session.refresh(proposal)
+        if proposal.status == "offered":
+            raise Conflict("You have already answered this offer.")
+        raise Conflict(f"This offer is {lifecycle.offer_state_words(proposal.status)}.")
     session.refresh(proposal)
     if not accept:
         _decline(session, proposal, member, reason)
     elif proposal.mentee_answer == "accepted" and proposal.mentor_answer == "accepted":
-        _start_mentorship(session, proposal)
+        try:
+            lifecycle.start_mentorship(
+                session=session,
+                mentor_id=proposal.mentor_id,  # type: ignore[arg-type]
+                mentee_id=proposal.mentee_id,  # type: ignore[arg-type]
+                proposal=proposal,
+            )
+        except mentoring_service.CapacityReached:
+            # The mentor filled their places another way meanwhile: offer the mentee someone
+            # else (nothing of the mentorship was written).
+            lifecycle.move_offer(
+                session=session,
+                proposal_id=proposal.id,  # type: ignore[arg-type]
+                to="declined",
+                decline_reason="The mentor no longer has a free place.",
+            )
+            session.flush()
+            reoffer(session=session, proposal=proposal)
+        except Conflict:
+            session.rollback()
+            raise
     session.commit()
     session.refresh(proposal)
     return proposal
 
 
 def _decline(session: Session, proposal: MatchProposal, by: Member, reason: str) -> None:
-    proposal.status = "declined"
-    proposal.decline_reason = (reason or "").strip()
-    session.add(proposal)
+    lifecycle.move_offer(
+        session=session,
+        proposal_id=proposal.id,  # type: ignore[arg-type]
+        to="declined",
+        decline_reason=(reason or "").strip(),
+    )
     other_id = proposal.mentor_id if by.id == proposal.mentee_id else proposal.mentee_id
     other = session.get(Member, other_id)
     if other is not None:
@@ -537,61 +590,6 @@ def _decline(session: Session, proposal: MatchProposal, by: Member, reason: str)
         )
     session.flush()
     reoffer(session=session, proposal=proposal)
-
-
-def _start_mentorship(session: Session, proposal: MatchProposal) -> None:
-    took_place = session.execute(
-        update(MentoringOffer)
-        .where(MentoringOffer.member_id == proposal.mentor_id)
-        .where(MentoringOffer.paused.is_(False))  # type: ignore[attr-defined]
-        .where(MentoringOffer.active_mentees < MentoringOffer.capacity)
-        .values(active_mentees=MentoringOffer.active_mentees + 1)
-    ).rowcount
-    if not took_place:
-        # The mentor filled their places elsewhere meanwhile: offer the mentee someone else.
-        proposal.status = "declined"
-        proposal.decline_reason = "The mentor no longer has a free place."
-        session.add(proposal)
-        session.flush()
-        reoffer(session=session, proposal=proposal)
-        return
-    mentee = session.get(Member, proposal.mentee_id)
-    mentorship = Mentorship(
-        mentor_id=proposal.mentor_id,
-        mentee_id=proposal.mentee_id,
-        goals=(mentee.goals if mentee else "")[:4000],
-        planned_months=6,
-    )
-    session.add(mentorship)
-    session.flush()
-    proposal.status = "accepted"
-    proposal.mentorship_id = mentorship.id
-    session.add(proposal)
-    for member_id in (proposal.mentee_id, proposal.mentor_id):
-        member = session.get(Member, member_id)
-        if member is not None:
-            notifications.notify(
-                session=session,
-                member_id=member.id,  # type: ignore[arg-type]
-                email=member.email,
-                kind="mentorship",
-                title="Your mentorship has started",
-                body="You have both accepted the match. Agree how you will work together and "
-                "book your first session.",
-                link=f"/mentoring/mentorships/{mentorship.id}",
-            )
-    if mentee is not None:
-        # Any open requests the mentee had sent are no longer needed.
-        for request in mentoring_service.list_requests(
-            session=session, member=mentee, direction="sent", status="open"
-        ):
-            session.execute(
-                update(type(request))
-                .where(type(request).id == request.id)
-                .where(type(request).status == "open")
-                .values(status="withdrawn", responded_at=utcnow())
-            )
-        session.execute(update(Member).where(Member.id == mentee.id).values(open_requests=0))
 
 
 def reoffer(*, session: Session, proposal: MatchProposal) -> MatchProposal | None:

@@ -1,0 +1,342 @@
+"""The one mentoring lifecycle: requests, round offers and mentorships as explicit states.
+
+Each kind of row has a state table (which status may become which) and one transition
+function that applies it with a conditional UPDATE, so a row never moves from a state the
+table does not allow, however callers race; an illegal move is refused with a ``Conflict``
+that says what state the row is in.
+
+Every path that starts a mentorship (a mentor accepts a request; both sides accept a round's
+offer) goes through ``start_mentorship``. The database keeps the invariants too: at most one
+active mentorship per mentee, at most one open offer per mentee (partial unique indexes),
+and a mentor's active mentorships never above capacity (a conditional UPDATE).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from backend.db import utcnow
+from backend.errors import Conflict, NotFound
+from backend.members.models import Member, MentoringOffer
+from backend.mentoring.models import MentorRequest, Mentorship
+from backend.notifications import service as notifications
+from backend.rounds.models import MatchProposal
+
+# State tables: status -> the statuses it may become. Final states map to nothing.
+REQUEST_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "open": ("accepted", "declined", "withdrawn", "expired", "released"),
+    "accepted": (),
+    "declined": (),
+    "withdrawn": (),
+    "expired": (),
+    "released": (),
+}
+OFFER_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "proposed": ("offered", "removed", "withdrawn"),
+    "unmatched": (),
+    "removed": (),
+    "offered": ("accepted", "declined", "expired", "withdrawn"),
+    "accepted": (),
+    "declined": (),
+    "expired": (),
+    "withdrawn": (),
+}
+MENTORSHIP_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "active": ("completed", "ended_early"),
+    "completed": (),
+    "ended_early": (),
+}
+
+_OFFER_STATE_WORDS = {
+    "proposed": "still in review",
+    "unmatched": "not a match",
+    "removed": "removed by the organiser",
+    "offered": "waiting for an answer",
+    "accepted": "accepted",
+    "declined": "declined",
+    "expired": "closed: the time to answer has passed",
+    "withdrawn": "closed: the mentee has started a mentorship",
+}
+
+
+class CapacityReached(Conflict):
+    """The mentor has no free place: every place is taken by an active mentorship."""
+
+    code = "capacity_reached"
+
+
+class AlreadyHasMentor(Conflict):
+    """The mentee already has an active mentorship: one mentor at a time."""
+
+    code = "already_has_mentor"
+
+
+def _sources(table: dict[str, tuple[str, ...]], to: str, noun: str) -> list[str]:
+    sources = [state for state, targets in table.items() if to in targets]
+    if not sources:
+        # A programming error, not a user's: no state of the table leads there.
+        raise ValueError(f"no {noun} may become {to!r}")
+    return sources
+
+
+def _move(
+    session: Session,
+    model: Any,
+    table: dict[str, tuple[str, ...]],
+    noun: str,
+    row_id: int,
+    to: str,
+    strict: bool,
+    words: dict[str, str],
+    values: dict[str, object],
+) -> bool:
+    sources = _sources(table, to, noun)
+    moved = session.execute(
+        update(model)
+        .where(model.id == row_id)
+        .where(model.status.in_(sources))
+        .values(status=to, **values)
+    ).rowcount
+    if moved or not strict:
+        return bool(moved)
+    current = session.execute(select(model.status).where(model.id == row_id)).scalar()
+    if current is None:
+        raise NotFound(f"No such {noun}.", field=f"{noun}_id")
+    raise Conflict(f"This {noun} is {words.get(current, 'already ' + current)}.")
+
+
+def move_request(
+    *, session: Session, request_id: int, to: str, strict: bool = True, **values: object
+) -> bool:
+    """Move a request to ``to`` if its state table allows it from the current state.
+
+    Refused with a ``Conflict`` (or, with ``strict=False``, returns False) when not.
+    """
+    values.setdefault("responded_at", utcnow())
+    return _move(
+        session, MentorRequest, REQUEST_TRANSITIONS, "request", request_id, to, strict, {}, values
+    )
+
+
+def move_offer(
+    *, session: Session, proposal_id: int, to: str, strict: bool = True, **values: object
+) -> bool:
+    """Move a round's proposal (an offer once published) to ``to``, if its table allows."""
+    return _move(
+        session,
+        MatchProposal,
+        OFFER_TRANSITIONS,
+        "offer",
+        proposal_id,
+        to,
+        strict,
+        _OFFER_STATE_WORDS,
+        values,
+    )
+
+
+def move_mentorship(
+    *, session: Session, mentorship_id: int, to: str, strict: bool = True, **values: object
+) -> bool:
+    """End a mentorship (``completed`` or ``ended_early``), if it is still active."""
+    return _move(
+        session,
+        Mentorship,
+        MENTORSHIP_TRANSITIONS,
+        "mentorship",
+        mentorship_id,
+        to,
+        strict,
+        {"completed": "already completed", "ended_early": "already ended"},
+        values,
+    )
+
+
+def offer_state_words(status: str) -> str:
+    """How an offer's state reads in a sentence ("This offer is ...")."""
+    return _OFFER_STATE_WORDS.get(status, status)
+
+
+def lock_mentee(*, session: Session, mentee_id: int) -> None:
+    """Serialise every change to one mentee's mentoring state (a row lock on PostgreSQL).
+
+    Taken first by both paths to a mentorship, so a direct accept and an offer accept for one
+    mentee queue instead of deadlocking; on SQLite, transactions are serialised already.
+    """
+    session.execute(select(Member.id).where(Member.id == mentee_id).with_for_update())
+
+
+def recount_open_requests(*, session: Session, mentee_id: int) -> None:
+    """Re-derive the mentee's open-request counter from the rows, in this transaction."""
+    open_count = (
+        select(func.count())
+        .select_from(MentorRequest)
+        .where(MentorRequest.mentee_id == mentee_id)
+        .where(MentorRequest.status == "open")
+        .scalar_subquery()
+    )
+    session.execute(update(Member).where(Member.id == mentee_id).values(open_requests=open_count))
+
+
+def active_mentorship_of(*, session: Session, mentee_id: int) -> Mentorship | None:
+    """The mentee's active mentorship, if any."""
+    return session.exec(
+        select(Mentorship)
+        .where(Mentorship.mentee_id == mentee_id)
+        .where(Mentorship.status == "active")
+    ).first()
+
+
+def tell(session: Session, member: Member, kind: str, title: str, body: str, link: str) -> None:
+    """Notify one member (in the app, and by email if they chose it), in this transaction."""
+    notifications.notify(
+        session=session,
+        member_id=member.id,  # type: ignore[arg-type]
+        email=member.email,
+        kind=kind,
+        title=title,
+        body=body,
+        link=link,
+    )
+
+
+def start_mentorship(
+    *,
+    session: Session,
+    mentor_id: int,
+    mentee_id: int,
+    request: MentorRequest | None = None,
+    proposal: MatchProposal | None = None,
+) -> Mentorship:
+    """Start a mentorship, whichever path leads here; the caller commits.
+
+    Takes one of the mentor's places atomically, refuses if the mentee already has a mentor,
+    closes the mentee's other open requests and open offers (telling those mentors),
+    recounts the mentee's open requests and tells the pair. Nothing is written when refused.
+    """
+    lock_mentee(session=session, mentee_id=mentee_id)
+    mentee = session.get(Member, mentee_id)
+    mentor = session.get(Member, mentor_id)
+    if mentee is None or mentor is None:
+        raise NotFound("A member of this pair no longer exists.")
+    if active_mentorship_of(session=session, mentee_id=mentee_id) is not None:
+        raise AlreadyHasMentor(
+            f"{mentee.name} already has a mentor: a member has one mentor at a time."
+        )
+    try:
+        with session.begin_nested():
+            took_place = session.execute(
+                update(MentoringOffer)
+                .where(MentoringOffer.member_id == mentor_id)
+                .where(MentoringOffer.paused.is_(False))  # type: ignore[attr-defined]
+                .where(MentoringOffer.active_mentees < MentoringOffer.capacity)
+                .values(active_mentees=MentoringOffer.active_mentees + 1)
+            ).rowcount
+            if not took_place:
+                raise CapacityReached(f"{mentor.name} has no free mentoring place left.")
+            mentorship = Mentorship(
+                mentor_id=mentor_id,
+                mentee_id=mentee_id,
+                request_id=request.id if request is not None else None,
+                goals=(mentee.goals or "")[:4000],
+                planned_months=6,
+            )
+            session.add(mentorship)
+            session.flush()
+    except IntegrityError as error:
+        # The partial unique index: another transaction gave this mentee a mentor first.
+        raise AlreadyHasMentor(
+            f"{mentee.name} already has a mentor: a member has one mentor at a time."
+        ) from error
+    if proposal is not None:
+        move_offer(
+            session=session,
+            proposal_id=proposal.id,  # type: ignore[arg-type]
+            to="accepted",
+            mentorship_id=mentorship.id,
+        )
+    _close_the_rest(session, mentee, keep_request=request, keep_proposal=proposal)
+    recount_open_requests(session=session, mentee_id=mentee_id)
+    link = f"/mentoring/mentorships/{mentorship.id}"
+    if proposal is None:
+        tell(
+            session,
+            mentee,
+            "request_answered",
+            f"{mentor.name} has agreed to mentor you",
+            f"{mentor.name} accepted your request. Agree how you will work together and book "
+            "your first session.",
+            link,
+        )
+    else:
+        for member in (mentee, mentor):
+            tell(
+                session,
+                member,
+                "mentorship",
+                "Your mentorship has started",
+                "You have both accepted the match. Agree how you will work together and book "
+                "your first session.",
+                link,
+            )
+    return mentorship
+
+
+def _close_the_rest(
+    session: Session,
+    mentee: Member,
+    *,
+    keep_request: MentorRequest | None,
+    keep_proposal: MatchProposal | None,
+) -> None:
+    # The mentee has a mentor now: their other open requests and offers close, kindly.
+    requests = session.exec(
+        select(MentorRequest)
+        .where(MentorRequest.mentee_id == mentee.id)
+        .where(MentorRequest.status == "open")
+    ).all()
+    for other in requests:
+        if keep_request is not None and other.id == keep_request.id:
+            continue
+        if move_request(session=session, request_id=other.id, to="withdrawn", strict=False):  # type: ignore[arg-type]
+            other_mentor = session.get(Member, other.mentor_id)
+            if other_mentor is not None:
+                tell(
+                    session,
+                    other_mentor,
+                    "request_closed",
+                    f"{mentee.name} has found a mentor",
+                    f"{mentee.name} has started a mentorship with someone else, so their "
+                    "request to you is closed. Thank you for considering it.",
+                    "/mentoring/requests",
+                )
+    offers = session.exec(
+        select(MatchProposal)
+        .where(MatchProposal.mentee_id == mentee.id)
+        .where(MatchProposal.status == "offered")
+    ).all()
+    for offer in offers:
+        if keep_proposal is not None and offer.id == keep_proposal.id:
+            continue
+        closed = move_offer(
+            session=session,
+            proposal_id=offer.id,  # type: ignore[arg-type]
+            to="withdrawn",
+            strict=False,
+            decline_reason="The mentee started a mentorship with someone else.",
+        )
+        offer_mentor = session.get(Member, offer.mentor_id) if offer.mentor_id else None
+        if closed and offer_mentor is not None:
+            tell(
+                session,
+                offer_mentor,
+                "round",
+                f"{mentee.name} has found a mentor",
+                f"{mentee.name} has started a mentorship with someone else, so the proposed "
+                "match with you is closed. Your place is free again.",
+                f"/mentoring/proposals/{offer.id}",
+            )
