@@ -247,7 +247,8 @@ def worker(
         from rq import Worker
 
         queue = jobs.redis_queue()
-        Worker([queue], connection=queue.connection).work(with_scheduler=False)
+        observed = observability.observed_worker(Worker)
+        observed([queue], connection=queue.connection).work(with_scheduler=False)
     else:
         console.print("No PEERBRIDGE_REDIS_URL: running the periodic pass only.")
         while True:

@@ -47,8 +47,12 @@ def enqueue(path: str, *args: Any, engine: Engine | None = None) -> None:
 
 
 def _run_logged(function: Callable[..., Any], args: tuple[Any, ...], engine: Engine | None) -> None:
+    from backend import observability
+
     try:
-        function(*args, engine=engine)
+        with observability.observe_job(observability.job_name(function.__name__)) as run:
+            if function(*args, engine=engine) == "failed":
+                run.outcome = "failed"
     except Exception:
         log.exception("background job %s failed", function.__name__)
 
@@ -59,12 +63,13 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
     Each step claims its rows with conditional updates, so several workers can run at once.
     Emails go last so that what the other steps queued leaves in the same pass.
     """
+    from backend import observability
     from backend.community import peer_connect
     from backend.mentoring import service as mentoring
     from backend.rounds import service as rounds
 
     done: dict[str, int] = {}
-    with session_scope(engine) as session:
+    with observability.observe_job("periodic"), session_scope(engine) as session:
         done["requests_expired"] = mentoring.expire_requests(session=session)
         done["offers_expired"] = rounds.expire_offers(session=session)
         done["mentors_nudged"] = mentoring.nudge_mentors(session=session)

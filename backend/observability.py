@@ -66,7 +66,7 @@ JOB_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is logged as is.
 _STANDARD = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
-    | {"message", "asctime", "request_id", "taskName"}
+    | {"message", "asctime", "request_id", "taskName", "color_message"}
 )
 
 
@@ -333,30 +333,79 @@ def scrape_registry(engine: Engine | None) -> Any:
     return registry
 
 
-def serve_worker_metrics(settings: Settings) -> bool:
-    """Start the worker's own /metrics on ``PEERBRIDGE_WORKER_METRICS_PORT`` (no token: it
-    listens on ``PEERBRIDGE_METRICS_HOST``, loopback by default). Returns whether it started."""
-    if settings.worker_metrics_port is None:
-        return False
+JOB_NAMES = {
+    "run_round_job": "rounds",
+    "run_import_job": "imports",
+    "run_once": "periodic",
+}
+
+
+def job_name(path: str) -> str:
+    """The metric name of a queued job: ``rounds``, ``imports``, else the function's name."""
+    function = path.rpartition(".")[2]
+    if function in JOB_NAMES:
+        return JOB_NAMES[function]
+    return "imports" if "import" in function else function[:40]
+
+
+def observed_worker(worker_class: type) -> type:
+    """An RQ worker class that times each job (in the work horse) and counts its failures: an
+    exception, or a job that returns ``"failed"`` (a round the matcher could not run)."""
+
+    class ObservedWorker(worker_class):  # type: ignore[misc,valid-type]
+        def perform_job(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> bool:
+            with observe_job(job_name(job.func_name)) as run:
+                succeeded = super().perform_job(job, queue, *args, **kwargs)
+                if not succeeded or getattr(job, "_result", None) == "failed":
+                    run.outcome = "failed"
+            return succeeded
+
+    ObservedWorker.__name__ = f"Observed{worker_class.__name__}"
+    return ObservedWorker
+
+
+def _metrics_server(port: int, host: str, database_url: str, parent_pid: int) -> None:
     from prometheus_client import start_http_server
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    # A pool of its own that keeps no connection open: a connection held in the worker would be
-    # inherited by every job process it forks.
-    engine = create_engine(settings.database_url, poolclass=NullPool)
+    engine = create_engine(database_url, poolclass=NullPool)
+    server, _thread = start_http_server(port, addr=host, registry=scrape_registry(engine))
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    server.shutdown()
 
-    start_http_server(
-        settings.worker_metrics_port,
-        addr=settings.metrics_host,
-        registry=scrape_registry(engine),
+
+def serve_worker_metrics(settings: Settings) -> Any:
+    """Serve the worker's own /metrics on ``PEERBRIDGE_WORKER_METRICS_PORT`` (no token: it
+    listens on ``PEERBRIDGE_METRICS_HOST``, loopback by default), or do nothing (None).
+
+    The server runs in a spawned process of its own, reading the multiprocess directory: a
+    thread in the worker would be copied, mid-scrape with its locks held, into every job process
+    RQ forks. It stops when the worker does.
+    """
+    if settings.worker_metrics_port is None:
+        return None
+    import multiprocessing
+
+    process = multiprocessing.get_context("spawn").Process(
+        target=_metrics_server,
+        args=(
+            settings.worker_metrics_port,
+            settings.metrics_host,
+            settings.database_url,
+            os.getpid(),
+        ),
+        name="peerbridge-metrics",
+        daemon=True,
     )
+    process.start()
     log.info(
         "worker metrics on http://%s:%s/metrics",
         settings.metrics_host,
         settings.worker_metrics_port,
     )
-    return True
+    return process
 
 
 # The ASGI side -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import socket
+import uuid
 import warnings
 from collections.abc import Iterator
 
@@ -284,3 +285,55 @@ def test_job_durations_and_failures_are_counted_by_job_name(engine, client_for):
     assert sample(text, runs, job="test-job", outcome="ok") == ok_before + 1
     assert sample(text, runs, job="test-job", outcome="failed") >= 2
     assert sample(text, "peerbridge_job_failures_total", job="test-job") == failed_before + 2
+
+
+def test_jobs_are_named_for_the_metrics():
+    assert observability.job_name("backend.rounds.service.run_round_job") == "rounds"
+    assert observability.job_name("backend.members.importing.run_import_job") == "imports"
+    assert observability.job_name("backend.jobs.run_once") == "periodic"
+    assert observability.job_name("backend.members.importing.import_members_job") == "imports"
+
+
+def test_the_periodic_pass_is_timed(engine, client_for):
+    from backend import jobs
+
+    client = client_for(engine, metrics_token=TOKEN)
+    runs = "peerbridge_job_duration_seconds_count"
+    before = sample(scrape(client), runs, job="periodic", outcome="ok")
+
+    jobs.run_once(engine)
+
+    assert sample(scrape(client), runs, job="periodic", outcome="ok") == before + 1
+
+
+def test_an_rq_worker_times_its_jobs_and_counts_failures(engine, client_for):
+    try:
+        from redis import Redis
+
+        redis = Redis.from_url("redis://127.0.0.1:6379/5", socket_connect_timeout=0.5)
+        redis.ping()
+    except Exception:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    from rq import Queue, SimpleWorker
+
+    client = client_for(engine, metrics_token=TOKEN)
+    runs, failures = "peerbridge_job_duration_seconds_count", "peerbridge_job_failures_total"
+    text = scrape(client)
+    ok_before = sample(text, runs, job="len", outcome="ok")
+    int_failed = sample(text, failures, job="int")
+    str_failed = sample(text, failures, job="str")
+    queue = Queue(f"observability-test-{uuid.uuid4().hex}", connection=redis)
+    queue.enqueue("builtins.len", "four")  # succeeds
+    queue.enqueue("builtins.int", "not a number")  # raises
+    queue.enqueue(
+        "builtins.str", "failed"
+    )  # returns "failed", as a round the matcher could not run does
+
+    worker_class = observability.observed_worker(SimpleWorker)
+    worker_class([queue], connection=redis).work(burst=True)
+
+    text = scrape(client)
+    assert sample(text, runs, job="len", outcome="ok") == ok_before + 1
+    assert sample(text, failures, job="int") == int_failed + 1
+    assert sample(text, failures, job="str") == str_failed + 1
+    queue.delete(delete_jobs=True)
