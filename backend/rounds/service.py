@@ -124,7 +124,6 @@ def import_cohort(
     seeking a mentor (everyone else in the file, such as mentors, joins the network as usual).
     """
     from backend.members.importing import import_members
-    from members_csv import parse_members_csv
 
     organiser = member_service.require_organiser(session=session, member=organiser)
     result = import_members(
@@ -136,11 +135,8 @@ def import_cohort(
     )
     if not result.ok:
         return result, []
-    seeking = [r.member_id for r in parse_members_csv(data).records if r.seeking_mentor]
-    ids = list(
-        session.exec(select(Member.id).where(Member.external_id.in_(seeking))).all()  # type: ignore[union-attr]
-    )
-    return result, sorted(ids)  # type: ignore[arg-type]
+    # The import says whom it wrote: the file is parsed once, with the import's own rules.
+    return result, sorted(i for i, seeking in result.members_written.items() if seeking)
 
 
 def start_round(*, round_id: int, engine: Engine | None = None) -> None:
