@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from backend.db import session_scope, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound
+from backend.matchmaking import rules as pair_rules
 from backend.members import service as member_service
 from backend.members.models import Member
 from backend.mentoring import lifecycle
@@ -361,7 +362,11 @@ def swap_mentors(
         (first.mentee_id, second.mentor_id),
         (second.mentee_id, first.mentor_id),
     ):
-        problem = pair_problem(session=session, mentee_id=mentee_id, mentor_id=mentor_id)  # type: ignore[arg-type]
+        problem = pair_rules.pair_violation(
+            session=session,
+            mentee_id=mentee_id,  # type: ignore[arg-type]
+            mentor_id=mentor_id,  # type: ignore[arg-type]
+        )
         if problem:
             raise Conflict(f"That swap breaks a rule: {problem}")
     first.mentor_id, second.mentor_id = second.mentor_id, first.mentor_id
@@ -370,24 +375,6 @@ def swap_mentors(
         session.add(proposal)
     session.commit()
     return first, second
-
-
-def pair_problem(*, session: Session, mentee_id: int, mentor_id: int) -> str | None:
-    """Which hard rule a pair breaks, or None (the same rules the matcher keeps)."""
-    from vocabulary import BAND_RANK
-
-    mentee, mentor = session.get(Member, mentee_id), session.get(Member, mentor_id)
-    if mentee is None or mentor is None:
-        return "a member no longer exists"
-    if mentee.id == mentor.id:
-        return "nobody mentors themselves"
-    if BAND_RANK[mentor.band] <= BAND_RANK[mentee.band]:
-        return "the mentor's band must be above the mentee's"
-    if mentee.outside_organisation_only and mentee.organisation_id == mentor.organisation_id:
-        return "the mentee asked for a mentor from another organisation"
-    if mentoring_service.in_same_chain(session=session, a=mentee.id, b=mentor.id):  # type: ignore[arg-type]
-        return "they are in the same line-management chain"
-    return None
 
 
 # Publishing and answering ---------------------------------------------------------------------
