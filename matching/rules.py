@@ -10,6 +10,7 @@ A pair (mentee, mentor) is feasible when:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -205,3 +206,62 @@ def unmatched_reasons(pop: Population, matched: np.ndarray) -> np.ndarray:
     out[un & (by_org == 0)] = UNMATCHED_OWN_ORG
     out[un & (higher == 0)] = UNMATCHED_NO_HIGHER_BAND
     return out
+
+
+# One pair at a time ---------------------------------------------------------------------------
+# The same rules as ``feasible_pairs``, for one (mentee, mentor) pair given as two rows of a
+# member frame (only ``RULE_COLUMNS`` are read), with the reason a person can read. The backend
+# calls this for requests, swaps and re-offers; a property test keeps it equal to the mask.
+
+RULE_COLUMNS: tuple[str, ...] = (
+    "member_id",
+    "organisation_key",
+    "band",
+    "line_manager_id",
+    "mentor_capacity",
+    "outside_organisation_only",
+)
+VIOLATION_SELF = "nobody can mentor themselves"
+VIOLATION_NOT_OFFERING = "the mentor is not offering mentoring"
+VIOLATION_BAND = "the mentor's band must be above the mentee's"
+VIOLATION_OWN_ORGANISATION = "the mentee asked for a mentor from another organisation"
+VIOLATION_CHAIN = "they are in the same line-management chain"
+
+
+def _key(value: object) -> str | None:
+    return None if _isna(value) else str(value)
+
+
+def ancestors(member_id: str, managers: Mapping[str, object]) -> set[str]:
+    """Everyone above ``member_id`` in its line-management chain (cycles stop the walk)."""
+    seen: set[str] = set()
+    current = _key(managers.get(member_id))
+    while current is not None and current not in seen and current != member_id:
+        seen.add(current)
+        current = _key(managers.get(current))
+    return seen
+
+
+def pair_violation(
+    mentee: Mapping[str, object], mentor: Mapping[str, object], *, managers: Mapping[str, object]
+) -> str | None:
+    """The hard rule a pair breaks, in plain English, or None when the pair is allowed.
+
+    ``managers`` maps member ids to their line manager's id (None at the top), covering at
+    least both members' chains.
+    """
+    mentee_id, mentor_id = str(mentee["member_id"]), str(mentor["member_id"])
+    if mentee_id == mentor_id:
+        return VIOLATION_SELF
+    capacity = pd.to_numeric(pd.Series([mentor.get("mentor_capacity")])).fillna(0).iloc[0]
+    if not capacity > 0:
+        return VIOLATION_NOT_OFFERING
+    if BAND_RANK[str(mentor["band"])] <= BAND_RANK[str(mentee["band"])]:
+        return VIOLATION_BAND
+    if bool(mentee["outside_organisation_only"]) and str(mentee["organisation_key"]) == str(
+        mentor["organisation_key"]
+    ):
+        return VIOLATION_OWN_ORGANISATION
+    if mentor_id in ancestors(mentee_id, managers) or mentee_id in ancestors(mentor_id, managers):
+        return VIOLATION_CHAIN
+    return None

@@ -90,6 +90,9 @@ class ImportResult:
     rejected_rows: int = 0
     invitations: int = 0
     organisations_created: int = 0
+    # The database id of every member written, and whether their row seeks a mentor: what a
+    # round's CSV cohort is made of, so the file is never parsed a second time.
+    members_written: dict[int, bool] = field(default_factory=dict)
 
     @property
     def imported(self) -> int:
@@ -407,6 +410,9 @@ def _write(
         created.extend(new_ids.values())
         done = {plan.record.member_id for plan in ready}
         pending = [plan for plan in pending if plan.record.member_id not in done]
+    result.members_written = {
+        ids[plan.record.member_id]: bool(plan.record.seeking_mentor) for plan in plans
+    }
 
     # Existing members: profile and line manager (every id is known now), in one executemany.
     updates: list[dict[str, object]] = []

@@ -18,6 +18,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from backend.db import utcnow
 from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
+from backend.matchmaking import rules as pair_rules
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring import lifecycle
@@ -34,7 +35,6 @@ from backend.settings import get_settings
 
 MAX_MESSAGE = 2000
 MAX_REQUEST_SKILLS = 10
-CHAIN_DEPTH_LIMIT = 50
 
 
 class DuplicateRequest(Conflict):
@@ -47,27 +47,6 @@ class TooManyOpenRequests(Conflict):
     """The mentee already has the most open requests allowed at once."""
 
     code = "too_many_open_requests"
-
-
-# Line management ------------------------------------------------------------------------------
-
-
-def _managers_of(*, session: Session, member_id: int) -> set[int]:
-    chain: set[int] = set()
-    current: int | None = member_id
-    for _ in range(CHAIN_DEPTH_LIMIT):
-        current = session.exec(select(Member.line_manager_id).where(Member.id == current)).first()
-        if current is None or current in chain or current == member_id:
-            break
-        chain.add(current)
-    return chain
-
-
-def in_same_chain(*, session: Session, a: int, b: int) -> bool:
-    """True when either member manages the other, directly or up the chain."""
-    return b in _managers_of(session=session, member_id=a) or a in _managers_of(
-        session=session, member_id=b
-    )
 
 
 # Requests -------------------------------------------------------------------------------------
@@ -147,17 +126,8 @@ def request_mentor(
     mentor = session.get(Member, mentor_id)
     if mentor is None or not mentor.is_active:
         raise NotFound("No member with that id.", field="mentorId")
-    if mentor.id == mentee.id:
-        raise Invalid("You cannot ask yourself to be your mentor.", field="mentorId")
-    if in_same_chain(session=session, a=mentee.id, b=mentor.id):  # type: ignore[arg-type]
-        raise Forbidden(
-            "You cannot ask someone in your own line-management chain: a mentor should be "
-            "independent of your line management.",
-            field="mentorId",
-        )
+    _refuse_rule_breaking_pair(session, mentee, mentor)
     offer = member_service.offer_of(session=session, member_id=mentor.id)  # type: ignore[arg-type]
-    if offer.capacity == 0:
-        raise Invalid(f"{mentor.name} is not offering mentoring.", field="mentorId")
     if offer.paused:
         raise Conflict(f"{mentor.name} has paused mentoring for now.", field="mentorId")
     if _free_places(offer) == 0:
@@ -221,6 +191,40 @@ def request_mentor(
     session.commit()
     session.refresh(request)
     return request
+
+
+def _refuse_rule_breaking_pair(session: Session, mentee: Member, mentor: Member) -> None:
+    # The matcher's hard rules, checked for this one pair (they live once, in matching/).
+    violation = pair_rules.pair_violation(
+        session=session,
+        mentee_id=mentee.id,  # type: ignore[arg-type]
+        mentor_id=mentor.id,  # type: ignore[arg-type]
+    )
+    if violation is None:
+        return
+    if violation == pair_rules.VIOLATION_SELF:
+        raise Invalid("You cannot ask yourself to be your mentor.", field="mentorId")
+    if violation == pair_rules.VIOLATION_CHAIN:
+        raise Forbidden(
+            "You cannot ask someone in your own line-management chain: a mentor should be "
+            "independent of your line management.",
+            field="mentorId",
+        )
+    if violation == pair_rules.VIOLATION_NOT_OFFERING:
+        raise Invalid(f"{mentor.name} is not offering mentoring.", field="mentorId")
+    if violation == pair_rules.VIOLATION_BAND:
+        raise Invalid(
+            f"{mentor.name} is not at a higher band than you: a mentor's band must be above "
+            "their mentee's.",
+            field="mentorId",
+        )
+    if violation == pair_rules.VIOLATION_OWN_ORGANISATION:
+        raise Invalid(
+            f"{mentor.name} works in your organisation, and your profile asks for a mentor "
+            "from another one. Change that in your profile to ask them.",
+            field="mentorId",
+        )
+    raise Invalid(f"You cannot ask {mentor.name}: {violation}.", field="mentorId")
 
 
 def _own_request(session: Session, request_id: int, *, member: Member, side: str) -> MentorRequest:

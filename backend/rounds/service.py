@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from backend.db import session_scope, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound
+from backend.matchmaking import rules as pair_rules
 from backend.members import service as member_service
 from backend.members.models import Member
 from backend.mentoring import lifecycle
@@ -126,7 +127,6 @@ def import_cohort(
     seeking a mentor (everyone else in the file, such as mentors, joins the network as usual).
     """
     from backend.members.importing import import_members
-    from members_csv import parse_members_csv
 
     organiser = member_service.require_organiser(session=session, member=organiser)
     result = import_members(
@@ -138,11 +138,8 @@ def import_cohort(
     )
     if not result.ok:
         return result, []
-    seeking = [r.member_id for r in parse_members_csv(data).records if r.seeking_mentor]
-    ids = list(
-        session.exec(select(Member.id).where(Member.external_id.in_(seeking))).all()  # type: ignore[union-attr]
-    )
-    return result, sorted(ids)  # type: ignore[arg-type]
+    # The import says whom it wrote: the file is parsed once, with the import's own rules.
+    return result, sorted(i for i, seeking in result.members_written.items() if seeking)
 
 
 def start_round(*, round_id: int, engine: Engine | None = None) -> None:
@@ -367,7 +364,11 @@ def swap_mentors(
         (first.mentee_id, second.mentor_id),
         (second.mentee_id, first.mentor_id),
     ):
-        problem = pair_problem(session=session, mentee_id=mentee_id, mentor_id=mentor_id)  # type: ignore[arg-type]
+        problem = pair_rules.pair_violation(
+            session=session,
+            mentee_id=mentee_id,  # type: ignore[arg-type]
+            mentor_id=mentor_id,  # type: ignore[arg-type]
+        )
         if problem:
             raise Conflict(f"That swap breaks a rule: {problem}")
     first.mentor_id, second.mentor_id = second.mentor_id, first.mentor_id
@@ -376,24 +377,6 @@ def swap_mentors(
         session.add(proposal)
     session.commit()
     return first, second
-
-
-def pair_problem(*, session: Session, mentee_id: int, mentor_id: int) -> str | None:
-    """Which hard rule a pair breaks, or None (the same rules the matcher keeps)."""
-    from vocabulary import BAND_RANK
-
-    mentee, mentor = session.get(Member, mentee_id), session.get(Member, mentor_id)
-    if mentee is None or mentor is None:
-        return "a member no longer exists"
-    if mentee.id == mentor.id:
-        return "nobody mentors themselves"
-    if BAND_RANK[mentor.band] <= BAND_RANK[mentee.band]:
-        return "the mentor's band must be above the mentee's"
-    if mentee.outside_organisation_only and mentee.organisation_id == mentor.organisation_id:
-        return "the mentee asked for a mentor from another organisation"
-    if mentoring_service.in_same_chain(session=session, a=mentee.id, b=mentor.id):  # type: ignore[arg-type]
-        return "they are in the same line-management chain"
-    return None
 
 
 # Publishing and answering ---------------------------------------------------------------------

@@ -1,0 +1,87 @@
+"""The matcher's hard rules for one pair of members in the database.
+
+The rules themselves live once, in ``matching.rules``; this module only reads the two members
+(and their line-management chains, in one query) in the shape the matcher expects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import literal_column, select
+from sqlmodel import Session
+
+from backend.members.models import Member, MentoringOffer
+from backend.organisations.models import Organisation
+from matching import rules
+from matching.rules import VIOLATION_BAND as VIOLATION_BAND
+from matching.rules import VIOLATION_CHAIN as VIOLATION_CHAIN
+from matching.rules import VIOLATION_NOT_OFFERING as VIOLATION_NOT_OFFERING
+from matching.rules import VIOLATION_OWN_ORGANISATION as VIOLATION_OWN_ORGANISATION
+from matching.rules import VIOLATION_SELF as VIOLATION_SELF
+
+CHAIN_DEPTH_LIMIT = 50
+
+
+def chain_links(*, session: Session, member_ids: Collection[int]) -> dict[str, str | None]:
+    """Line-manager links of the given members and everyone above them, in one query."""
+    if not member_ids:
+        return {}
+    start = select(
+        Member.id.label("id"),  # type: ignore[union-attr]
+        Member.line_manager_id.label("manager"),  # type: ignore[attr-defined]
+        literal_column("1").label("depth"),
+    ).where(Member.id.in_(list(member_ids)))  # type: ignore[union-attr]
+    chain = start.cte("chain", recursive=True)
+    step = (
+        select(
+            Member.id,
+            Member.line_manager_id,
+            (chain.c.depth + 1).label("depth"),
+        )
+        .join(chain, Member.id == chain.c.manager)
+        .where(chain.c.depth < CHAIN_DEPTH_LIMIT)
+    )
+    chain = chain.union(step)  # UNION (not ALL): a cycle in bad data stops, not loops
+    rows = session.execute(select(chain.c.id, chain.c.manager)).all()
+    return {str(i): (str(m) if m is not None else None) for i, m in rows}
+
+
+def _rows(session: Session, member_ids: Collection[int]) -> dict[int, dict[str, object]]:
+    found = session.execute(
+        select(
+            Member.id,
+            Member.band,
+            Member.line_manager_id,
+            Member.outside_organisation_only,
+            Organisation.key,
+            MentoringOffer.capacity,
+        )
+        .join(Organisation, Organisation.id == Member.organisation_id)
+        .outerjoin(MentoringOffer, MentoringOffer.member_id == Member.id)
+        .where(Member.id.in_(list(member_ids)))  # type: ignore[union-attr]
+    ).all()
+    return {
+        member_id: {
+            "member_id": str(member_id),
+            "organisation_key": org_key,
+            "band": band,
+            "line_manager_id": str(manager) if manager is not None else None,
+            # The rule is "offers mentoring"; free places are the caller's separate check.
+            "mentor_capacity": capacity or 0,
+            "outside_organisation_only": bool(outside),
+        }
+        for member_id, band, manager, outside, org_key, capacity in found
+    }
+
+
+def pair_violation(*, session: Session, mentee_id: int, mentor_id: int) -> str | None:
+    """The hard rule the pair breaks (``matching.rules.VIOLATION_*``), or None when allowed."""
+    rows = _rows(session, {mentee_id, mentor_id})
+    if mentee_id not in rows or mentor_id not in rows:
+        return "a member of this pair no longer exists"
+    return rules.pair_violation(
+        rows[mentee_id],
+        rows[mentor_id],
+        managers=chain_links(session=session, member_ids={mentee_id, mentor_id}),
+    )

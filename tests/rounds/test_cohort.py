@@ -1,0 +1,42 @@
+"""A CSV cohort: the file is read once, and every member it imports is in the round."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from backend.members.models import Member
+from backend.rounds import service as rounds
+from backend.skills import service as skill_service
+from tests.factories import make_organiser
+from tests.members.test_importing import members_csv, row
+
+
+def test_a_row_using_an_organiser_added_skill_is_in_the_cohort(session):
+    organiser = make_organiser(session, band="8b")
+    skill_service.add_skill(session=session, skill_id="clinical-coding", name="Clinical coding")
+    session.commit()
+    data = members_csv(
+        row("A1", skills_sought="clinical-coding"),
+        row("A2"),
+        row("M1", band="8a", seeking_mentor="no", mentor_capacity="2", skills_sought=""),
+    )
+
+    result, cohort = rounds.import_cohort(session=session, organiser=organiser, data=data)
+
+    assert result.ok and result.created == 3
+    by_external = {
+        m.external_id: m.id
+        for m in session.exec(select(Member).where(Member.external_id.is_not(None))).all()
+    }
+    # Both seeking members are in the round; the mentor joins the network but not the cohort.
+    assert cohort == sorted([by_external["A1"], by_external["A2"]])
+
+
+def test_a_refused_file_gives_no_cohort(session):
+    organiser = make_organiser(session, band="8b")
+
+    result, cohort = rounds.import_cohort(
+        session=session, organiser=organiser, data=members_csv(row("A1", band="11"))
+    )
+
+    assert not result.ok and cohort == []
