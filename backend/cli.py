@@ -187,11 +187,27 @@ def match_round(
         bool, typer.Option(help="Widening-access priority for members with priority_access=yes.")
     ] = False,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same round.")] = 0,
+    weights: Annotated[
+        str | None,
+        typer.Option(
+            help="Score weights as name=number pairs, e.g. skills=2,goals=1 (names: skills, "
+            "seniority, goals, organisation, background, place, role; the rest keep their "
+            "defaults), as on the organisers' round page."
+        ),
+    ] = None,
 ) -> None:
     """Run a matching round straight over a members CSV, with no database."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from matching.offline import MembersFileError, format_summary, run_offline_round
+    from matching.scoring import parse_weights
+
+    chosen = None
+    if weights is not None:
+        try:
+            chosen = parse_weights(weights)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="'--weights'") from error
 
     if not members.is_file():
         console.print(f"[red]Cannot read {members}: no such file[/red]")
@@ -206,7 +222,7 @@ def match_round(
 
         try:
             summary = run_offline_round(
-                members, out, priority=priority, seed=seed, progress=progress
+                members, out, priority=priority, seed=seed, weights=chosen, progress=progress
             )
         except MembersFileError as error:
             bar.stop()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from matching.rounds import Progress, RoundResult, run_round
+from matching.scoring import ScoreWeights
 from members_csv import parse_members_csv, records_to_frame
 
 MATCHES_HEADER: tuple[str, ...] = ("mentee_id", "mentor_id", "score", "reasons")
@@ -67,6 +68,7 @@ def run_offline_round(
     *,
     priority: bool = False,
     seed: int = 0,
+    weights: ScoreWeights | None = None,
     progress: Progress | None = None,
     max_bytes: int = OFFLINE_MAX_BYTES,
 ) -> RoundSummary:
@@ -80,7 +82,7 @@ def run_offline_round(
         raise MembersFileError([str(e) for e in parsed.errors])
     frame = records_to_frame(parsed.records)
     timings["read"] = time.perf_counter() - t
-    result = run_round(frame, priority=priority, seed=seed, progress=progress)
+    result = run_round(frame, weights=weights, priority=priority, seed=seed, progress=progress)
     timings.update(result.timings)
     t = time.perf_counter()
     write_matches_csv(result, out_path)

@@ -21,15 +21,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from matching.assignment import (
-    augment_to_maximum,
-    flow_available,
-    maximum_on_edges,
-    solve_flow,
-    solve_weighted,
-)
+from matching.assignment import flow_available, solve_flow, solve_weighted
 from matching.auction import auction_assign
 from matching.candidates import add_mentor_side, blocking_pairs_full, candidate_graph
+from matching.coverage import cover, maximum_cardinality
 from matching.features import _as_tuple, check_member_frame
 from matching.learning import use_learned
 from matching.reasons import join_reasons, pair_reasons
@@ -218,30 +213,28 @@ class RoundMatcher(BaseEstimator):
 
         t = time.perf_counter()
         stage("coverage", 0.4)
-        # Coverage first: a maximum matching of the candidate graph (Hopcroft-Karp), grown along
-        # augmenting paths of the *full* feasible graph until none is left (so it reaches the
-        # bound), and its edges added to the graph. The weighted solve then finds a matching
-        # of that size, since leaving a mentee unmatched costs more than any score.
-        cover = maximum_on_edges(pop.n_mentees, pop.mentor_capacity, graph.mentee, graph.mentor)
-        cover, n_aug = augment_to_maximum(pop, cover)
-        if n_aug:
-            graph = _with_edges(scorer, graph, cover, score_fn)
-        bound = int((cover >= 0).sum())
+        # The maximum-cardinality bound of the *full* feasible graph, exact: the maximum flow
+        # of a compressed network with the same reachability (matching.coverage).
+        bound = maximum_cardinality(pop)
         timings["coverage"] = time.perf_counter() - t
 
         t = time.perf_counter()
         stage("solve", 0.55)
         match, method = self._solve(pop, graph, self.priority)
-        # Safety net, and the proof that coverage equals the bound: no augmenting path left.
-        match, n_aug = augment_to_maximum(pop, match)
-        if n_aug:
-            graph = _with_edges(scorer, graph, match, score_fn)
-            match2, _ = self._solve(pop, graph, self.priority)
-            match2, _ = augment_to_maximum(pop, match2)
-            if _total(score_fn, match2) >= _total(score_fn, match) and (
-                (match2 >= 0).sum() == (match >= 0).sum()
-            ):
-                match = match2
+        if int((match >= 0).sum()) < bound:
+            # The candidate graph holds no maximum matching: grow one from this matching along
+            # sampled and augmenting edges of the full graph, add its edges, solve again.
+            cover_match, _ = cover(
+                pop,
+                np.concatenate([graph.mentee, np.flatnonzero(match >= 0)]),
+                np.concatenate([graph.mentor, match[match >= 0]]),
+                bound=bound,
+                seed=self.random_state,
+            )
+            graph = _with_edges(scorer, graph, cover_match, score_fn)
+            match, method = self._solve(pop, graph, self.priority)
+            if int((match >= 0).sum()) < bound:
+                match = cover_match  # coverage first, always
         timings["solve"] = time.perf_counter() - t
 
         cost = None

@@ -19,6 +19,8 @@ are applied afterwards as masks that no weight can break.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -69,6 +71,60 @@ class ScoreWeights:
         """Build weights from a dict, ignoring unknown keys."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: float(v) for k, v in values.items() if k in names})
+
+
+WEIGHT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ScoreWeights))
+MAX_WEIGHT = 1000.0
+
+
+def weights_problem(chosen: Mapping[str, float | str]) -> str | None:
+    """What is wrong with organiser-chosen weights (unnamed ones keep their defaults), if any.
+
+    The messages are the ones the organisers' round form shows.
+    """
+    unknown = sorted(set(chosen) - set(WEIGHT_NAMES))
+    if unknown:
+        return f"Unknown weight: {', '.join(unknown)}. Use {', '.join(WEIGHT_NAMES)}."
+    try:
+        numbers = {name: float(value) for name, value in chosen.items()}
+        ScoreWeights.from_dict({**ScoreWeights().as_dict(), **numbers}).as_array()
+    except (TypeError, ValueError):
+        return "Weights must be numbers of 0 or more, and not all 0."
+    if any(value > MAX_WEIGHT for value in numbers.values()):
+        return "Weights must be 1,000 or less."
+    return None
+
+
+def parse_weights(text: str) -> ScoreWeights:
+    """Weights from ``name=number`` pairs separated by commas, e.g. ``skills=2,goals=1``.
+
+    Weights not named keep their defaults. Raises ``ValueError`` with a message naming what is
+    wrong (unknown name, a value that is not a number, a name given twice, out of range).
+    """
+    chosen: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",")):
+        name, eq, value = (x.strip() for x in part.partition("="))
+        if not part or not eq or not name:
+            raise ValueError(
+                f"Write weights as name=number separated by commas, like skills=2,goals=1 "
+                f"(got {text.strip()!r})."
+            )
+        if name in chosen:
+            raise ValueError(f"Weight {name} is given twice.")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is None or not math.isfinite(number):
+            problem = weights_problem({name: 1.0})
+            if problem:
+                raise ValueError(problem)
+            raise ValueError(f"Weight {name} must be a number of 0 or more, not {value!r}.")
+        chosen[name] = number
+    problem = weights_problem(chosen)
+    if problem:
+        raise ValueError(problem)
+    return ScoreWeights.from_dict({**ScoreWeights().as_dict(), **chosen})
 
 
 def seniority_fit(gap: np.ndarray) -> np.ndarray:

@@ -226,6 +226,58 @@ def make_population(
     people_per_organisation: int = 150,
 ) -> pd.DataFrame:
     """Make a synthetic member frame with the columns of ``records_to_frame``."""
+    return _generate(
+        n_mentees,
+        n_mentors,
+        seed=seed,
+        priority_share=priority_share,
+        outside_only_share=outside_only_share,
+        people_per_organisation=people_per_organisation,
+    )
+
+
+def make_realistic_population(n_members: int, *, seed: int = 0) -> pd.DataFrame:
+    """A national-scale member frame shaped like the hard cases of a real round.
+
+    Against :func:`make_population`: about 62% of members seek a mentor and there are about
+    0.83 places per mentee; senior mentors (8d, 9, VSM) are scarce while senior mentees (8a-8c)
+    are not, so the mentors senior mentees need score low for everyone else and appear in few
+    candidate lists; most mentors have one place; organisations are larger (400 people), so
+    line-management chains are deeper; and widening-access priority is clustered: a third of the
+    organisations ask for it three times as often as the rest, and junior bands more often.
+    At 90,000 members: about 56,000 mentees and 46,500 places.
+    """
+    n_mentors = round(0.40 * n_members)
+    return _generate(
+        n_members - n_mentors,
+        n_mentors,
+        seed=seed,
+        priority_share=0.12,
+        outside_only_share=0.3,
+        people_per_organisation=400,
+        mentee_bands=np.array([1, 5, 9, 13, 16, 17, 14, 11, 8, 4, 1.5, 0.5]),
+        mentor_bands=np.array([0, 0, 0, 0.5, 3, 16, 26, 24, 16, 7, 3, 1.5]),
+        capacity_p=(0.8, 0.16, 0.04),
+        mentor_seeking_share=0.05,
+        priority_cluster=3.0,
+    )
+
+
+def _generate(
+    n_mentees: int,
+    n_mentors: int | None,
+    *,
+    seed: int,
+    priority_share: float,
+    outside_only_share: float,
+    people_per_organisation: int,
+    mentee_bands: np.ndarray = _MENTEE_BANDS,
+    mentor_bands: np.ndarray = _MENTOR_BANDS,
+    capacity_p: tuple[float, float, float] = (0.4, 0.4, 0.2),
+    mentor_seeking_share: float = 0.1,
+    priority_cluster: float = 1.0,
+) -> pd.DataFrame:
+    """The generator behind both populations (the defaults give ``make_population``)."""
     rng = np.random.default_rng(seed)
     if n_mentors is None:
         n_mentors = max(1, n_mentees // 2) if n_mentees else 0
@@ -266,13 +318,13 @@ def make_population(
 
     band = np.where(
         is_mentor,
-        rng.choice(12, size=n, p=_MENTOR_BANDS / _MENTOR_BANDS.sum()),
-        rng.choice(12, size=n, p=_MENTEE_BANDS / _MENTEE_BANDS.sum()),
+        rng.choice(12, size=n, p=mentor_bands / mentor_bands.sum()),
+        rng.choice(12, size=n, p=mentee_bands / mentee_bands.sum()),
     )
-    capacity = np.where(is_mentor, rng.choice([1, 2, 3], size=n, p=[0.4, 0.4, 0.2]), 0)
+    capacity = np.where(is_mentor, rng.choice([1, 2, 3], size=n, p=list(capacity_p)), 0)
     # Some mentees at band 7+ also mentor one person; some mentors also seek a mentor.
     capacity = np.where(~is_mentor & (band >= 5) & (rng.random(n) < 0.1), 1, capacity)
-    seeking = ~is_mentor | (rng.random(n) < 0.1)
+    seeking = ~is_mentor | (rng.random(n) < mentor_seeking_share)
     years = np.clip(rng.poisson(1 + band * 1.5), 0, 40)
     profession = rng.choice(len(PROFESSIONS), size=n, p=[0.12, 0.2, 0.1, 0.03, 0.03, 0.52])
     role = rng.choice(len(ROLE_FAMILIES), size=n)
@@ -280,6 +332,11 @@ def make_population(
     outside = seeking & (rng.random(n) < outside_only_share)
     # Widening access: priority is asked for more often at the junior bands.
     prio_p = priority_share * np.where(band <= 4, 1.8, np.where(band <= 6, 1.0, 0.4))
+    if priority_cluster != 1.0:
+        # A third of the organisations ask for priority ``priority_cluster`` times as often
+        # (drawn from a second stream, so the defaults draw exactly what they always did).
+        hot = np.random.default_rng([seed, 1]).random(n_orgs) < 1 / 3
+        prio_p = prio_p * np.where(hot[org], priority_cluster, 1.0)
     priority = seeking & (rng.random(n) < prio_p)
 
     # Line management inside each organisation: each person reports to someone more senior.

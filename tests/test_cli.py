@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+import pytest
 from typer.testing import CliRunner
 
 from backend.cli import app
@@ -28,6 +29,52 @@ def test_match_round_over_a_csv_writes_one_row_per_mentee(tmp_path):
     assert list(rows[0]) == ["mentee_id", "mentor_id", "score", "reasons"]
     assert len(rows) == int(frame["seeking_mentor"].sum())
     assert all(r["reasons"] for r in rows)
+
+
+def test_match_round_uses_the_weights_given(tmp_path):
+    members = tmp_path / "members.csv"
+    out = tmp_path / "matches.csv"
+    frame = make_population(60, seed=3)
+    write_members_csv(frame, str(members))
+    only_skills = "skills=1,seniority=0,goals=0,organisation=0,background=0,place=0,role=0"
+
+    result = runner.invoke(
+        app,
+        ["match-round", "--members", str(members), "--out", str(out), "--weights", only_skills],
+    )
+
+    assert result.exit_code == 0, result.output
+    # with only the skills weight, a score is 100 x the share of skills sought the mentor offers
+    sought = dict(zip(frame["member_id"], frame["skills_sought"], strict=True))
+    offered = dict(zip(frame["member_id"], frame["skills_offered"], strict=True))
+    rows = [r for r in csv.DictReader(out.open(encoding="utf-8")) if r["mentor_id"]]
+    assert rows
+    for r in rows:
+        want, have = sought[r["mentee_id"]], set(offered[r["mentor_id"]])
+        share = sum(s in have for s in want) / len(want) if want else 0.5
+        assert float(r["score"]) == pytest.approx(100 * share, abs=0.06)
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ("skills=2,band=1", "Unknown weight: band"),
+        ("skills=lots", "Weight skills must be a number"),
+        ("skills=5000", "Weights must be 1,000 or less"),
+    ],
+)
+def test_match_round_rejects_bad_weights_and_writes_nothing(tmp_path, weights, message):
+    members = tmp_path / "members.csv"
+    out = tmp_path / "matches.csv"
+    write_members_csv(make_population(20, seed=5), str(members))
+
+    result = runner.invoke(
+        app, ["match-round", "--members", str(members), "--out", str(out), "--weights", weights]
+    )
+
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert not out.exists()
 
 
 def test_match_round_on_a_broken_file_names_the_problem_and_writes_nothing(tmp_path):

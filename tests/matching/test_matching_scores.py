@@ -123,3 +123,34 @@ def test_priority_mentees_are_matched_at_least_as_often_at_small_cost():
     assert r.priority_score_cost is not None and r.priority_score_cost <= 0.02
     off = RoundMatcher(priority=False).fit(f).result_
     assert r.matched == off.matched
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("skills=2,band=1", "Unknown weight: band. Use skills, seniority, goals"),
+        ("skills=two", "Weight skills must be a number of 0 or more, not 'two'."),
+        ("skills=-1", "Weights must be numbers of 0 or more, and not all 0."),
+        ("skills=nan", "Weight skills must be a number of 0 or more, not 'nan'."),
+        ("skills=1001", "Weights must be 1,000 or less."),
+        ("skills=1,skills=2", "Weight skills is given twice."),
+        ("skills", "Write weights as name=number separated by commas"),
+        ("skills=1,,goals=2", "Write weights as name=number separated by commas"),
+        (
+            "skills=0,seniority=0,goals=0,organisation=0,background=0,place=0,role=0",
+            "Weights must be numbers of 0 or more, and not all 0.",
+        ),
+    ],
+)
+def test_parse_weights_names_what_is_wrong(text, message):
+    from matching.scoring import parse_weights
+
+    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(".", r"\.")):
+        parse_weights(text)
+
+
+def test_parse_weights_sets_the_named_weights_and_keeps_the_rest():
+    from matching.scoring import parse_weights
+
+    got = parse_weights(" skills = 2, goals=0.5 ")
+    assert got == ScoreWeights(**{**ScoreWeights().as_dict(), "skills": 2.0, "goals": 0.5})

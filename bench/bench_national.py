@@ -1,0 +1,370 @@
+"""National-scale matcher benchmark on realistic populations: prints a table (not a test).
+
+    nice .venv/bin/python bench/bench_national.py [--sizes 10000,20000,90000]
+        [--exact 10000,20000] [--skills 10000,20000] [--coverage 90000] [--repeat 3]
+        [--out var/bench/national.md]
+
+Populations are ``synthetic.make_realistic_population(members, seed=1)``: scarce senior
+mentors, deep line-management chains, clustered widening-access priority; sizes are members
+(at 90,000: about 55,800 mentees and 47,700 places). Every measurement runs in its own
+subprocess, so peak RSS is that process's. Medians of ``--repeat`` runs where it says so.
+
+- round: members.csv in, matches.csv out (``run_offline_round``, what ``peerbridge
+  match-round`` runs), stage times, matched against the bound, skills covered, peak RSS;
+- coverage: the coverage stage (exact bound by maximum flow of the compressed network, network
+  built and solved) against OR-Tools ``SimpleMaxFlow`` solving that same network alone, and the
+  old stage (Hopcroft-Karp on the candidate graph, then one breadth-first search of the full
+  feasible graph per missing match) and ``cover`` (a matching of the bound from the candidates);
+- exact: the exact optimum of the round's own score by scipy ``linear_sum_assignment`` on
+  capacity-expanded columns over every feasible pair, restricted to the bound (cached in
+  var/bench/ by a hash of the scores), and the round's gap to it;
+- skills: skills covered by OR-Tools min-cost flow on the top-50 candidate lists, scored with
+  the same weights, against the round's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var" / "bench"
+SEED = 1
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_matching import _frame, _peak_mib, machine  # noqa: E402
+
+
+def _members_csv(n: int) -> Path:
+    """The realistic members.csv of ``n`` members (written once, reused)."""
+    path = VAR / f"realistic_{n}_seed{SEED}.csv"
+    if not path.exists():
+        from matching.synthetic import make_realistic_population, write_members_csv
+
+        VAR.mkdir(parents=True, exist_ok=True)
+        write_members_csv(make_realistic_population(n, seed=SEED), str(path))
+    return path
+
+
+def _skills_covered(frame, pop, match) -> float:
+    import numpy as np
+
+    from matching.features import _as_tuple
+
+    e = np.flatnonzero(match >= 0)
+    sought = frame["skills_sought"].to_numpy(dtype=object)[pop.mentee_rows[e]]
+    offered = frame["skills_offered"].to_numpy(dtype=object)[pop.mentor_rows[match[e]]]
+    n_s = n_c = 0
+    for s, o in zip(sought, offered, strict=True):
+        s_t, o_t = _as_tuple(s), set(_as_tuple(o))
+        n_s += len(s_t)
+        n_c += sum(1 for x in s_t if x in o_t)
+    return n_c / n_s if n_s else float("nan")
+
+
+def child_round(n: int) -> dict:
+    """members.csv in, matches.csv out."""
+    import resource
+
+    from matching.offline import run_offline_round
+
+    path = _members_csv(n)
+    out = Path(tempfile.mkdtemp()) / "matches.csv"
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    t = time.perf_counter()
+    s = run_offline_round(path, out, seed=SEED)
+    wall = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    r = s.result
+    return {
+        "wall": wall,
+        "cpu": r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime,
+        "timings": s.timings,
+        "mentees": r.n_mentees,
+        "mentors": r.n_mentors,
+        "capacity": r.total_capacity,
+        "matched": r.matched,
+        "bound": r.bound,
+        "total": r.total_score,
+        "skills": r.skills_covered,
+        "solver": r.solver,
+        "peak_mib": _peak_mib(),
+    }
+
+
+def child_coverage(n: int, repeat: int, old: bool) -> dict:
+    """The coverage stage against SimpleMaxFlow on the same network, and the old stage."""
+    from ortools.graph.python import max_flow
+
+    from matching.assignment import augment_to_maximum, maximum_on_edges
+    from matching.candidates import add_mentor_side, candidate_graph
+    from matching.coverage import cover, feasible_network, maximum_cardinality
+    from matching.rounds import RoundMatcher
+    from matching.scoring import PairScorer
+
+    frame = _frame(_members_csv(n))
+    scorer = PairScorer(random_state=SEED).fit(frame)
+    pop = scorer.population_
+    stage, ref, build = [], [], []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        bound = maximum_cardinality(pop)
+        stage.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        tails, heads, caps, source, sink = feasible_network(pop)
+        build.append(time.perf_counter() - t)
+        flow = max_flow.SimpleMaxFlow()
+        t = time.perf_counter()
+        flow.add_arcs_with_capacity(tails.astype("int32"), heads.astype("int32"), caps)
+        flow.solve(source, sink)
+        ref.append(time.perf_counter() - t)
+        assert flow.optimal_flow() == bound
+    out = {
+        "mentees": pop.n_mentees,
+        "places": int(pop.mentor_capacity.sum()),
+        "bound": bound,
+        "arcs": len(tails),
+        "stage": statistics.median(stage),
+        "build": statistics.median(build),
+        "ref": statistics.median(ref),
+    }
+    k = RoundMatcher()._k(pop.n_mentees) if hasattr(RoundMatcher, "_k") else 16
+    graph = add_mentor_side(scorer, candidate_graph(scorer, k), 16)
+    t = time.perf_counter()
+    hk = maximum_on_edges(pop.n_mentees, pop.mentor_capacity, graph.mentee, graph.mentor)
+    out["hk"] = time.perf_counter() - t
+    out["hk_matched"] = int((hk >= 0).sum())
+    t = time.perf_counter()
+    m, _ = cover(pop, graph.mentee, graph.mentor, bound=bound)
+    out["cover"] = time.perf_counter() - t
+    out["cover_matched"] = int((m >= 0).sum())
+    if old:
+        t = time.perf_counter()
+        m, n_aug = augment_to_maximum(pop, hk)
+        out["old_bfs"] = time.perf_counter() - t
+        out["old_matched"] = int((m >= 0).sum())
+        out["old_paths"] = n_aug
+    # the old stage from a weaker start (the top-4 lists only): one BFS per missing match
+    weak = candidate_graph(scorer, 4)
+    hk4 = maximum_on_edges(pop.n_mentees, pop.mentor_capacity, weak.mentee, weak.mentor)
+    out["weak_start"] = int((hk4 >= 0).sum())
+    t = time.perf_counter()
+    m, _ = cover(pop, weak.mentee, weak.mentor, bound=bound)
+    out["weak_cover"] = time.perf_counter() - t
+    if old:
+        t = time.perf_counter()
+        m, n_aug = augment_to_maximum(pop, hk4)
+        out["weak_old"] = time.perf_counter() - t
+        out["weak_old_paths"] = n_aug
+    out["peak_mib"] = _peak_mib()
+    return out
+
+
+def child_exact(n: int) -> dict:
+    """Exact optimum of the round's own scores (scipy LSA on capacity-expanded columns)."""
+    import numpy as np
+
+    from matching.assignment import exact_total
+    from matching.rounds import RoundMatcher
+
+    frame = _frame(_members_csv(n))
+    t = time.perf_counter()
+    m = RoundMatcher(random_state=SEED).fit(frame)
+    ours_time = time.perf_counter() - t
+    scorer = m.scorer_
+    pop = scorer.population_
+
+    def block(rows):
+        e = np.repeat(rows, pop.n_mentors)
+        mm = np.tile(np.arange(pop.n_mentors), len(rows))
+        return scorer.score_pairs(e, mm).reshape(len(rows), -1)
+
+    digest = hashlib.sha256()
+    for a in range(0, pop.n_mentees, 512):
+        digest.update(np.round(block(np.arange(a, min(pop.n_mentees, a + 512))), 4).tobytes())
+    digest.update(pop.mentor_capacity.tobytes())
+    digest.update(str(m.result_.bound).encode())
+    cache = VAR / f"exact_realistic_{n}_{digest.hexdigest()[:16]}.json"
+    if cache.exists():
+        exact = json.loads(cache.read_text())
+    else:
+        t = time.perf_counter()
+        _, total = exact_total(pop, block, m.result_.bound)
+        exact = {"exact": total, "exact_time": time.perf_counter() - t, "peak_mib": _peak_mib()}
+        cache.write_text(json.dumps(exact))
+    ours = m.result_.total_score
+    return {
+        **exact,
+        "ours": ours,
+        "ours_time": ours_time,
+        "matched": m.result_.matched,
+        "bound": m.result_.bound,
+        "gap": 1 - ours / exact["exact"] if exact["exact"] else 0.0,
+    }
+
+
+def child_skills(n: int) -> dict:
+    """Skills covered: OR-Tools min-cost flow on top-50 lists against the round."""
+    import numpy as np
+
+    from matching.assignment import solve_flow
+    from matching.candidates import candidate_graph
+    from matching.rounds import RoundMatcher
+
+    frame = _frame(_members_csv(n))
+    m = RoundMatcher(random_state=SEED).fit(frame)
+    scorer = m.scorer_
+    pop = scorer.population_
+    t = time.perf_counter()
+    g = candidate_graph(scorer, 50)
+    ref = solve_flow(pop.n_mentees, pop.mentor_capacity, g.mentee, g.mentor, g.score)
+    ref_time = time.perf_counter() - t
+    e = np.flatnonzero(ref >= 0)
+    return {
+        "ours": _skills_covered(scorer.frame_, pop, m.match_),
+        "ref": _skills_covered(scorer.frame_, pop, ref),
+        "ours_matched": m.result_.matched,
+        "ref_matched": len(e),
+        "ours_total": m.result_.total_score,
+        "ref_total": float(scorer.score_pairs(e, ref[e]).sum()),
+        "ref_time": ref_time,
+    }
+
+
+def _run_child(spec: str, *extra: str) -> dict:
+    p = subprocess.run(
+        [sys.executable, __file__, "--child", spec, *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if p.returncode != 0:
+        raise RuntimeError(f"{spec} failed:\n{p.stderr[-3000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x]
+
+
+def main() -> None:
+    """Run the benchmark and print (and save) the tables."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,20000,90000")
+    ap.add_argument("--coverage", default="10000,20000,90000")
+    ap.add_argument("--old", default="10000,20000,90000", help="sizes that also run the old BFS")
+    ap.add_argument("--exact", default="10000,20000")
+    ap.add_argument("--skills", default="10000,20000")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", default=str(VAR / "national.md"))
+    ap.add_argument("--child", default="")
+    a = ap.parse_args()
+    if a.child:
+        kind, n = a.child.split(":")
+        jobs = {
+            "round": lambda: child_round(int(n)),
+            "coverage": lambda: child_coverage(int(n), a.repeat, int(n) in _ints(a.old)),
+            "exact": lambda: child_exact(int(n)),
+            "skills": lambda: child_skills(int(n)),
+        }
+        print(json.dumps(jobs[kind]()))
+        return
+    lines = [f"Machine: {machine()}", ""]
+    print(lines[0], flush=True)
+
+    def emit(*rows: str) -> None:
+        lines.extend(rows)
+        print("\n".join(rows), flush=True)
+
+    if a.sizes:
+        emit(
+            "| members | mentees | mentors (places) | CSV→CSV wall (CPU) | read | features "
+            "| candidates | coverage | solve | reasons | write | peak RSS | matched / bound "
+            "| skills covered |",
+            "|" + "---|" * 14,
+        )
+        for n in _ints(a.sizes):
+            _members_csv(n)
+            r = _run_child(f"round:{n}")
+            t = r["timings"]
+            emit(
+                f"| {n:,} | {r['mentees']:,} | {r['mentors']:,} ({r['capacity']:,}) "
+                f"| {r['wall']:.1f} s ({r['cpu']:.1f} s) | {t.get('read', 0):.1f} "
+                f"| {t['features']:.1f} | {t['candidates']:.1f} | {t['coverage']:.2f} "
+                f"| {t['solve']:.1f} | {t['reasons']:.1f} | {t.get('write', 0):.1f} "
+                f"| {r['peak_mib']:,.0f} MiB | {r['matched']:,} / {r['bound']:,} "
+                f"| {100 * r['skills']:.2f}% |"
+            )
+    if a.coverage:
+        emit(
+            "",
+            f"Coverage stage (medians of {a.repeat}): the exact bound, network built and solved, "
+            "against OR-Tools SimpleMaxFlow solving the same network alone.",
+            "",
+            "| members | bound | network arcs | stage (build) | SimpleMaxFlow | stage / ref "
+            "| HK on candidates | cover to bound | old BFS (paths) "
+            "| top-4 start: cover / old BFS (paths) |",
+            "|" + "---|" * 10,
+        )
+        for n in _ints(a.coverage):
+            _members_csv(n)
+            c = _run_child(f"coverage:{n}", "--repeat", str(a.repeat), "--old", a.old)
+            old = f"{c['old_bfs']:.2f} s ({c['old_paths']:,})" if "old_bfs" in c else "not run"
+            weak_old = (
+                f"{c['weak_old']:.1f} s ({c['weak_old_paths']:,})" if "weak_old" in c else "not run"
+            )
+            emit(
+                f"| {n:,} | {c['bound']:,} | {c['arcs']:,} | {c['stage']:.3f} s "
+                f"({c['build']:.3f}) | {c['ref']:.3f} s | {c['stage'] / c['ref']:.1f}x "
+                f"| {c['hk']:.2f} s ({c['hk_matched']:,}) | {c['cover']:.2f} s "
+                f"| {old} | {c['weak_start']:,}: {c['weak_cover']:.2f} s / {weak_old} |"
+            )
+    if a.exact:
+        emit(
+            "",
+            "Gap to the exact optimum of the round's own score (scipy linear_sum_assignment on "
+            "capacity-expanded columns over every feasible pair, same number of matches).",
+            "",
+            "| members | mentees | matched / bound | ours total | exact total | gap | exact time |",
+            "|---|---|---|---|---|---|---|",
+        )
+        for n in _ints(a.exact):
+            _members_csv(n)
+            x = _run_child(f"exact:{n}")
+            emit(
+                f"| {n:,} | | {x['matched']:,} / {x['bound']:,} | {x['ours']:,.1f} "
+                f"| {x['exact']:,.1f} | {100 * x['gap']:.4f}% | {x['exact_time']:.0f} s |"
+            )
+    if a.skills:
+        emit(
+            "",
+            "Skills covered (share of matched mentees' skills sought that the mentor offers) "
+            "against OR-Tools min-cost flow on top-50 lists with the same weights.",
+            "",
+            "| members | ours | top-50 flow | ours matched | flow matched | ours total "
+            "| flow total |",
+            "|---|---|---|---|---|---|---|",
+        )
+        for n in _ints(a.skills):
+            _members_csv(n)
+            s = _run_child(f"skills:{n}")
+            emit(
+                f"| {n:,} | {100 * s['ours']:.2f}% | {100 * s['ref']:.2f}% "
+                f"| {s['ours_matched']:,} | {s['ref_matched']:,} | {s['ours_total']:,.0f} "
+                f"| {s['ref_total']:,.0f} |"
+            )
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"\nwritten to {a.out}")
+
+
+if __name__ == "__main__":
+    main()
