@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from backend import observability
 from backend.accounts.models import UserSession
-from backend.app import create_app
+from peerbridge.app import create_app
 from backend.db import make_engine, session_factory
 from backend.notifications import service as notifications
 from backend.settings import Settings
