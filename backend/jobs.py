@@ -72,6 +72,7 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
     with observability.observe_job("periodic"), session_scope(engine) as session:
         done["requests_expired"] = mentoring.expire_requests(session=session)
         done["offers_expired"] = rounds.expire_offers(session=session)
+        done["offers_reoffered"] = rounds.reoffer_pending(session=session)
         done["mentors_nudged"] = mentoring.nudge_mentors(session=session)
         done["peer_pairs"] = peer_connect.run_if_due(session=session)
         done["digests_sent"] = notifications.send_digests(session=session)

@@ -67,7 +67,8 @@ MatchingRoundStatus = _enum(
 ProposedMatchStatus = _enum(
     "ProposedMatchStatus",
     PROPOSAL_STATUSES,
-    "PROPOSED (in review), UNMATCHED, REMOVED, OFFERED, ACCEPTED, DECLINED or EXPIRED.",
+    "PROPOSED (in review), UNMATCHED, REMOVED, OFFERED, ACCEPTED, DECLINED, EXPIRED or "
+    "WITHDRAWN (closed: the mentee started a mentorship another way).",
 )
 RoundCohort = _enum(
     "RoundCohort", COHORTS, "SEEKING: everyone seeking a mentor; MEMBERS: the members chosen."

@@ -145,6 +145,9 @@ class ProposedMatch(relay.Node):
     created_at: datetime
     offered_at: datetime | None
     answered_at: datetime | None
+    respond_by: datetime | None = strawberry.field(
+        description="When this offer closes if not answered (null before it is offered)."
+    )
     model: strawberry.Private[ProposalModel]
 
     @classmethod
@@ -162,6 +165,7 @@ class ProposedMatch(relay.Node):
             created_at=proposal.created_at,
             offered_at=proposal.offered_at,
             answered_at=proposal.answered_at,
+            respond_by=proposal.respond_by,
             model=proposal,
         )
 
@@ -220,6 +224,24 @@ class ProposedMatch(relay.Node):
         except NotFound:
             return None
         return Mentorship.from_model(found)
+
+
+@strawberry.type(description="How many people publishing the round would tell, and email now.")
+class PublishPreview:
+    pairs: int = strawberry.field(description="Proposed pairs that would be offered.")
+    people: int = strawberry.field(description="Members told in the app (both sides of each).")
+    emailed: int = strawberry.field(description="Of them, members emailed at once.")
+
+
+@strawberry.type(description="A mentee of a round without a mentor, and why.")
+class UnmatchedMentee:
+    member_id: strawberry.Private[int | None]
+    reason: str
+
+    @strawberry.field(description="The mentee; null if they have left.")
+    async def mentee(self, info: Info) -> Member | None:
+        """Through the members loader."""
+        return await _member(info, self.member_id)
 
 
 @strawberry.type(description="A matching round (organisers only): progress, figures, proposals.")
@@ -298,6 +320,28 @@ class MatchingRound(relay.Node):
         """Matched, unmatched and why, cross-organisation share, priority parity."""
         summary = rounds.summary_of(self.model)
         return MatchingRoundFigures.from_summary(summary) if summary else None
+
+    @strawberry.field(
+        description="What publishing would do now: pairs offered, people told and people "
+        "emailed at once. Pass `emailed` as `expectedEmails` to `publishMatchingRound`."
+    )
+    def publish_preview(self, info: Info) -> PublishPreview:
+        """Counted by the rounds service."""
+        preview = rounds.publish_preview(
+            session=info.context.session, organiser=info.context.member, round_id=self.id
+        )
+        return PublishPreview(pairs=preview.pairs, people=preview.people, emailed=preview.emailed)
+
+    @strawberry.field(description="The round's mentees left without a mentor, each with why.")
+    def unmatched_mentees(self, info: Info) -> list[UnmatchedMentee]:
+        """Named, with the reason (nobody fits the rules, declined, expired, removed...)."""
+        rows = rounds.unmatched_of(
+            session=info.context.session, organiser=info.context.member, round_id=self.id
+        )
+        return [
+            UnmatchedMentee(member_id=member.id if member else None, reason=why)
+            for member, why in rows
+        ]
 
     @strawberry.field(description="The proposals, best score first (50 a page by default).")
     def proposals(
@@ -380,6 +424,11 @@ class SwapProposedMentorsInput:
 @strawberry.input
 class PublishMatchingRoundInput:
     round_id: strawberry.ID
+    expected_emails: int | None = strawberry.field(
+        default=None,
+        description="The `publishPreview.emailed` you confirmed: publishing is refused with a "
+        "Conflict if the round changed and a different number would now be emailed.",
+    )
 
 
 @strawberry.input(description="Accept, or decline with an optional reason (up to 1,000).")
@@ -610,6 +659,7 @@ class RoundMutation:
                 session=context.session,
                 organiser=context.member,
                 round_id=decode(input.round_id, type_name="MatchingRound", field="roundId"),
+                expected_emails=input.expected_emails,
             )
             return MatchingRoundSuccess(round=MatchingRound.from_model(published))
 

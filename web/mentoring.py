@@ -116,6 +116,7 @@ PROPOSAL_STATUS = {
     "accepted": ("Accepted", "green"),
     "declined": ("Declined", "red"),
     "expired": ("Expired", "grey"),
+    "withdrawn": ("Closed: mentored elsewhere", "grey"),
 }
 RATINGS = [
     ("5", "5 – Very good"),

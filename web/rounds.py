@@ -31,6 +31,7 @@ from web.render import NOTICES, form_errors, render
 router = APIRouter(prefix="/organise/rounds")
 
 PROPOSALS_PER_PAGE = 50
+UNMATCHED_SHOWN = 200
 
 NOTICES.update(
     {
@@ -199,6 +200,9 @@ def _round_page(
     query = visitor.request.query_params.get("page", "1")
     page = int(query) if query.isdigit() and 0 < int(query) <= 100_000 else 1
     shown = proposals[(page - 1) * PROPOSALS_PER_PAGE : page * PROPOSALS_PER_PAGE]
+    unmatched = []
+    if matching_round.status in ("ready", "published"):
+        unmatched = rounds.unmatched_of(session=visitor.db, organiser=organiser, round_id=round_id)
     ids = {p.mentee_id for p in shown} | {p.mentor_id for p in shown}
     people = member_service.get_many(session=visitor.db, member_ids=[i for i in ids if i])
     return render(
@@ -215,6 +219,8 @@ def _round_page(
         has_more=len(proposals) > page * PROPOSALS_PER_PAGE,
         href=lambda n: f"/organise/rounds/{round_id}?page={n}#proposals",
         people=people,
+        unmatched=unmatched[:UNMATCHED_SHOWN],
+        unmatched_total=len(unmatched),
         **_figures(matching_round),
     )
 
@@ -264,15 +270,60 @@ def proposals_swap(visitor: CheckedVisitor, round_id: int, form: Form) -> Respon
     return redirect(f"/organise/rounds/{round_id}?notice=mentors-swapped#proposals")
 
 
+def _publish_page(
+    visitor: Visitor,
+    round_id: int,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+) -> HTMLResponse:
+    organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
+    matching_round = rounds.get_round(session=visitor.db, organiser=organiser, round_id=round_id)
+    if matching_round.status != "ready":
+        return _round_page(
+            visitor,
+            round_id,
+            status_code=400,
+            errors={"publish": "Only a round that is ready for review can be published."},
+        )
+    preview = rounds.publish_preview(session=visitor.db, organiser=organiser, round_id=round_id)
+    return render(
+        visitor,
+        "rounds/publish.html",
+        status_code=status_code,
+        errors=errors,
+        round=matching_round,
+        preview=preview,
+    )
+
+
+@router.get("/{round_id:int}/publish", response_class=HTMLResponse)
+def round_publish_check(visitor: CurrentVisitor, round_id: int) -> Response:
+    """Before publishing: how many pairs are offered and how many people are emailed."""
+    return _publish_page(visitor, path_id(round_id))
+
+
 @router.post("/{round_id:int}/publish", response_class=HTMLResponse)
-def round_publish(visitor: CheckedVisitor, round_id: int) -> Response:
-    """Publish: every proposed pair is offered to both sides."""
+def round_publish(visitor: CheckedVisitor, round_id: int, form: Form) -> Response:
+    """Publish once the organiser confirmed the count: every proposed pair is offered."""
+    round_id = path_id(round_id)
+    expected = form_int(form, "expected_emails")
+    if form_text(form, "confirm") != "yes" or not isinstance(expected, int):
+        # Not confirmed yet (an old form, or the round page's button): show the check first.
+        return _publish_page(visitor, round_id)
     try:
         rounds.publish_round(
-            session=visitor.db, organiser=visitor.member, round_id=path_id(round_id)
+            session=visitor.db,
+            organiser=visitor.member,
+            round_id=round_id,
+            expected_emails=expected,
         )
     except Conflict as error:
         visitor.db.rollback()
+        if error.field == "expected_emails":
+            return _publish_page(
+                visitor, round_id, status_code=409, errors={"publish": error.message}
+            )
         return _round_page(visitor, round_id, status_code=400, errors={"publish": error.message})
     return redirect(f"/organise/rounds/{round_id}?notice=round-published")
 

@@ -24,6 +24,7 @@ from backend.errors import Conflict, NotFound
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring.models import MentorRequest, Mentorship
 from backend.notifications import service as notifications
+from backend.rounds import figures
 from backend.rounds.models import MatchProposal
 
 # State tables: status -> the statuses it may become. Final states map to nothing.
@@ -259,8 +260,12 @@ def start_mentorship(
             to="accepted",
             mentorship_id=mentorship.id,
         )
-    _close_the_rest(session, mentee, keep_request=request, keep_proposal=proposal)
+    rounds = _close_the_rest(session, mentee, keep_request=request, keep_proposal=proposal)
     recount_open_requests(session=session, mentee_id=mentee_id)
+    if proposal is not None:
+        rounds.add(proposal.round_id)
+    for round_id in sorted(rounds):
+        figures.refresh(session=session, round_id=round_id)
     link = f"/mentoring/mentorships/{mentorship.id}"
     if proposal is None:
         tell(
@@ -292,7 +297,7 @@ def _close_the_rest(
     *,
     keep_request: MentorRequest | None,
     keep_proposal: MatchProposal | None,
-) -> None:
+) -> set[int]:
     # The mentee has a mentor now: their other open requests and offers close, kindly.
     requests = session.exec(
         select(MentorRequest)
@@ -319,9 +324,11 @@ def _close_the_rest(
         .where(MatchProposal.mentee_id == mentee.id)
         .where(MatchProposal.status == "offered")
     ).all()
+    rounds: set[int] = set()
     for offer in offers:
         if keep_proposal is not None and offer.id == keep_proposal.id:
             continue
+        rounds.add(offer.round_id)
         closed = move_offer(
             session=session,
             proposal_id=offer.id,  # type: ignore[arg-type]
@@ -340,3 +347,4 @@ def _close_the_rest(
                 "match with you is closed. Your place is free again.",
                 f"/mentoring/proposals/{offer.id}",
             )
+    return rounds

@@ -13,10 +13,12 @@ import io
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -26,9 +28,9 @@ from backend.matchmaking import rules as pair_rules
 from backend.members import service as member_service
 from backend.members.models import Member
 from backend.mentoring import lifecycle
-from backend.mentoring import service as mentoring_service
+from backend.mentoring.models import Mentorship
 from backend.notifications import service as notifications
-from backend.rounds import population
+from backend.rounds import figures, population
 from backend.rounds.models import MatchingRound, MatchProposal
 from matching.scoring import ScoreWeights
 
@@ -344,8 +346,8 @@ def remove_proposal(
     proposal = _proposal_in_review(session, organiser, proposal_id)
     if proposal.status != "proposed":
         raise Conflict("Only proposed pairs can be removed.")
-    proposal.status = "removed"
-    session.add(proposal)
+    lifecycle.move_offer(session=session, proposal_id=proposal.id, to="removed")  # type: ignore[arg-type]
+    figures.refresh(session=session, round_id=proposal.round_id)
     session.commit()
     return proposal
 
@@ -372,11 +374,60 @@ def swap_mentors(
         if problem:
             raise Conflict(f"That swap breaks a rule: {problem}")
     first.mentor_id, second.mentor_id = second.mentor_id, first.mentor_id
-    for proposal in (first, second):
-        proposal.reasons = "swapped by the organiser"
+    matching_round = session.get(MatchingRound, first.round_id)
+    assert matching_round is not None
+    # Each new pair gets its own score and reasons, from the matcher's scoring of the round.
+    scored = score_pairs(
+        session=session,
+        matching_round=matching_round,
+        pairs=[(p.mentee_id, p.mentor_id) for p in (first, second)],  # type: ignore[misc]
+    )
+    for proposal, (score, reasons) in zip((first, second), scored, strict=True):
+        proposal.score = score
+        proposal.reasons = reasons
         session.add(proposal)
+    figures.refresh(session=session, round_id=first.round_id)
     session.commit()
     return first, second
+
+
+def score_pairs(
+    *, session: Session, matching_round: MatchingRound, pairs: Sequence[tuple[int, int]]
+) -> list[tuple[float, str]]:
+    """Score (mentee id, mentor id) pairs with the matcher's scoring of the round's people.
+
+    The scorer is fitted on the round's mentees and mentors, as the run was, so a swapped
+    pair's score reads on the same scale as the others. Returns (score 0-100, reasons).
+    """
+    import numpy as np
+
+    from matching.reasons import join_reasons, pair_reasons
+    from matching.scoring import PairScorer
+
+    people = session.exec(
+        select(MatchProposal.mentee_id, MatchProposal.mentor_id).where(
+            MatchProposal.round_id == matching_round.id
+        )
+    ).all()
+    mentee_ids = {e for e, _ in people if e is not None} | {e for e, _ in pairs}
+    mentor_ids = {m for _, m in people if m is not None} | {m for _, m in pairs}
+    frame = population.member_frame(
+        session=session, mentee_ids=mentee_ids, places=dict.fromkeys(mentor_ids, 1)
+    )
+    scorer = PairScorer(
+        weights=ScoreWeights.from_dict(json.loads(matching_round.weights)),
+        random_state=matching_round.seed,
+    ).fit(frame)
+    pop = scorer.population_
+    mentee_at = {pop.member_ids[row]: i for i, row in enumerate(pop.mentee_rows)}
+    mentor_at = {pop.member_ids[row]: j for j, row in enumerate(pop.mentor_rows)}
+    e = np.array([mentee_at[str(mentee)] for mentee, _ in pairs], np.int64)
+    m = np.array([mentor_at[str(mentor)] for _, mentor in pairs], np.int64)
+    scores = np.round(np.clip(scorer.score_pairs(e, m), 0, 100), 1)
+    return [
+        (float(score), join_reasons(reasons))
+        for score, reasons in zip(scores, pair_reasons(scorer, e, m), strict=True)
+    ]
 
 
 # Publishing and answering ---------------------------------------------------------------------
@@ -437,9 +488,69 @@ def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> b
     return True
 
 
-def publish_round(*, session: Session, organiser: Member | None, round_id: int) -> MatchingRound:
-    """Publish a reviewed round: every proposed pair becomes an offer to both sides."""
+@dataclass(frozen=True)
+class PublishPreview:
+    """What publishing would do now: pairs offered, people told, and people emailed at once."""
+
+    pairs: int
+    people: int
+    emailed: int
+
+
+def publish_preview(*, session: Session, organiser: Member | None, round_id: int) -> PublishPreview:
+    """Count who publishing the round would tell, before the organiser confirms."""
+    from backend.notifications.models import NotificationPreference
+    from backend.notifications.service import DEFAULT_MODES
+
+    get_round(session=session, organiser=organiser, round_id=round_id)
+    busy = select(Mentorship.mentee_id).where(Mentorship.status == "active")
+    offered = select(MatchProposal.mentee_id).where(MatchProposal.status == "offered")
+    pairs = session.exec(
+        select(MatchProposal.mentee_id, MatchProposal.mentor_id)
+        .where(MatchProposal.round_id == round_id)
+        .where(MatchProposal.status == "proposed")
+        .where(MatchProposal.mentee_id.not_in(busy))  # type: ignore[union-attr]
+        .where(MatchProposal.mentee_id.not_in(offered))  # type: ignore[union-attr]
+    ).all()
+    people = {i for pair in pairs for i in pair if i is not None}
+    not_immediate = set()
+    if people:
+        chosen = dict(
+            session.exec(
+                select(NotificationPreference.member_id, NotificationPreference.mode)
+                .where(NotificationPreference.kind == "round")
+                .where(NotificationPreference.member_id.in_(people))  # type: ignore[attr-defined]
+            ).all()
+        )
+        default = DEFAULT_MODES["round"]
+        not_immediate = {i for i in people if chosen.get(i, default) != "immediate"}
+    return PublishPreview(
+        pairs=len(pairs), people=len(people), emailed=len(people) - len(not_immediate)
+    )
+
+
+def publish_round(
+    *,
+    session: Session,
+    organiser: Member | None,
+    round_id: int,
+    expected_emails: int | None = None,
+) -> MatchingRound:
+    """Publish a reviewed round: every proposed pair becomes an offer to both sides.
+
+    With ``expected_emails`` (the count the organiser confirmed from ``publish_preview``),
+    publishing is refused if the round changed meanwhile and a different number would be
+    emailed.
+    """
     matching_round = get_round(session=session, organiser=organiser, round_id=round_id)
+    if expected_emails is not None:
+        preview = publish_preview(session=session, organiser=organiser, round_id=round_id)
+        if preview.emailed != expected_emails:
+            raise Conflict(
+                f"The round changed since you checked: publishing would now email "
+                f"{preview.emailed:,} people, not {expected_emails:,}. Check and confirm again.",
+                field="expected_emails",
+            )
     now = utcnow()
     published = session.execute(
         update(MatchingRound)
@@ -459,9 +570,20 @@ def publish_round(*, session: Session, organiser: Member | None, round_id: int) 
         .where(MatchProposal.status == "proposed")
     ).all():
         _offer(session, proposal, matching_round.respond_days)
+    figures.refresh(session=session, round_id=round_id)
     session.commit()
     session.refresh(matching_round)
     return matching_round
+
+
+def unmatched_of(
+    *, session: Session, organiser: Member | None, round_id: int
+) -> list[tuple[Member | None, str]]:
+    """The round's mentees left without a mentor, each with why (organisers only)."""
+    get_round(session=session, organiser=organiser, round_id=round_id)
+    rows = figures.unmatched_mentees(session=session, round_id=round_id)
+    people = member_service.get_many(session=session, member_ids=[i for i, _ in rows])
+    return [(people.get(i), why) for i, why in rows]
 
 
 def my_proposals(*, session: Session, member: Member | None) -> list[MatchProposal]:
@@ -528,17 +650,17 @@ def respond_to_proposal(
                 mentee_id=proposal.mentee_id,  # type: ignore[arg-type]
                 proposal=proposal,
             )
-        except mentoring_service.CapacityReached:
-            # The mentor filled their places another way meanwhile: offer the mentee someone
-            # else (nothing of the mentorship was written).
+        except lifecycle.CapacityReached:
+            # The mentor filled their places another way meanwhile (nothing of the mentorship
+            # was written): the worker's re-offer step finds the mentee someone else.
             lifecycle.move_offer(
                 session=session,
                 proposal_id=proposal.id,  # type: ignore[arg-type]
                 to="declined",
                 decline_reason="The mentor no longer has a free place.",
+                reoffer_pending=True,
             )
-            session.flush()
-            reoffer(session=session, proposal=proposal)
+            figures.refresh(session=session, round_id=proposal.round_id)
         except Conflict:
             session.rollback()
             raise
@@ -548,11 +670,14 @@ def respond_to_proposal(
 
 
 def _decline(session: Session, proposal: MatchProposal, by: Member, reason: str) -> None:
+    # Only marked here: the re-offer runs the matcher, so it is the worker's job
+    # (``reoffer_pending``), never part of the member's own request.
     lifecycle.move_offer(
         session=session,
         proposal_id=proposal.id,  # type: ignore[arg-type]
         to="declined",
         decline_reason=(reason or "").strip(),
+        reoffer_pending=True,
     )
     other_id = proposal.mentor_id if by.id == proposal.mentee_id else proposal.mentee_id
     other = session.get(Member, other_id)
@@ -571,18 +696,19 @@ def _decline(session: Session, proposal: MatchProposal, by: Member, reason: str)
             ),
             link="/mentoring",
         )
-    session.flush()
-    reoffer(session=session, proposal=proposal)
+    figures.refresh(session=session, round_id=proposal.round_id)
 
 
-def reoffer(*, session: Session, proposal: MatchProposal) -> MatchProposal | None:
-    """Offer the mentee of a declined proposal the next best available mentor, if any."""
+def _next_mentor(
+    session: Session, proposal: MatchProposal, matching_round: MatchingRound
+) -> tuple[int, float, str] | None:
+    """The next best available mentor for the proposal's mentee (mentor id, score, reasons).
+
+    The matcher runs with no transaction open, so the database stays free meanwhile.
+    """
     from matching.rounds import run_round
 
-    matching_round = session.get(MatchingRound, proposal.round_id)
-    if matching_round is None or proposal.mentee_id is None:
-        return None
-    declined = set(
+    already = set(
         session.exec(
             select(MatchProposal.mentor_id)
             .where(MatchProposal.round_id == proposal.round_id)
@@ -590,47 +716,275 @@ def reoffer(*, session: Session, proposal: MatchProposal) -> MatchProposal | Non
         ).all()
     )
     frame = population.member_frame(
-        session=session, mentee_ids=[proposal.mentee_id], exclude_mentors=declined
+        session=session,
+        mentee_ids=[proposal.mentee_id],  # type: ignore[list-item]
+        exclude_mentors={i for i in already if i is not None},
     )
-    if frame.empty:
+    weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
+    seed = matching_round.seed
+    session.commit()
+    if frame.empty or not frame["seeking_mentor"].any():
         return None
-    result = run_round(
-        frame,
-        weights=ScoreWeights.from_dict(json.loads(matching_round.weights)),
-        seed=matching_round.seed,
-    )
+    result = run_round(frame, weights=weights, seed=seed)
     row = result.matches.iloc[0] if len(result.matches) else None
     if row is None or row["mentor_id"] in ("", None):
         return None
+    return int(row["mentor_id"]), float(row["score"]), str(row["reasons"])
+
+
+def reoffer(*, session: Session, proposal: MatchProposal) -> MatchProposal | None:
+    """Offer the mentee of a closed proposal the next best available mentor, if any.
+
+    Runs the matcher: call it from a job (``reoffer_pending``), not from a member's request.
+    """
+    matching_round = session.get(MatchingRound, proposal.round_id)
+    if matching_round is None or proposal.mentee_id is None:
+        return None
+    mentee_id = proposal.mentee_id
+    found = _next_mentor(session, proposal, matching_round)
+    if found is None:
+        return None
+    mentor_id, score, reasons = found
+    lifecycle.lock_mentee(session=session, mentee_id=mentee_id)
+    waiting = lifecycle.active_mentorship_of(session=session, mentee_id=mentee_id) is None
+    if not waiting or pair_rules.pair_violation(
+        session=session, mentee_id=mentee_id, mentor_id=mentor_id
+    ):
+        return None
     new = MatchProposal(
         round_id=proposal.round_id,
-        mentee_id=proposal.mentee_id,
-        mentor_id=int(row["mentor_id"]),
-        score=float(row["score"]),
-        reasons=str(row["reasons"]),
+        mentee_id=mentee_id,
+        mentor_id=mentor_id,
+        score=score,
+        reasons=reasons,
         replaces_id=proposal.id,
         status="proposed",
     )
     session.add(new)
     session.flush()
-    _offer(session, new, matching_round.respond_days)
+    if not _offer(session, new, matching_round.respond_days):
+        return None
     return new
 
 
-def expire_offers(*, session: Session) -> int:
-    """Close offers of published rounds whose time to answer has passed."""
-    now = utcnow()
+REOFFER_BATCH = 50
+
+
+def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
+    """The worker's step: re-offer the mentees of declined (or expired) offers; returns how many.
+
+    Each proposal is claimed with a conditional UPDATE, so several workers can run at once,
+    and committed on its own, so no transaction stays open while the matcher runs.
+    """
+    pending = session.exec(
+        select(MatchProposal.id)
+        .join(MatchingRound, MatchingRound.id == MatchProposal.round_id)  # type: ignore[arg-type]
+        .where(MatchProposal.reoffer_pending.is_(True))  # type: ignore[attr-defined]
+        .where(MatchingRound.status == "published")
+        .order_by(MatchProposal.id)
+        .limit(limit)
+    ).all()
+    session.commit()
+    offered = 0
+    for proposal_id in pending:
+        claimed = session.execute(
+            update(MatchProposal)
+            .where(MatchProposal.id == proposal_id)
+            .where(MatchProposal.reoffer_pending.is_(True))  # type: ignore[attr-defined]
+            .values(reoffer_pending=False)
+        ).rowcount
+        session.commit()
+        proposal = session.get(MatchProposal, proposal_id)
+        if not claimed or proposal is None:
+            continue
+        try:
+            new = reoffer(session=session, proposal=proposal)
+        except Exception:
+            # Put the claim back so the next pass retries; one bad row never stops the rest.
+            session.rollback()
+            log.exception("re-offer of proposal %s failed", proposal_id)
+            session.execute(
+                update(MatchProposal)
+                .where(MatchProposal.id == proposal_id)
+                .values(reoffer_pending=True)
+            )
+            session.commit()
+            continue
+        if new is not None:
+            offered += 1
+        else:
+            _tell_no_other_mentor(session, proposal)
+        figures.refresh(session=session, round_id=proposal.round_id)
+        session.commit()
+    return offered
+
+
+def _tell_no_other_mentor(session: Session, proposal: MatchProposal) -> None:
+    mentee = session.get(Member, proposal.mentee_id) if proposal.mentee_id else None
+    if mentee is None:
+        return
+    if lifecycle.active_mentorship_of(session=session, mentee_id=mentee.id) is not None:  # type: ignore[arg-type]
+        return
+    notifications.notify(
+        session=session,
+        member_id=mentee.id,  # type: ignore[arg-type]
+        email=mentee.email,
+        kind="round",
+        title="No other mentor is free in this round",
+        body="We looked for another mentor for you in this matching round, but nobody with a "
+        "free place fits. You can ask a mentor yourself: here are suggestions.",
+        link="/mentoring/suggestions",
+    )
+
+
+OFFER_REMINDER_BEFORE = timedelta(days=2)
+
+
+def remind_offers(*, session: Session, now: datetime | None = None) -> int:
+    """Remind, once, whoever has not answered an offer that closes within two days.
+
+    Not before half the time to answer has passed, so a short offer is not reminded at once.
+    """
+    now = now or utcnow()
+    due = session.exec(
+        select(MatchProposal)
+        .where(MatchProposal.status == "offered")
+        .where(MatchProposal.reminded_at.is_(None))  # type: ignore[union-attr]
+        .where(MatchProposal.respond_by.is_not(None))  # type: ignore[union-attr]
+        .where(MatchProposal.respond_by <= now + OFFER_REMINDER_BEFORE)  # type: ignore[operator]
+        .where(MatchProposal.respond_by > now)  # type: ignore[operator]
+    ).all()
+    reminded = 0
+    for proposal in due:
+        offered_at = proposal.offered_at or now
+        if now - offered_at < (proposal.respond_by - offered_at) / 2:  # type: ignore[operator]
+            continue
+        claimed = session.execute(
+            update(MatchProposal)
+            .where(MatchProposal.id == proposal.id)
+            .where(MatchProposal.reminded_at.is_(None))  # type: ignore[union-attr]
+            .values(reminded_at=now)
+        ).rowcount
+        if not claimed:
+            continue
+        reminded += 1
+        closes = f"{proposal.respond_by.day} {proposal.respond_by:%B %Y}"  # type: ignore[union-attr]
+        mentee = session.get(Member, proposal.mentee_id)
+        mentor = session.get(Member, proposal.mentor_id)
+        if mentee is None or mentor is None:
+            continue
+        for member, other, answer in (
+            (mentee, mentor, proposal.mentee_answer),
+            (mentor, mentee, proposal.mentor_answer),
+        ):
+            if answer is None:
+                notifications.notify(
+                    session=session,
+                    member_id=member.id,  # type: ignore[arg-type]
+                    email=member.email,
+                    kind="round",
+                    title=f"Please answer: your proposed match with {other.name}",
+                    body=f"The proposed match with {other.name} is waiting for your answer. It "
+                    f"closes on {closes}: please accept or decline before then.",
+                    link=f"/mentoring/proposals/{proposal.id}",
+                )
+    return reminded
+
+
+def expire_offers(*, session: Session, now: datetime | None = None) -> int:
+    """Remind offers about to close, then close those past their time; everyone is told.
+
+    Both sides hear that the offer closed, and the round's organiser how many closed. Where
+    the mentee had accepted (the mentor did not answer), the re-offer step looks for another
+    mentor for them.
+    """
+    now = now or utcnow()
+    remind_offers(session=session, now=now)
     due = session.exec(
         select(MatchProposal)
         .join(MatchingRound, MatchingRound.id == MatchProposal.round_id)  # type: ignore[arg-type]
         .where(MatchProposal.status == "offered")
-        .where(MatchingRound.respond_by <= now)  # type: ignore[operator]
+        .where(
+            func.coalesce(MatchProposal.respond_by, MatchingRound.respond_by) <= now  # type: ignore[arg-type]
+        )
     ).all()
+    closed: Counter[int] = Counter()
     for proposal in due:
-        proposal.status = "expired"
-        session.add(proposal)
+        mentee_waited = proposal.mentee_answer == "accepted"
+        if not lifecycle.move_offer(
+            session=session,
+            proposal_id=proposal.id,  # type: ignore[arg-type]
+            to="expired",
+            strict=False,
+            reoffer_pending=mentee_waited,
+        ):
+            continue
+        closed[proposal.round_id] += 1
+        _tell_expired(session, proposal, mentee_waited=mentee_waited)
+    for round_id, count in closed.items():
+        matching_round = session.get(MatchingRound, round_id)
+        organiser = (
+            session.get(Member, matching_round.created_by_id)
+            if matching_round is not None and matching_round.created_by_id
+            else None
+        )
+        if matching_round is not None and organiser is not None:
+            offers = "offer" if count == 1 else "offers"
+            notifications.notify(
+                session=session,
+                member_id=organiser.id,  # type: ignore[arg-type]
+                email=organiser.email,
+                kind="round",
+                title=f"{count:,} {offers} in {matching_round.name[:100]} closed unanswered",
+                body=f"{count:,} proposed {'match' if count == 1 else 'matches'} of the round "
+                f"'{matching_round.name}' closed because nobody answered in time. Mentees who "
+                "had accepted are being offered another mentor.",
+                link=f"/organise/rounds/{round_id}",
+            )
+        figures.refresh(session=session, round_id=round_id)
     session.commit()
-    return len(due)
+    return sum(closed.values())
+
+
+def _tell_expired(session: Session, proposal: MatchProposal, *, mentee_waited: bool) -> None:
+    mentee = session.get(Member, proposal.mentee_id) if proposal.mentee_id else None
+    mentor = session.get(Member, proposal.mentor_id) if proposal.mentor_id else None
+    if mentee is None or mentor is None:
+        return
+    if mentee_waited:
+        mentee_body = (
+            f"{mentor.name} did not answer in time, so the proposed match has closed. We are "
+            "looking for another mentor for you."
+        )
+    else:
+        mentee_body = (
+            f"The proposed match with {mentor.name} was not answered in time and has closed. "
+            "You can still ask a mentor yourself: here are suggestions."
+        )
+    notifications.notify(
+        session=session,
+        member_id=mentee.id,  # type: ignore[arg-type]
+        email=mentee.email,
+        kind="round",
+        title=f"Your proposed match with {mentor.name} has closed",
+        body=mentee_body,
+        link="/mentoring/suggestions",
+    )
+    mentor_body = (
+        f"{mentee.name} did not answer in time, so the proposed match has closed. Your place is "
+        "free again."
+        if proposal.mentor_answer == "accepted"
+        else f"The proposed match with {mentee.name} was not answered in time and has closed."
+    )
+    notifications.notify(
+        session=session,
+        member_id=mentor.id,  # type: ignore[arg-type]
+        email=mentor.email,
+        kind="round",
+        title=f"The proposed match with {mentee.name} has closed",
+        body=mentor_body,
+        link="/mentoring",
+    )
 
 
 def export_csv(*, session: Session, organiser: Member | None, round_id: int) -> str:

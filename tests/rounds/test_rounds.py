@@ -20,6 +20,11 @@ from vocabulary import BAND_RANK
 @pytest.fixture
 def network(session):
     """Four mentees, three mentors with one place each, in different organisations."""
+    return build_network(session)
+
+
+def build_network(session):
+    """Four mentees, three mentors with one place each, in different organisations."""
     organiser = make_organiser(session, band="8b")
     mentors = [
         make_member(
@@ -159,6 +164,7 @@ def test_a_declined_offer_goes_to_the_next_best_available_mentor(session, engine
     rounds.respond_to_proposal(
         session=session, member=mentor, proposal_id=offer.id, accept=False, reason="On leave"
     )
+    rounds.reoffer_pending(session=session)  # the worker's step
 
     session.expire_all()
     replacement = session.exec(

@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from backend import jobs
+from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound, MatchProposal
 from tests.factories import make_member, make_organiser
 from tests.schema.test_journey import post
@@ -220,7 +221,7 @@ def test_organiser_runs_reviews_publishes_and_both_sides_accept(session, make_cl
     mentorships = post(mentee_client, "{ mentorships { id partnerName } }")["data"]["mentorships"]
     assert mentorships == [{"id": second_yes["mentorship"]["id"], "partnerName": mentor.name}]
 
-    # The other mentee declines: they are offered the next best free mentor.
+    # The other mentee declines: the worker's next pass offers them the next best free mentor.
     other = proposals(organiser_client, round_id, "OFFERED")[0]
     other_mentee = by_name(mentees, other["mentee"]["name"])
     other_client = make_client()
@@ -229,6 +230,9 @@ def test_organiser_runs_reviews_publishes_and_both_sides_accept(session, make_cl
     declined = post(other_client, RESPOND, no)["data"]["respondToProposedMatch"]
     assert declined["proposedMatch"]["status"] == "DECLINED"
     assert declined["proposedMatch"]["declineReason"] == "Bad timing"
+    assert post(other_client, MINE)["data"]["myProposedMatches"] == []
+    session.rollback()
+    assert rounds.reoffer_pending(session=session) == 1
     [reoffer] = post(other_client, MINE)["data"]["myProposedMatches"]
     assert reoffer["id"] != other["id"] and reoffer["status"] == "OFFERED"
     assert reoffer["mentor"]["name"] not in (other["mentor"]["name"], mentor.name)
@@ -356,3 +360,46 @@ def test_through_schema_execute_with_loaders_batching_members(session, run, netw
     assert len(names) == 4
     member_reads = [s for s in count_queries.statements if "FROM member " in s and " IN " in s]
     assert len(member_reads) == 1  # every mentee and mentor in one batch
+
+
+PREVIEW = """
+query($id: ID!) {
+  matchingRound(id: $id) {
+    publishPreview { pairs people emailed }
+    unmatchedMentees { mentee { name } reason }
+    proposals(status: UNMATCHED) { edges { node { mentee { name } reasons } } }
+  }
+}
+"""
+CONFIRMED_PUBLISH = """
+mutation($id: ID!, $expected: Int) {
+  publishMatchingRound(input: {roundId: $id, expectedEmails: $expected}) {
+    __typename ... on MatchingRoundSuccess { round { status } }
+    ... on Conflict { message field }
+  }
+}
+"""
+
+
+def test_the_api_previews_who_is_emailed_and_publishing_checks_the_count(
+    session, make_client, network
+):
+    organiser, _, _ = network
+    client = make_client()
+    log_in(client, organiser)
+    round_id = create(client)["round"]["id"]
+    found = post(client, PREVIEW, {"id": round_id})["data"]["matchingRound"]
+    preview = found["publishPreview"]
+    offered = proposals(client, round_id, "PROPOSED")
+    names = {p["mentee"]["name"] for p in offered} | {p["mentor"]["name"] for p in offered}
+    assert preview == {"pairs": len(offered), "people": len(names), "emailed": len(names)}
+    [unmatched] = found["proposals"]["edges"]
+    assert found["unmatchedMentees"] == [
+        {"mentee": unmatched["node"]["mentee"], "reason": "; ".join(unmatched["node"]["reasons"])}
+    ]
+
+    stale = post(client, CONFIRMED_PUBLISH, {"id": round_id, "expected": len(names) + 3})
+    assert stale["data"]["publishMatchingRound"]["__typename"] == "Conflict"
+    assert stale["data"]["publishMatchingRound"]["field"] == "expectedEmails"
+    done = post(client, CONFIRMED_PUBLISH, {"id": round_id, "expected": len(names)})
+    assert done["data"]["publishMatchingRound"]["round"]["status"] == "PUBLISHED"

@@ -57,6 +57,14 @@ def network(session):
     return organiser, mentors, mentees
 
 
+def publish(client, round_id: int):  # type: ignore[no-untyped-def]
+    """Publish through the pages: the round page's button, then the confirmation."""
+    check = submit(client, f"/organise/rounds/{round_id}", f"/organise/rounds/{round_id}/publish")
+    assert check.status_code == 200 and "Check before you publish" in check.text
+    [form] = [f for f in forms_of(check.text) if f["action"].endswith("/publish")]
+    return client.post(form["action"], data=form["fields"])
+
+
 def create_round(client, **fields):  # type: ignore[no-untyped-def]
     """Send the create form as a browser would: its defaults, changed by ``fields``."""
     html = client.get("/organise/rounds").text
@@ -127,9 +135,7 @@ def test_a_round_from_creation_to_both_sides_accepting(
     mentor = session.get(type(organiser), after[keep[0].id])
     assert mentee.name in side.text and mentor.name in side.text
 
-    published = submit(
-        client, f"/organise/rounds/{round_id}", f"/organise/rounds/{round_id}/publish"
-    )
+    published = publish(client, round_id)
     assert published.status_code == 303
     session.expire_all()
     assert session.get(MatchingRound, round_id).status == "published"
@@ -175,7 +181,7 @@ def test_a_declined_offer_can_give_a_reason(client, session, engine, network, in
     organiser, _, _ = network
     log_in(client, organiser.email)
     round_id = round_id_of(create_round(client))
-    submit(client, f"/organise/rounds/{round_id}", f"/organise/rounds/{round_id}/publish")
+    publish(client, round_id)
     offer = session.exec(select(MatchProposal).where(MatchProposal.status == "offered")).first()
     mentee = session.get(type(organiser), offer.mentee_id)
     session.rollback()
@@ -227,7 +233,7 @@ def test_publishing_twice_is_explained(client, session, network, inline_jobs):
     organiser, _, _ = network
     log_in(client, organiser.email)
     round_id = round_id_of(create_round(client))
-    submit(client, f"/organise/rounds/{round_id}", f"/organise/rounds/{round_id}/publish")
+    publish(client, round_id)
 
     token = forms_of(client.get("/organise/rounds").text)[0]["fields"]["csrf_token"]
     again = client.post(f"/organise/rounds/{round_id}/publish", data={"csrf_token": token})
@@ -255,7 +261,7 @@ def test_strangers_get_404_for_others_proposals(client, session, engine, network
     stranger = make_member(session)
     log_in(client, organiser.email)
     round_id = round_id_of(create_round(client))
-    submit(client, f"/organise/rounds/{round_id}", f"/organise/rounds/{round_id}/publish")
+    publish(client, round_id)
     offer = session.exec(select(MatchProposal).where(MatchProposal.status == "offered")).first()
     session.rollback()
 
@@ -288,3 +294,46 @@ def test_a_post_without_the_csrf_token_is_refused(client, session, path):
 
     assert response.status_code == 403
     assert session.exec(select(MatchingRound)).all() == []
+
+
+def test_publishing_asks_first_and_says_how_many_will_be_emailed(
+    client, session, network, inline_jobs
+):
+    organiser, _, _ = network
+    log_in(client, organiser.email)
+    round_id = round_id_of(create_round(client))
+
+    check = submit(client, f"/organise/rounds/{round_id}", f"/organise/rounds/{round_id}/publish")
+
+    assert check.status_code == 200
+    session.expire_all()
+    assert session.get(MatchingRound, round_id).status == "ready"  # nothing sent yet
+    pairs = session.exec(select(MatchProposal).where(MatchProposal.status == "proposed")).all()
+    people = len({p.mentee_id for p in pairs} | {p.mentor_id for p in pairs})
+    body = text_of(check.text)
+    assert f"People emailed now {people}" in body
+    assert f"Publish and email {people} people" in body
+
+    [form] = [f for f in forms_of(check.text) if f["action"].endswith("/publish")]
+    stale = client.post(form["action"], data={**form["fields"], "expected_emails": "999"})
+    assert stale.status_code == 409
+    assert error_summary(stale.text)[0].startswith("The round changed since you checked")
+    session.expire_all()
+    assert session.get(MatchingRound, round_id).status == "ready"
+
+
+def test_the_review_page_names_each_mentee_without_a_mentor_and_why(
+    client, session, network, inline_jobs
+):
+    organiser, _, _ = network
+    log_in(client, organiser.email)
+    round_id = round_id_of(create_round(client))
+    [unmatched] = session.exec(
+        select(MatchProposal).where(MatchProposal.status == "unmatched")
+    ).all()
+    mentee = session.get(type(organiser), unmatched.mentee_id)
+
+    body = text_of(client.get(f"/organise/rounds/{round_id}").text)
+
+    assert "Mentees without a mentor (1)" in body
+    assert f"{mentee.name} Why {unmatched.reasons}" in body

@@ -1,0 +1,163 @@
+"""A round's figures, recomputed from its proposals after every change.
+
+The matcher's run writes the first figures; after that, every swap, removal, decline,
+expiry, withdrawal, re-offer and accepted match changes who is matched, so ``refresh`` derives
+the figures again from the rows (aggregates in SQL; only the mentees left without a pair are
+read one by one, to say why). Figures only the matcher can know (the maximum-cardinality
+bound, blocking pairs, timings) stay as the run left them, under ``at_run``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from sqlalchemy import and_, case, func, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from backend.db import utcnow
+from backend.members.models import Member, MemberSkill
+from backend.rounds.models import MatchingRound, MatchProposal
+
+# A mentee is matched while one of their proposals is in one of these states.
+LIVE = ("proposed", "offered", "accepted")
+RECOMPUTED = (
+    "matched",
+    "unmatched",
+    "unmatched_why",
+    "cross_organisation_share",
+    "skills_covered",
+    "total_score",
+    "priority_rate",
+    "other_rate",
+)
+WHY_CLOSED = {
+    "removed": "removed from the round by the organiser",
+    "declined": "the proposed match was declined and no other mentor was free",
+    "expired": "the proposed match was not answered in time",
+    "withdrawn": "started a mentorship another way",
+}
+
+
+def unmatched_mentees(*, session: Session, round_id: int) -> list[tuple[int, str]]:
+    """Mentees of the round who have no live pair, with why (their latest proposal says)."""
+    latest = (
+        select(MatchProposal.mentee_id, func.max(MatchProposal.id).label("last_id"))
+        .where(MatchProposal.round_id == round_id)
+        .group_by(MatchProposal.mentee_id)
+        .subquery()
+    )
+    live = (
+        select(MatchProposal.mentee_id)
+        .where(MatchProposal.round_id == round_id)
+        .where(MatchProposal.status.in_(LIVE))  # type: ignore[attr-defined]
+    )
+    rows = session.exec(
+        select(MatchProposal.mentee_id, MatchProposal.status, MatchProposal.reasons)
+        .join(latest, latest.c.last_id == MatchProposal.id)
+        .where(MatchProposal.mentee_id.is_not(None))  # type: ignore[union-attr]
+        .where(MatchProposal.mentee_id.not_in(live))  # type: ignore[union-attr]
+        .order_by(MatchProposal.mentee_id)
+    ).all()
+    return [
+        (int(mentee_id), reasons if status == "unmatched" else WHY_CLOSED.get(status, status))  # type: ignore[arg-type]
+        for mentee_id, status, reasons in rows
+    ]
+
+
+def compute(*, session: Session, round_id: int) -> dict[str, object]:
+    """The figures of the round as its proposals stand now."""
+    mentee = aliased(Member)
+    mentor = aliased(Member)
+    is_live = and_(
+        MatchProposal.status.in_(LIVE),  # type: ignore[attr-defined]
+        MatchProposal.mentor_id.is_not(None),  # type: ignore[union-attr]
+    )
+    pairs = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(MatchProposal.score), 0.0),
+            func.coalesce(
+                func.sum(case((mentee.organisation_id != mentor.organisation_id, 1), else_=0)), 0
+            ),
+            func.coalesce(func.sum(case((mentee.priority_access, 1), else_=0)), 0),
+        )
+        .select_from(MatchProposal)
+        .join(mentee, mentee.id == MatchProposal.mentee_id)
+        .join(mentor, mentor.id == MatchProposal.mentor_id)
+        .where(MatchProposal.round_id == round_id)
+        .where(is_live)
+    ).one()
+    matched, total_score, cross_org, priority_matched = (
+        int(pairs[0]),
+        float(pairs[1]),
+        int(pairs[2]),
+        int(pairs[3]),
+    )
+    mentees, priority_mentees = session.execute(
+        select(
+            func.count(func.distinct(MatchProposal.mentee_id)),
+            func.count(func.distinct(case((mentee.priority_access, MatchProposal.mentee_id)))),
+        )
+        .select_from(MatchProposal)
+        .join(mentee, mentee.id == MatchProposal.mentee_id)
+        .where(MatchProposal.round_id == round_id)
+    ).one()
+    sought = aliased(MemberSkill)
+    offered = aliased(MemberSkill)
+    n_sought, n_covered = session.execute(
+        select(func.count(), func.count(offered.skill_id))
+        .select_from(MatchProposal)
+        .join(sought, and_(sought.member_id == MatchProposal.mentee_id, sought.kind == "sought"))
+        .outerjoin(
+            offered,
+            and_(
+                offered.member_id == MatchProposal.mentor_id,
+                offered.kind == "offered",
+                offered.skill_id == sought.skill_id,
+            ),
+        )
+        .where(MatchProposal.round_id == round_id)
+        .where(is_live)
+    ).one()
+    statuses = dict(
+        session.execute(
+            select(MatchProposal.status, func.count())
+            .where(MatchProposal.round_id == round_id)
+            .group_by(MatchProposal.status)
+        ).all()
+    )
+    why = Counter(reason for _, reason in unmatched_mentees(session=session, round_id=round_id))
+    others = int(mentees) - int(priority_mentees)
+    return {
+        "matched": matched,
+        "unmatched": int(mentees) - matched,
+        "unmatched_why": dict(why.most_common()),
+        "cross_organisation_share": cross_org / matched if matched else 0.0,
+        "skills_covered": n_covered / n_sought if n_sought else None,
+        "total_score": total_score,
+        "priority_rate": priority_matched / priority_mentees if priority_mentees else None,
+        "other_rate": (matched - priority_matched) / others if others else None,
+        "proposals": {str(k): int(v) for k, v in statuses.items()},
+    }
+
+
+def refresh(*, session: Session, round_id: int) -> dict[str, object]:
+    """Recompute the round's figures and store them in its summary; the caller commits."""
+    matching_round = session.get(MatchingRound, round_id)
+    if matching_round is None:
+        return {}
+    session.flush()
+    summary = json.loads(matching_round.summary or "{}")
+    if "at_run" not in summary:
+        summary["at_run"] = {key: summary.get(key) for key in RECOMPUTED if key in summary}
+    summary.update(compute(session=session, round_id=round_id))
+    summary["recomputed_at"] = utcnow().isoformat()
+    session.execute(
+        update(MatchingRound)
+        .where(MatchingRound.id == round_id)
+        .values(summary=json.dumps(summary, default=float))
+    )
+    matching_round.summary = json.dumps(summary, default=float)
+    return summary

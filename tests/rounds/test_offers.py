@@ -1,0 +1,230 @@
+"""Round offers behave like requests: reminded, closed with notice, re-offered by the worker,
+and the round's figures follow every change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from backend.db import utcnow
+from backend.errors import Conflict
+from backend.members.models import Member
+from backend.notifications import service as notifications
+from backend.notifications.models import Notification
+from backend.rounds import service as rounds
+from backend.rounds.models import MatchingRound, MatchProposal
+from tests.factories import make_member
+from tests.rounds.test_rounds import build_network, run
+
+
+@pytest.fixture
+def network(session):
+    """Four mentees, three mentors with one place each (as in test_rounds)."""
+    return build_network(session)
+
+
+def titles(session, member_id: int) -> list[str]:
+    return [
+        n.title
+        for n in session.exec(
+            select(Notification)
+            .where(Notification.member_id == member_id)
+            .order_by(Notification.id)
+        )
+    ]
+
+
+def published(session, engine, organiser):
+    matching_round = run(session, engine, organiser)
+    rounds.publish_round(session=session, organiser=organiser, round_id=matching_round.id)
+    session.expire_all()
+    offers = rounds.proposals_of(
+        session=session, organiser=organiser, round_id=matching_round.id, status="offered"
+    )
+    return session.get(MatchingRound, matching_round.id), offers
+
+
+def figures(session, round_id):
+    session.expire_all()
+    return rounds.summary_of(session.get(MatchingRound, round_id))
+
+
+def test_a_decline_only_marks_the_offer_and_the_worker_re_offers(session, engine, network):
+    organiser, _, _ = network
+    matching_round, offers = published(session, engine, organiser)
+    offer = offers[0]
+    mentor = session.get(Member, offer.mentor_id)
+    late = make_member(session, band="8d", organisation="Late Trust", capacity=1)
+
+    rounds.respond_to_proposal(
+        session=session, member=mentor, proposal_id=offer.id, accept=False, reason="On leave"
+    )
+
+    session.expire_all()
+    assert session.get(MatchProposal, offer.id).status == "declined"
+    assert (
+        session.exec(select(MatchProposal).where(MatchProposal.replaces_id == offer.id)).all() == []
+    )
+    assert figures(session, matching_round.id)["matched"] == 2
+
+    assert rounds.reoffer_pending(session=session) == 1
+    assert rounds.reoffer_pending(session=session) == 0  # claimed once
+
+    session.expire_all()
+    replacement = session.exec(
+        select(MatchProposal).where(MatchProposal.replaces_id == offer.id)
+    ).one()
+    assert (replacement.status, replacement.mentor_id) == ("offered", late.id)
+    assert replacement.respond_by > utcnow() + timedelta(days=6)
+    assert figures(session, matching_round.id)["matched"] == 3
+
+
+def test_the_side_that_has_not_answered_is_reminded_once_before_the_offer_closes(
+    session, engine, network
+):
+    organiser, _, _ = network
+    _, offers = published(session, engine, organiser)
+    offer = offers[0]
+    mentee = session.get(Member, offer.mentee_id)
+    rounds.respond_to_proposal(session=session, member=mentee, proposal_id=offer.id, accept=True)
+    soon = offer.respond_by - timedelta(days=1)
+
+    assert rounds.remind_offers(session=session, now=offer.respond_by - timedelta(days=5)) == 0
+    assert rounds.remind_offers(session=session, now=soon) >= 1
+    assert rounds.remind_offers(session=session, now=soon) == 0
+
+    session.commit()
+    reminder = f"Please answer: your proposed match with {mentee.name}"
+    assert titles(session, offer.mentor_id).count(reminder) == 1
+    assert not any(t.startswith("Please answer") for t in titles(session, mentee.id))
+
+
+def test_an_expired_offer_tells_both_sides_and_the_organiser_and_updates_the_figures(
+    session, engine, network
+):
+    organiser, _, _ = network
+    matching_round, offers = published(session, engine, organiser)
+    before = figures(session, matching_round.id)["matched"]
+    mentee_id, mentor_id = offers[0].mentee_id, offers[0].mentor_id
+    mentor = session.get(Member, mentor_id)
+
+    closed = rounds.expire_offers(session=session, now=utcnow() + timedelta(days=8))
+
+    assert closed == len(offers) == before
+    assert titles(session, mentee_id)[-1] == f"Your proposed match with {mentor.name} has closed"
+    assert titles(session, mentor_id)[-1].startswith("The proposed match with")
+    assert titles(session, organiser.id)[-1].startswith(f"{closed} offers in Spring cohort")
+    after = figures(session, matching_round.id)
+    assert after["matched"] == 0 and after["unmatched"] == after["mentees"]
+    assert after["at_run"]["matched"] == before
+    # Nobody had accepted: nobody is waiting for a re-offer.
+    assert rounds.reoffer_pending(session=session) == 0
+
+
+def test_a_mentee_who_accepted_an_offer_that_expired_is_offered_another_mentor(
+    session, engine, network
+):
+    organiser, _, _ = network
+    _, offers = published(session, engine, organiser)
+    offer = offers[0]
+    mentee = session.get(Member, offer.mentee_id)
+    rounds.respond_to_proposal(session=session, member=mentee, proposal_id=offer.id, accept=True)
+    make_member(session, band="8d", organisation="Late Trust", capacity=1)
+
+    rounds.expire_offers(session=session, now=utcnow() + timedelta(days=8))
+    assert (
+        "looking for another mentor"
+        in session.exec(
+            select(Notification.body)
+            .where(Notification.member_id == mentee.id)
+            .order_by(Notification.id.desc())
+        ).first()
+    )
+
+    assert rounds.reoffer_pending(session=session) == 1
+    assert [p.mentee_id for p in rounds.my_proposals(session=session, member=mentee)] == [mentee.id]
+
+
+def test_a_swap_rescores_both_pairs_and_swapping_back_restores_them(session, engine, network):
+    organiser, _, _ = network
+    matching_round = run(session, engine, organiser)
+    first, second = rounds.proposals_of(
+        session=session, organiser=organiser, round_id=matching_round.id, status="proposed"
+    )[:2]
+    original = {p.id: (p.score, p.reasons) for p in (first, second)}
+
+    rounds.swap_mentors(
+        session=session, organiser=organiser, proposal_id=first.id, other_proposal_id=second.id
+    )
+    for p in (first, second):
+        assert p.reasons != "swapped by the organiser" and p.reason_list
+        assert 0 <= p.score <= 100
+    rounds.swap_mentors(
+        session=session, organiser=organiser, proposal_id=first.id, other_proposal_id=second.id
+    )
+
+    for p in (first, second):
+        assert p.score == pytest.approx(original[p.id][0], abs=5)
+
+
+def test_removing_a_pair_recounts_the_figures_and_names_the_mentee_with_why(
+    session, engine, network
+):
+    organiser, _, _ = network
+    matching_round = run(session, engine, organiser)
+    before = figures(session, matching_round.id)
+    proposal = rounds.proposals_of(
+        session=session, organiser=organiser, round_id=matching_round.id, status="proposed"
+    )[0]
+
+    rounds.remove_proposal(session=session, organiser=organiser, proposal_id=proposal.id)
+
+    after = figures(session, matching_round.id)
+    assert after["matched"] == before["matched"] - 1
+    assert after["unmatched"] == before["unmatched"] + 1
+    unmatched = rounds.unmatched_of(
+        session=session, organiser=organiser, round_id=matching_round.id
+    )
+    assert len(unmatched) == after["unmatched"]
+    named = {member.id: why for member, why in unmatched}
+    assert named[proposal.mentee_id] == "removed from the round by the organiser"
+    assert all(why for why in named.values())
+
+
+def test_publishing_says_how_many_will_be_emailed_and_refuses_a_stale_count(
+    session, engine, network
+):
+    organiser, _, _ = network
+    matching_round = run(session, engine, organiser)
+    pairs = rounds.proposals_of(
+        session=session, organiser=organiser, round_id=matching_round.id, status="proposed"
+    )
+    quiet = session.get(Member, pairs[0].mentee_id)
+    notifications.set_preferences(session=session, member_id=quiet.id, modes={"round": "off"})
+    session.commit()
+
+    preview = rounds.publish_preview(
+        session=session, organiser=organiser, round_id=matching_round.id
+    )
+
+    assert preview.pairs == len(pairs)
+    assert preview.people == len({p.mentee_id for p in pairs} | {p.mentor_id for p in pairs})
+    assert preview.emailed == preview.people - 1
+    with pytest.raises(Conflict):
+        rounds.publish_round(
+            session=session,
+            organiser=organiser,
+            round_id=matching_round.id,
+            expected_emails=preview.emailed + 1,
+        )
+    session.rollback()
+    assert session.get(MatchingRound, matching_round.id).status == "ready"
+    rounds.publish_round(
+        session=session,
+        organiser=organiser,
+        round_id=matching_round.id,
+        expected_emails=preview.emailed,
+    )
+    assert session.get(MatchingRound, matching_round.id).status == "published"
