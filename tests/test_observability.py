@@ -16,10 +16,10 @@ from sqlalchemy import Engine, func, select
 
 from backend import observability
 from backend.accounts.models import UserSession
-from peerbridge.app import create_app
 from backend.db import make_engine, session_factory
 from backend.notifications import service as notifications
 from backend.settings import Settings
+from peerbridge.app import create_app
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -221,6 +221,7 @@ def _round_page(
         people=people,
         unmatched=unmatched[:UNMATCHED_SHOWN],
         unmatched_total=len(unmatched),
+        stalled=rounds.is_stalled(matching_round),
         **_figures(matching_round),
     )
 
@@ -326,6 +327,19 @@ def round_publish(visitor: CheckedVisitor, round_id: int, form: Form) -> Respons
             )
         return _round_page(visitor, round_id, status_code=400, errors={"publish": error.message})
     return redirect(f"/organise/rounds/{round_id}?notice=round-published")
+
+
+@router.post("/{round_id:int}/retry", response_class=HTMLResponse)
+def round_retry(visitor: CheckedVisitor, round_id: int) -> Response:
+    """Run a failed (or stopped) round again; the new run replaces any earlier proposals."""
+    try:
+        rounds.retry_round(session=visitor.db, organiser=visitor.member, round_id=path_id(round_id))
+    except Conflict as error:
+        visitor.db.rollback()
+        return _round_page(visitor, round_id, status_code=409, errors={"publish": error.message})
+    visitor.db.commit()  # the job reads the queued round from its own session
+    rounds.start_round(round_id=round_id, engine=visitor.request.app.state.engine)
+    return redirect(f"/organise/rounds/{round_id}")
 
 
 @router.get("/{round_id:int}/export.csv")
