@@ -80,6 +80,7 @@ def test_sign_up_with_an_address_already_taken_is_refused_plainly(client, sessio
     [
         b"name=%FF%FE%FD&email=%C3%28@example.nhs.uk",  # percent-encoded bytes that are not UTF-8
         b"name=\xff\xfe&email=\xc3\x28",  # raw bytes that are not UTF-8
+        b"name=a%ED%A0%80b",  # "a\ud800b": a lone surrogate written as if it were UTF-8
     ],
 )
 def test_broken_utf8_in_a_form_gets_a_clear_error(client, session, body):
