@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
+from backend import text
 from backend.settings import get_settings
 
 
@@ -110,8 +111,13 @@ def get_engine() -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A factory of sessions bound to ``engine`` that keep objects usable after commit."""
-    return sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+    """A factory of sessions bound to ``engine`` that keep objects usable after commit.
+
+    Every flush checks the text it writes against its columns (``backend.text``).
+    """
+    factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+    event.listen(factory, "before_flush", text.check_flushed_texts)
+    return factory
 
 
 @contextmanager

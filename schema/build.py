@@ -30,6 +30,7 @@ from schema.community import CircleMutation, CircleQuery, CommunityMutation, Com
 from schema.context import Context, Info
 from schema.ids import decode
 from schema.imports import ImportMutation, ImportQuery
+from schema.inputs import ReadableLiterals
 from schema.insights import InsightsQuery
 from schema.members import MemberMutation, MemberQuery
 from schema.mentoring import MentoringMutation, MentoringQuery
@@ -164,6 +165,7 @@ def build_schema(settings: Settings) -> PeerbridgeSchema:
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: AddValidationRules([ReadableLiterals]),
     ]
     if not settings.is_development:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))

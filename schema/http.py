@@ -17,9 +17,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
+from backend import text
 from backend.settings import Settings
 from schema.build import PeerbridgeSchema, build_schema, execute
 from schema.context import bearer_token, context_for_request
+from schema.inputs import DOCUMENT_FIELDS
 
 log = logging.getLogger("peerbridge.graphql")
 router = APIRouter()
@@ -32,15 +34,18 @@ TAG = re.compile(r"<(script|link|style)\b", re.IGNORECASE)
 class BadRequest(Exception):
     """An HTTP-level refusal: the status, a code and a message for the client."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.field = status, code, message, field
 
 
-def error_response(status: int, code: str, message: str, **headers: str) -> JSONResponse:
-    """The JSON shape of every refusal: like a GraphQL error, with a code."""
+def error_response(
+    status: int, code: str, message: str, *, field: str | None = None, **headers: str
+) -> JSONResponse:
+    """The JSON shape of every refusal: like a GraphQL error, with a code (and the field)."""
+    extensions = {"code": code, **({"field": field} if field else {})}
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        {"errors": [{"message": message, "extensions": extensions}]},
         status_code=status,
         headers=headers or None,
     )
@@ -89,7 +94,26 @@ def parse_operation(body: bytes) -> tuple[str, dict[str, Any] | None, str | None
         raise BadRequest(400, "BAD_REQUEST", "'variables' must be a JSON object.")
     if operation_name is not None and not isinstance(operation_name, str):
         raise BadRequest(400, "BAD_REQUEST", "'operationName' must be a string.")
+    check_readable(query, variables, operation_name)
     return query, variables, operation_name
+
+
+def check_readable(
+    query: str, variables: dict[str, Any] | None, operation_name: str | None
+) -> None:
+    """Refuse text no field may hold (lone surrogates, control characters), naming where it is.
+
+    JSON may carry ``"\\ud800"``, which Python reads but no database, email or JSON response
+    encoded as UTF-8 can hold; literals in the query are checked by ``schema.inputs``.
+    """
+    problems = text.unreadable_fields(variables or {}, skip=DOCUMENT_FIELDS)
+    if problems:
+        where, message = next(iter(problems.items()))
+        raise BadRequest(400, "INVALID_INPUT", message, field=where)
+    for part, value in (("query", query), ("operationName", operation_name or "")):
+        problem = text.unreadable(value)
+        if problem:
+            raise BadRequest(400, "INVALID_INPUT", f"The {part} {problem}", field=part)
 
 
 def graphiql(request: Request) -> HTMLResponse:
@@ -180,7 +204,7 @@ async def graphql(request: Request) -> Response:
     try:
         query, variables, operation_name = parse_operation(await read_body(request))
     except BadRequest as refusal:
-        return error_response(refusal.status, refusal.code, refusal.message)
+        return error_response(refusal.status, refusal.code, refusal.message, field=refusal.field)
     schema = schema_of(request)
     return await anyio.to_thread.run_sync(
         lambda: run_operation(

@@ -44,6 +44,8 @@ def sign_in_as(visitor: Visitor, token: str, target: str) -> RedirectResponse:
     accounts.revoke_session(session=visitor.db, token=visitor.token)
     response = redirect(target)
     cookies.set_session_cookie(response, token)
+    if visitor.csrf_seed:
+        cookies.clear_csrf_cookie(response)  # from now on the session holds the token
     return response
 
 

@@ -12,8 +12,11 @@ from urllib.parse import unquote_to_bytes
 from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 
-from backend.accounts import cookies
+from backend import text
+from backend.accounts import cookies, csrf
 from backend.accounts import service as accounts
 from backend.accounts.models import UserSession
 from backend.members import service as member_service
@@ -40,28 +43,38 @@ class Visitor:
     member: Member | None
     new_token: str | None = None  # set when a session was started for this request
     roles: list[str] = field(default_factory=list)
+    csrf_seed: str | None = None  # anonymous visitors: the seed in their CSRF cookie
+    new_csrf_seed: str | None = None  # set when this response must give them one
 
     @property
     def csrf_token(self) -> str:
-        """The token every form on the page must send back."""
-        return self.record.csrf_token if self.record else ""
+        """The token every form on the page must send back (bound to the session, or seed)."""
+        if self.record is not None:
+            return self.record.csrf_token
+        return csrf.token_for(self.csrf_seed) if self.csrf_seed else ""
 
     @property
     def is_organiser(self) -> bool:
         """True for organisers and admins."""
         return "organiser" in self.roles or "admin" in self.roles
 
-    def ensure_session(self) -> None:
-        """Start an anonymous session, so that forms carry a CSRF token bound to it."""
-        if self.record is None:
-            token = accounts.start_session(
-                session=self.db,
-                member_id=None,
-                user_agent=self.request.headers.get("user-agent", ""),
+    def ensure_csrf_token(self) -> None:
+        """Make sure forms can carry a CSRF token: an anonymous visitor gets a seed cookie.
+
+        No session row is written for anonymous visitors; one starts at log-in or sign-up.
+        """
+        if self.record is None and self.csrf_seed is None:
+            self.csrf_seed = self.new_csrf_seed = csrf.new_seed()
+
+    def csrf_token_matches(self, sent: object) -> bool:
+        """True when ``sent`` is this visitor's CSRF token."""
+        if not isinstance(sent, str):
+            return False
+        if self.record is not None:
+            return hmac.compare_digest(
+                sent.encode("utf-8", "surrogatepass"), self.record.csrf_token.encode()
             )
-            self.record = accounts.session_for_token(session=self.db, token=token)
-            self.token = token
-            self.new_token = token
+        return csrf.token_matches(seed=self.csrf_seed, sent=sent)
 
 
 def get_visitor(request: Request, db: DbSession) -> Visitor:
@@ -77,6 +90,7 @@ def get_visitor(request: Request, db: DbSession) -> Visitor:
         token=token if record else None,
         member=member,
         roles=roles,
+        csrf_seed=csrf.usable_seed(cookies.read_csrf_seed(request)),
     )
 
 
@@ -94,6 +108,59 @@ class FormNotUtf8(Exception):
     """The form's text is not UTF-8, so what was typed cannot be known for sure."""
 
 
+class FormNotReadable(Exception):
+    """A field holds characters no text field may hold (a lone surrogate, a control character)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+class _StrictMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, refusing text fields that are not UTF-8.
+
+    Starlette reads such a field as latin-1, which would store mojibake without a word.
+    """
+
+    def on_part_end(self) -> None:
+        """Check a text field's bytes before Starlette decodes them."""
+        if self._current_part.file is None:
+            try:
+                self._current_part.data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise FormNotUtf8 from error
+        super().on_part_end()
+
+
+async def _multipart(request: Request) -> FormData:
+    charset = re.search(r"charset=\"?([^\";]+)", request.headers.get("content-type", ""), re.I)
+    if charset and charset.group(1).strip().lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise FormNotUtf8
+    parser = _StrictMultiPartParser(
+        request.headers,
+        request.stream(),
+        max_files=1,
+        max_fields=300,
+        max_part_size=MAX_FORM_BYTES,
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException as error:
+        raise HTTPException(status_code=400, detail=error.message) from error
+    request._form = form  # Starlette closes the uploaded files with the request
+    return form
+
+
+def _check_readable(form: FormData) -> None:
+    for name, value in form.multi_items():
+        problem = text.unreadable(name)
+        if problem:
+            raise FormNotReadable("name of a", problem)
+        problem = text.unreadable(value) if isinstance(value, str) else None
+        if problem:
+            raise FormNotReadable(name, problem)
+
+
 def _check_utf8(body: bytes) -> None:
     # Starlette would quietly turn bad bytes into replacement characters (or latin-1), and
     # that garbled text could be saved; refuse the form instead.
@@ -105,7 +172,11 @@ def _check_utf8(body: bytes) -> None:
 
 
 async def get_form(request: Request) -> FormData:
-    """The posted form (parsed once; Starlette caches it on the request)."""
+    """The posted form (parsed once; Starlette caches it on the request).
+
+    Every text field, multipart or not, must be UTF-8 and free of the characters no text field
+    may hold (``backend.text.unreadable``); otherwise the form is refused before any view runs.
+    """
     limit = MAX_FORM_BYTES
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         limit = request.app.state.settings.max_import_bytes + MAX_FORM_BYTES
@@ -117,7 +188,12 @@ async def get_form(request: Request) -> FormData:
         if len(body) > limit:
             raise FormTooLarge
         _check_utf8(body)
-    return await request.form(max_files=1, max_fields=300, max_part_size=MAX_FORM_BYTES)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await _multipart(request)
+    else:
+        form = await request.form(max_files=1, max_fields=300, max_part_size=MAX_FORM_BYTES)
+    _check_readable(form)
+    return form
 
 
 Form = Annotated[FormData, Depends(get_form)]
@@ -128,13 +204,8 @@ class CsrfFailed(Exception):
 
 
 def checked_visitor(visitor: CurrentVisitor, form: Form) -> Visitor:
-    """The visitor, after checking the form's CSRF token against their session."""
-    sent = form.get("csrf_token")
-    if (
-        visitor.record is None
-        or not isinstance(sent, str)
-        or not hmac.compare_digest(sent.encode(), visitor.record.csrf_token.encode())
-    ):
+    """The visitor, after checking the form's CSRF token against their session (or seed)."""
+    if not visitor.csrf_token_matches(form.get("csrf_token")):
         raise CsrfFailed
     return visitor
 

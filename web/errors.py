@@ -14,7 +14,7 @@ from backend.accounts import cookies
 from backend.accounts import service as accounts
 from backend.errors import DomainError, Forbidden, NotAuthenticated, NotFound
 from backend.members.models import Member
-from web.deps import CsrfFailed, FormNotUtf8, FormTooLarge
+from web.deps import CsrfFailed, FormNotReadable, FormNotUtf8, FormTooLarge
 
 log = logging.getLogger("peerbridge.web")
 
@@ -100,6 +100,15 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(FormNotUtf8)
     async def _not_utf8(request: Request, _error: FormNotUtf8) -> Response:
         return error_page(request, 400, NOT_UTF8)
+
+    @app.exception_handler(FormNotReadable)
+    async def _not_readable(request: Request, error: FormNotReadable) -> Response:
+        field = error.field.replace("_", " ")
+        return error_page(
+            request,
+            400,
+            (NOT_UTF8[0], f"The {field} field {error.message}"),
+        )
 
     @app.exception_handler(NotAuthenticated)
     async def _sign_in(request: Request, _error: NotAuthenticated) -> Response:

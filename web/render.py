@@ -80,7 +80,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """Render ``template`` for ``visitor``; forms get ``errors`` and ``values`` by field."""
-    visitor.ensure_session()
+    visitor.ensure_csrf_token()
     response = templates.TemplateResponse(
         visitor.request,
         template,
@@ -98,6 +98,8 @@ def render(
     )
     if visitor.new_token:
         cookies.set_session_cookie(response, visitor.new_token)
+    if visitor.new_csrf_seed:
+        cookies.set_csrf_cookie(response, visitor.new_csrf_seed)
     response.headers["Cache-Control"] = "no-store"
     return response
 

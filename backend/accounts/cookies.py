@@ -8,6 +8,7 @@ from starlette.responses import Response
 from backend.settings import get_settings
 
 COOKIE_NAME = "pb_session"
+CSRF_COOKIE_NAME = "pb_csrf"  # anonymous visitors' CSRF seed (backend/accounts/csrf.py)
 
 
 def _secure() -> bool:
@@ -36,3 +37,22 @@ def set_session_cookie(response: Response, token: str) -> None:
 def clear_session_cookie(response: Response) -> None:
     """Tell the browser to forget its session token."""
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=_secure())
+
+
+def read_csrf_seed(request: HTTPConnection) -> str | None:
+    """The anonymous CSRF seed the browser sent, if any."""
+    return request.cookies.get(CSRF_COOKIE_NAME)
+
+
+def set_csrf_cookie(response: Response, seed: str) -> None:
+    """Give an anonymous browser its CSRF seed: HttpOnly, SameSite=Lax, for the browser session."""
+    response.set_cookie(
+        CSRF_COOKIE_NAME, seed, httponly=True, samesite="lax", secure=_secure(), path="/"
+    )
+
+
+def clear_csrf_cookie(response: Response) -> None:
+    """Forget the anonymous CSRF seed (once signed in, the session holds the token)."""
+    response.delete_cookie(
+        CSRF_COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=_secure()
+    )

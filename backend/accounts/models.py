@@ -16,8 +16,8 @@ EMAIL_TOKEN_PURPOSES: tuple[str, ...] = ("verify", "reset", "invite")
 class UserSession(SQLModel, table=True):
     """A browser session. The cookie holds a random token; only its hash is stored here.
 
-    Anonymous visitors get one too (member_id empty) so that forms carry a CSRF token bound
-    to a session from the first page on.
+    A row starts at log-in or sign-up; anonymous visitors' forms carry a signed CSRF cookie
+    instead (``backend.accounts.csrf``). Rows with member_id empty are left from before that.
     """
 
     __tablename__ = "user_session"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from backend import text
 from backend.accounts import passwords
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.db import utcnow
@@ -57,7 +58,7 @@ def start_session(*, session: Session, member_id: int | None, user_agent: str = 
         member_id=member_id,
         csrf_token=secrets.token_urlsafe(32),
         expires_at=utcnow() + timedelta(days=get_settings().session_days),
-        user_agent=user_agent[:300],
+        user_agent=text.fit_column(user_agent, UserSession, "user_agent"),
     )
     session.add(record)
     session.commit()
@@ -101,6 +102,30 @@ def revoke_all_sessions(*, session: Session, member_id: int, keep: str | None = 
     )
     if keep is not None:
         statement = statement.where(UserSession.id != token_hash(keep))
+    return session.execute(statement).rowcount
+
+
+# Anonymous sessions are no longer started (forms use a signed CSRF cookie); rows left from
+# before, and any a visitor never came back to, go after this long without use.
+ANONYMOUS_SESSION_IDLE = timedelta(days=1)
+
+
+def purge_stale_sessions(*, session: Session, now: datetime | None = None) -> int:
+    """Delete sessions that can never be used again: expired, revoked, or anonymous and idle.
+
+    Called by the periodic pass (``backend.jobs.run_once``); returns how many rows went.
+    """
+    now = now or utcnow()
+    statement = delete(UserSession).where(
+        or_(
+            UserSession.expires_at <= now,
+            UserSession.revoked_at.is_not(None),  # type: ignore[union-attr]
+            and_(
+                UserSession.member_id.is_(None),  # type: ignore[union-attr]
+                UserSession.last_seen_at < now - ANONYMOUS_SESSION_IDLE,
+            ),
+        )
+    )
     return session.execute(statement).rowcount
 
 
@@ -227,14 +252,14 @@ def _sign_up_problems(data: SignUp) -> tuple[str | None, dict[str, str]]:
     if password_problem:
         problems["password"] = password_problem
     for field, check in (
-        ("name", lambda x: v.text_problem(x, label="full name", maximum=v.MAX_NAME, required=True)),
+        ("name", lambda x: v.line_problem(x, label="full name", maximum=v.MAX_NAME, required=True)),
         (
             "job_title",
-            lambda x: v.text_problem(x, label="job title", maximum=v.MAX_JOB_TITLE, required=False),
+            lambda x: v.line_problem(x, label="job title", maximum=v.MAX_JOB_TITLE, required=False),
         ),
         (
             "organisation",
-            lambda x: v.text_problem(
+            lambda x: v.line_problem(
                 x, label="organisation", maximum=v.MAX_ORGANISATION, required=True
             ),
         ),

@@ -177,11 +177,11 @@ def offers_for(*, session: Session, member_ids: Sequence[int]) -> dict[int, Ment
 def _profile_problems(update: ProfileUpdate, *, session: Session) -> dict[str, str]:
     problems: dict[str, str] = {}
     checks = {
-        "name": lambda x: v.text_problem(x, label="full name", maximum=v.MAX_NAME, required=True),
-        "job_title": lambda x: v.text_problem(
+        "name": lambda x: v.line_problem(x, label="full name", maximum=v.MAX_NAME, required=True),
+        "job_title": lambda x: v.line_problem(
             x, label="job title", maximum=v.MAX_JOB_TITLE, required=False
         ),
-        "organisation": lambda x: v.text_problem(
+        "organisation": lambda x: v.line_problem(
             x, label="organisation", maximum=v.MAX_ORGANISATION, required=True
         ),
         "region": v.region_problem,

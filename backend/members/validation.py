@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
+from backend import text
+from backend.members.models import Member
+from backend.organisations.models import Organisation
 from vocabulary import (
     BANDS,
     MAX_GOALS_LENGTH,
@@ -17,10 +20,10 @@ from vocabulary import (
     humanise,
 )
 
-MAX_NAME = 200
-MAX_JOB_TITLE = 200
-MAX_BIO = 4000
-MAX_ORGANISATION = 200
+MAX_NAME = text.column_length(Member, "name")
+MAX_JOB_TITLE = text.column_length(Member, "job_title")
+MAX_BIO = 4000  # a Text column: the limit is the product's, not the database's
+MAX_ORGANISATION = text.column_length(Organisation, "name")
 
 
 def normalise_email(raw: str) -> tuple[str | None, str | None]:
@@ -37,15 +40,18 @@ def normalise_email(raw: str) -> tuple[str | None, str | None]:
     return result.normalized.lower(), None
 
 
-def text_problem(value: str, *, label: str, maximum: int, required: bool) -> str | None:
-    """Why a free-text field is wrong, or None."""
-    if required and not value.strip():
-        return f"Enter your {label}."
-    if len(value) > maximum:
-        return f"{label[:1].upper()}{label[1:]} must be {maximum:,} characters or fewer."
-    if "\x00" in value:
-        return f"{label[:1].upper()}{label[1:]} contains a character that is not allowed."
-    return None
+def text_problem(
+    value: str, *, label: str, maximum: int, required: bool, one_line: bool = False
+) -> str | None:
+    """Why a free-text field is wrong, or None (the rules of ``backend.text``)."""
+    return text.text_problem(
+        value, label=label, maximum=maximum, required=required, one_line=one_line
+    )
+
+
+def line_problem(value: str, *, label: str, maximum: int, required: bool) -> str | None:
+    """Why a one-line field (a name, a title) is wrong, or None."""
+    return text.text_problem(value, label=label, maximum=maximum, required=required, one_line=True)
 
 
 def choice_problem(value: str, *, label: str, allowed: tuple[str, ...]) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, select
 
+from backend import text
 from backend.db import utcnow
 from backend.errors import FieldErrors
 from backend.notifications.models import (
@@ -27,8 +28,17 @@ MAX_ATTEMPTS = 8
 
 
 def enqueue_email(*, session: Session, to: str, subject: str, body: str, kind: str) -> OutboxEmail:
-    """Add an email to the outbox; it is sent only if the caller's transaction commits."""
-    email = OutboxEmail(to_address=to, subject=subject, body_text=body, kind=kind)
+    """Add an email to the outbox; it is sent only if the caller's transaction commits.
+
+    The subject is made to fit its column on one line: it is often built from a member's name,
+    and a line break in it would end the header.
+    """
+    email = OutboxEmail(
+        to_address=to,
+        subject=text.fit_column(subject, OutboxEmail, "subject"),
+        body_text=body,
+        kind=kind,
+    )
     session.add(email)
     return email
 
@@ -254,7 +264,9 @@ def notify(
     """Tell a member something in the app, and by email now if they chose immediate.
 
     Written in the caller's transaction, so a change and its notice stand or fall together.
+    The title (often quoting a member's name) is shortened to fit its column, on one line.
     """
+    title = text.fit_column(title, Notification, "title")
     notification = Notification(member_id=member_id, kind=kind, title=title, body=body, link=link)
     if mode_for(session=session, member_id=member_id, kind=kind) == "immediate":
         url = f"{get_settings().base_url.rstrip('/')}{link}" if link else ""

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from backend import text
+from backend.db import utcnow
 from backend.errors import Invalid, NotFound
 from backend.organisations.models import ORGANISATION_TYPES, Organisation
 from vocabulary import REGIONS
@@ -32,24 +36,37 @@ def get(*, session: Session, organisation_id: int) -> Organisation:
 def get_or_create(
     *, session: Session, name: str, type: str = "other", region: str | None = None
 ) -> Organisation:
-    """The organisation called ``name`` (however it is spaced or cased), created if new."""
+    """The organisation called ``name`` (however it is spaced or cased), created if new.
+
+    Safe when many sign-ups name the same new organisation at once: the row is inserted with
+    ON CONFLICT DO NOTHING on its unique key, then read, so every caller gets the one row.
+    """
     clean = " ".join(name.split())
-    if not clean:
-        raise Invalid("Enter your organisation.", field="organisation")
-    if len(clean) > 200:
-        raise Invalid("Organisation must be 200 characters or fewer.", field="organisation")
+    problem = text.text_problem(
+        clean,
+        label="organisation",
+        maximum=text.column_length(Organisation, "name"),
+        required=True,
+        one_line=True,
+    )
+    if problem:
+        raise Invalid(problem, field="organisation")
     if type not in ORGANISATION_TYPES:
         raise Invalid(f"'{type}' is not an organisation type.", field="organisationType")
     if region is not None and region not in REGIONS:
         raise Invalid(f"'{region}' is not an NHS England region.", field="region")
     key = organisation_key(clean)
-    existing = session.exec(select(Organisation).where(Organisation.key == key)).first()
+    by_key = select(Organisation).where(Organisation.key == key)
+    existing = session.exec(by_key).first()
     if existing is not None:
         return existing
-    organisation = Organisation(name=clean, key=key, type=type, region=region)
-    session.add(organisation)
-    session.flush()
-    return organisation
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Organisation)
+        .values(name=clean, key=key, type=type, region=region, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    return session.exec(by_key).one()
 
 
 def get_many(*, session: Session, organisation_ids: Sequence[int]) -> dict[int, Organisation]:

@@ -200,3 +200,48 @@ def test_a_member_cannot_revoke_another_members_token(session):
     with pytest.raises(Exception, match="No such token"):
         accounts.revoke_access_token(session=session, member=other, token_id=record.id)
     assert accounts.member_for_access_token(session=session, secret=secret).id == owner.id
+
+
+def test_purge_deletes_only_stale_sessions(session):
+    member = make_member(session)
+    now = utcnow()
+
+    def started(member_id, **when):  # type: ignore[no-untyped-def]
+        token = accounts.start_session(session=session, member_id=member_id)
+        record = session.get(UserSession, accounts.token_hash(token))
+        for name, value in when.items():
+            setattr(record, name, value)
+        session.add(record)
+        session.commit()
+        return record.id
+
+    live = started(member.id)
+    live_anonymous = started(None, last_seen_at=now - timedelta(hours=2))
+    old_but_live = started(member.id, last_seen_at=now - timedelta(days=10))
+    expired = started(member.id, expires_at=now - timedelta(seconds=1))
+    revoked = started(member.id, revoked_at=now - timedelta(minutes=5))
+    idle_anonymous = started(None, last_seen_at=now - timedelta(days=2))
+
+    purged = accounts.purge_stale_sessions(session=session, now=now)
+    session.commit()
+
+    assert purged == 3
+    session.expire_all()
+    left = {record.id for record in session.exec(select(UserSession)).all()}
+    assert left == {live, live_anonymous, old_but_live}
+    assert not left & {expired, revoked, idle_anonymous}
+
+
+def test_the_periodic_pass_purges_stale_sessions(session, engine):
+    from backend import jobs
+
+    member = make_member(session)
+    token = accounts.start_session(session=session, member_id=member.id)
+    accounts.revoke_session(session=session, token=token)
+    session.commit()
+
+    done = jobs.run_once(engine)
+
+    assert done["sessions_purged"] == 1
+    session.expire_all()
+    assert session.exec(select(UserSession)).all() == []

@@ -20,7 +20,7 @@ BAD_SIGN_UPS = {
     "password common": ({"password": "password1234"}, {"password"}),
     "password huge": ({"password": "x1" * 50_000}, {"password"}),
     "name huge": ({"name": "N" * 200_000}, {"name"}),
-    "name with a NUL": ({"name": "Sam\x00Jones"}, {"name"}),
+    "name with a line break": ({"name": "Sam\r\nJones"}, {"name"}),
     "organisation huge": ({"organisation": "O" * 5_000}, {"organisation"}),
     "unknown region": ({"region": "Wales"}, {"region"}),
     "unknown band": ({"band": "10"}, {"band"}),
@@ -80,6 +80,7 @@ def test_sign_up_with_an_address_already_taken_is_refused_plainly(client, sessio
     [
         b"name=%FF%FE%FD&email=%C3%28@example.nhs.uk",  # percent-encoded bytes that are not UTF-8
         b"name=\xff\xfe&email=\xc3\x28",  # raw bytes that are not UTF-8
+        b"name=a%ED%A0%80b",  # "a\ud800b": a lone surrogate written as if it were UTF-8
     ],
 )
 def test_broken_utf8_in_a_form_gets_a_clear_error(client, session, body):
@@ -267,3 +268,131 @@ def test_unknown_member_ids_get_the_not_found_page(client, session, path):
     response = client.get(path)
     assert response.status_code == 404
     assert "Page not found" in response.text
+
+
+# Text no field may hold, on every kind of form -------------------------------------------------
+
+# (page with the form, path posted to, the form) for a sample of forms, signed in.
+SIGNED_IN_FORMS = [
+    ("/profile/edit", "/profile/edit", lambda: _profile_form()),
+    ("/mentoring-offer", "/mentoring-offer", lambda: {"capacity": "2", "note": "Hi"}),
+    ("/account", "/account/tokens", lambda: {"token_name": "Reporting script"}),
+    ("/community/posts/new", "/community/posts/new", lambda: {"title": "Rotas", "body": "Plan"}),
+]
+CONTROL_CHARACTERS = ["a\x00b", "a\x1b[2Jb", "a\x7fb", "a\x9bb"]
+
+
+def _nothing_new(session, member_id):  # type: ignore[no-untyped-def]
+    session.expire_all()
+    saved = session.get(Member, member_id)
+    return saved.name == "Priya Shah" and saved.bio == "" and saved.job_title == ""
+
+
+@pytest.mark.parametrize("bad", CONTROL_CHARACTERS)
+@pytest.mark.parametrize("multipart", [False, True], ids=["urlencoded", "multipart"])
+def test_control_characters_in_any_field_are_refused_naming_it(client, session, bad, multipart):
+    member = make_member(session, name="Priya Shah")
+    log_in(client, member.email)
+    for page, path, form in SIGNED_IN_FORMS:
+        data = form()
+        field = next(iter(data))
+        data[field] = bad
+        files = {"unexpected": ("x.txt", b"x", "text/plain")} if multipart else None
+        token = csrf_token(client, page)
+        response = client.post(path, data={"csrf_token": token, **data}, files=files)
+
+        assert response.status_code == 400, (path, response.text)
+        assert "Some of the text sent could not be read" in response.text
+        assert f"The {field.replace('_', ' ')} field contains a control character" in response.text
+    assert _nothing_new(session, member.id)
+    assert session.exec(select(MentoringOffer)).all() == []
+
+
+def test_a_nul_in_a_sign_up_is_refused_naming_the_field_and_writes_nothing(client, session):
+    response = client.post(
+        "/sign-up",
+        data={"csrf_token": csrf_token(client, "/sign-up"), **GOOD_SIGN_UP, "name": "Sam\x00Jo"},
+    )
+    assert response.status_code == 400
+    assert "The name field contains a control character" in response.text
+    assert _members(session) == []
+    assert session.exec(select(OutboxEmail)).all() == []
+
+
+def _multipart(token: str, fields: dict[str, bytes], charset: str = "") -> tuple[bytes, str]:
+    boundary = "----peerbridge-test"
+    parts = [("csrf_token", token.encode()), *fields.items()]
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value
+        + b"\r\n"
+        for name, value in parts
+    )
+    body += f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}{charset}"
+
+
+@pytest.mark.parametrize(
+    ("value", "charset"),
+    [
+        ("Zoë".encode("latin-1"), ""),  # latin-1 bytes: Starlette would store 'ZoÃ«'-like text
+        (b"a\xed\xa0\x80b", ""),  # a lone surrogate written as UTF-8-like bytes
+        ("Zoë".encode(), "; charset=latin-1"),  # declared as something else
+    ],
+)
+def test_multipart_forms_must_be_utf8_too(client, session, value, charset):
+    token = csrf_token(client, "/sign-up")
+    fields = {k: v.encode() for k, v in GOOD_SIGN_UP.items()}
+    fields["name"] = value
+    body, content_type = _multipart(token, fields, charset)
+
+    response = client.post("/sign-up", content=body, headers={"content-type": content_type})
+
+    assert response.status_code == 400
+    assert "Some of the text sent could not be read" in response.text
+    assert _members(session) == []
+
+
+def test_a_good_multipart_form_still_signs_up(client, session):
+    token = csrf_token(client, "/sign-up")
+    fields = {k: v.encode() for k, v in {**GOOD_SIGN_UP, "name": "Zoë Ó Súilleabháin"}.items()}
+    body, content_type = _multipart(token, fields)
+
+    response = client.post("/sign-up", content=body, headers={"content-type": content_type})
+
+    assert response.status_code == 303, response.text
+    assert [m.name for m in _members(session)] == ["Zoë Ó Súilleabháin"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Sam Jones\r\nBcc: everyone@example.nhs.uk"),
+        ("name", "Sam\tJones"),
+        ("job_title", "Manager\nX-Injected: yes"),
+        ("organisation", "Leeds\u2028Trust"),
+    ],
+)
+def test_one_line_fields_refuse_line_breaks(client, session, field, value):
+    response = client.post(
+        "/sign-up",
+        data={"csrf_token": csrf_token(client, "/sign-up"), **GOOD_SIGN_UP, field: value},
+    )
+    assert response.status_code == 400
+    assert f'href="#{field}"' in response.text
+    assert any("must be on one line" in message for message in error_summary(response.text))
+    assert _members(session) == []
+
+
+def test_a_profile_edit_with_a_line_break_in_the_name_changes_nothing(client, session):
+    member = make_member(session, name="Priya Shah")
+    log_in(client, member.email)
+    form = _profile_form(name="Priya\r\nShah", job_title="Lead\nnurse")
+
+    response = client.post(
+        "/profile/edit", data={"csrf_token": csrf_token(client, "/profile/edit"), **form}
+    )
+
+    assert response.status_code == 400
+    assert 'href="#name"' in response.text and 'href="#job_title"' in response.text
+    assert _nothing_new(session, member.id)

@@ -108,15 +108,16 @@ def test_a_token_from_another_session_is_refused_and_changes_nothing(client, ses
     assert client.get("/profile").status_code == 200  # still logged in
 
 
-def _set_cookie(response) -> str:  # type: ignore[no-untyped-def]
-    [header] = [h for h in response.headers.get_list("set-cookie") if h.startswith("pb_session=")]
+def _set_cookie(response, name: str = cookies.COOKIE_NAME) -> str:  # type: ignore[no-untyped-def]
+    [header] = [h for h in response.headers.get_list("set-cookie") if h.startswith(f"{name}=")]
     return header
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(client, session):
     member = make_member(session)
     first = client.get("/login")
-    header = _set_cookie(first).lower()
+    assert not [h for h in first.headers.get_list("set-cookie") if h.startswith("pb_session=")]
+    header = _set_cookie(first, cookies.CSRF_COOKIE_NAME).lower()
     assert "httponly" in header and "samesite=lax" in header and "path=/" in header
 
     response = post_form(client, "/login", {"email": member.email, "password": PASSWORD})
@@ -127,15 +128,59 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, session):
 def test_logging_in_gives_a_new_session_id_and_ends_the_anonymous_one(client, session):
     member = make_member(session)
     client.get("/login")
-    anonymous = client.cookies.get(cookies.COOKIE_NAME)
+    assert client.cookies.get(cookies.COOKIE_NAME) is None  # no session before logging in
+    assert client.cookies.get(cookies.CSRF_COOKIE_NAME)
 
     log_in(client, member.email)
 
     signed_in = client.cookies.get(cookies.COOKIE_NAME)
-    assert signed_in and signed_in != anonymous
+    assert signed_in
+    assert client.cookies.get(cookies.CSRF_COOKIE_NAME) is None  # the session holds it now
     session.expire_all()
     records = session.exec(select(UserSession)).all()
     assert {r.member_id for r in records if r.revoked_at is None} == {member.id}
+
+
+def test_anonymous_visitors_get_no_session_row(client, session, engine):
+    visits = 0
+    for round_ in range(5):
+        for path in ANONYMOUS_PAGES:
+            browser = client if round_ % 2 else another_client(engine)
+            assert browser.get(path).status_code == 200, path
+            visits += 1
+    assert visits == 50
+    session.expire_all()
+    assert session.exec(select(UserSession)).all() == []
+
+
+def test_an_anonymous_form_needs_the_token_of_its_own_cookie(client, session, engine):
+    member = make_member(session)
+    credentials = {"email": member.email, "password": PASSWORD}
+    own = csrf_token(client)
+    with another_client(engine) as attacker:
+        foreign = csrf_token(attacker)
+        attacker_seed = attacker.cookies.get(cookies.CSRF_COOKIE_NAME)
+    assert own != foreign
+
+    refused = [
+        client.post("/login", data={"csrf_token": foreign, **credentials}),
+        client.post("/login", data={"csrf_token": own[:-2] + "xx", **credentials}),
+        client.post("/login", data={"csrf_token": attacker_seed, **credentials}),
+        client.post("/login", data=credentials),
+        client.post(
+            "/sign-up",
+            data={"csrf_token": foreign, "email": "new@example.nhs.uk", "name": "New"},
+        ),
+    ]
+    with another_client(engine) as cookieless:
+        refused.append(cookieless.post("/login", data={"csrf_token": own, **credentials}))
+
+    assert [r.status_code for r in refused] == [403] * len(refused)
+    session.expire_all()
+    assert session.exec(select(UserSession)).all() == []
+    assert session.exec(select(Member).where(Member.email == "new@example.nhs.uk")).first() is None
+    # The right pair still logs in.
+    assert client.post("/login", data={"csrf_token": own, **credentials}).status_code == 303
 
 
 def test_changing_password_gives_a_new_session_id_and_the_old_cookie_stops_working(
