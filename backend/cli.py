@@ -175,7 +175,7 @@ def match_round(
     """Run a matching round straight over a members CSV, with no database."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from matching.offline import MembersFileError, format_summary, run_offline_round
+    from backend.matchmaking.offline import MembersFileError, format_summary, run_offline_round
 
     if not members.is_file():
         console.print(f"[red]Cannot read {members}: no such file[/red]")

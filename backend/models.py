@@ -17,6 +17,7 @@ from backend.community.models import (
     Reaction,
     Report,
 )
+from backend.matchmaking.models import MatchmakingState, SuggestionExposure
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring.models import (
     MentoringSession,
@@ -45,6 +46,7 @@ __all__ = [
     "LoginThrottle",
     "MatchProposal",
     "MatchingRound",
+    "MatchmakingState",
     "Member",
     "MemberRole",
     "MemberSkill",
@@ -63,6 +65,7 @@ __all__ = [
     "Reaction",
     "Report",
     "Skill",
+    "SuggestionExposure",
     "UserSession",
     "metadata",
 ]

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from backend.accounts import service as account_service
 from backend.db import utcnow
 from backend.errors import Conflict, Invalid
+from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members import validation as v
 from backend.members.models import Member, MemberSkill, MentoringOffer
@@ -184,6 +185,7 @@ def import_members(
             "Members changed while the file was being imported, so nothing was imported. "
             "Import the file again."
         ) from error
+    network_changed(session=session)  # the matcher's view of the network moved
     session.commit()
     return result
 

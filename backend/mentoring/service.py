@@ -18,6 +18,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from backend.db import utcnow
 from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
+from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring.models import (
@@ -390,6 +391,7 @@ def accept_request(
         "first session.",
         f"/mentoring/mentorships/{mentorship.id}",
     )
+    network_changed(session=session)  # the matcher's view of the network moved
     session.commit()
     session.refresh(mentorship)
     return Acceptance(request=request, mentorship=mentorship)
@@ -787,6 +789,7 @@ def end_mentorship(
             "feedback helps match future pairs well.",
             f"/mentoring/mentorships/{mentorship.id}",
         )
+    network_changed(session=session)  # the matcher's view of the network moved
     session.commit()
     session.refresh(mentorship)
     return mentorship

@@ -78,6 +78,8 @@ class MatchProposal(SQLModel, table=True):
             "mentor_id IS NULL OR mentor_id <> mentee_id", name="ck_match_proposal_not_self"
         ),
         Index("ix_match_proposal_round_status", "round_id", "status"),
+        # The review pages read a round best score first, a page at a time (migration 0010).
+        Index("ix_match_proposal_round_score", "round_id", "score"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -16,19 +16,20 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, update
 from sqlmodel import Session, select
 
 from backend.db import session_scope, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound
+from backend.matchmaking import frames as population
+from backend.matchmaking.rounds import ScoreWeights
+from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring import service as mentoring_service
 from backend.mentoring.models import Mentorship
 from backend.notifications import service as notifications
-from backend.rounds import population
 from backend.rounds.models import MatchingRound, MatchProposal
-from matching.scoring import ScoreWeights
 
 log = logging.getLogger("peerbridge.rounds")
 WEIGHT_NAMES = tuple(ScoreWeights().as_dict())
@@ -169,16 +170,48 @@ def get_round(*, session: Session, organiser: Member | None, round_id: int) -> M
 
 
 def proposals_of(
-    *, session: Session, organiser: Member | None, round_id: int, status: str | None = None
+    *,
+    session: Session,
+    organiser: Member | None,
+    round_id: int,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[MatchProposal]:
-    """The round's proposals, best score first (organisers only)."""
+    """The round's proposals, best score first (organisers only); one page given ``limit``.
+
+    The page is cut by the database (``ix_match_proposal_round_score``), so reading it costs
+    the same in a round of a thousand proposals as in one of fifty thousand.
+    """
     get_round(session=session, organiser=organiser, round_id=round_id)
+    statement = _proposals(round_id, status).order_by(
+        MatchProposal.score.desc(),  # type: ignore[attr-defined]
+        MatchProposal.id,
+    )
+    if offset:
+        statement = statement.offset(max(0, offset))
+    if limit is not None:
+        statement = statement.limit(max(0, limit))
+    return list(session.exec(statement).all())
+
+
+def proposal_count(
+    *, session: Session, organiser: Member | None, round_id: int, status: str | None = None
+) -> int:
+    """How many proposals the round has (with ``status``, if given); organisers only."""
+    get_round(session=session, organiser=organiser, round_id=round_id)
+    counted = select(func.count()).select_from(MatchProposal)
+    counted = counted.where(MatchProposal.round_id == round_id)
+    if status is not None:
+        counted = counted.where(MatchProposal.status == status)
+    return int(session.exec(counted).one())
+
+
+def _proposals(round_id: int, status: str | None):  # type: ignore[no-untyped-def]
     statement = select(MatchProposal).where(MatchProposal.round_id == round_id)
     if status is not None:
         statement = statement.where(MatchProposal.status == status)
-    return list(
-        session.exec(statement.order_by(MatchProposal.score.desc(), MatchProposal.id)).all()
-    )  # type: ignore[attr-defined]
+    return statement
 
 
 def summary_of(matching_round: MatchingRound) -> dict[str, object]:
@@ -200,7 +233,7 @@ def _set_progress(engine: Engine | None, round_id: int, stage: str, fraction: fl
 
 def run_round_job(round_id: int, engine: Engine | None = None) -> str:
     """Run a queued round: build the population, match, store proposals. Safe to retry."""
-    from matching.rounds import run_round
+    from backend.matchmaking.rounds import run_round
 
     with session_scope(engine) as session:
         claimed = session.execute(
@@ -229,7 +262,7 @@ def run_round_job(round_id: int, engine: Engine | None = None) -> str:
         priority, seed = matching_round.priority, matching_round.seed
         learned = None
         if matching_round.learn_from_outcomes:
-            from backend.rounds import learning
+            from backend.matchmaking import learning
 
             learned = learning.learn(session=session, seed=seed)
     # The matcher runs outside any transaction, so the database stays free for everyone else.
@@ -449,6 +482,7 @@ def publish_round(*, session: Session, organiser: Member | None, round_id: int) 
         .where(MatchProposal.status == "proposed")
     ).all():
         _offer(session, proposal, matching_round.respond_days)
+    network_changed(session=session)  # offers reserve places: the matcher's view moved
     session.commit()
     session.refresh(matching_round)
     return matching_round
@@ -594,7 +628,7 @@ def _start_mentorship(session: Session, proposal: MatchProposal) -> None:
 
 def reoffer(*, session: Session, proposal: MatchProposal) -> MatchProposal | None:
     """Offer the mentee of a declined proposal the next best available mentor, if any."""
-    from matching.rounds import run_round
+    from backend.matchmaking.rounds import run_round
 
     matching_round = session.get(MatchingRound, proposal.round_id)
     if matching_round is None or proposal.mentee_id is None:

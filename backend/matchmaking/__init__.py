@@ -1,0 +1,1 @@
+"""The one seam between the platform and the matcher (matching/)."""

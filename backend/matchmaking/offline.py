@@ -1,0 +1,7 @@
+"""The matcher's offline round (members CSV in, assignments CSV out), for the CLI."""
+
+from __future__ import annotations
+
+from matching.offline import MembersFileError, format_summary, run_offline_round
+
+__all__ = ["MembersFileError", "format_summary", "run_offline_round"]
