@@ -203,8 +203,12 @@ def match_round(
     """Run a matching round straight over a members CSV, with no database."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from matching.offline import MembersFileError, format_summary, run_offline_round
-    from matching.scoring import parse_weights
+    from backend.matchmaking.offline import (
+        MembersFileError,
+        format_summary,
+        parse_weights,
+        run_offline_round,
+    )
 
     chosen = None
     if weights is not None:

@@ -17,6 +17,7 @@ from backend.community.models import (
     Reaction,
     Report,
 )
+from backend.matchmaking.models import MatchmakingState, SuggestionExposure
 from backend.members.import_models import MemberImport
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring.models import (
@@ -46,6 +47,7 @@ __all__ = [
     "LoginThrottle",
     "MatchProposal",
     "MatchingRound",
+    "MatchmakingState",
     "Member",
     "MemberImport",
     "MemberRole",
@@ -65,6 +67,7 @@ __all__ = [
     "Reaction",
     "Report",
     "Skill",
+    "SuggestionExposure",
     "UserSession",
     "metadata",
 ]

@@ -370,12 +370,13 @@ class MatchingRound(relay.Node):
             organiser=info.context.member,
             round_id=self.id,
             status=from_enum(status),
-        )
-        page = rows[offset : offset + limit]
-        return connection(
-            [ProposedMatch.from_model(p) for p in page],
             offset=offset,
-            more=len(rows) > offset + limit,
+            limit=limit + 1,  # one more tells whether a next page exists
+        )
+        return connection(
+            [ProposedMatch.from_model(p) for p in rows[:limit]],
+            offset=offset,
+            more=len(rows) > limit,
         )
 
 

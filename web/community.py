@@ -393,6 +393,8 @@ def member_directory(visitor: CurrentVisitor) -> Response:
     member = member_service.require_member(visitor.member)
     query = visitor.request.query_params
     values: dict[str, Any] = {name: query.get(name, "")[:200] for name in DIRECTORY_FIELDS}
+    # ?q= is the usual name for a search box's words; it means the same as ?text=.
+    values["text"] = values["text"] or query.get("q", "")[:200]
     raw_page = query.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 500 else 1
     skill = values["skill"] or None

@@ -194,12 +194,20 @@ def _round_page(
 ) -> HTMLResponse:
     organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
     matching_round = rounds.get_round(session=visitor.db, organiser=organiser, round_id=round_id)
-    proposals = []
-    if matching_round.status in ("ready", "published"):
-        proposals = rounds.proposals_of(session=visitor.db, organiser=organiser, round_id=round_id)
     query = visitor.request.query_params.get("page", "1")
     page = int(query) if query.isdigit() and 0 < int(query) <= 100_000 else 1
-    shown = proposals[(page - 1) * PROPOSALS_PER_PAGE : page * PROPOSALS_PER_PAGE]
+    shown: list = []
+    total = 0
+    if matching_round.status in ("ready", "published"):
+        # One page from the database, and a count: flat in the size of the round.
+        shown = rounds.proposals_of(
+            session=visitor.db,
+            organiser=organiser,
+            round_id=round_id,
+            offset=(page - 1) * PROPOSALS_PER_PAGE,
+            limit=PROPOSALS_PER_PAGE,
+        )
+        total = rounds.proposal_count(session=visitor.db, organiser=organiser, round_id=round_id)
     unmatched = []
     if matching_round.status in ("ready", "published"):
         unmatched = rounds.unmatched_of(session=visitor.db, organiser=organiser, round_id=round_id)
@@ -214,9 +222,9 @@ def _round_page(
         round_status=ROUND_STATUS,
         proposals=shown,
         proposed=[p for p in shown if p.status == "proposed"],
-        total=len(proposals),
+        total=total,
         page=page,
-        has_more=len(proposals) > page * PROPOSALS_PER_PAGE,
+        has_more=total > page * PROPOSALS_PER_PAGE,
         href=lambda n: f"/organise/rounds/{round_id}?page={n}#proposals",
         people=people,
         unmatched=unmatched[:UNMATCHED_SHOWN],

@@ -32,6 +32,7 @@ from sqlmodel import Session, select
 from backend.community.models import Circle, CircleMember, CommunityPreference
 from backend.db import utcnow
 from backend.errors import Conflict, Invalid, NotFound
+from backend.matchmaking.features import interest_vectors
 from backend.members import service as member_service
 from backend.members.models import Member
 from backend.notifications import service as notifications
@@ -244,19 +245,7 @@ def waiting_member_ids(*, session: Session) -> list[int]:
 
 def _interests(session: Session, member_ids: list[int]) -> np.ndarray | None:
     """Skills sought and offered and goals, as the matcher's PersonFeatures see them."""
-    from backend.rounds.population import member_frame
-    from matching.features import PersonFeatures
-
-    frame = member_frame(session=session, mentee_ids=member_ids, places={})
-    if len(frame) != len(member_ids):
-        return None
-    features = PersonFeatures(text_components=16)
-    matrix = features.fit_transform(frame)
-    blocks = features.blocks_
-    order = {int(m): i for i, m in enumerate(frame["member_id"])}
-    rows = [order[m] for m in member_ids]
-    parts = [matrix[rows, blocks[name]] for name in ("sought", "offered", "goals")]
-    return np.hstack(parts).astype(np.float64)
+    return interest_vectors(session=session, member_ids=member_ids)
 
 
 def form(*, session: Session, organiser: Member | None) -> list[Circle]:

@@ -5,8 +5,9 @@ and mentoring offer), skills are EXISTS subqueries, and the order (name, id) is 
 offset pages never skip or repeat a member.
 
 Text is found with the full-text index of each database (PostgreSQL: GIN indexes on
-``to_tsvector`` of the member and organisation documents; SQLite: the FTS5 table
-``member_fts`` kept in step by triggers; both made by migration 0005): every word of the
+``to_tsvector`` of the member and organisation documents, one ``UNION`` of the two index
+matches per word; SQLite: the FTS5 table ``member_fts`` kept in step by triggers; both made
+by migration 0005): every word of the
 search must begin a word in the name, job title, organisation or bio. The index narrows the
 rows quickly; an escaped, case-insensitive LIKE on the same columns then keeps the exact
 meaning of each term (so "50_50" or "100%" match only themselves). Terms with no letters or
@@ -112,15 +113,19 @@ def _full_text_condition(words: list[str], *, sqlite: bool) -> ColumnElement[boo
             bindparam("fts_query", query)
         )
         return Member.id.in_(matches.columns(column("rowid", Integer)))  # type: ignore[union-attr]
+    # One IN (... UNION ...) per word: each side is a plain match on one GIN index (member
+    # document, organisation name). Written as "member document OR organisation document"
+    # over the join, the condition lands in a join filter and neither index is used.
     conditions = []
     for index, word in enumerate(words):
         name = f"fts_word_{index}"
         query = f"to_tsquery('simple'::regconfig, :{name})"
-        conditions.append(
-            text(
-                f"({MEMBER_DOCUMENT} @@ {query} OR {ORGANISATION_DOCUMENT} @@ {query})"
-            ).bindparams(bindparam(name, f"{word}:*"))
-        )
+        matches = text(
+            f"SELECT member.id FROM member WHERE {MEMBER_DOCUMENT} @@ {query} "  # noqa: S608
+            "UNION SELECT member.id FROM member JOIN organisation "
+            f"ON organisation.id = member.organisation_id WHERE {ORGANISATION_DOCUMENT} @@ {query}"
+        ).bindparams(bindparam(name, f"{word}:*"))
+        conditions.append(Member.id.in_(matches.columns(column("id", Integer))))  # type: ignore[union-attr]
     return and_(*conditions)
 
 

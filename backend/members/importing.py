@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 from backend.accounts import service as account_service
 from backend.db import get_engine, session_factory, session_scope, utcnow
 from backend.errors import Conflict, Invalid, NotFound
+from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members import validation as v
 from backend.members.import_models import MemberImport
@@ -194,6 +195,7 @@ def import_members(
             "Members changed while the file was being imported, so nothing was imported. "
             "Import the file again."
         ) from error
+    network_changed(session=session)  # the matcher's view of the network moved
     session.commit()
     return result
 

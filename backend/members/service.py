@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from backend.db import utcnow
 from backend.errors import FieldErrors, Forbidden, NotAuthenticated, NotFound
+from backend.matchmaking.version import network_changed
 from backend.members import validation as v
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.organisations import service as organisation_service
@@ -250,6 +251,7 @@ def update_profile(*, session: Session, member: Member | None, update: ProfileUp
         )
     member.updated_at = utcnow()
     session.add(member)
+    network_changed(session=session)  # the matcher's view of the network moved
     session.commit()
     session.refresh(member)
     return member
@@ -309,6 +311,7 @@ def set_mentoring_offer(
 
         session.flush()
         mentoring_service.release_open_requests(session=session, mentor=member)
+    network_changed(session=session)  # the matcher's view of the network moved
     session.commit()
     session.refresh(record)
     return record

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from backend.db import utcnow
 from backend.errors import Conflict, NotFound
+from backend.matchmaking.version import network_changed
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring.models import MentorRequest, Mentorship
 from backend.notifications import service as notifications
@@ -288,6 +289,7 @@ def start_mentorship(
                 "your first session.",
                 link,
             )
+    network_changed(session=session)  # a place is taken: the matcher's view of the network moved
     return mentorship
 
 

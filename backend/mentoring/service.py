@@ -19,6 +19,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from backend.db import utcnow
 from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from backend.matchmaking import rules as pair_rules
+from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring import lifecycle
@@ -719,6 +720,7 @@ def end_mentorship(
             "feedback helps match future pairs well.",
             f"/mentoring/mentorships/{mentorship.id}",
         )
+    network_changed(session=session)  # the matcher's view of the network moved
     session.commit()
     session.refresh(mentorship)
     return mentorship

@@ -2,7 +2,8 @@
 
 The matcher scores the member against every mentor with a free place; the hard rules (band
 above, not in one's line-management chain, another organisation where asked, not oneself)
-are masks that no score can break.
+are masks that no score can break. The fitted matcher is kept per process by
+``backend.matchmaking.suggestions``; this service adds what the mentoring domain knows.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from backend.matchmaking import suggestions as matchmaking
 from backend.members import service as member_service
 from backend.members.models import Member
 from backend.mentoring.models import MentorRequest
-from backend.rounds import population
 
 MAX_SUGGESTIONS = 50
 
@@ -39,11 +40,10 @@ def suggest_mentors(
 ) -> list[SuggestedMentor]:
     """The best mentors with a free place for the signed-in member, best first.
 
-    Exposure control: a mentor who already has many requests waiting per free place is ranked
-    lower, so a popular mentor is not offered to many more mentees than they can take.
+    Exposure control: a mentor who already has many requests waiting per free place, or was
+    just suggested to many others, is ranked lower, so a popular mentor is not offered to
+    many more mentees than they can take.
     """
-    from matching.suggestions import MentorSuggester
-
     member = member_service.require_member(member)
     k = max(1, min(int(k), MAX_SUGGESTIONS))
     # Mentors already asked (open request) are not suggested again.
@@ -54,13 +54,6 @@ def suggest_mentors(
             .where(MentorRequest.status == "open")
         ).all()
     )
-    frame = population.member_frame(
-        session=session,
-        mentee_ids=[member.id],  # type: ignore[list-item]
-        exclude_mentors=asked | set(exclude_ids) | {member.id},
-    )
-    if frame.empty or int(frame["mentor_capacity"].sum()) == 0:
-        return []
     waiting = dict(
         session.exec(
             select(MentorRequest.mentor_id, func.count())
@@ -68,16 +61,14 @@ def suggest_mentors(
             .group_by(MentorRequest.mentor_id)
         ).all()
     )
-    suggester = MentorSuggester().fit(frame)
-    suggestions = suggester.suggest(
-        str(member.id),
+    ranked = matchmaking.suggest(
+        session=session,
+        member_id=member.id,  # type: ignore[arg-type]
         k=k,
-        exposure_counts={str(m): float(n) for m, n in waiting.items()},
-        record=False,
+        exclude_ids=asked | set(exclude_ids) | {member.id},  # type: ignore[arg-type]
+        exposure_counts=waiting,
     )
     return [
-        SuggestedMentor(
-            member_id=int(s.mentor_id), score=round(float(s.score)), reasons=list(s.reasons)
-        )
-        for s in suggestions
+        SuggestedMentor(member_id=r.mentor_id, score=round(r.score), reasons=r.reasons)
+        for r in ranked
     ]

@@ -20,6 +20,7 @@ from backend.accounts import passwords
 from backend.accounts.models import LoginThrottle
 from backend.db import utcnow
 from backend.errors import FieldErrors, Invalid
+from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring.models import (
@@ -470,6 +471,7 @@ def erase_my_account(
             update(Member).where(Member.id == mentee_id).values(open_requests=open_count)  # type: ignore[arg-type]
         )
     _scrub_text(session, needles=(email, name))
+    network_changed(session=session)  # the matcher's view of the network moved
     session.commit()
     if member in session:
         session.expunge(member)

@@ -101,6 +101,8 @@ class MatchProposal(SQLModel, table=True):
             sqlite_where=text("status = 'offered'"),
             postgresql_where=text("status = 'offered'"),
         ),
+        # The review pages read a round best score first, a page at a time (migration 0010).
+        Index("ix_match_proposal_round_score", "round_id", "score"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

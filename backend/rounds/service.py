@@ -25,16 +25,18 @@ from sqlmodel import Session, select
 
 from backend.db import session_scope, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound
+from backend.matchmaking import frames as population
 from backend.matchmaking import rules as pair_rules
+from backend.matchmaking.rounds import ScoreWeights
+from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members.models import Member
 from backend.mentoring import lifecycle
 from backend.mentoring.models import Mentorship
 from backend.notifications import service as notifications
-from backend.rounds import figures, population
+from backend.rounds import figures
 from backend.rounds.models import MatchingRound, MatchProposal
 from backend.settings import get_settings
-from matching.scoring import ScoreWeights
 
 log = logging.getLogger("peerbridge.rounds")
 # The matcher's default weights, by name, for the surfaces (which never import the matcher).
@@ -176,16 +178,48 @@ def get_round(*, session: Session, organiser: Member | None, round_id: int) -> M
 
 
 def proposals_of(
-    *, session: Session, organiser: Member | None, round_id: int, status: str | None = None
+    *,
+    session: Session,
+    organiser: Member | None,
+    round_id: int,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[MatchProposal]:
-    """The round's proposals, best score first (organisers only)."""
+    """The round's proposals, best score first (organisers only); one page given ``limit``.
+
+    The page is cut by the database (``ix_match_proposal_round_score``), so reading it costs
+    the same in a round of a thousand proposals as in one of fifty thousand.
+    """
     get_round(session=session, organiser=organiser, round_id=round_id)
+    statement = _proposals(round_id, status).order_by(
+        MatchProposal.score.desc(),  # type: ignore[attr-defined]
+        MatchProposal.id,
+    )
+    if offset:
+        statement = statement.offset(max(0, offset))
+    if limit is not None:
+        statement = statement.limit(max(0, limit))
+    return list(session.exec(statement).all())
+
+
+def proposal_count(
+    *, session: Session, organiser: Member | None, round_id: int, status: str | None = None
+) -> int:
+    """How many proposals the round has (with ``status``, if given); organisers only."""
+    get_round(session=session, organiser=organiser, round_id=round_id)
+    counted = select(func.count()).select_from(MatchProposal)
+    counted = counted.where(MatchProposal.round_id == round_id)
+    if status is not None:
+        counted = counted.where(MatchProposal.status == status)
+    return int(session.exec(counted).one())
+
+
+def _proposals(round_id: int, status: str | None):  # type: ignore[no-untyped-def]
     statement = select(MatchProposal).where(MatchProposal.round_id == round_id)
     if status is not None:
         statement = statement.where(MatchProposal.status == status)
-    return list(
-        session.exec(statement.order_by(MatchProposal.score.desc(), MatchProposal.id)).all()
-    )  # type: ignore[attr-defined]
+    return statement
 
 
 def summary_of(matching_round: MatchingRound) -> dict[str, object]:
@@ -229,7 +263,7 @@ def run_round_job(round_id: int, engine: Engine | None = None) -> str:
     only if the round is still this attempt's, so a re-run never leaves two sets or half a set.
     """
     from backend import jobs
-    from matching.rounds import run_round
+    from backend.matchmaking.rounds import run_round
 
     with session_scope(engine) as session:
         claimed = session.execute(
@@ -270,7 +304,7 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
         priority, seed = matching_round.priority, matching_round.seed
         learned = None
         if matching_round.learn_from_outcomes:
-            from backend.rounds import learning
+            from backend.matchmaking import learning
 
             learned = learning.learn(session=session, seed=seed)
     # The matcher runs outside any transaction, so the database stays free for everyone else.
@@ -521,8 +555,7 @@ def score_pairs(
     """
     import numpy as np
 
-    from matching.reasons import join_reasons, pair_reasons
-    from matching.scoring import PairScorer
+    from backend.matchmaking.rounds import PairScorer, join_reasons, pair_reasons
 
     people = session.exec(
         select(MatchProposal.mentee_id, MatchProposal.mentor_id).where(
@@ -691,6 +724,7 @@ def publish_round(
     ).all():
         _offer(session, proposal, matching_round.respond_days)
     figures.refresh(session=session, round_id=round_id)
+    network_changed(session=session)  # offers reserve places: the matcher's view moved
     session.commit()
     session.refresh(matching_round)
     return matching_round
@@ -826,7 +860,7 @@ def _next_mentor(
 
     The matcher runs with no transaction open, so the database stays free meanwhile.
     """
-    from matching.rounds import run_round
+    from backend.matchmaking.rounds import run_round
 
     already = set(
         session.exec(

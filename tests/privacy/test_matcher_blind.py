@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from backend.matchmaking import frames as population
 from backend.mentoring.suggestions import suggest_mentors
 from backend.privacy import service as privacy
 from backend.privacy.models import DemographicRecord
-from backend.rounds import population
 from tests.factories import make_member
 from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
 

@@ -6,8 +6,8 @@ import random
 from datetime import timedelta
 
 from backend.db import utcnow
+from backend.matchmaking import learning
 from backend.mentoring.models import MentorRequest
-from backend.rounds import learning
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound
 from tests.factories import make_member, make_organiser

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlmodel import Session, select
 
+from backend.matchmaking import frames
 from backend.mentoring.models import MentorRequest, Mentorship
-from backend.rounds import population
 from backend.rounds.models import MatchProposal
 
 MIN_OUTCOMES = 40  # below this, a held-out comparison says nothing
@@ -79,7 +79,7 @@ def learn(*, session: Session, seed: int = 0) -> LearningOutcome:
         )
     people = {int(x) for x in history["mentee_id"]} | {int(x) for x in history["mentor_id"]}
     # Everyone who took part, whatever their places today (capacity 0 keeps them out of rounds).
-    frame = population.member_frame(
+    frame = frames.member_frame(
         session=session, mentee_ids=[], places={member_id: 0 for member_id in people}
     )
     known = set(frame["member_id"])

@@ -1,0 +1,186 @@
+"""A fitted mentor suggester per process, shared exposure memory in the database.
+
+Fitting ``MentorSuggester`` on the whole network costs about a second at 50,000 members;
+answering one request with it costs a millisecond or two. So each process keeps one fitted
+suggester per database and refits only when the network version (``MatchmakingState``)
+moved: one cheap query a request tells it. Every change that affects matching calls
+``network_changed`` in its own transaction.
+
+Exposure control needs to know whom the suggester has just offered, across every process:
+that memory is the ``suggestion_exposure`` table (a decayed count per mentor), read with the
+request and written once the request's own transaction has ended (on SQLite that transaction
+holds the write lock; a read-only request never commits it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import SessionTransaction
+from sqlmodel import Session
+
+from backend.matchmaking import frames
+from backend.matchmaking.models import MatchmakingState, SuggestionExposure
+from backend.matchmaking.version import NetworkState, dialect_insert, network_state
+
+log = logging.getLogger(__name__)
+
+HALFLIFE = 100.0  # suggestion requests after which a remembered offer counts half
+# Offers older than this many half-lives count less than 1/32 of an offer: not read.
+WINDOW = int(5 * HALFLIFE)
+_PENDING = "matchmaking.exposure"
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One suggested mentor: database id, 0-100 pair score, plain reasons."""
+
+    mentor_id: int
+    score: float
+    reasons: list[str]
+
+
+class SuggesterCache:
+    """One fitted ``MentorSuggester`` per database, refitted when the network version moves.
+
+    ``fits`` counts the fits this cache made (a test reads it).
+    """
+
+    def __init__(self) -> None:
+        self._fitted: dict[str, tuple[tuple[str, int] | None, object]] = {}
+        self._lock = threading.Lock()
+        self.fits = 0
+
+    def suggester(self, *, session: Session, state: NetworkState | None):  # type: ignore[no-untyped-def]
+        """The suggester fitted on the network at ``state`` (fitting it now if needed)."""
+        database = str(session.get_bind().url)
+        key = None if state is None else (state.token, state.version)
+        cached = self._fitted.get(database)
+        if key is not None and cached is not None and cached[0] == key:
+            return cached[1]
+        with self._lock:
+            cached = self._fitted.get(database)
+            if key is not None and cached is not None and cached[0] == key:
+                return cached[1]
+            suggester = self._fit(session)
+            self._fitted[database] = (key, suggester)
+            return suggester
+
+    def _fit(self, session: Session):  # type: ignore[no-untyped-def]
+        from matching.suggestions import MentorSuggester
+
+        frame = frames.network_frame(session=session)
+        self.fits += 1
+        if frame.empty or int(frame["mentor_capacity"].sum()) == 0:
+            return None
+        # Exposure comes from the database (shared by every process), not from memory.
+        return MentorSuggester(exposure=False, exposure_halflife=HALFLIFE).fit(frame)
+
+
+CACHE = SuggesterCache()
+
+
+def suggest(
+    *,
+    session: Session,
+    member_id: int,
+    k: int,
+    exclude_ids: Collection[int] = (),
+    exposure_counts: Mapping[int, float] | None = None,
+    cache: SuggesterCache = CACHE,
+) -> list[Ranked]:
+    """Top-``k`` mentors with a free place for one member, under the matcher's hard rules.
+
+    ``exposure_counts`` are offers the caller knows of per mentor (open requests, say); the
+    suggester's own recent offers, shared by every process, are added to them.
+    """
+    state = network_state(session=session)
+    suggester = cache.suggester(session=session, state=state)
+    if suggester is None:
+        return []
+    exposure = dict(_remembered(session, state))
+    for mentor, count in (exposure_counts or {}).items():
+        exposure[mentor] = exposure.get(mentor, 0.0) + float(count)
+    requester: str | dict = str(member_id)
+    if requester not in suggester.row_of_:
+        # Joined since the fit (joining does not move the version): score their profile.
+        profile = frames.profile_of(session=session, member_id=member_id)
+        if profile is None:
+            return []
+        requester = profile
+    found = suggester.suggest(
+        requester,
+        k=k,
+        exclude=[str(x) for x in exclude_ids],
+        exposure_counts={str(m): c for m, c in exposure.items()},
+        record=False,
+    )
+    ranked = [Ranked(int(s.mentor_id), float(s.score), list(s.reasons)) for s in found]
+    if ranked:
+        _remember_after_transaction(session, [r.mentor_id for r in ranked])
+    return ranked
+
+
+def _remembered(session: Session, state: NetworkState | None) -> dict[int, float]:
+    """Decayed offers per mentor of the last ``WINDOW`` suggestion requests."""
+    if state is None:
+        return {}
+    now = state.requests
+    rows = session.execute(
+        select(  # type: ignore[call-overload]
+            SuggestionExposure.mentor_id, SuggestionExposure.offers, SuggestionExposure.at_request
+        ).where(SuggestionExposure.at_request > now - WINDOW)
+    ).all()
+    return {mentor: offers * 0.5 ** (max(0, now - at) / HALFLIFE) for mentor, offers, at in rows}
+
+
+def _remember_after_transaction(session: Session, mentor_ids: list[int]) -> None:
+    session.info.setdefault(_PENDING, []).append(mentor_ids)
+    if not event.contains(session, "after_transaction_end", _record_pending):
+        event.listen(session, "after_transaction_end", _record_pending)
+
+
+def _record_pending(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    try:
+        record_offers(engine=session.get_bind(), offers=pending)  # type: ignore[arg-type]
+    except Exception:  # exposure is a ranking hint: never fail the request over it
+        log.warning("could not record suggestion exposure", exc_info=True)
+
+
+def record_offers(*, engine: Engine, offers: list[list[int]]) -> None:
+    """Remember that each request in ``offers`` showed those mentors (own transaction)."""
+    insert = dialect_insert(engine)
+    state = MatchmakingState.__table__  # type: ignore[attr-defined]
+    table = SuggestionExposure.__table__  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        for mentor_ids in offers:
+            clock = insert(state).values(id=1, token=uuid.uuid4().hex, version=0, requests=1)
+            now = connection.execute(
+                clock.on_conflict_do_update(
+                    index_elements=[state.c.id], set_={"requests": state.c.requests + 1}
+                ).returning(state.c.requests)
+            ).scalar_one()
+            upsert = insert(table)
+            decay = func.power(
+                0.5, (upsert.excluded.at_request - table.c.at_request) * (1.0 / HALFLIFE)
+            )
+            connection.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[table.c.mentor_id],
+                    set_={
+                        "offers": table.c.offers * decay + 1.0,
+                        "at_request": upsert.excluded.at_request,
+                    },
+                ),
+                [{"mentor_id": m, "offers": 1.0, "at_request": now} for m in mentor_ids],
+            )
