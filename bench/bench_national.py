@@ -18,6 +18,7 @@ subprocess, so peak RSS is that process's. Medians of ``--repeat`` runs where it
 - exact: the exact optimum of the round's own score by scipy ``linear_sum_assignment`` on
   capacity-expanded columns over every feasible pair, restricted to the bound (cached in
   var/bench/ by a hash of the scores), and the round's gap to it;
+- priority: widening-access priority on, its match rates and its score cost;
 - skills: skills covered by OR-Tools min-cost flow on the top-50 candidate lists, scored with
   the same weights, against the round's.
 """
@@ -107,7 +108,7 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
     from matching.assignment import augment_to_maximum, maximum_on_edges
     from matching.candidates import add_mentor_side, candidate_graph
     from matching.coverage import cover, feasible_network, maximum_cardinality
-    from matching.rounds import RoundMatcher
+    from matching.rounds import default_candidates
     from matching.scoring import PairScorer
 
     frame = _frame(_members_csv(n))
@@ -136,8 +137,8 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
         "build": statistics.median(build),
         "ref": statistics.median(ref),
     }
-    k = RoundMatcher()._k(pop.n_mentees) if hasattr(RoundMatcher, "_k") else 16
-    graph = add_mentor_side(scorer, candidate_graph(scorer, k), 16)
+    k = default_candidates(pop.n_mentees)
+    graph = add_mentor_side(scorer, candidate_graph(scorer, k), k)
     t = time.perf_counter()
     hk = maximum_on_edges(pop.n_mentees, pop.mentor_capacity, graph.mentee, graph.mentor)
     out["hk"] = time.perf_counter() - t
@@ -239,6 +240,22 @@ def child_skills(n: int) -> dict:
     }
 
 
+def child_priority(n: int) -> dict:
+    """The same pool with widening-access priority on: match rates and the score cost."""
+    from matching.rounds import run_round
+
+    t = time.perf_counter()
+    r = run_round(_frame(_members_csv(n)), priority=True, seed=SEED)
+    return {
+        "prio_rate": r.priority_rate_matchable,
+        "other_rate": r.other_rate_matchable,
+        "prio_cost": r.priority_score_cost,
+        "matched": r.matched,
+        "bound": r.bound,
+        "time": time.perf_counter() - t,
+    }
+
+
 def _run_child(spec: str, *extra: str) -> dict:
     p = subprocess.run(
         [sys.executable, __file__, "--child", spec, *extra],
@@ -263,6 +280,7 @@ def main() -> None:
     ap.add_argument("--old", default="10000,20000,90000", help="sizes that also run the old BFS")
     ap.add_argument("--exact", default="10000,20000")
     ap.add_argument("--skills", default="10000,20000")
+    ap.add_argument("--priority", default="10000,20000")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=str(VAR / "national.md"))
     ap.add_argument("--child", default="")
@@ -274,6 +292,7 @@ def main() -> None:
             "coverage": lambda: child_coverage(int(n), a.repeat, int(n) in _ints(a.old)),
             "exact": lambda: child_exact(int(n)),
             "skills": lambda: child_skills(int(n)),
+            "priority": lambda: child_priority(int(n)),
         }
         print(json.dumps(jobs[kind]()))
         return
@@ -360,6 +379,22 @@ def main() -> None:
                 f"| {n:,} | {100 * s['ours']:.2f}% | {100 * s['ref']:.2f}% "
                 f"| {s['ours_matched']:,} | {s['ref_matched']:,} | {s['ours_total']:,.0f} "
                 f"| {s['ref_total']:,.0f} |"
+            )
+    if a.priority:
+        emit(
+            "",
+            "Widening-access priority on (rates among mentees the rules allow to be matched; "
+            "cost: relative loss of total score against the same round with priority off).",
+            "",
+            "| members | priority matched | others matched | score cost | matched / bound |",
+            "|---|---|---|---|---|",
+        )
+        for n in _ints(a.priority):
+            _members_csv(n)
+            p = _run_child(f"priority:{n}")
+            emit(
+                f"| {n:,} | {100 * p['prio_rate']:.1f}% | {100 * p['other_rate']:.1f}% "
+                f"| {100 * p['prio_cost']:.2f}% | {p['matched']:,} / {p['bound']:,} |"
             )
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
