@@ -114,19 +114,21 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
     frame = _frame(_members_csv(n))
     scorer = PairScorer(random_state=SEED).fit(frame)
     pop = scorer.population_
-    stage, ref, build = [], [], []
+    stage, ref, build, stage_cpu, ref_cpu = [], [], [], [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         bound = maximum_cardinality(pop)
         stage.append(time.perf_counter() - t)
+        stage_cpu.append(time.process_time() - c)
         t = time.perf_counter()
         tails, heads, caps, source, sink = feasible_network(pop)
         build.append(time.perf_counter() - t)
         flow = max_flow.SimpleMaxFlow()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         flow.add_arcs_with_capacity(tails.astype("int32"), heads.astype("int32"), caps)
         flow.solve(source, sink)
         ref.append(time.perf_counter() - t)
+        ref_cpu.append(time.process_time() - c)
         assert flow.optimal_flow() == bound
     out = {
         "mentees": pop.n_mentees,
@@ -136,7 +138,12 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
         "stage": statistics.median(stage),
         "build": statistics.median(build),
         "ref": statistics.median(ref),
+        "stage_cpu": statistics.median(stage_cpu),
+        "ref_cpu": statistics.median(ref_cpu),
     }
+    if not old:  # the candidate graph and the old stage only at the sizes asked for
+        out["peak_mib"] = _peak_mib()
+        return out
     k = default_candidates(pop.n_mentees)
     graph = add_mentor_side(scorer, candidate_graph(scorer, k), k)
     t = time.perf_counter()
@@ -147,12 +154,11 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
     m, _ = cover(pop, graph.mentee, graph.mentor, bound=bound)
     out["cover"] = time.perf_counter() - t
     out["cover_matched"] = int((m >= 0).sum())
-    if old:
-        t = time.perf_counter()
-        m, n_aug = augment_to_maximum(pop, hk)
-        out["old_bfs"] = time.perf_counter() - t
-        out["old_matched"] = int((m >= 0).sum())
-        out["old_paths"] = n_aug
+    t = time.perf_counter()
+    m, n_aug = augment_to_maximum(pop, hk)
+    out["old_bfs"] = time.perf_counter() - t
+    out["old_matched"] = int((m >= 0).sum())
+    out["old_paths"] = n_aug
     # the old stage from a weaker start (the top-4 lists only): one BFS per missing match
     weak = candidate_graph(scorer, 4)
     hk4 = maximum_on_edges(pop.n_mentees, pop.mentor_capacity, weak.mentee, weak.mentor)
@@ -160,14 +166,13 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
     t = time.perf_counter()
     m, _ = cover(pop, weak.mentee, weak.mentor, bound=bound)
     out["weak_cover"] = time.perf_counter() - t
-    if old:
-        # at most 200 paths (one BFS each): the rest would take minutes; the table shows the
-        # time per path and how many the old stage would still need
-        t = time.perf_counter()
-        m, n_aug = augment_to_maximum(pop, hk4, max_rounds=200)
-        out["weak_old"] = time.perf_counter() - t
-        out["weak_old_paths"] = n_aug
-        out["weak_missing"] = bound - out["weak_start"]
+    # at most 200 paths (one BFS each): the rest would take minutes; the table shows the
+    # time per path and how many the old stage would still need
+    t = time.perf_counter()
+    m, n_aug = augment_to_maximum(pop, hk4, max_rounds=200)
+    out["weak_old"] = time.perf_counter() - t
+    out["weak_old_paths"] = n_aug
+    out["weak_missing"] = bound - out["weak_start"]
     out["peak_mib"] = _peak_mib()
     return out
 
@@ -281,7 +286,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,20000,90000")
     ap.add_argument("--coverage", default="10000,20000,90000")
-    ap.add_argument("--old", default="10000,20000,90000", help="sizes that also run the old BFS")
+    ap.add_argument(
+        "--old", default="90000", help="sizes that also build candidates and run the old BFS"
+    )
     ap.add_argument("--exact", default="10000,20000")
     ap.add_argument("--skills", default="10000,20000")
     ap.add_argument("--priority", default="10000,20000")
@@ -332,15 +339,21 @@ def main() -> None:
             f"Coverage stage (medians of {a.repeat}): the exact bound, network built and solved, "
             "against OR-Tools SimpleMaxFlow solving the same network alone.",
             "",
-            "| members | bound | network arcs | stage (build) | SimpleMaxFlow | stage / ref "
+            "| members | bound | network arcs | stage wall (build) | SimpleMaxFlow wall "
+            "| stage / ref wall | stage CPU | SimpleMaxFlow CPU "
             "| HK on candidates | cover to bound | old BFS (paths) "
             "| top-4 start (matched): cover / old BFS |",
-            "|" + "---|" * 10,
+            "|" + "---|" * 12,
         )
         for n in _ints(a.coverage):
             _members_csv(n)
             c = _run_child(f"coverage:{n}", "--repeat", str(a.repeat), "--old", a.old)
             old = f"{c['old_bfs']:.2f} s ({c['old_paths']:,})" if "old_bfs" in c else "not run"
+            hk = f"{c['hk']:.2f} s ({c['hk_matched']:,})" if "hk" in c else "not run"
+            cov = f"{c['cover']:.2f} s" if "cover" in c else "not run"
+            weak = (
+                f"{c['weak_start']:,}: {c['weak_cover']:.2f} s" if "weak_start" in c else "not run"
+            )
             weak_old = (
                 f"{c['weak_old']:.1f} s for {c['weak_old_paths']:,} of {c['weak_missing']:,} "
                 f"paths ({1000 * c['weak_old'] / max(c['weak_old_paths'], 1):.0f} ms a path)"
@@ -350,8 +363,8 @@ def main() -> None:
             emit(
                 f"| {n:,} | {c['bound']:,} | {c['arcs']:,} | {c['stage']:.3f} s "
                 f"({c['build']:.3f}) | {c['ref']:.3f} s | {c['stage'] / c['ref']:.1f}x "
-                f"| {c['hk']:.2f} s ({c['hk_matched']:,}) | {c['cover']:.2f} s "
-                f"| {old} | {c['weak_start']:,}: {c['weak_cover']:.2f} s / {weak_old} |"
+                f"| {c['stage_cpu']:.3f} s | {c['ref_cpu']:.3f} s "
+                f"| {hk} | {cov} | {old} | {weak} / {weak_old} |"
             )
     if a.exact:
         emit(
@@ -376,15 +389,16 @@ def main() -> None:
             "Skills covered (share of matched mentees' skills sought that the mentor offers) "
             "against OR-Tools min-cost flow on top-50 lists with the same weights.",
             "",
-            "| members | ours | top-50 flow | ours matched | flow matched | ours total "
-            "| flow total |",
-            "|---|---|---|---|---|---|---|",
+            "| members | ours | top-50 flow | ours - flow | ours matched | flow matched "
+            "| ours total | flow total |",
+            "|---|---|---|---|---|---|---|---|",
         )
         for n in _ints(a.skills):
             _members_csv(n)
             s = _run_child(f"skills:{n}")
             emit(
-                f"| {n:,} | {100 * s['ours']:.2f}% | {100 * s['ref']:.2f}% "
+                f"| {n:,} | {100 * s['ours']:.3f}% | {100 * s['ref']:.3f}% "
+                f"| {100 * (s['ours'] - s['ref']):+.3f} points "
                 f"| {s['ours_matched']:,} | {s['ref_matched']:,} | {s['ours_total']:,.0f} "
                 f"| {s['ref_total']:,.0f} |"
             )
