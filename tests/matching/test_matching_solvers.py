@@ -154,7 +154,7 @@ def test_widened_lists_never_lower_the_total_and_keep_coverage_and_rules():
     from matching.assignment import check_assignment
     from matching.synthetic import make_realistic_population
 
-    f = make_realistic_population(1500, seed=4)
+    f = make_realistic_population(800, seed=4)
     narrow = RoundMatcher(n_candidates=3).fit(f)
     wide = RoundMatcher(n_candidates=3, widen=24).fit(f)
     pop = wide.scorer_.population_
