@@ -1,7 +1,8 @@
 """National-scale matcher benchmark on realistic populations: prints a table (not a test).
 
     nice .venv/bin/python bench/bench_national.py [--sizes 10000,20000,90000]
-        [--exact 10000,20000] [--skills 10000,20000] [--coverage 90000] [--repeat 3]
+        [--exact 10000] [--skills 10000,20000] [--coverage 10000,20000,90000] [--old 90000]
+        [--priority 10000,20000] [--repeat 3]
         [--out var/bench/national.md]
 
 Populations are ``synthetic.make_realistic_population(members, seed=1)``: scarce senior
@@ -18,6 +19,7 @@ subprocess, so peak RSS is that process's. Medians of ``--repeat`` runs where it
 - exact: the exact optimum of the round's own score by scipy ``linear_sum_assignment`` on
   capacity-expanded columns over every feasible pair, restricted to the bound (cached in
   var/bench/ by a hash of the scores), and the round's gap to it;
+- priority: widening-access priority on, its match rates and its score cost;
 - skills: skills covered by OR-Tools min-cost flow on the top-50 candidate lists, scored with
   the same weights, against the round's.
 """
@@ -107,25 +109,27 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
     from matching.assignment import augment_to_maximum, maximum_on_edges
     from matching.candidates import add_mentor_side, candidate_graph
     from matching.coverage import cover, feasible_network, maximum_cardinality
-    from matching.rounds import RoundMatcher
+    from matching.rounds import default_candidates
     from matching.scoring import PairScorer
 
     frame = _frame(_members_csv(n))
     scorer = PairScorer(random_state=SEED).fit(frame)
     pop = scorer.population_
-    stage, ref, build = [], [], []
+    stage, ref, build, stage_cpu, ref_cpu = [], [], [], [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         bound = maximum_cardinality(pop)
         stage.append(time.perf_counter() - t)
+        stage_cpu.append(time.process_time() - c)
         t = time.perf_counter()
         tails, heads, caps, source, sink = feasible_network(pop)
         build.append(time.perf_counter() - t)
         flow = max_flow.SimpleMaxFlow()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         flow.add_arcs_with_capacity(tails.astype("int32"), heads.astype("int32"), caps)
         flow.solve(source, sink)
         ref.append(time.perf_counter() - t)
+        ref_cpu.append(time.process_time() - c)
         assert flow.optimal_flow() == bound
     out = {
         "mentees": pop.n_mentees,
@@ -135,9 +139,14 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
         "stage": statistics.median(stage),
         "build": statistics.median(build),
         "ref": statistics.median(ref),
+        "stage_cpu": statistics.median(stage_cpu),
+        "ref_cpu": statistics.median(ref_cpu),
     }
-    k = RoundMatcher()._k(pop.n_mentees) if hasattr(RoundMatcher, "_k") else 16
-    graph = add_mentor_side(scorer, candidate_graph(scorer, k), 16)
+    if not old:  # the candidate graph and the old stage only at the sizes asked for
+        out["peak_mib"] = _peak_mib()
+        return out
+    k = default_candidates(pop.n_mentees)
+    graph = add_mentor_side(scorer, candidate_graph(scorer, k), k)
     t = time.perf_counter()
     hk = maximum_on_edges(pop.n_mentees, pop.mentor_capacity, graph.mentee, graph.mentor)
     out["hk"] = time.perf_counter() - t
@@ -146,12 +155,11 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
     m, _ = cover(pop, graph.mentee, graph.mentor, bound=bound)
     out["cover"] = time.perf_counter() - t
     out["cover_matched"] = int((m >= 0).sum())
-    if old:
-        t = time.perf_counter()
-        m, n_aug = augment_to_maximum(pop, hk)
-        out["old_bfs"] = time.perf_counter() - t
-        out["old_matched"] = int((m >= 0).sum())
-        out["old_paths"] = n_aug
+    t = time.perf_counter()
+    m, n_aug = augment_to_maximum(pop, hk)
+    out["old_bfs"] = time.perf_counter() - t
+    out["old_matched"] = int((m >= 0).sum())
+    out["old_paths"] = n_aug
     # the old stage from a weaker start (the top-4 lists only): one BFS per missing match
     weak = candidate_graph(scorer, 4)
     hk4 = maximum_on_edges(pop.n_mentees, pop.mentor_capacity, weak.mentee, weak.mentor)
@@ -159,11 +167,13 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
     t = time.perf_counter()
     m, _ = cover(pop, weak.mentee, weak.mentor, bound=bound)
     out["weak_cover"] = time.perf_counter() - t
-    if old:
-        t = time.perf_counter()
-        m, n_aug = augment_to_maximum(pop, hk4)
-        out["weak_old"] = time.perf_counter() - t
-        out["weak_old_paths"] = n_aug
+    # at most 200 paths (one BFS each): the rest would take minutes; the table shows the
+    # time per path and how many the old stage would still need
+    t = time.perf_counter()
+    m, n_aug = augment_to_maximum(pop, hk4, max_rounds=200)
+    out["weak_old"] = time.perf_counter() - t
+    out["weak_old_paths"] = n_aug
+    out["weak_missing"] = bound - out["weak_start"]
     out["peak_mib"] = _peak_mib()
     return out
 
@@ -205,6 +215,7 @@ def child_exact(n: int) -> dict:
         **exact,
         "ours": ours,
         "ours_time": ours_time,
+        "mentees": pop.n_mentees,
         "matched": m.result_.matched,
         "bound": m.result_.bound,
         "gap": 1 - ours / exact["exact"] if exact["exact"] else 0.0,
@@ -239,6 +250,22 @@ def child_skills(n: int) -> dict:
     }
 
 
+def child_priority(n: int) -> dict:
+    """The same pool with widening-access priority on: match rates and the score cost."""
+    from matching.rounds import run_round
+
+    t = time.perf_counter()
+    r = run_round(_frame(_members_csv(n)), priority=True, seed=SEED)
+    return {
+        "prio_rate": r.priority_rate_matchable,
+        "other_rate": r.other_rate_matchable,
+        "prio_cost": r.priority_score_cost,
+        "matched": r.matched,
+        "bound": r.bound,
+        "time": time.perf_counter() - t,
+    }
+
+
 def _run_child(spec: str, *extra: str) -> dict:
     p = subprocess.run(
         [sys.executable, __file__, "--child", spec, *extra],
@@ -260,9 +287,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,20000,90000")
     ap.add_argument("--coverage", default="10000,20000,90000")
-    ap.add_argument("--old", default="10000,20000,90000", help="sizes that also run the old BFS")
-    ap.add_argument("--exact", default="10000,20000")
+    ap.add_argument(
+        "--old", default="90000", help="sizes that also build candidates and run the old BFS"
+    )
+    ap.add_argument("--exact", default="10000", help="20000 works but takes about an hour")
     ap.add_argument("--skills", default="10000,20000")
+    ap.add_argument("--priority", default="10000,20000")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=str(VAR / "national.md"))
     ap.add_argument("--child", default="")
@@ -274,6 +304,7 @@ def main() -> None:
             "coverage": lambda: child_coverage(int(n), a.repeat, int(n) in _ints(a.old)),
             "exact": lambda: child_exact(int(n)),
             "skills": lambda: child_skills(int(n)),
+            "priority": lambda: child_priority(int(n)),
         }
         print(json.dumps(jobs[kind]()))
         return
@@ -309,23 +340,32 @@ def main() -> None:
             f"Coverage stage (medians of {a.repeat}): the exact bound, network built and solved, "
             "against OR-Tools SimpleMaxFlow solving the same network alone.",
             "",
-            "| members | bound | network arcs | stage (build) | SimpleMaxFlow | stage / ref "
+            "| members | bound | network arcs | stage wall (build) | SimpleMaxFlow wall "
+            "| stage / ref wall | stage CPU | SimpleMaxFlow CPU "
             "| HK on candidates | cover to bound | old BFS (paths) "
-            "| top-4 start: cover / old BFS (paths) |",
-            "|" + "---|" * 10,
+            "| top-4 start (matched): cover / old BFS |",
+            "|" + "---|" * 12,
         )
         for n in _ints(a.coverage):
             _members_csv(n)
             c = _run_child(f"coverage:{n}", "--repeat", str(a.repeat), "--old", a.old)
             old = f"{c['old_bfs']:.2f} s ({c['old_paths']:,})" if "old_bfs" in c else "not run"
+            hk = f"{c['hk']:.2f} s ({c['hk_matched']:,})" if "hk" in c else "not run"
+            cov = f"{c['cover']:.2f} s" if "cover" in c else "not run"
+            weak = (
+                f"{c['weak_start']:,}: {c['weak_cover']:.2f} s" if "weak_start" in c else "not run"
+            )
             weak_old = (
-                f"{c['weak_old']:.1f} s ({c['weak_old_paths']:,})" if "weak_old" in c else "not run"
+                f"{c['weak_old']:.1f} s for {c['weak_old_paths']:,} of {c['weak_missing']:,} "
+                f"paths ({1000 * c['weak_old'] / max(c['weak_old_paths'], 1):.0f} ms a path)"
+                if "weak_old" in c
+                else "not run"
             )
             emit(
                 f"| {n:,} | {c['bound']:,} | {c['arcs']:,} | {c['stage']:.3f} s "
                 f"({c['build']:.3f}) | {c['ref']:.3f} s | {c['stage'] / c['ref']:.1f}x "
-                f"| {c['hk']:.2f} s ({c['hk_matched']:,}) | {c['cover']:.2f} s "
-                f"| {old} | {c['weak_start']:,}: {c['weak_cover']:.2f} s / {weak_old} |"
+                f"| {c['stage_cpu']:.3f} s | {c['ref_cpu']:.3f} s "
+                f"| {hk} | {cov} | {old} | {weak} / {weak_old} |"
             )
     if a.exact:
         emit(
@@ -340,8 +380,9 @@ def main() -> None:
             _members_csv(n)
             x = _run_child(f"exact:{n}")
             emit(
-                f"| {n:,} | | {x['matched']:,} / {x['bound']:,} | {x['ours']:,.1f} "
-                f"| {x['exact']:,.1f} | {100 * x['gap']:.4f}% | {x['exact_time']:.0f} s |"
+                f"| {n:,} | {x['mentees']:,} | {x['matched']:,} / {x['bound']:,} "
+                f"| {x['ours']:,.1f} | {x['exact']:,.1f} | {100 * x['gap']:.4f}% "
+                f"| {x['exact_time']:.0f} s |"
             )
     if a.skills:
         emit(
@@ -349,17 +390,34 @@ def main() -> None:
             "Skills covered (share of matched mentees' skills sought that the mentor offers) "
             "against OR-Tools min-cost flow on top-50 lists with the same weights.",
             "",
-            "| members | ours | top-50 flow | ours matched | flow matched | ours total "
-            "| flow total |",
-            "|---|---|---|---|---|---|---|",
+            "| members | ours | top-50 flow | ours - flow | ours matched | flow matched "
+            "| ours total | flow total |",
+            "|---|---|---|---|---|---|---|---|",
         )
         for n in _ints(a.skills):
             _members_csv(n)
             s = _run_child(f"skills:{n}")
             emit(
-                f"| {n:,} | {100 * s['ours']:.2f}% | {100 * s['ref']:.2f}% "
+                f"| {n:,} | {100 * s['ours']:.3f}% | {100 * s['ref']:.3f}% "
+                f"| {100 * (s['ours'] - s['ref']):+.3f} points "
                 f"| {s['ours_matched']:,} | {s['ref_matched']:,} | {s['ours_total']:,.0f} "
                 f"| {s['ref_total']:,.0f} |"
+            )
+    if a.priority:
+        emit(
+            "",
+            "Widening-access priority on (rates among mentees the rules allow to be matched; "
+            "cost: relative loss of total score against the same round with priority off).",
+            "",
+            "| members | priority matched | others matched | score cost | matched / bound |",
+            "|---|---|---|---|---|",
+        )
+        for n in _ints(a.priority):
+            _members_csv(n)
+            p = _run_child(f"priority:{n}")
+            emit(
+                f"| {n:,} | {100 * p['prio_rate']:.1f}% | {100 * p['other_rate']:.1f}% "
+                f"| {100 * p['prio_cost']:.2f}% | {p['matched']:,} / {p['bound']:,} |"
             )
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -9,7 +9,9 @@ total score.
 
 The full feasible graph (every pair that passes the hard rules) has about half of all
 mentee-mentor pairs, far too many edges to build at 50,000 x 25,000. Its maximum cardinality is
-reached by breadth-first augmenting-path search that never builds it: the mentors reachable from
+computed exactly by ``matching.coverage`` (maximum flow of a compressed network); this module's
+breadth-first augmenting-path search, which never builds the graph either, finds the last few
+paths of a covering matching: the mentors reachable from
 a set of mentees are counted with band histograms (bands are ordered), organisation histograms
 (for outside-organisation-only mentees) and the sparse list of line-management pairs. When no
 augmenting path is left, the matching is maximum (Berge), so the bound is exact.

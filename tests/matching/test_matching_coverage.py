@@ -38,7 +38,7 @@ def populations(draw):
     return frame(*rows)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(populations())
 def test_network_bound_equals_brute_force_maximum_cardinality(f):
     # given a random population, when the bound is the maximum flow of the compressed network
@@ -51,7 +51,7 @@ def test_network_bound_equals_brute_force_maximum_cardinality(f):
         assert _scipy_max_flow(*feasible_network(pop)) == bound
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(populations(), st.integers(0, 3))
 def test_cover_reaches_the_bound_from_a_poor_candidate_graph(f, keep):
     # given a random population and a candidate graph of at most `keep` feasible edges a mentee

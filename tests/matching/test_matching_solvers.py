@@ -148,3 +148,19 @@ def test_mentors_in_few_lists_get_their_best_mentees_added():
         best = np.sort(dense[feas[:, j], j])[::-1][:5]
         mine = np.sort(g2.score[g2.mentor == j])[::-1][: len(best)]
         assert np.allclose(mine, best, atol=1e-3)
+
+
+def test_widened_lists_never_lower_the_total_and_keep_coverage_and_rules():
+    from matching.assignment import check_assignment
+    from matching.synthetic import make_realistic_population
+
+    f = make_realistic_population(800, seed=4)
+    narrow = RoundMatcher(n_candidates=3).fit(f)
+    wide = RoundMatcher(n_candidates=3, widen=24).fit(f)
+    pop = wide.scorer_.population_
+    check_assignment(pop, wide.match_)
+    assert wide.result_.matched == narrow.result_.matched == maximum_cardinality_bruteforce(pop)
+    # the mentees competing for places got longer lists, so the graph grew and the total rose
+    assert wide.candidates_.n_edges > narrow.candidates_.n_edges
+    assert wide.result_.total_score > narrow.result_.total_score
+    assert "widen" in wide.result_.timings
