@@ -389,13 +389,23 @@ def swap_mentors(
     return first, second
 
 
+SCORING_SAMPLE = 400
+
+
+def _sample(ids: set[int], size: int = SCORING_SAMPLE) -> set[int]:
+    ordered = sorted(ids)
+    step = max(len(ordered) // size, 1)
+    return set(ordered[::step][:size])
+
+
 def score_pairs(
     *, session: Session, matching_round: MatchingRound, pairs: Sequence[tuple[int, int]]
 ) -> list[tuple[float, str]]:
     """Score (mentee id, mentor id) pairs with the matcher's scoring of the round's people.
 
-    The scorer is fitted on the round's mentees and mentors, as the run was, so a swapped
-    pair's score reads on the same scale as the others. Returns (score 0-100, reasons).
+    The scorer is fitted on the round's mentees and mentors (an even sample of at most
+    ``SCORING_SAMPLE`` of each in big rounds), as the run was, so a swapped pair's score reads
+    on the same scale as the others. Returns (score 0-100, reasons).
     """
     import numpy as np
 
@@ -407,8 +417,10 @@ def score_pairs(
             MatchProposal.round_id == matching_round.id
         )
     ).all()
-    mentee_ids = {e for e, _ in people if e is not None} | {e for e, _ in pairs}
-    mentor_ids = {m for _, m in people if m is not None} | {m for _, m in pairs}
+    # Fitting the text space on every member of a big round takes seconds; an even sample of
+    # the round's people (the pairs themselves always in) keeps the scale and stays quick.
+    mentee_ids = _sample({e for e, _ in people if e is not None}) | {e for e, _ in pairs}
+    mentor_ids = _sample({m for _, m in people if m is not None}) | {m for _, m in pairs}
     frame = population.member_frame(
         session=session, mentee_ids=mentee_ids, places=dict.fromkeys(mentor_ids, 1)
     )
@@ -658,7 +670,7 @@ def respond_to_proposal(
                 decline_reason="The mentor no longer has a free place.",
                 reoffer_pending=True,
             )
-            figures.refresh(session=session, round_id=proposal.round_id)
+            figures.mark_stale(session=session, round_id=proposal.round_id)
         except Conflict:
             session.rollback()
             raise
@@ -694,7 +706,7 @@ def _decline(session: Session, proposal: MatchProposal, by: Member, reason: str)
             ),
             link="/mentoring",
         )
-    figures.refresh(session=session, round_id=proposal.round_id)
+    figures.mark_stale(session=session, round_id=proposal.round_id)
 
 
 def _next_mentor(
@@ -771,6 +783,8 @@ REOFFER_BATCH = 50
 def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
     """The worker's step: re-offer the mentees of declined (or expired) offers; returns how many.
 
+    Then recomputes the figures of rounds marked stale by members' answers.
+
     Each proposal is claimed with a conditional UPDATE, so several workers can run at once,
     and committed on its own, so no transaction stays open while the matcher runs.
     """
@@ -812,8 +826,10 @@ def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
             offered += 1
         else:
             _tell_no_other_mentor(session, proposal)
-        figures.refresh(session=session, round_id=proposal.round_id)
+        figures.mark_stale(session=session, round_id=proposal.round_id)
         session.commit()
+    # Figures of rounds that members' answers (or the re-offers above) changed, once per round.
+    figures.refresh_stale(session=session)
     return offered
 
 

@@ -7,7 +7,8 @@ Create Date: 2026-12-01
 One mentor at a time: a partial unique index on mentorship(mentee_id) where active, and one
 open offer per mentee (match_proposal(mentee_id) where offered). Offers get their own time to
 answer, a reminder, a re-offer flag for the worker, and the status "withdrawn" (closed because
-the mentee started a mentorship another way).
+the mentee started a mentorship another way). Rounds get a flag for figures the worker should
+recompute.
 
 Rows that already break the new rules are settled first, visibly: a mentee's later active
 mentorships end early with a reason (the earliest stays), later open offers are withdrawn,
@@ -34,6 +35,10 @@ def _in(values: tuple[str, ...]) -> str:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("matching_round", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("figures_stale", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     with op.batch_alter_table("match_proposal", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("respond_by", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
@@ -108,3 +113,5 @@ def downgrade() -> None:
         batch_op.drop_column("reoffer_pending")
         batch_op.drop_column("reminded_at")
         batch_op.drop_column("respond_by")
+    with op.batch_alter_table("matching_round", schema=None) as batch_op:
+        batch_op.drop_column("figures_stale")
