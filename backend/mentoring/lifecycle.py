@@ -266,7 +266,7 @@ def start_mentorship(
     if proposal is not None:
         rounds.add(proposal.round_id)
     for round_id in sorted(rounds):
-        figures.refresh(session=session, round_id=round_id)
+        figures.mark_stale(session=session, round_id=round_id)
     link = f"/mentoring/mentorships/{mentorship.id}"
     if proposal is None:
         tell(

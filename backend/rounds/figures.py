@@ -3,8 +3,10 @@
 The matcher's run writes the first figures; after that, every swap, removal, decline,
 expiry, withdrawal, re-offer and accepted match changes who is matched, so ``refresh`` derives
 the figures again from the rows (aggregates in SQL; only the mentees left without a pair are
-read one by one, to say why). Figures only the matcher can know (the maximum-cardinality
-bound, blocking pairs, timings) stay as the run left them, under ``at_run``.
+read one by one, to say why). Organisers' actions and the worker's steps refresh at once;
+members' answers only ``mark_stale``, and the worker's next pass refreshes (``refresh_stale``).
+Figures only the matcher can know (the maximum-cardinality bound, blocking pairs, timings)
+stay as the run left them, under ``at_run``.
 """
 
 from __future__ import annotations
@@ -157,7 +159,33 @@ def refresh(*, session: Session, round_id: int) -> dict[str, object]:
     session.execute(
         update(MatchingRound)
         .where(MatchingRound.id == round_id)
-        .values(summary=json.dumps(summary, default=float))
+        .values(summary=json.dumps(summary, default=float), figures_stale=False)
     )
-    matching_round.summary = json.dumps(summary, default=float)
     return summary
+
+
+def mark_stale(*, session: Session, round_id: int) -> None:
+    """Note that the round's figures changed; the worker's next pass recomputes them.
+
+    For members' own requests (answers, accepts), which must stay quick however big the round.
+    """
+    session.execute(
+        update(MatchingRound)
+        .where(MatchingRound.id == round_id)
+        .where(MatchingRound.figures_stale.is_(False))  # type: ignore[attr-defined]
+        .values(figures_stale=True)
+    )
+
+
+def refresh_stale(*, session: Session, limit: int = 20) -> int:
+    """Recompute the figures of rounds marked stale (a worker step); each round commits alone."""
+    stale = session.exec(
+        select(MatchingRound.id)
+        .where(MatchingRound.figures_stale.is_(True))  # type: ignore[attr-defined]
+        .order_by(MatchingRound.id)
+        .limit(limit)
+    ).all()
+    for round_id in stale:
+        refresh(session=session, round_id=round_id)  # type: ignore[arg-type]
+        session.commit()
+    return len(stale)

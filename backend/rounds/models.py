@@ -68,6 +68,9 @@ class MatchingRound(SQLModel, table=True):
     progress: float = Field(default=0.0)
     stage: str = Field(default="", max_length=100)
     summary: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    # Set when a member's answer changed who is matched; the worker recomputes the figures, so
+    # a member's request never pays for aggregating the whole round.
+    figures_stale: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     error: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None

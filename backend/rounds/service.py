@@ -3,7 +3,10 @@
 A round runs the matcher over a cohort (everyone seeking a mentor, or chosen members such as
 an imported CSV cohort) and every mentor with a free place. The organiser reviews the
 proposals, removes or reassigns pairs, and publishes; each side then accepts or declines
-within a set time. A declined offer is re-offered to the next best available mentor.
+within a set time, and is reminded before it closes. Declined or lapsed offers are re-offered
+by the worker (``reoffer_pending``): the mentee gets the next best free mentor, and a freed
+place goes to the round's best waiting mentee. Every path to a mentorship goes through
+``backend.mentoring.lifecycle.start_mentorship``.
 """
 
 from __future__ import annotations
@@ -545,13 +548,23 @@ def swap_mentors(
     return first, second
 
 
+SCORING_SAMPLE = 400
+
+
+def _sample(ids: set[int], size: int = SCORING_SAMPLE) -> set[int]:
+    ordered = sorted(ids)
+    step = max(len(ordered) // size, 1)
+    return set(ordered[::step][:size])
+
+
 def score_pairs(
     *, session: Session, matching_round: MatchingRound, pairs: Sequence[tuple[int, int]]
 ) -> list[tuple[float, str]]:
     """Score (mentee id, mentor id) pairs with the matcher's scoring of the round's people.
 
-    The scorer is fitted on the round's mentees and mentors, as the run was, so a swapped
-    pair's score reads on the same scale as the others. Returns (score 0-100, reasons).
+    The scorer is fitted on the round's mentees and mentors (an even sample of at most
+    ``SCORING_SAMPLE`` of each in big rounds), as the run was, so a swapped pair's score reads
+    on the same scale as the others. Returns (score 0-100, reasons).
     """
     import numpy as np
 
@@ -562,8 +575,10 @@ def score_pairs(
             MatchProposal.round_id == matching_round.id
         )
     ).all()
-    mentee_ids = {e for e, _ in people if e is not None} | {e for e, _ in pairs}
-    mentor_ids = {m for _, m in people if m is not None} | {m for _, m in pairs}
+    # Fitting the text space on every member of a big round takes seconds; an even sample of
+    # the round's people (the pairs themselves always in) keeps the scale and stays quick.
+    mentee_ids = _sample({e for e, _ in people if e is not None}) | {e for e, _ in pairs}
+    mentor_ids = _sample({m for _, m in people if m is not None}) | {m for _, m in pairs}
     frame = population.member_frame(
         session=session, mentee_ids=mentee_ids, places=dict.fromkeys(mentor_ids, 1)
     )
@@ -814,7 +829,7 @@ def respond_to_proposal(
                 decline_reason="The mentor no longer has a free place.",
                 reoffer_pending=True,
             )
-            figures.refresh(session=session, round_id=proposal.round_id)
+            figures.mark_stale(session=session, round_id=proposal.round_id)
         except Conflict:
             session.rollback()
             raise
@@ -850,7 +865,7 @@ def _decline(session: Session, proposal: MatchProposal, by: Member, reason: str)
             ),
             link="/mentoring",
         )
-    figures.refresh(session=session, round_id=proposal.round_id)
+    figures.mark_stale(session=session, round_id=proposal.round_id)
 
 
 def _next_mentor(
@@ -886,6 +901,36 @@ def _next_mentor(
     return int(row["mentor_id"]), float(row["score"]), str(row["reasons"])
 
 
+def _propose(
+    session: Session,
+    matching_round: MatchingRound,
+    replaces: MatchProposal,
+    found: tuple[int, int, float, str],
+) -> MatchProposal | None:
+    """Offer a pair the matcher found, if the mentee is still waiting and the rules allow it."""
+    mentee_id, mentor_id, score, reasons = found
+    lifecycle.lock_mentee(session=session, mentee_id=mentee_id)
+    waiting = lifecycle.active_mentorship_of(session=session, mentee_id=mentee_id) is None
+    if not waiting or pair_rules.pair_violation(
+        session=session, mentee_id=mentee_id, mentor_id=mentor_id
+    ):
+        return None
+    new = MatchProposal(
+        round_id=matching_round.id,  # type: ignore[arg-type]
+        mentee_id=mentee_id,
+        mentor_id=mentor_id,
+        score=score,
+        reasons=reasons,
+        replaces_id=replaces.id,
+        status="proposed",
+    )
+    session.add(new)
+    session.flush()
+    if not _offer(session, new, matching_round.respond_days):
+        return None
+    return new
+
+
 def reoffer(*, session: Session, proposal: MatchProposal) -> MatchProposal | None:
     """Offer the mentee of a closed proposal the next best available mentor, if any.
 
@@ -898,34 +943,77 @@ def reoffer(*, session: Session, proposal: MatchProposal) -> MatchProposal | Non
     found = _next_mentor(session, proposal, matching_round)
     if found is None:
         return None
-    mentor_id, score, reasons = found
-    lifecycle.lock_mentee(session=session, mentee_id=mentee_id)
-    waiting = lifecycle.active_mentorship_of(session=session, mentee_id=mentee_id) is None
-    if not waiting or pair_rules.pair_violation(
-        session=session, mentee_id=mentee_id, mentor_id=mentor_id
-    ):
+    return _propose(session, matching_round, proposal, (mentee_id, *found))
+
+
+def offer_freed_place(*, session: Session, proposal: MatchProposal) -> MatchProposal | None:
+    """Offer the place a closed proposal freed to the round's best waiting unmatched mentee.
+
+    Only for a mentor who did not decline (the mentee declined, or the mentee let an offer the
+    mentor had accepted lapse). Runs the matcher: a job's work, like ``reoffer``.
+    """
+    from matching.rounds import run_round
+
+    matching_round = session.get(MatchingRound, proposal.round_id)
+    mentor_id = proposal.mentor_id
+    if matching_round is None or mentor_id is None or proposal.mentor_answer == "declined":
         return None
-    new = MatchProposal(
-        round_id=proposal.round_id,
-        mentee_id=mentee_id,
-        mentor_id=mentor_id,
-        score=score,
-        reasons=reasons,
-        replaces_id=proposal.id,
-        status="proposed",
+    if population.free_places(session=session).get(mentor_id, 0) <= 0:
+        return None
+    waiting = set(population.mentees_waiting(session=session))
+    had_this_mentor = set(
+        session.exec(
+            select(MatchProposal.mentee_id)
+            .where(MatchProposal.round_id == matching_round.id)
+            .where(MatchProposal.mentor_id == mentor_id)
+        ).all()
     )
-    session.add(new)
-    session.flush()
-    if not _offer(session, new, matching_round.respond_days):
+    candidates = [
+        mentee_id
+        for mentee_id, _ in figures.unmatched_mentees(session=session, round_id=proposal.round_id)
+        if mentee_id in waiting and mentee_id not in had_this_mentor
+    ]
+    if not candidates:
         return None
-    return new
+    frame = population.member_frame(session=session, mentee_ids=candidates, places={mentor_id: 1})
+    weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
+    seed = matching_round.seed
+    session.commit()
+    result = run_round(frame, weights=weights, seed=seed)
+    chosen = result.matches[result.matches["mentor_id"] == str(mentor_id)]
+    if chosen.empty:
+        return None
+    row = chosen.iloc[0]
+    found = (int(row["mentee_id"]), mentor_id, float(row["score"]), str(row["reasons"]))
+    return _propose(session, matching_round, proposal, found)
+
+
+def _reoffer_one(session: Session, proposal: MatchProposal) -> int:
+    """Both halves of a closed offer: the mentee's next mentor, and the mentor's freed place."""
+    offered = 0
+    mentee_waits = proposal.status == "declined" or proposal.mentee_answer == "accepted"
+    if mentee_waits:
+        if reoffer(session=session, proposal=proposal) is not None:
+            offered += 1
+        else:
+            _tell_no_other_mentor(session, proposal)
+        session.commit()
+    place_freed = proposal.status == "declined" or proposal.mentor_answer == "accepted"
+    if place_freed and offer_freed_place(session=session, proposal=proposal) is not None:
+        offered += 1
+    return offered
 
 
 REOFFER_BATCH = 50
 
 
 def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
-    """The worker's step: re-offer the mentees of declined (or expired) offers; returns how many.
+    """The worker's step: re-offer closed offers (declined, lapsed); returns the offers made.
+
+    The mentee gets the next best free mentor, and a place the closed offer freed goes to the
+    round's best waiting unmatched mentee (``offer_freed_place``).
+
+    Then recomputes the figures of rounds marked stale by members' answers.
 
     Each proposal is claimed with a conditional UPDATE, so several workers can run at once,
     and committed on its own, so no transaction stays open while the matcher runs.
@@ -952,7 +1040,7 @@ def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
         if not claimed or proposal is None:
             continue
         try:
-            new = reoffer(session=session, proposal=proposal)
+            offered += _reoffer_one(session, proposal)
         except Exception:
             # Put the claim back so the next pass retries; one bad row never stops the rest.
             session.rollback()
@@ -964,12 +1052,10 @@ def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
             )
             session.commit()
             continue
-        if new is not None:
-            offered += 1
-        else:
-            _tell_no_other_mentor(session, proposal)
-        figures.refresh(session=session, round_id=proposal.round_id)
+        figures.mark_stale(session=session, round_id=proposal.round_id)
         session.commit()
+    # Figures of rounds that members' answers (or the re-offers above) changed, once per round.
+    figures.refresh_stale(session=session)
     return offered
 
 
@@ -1070,7 +1156,9 @@ def expire_offers(*, session: Session, now: datetime | None = None) -> int:
             proposal_id=proposal.id,  # type: ignore[arg-type]
             to="expired",
             strict=False,
-            reoffer_pending=mentee_waited,
+            # Whoever answered is offered again: the mentee another mentor, or the mentor's
+            # place another mentee.
+            reoffer_pending=mentee_waited or proposal.mentor_answer == "accepted",
         ):
             continue
         closed[proposal.round_id] += 1

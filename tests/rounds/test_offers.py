@@ -67,7 +67,8 @@ def test_a_decline_only_marks_the_offer_and_the_worker_re_offers(session, engine
     assert (
         session.exec(select(MatchProposal).where(MatchProposal.replaces_id == offer.id)).all() == []
     )
-    assert figures(session, matching_round.id)["matched"] == 2
+    # The member's request only notes that the figures changed; the worker recounts.
+    assert session.get(MatchingRound, matching_round.id).figures_stale is True
 
     assert rounds.reoffer_pending(session=session) == 1
     assert rounds.reoffer_pending(session=session) == 0  # claimed once
@@ -79,6 +80,42 @@ def test_a_decline_only_marks_the_offer_and_the_worker_re_offers(session, engine
     assert (replacement.status, replacement.mentor_id) == ("offered", late.id)
     assert replacement.respond_by > utcnow() + timedelta(days=6)
     assert figures(session, matching_round.id)["matched"] == 3
+    assert session.get(MatchingRound, matching_round.id).figures_stale is False
+
+
+def test_a_mentee_who_declines_frees_the_place_for_the_rounds_unmatched_mentee(
+    session, engine, network
+):
+    organiser, _, _ = network
+    matching_round, offers = published(session, engine, organiser)
+    before = figures(session, matching_round.id)
+    [(waiting, _)] = rounds.unmatched_of(
+        session=session, organiser=organiser, round_id=matching_round.id
+    )
+    offer = offers[0]
+    mentee = session.get(Member, offer.mentee_id)
+
+    rounds.respond_to_proposal(session=session, member=mentee, proposal_id=offer.id, accept=False)
+    assert rounds.reoffer_pending(session=session) == 1
+
+    # No other mentor is free for the mentee who declined, and they are told so ...
+    assert titles(session, mentee.id)[-1] == "No other mentor is free in this round"
+    # ... while the place they freed goes to the mentee the round could not match.
+    [freed] = rounds.my_proposals(session=session, member=waiting)
+    assert (freed.mentor_id, freed.replaces_id, freed.status) == (
+        offer.mentor_id,
+        offer.id,
+        "offered",
+    )
+    after = figures(session, matching_round.id)
+    assert after["matched"] == before["matched"]
+    named = {
+        member.id: why
+        for member, why in rounds.unmatched_of(
+            session=session, organiser=organiser, round_id=matching_round.id
+        )
+    }
+    assert list(named) == [mentee.id] and "declined" in named[mentee.id]
 
 
 def test_the_side_that_has_not_answered_is_reminded_once_before_the_offer_closes(

@@ -7,7 +7,8 @@ Create Date: 2026-12-01
 One mentor at a time: a partial unique index on mentorship(mentee_id) where active, and one
 open offer per mentee (match_proposal(mentee_id) where offered). Offers get their own time to
 answer, a reminder, a re-offer flag for the worker, and the status "withdrawn" (closed because
-the mentee started a mentorship another way).
+the mentee started a mentorship another way). Rounds get a flag for figures the worker should
+recompute.
 
 Rows that already break the new rules are settled first, visibly: a mentee's later active
 mentorships end early with a reason (the earliest stays), later open offers are withdrawn,
@@ -33,19 +34,52 @@ def _in(values: tuple[str, ...]) -> str:
     return "status IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-def upgrade() -> None:
+def _new_status_check(statuses: tuple[str, ...]) -> None:
+    # SQLite rebuilds the table to change a CHECK. With foreign keys on, dropping the old
+    # table clears replaces_id (ON DELETE SET NULL) in the copy, so the links are kept aside.
+    bind = op.get_bind()
+    links = bind.execute(
+        sa.text("SELECT id, replaces_id FROM match_proposal WHERE replaces_id IS NOT NULL")
+    ).all()
     with op.batch_alter_table("match_proposal", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("respond_by", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("reminded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("reoffer_pending", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
         batch_op.drop_constraint("ck_match_proposal_status", type_="check")
-        batch_op.create_check_constraint("ck_match_proposal_status", _in(NEW_STATUSES))
+        batch_op.create_check_constraint("ck_match_proposal_status", _in(statuses))
+    if links:
+        bind.execute(
+            sa.text("UPDATE match_proposal SET replaces_id = :replaces WHERE id = :id"),
+            [{"id": i, "replaces": r} for i, r in links],
+        )
+
+
+def _drop_column(table: str, column: str) -> None:
+    # Natively where it can: a rebuild of matching_round on SQLite would cascade-delete every
+    # proposal (ON DELETE CASCADE) when the old table is dropped.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    else:
+        op.drop_column(table, column)
+
+
+def upgrade() -> None:
+    # Plain ALTER TABLE ADD COLUMN, never a batch rebuild: on SQLite, rebuilding
+    # matching_round drops the old table, and its ON DELETE CASCADE empties match_proposal.
+    op.add_column(
+        "matching_round",
+        sa.Column("figures_stale", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column(
+        "match_proposal",
+        sa.Column("respond_by", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    )
+    op.add_column(
+        "match_proposal",
+        sa.Column("reminded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    )
+    op.add_column(
+        "match_proposal",
+        sa.Column("reoffer_pending", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    _new_status_check(NEW_STATUSES)
 
     op.execute(
         "UPDATE match_proposal SET respond_by = (SELECT r.respond_by FROM matching_round r "
@@ -102,9 +136,7 @@ def downgrade() -> None:
             postgresql_where=sa.text("status = 'offered'"),
         )
     op.execute("UPDATE match_proposal SET status = 'expired' WHERE status = 'withdrawn'")
-    with op.batch_alter_table("match_proposal", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_match_proposal_status", type_="check")
-        batch_op.create_check_constraint("ck_match_proposal_status", _in(OLD_STATUSES))
-        batch_op.drop_column("reoffer_pending")
-        batch_op.drop_column("reminded_at")
-        batch_op.drop_column("respond_by")
+    _new_status_check(OLD_STATUSES)
+    for column in ("reoffer_pending", "reminded_at", "respond_by"):
+        _drop_column("match_proposal", column)
+    _drop_column("matching_round", "figures_stale")

@@ -1,0 +1,99 @@
+"""Migration 0007 settles rows that break the new rules before it enforces them."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import inspect, text
+
+from backend import migrate
+from backend.db import make_engine, session_factory
+from backend.mentoring.models import Mentorship
+from backend.rounds.models import MatchingRound, MatchProposal
+from tests.factories import make_member
+
+
+def _copy_with_other_mentor(db, table: str, mentor_id: int) -> None:
+    columns = [c["name"] for c in inspect(db).get_columns(table) if c["name"] != "id"]
+    chosen = [":mentor" if c == "mentor_id" else c for c in columns]
+    db.execute(
+        text(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(chosen)} FROM {table}"),
+        {"mentor": mentor_id},
+    )
+
+
+def test_existing_double_mentorships_and_offers_are_settled_visibly(tmp_path):
+    # given a database at 0006 where a mentee has two active mentorships and two open offers
+    engine = make_engine(f"sqlite:///{tmp_path / 'before.db'}")
+    migrate.upgrade(engine)
+    with session_factory(engine)() as session:
+        mentee = make_member(session, band="4")
+        first = make_member(session, band="8a", organisation="A Trust", capacity=2)
+        second = make_member(session, band="8b", organisation="B Trust", capacity=2)
+        session.add(Mentorship(mentor_id=first.id, mentee_id=mentee.id))
+        matching_round = MatchingRound(name="R", status="published")
+        session.add(matching_round)
+        session.flush()
+        declined = MatchProposal(
+            round_id=matching_round.id, mentee_id=mentee.id, mentor_id=second.id, status="declined"
+        )
+        session.add(declined)
+        session.flush()
+        session.add(
+            MatchProposal(
+                round_id=matching_round.id,
+                mentee_id=mentee.id,
+                mentor_id=first.id,
+                status="offered",
+                replaces_id=declined.id,
+            )
+        )
+        session.commit()
+        first_id, second_id = first.id, second.id
+    config = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as db:
+        config.attributes["connection"] = db
+        command.downgrade(config, "0006")
+    with engine.begin() as db:
+        _copy_with_other_mentor(db, "mentorship", second_id)
+        db.execute(
+            text(
+                "INSERT INTO match_proposal (round_id, mentee_id, mentor_id, score, reasons, "
+                "status, decline_reason, created_at) SELECT round_id, mentee_id, :m, score, "
+                "reasons, status, decline_reason, created_at FROM match_proposal "
+                "WHERE status = 'offered'"
+            ),
+            {"m": second_id},
+        )
+        db.execute(text("UPDATE mentoring_offer SET active_mentees = 1"))
+
+    # when it is upgraded
+    migrate.upgrade(engine)
+
+    # then the earliest of each stays, the later ones close with a reason, counters agree
+    with engine.connect() as db:
+        mentorships = db.execute(
+            text("SELECT mentor_id, status, end_reason FROM mentorship ORDER BY id")
+        ).all()
+        offers = db.execute(
+            text("SELECT status, replaces_id IS NOT NULL FROM match_proposal ORDER BY id")
+        ).all()
+        places = dict(
+            db.execute(text("SELECT member_id, active_mentees FROM mentoring_offer")).all()
+        )
+    assert [(m[0], m[1]) for m in mentorships] == [(first_id, "active"), (second_id, "ended_early")]
+    assert "0007" in mentorships[1][2]
+    # (the declined offer, the open one that replaced it, and the later duplicate)
+    assert [tuple(o) for o in offers] == [("declined", 0), ("offered", 1), ("withdrawn", 0)]
+    assert places == {first_id: 1, second_id: 0}
+    assert migrate.pending_differences(engine) == []
+
+    # and downgrading keeps every proposal and its link (no table rebuild cascades them away)
+    with engine.begin() as db:
+        config.attributes["connection"] = db
+        command.downgrade(config, "0006")
+    with engine.connect() as db:
+        kept = db.execute(
+            text("SELECT status, replaces_id IS NOT NULL FROM match_proposal ORDER BY id")
+        ).all()
+    assert [tuple(o) for o in kept] == [("declined", 0), ("offered", 1), ("expired", 0)]
+    engine.dispose()
