@@ -381,6 +381,15 @@ mutation($id: ID!, $expected: Int) {
   }
 }
 """
+RETRY = """
+mutation($id: ID!) {
+  retryMatchingRound(input: {roundId: $id}) {
+    __typename
+    ... on MatchingRoundSuccess { round { status attempts error stalled } }
+    ... on Error { message }
+  }
+}
+"""
 
 
 def test_the_api_previews_who_is_emailed_and_publishing_checks_the_count(
@@ -405,3 +414,28 @@ def test_the_api_previews_who_is_emailed_and_publishing_checks_the_count(
     assert stale["data"]["publishMatchingRound"]["field"] == "expectedEmails"
     done = post(client, CONFIRMED_PUBLISH, {"id": round_id, "expected": len(names)})
     assert done["data"]["publishMatchingRound"]["round"]["status"] == "PUBLISHED"
+
+
+def test_a_failed_round_is_run_again_through_the_api(session, client, network, monkeypatch):
+    organiser, _, mentees = network
+    log_in(client, organiser)
+    monkeypatch.setattr(jobs, "enqueue", lambda *args, **kwargs: None)  # no worker yet
+    round_id = create(client)["round"]["id"]
+    refused = post(client, RETRY, {"id": round_id})["data"]["retryMatchingRound"]
+    assert refused["__typename"] == "Conflict"  # queued, not failed: nothing to retry
+    session.rollback()
+    stuck = session.exec(select(MatchingRound)).one()
+    stuck.status, stuck.attempts, stuck.error = "failed", 1, "The worker ... Run it again."
+    session.add(stuck)
+    session.commit()
+
+    monkeypatch.setattr(
+        jobs, "enqueue", lambda path, *args, engine=None: jobs._resolve(path)(*args, engine=engine)
+    )
+    done = post(client, RETRY, {"id": round_id})["data"]["retryMatchingRound"]
+
+    assert done["round"] == {"status": "READY", "attempts": 2, "error": "", "stalled": False}
+    session.rollback()
+    mentee_ids = session.exec(select(MatchProposal.mentee_id)).all()
+    assert sorted(mentee_ids) == sorted(m.id for m in mentees)
+    session.rollback()
