@@ -18,12 +18,12 @@ from sqlalchemy import Engine
 from strawberry import relay
 
 from backend.errors import NotFound
+from backend.matchmaking.rounds import ScoreWeights
 from backend.members import service as member_service
 from backend.mentoring import service as mentoring
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound as RoundModel
 from backend.rounds.models import MatchProposal as ProposalModel
-from matching.scoring import ScoreWeights
 from schema import errors
 from schema.context import Info
 from schema.enums import (

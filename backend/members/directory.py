@@ -36,6 +36,7 @@ MAX_TERMS = 8
 MAX_SKILL_ID = 60
 ESCAPE = "\\"
 WORD = re.compile(r"[^\W_]+")
+PLAIN_WORD = re.compile(r"[A-Za-z0-9]+")
 MAX_WORDS = 16
 # The exact expressions of the GIN indexes in migration 0005, so the planner can use them.
 MEMBER_DOCUMENT = (
@@ -134,11 +135,17 @@ def _text_condition(text_: str, *, sqlite: bool = False) -> ColumnElement[bool] 
     terms = text_.split()[:MAX_TERMS]
     if not terms:
         return None
-    like = _like_condition(terms)
     words = _words(" ".join(terms))
     if not words:
-        return like
-    return and_(_full_text_condition(words, sqlite=sqlite), like)
+        return _like_condition(terms)
+    if not sqlite:
+        # On PostgreSQL ('simple': lower-cased, no accent folding) a plain ASCII word matching
+        # a word start is also a substring, so the LIKE adds nothing for it; and over every
+        # member (bio included) it costs more than the whole index search.
+        terms = [term for term in terms if not PLAIN_WORD.fullmatch(term)]
+        if not terms:
+            return _full_text_condition(words, sqlite=sqlite)
+    return and_(_full_text_condition(words, sqlite=sqlite), _like_condition(terms))
 
 
 def _has_skill(skill_id: str, kind: str) -> ColumnElement[bool]:
