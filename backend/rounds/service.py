@@ -571,6 +571,7 @@ def _decline(session: Session, proposal: MatchProposal, by: Member, reason: str)
             link="/mentoring",
         )
     session.flush()
+    network_changed(session=session)  # a declined offer frees the mentor's place
     reoffer(session=session, proposal=proposal)
 
 
@@ -683,6 +684,8 @@ def expire_offers(*, session: Session) -> int:
     for proposal in due:
         proposal.status = "expired"
         session.add(proposal)
+    if due:
+        network_changed(session=session)  # expired offers free their mentors' places
     session.commit()
     return len(due)
 
