@@ -1,10 +1,10 @@
 """A fitted mentor suggester per process, shared exposure memory in the database.
 
-Fitting ``MentorSuggester`` on the whole network costs about a second at 50,000 members;
-answering one request with it costs a millisecond or two. So each process keeps one fitted
-suggester per database and refits only when the network version (``MatchmakingState``)
-moved: one cheap query a request tells it. Every change that affects matching calls
-``network_changed`` in its own transaction.
+Building the frame and fitting ``MentorSuggester`` on the whole network takes seconds at
+50,000 members; answering one request with it takes a millisecond or two. So each process
+keeps one fitted suggester per database and refits only when the network version
+(``MatchmakingState``) moved: one cheap query a request tells it. Every change that affects
+matching calls ``network_changed`` in the same transaction as the change.
 
 Exposure control needs to know whom the suggester has just offered, across every process:
 that memory is the ``suggestion_exposure`` table (a decayed count per mentor), read with the

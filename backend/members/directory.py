@@ -36,6 +36,7 @@ MAX_TERMS = 8
 MAX_SKILL_ID = 60
 ESCAPE = "\\"
 WORD = re.compile(r"[^\W_]+")
+PLAIN_WORD = re.compile(r"[A-Za-z0-9]+")
 MAX_WORDS = 16
 # The exact expressions of the GIN indexes in migration 0005, so the planner can use them.
 MEMBER_DOCUMENT = (
@@ -113,20 +114,23 @@ def _full_text_condition(words: list[str], *, sqlite: bool) -> ColumnElement[boo
             bindparam("fts_query", query)
         )
         return Member.id.in_(matches.columns(column("rowid", Integer)))  # type: ignore[union-attr]
-    # One IN (... UNION ...) per word: each side is a plain match on one GIN index (member
-    # document, organisation name). Written as "member document OR organisation document"
-    # over the join, the condition lands in a join filter and neither index is used.
-    conditions = []
+    # Per word, a UNION of two plain matches, each on one GIN index (member document,
+    # organisation name); the words' sets are intersected. Written as "member document OR
+    # organisation document" over the join, the condition lands in a join filter and neither
+    # index is used; as member.id IN (...), the planner scans every member for a hash join.
+    # ANY(ARRAY(...)) is computed once and then read through the primary key.
+    parts, names = [], []
     for index, word in enumerate(words):
         name = f"fts_word_{index}"
         query = f"to_tsquery('simple'::regconfig, :{name})"
-        matches = text(
-            f"SELECT member.id FROM member WHERE {MEMBER_DOCUMENT} @@ {query} "  # noqa: S608
-            "UNION SELECT member.id FROM member JOIN organisation "
-            f"ON organisation.id = member.organisation_id WHERE {ORGANISATION_DOCUMENT} @@ {query}"
-        ).bindparams(bindparam(name, f"{word}:*"))
-        conditions.append(Member.id.in_(matches.columns(column("id", Integer))))  # type: ignore[union-attr]
-    return and_(*conditions)
+        parts.append(
+            f"(SELECT member.id FROM member WHERE {MEMBER_DOCUMENT} @@ {query} "  # noqa: S608
+            "UNION SELECT member.id FROM member WHERE member.organisation_id = ANY(ARRAY("
+            f"SELECT organisation.id FROM organisation WHERE {ORGANISATION_DOCUMENT} @@ {query})))"
+        )
+        names.append(bindparam(name, f"{word}:*"))
+    matches = " INTERSECT ".join(parts)
+    return text(f"member.id = ANY(ARRAY({matches}))").bindparams(*names)  # type: ignore[return-value]
 
 
 def _text_condition(text_: str, *, sqlite: bool = False) -> ColumnElement[bool] | None:
@@ -134,11 +138,17 @@ def _text_condition(text_: str, *, sqlite: bool = False) -> ColumnElement[bool] 
     terms = text_.split()[:MAX_TERMS]
     if not terms:
         return None
-    like = _like_condition(terms)
     words = _words(" ".join(terms))
     if not words:
-        return like
-    return and_(_full_text_condition(words, sqlite=sqlite), like)
+        return _like_condition(terms)
+    if not sqlite:
+        # On PostgreSQL ('simple': lower-cased, no accent folding) a plain ASCII word matching
+        # a word start is also a substring, so the LIKE adds nothing for it; and over every
+        # member (bio included) it costs more than the whole index search.
+        terms = [term for term in terms if not PLAIN_WORD.fullmatch(term)]
+        if not terms:
+            return _full_text_condition(words, sqlite=sqlite)
+    return and_(_full_text_condition(words, sqlite=sqlite), _like_condition(terms))
 
 
 def _has_skill(skill_id: str, kind: str) -> ColumnElement[bool]:

@@ -105,7 +105,7 @@ class MatchProposal(SQLModel, table=True):
             postgresql_where=text("status = 'offered'"),
         ),
         # The review pages read a round best score first, a page at a time (migration 0010).
-        Index("ix_match_proposal_round_score", "round_id", "score"),
+        Index("ix_match_proposal_round_score", "round_id", "score", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

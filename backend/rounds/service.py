@@ -195,15 +195,18 @@ def proposals_of(
     the same in a round of a thousand proposals as in one of fifty thousand.
     """
     get_round(session=session, organiser=organiser, round_id=round_id)
-    statement = _proposals(round_id, status).order_by(
-        MatchProposal.score.desc(),  # type: ignore[attr-defined]
-        MatchProposal.id,
-    )
-    if offset:
-        statement = statement.offset(max(0, offset))
+    order = (MatchProposal.score.desc(), MatchProposal.id)  # type: ignore[attr-defined]
+    if not offset and limit is None:
+        return list(session.exec(_proposals(round_id, status).order_by(*order)).all())
+    # The page's ids come from the index alone (round_id, score, id); only those rows are read.
+    ids = select(MatchProposal.id).where(MatchProposal.round_id == round_id)
+    if status is not None:
+        ids = ids.where(MatchProposal.status == status)
+    ids = ids.order_by(*order).offset(max(0, offset))
     if limit is not None:
-        statement = statement.limit(max(0, limit))
-    return list(session.exec(statement).all())
+        ids = ids.limit(max(0, limit))
+    statement = select(MatchProposal).where(MatchProposal.id.in_(ids))  # type: ignore[union-attr]
+    return list(session.exec(statement.order_by(*order)).all())
 
 
 def proposal_count(
@@ -866,6 +869,7 @@ def _decline(session: Session, proposal: MatchProposal, by: Member, reason: str)
             link="/mentoring",
         )
     figures.mark_stale(session=session, round_id=proposal.round_id)
+    network_changed(session=session)  # a declined offer frees the mentor's place
 
 
 def _next_mentor(
@@ -1184,6 +1188,7 @@ def expire_offers(*, session: Session, now: datetime | None = None) -> int:
                 link=f"/organise/rounds/{round_id}",
             )
         figures.refresh(session=session, round_id=round_id)
+    network_changed(session=session)  # a declined offer frees the mentor's place
     session.commit()
     return sum(closed.values())
 

@@ -48,7 +48,9 @@ def upgrade() -> None:
         )
 
     with op.batch_alter_table("match_proposal", schema=None) as batch_op:
-        batch_op.create_index("ix_match_proposal_round_score", ["round_id", "score"], unique=False)
+        batch_op.create_index(
+            "ix_match_proposal_round_score", ["round_id", "score", "id"], unique=False
+        )
 
 
 def downgrade() -> None:
