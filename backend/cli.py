@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -35,10 +34,15 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
 ) -> None:
     """Serve the pages and the GraphQL API."""
+    import os
+
     import uvicorn
 
     from backend import observability
 
+    # The worker processes read their settings afresh; they share PEERBRIDGE_DB_CONNECTIONS.
+    os.environ["PEERBRIDGE_PROCESSES"] = str(max(workers, 1))
+    get_settings.cache_clear()
     settings = get_settings()
     # Before anything imports prometheus-client: every worker process writes its metrics here
     # and a scrape of any one of them adds them all up.
@@ -238,20 +242,26 @@ def worker(
     if once:
         console.print(f"done: {jobs.run_once()}")
         return
-    runner = jobs.InProcessRunner(engine=None, interval=interval)
-    runner.start()
-    console.print("peerbridge worker started")
     settings = get_settings()
-    if settings.redis_url:
-        from rq import Worker
+    if not settings.redis_url:
+        console.print("peerbridge worker started")
+        console.print("No PEERBRIDGE_REDIS_URL: running the periodic pass only.")
+        jobs.periodic_loop(interval)
+        return
+    from rq import Worker
 
-        queue = jobs.redis_queue()
+    # The periodic pass runs in a spawned process, so this one has no threads of ours when
+    # RQ forks a work horse per job; each horse also gets fresh database pools after the fork.
+    periodic = jobs.start_periodic_process(interval)
+    jobs.preload()
+    console.print("peerbridge worker started")
+    queue = jobs.redis_queue()
+    try:
         observed = observability.observed_worker(Worker)
         observed([queue], connection=queue.connection).work(with_scheduler=False)
-    else:
-        console.print("No PEERBRIDGE_REDIS_URL: running the periodic pass only.")
-        while True:
-            time.sleep(3600)
+    finally:
+        periodic.terminate()
+        periodic.join(timeout=5)
 
 
 def main() -> None:  # pragma: no cover - console entry

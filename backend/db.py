@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,8 +23,45 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Every engine this process made. A forked child (RQ's work horse, a multiprocessing worker)
+# must never use a connection its parent opened: two processes on one socket corrupt the
+# protocol ("consuming input failed", "connection in transaction status INTRANS") and SQLite's
+# locks are per process. After a fork the child gets fresh, empty pools; ``close=False`` leaves
+# the parent's connections open for the parent (SQLAlchemy's advice for os.fork()).
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _fresh_pools_after_fork() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_fresh_pools_after_fork)
+
+
+def pool_sizes() -> tuple[int, int]:
+    """This process's (pool_size, max_overflow) on PostgreSQL, from the settings.
+
+    With ``PEERBRIDGE_DB_CONNECTIONS`` (a budget for all the processes ``serve --workers``
+    starts) each process gets an equal share, half kept open and half as overflow; otherwise
+    ``PEERBRIDGE_DB_POOL_SIZE`` and ``PEERBRIDGE_DB_MAX_OVERFLOW`` apply per process.
+    """
+    settings = get_settings()
+    if settings.db_connections is not None:
+        share = max(settings.db_connections // max(settings.processes, 1), 1)
+        size = max(share - share // 2, 1)
+        return size, share - size
+    return settings.db_pool_size, settings.db_max_overflow
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL mode and foreign keys on every connection."""
+    engine = _make_engine(url)
+    _ENGINES.add(engine)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -46,11 +85,22 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
             # IMMEDIATE takes the write lock up front, so two writers queue instead of
-            # failing with "database is locked" half-way through a transaction.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # failing with "database is locked" half-way through a transaction. A long read
+            # (an import's checks) says read_only and takes no lock: WAL lets writers go on.
+            if conn.get_execution_options().get("read_only"):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    size, overflow = pool_sizes()
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=size,
+        max_overflow=overflow,
+        pool_timeout=get_settings().db_pool_timeout_seconds,
+    )
 
 
 @lru_cache

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib
 import logging
+import multiprocessing
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine
 
+from backend import observability
 from backend.db import session_scope
 from backend.notifications import service as notifications
 from backend.settings import get_settings
@@ -47,8 +51,6 @@ def enqueue(path: str, *args: Any, engine: Engine | None = None) -> None:
 
 
 def _run_logged(function: Callable[..., Any], args: tuple[Any, ...], engine: Engine | None) -> None:
-    from backend import observability
-
     try:
         with observability.observe_job(observability.job_name(function.__name__)) as run:
             if function(*args, engine=engine) == "failed":
@@ -57,19 +59,49 @@ def _run_logged(function: Callable[..., Any], args: tuple[Any, ...], engine: Eng
         log.exception("background job %s failed", function.__name__)
 
 
+@contextmanager
+def heartbeat(beat: Callable[[], None], every: float | None = None) -> Iterator[None]:
+    """Call ``beat`` every ``every`` seconds (the setting by default) while the block runs.
+
+    A job's progress callbacks also beat, but a long step (the solver) may give none for a
+    while; this keeps the heartbeat going, so only a dead job stops beating.
+    """
+    interval = every or get_settings().job_heartbeat_seconds
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                beat()
+            except Exception:  # a missed beat is logged; the next one may well succeed
+                log.exception("heartbeat failed")
+
+    thread = threading.Thread(target=loop, name="job-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=interval + 5)
+
+
+@observability.timed_job("periodic")
 def run_once(engine: Engine | None = None) -> dict[str, int]:
     """One pass over every kind of due work; returns what was done.
 
     Each step claims its rows with conditional updates, so several workers can run at once.
     Emails go last so that what the other steps queued leaves in the same pass.
     """
-    from backend import observability
     from backend.community import peer_connect
+    from backend.members import importing
     from backend.mentoring import service as mentoring
     from backend.rounds import service as rounds
 
     done: dict[str, int] = {}
-    with observability.observe_job("periodic"), session_scope(engine) as session:
+    with session_scope(engine) as session:
+        done["rounds_stalled"] = rounds.fail_stalled_rounds(session=session)
+        done["imports_stalled"] = importing.fail_stalled_imports(session=session)
+    with session_scope(engine) as session:
         done["requests_expired"] = mentoring.expire_requests(session=session)
         done["offers_expired"] = rounds.expire_offers(session=session)
         done["mentors_nudged"] = mentoring.nudge_mentors(session=session)
@@ -77,6 +109,46 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
         done["digests_sent"] = notifications.send_digests(session=session)
         done["emails_sent"] = notifications.deliver_pending(session=session)
     return done
+
+
+# Modules the queued jobs use, imported once by ``peerbridge worker`` before it starts forking,
+# so each work horse starts warm instead of importing pandas and scikit-learn again.
+JOB_MODULES = ("backend.rounds.service", "matching.rounds", "backend.members.importing")
+
+
+def preload() -> None:
+    """Import every job's module now (in the worker, before the first fork)."""
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+
+
+def periodic_loop(interval: float, parent_pid: int | None = None) -> None:
+    """Run ``run_once`` every ``interval`` seconds, until the parent process (if any) is gone."""
+    while parent_pid is None or os.getppid() == parent_pid:
+        try:
+            run_once()
+        except Exception:  # keep the loop alive; the error is logged and retried
+            log.exception("background pass failed")
+        threading.Event().wait(interval)
+
+
+def start_periodic_process(interval: float) -> multiprocessing.process.BaseProcess:
+    """Run the periodic pass in a process of its own, started fresh (spawn, not fork).
+
+    RQ's worker forks a work horse per job. A fork copies only the forking thread, so any lock
+    another thread held at that moment (an import, a connection, the pool) stays locked for
+    ever in the child: the job hangs before it starts. Keeping the periodic pass out of the
+    forking process means the worker has no threads of ours to copy.
+    """
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(
+        target=periodic_loop,
+        args=(interval, os.getpid()),
+        name="peerbridge-periodic",
+        daemon=True,
+    )
+    process.start()
+    return process
 
 
 class InProcessRunner:

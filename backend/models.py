@@ -17,6 +17,7 @@ from backend.community.models import (
     Reaction,
     Report,
 )
+from backend.members.import_models import MemberImport
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring.models import (
     MentoringSession,
@@ -46,6 +47,7 @@ __all__ = [
     "MatchProposal",
     "MatchingRound",
     "Member",
+    "MemberImport",
     "MemberRole",
     "MemberSkill",
     "MentorRequest",

@@ -41,6 +41,20 @@ class Settings(BaseSettings):
     # of the process that started them (the embedded default).
     redis_url: str | None = None
     jobs_interval_seconds: float = Field(default=2.0, gt=0)
+    # A running job (round, import) touches its heartbeat at least this often; one whose
+    # heartbeat is older than job_stale_seconds is marked failed, to be run again.
+    job_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    job_stale_seconds: float = Field(default=120.0, gt=0)
+
+    # PostgreSQL connections. Per process: pool_size kept open plus max_overflow opened under
+    # load. Or one budget, db_connections, shared by the processes of `serve --workers N`
+    # (each gets db_connections // N). See the README on sizing against max_connections.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_connections: int | None = Field(default=None, ge=1)
+    db_pool_timeout_seconds: float = Field(default=30.0, gt=0)
+    # How many processes share db_connections; `peerbridge serve --workers N` sets it.
+    processes: int = Field(default=1, ge=1)
 
     # Observability (backend/observability.py). Logs: "json" (one object per line) or "text";
     # unset means JSON in production and text elsewhere.

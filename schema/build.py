@@ -29,7 +29,7 @@ from schema.accounts import AccountMutation
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
 from schema.ids import decode
-from schema.imports import ImportMutation
+from schema.imports import ImportMutation, ImportQuery
 from schema.insights import InsightsQuery
 from schema.members import MemberMutation, MemberQuery
 from schema.mentoring import MentoringMutation, MentoringQuery
@@ -61,6 +61,7 @@ NODE_TYPES = (
 @strawberry.type
 class Query(
     CommunityQuery,
+    ImportQuery,
     CircleQuery,
     MemberQuery,
     MentoringQuery,

@@ -3,16 +3,24 @@
 Parsing, checking and writing live in ``backend.members.importing``; this layer only maps the
 mode and the result. The CSV travels inside the JSON body, so the HTTP body limit (1 MiB)
 bounds it; bigger files go through the organisers' import page or ``peerbridge import-members``.
+
+Every import is stored and run as an import job, written in short chunks so the database stays
+free for everyone else. With ``background: true`` the mutation returns at once and
+``memberImport(id)`` reports progress; otherwise it runs the job before answering.
 """
 
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 import strawberry
+from sqlalchemy import Engine
 
+from backend.errors import NotFound
 from backend.members import importing
 from backend.members import service as member_service
+from backend.members.import_models import MemberImport as ImportModel
 from backend.members.importing import ImportResult
 from schema import errors
 from schema.context import Info
@@ -28,6 +36,46 @@ class ImportMode(enum.Enum):
 class ImportMembersInput:
     csv: str = strawberry.field(description="The whole file as text, header row first.")
     mode: ImportMode = ImportMode.ALL_OR_NOTHING
+    background: bool = strawberry.field(
+        default=False,
+        description="Return at once and import as a job; follow it with memberImport(id).",
+    )
+
+
+@strawberry.enum(description="Where an import job is.")
+class MemberImportStatus(enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@strawberry.type(description="An import job: its progress and, once DONE, its counts.")
+class MemberImport:
+    id: strawberry.ID
+    status: MemberImportStatus
+    progress: float = strawberry.field(description="How far the job has got, 0 to 1.")
+    stage: str
+    rows_total: int
+    rows_written: int
+    failure: str = strawberry.field(description="Why a FAILED import stopped; run it again.")
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def from_model(cls, model: ImportModel) -> MemberImport:
+        """The GraphQL view of an import job."""
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            status=MemberImportStatus(model.status),
+            progress=float(model.progress),
+            stage=model.stage,
+            rows_total=model.rows_total,
+            rows_written=model.rows_written,
+            failure=model.failure,
+            created_at=model.created_at,
+            finished_at=model.finished_at,
+        )
 
 
 @strawberry.type(description="A problem in the file: the line, the column (if one) and why.")
@@ -47,6 +95,18 @@ class ImportMembersSuccess:
         description="The bad rows with a reason column, to fix and import again; null if none."
     )
     summary: str = strawberry.field(description="One or two sentences for the organiser.")
+    job: MemberImport | None = strawberry.field(
+        default=None, description="The import job (with background: true, still running)."
+    )
+
+    @classmethod
+    def from_import(cls, model: ImportModel) -> ImportMembersSuccess:
+        """The GraphQL view of an import job's result (empty counts until it is DONE)."""
+        success = cls.from_result(importing.import_result(model))
+        success.ok = model.status == "done" and model.error_count == 0
+        success.summary = model.summary or model.failure or model.stage
+        success.job = MemberImport.from_model(model)
+        return success
 
     @classmethod
     def from_result(cls, result: ImportResult) -> ImportMembersSuccess:
@@ -80,14 +140,51 @@ class ImportMutation:
         def run() -> ImportMembersSuccess:
             # actor=None means the CLI to the service: a client must always be a member.
             actor = member_service.require_member(context.member)
-            result = importing.import_members(
+            started = importing.start_import(
                 session=context.session,
-                data=input.csv.encode("utf-8", errors="surrogatepass"),
-                mode=input.mode.value,  # type: ignore[arg-type]
-                invited_by=actor.name,
                 actor=actor,
+                data=input.csv.encode("utf-8", errors="surrogatepass"),
+                mode=input.mode.value,
             )
+            import_id: int = started.id  # type: ignore[assignment]
+            context.session.commit()  # the job reads the file from its own session
+            if input.background:
+                importing.enqueue_import(import_id=import_id, engine=_engine(info))
+            else:
+                importing.run_import_job(import_id, engine=_engine(info))
+            context.session.expire_all()
+            found = importing.get_import(session=context.session, actor=actor, import_id=import_id)
+            context.session.commit()
             context.reset_loaders()
-            return ImportMembersSuccess.from_result(result)
+            return ImportMembersSuccess.from_import(found)
 
         return errors.outcome(run)
+
+
+@strawberry.type
+class ImportQuery:
+    """Import jobs."""
+
+    @strawberry.field(description="Organisers: an import job, to follow its progress.")
+    def member_import(self, info: Info, id: strawberry.ID) -> MemberImport | None:
+        """The import job (null if there is none with that id)."""
+        try:
+            number = int(str(id))
+        except ValueError:
+            return None
+        try:
+            found = importing.get_import(
+                session=info.context.session, actor=info.context.member, import_id=number
+            )
+        except NotFound:
+            return None
+        return MemberImport.from_model(found)
+
+
+def _engine(info: Info) -> Engine | None:
+    """The app's engine for the job (the session's own when run without HTTP)."""
+    request = info.context.request
+    if request is not None:
+        return request.app.state.engine
+    bind = info.context.session.get_bind()
+    return bind if isinstance(bind, Engine) else None

@@ -240,7 +240,16 @@ class MatchingRound(relay.Node):
     finished_at: datetime | None
     published_at: datetime | None
     respond_by: datetime | None = strawberry.field(description="When open offers expire.")
+    attempts: int = strawberry.field(description="How many times the round has been run.")
+    heartbeat_at: datetime | None = strawberry.field(
+        description="When the job running the round last reported that it was alive."
+    )
     model: strawberry.Private[RoundModel]
+
+    @strawberry.field(description="RUNNING, but its worker has stopped: run it again.")
+    def stalled(self) -> bool:
+        """True when the job's heartbeat stopped."""
+        return rounds.is_stalled(self.model)
 
     @classmethod
     def from_model(cls, matching_round: RoundModel) -> MatchingRound:
@@ -261,6 +270,8 @@ class MatchingRound(relay.Node):
             finished_at=matching_round.finished_at,
             published_at=matching_round.published_at,
             respond_by=matching_round.respond_by,
+            attempts=matching_round.attempts,
+            heartbeat_at=matching_round.heartbeat_at,
             model=matching_round,
         )
 
@@ -383,6 +394,11 @@ class PublishMatchingRoundInput:
     round_id: strawberry.ID
 
 
+@strawberry.input(description="A round that FAILED, or whose worker stopped, to run again.")
+class RetryMatchingRoundInput:
+    round_id: strawberry.ID
+
+
 @strawberry.input(description="Accept, or decline with an optional reason (up to 1,000).")
 class RespondToProposedMatchInput:
     proposal_id: strawberry.ID
@@ -415,6 +431,7 @@ SwapProposedMentorsResult = errors.result_union(
     "SwapProposedMentorsResult", SwapProposedMentorsSuccess
 )
 PublishMatchingRoundResult = errors.result_union("PublishMatchingRoundResult", MatchingRoundSuccess)
+RetryMatchingRoundResult = errors.result_union("RetryMatchingRoundResult", MatchingRoundSuccess)
 RespondToProposedMatchResult = errors.result_union(
     "RespondToProposedMatchResult", RespondToProposedMatchSuccess
 )
@@ -554,6 +571,30 @@ class RoundMutation:
             return MatchingRoundSuccess(round=MatchingRound.from_model(found))
 
         return errors.outcome(create)
+
+    @strawberry.mutation(
+        description="Organisers: run a round again that failed or whose worker stopped; the "
+        "new run replaces any proposals of an earlier one."
+    )
+    def retry_matching_round(
+        self, info: Info, input: RetryMatchingRoundInput
+    ) -> RetryMatchingRoundResult:  # type: ignore[valid-type]
+        """Queue the round again and hand it to the job runner."""
+        context = info.context
+
+        def retry() -> MatchingRoundSuccess:
+            round_id = decode(input.round_id, type_name="MatchingRound", field="roundId")
+            rounds.retry_round(session=context.session, organiser=context.member, round_id=round_id)
+            context.session.commit()  # the job reads the queued round from its own session
+            rounds.start_round(round_id=round_id, engine=_engine(info))
+            context.session.expire_all()
+            found = rounds.get_round(
+                session=context.session, organiser=context.member, round_id=round_id
+            )
+            context.session.commit()
+            return MatchingRoundSuccess(round=MatchingRound.from_model(found))
+
+        return errors.outcome(retry)
 
     @strawberry.mutation(description="Organisers: take a proposed pair out of a round in review.")
     def remove_proposed_match(

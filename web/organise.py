@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from backend.errors import Conflict, Invalid
+from backend.errors import Conflict, Invalid, NotFound
+from backend.members import importing
 from backend.members import service as member_service
 from backend.members.importing import MODES as IMPORT_MODES
-from backend.members.importing import import_members
+from web.accounts import redirect
 from web.deps import CheckedVisitor, CurrentVisitor, Form, form_text
+from web.mentoring import path_id
 from web.render import form_errors, render
 
 router = APIRouter(prefix="/organise")
@@ -45,20 +45,21 @@ def read_upload(upload: object, limit: int) -> bytes | None:
 
 @router.post("/import", response_class=HTMLResponse)
 def import_submit(visitor: CheckedVisitor, form: Form) -> Response:
-    """Import the file; show what was created and updated, and every bad row."""
+    """Store the file and start the import as a job; the status page follows its progress."""
     organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
     mode = form_text(form, "mode")
     values = {"mode": mode}
+    upload = form.get("file")
     try:
-        data = read_upload(form.get("file"), visitor.request.app.state.settings.max_import_bytes)
+        data = read_upload(upload, visitor.request.app.state.settings.max_import_bytes)
         if data is None:
             raise Invalid("Select a members CSV file to import.", field="file")
-        result = import_members(
+        member_import = importing.start_import(
             session=visitor.db,
+            actor=organiser,
             data=data,
             mode=mode,
-            invited_by=organiser.name,
-            actor=organiser,
+            filename=upload.filename if isinstance(upload, UploadFile) else "",  # type: ignore[arg-type]
         )
     except (Invalid, Conflict) as error:
         visitor.db.rollback()
@@ -70,16 +71,60 @@ def import_submit(visitor: CheckedVisitor, form: Form) -> Response:
             values=values,
             modes=MODES,
         )
-    rejects = result.rejects_csv.encode("utf-8") if result.rejects_csv else None
+    import_id: int = member_import.id  # type: ignore[assignment]
+    visitor.db.commit()  # the job reads the file from its own session
+    importing.enqueue_import(import_id=import_id, engine=visitor.request.app.state.engine)
+    return redirect(f"/organise/import/{import_id}")
+
+
+@router.get("/import/{import_id:int}", response_class=HTMLResponse)
+def import_status(visitor: CurrentVisitor, import_id: int) -> Response:
+    """How far the import has got; once finished, what was created and updated, and every bad
+    row. While it runs the page refreshes itself (and has a Refresh link)."""
+    member_import = importing.get_import(
+        session=visitor.db, actor=visitor.member, import_id=path_id(import_id)
+    )
+    if member_import.status in ("queued", "running", "failed"):
+        return render(
+            visitor,
+            "organise/import_status.html",
+            item=member_import,
+            stalled=importing.is_stalled(member_import),
+        )
+    result = importing.import_result(member_import)
     return render(
         visitor,
         "organise/import_result.html",
-        status_code=400 if result.errors and mode != "partial" else 200,
         result=result,
-        mode=mode,
+        mode=member_import.mode,
+        more_errors=max(member_import.error_count - len(result.errors), 0),
         rejects_href=(
-            "data:text/csv;charset=utf-8;base64," + base64.b64encode(rejects).decode("ascii")
-            if rejects and mode == "partial"
+            f"/organise/import/{import_id}/rejects.csv"
+            if member_import.rejects_csv and member_import.mode == "partial"
             else None
         ),
     )
+
+
+@router.get("/import/{import_id:int}/rejects.csv")
+def import_rejects(visitor: CurrentVisitor, import_id: int) -> Response:
+    """The rejected rows with their reasons, to fix and import again."""
+    member_import = importing.get_import(
+        session=visitor.db, actor=visitor.member, import_id=path_id(import_id)
+    )
+    if not member_import.rejects_csv:
+        raise NotFound("This import rejected no rows.")
+    return Response(
+        member_import.rejects_csv.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="rejected-rows.csv"'},
+    )
+
+
+@router.post("/import/{import_id:int}/retry", response_class=HTMLResponse)
+def import_retry(visitor: CheckedVisitor, import_id: int) -> Response:
+    """Run an import that stopped again; rows already written are updated, not doubled."""
+    importing.retry_import(session=visitor.db, actor=visitor.member, import_id=path_id(import_id))
+    visitor.db.commit()
+    importing.enqueue_import(import_id=import_id, engine=visitor.request.app.state.engine)
+    return redirect(f"/organise/import/{import_id}")

@@ -216,6 +216,7 @@ def _round_page(
         has_more=len(proposals) > page * PROPOSALS_PER_PAGE,
         href=lambda n: f"/organise/rounds/{round_id}?page={n}#proposals",
         people=people,
+        stalled=rounds.is_stalled(matching_round),
         **_figures(matching_round),
     )
 
@@ -276,6 +277,19 @@ def round_publish(visitor: CheckedVisitor, round_id: int) -> Response:
         visitor.db.rollback()
         return _round_page(visitor, round_id, status_code=400, errors={"publish": error.message})
     return redirect(f"/organise/rounds/{round_id}?notice=round-published")
+
+
+@router.post("/{round_id:int}/retry", response_class=HTMLResponse)
+def round_retry(visitor: CheckedVisitor, round_id: int) -> Response:
+    """Run a failed (or stopped) round again; the new run replaces any earlier proposals."""
+    try:
+        rounds.retry_round(session=visitor.db, organiser=visitor.member, round_id=path_id(round_id))
+    except Conflict as error:
+        visitor.db.rollback()
+        return _round_page(visitor, round_id, status_code=409, errors={"publish": error.message})
+    visitor.db.commit()  # the job reads the queued round from its own session
+    rounds.start_round(round_id=round_id, engine=visitor.request.app.state.engine)
+    return redirect(f"/organise/rounds/{round_id}")
 
 
 @router.get("/{round_id:int}/export.csv")

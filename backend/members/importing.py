@@ -13,19 +13,25 @@ line-management chains stay whole.
 
 from __future__ import annotations
 
+import json
+import logging
+import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import delete, insert, or_, update
+from sqlalchemy import Engine, delete, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from backend.accounts import service as account_service
-from backend.db import utcnow
-from backend.errors import Conflict, Invalid
+from backend.db import get_engine, session_factory, session_scope, utcnow
+from backend.errors import Conflict, Invalid, NotFound
 from backend.members import service as member_service
 from backend.members import validation as v
+from backend.members.import_models import MemberImport
 from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.organisations import service as organisation_service
 from backend.organisations.models import Organisation
@@ -40,6 +46,7 @@ from members_csv import (
     write_rejects_csv,
 )
 
+log = logging.getLogger("peerbridge.imports")
 ImportMode = Literal["all-or-nothing", "partial"]
 MODES: tuple[str, ...] = ("all-or-nothing", "partial")
 # Bind parameters per IN (...) query: well under SQLite's and PostgreSQL's limits.
@@ -374,6 +381,13 @@ def _write(
         for plan in plans
         if plan.existing is not None
     }
+    # Line managers written before (an earlier chunk of a big import) are in the database.
+    here = {plan.record.member_id for plan in plans}
+    elsewhere = sorted(
+        {plan.record.line_manager_id for plan in plans if plan.record.line_manager_id} - here
+    )
+    if elsewhere:
+        ids.update(_ids_by_external_id(session, elsewhere))
     # New members go in by level of the line-management chain (managers first), so each row
     # carries its manager's id and needs no second statement. The parser refuses circles.
     pending = [plan for plan in plans if plan.existing is None]
@@ -572,3 +586,387 @@ def _cells(header: Sequence[str], record: MemberRecord | None) -> list[str]:
         return []
     names = [name.strip().removeprefix("\ufeff").strip() for name in header]
     return [_cell(getattr(record, name, None)) if name else "" for name in names]
+
+
+# Imports as jobs ---------------------------------------------------------------------------------
+#
+# The page (and the API) store the uploaded file in ``member_import`` and return at once; a job
+# (a worker with Redis, a thread otherwise) checks the whole file first, reading without
+# holding SQLite's write lock, then writes it in chunks of WRITE_CHUNK rows, each chunk its own
+# short transaction, so the rest of the site keeps working during a 20 MB import.
+#
+# All-or-nothing stays all-or-nothing for the file's content: if any row is wrong, nothing is
+# written. A failure during the write (the database goes away, a member changes meanwhile)
+# stops the import and says how many rows were written; running it again finishes the job,
+# because every write is an upsert keyed by member_id: rows already written are updated, not
+# added twice, and their invitations are not sent again.
+
+# Rows per write transaction: the chunk size adapts so that each transaction takes about
+# CHUNK_SECONDS (holding SQLite's write lock no longer than that), within these bounds.
+WRITE_CHUNK = 2000
+CHUNK_SECONDS = 0.5
+# On SQLite, the pause after each chunk: longer than SQLite's longest wait between two tries
+# for the lock (100 ms), so that a request waiting to write gets in before the next chunk.
+SQLITE_YIELD_SECONDS = 0.12
+_SHOWN_ERRORS = 500
+
+
+def start_import(
+    *,
+    session: Session,
+    actor: Member | None,
+    data: bytes,
+    mode: str,
+    filename: str = "",
+    send_invitations: bool = True,
+) -> MemberImport:
+    """Store an upload as a queued import (the caller commits, then ``enqueue_import``)."""
+    organiser = member_service.require_organiser(session=session, member=actor)
+    if mode not in MODES:
+        raise Invalid(f"Import mode must be one of: {', '.join(MODES)}.", field="mode")
+    limit = get_settings().max_import_bytes
+    if len(data) > limit:
+        raise Invalid(f"The file must be {limit // (1024 * 1024)} MB or smaller.", field="file")
+    member_import = MemberImport(
+        created_by_id=organiser.id,
+        invited_by=organiser.name[:200],
+        send_invitations=send_invitations,
+        mode=mode,
+        filename=" ".join(filename.split())[:255],
+        size_bytes=len(data),
+        data=data,
+    )
+    session.add(member_import)
+    session.flush()
+    return member_import
+
+
+def enqueue_import(*, import_id: int, engine: Engine | None = None) -> None:
+    """Hand the import to the job runner, after the transaction that stored it has committed."""
+    from backend import jobs
+
+    jobs.enqueue("backend.members.importing.run_import_job", import_id, engine=engine)
+
+
+def get_import(*, session: Session, actor: Member | None, import_id: int) -> MemberImport:
+    """One import (organisers only)."""
+    member_service.require_organiser(session=session, member=actor)
+    found = session.get(MemberImport, import_id)
+    if found is None:
+        raise NotFound("No such import.", field="import_id")
+    return found
+
+
+def is_stalled(member_import: MemberImport, now: datetime | None = None) -> bool:
+    """True when the import is running but its job has not beaten for too long."""
+    if member_import.status != "running" or member_import.heartbeat_at is None:
+        return False
+    beat = member_import.heartbeat_at
+    beat = beat if beat.tzinfo is not None else beat.replace(tzinfo=UTC)
+    return beat < (now or utcnow()) - timedelta(seconds=get_settings().job_stale_seconds)
+
+
+def import_errors(member_import: MemberImport) -> list[RowError]:
+    """The first problems the import found (all of them are in the rejects file)."""
+    return [
+        RowError(line, column, reason) for line, column, reason in json.loads(member_import.errors)
+    ]
+
+
+def import_result(member_import: MemberImport) -> ImportResult:
+    """The finished import as an ``ImportResult`` (its summary, counts and problems)."""
+    errors = import_errors(member_import)
+    result = ImportResult(
+        mode=member_import.mode,
+        created=member_import.created,
+        updated=member_import.updated,
+        errors=errors,
+        rejects_csv=member_import.rejects_csv,
+        rejected_rows=member_import.rejected_rows,
+        invitations=member_import.invitations,
+        organisations_created=member_import.organisations_created,
+    )
+    return result
+
+
+def _set(engine: Engine | None, import_id: int, attempt: int, **values: object) -> None:
+    with session_scope(engine) as session:
+        session.execute(
+            update(MemberImport)
+            .where(MemberImport.id == import_id)
+            .where(MemberImport.attempts == attempt)
+            .values(heartbeat_at=utcnow(), **values)
+        )
+
+
+def run_import_job(import_id: int, engine: Engine | None = None) -> str:
+    """Check the stored file, then write it in chunks; progress and the result go on the row."""
+    from backend import jobs
+
+    with session_scope(engine) as session:
+        claimed = session.execute(
+            update(MemberImport)
+            .where(MemberImport.id == import_id)
+            .where(MemberImport.status.in_(("queued", "failed")))  # type: ignore[attr-defined]
+            .values(
+                status="running",
+                attempts=MemberImport.attempts + 1,
+                started_at=utcnow(),
+                heartbeat_at=utcnow(),
+                stage="Checking the file",
+                progress=0.0,
+                failure="",
+            )
+        ).rowcount
+        if not claimed:
+            return "not queued"
+        attempt = session.exec(
+            select(MemberImport.attempts).where(MemberImport.id == import_id)
+        ).one()
+
+    def beat() -> None:
+        _set(engine, import_id, attempt)
+
+    with jobs.heartbeat(beat):
+        try:
+            return _run_import(engine, import_id, attempt)
+        except Exception as error:
+            log.exception("import %s failed", import_id)
+            with session_scope(engine) as session:
+                written = session.exec(
+                    select(MemberImport.rows_written).where(MemberImport.id == import_id)
+                ).one()
+                session.execute(
+                    update(MemberImport)
+                    .where(MemberImport.id == import_id)
+                    .where(MemberImport.attempts == attempt)
+                    .values(
+                        status="failed",
+                        stage="Stopped",
+                        finished_at=utcnow(),
+                        failure=_failure_text(error, written),
+                    )
+                )
+            return "failed"
+
+
+def _failure_text(error: Exception, written: int) -> str:
+    what = error.message if isinstance(error, Conflict) else "The import stopped with an error."
+    if not written:
+        return f"{what} Nothing was written. Run the import again."
+    return (
+        f"{what} {written:,} rows were written before it stopped. Run the import again to "
+        "finish it: rows already written are updated, not added twice."
+    )
+
+
+def _run_import(engine: Engine | None, import_id: int, attempt: int) -> str:
+    with _read_scope(engine) as session:
+        member_import = session.get(MemberImport, import_id)
+        assert member_import is not None
+        data = member_import.data or b""
+        mode = member_import.mode
+        invited_by = member_import.invited_by
+        invite = member_import.send_invitations
+        actor_id = member_import.created_by_id
+        known = skill_service.skill_ids(session=session)
+    parsed = parse_members_csv(data, known_skills=known, max_bytes=get_settings().max_import_bytes)
+    del data
+    _set(engine, import_id, attempt, rows_total=len(parsed.records), progress=0.1)
+    # The whole file is checked against the database before anything is written, reading
+    # only: on SQLite this takes no write lock, so everyone else carries on meanwhile.
+    with _read_scope(engine) as session:
+        plans, database_errors = _check_against_database(session, parsed.records)
+        session.expunge_all()
+    errors = sorted([*parsed.errors, *database_errors], key=lambda error: error.line)
+    totals = ImportResult(mode=mode, errors=errors)
+    if errors:
+        rejected = dict(parsed.rejected_lines)
+        by_line = {record.line: record for record in parsed.records}
+        for error in database_errors:
+            rejected.setdefault(error.line, _cells(parsed.header, by_line.get(error.line)))
+        totals.rejected_rows = len(rejected)
+        totals.rejects_csv = write_rejects_csv(
+            ParsedMembers(errors=errors, rejected_lines=rejected, header=parsed.header),
+            parsed.header or None,
+        )
+    del parsed
+    if errors and mode == "all-or-nothing":
+        plans = []
+    ordered = _managers_first(plans)
+    del plans
+    _set(
+        engine,
+        import_id,
+        attempt,
+        stage="Writing members" if ordered else "Finishing",
+        progress=0.3,
+        rows_total=len(ordered),
+    )
+    written = 0
+    size, smallest = min(200, WRITE_CHUNK), min(50, WRITE_CHUNK)
+    while written < len(ordered):
+        chunk = ordered[written : written + size]
+        chunk_result = ImportResult(mode=mode)
+        began = time.monotonic()
+        with session_scope(engine) as session:
+            # Checked again inside the chunk's own transaction: members may have changed.
+            fresh, problems = _check_against_database(session, [plan.record for plan in chunk])
+            fresh, orphans = _with_known_managers(session, fresh)
+            problems.extend(orphans)
+            if problems and mode == "all-or-nothing":
+                first = min(problems, key=lambda error: error.line)
+                raise Conflict(f"Members changed while the file was being imported ({first}).")
+            totals.errors.extend(problems)
+            actor = session.get(Member, actor_id) if actor_id is not None else None
+            if fresh:
+                _write(session, fresh, chunk_result, invited_by=invited_by, invite=invite)
+                _write_demographics(session, fresh, actor)
+            written += len(chunk)
+            session.execute(
+                update(MemberImport)
+                .where(MemberImport.id == import_id)
+                .where(MemberImport.attempts == attempt)
+                .values(
+                    rows_written=written,
+                    progress=min(0.3 + 0.7 * written / len(ordered), 1.0),
+                    heartbeat_at=utcnow(),
+                    created=MemberImport.created + chunk_result.created,
+                    updated=MemberImport.updated + chunk_result.updated,
+                    invitations=MemberImport.invitations + chunk_result.invitations,
+                    organisations_created=MemberImport.organisations_created
+                    + chunk_result.organisations_created,
+                )
+            )
+            sqlite = session.get_bind().dialect.name == "sqlite"
+        took = max(time.monotonic() - began, 1e-3)
+        size = int(min(max(size * CHUNK_SECONDS / took, smallest), WRITE_CHUNK))
+        if sqlite:
+            time.sleep(SQLITE_YIELD_SECONDS)
+    with session_scope(engine) as session:
+        done = session.get(MemberImport, import_id)
+        assert done is not None
+        totals.created, totals.updated = done.created, done.updated
+        totals.invitations = done.invitations
+        totals.organisations_created = done.organisations_created
+        totals.errors.sort(key=lambda error: error.line)
+        session.execute(
+            update(MemberImport)
+            .where(MemberImport.id == import_id)
+            .where(MemberImport.attempts == attempt)
+            .values(
+                status="done",
+                stage="Finished",
+                progress=1.0,
+                finished_at=utcnow(),
+                error_count=len(totals.errors),
+                rejected_rows=totals.rejected_rows,
+                errors=json.dumps(
+                    [[e.line, e.column, e.reason] for e in totals.errors[:_SHOWN_ERRORS]]
+                ),
+                rejects_csv=totals.rejects_csv,
+                summary=totals.summary(),
+                data=None,  # the file has served its purpose; the result keeps what matters
+            )
+        )
+    return "done"
+
+
+@contextmanager
+def _read_scope(engine: Engine | None) -> Iterator[Session]:
+    """A session that only reads: on SQLite it does not take the write lock."""
+    bound = (engine or get_engine()).execution_options(read_only=True)
+    with session_factory(bound)() as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+def _managers_first(plans: Sequence[_Plan]) -> list[_Plan]:
+    """The plans ordered by level of the line-management chain: managers before reports."""
+    by_id = {plan.record.member_id: plan for plan in plans}
+    depth: dict[str, int] = {}
+    for plan in plans:
+        chain: list[str] = []
+        current: str | None = plan.record.member_id
+        while current in by_id and current not in depth and current not in chain:
+            chain.append(current)
+            current = by_id[current].record.line_manager_id
+        base = depth.get(current, -1) if current is not None else -1
+        for member_id in reversed(chain):
+            base += 1
+            depth[member_id] = base
+    return sorted(plans, key=lambda plan: (depth[plan.record.member_id], plan.record.line))
+
+
+def _with_known_managers(
+    session: Session, plans: Sequence[_Plan]
+) -> tuple[list[_Plan], list[RowError]]:
+    """Plans whose line manager is in the chunk or already in the database; the rest refused."""
+    here = {plan.record.member_id for plan in plans}
+    wanted = sorted(
+        {plan.record.line_manager_id for plan in plans if plan.record.line_manager_id} - here
+    )
+    known = set(_ids_by_external_id(session, wanted))
+    kept: list[_Plan] = []
+    errors: list[RowError] = []
+    for plan in plans:
+        manager = plan.record.line_manager_id
+        if manager and manager not in here and manager not in known:
+            errors.append(
+                RowError(
+                    plan.record.line,
+                    "line_manager_id",
+                    f"the line manager '{manager}' was not imported, so this row cannot be",
+                )
+            )
+        else:
+            kept.append(plan)
+    return kept, errors
+
+
+def fail_stalled_imports(*, session: Session, now: datetime | None = None) -> int:
+    """Mark running imports whose job stopped beating as failed, saying why."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=get_settings().job_stale_seconds)
+    stalled = session.exec(
+        select(MemberImport)
+        .where(MemberImport.status == "running")
+        .where(MemberImport.heartbeat_at < cutoff)  # type: ignore[operator]
+    ).all()
+    failed = 0
+    for member_import in stalled:
+        failed += session.execute(
+            update(MemberImport)
+            .where(MemberImport.id == member_import.id)
+            .where(MemberImport.status == "running")
+            .where(MemberImport.attempts == member_import.attempts)
+            .where(MemberImport.heartbeat_at < cutoff)  # type: ignore[operator]
+            .values(
+                status="failed",
+                stage="Stopped",
+                finished_at=now,
+                failure=(
+                    "The worker running this import stopped. "
+                    f"{member_import.rows_written:,} rows were written. Run the import again "
+                    "to finish it: rows already written are updated, not added twice."
+                ),
+            )
+        ).rowcount
+    return failed
+
+
+def retry_import(*, session: Session, actor: Member | None, import_id: int) -> MemberImport:
+    """Queue a failed import again (the caller commits, then ``enqueue_import``)."""
+    member_import = get_import(session=session, actor=actor, import_id=import_id)
+    if member_import.status != "failed" or member_import.data is None:
+        raise Conflict("Only an import that stopped can be run again.", field="import_id")
+    session.execute(
+        update(MemberImport)
+        .where(MemberImport.id == import_id)
+        .where(MemberImport.status == "failed")
+        .values(status="queued", stage="Waiting to run again", progress=0.0)
+    )
+    session.refresh(member_import)
+    return member_import

@@ -26,6 +26,9 @@ class OutboxEmail(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: datetime | None = None
     last_error: str | None = Field(default=None, max_length=500)
+    # A worker sending this email holds it until then (a lease): others leave it alone, and
+    # if that worker dies mid-send the email becomes due again once the lease runs out.
+    claimed_until: datetime | None = None
 
 
 NOTIFICATION_KINDS: tuple[str, ...] = (

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import smtplib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, select
 
 from backend.db import utcnow
@@ -32,11 +33,13 @@ def enqueue_email(*, session: Session, to: str, subject: str, body: str, kind: s
     return email
 
 
-def _message(email: OutboxEmail, settings: Settings) -> EmailMessage:
+def _message(email: OutboxEmail | _Claimed, settings: Settings) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.email_from
     message["To"] = email.to_address
-    message["Subject"] = email.subject
+    # A subject is one line: line breaks that slipped into a generated one (a member's name)
+    # become spaces, so they can neither break the message nor add headers.
+    message["Subject"] = " ".join(email.subject.split())
     message["Message-ID"] = make_msgid(domain="peerbridge.invalid")
     # Plain 7-bit keeps links readable in the development mail files; anything else is encoded.
     plain = email.body_text.isascii() and all(
@@ -46,7 +49,7 @@ def _message(email: OutboxEmail, settings: Settings) -> EmailMessage:
     return message
 
 
-def _write_file(message: EmailMessage, email: OutboxEmail, settings: Settings) -> None:
+def _write_file(message: EmailMessage, email: OutboxEmail | _Claimed, settings: Settings) -> None:
     directory = Path(settings.mail_dir)
     directory.mkdir(parents=True, exist_ok=True)
     stamp = email.created_at.strftime("%Y%m%dT%H%M%S")
@@ -54,6 +57,7 @@ def _write_file(message: EmailMessage, email: OutboxEmail, settings: Settings) -
 
 
 def _send_smtp(message: EmailMessage, settings: Settings) -> None:
+    # The timeout bounds each network operation, so one conversation cannot hang for ever.
     with smtplib.SMTP(
         settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds
     ) as smtp:
@@ -64,47 +68,126 @@ def _send_smtp(message: EmailMessage, settings: Settings) -> None:
         smtp.send_message(message)
 
 
-def deliver_pending(*, session: Session, limit: int = 100, settings: Settings | None = None) -> int:
-    """Send the emails that are due; failures are retried with exponential back-off."""
-    settings = settings or get_settings()
+@dataclass(frozen=True)
+class _Claimed:
+    """A claimed email, copied out of the database: sending it needs no session."""
+
+    id: int
+    to_address: str
+    subject: str
+    body_text: str
+    created_at: datetime
+    attempts: int
+    claimed_until: datetime
+
+
+def _claim(session: Session, limit: int, lease: timedelta) -> list[_Claimed]:
+    """Claim up to ``limit`` due emails in one short transaction, and commit it."""
     now = utcnow()
     due = session.exec(
-        select(OutboxEmail)
+        select(OutboxEmail.id)
         .where(OutboxEmail.sent_at.is_(None))  # type: ignore[union-attr]
         .where(OutboxEmail.next_attempt_at <= now)
         .where(OutboxEmail.attempts < MAX_ATTEMPTS)
+        .where(
+            or_(OutboxEmail.claimed_until.is_(None), OutboxEmail.claimed_until < now)  # type: ignore[union-attr,operator]
+        )
         .order_by(OutboxEmail.id)  # type: ignore[arg-type]
         .limit(limit)
     ).all()
-    sent = 0
-    for email in due:
-        # Claim the row first so that two workers never send the same email.
+    until = now + lease
+    mine: list[int] = []
+    for email_id in due:
+        # Conditional, so that of two workers only one claims each email.
         claimed = session.execute(
             update(OutboxEmail)
-            .where(OutboxEmail.id == email.id)
-            .where(OutboxEmail.attempts == email.attempts)
+            .where(OutboxEmail.id == email_id)
             .where(OutboxEmail.sent_at.is_(None))  # type: ignore[union-attr]
-            .values(attempts=email.attempts + 1)
+            .where(
+                or_(OutboxEmail.claimed_until.is_(None), OutboxEmail.claimed_until < now)  # type: ignore[union-attr,operator]
+            )
+            .values(claimed_until=until, attempts=OutboxEmail.attempts + 1)
         ).rowcount
-        session.commit()
-        if not claimed:
-            continue
-        session.refresh(email)
+        if claimed:
+            mine.append(email_id)  # type: ignore[arg-type]
+    rows = (
+        session.exec(
+            select(OutboxEmail).where(OutboxEmail.id.in_(mine)).order_by(OutboxEmail.id)  # type: ignore[union-attr,arg-type]
+        ).all()
+        if mine
+        else []
+    )
+    claimed_rows = [
+        _Claimed(
+            id=row.id,  # type: ignore[arg-type]
+            to_address=row.to_address,
+            subject=row.subject,
+            body_text=row.body_text,
+            created_at=row.created_at,
+            attempts=row.attempts,
+            claimed_until=until,
+        )
+        for row in rows
+    ]
+    session.commit()
+    return claimed_rows
+
+
+def _record(session: Session, email: _Claimed, error: str | None, permanent: bool) -> None:
+    """Record how sending went, in one short transaction (only while the claim is ours)."""
+    now = utcnow()
+    if error is None:
+        values: dict[str, object] = {"sent_at": now, "last_error": None, "claimed_until": None}
+    else:
+        gave_up = permanent or email.attempts >= MAX_ATTEMPTS
+        if permanent:
+            error = f"This email cannot be sent: {error}"
+        elif gave_up:
+            error = f"Gave up after {email.attempts} attempts: {error}"
+        values = {
+            "last_error": error[:500],
+            "claimed_until": None,
+            "next_attempt_at": now + timedelta(seconds=30 * 2**email.attempts),
+        }
+        if gave_up:
+            values["attempts"] = MAX_ATTEMPTS
+    session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == email.id)
+        .where(OutboxEmail.claimed_until == email.claimed_until)
+        .values(**values)
+    )
+    session.commit()
+
+
+def deliver_pending(*, session: Session, limit: int = 100, settings: Settings | None = None) -> int:
+    """Send the emails that are due; failures are recorded and retried with back-off.
+
+    No database transaction is open while a message is written or sent: the emails are
+    claimed (a lease, so two workers never send one email) and committed first, then each
+    result is recorded in a short transaction of its own. Every error is caught per email,
+    so one bad email never holds up the others.
+    """
+    settings = settings or get_settings()
+    session.commit()  # end whatever the caller had open: nothing may be held while we send
+    lease = timedelta(seconds=max(60.0, settings.smtp_timeout_seconds * 6))
+    sent = 0
+    for email in _claim(session, limit, lease):
         try:
             message = _message(email, settings)
+        except Exception as error:  # a header that cannot be written: retrying cannot help
+            _record(session, email, f"{type(error).__name__}: {error}", permanent=True)
+            continue
+        try:
             if settings.email_backend == "file":
                 _write_file(message, email, settings)
             else:
                 _send_smtp(message, settings)
-        except (OSError, smtplib.SMTPException) as error:
-            email.last_error = f"{type(error).__name__}: {error}"[:500]
-            email.next_attempt_at = utcnow() + timedelta(seconds=30 * 2**email.attempts)
+        except Exception as error:  # network, relay or disk: recorded and retried later
+            _record(session, email, f"{type(error).__name__}: {error}", permanent=False)
         else:
-            email.sent_at = utcnow()
-            email.last_error = None
+            _record(session, email, None, permanent=False)
             sent += 1
-        session.add(email)
-        session.commit()
     return sent
 
 

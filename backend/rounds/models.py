@@ -63,6 +63,10 @@ class MatchingRound(SQLModel, table=True):
     finished_at: datetime | None = None
     published_at: datetime | None = None
     respond_by: datetime | None = None
+    # The running job touches this while it works; a running round whose heartbeat stops is
+    # marked failed by the periodic pass, and can be run again (attempts counts the runs).
+    heartbeat_at: datetime | None = None
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class MatchProposal(SQLModel, table=True):

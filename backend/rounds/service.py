@@ -14,7 +14,8 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
@@ -28,6 +29,7 @@ from backend.mentoring.models import Mentorship
 from backend.notifications import service as notifications
 from backend.rounds import population
 from backend.rounds.models import MatchingRound, MatchProposal
+from backend.settings import get_settings
 from matching.scoring import ScoreWeights
 
 log = logging.getLogger("peerbridge.rounds")
@@ -143,7 +145,10 @@ def import_cohort(
 
 
 def start_round(*, round_id: int, engine: Engine | None = None) -> None:
-    """Hand the round to the job runner (a worker with Redis, or a thread with SQLite)."""
+    """Hand the round to the job runner (a worker with Redis, or a thread with SQLite).
+
+    Call it after the transaction that queued the round has committed, so the job sees it.
+    """
     from backend import jobs
 
     jobs.enqueue("backend.rounds.service.run_round_job", round_id, engine=engine)
@@ -189,17 +194,39 @@ def summary_of(matching_round: MatchingRound) -> dict[str, object]:
 # Running (a background job) -------------------------------------------------------------------
 
 
-def _set_progress(engine: Engine | None, round_id: int, stage: str, fraction: float) -> None:
+def _set_progress(
+    engine: Engine | None, round_id: int, stage: str, fraction: float, attempt: int
+) -> None:
+    """Record progress (and so a heartbeat) for this attempt of the round, if still its own."""
     with session_scope(engine) as session:
         session.execute(
             update(MatchingRound)
             .where(MatchingRound.id == round_id)
-            .values(stage=stage[:100], progress=max(0.0, min(1.0, fraction)))
+            .where(MatchingRound.status == "running")
+            .where(MatchingRound.attempts == attempt)
+            .values(stage=stage[:100], progress=max(0.0, min(1.0, fraction)), heartbeat_at=utcnow())
+        )
+
+
+def _beat(engine: Engine | None, round_id: int, attempt: int) -> None:
+    with session_scope(engine) as session:
+        session.execute(
+            update(MatchingRound)
+            .where(MatchingRound.id == round_id)
+            .where(MatchingRound.status == "running")
+            .where(MatchingRound.attempts == attempt)
+            .values(heartbeat_at=utcnow())
         )
 
 
 def run_round_job(round_id: int, engine: Engine | None = None) -> str:
-    """Run a queued round: build the population, match, store proposals. Safe to retry."""
+    """Run a queued round: build the population, match, store proposals. Safe to retry.
+
+    Each run is an attempt (``attempts`` counts them). The job beats a heartbeat while it
+    works; the proposals and the ready status are written together in one transaction, and
+    only if the round is still this attempt's, so a re-run never leaves two sets or half a set.
+    """
+    from backend import jobs
     from matching.rounds import run_round
 
     with session_scope(engine) as session:
@@ -210,13 +237,25 @@ def run_round_job(round_id: int, engine: Engine | None = None) -> str:
             .values(
                 status="running",
                 started_at=utcnow(),
+                heartbeat_at=utcnow(),
+                attempts=MatchingRound.attempts + 1,
                 progress=0.0,
                 stage="Reading members",
                 error="",
+                finished_at=None,
             )
         ).rowcount
         if not claimed:
             return "not queued"
+        attempt = session.exec(
+            select(MatchingRound.attempts).where(MatchingRound.id == round_id)
+        ).one()
+    with jobs.heartbeat(lambda: _beat(engine, round_id, attempt)):
+        return _run_attempt(engine, round_id, attempt, run_round)
+
+
+def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: Any) -> str:
+    with session_scope(engine) as session:
         matching_round = session.get(MatchingRound, round_id)
         assert matching_round is not None
         if matching_round.cohort == "members":
@@ -239,7 +278,7 @@ def run_round_job(round_id: int, engine: Engine | None = None) -> str:
         now = time.monotonic()
         if now - last[0] > 0.5 or fraction >= 1.0:
             last[0] = now
-            _set_progress(engine, round_id, stage, 0.05 + 0.85 * fraction)
+            _set_progress(engine, round_id, stage, 0.05 + 0.85 * fraction, attempt)
 
     try:
         result = run_round(
@@ -256,14 +295,65 @@ def run_round_job(round_id: int, engine: Engine | None = None) -> str:
             session.execute(
                 update(MatchingRound)
                 .where(MatchingRound.id == round_id)
+                .where(MatchingRound.attempts == attempt)
+                .where(MatchingRound.status == "running")
                 .values(
                     status="failed",
-                    error=f"The matcher failed: {error}"[:1000],
+                    error=f"The matcher failed: {error}. Run it again."[:1000],
                     finished_at=utcnow(),
                 )
             )
         return "failed"
+    summary = {
+        "mentees": result.n_mentees,
+        "mentors": result.n_mentors,
+        "places": result.total_capacity,
+        "matched": result.matched,
+        "bound": result.bound,
+        "unmatched": result.n_mentees - result.matched,
+        "unmatched_why": result.unmatched_why,
+        "cross_organisation_share": result.cross_org_share,
+        "skills_covered": result.skills_covered,
+        "total_score": result.total_score,
+        "priority": result.priority,
+        "priority_rate": result.priority_rate,
+        "other_rate": result.other_rate,
+        "priority_score_cost": result.priority_score_cost,
+        "blocking_pairs": result.blocking_pairs,
+        "seconds": sum(result.timings.values()),
+        "scoring": "learned" if learned is not None and learned.used else "fixed",
+        "learning": None
+        if learned is None
+        else {
+            "used": learned.used,
+            "outcomes": learned.outcomes,
+            "auc_learned": learned.auc_learned,
+            "auc_fixed": learned.auc_fixed,
+            "explanation": learned.explanation,
+        },
+    }
     with session_scope(engine) as session:
+        # The status first: it locks the round's row, and only this attempt may finish it.
+        finished = session.execute(
+            update(MatchingRound)
+            .where(MatchingRound.id == round_id)
+            .where(MatchingRound.status == "running")
+            .where(MatchingRound.attempts == attempt)
+            .values(
+                status="ready",
+                progress=1.0,
+                stage="Ready for review",
+                summary=json.dumps(summary, default=float),
+                finished_at=utcnow(),
+                heartbeat_at=utcnow(),
+            )
+        ).rowcount
+        if not finished:
+            log.warning(
+                "round %s attempt %s was superseded; its result is dropped", round_id, attempt
+            )
+            return "superseded"
+        # Any earlier attempt's proposals go, in the same transaction as the new ones.
         session.execute(
             MatchProposal.__table__.delete().where(MatchProposal.round_id == round_id)  # type: ignore[attr-defined]
         )
@@ -279,46 +369,76 @@ def run_round_job(round_id: int, engine: Engine | None = None) -> str:
                     status="proposed" if mentor else "unmatched",
                 )
             )
-        summary = {
-            "mentees": result.n_mentees,
-            "mentors": result.n_mentors,
-            "places": result.total_capacity,
-            "matched": result.matched,
-            "bound": result.bound,
-            "unmatched": result.n_mentees - result.matched,
-            "unmatched_why": result.unmatched_why,
-            "cross_organisation_share": result.cross_org_share,
-            "skills_covered": result.skills_covered,
-            "total_score": result.total_score,
-            "priority": result.priority,
-            "priority_rate": result.priority_rate,
-            "other_rate": result.other_rate,
-            "priority_score_cost": result.priority_score_cost,
-            "blocking_pairs": result.blocking_pairs,
-            "seconds": sum(result.timings.values()),
-            "scoring": "learned" if learned is not None and learned.used else "fixed",
-            "learning": None
-            if learned is None
-            else {
-                "used": learned.used,
-                "outcomes": learned.outcomes,
-                "auc_learned": learned.auc_learned,
-                "auc_fixed": learned.auc_fixed,
-                "explanation": learned.explanation,
-            },
-        }
-        session.execute(
-            update(MatchingRound)
-            .where(MatchingRound.id == round_id)
-            .values(
-                status="ready",
-                progress=1.0,
-                stage="Ready for review",
-                summary=json.dumps(summary, default=float),
-                finished_at=utcnow(),
-            )
-        )
     return "ready"
+
+
+def _stale_before(now: datetime) -> datetime:
+    return now - timedelta(seconds=get_settings().job_stale_seconds)
+
+
+def is_stalled(matching_round: MatchingRound, now: datetime | None = None) -> bool:
+    """True when the round is running but its job has not beaten for too long."""
+    if matching_round.status != "running":
+        return False
+    last = matching_round.heartbeat_at or matching_round.started_at or matching_round.created_at
+    return _aware(last) < _stale_before(now or utcnow())
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def fail_stalled_rounds(*, session: Session, now: datetime | None = None) -> int:
+    """Mark running rounds whose heartbeat stopped as failed, saying why; returns how many."""
+    now = now or utcnow()
+    cutoff = _stale_before(now)
+    running = session.exec(select(MatchingRound).where(MatchingRound.status == "running")).all()
+    failed = 0
+    for matching_round in running:
+        if not is_stalled(matching_round, now):
+            continue
+        last = matching_round.heartbeat_at or matching_round.started_at or cutoff
+        reason = (
+            "The worker running this round stopped (no heartbeat since "
+            f"{_aware(last):%d %B %Y at %H:%M:%S} UTC). Run it again."
+        )
+        # Conditional on the attempt, so a job that beats again just now is left alone.
+        failed += session.execute(
+            update(MatchingRound)
+            .where(MatchingRound.id == matching_round.id)
+            .where(MatchingRound.status == "running")
+            .where(MatchingRound.attempts == matching_round.attempts)
+            .where(
+                (MatchingRound.heartbeat_at.is_(None)) | (MatchingRound.heartbeat_at < cutoff)  # type: ignore[union-attr,operator]
+            )
+            .values(status="failed", error=reason, finished_at=now, stage="Stopped")
+        ).rowcount
+    return failed
+
+
+def retry_round(*, session: Session, organiser: Member | None, round_id: int) -> MatchingRound:
+    """Queue a failed (or stalled) round to run again; the caller commits, then ``start_round``.
+
+    The next attempt replaces any proposals of an earlier one when it finishes.
+    """
+    matching_round = get_round(session=session, organiser=organiser, round_id=round_id)
+    session.refresh(matching_round)  # the job changes it from other sessions
+    if matching_round.status != "failed" and not is_stalled(matching_round):
+        raise Conflict(
+            "Only a round that failed, or whose worker stopped, can be run again.",
+            field="round_id",
+        )
+    queued = session.execute(
+        update(MatchingRound)
+        .where(MatchingRound.id == round_id)
+        .where(MatchingRound.status == matching_round.status)
+        .where(MatchingRound.attempts == matching_round.attempts)
+        .values(status="queued", progress=0.0, stage="Waiting to run again", error="")
+    ).rowcount
+    if not queued:
+        raise Conflict("The round changed just now; look again.", field="round_id")
+    session.refresh(matching_round)
+    return matching_round
 
 
 # Reviewing ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,8 +13,11 @@ from hypothesis import strategies as st
 from sqlalchemy import event, func
 from sqlmodel import Session, select
 
+from backend.db import utcnow
 from backend.errors import DomainError, Forbidden
+from backend.members import importing
 from backend.members import service as member_service
+from backend.members.import_models import MemberImport
 from backend.members.importing import guess_organisation_type, import_members
 from backend.members.models import Member, MemberRole
 from backend.notifications.models import OutboxEmail
@@ -487,3 +491,103 @@ def _capacity_file(capacity: int) -> bytes:
         f"non-clinical,10,no,{capacity},either,no,no"
     )
     return f"{header}\n{row}\n".encode()
+
+
+# Imports as jobs: the file is stored, checked whole, then written in short chunks -------------
+
+
+def _run_job(session, organiser, data: bytes, mode: str = "all-or-nothing"):  # type: ignore[no-untyped-def]
+    member_import = importing.start_import(session=session, actor=organiser, data=data, mode=mode)
+    session.commit()
+    assert importing.run_import_job(member_import.id, engine=session.get_bind()) == "done"
+    session.expire_all()
+    done = session.get(MemberImport, member_import.id)
+    session.commit()
+    return done
+
+
+def test_a_job_writes_a_chain_of_line_managers_across_chunks(session, monkeypatch):
+    monkeypatch.setattr(importing, "WRITE_CHUNK", 2)
+    organiser = make_organiser(session)
+    # Reports listed before their managers, and the chain longer than a chunk.
+    rows = [row(f"C{n}", line_manager_id=f"C{n - 1}" if n else "") for n in range(7)]
+
+    done = _run_job(session, organiser, members_csv(*reversed(rows)))
+
+    assert (done.status, done.created, done.rows_written, done.progress) == ("done", 7, 7, 1.0)
+    assert done.data is None and done.invitations == 7
+    by_id = {m.external_id: m for m in session.exec(select(Member)).all()}
+    for n in range(1, 7):
+        assert by_id[f"C{n}"].line_manager_id == by_id[f"C{n - 1}"].id
+
+
+def test_an_all_or_nothing_job_with_one_bad_row_writes_nothing(session, monkeypatch):
+    monkeypatch.setattr(importing, "WRITE_CHUNK", 2)
+    organiser = make_organiser(session)
+
+    done = _run_job(
+        session, organiser, members_csv(row("A1"), row("A2"), row("A3", band="10"), row("A4"))
+    )
+
+    assert done.status == "done" and done.created == 0 and done.rows_written == 0
+    assert [(e.line, e.column) for e in importing.import_errors(done)] == [(4, "band")]
+    assert "Nothing was imported" in done.summary
+    assert session.exec(select(func.count()).select_from(Member)).one() == 1  # the organiser
+
+
+def test_a_partial_job_writes_the_good_rows_and_keeps_the_rejects(session, monkeypatch):
+    monkeypatch.setattr(importing, "WRITE_CHUNK", 2)
+    organiser = make_organiser(session)
+
+    done = _run_job(
+        session,
+        organiser,
+        members_csv(row("P1"), row("P2", band="10"), row("P3"), row("P4")),
+        mode="partial",
+    )
+
+    assert (done.created, done.rejected_rows, done.error_count) == (3, 1, 1)
+    assert "p2@example.nhs.uk" in done.rejects_csv and "p1@" not in done.rejects_csv
+
+
+def test_running_an_import_again_updates_and_never_doubles(session):
+    organiser = make_organiser(session)
+    data = members_csv(row("R1"), row("R2", line_manager_id="R1"))
+    _run_job(session, organiser, data)
+
+    again = _run_job(session, organiser, data)
+
+    assert (again.created, again.updated, again.invitations) == (0, 2, 0)
+    assert session.exec(select(func.count()).select_from(Member)).one() == 3
+    invitations = session.exec(
+        select(func.count()).select_from(OutboxEmail).where(OutboxEmail.kind == "invite")
+    ).one()
+    assert invitations == 2
+
+
+def test_an_import_whose_worker_stopped_is_failed_and_can_be_run_again(session):
+    organiser = make_organiser(session)
+    member_import = importing.start_import(
+        session=session, actor=organiser, data=members_csv(row("S1")), mode="all-or-nothing"
+    )
+    member_import.status = "running"
+    member_import.heartbeat_at = utcnow() - timedelta(hours=1)
+    session.add(member_import)
+    session.commit()
+
+    assert importing.fail_stalled_imports(session=session) == 1
+    session.commit()
+    stopped = session.get(MemberImport, member_import.id)
+    assert stopped.status == "failed" and "Run the import again" in stopped.failure
+
+    importing.retry_import(session=session, actor=organiser, import_id=member_import.id)
+    session.commit()
+    assert importing.run_import_job(member_import.id, engine=session.get_bind()) == "done"
+    session.expire_all()
+    assert session.get(MemberImport, member_import.id).created == 1
+
+
+def test_only_organisers_may_start_an_import(session):
+    member = make_member(session)
+    with pytest.raises(Forbidden):
+        importing.start_import(session=session, actor=member, data=b"x", mode="partial")

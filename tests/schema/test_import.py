@@ -148,3 +148,38 @@ def test_a_file_over_the_body_limit_is_refused_by_http(session, client):
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
     assert member_count(session) == 1
+
+
+BACKGROUND = """
+mutation($input: ImportMembersInput!) {
+  importMembers(input: $input) {
+    __typename
+    ... on ImportMembersSuccess { job { id status } }
+  }
+}
+"""
+PROGRESS = "query($id: ID!) { memberImport(id: $id) { status progress rowsWritten rowsTotal } }"
+
+
+def test_a_background_import_returns_at_once_and_reports_its_progress(session, client):
+    import time
+
+    organiser = make_organiser(session)
+    session.commit()
+    log_in(client, organiser)
+
+    started = post(
+        client,
+        BACKGROUND,
+        {"input": {"csv": members_csv(row("G1"), row("G2")), "background": True}},
+    )["data"]["importMembers"]
+
+    assert started["job"]["status"] in ("QUEUED", "RUNNING", "DONE")
+    deadline = time.monotonic() + 60
+    while True:
+        job = post(client, PROGRESS, {"id": started["job"]["id"]})["data"]["memberImport"]
+        if job["status"] in ("DONE", "FAILED") or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert job == {"status": "DONE", "progress": 1.0, "rowsWritten": 2, "rowsTotal": 2}
+    assert member_count(session) == 3
