@@ -63,7 +63,7 @@ class Member(HttpUser):
             response.success()
         return value
 
-    def run(self, operation: str) -> None:
+    def perform(self, operation: str) -> None:
         """One operation of the workload; failures are already recorded by ``send``."""
         with contextlib.suppress(GraphQLFailure):
             getattr(self.workload, operation)()
@@ -71,7 +71,7 @@ class Member(HttpUser):
 
 def _operation(name: str) -> Any:
     def run(user: Member) -> None:
-        user.run(name)
+        user.perform(name)
 
     run.__name__ = name
     return run
