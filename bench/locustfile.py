@@ -18,7 +18,7 @@ from typing import Any
 
 from locust import HttpUser, constant, events
 
-from bench.production_shape import GraphQLFailure, Workload, check_result, session_cookie
+from bench.production_shape import GraphQLFailure, Workload, check_result
 
 ACCOUNTS: list[str] = json.loads(open(os.environ["PEERBRIDGE_LOAD_ACCOUNTS"]).read())  # noqa: SIM115
 NEXT_ACCOUNT = itertools.count()
@@ -59,7 +59,7 @@ class Member(HttpUser):
                 response.failure(f"{type(error).__name__}: {error}")
                 raise GraphQLFailure(str(error)) from error
             if field_name == "logIn":
-                self.cookie = session_cookie(response) or self.cookie  # type: ignore[arg-type]
+                self.cookie = response.cookies.get("pb_session") or self.cookie
             response.success()
         return value
 
