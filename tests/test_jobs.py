@@ -33,3 +33,52 @@ def test_one_pass_expires_old_requests_and_sends_the_emails(engine, session, mai
     assert session.exec(select(MentorRequest)).one().status == "expired"
     session.rollback()  # release SQLite's write lock before another session runs
     assert jobs.run_once(engine)["emails_sent"] == 0
+
+
+def test_a_forked_child_gets_fresh_connections_and_the_parent_keeps_its_own(engine):
+    import os
+
+    from sqlalchemy import text
+
+    with engine.connect() as connection:  # leave a connection in the parent's pool
+        parent_backend = connection.execute(text("SELECT 1")).scalar()
+    pooled_before = engine.pool.checkedin()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its pool must start empty, and a query must work
+        try:
+            empty = engine.pool.checkedin() == 0
+            with engine.connect() as connection:
+                works = connection.execute(text("SELECT 2")).scalar() == 2
+            os.write(write, b"ok" if empty and works else b"no")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    answer = os.read(read, 2)
+
+    assert answer == b"ok"
+    assert parent_backend == 1 and pooled_before >= 1
+    with engine.connect() as connection:  # the parent's pooled connection still works
+        assert connection.execute(text("SELECT 3")).scalar() == 3
+
+
+def test_pool_sizes_come_from_the_settings_and_the_worker_count(monkeypatch):
+    from backend.db import make_engine
+    from backend.settings import get_settings
+
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"  # never connected to
+    monkeypatch.setenv("PEERBRIDGE_DB_POOL_SIZE", "3")
+    monkeypatch.setenv("PEERBRIDGE_DB_MAX_OVERFLOW", "2")
+    get_settings.cache_clear()
+    try:
+        explicit = make_engine(url).pool
+        monkeypatch.setenv("PEERBRIDGE_DB_CONNECTIONS", "60")
+        monkeypatch.setenv("PEERBRIDGE_PROCESSES", "4")
+        get_settings.cache_clear()
+        shared = make_engine(url).pool
+    finally:
+        get_settings.cache_clear()
+
+    assert (explicit.size(), explicit._max_overflow) == (3, 2)
+    # 60 connections for 4 processes: 15 each, 8 kept open and 7 more under load.
+    assert (shared.size(), shared._max_overflow) == (8, 7)

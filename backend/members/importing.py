@@ -632,7 +632,7 @@ def start_import(
         invited_by=organiser.name[:200],
         send_invitations=send_invitations,
         mode=mode,
-        filename=" ".join(filename.split())[:255],
+        filename=_storable(" ".join(filename.split())[:255]) or "",
         size_bytes=len(data),
         data=data,
     )
@@ -864,12 +864,20 @@ def _run_import(engine: Engine | None, import_id: int, attempt: int) -> str:
                 errors=json.dumps(
                     [[e.line, e.column, e.reason] for e in totals.errors[:_SHOWN_ERRORS]]
                 ),
-                rejects_csv=totals.rejects_csv,
+                # PostgreSQL text cannot hold NUL; the rejects file is for people to read.
+                rejects_csv=_storable(totals.rejects_csv),
                 summary=totals.summary(),
                 data=None,  # the file has served its purpose; the result keeps what matters
             )
         )
     return "done"
+
+
+def _storable(text: str | None) -> str | None:
+    """Text that both databases can store: NUL and lone surrogates become U+FFFD."""
+    if text is None:
+        return None
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 @contextmanager

@@ -206,10 +206,8 @@ def test_reimport_updates_profiles_instead_of_duplicating(session):
     assert skills == {"sought": ["quality-improvement"], "offered": ["team-leadership"]}
     assert member_service.offer_of(session=session, member_id=member.id).capacity == 1
     assert count(session, MemberRole) == 1
-    assert [e.to_address for e in session.exec(select(OutboxEmail)).all()] == [
-        "m1@example.nhs.uk",
-        "m2@example.nhs.uk",
-    ]
+    outbox = session.exec(select(OutboxEmail).order_by(OutboxEmail.id)).all()
+    assert [e.to_address for e in outbox] == ["m1@example.nhs.uk", "m2@example.nhs.uk"]
 
 
 def test_member_who_joined_by_themselves_is_linked_and_keeps_their_account(session):

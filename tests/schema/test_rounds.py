@@ -356,3 +356,39 @@ def test_through_schema_execute_with_loaders_batching_members(session, run, netw
     assert len(names) == 4
     member_reads = [s for s in count_queries.statements if "FROM member " in s and " IN " in s]
     assert len(member_reads) == 1  # every mentee and mentor in one batch
+
+
+RETRY = """
+mutation($id: ID!) {
+  retryMatchingRound(input: {roundId: $id}) {
+    __typename
+    ... on MatchingRoundSuccess { round { status attempts error stalled } }
+    ... on Error { message }
+  }
+}
+"""
+
+
+def test_a_failed_round_is_run_again_through_the_api(session, client, network, monkeypatch):
+    organiser, _, mentees = network
+    log_in(client, organiser)
+    monkeypatch.setattr(jobs, "enqueue", lambda *args, **kwargs: None)  # no worker yet
+    round_id = create(client)["round"]["id"]
+    refused = post(client, RETRY, {"id": round_id})["data"]["retryMatchingRound"]
+    assert refused["__typename"] == "Conflict"  # queued, not failed: nothing to retry
+    session.rollback()
+    stuck = session.exec(select(MatchingRound)).one()
+    stuck.status, stuck.attempts, stuck.error = "failed", 1, "The worker ... Run it again."
+    session.add(stuck)
+    session.commit()
+
+    monkeypatch.setattr(
+        jobs, "enqueue", lambda path, *args, engine=None: jobs._resolve(path)(*args, engine=engine)
+    )
+    done = post(client, RETRY, {"id": round_id})["data"]["retryMatchingRound"]
+
+    assert done["round"] == {"status": "READY", "attempts": 2, "error": "", "stalled": False}
+    session.rollback()
+    mentee_ids = session.exec(select(MatchProposal.mentee_id)).all()
+    assert sorted(mentee_ids) == sorted(m.id for m in mentees)
+    session.rollback()

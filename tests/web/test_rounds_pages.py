@@ -288,3 +288,42 @@ def test_a_post_without_the_csrf_token_is_refused(client, session, path):
 
     assert response.status_code == 403
     assert session.exec(select(MatchingRound)).all() == []
+
+
+def test_a_round_whose_worker_stopped_says_why_and_can_be_run_again(
+    client, session, engine, network, monkeypatch
+):
+    from datetime import timedelta
+
+    from backend.db import utcnow
+
+    organiser, _, mentees = network
+    log_in(client, organiser.email)
+    monkeypatch.setattr(jobs, "enqueue", lambda *args, **kwargs: None)  # the worker is dead
+    round_id = round_id_of(create_round(client))
+    # Its worker died mid-round: running, and silent for an hour.
+    stuck = session.get(MatchingRound, round_id)
+    stuck.status, stuck.attempts = "running", 1
+    stuck.heartbeat_at = utcnow() - timedelta(hours=1)
+    session.add(stuck)
+    session.commit()
+
+    assert jobs.run_once(engine)["rounds_stalled"] == 1
+    page = client.get(f"/organise/rounds/{round_id}").text
+    assert "The worker running this round stopped (no heartbeat since" in html.unescape(page)
+    [retry] = [f for f in forms_of(page) if f["action"] == f"/organise/rounds/{round_id}/retry"]
+
+    monkeypatch.setattr(
+        jobs, "enqueue", lambda path, *args, engine=None: jobs._resolve(path)(*args, engine=engine)
+    )
+    response = post_form(client, retry["action"], {}, page=f"/organise/rounds/{round_id}")
+
+    assert response.status_code == 303
+    session.expire_all()
+    finished = session.get(MatchingRound, round_id)
+    assert (finished.status, finished.attempts) == ("ready", 2)
+    proposals = session.exec(select(MatchProposal).where(MatchProposal.round_id == round_id)).all()
+    assert sorted(p.mentee_id for p in proposals) == sorted(m.id for m in mentees)
+    # A round that is ready cannot be "run again".
+    again = post_form(client, retry["action"], {}, page=f"/organise/rounds/{round_id}")
+    assert again.status_code == 409
