@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from backend import observability
 from backend.db import session_scope
 from backend.notifications import service as notifications
 from backend.settings import get_settings
@@ -50,8 +51,6 @@ def enqueue(path: str, *args: Any, engine: Engine | None = None) -> None:
 
 
 def _run_logged(function: Callable[..., Any], args: tuple[Any, ...], engine: Engine | None) -> None:
-    from backend import observability
-
     try:
         with observability.observe_job(observability.job_name(function.__name__)) as run:
             if function(*args, engine=engine) == "failed":
@@ -86,13 +85,13 @@ def heartbeat(beat: Callable[[], None], every: float | None = None) -> Iterator[
         thread.join(timeout=interval + 5)
 
 
+@observability.timed_job("periodic")
 def run_once(engine: Engine | None = None) -> dict[str, int]:
     """One pass over every kind of due work; returns what was done.
 
     Each step claims its rows with conditional updates, so several workers can run at once.
     Emails go last so that what the other steps queued leaves in the same pass.
     """
-    from backend import observability
     from backend.accounts import service as accounts
     from backend.community import peer_connect
     from backend.members import importing
@@ -100,19 +99,18 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
     from backend.rounds import service as rounds
 
     done: dict[str, int] = {}
-    with observability.observe_job("periodic"):
-        with session_scope(engine) as session:
-            done["rounds_stalled"] = rounds.fail_stalled_rounds(session=session)
-            done["imports_stalled"] = importing.fail_stalled_imports(session=session)
-        with session_scope(engine) as session:
-            done["requests_expired"] = mentoring.expire_requests(session=session)
-            done["offers_expired"] = rounds.expire_offers(session=session)
-            done["offers_reoffered"] = rounds.reoffer_pending(session=session)
-            done["mentors_nudged"] = mentoring.nudge_mentors(session=session)
-            done["peer_pairs"] = peer_connect.run_if_due(session=session)
-            done["digests_sent"] = notifications.send_digests(session=session)
-            done["sessions_purged"] = accounts.purge_stale_sessions(session=session)
-            done["emails_sent"] = notifications.deliver_pending(session=session)
+    with session_scope(engine) as session:
+        done["rounds_stalled"] = rounds.fail_stalled_rounds(session=session)
+        done["imports_stalled"] = importing.fail_stalled_imports(session=session)
+    with session_scope(engine) as session:
+        done["requests_expired"] = mentoring.expire_requests(session=session)
+        done["offers_expired"] = rounds.expire_offers(session=session)
+        done["offers_reoffered"] = rounds.reoffer_pending(session=session)
+        done["mentors_nudged"] = mentoring.nudge_mentors(session=session)
+        done["peer_pairs"] = peer_connect.run_if_due(session=session)
+        done["digests_sent"] = notifications.send_digests(session=session)
+        done["sessions_purged"] = accounts.purge_stale_sessions(session=session)
+        done["emails_sent"] = notifications.deliver_pending(session=session)
     return done
 
 

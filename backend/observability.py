@@ -21,6 +21,7 @@ set the directory before the first import in a process.
 from __future__ import annotations
 
 import contextvars
+import functools
 import hmac
 import json
 import logging
@@ -29,12 +30,12 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("peerbridge.observability")
 access_log = logging.getLogger("peerbridge.access")
 
+F = TypeVar("F", bound=Callable[..., Any])
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -230,6 +232,24 @@ def observe_job(name: str) -> Iterator[JobRun]:
         m.job_seconds.labels(name, outcome).observe(time.perf_counter() - run.started)
         if outcome == "failed":
             m.job_failures.labels(name).inc()
+
+
+def timed_job(name: str) -> Callable[[F], F]:
+    """Decorate a job function with ``observe_job(name)``; a ``"failed"`` result counts as a
+    failure."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            with observe_job(name) as run:
+                result = function(*args, **kwargs)
+                if result == "failed":
+                    run.outcome = "failed"
+                return result
+
+        return timed  # type: ignore[return-value]
+
+    return decorate
 
 
 class DatabaseCollector:

@@ -18,7 +18,7 @@ from typing import Any
 
 from locust import HttpUser, constant, events
 
-from bench.production_shape import GraphQLFailure, Workload, check_result, session_cookie
+from bench.production_shape import GraphQLFailure, Workload, check_result
 
 ACCOUNTS: list[str] = json.loads(open(os.environ["PEERBRIDGE_LOAD_ACCOUNTS"]).read())  # noqa: SIM115
 NEXT_ACCOUNT = itertools.count()
@@ -59,11 +59,11 @@ class Member(HttpUser):
                 response.failure(f"{type(error).__name__}: {error}")
                 raise GraphQLFailure(str(error)) from error
             if field_name == "logIn":
-                self.cookie = session_cookie(response) or self.cookie  # type: ignore[arg-type]
+                self.cookie = response.cookies.get("pb_session") or self.cookie
             response.success()
         return value
 
-    def run(self, operation: str) -> None:
+    def perform(self, operation: str) -> None:
         """One operation of the workload; failures are already recorded by ``send``."""
         with contextlib.suppress(GraphQLFailure):
             getattr(self.workload, operation)()
@@ -71,7 +71,7 @@ class Member(HttpUser):
 
 def _operation(name: str) -> Any:
     def run(user: Member) -> None:
-        user.run(name)
+        user.perform(name)
 
     run.__name__ = name
     return run
