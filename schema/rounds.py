@@ -18,7 +18,6 @@ from sqlalchemy import Engine
 from strawberry import relay
 
 from backend.errors import NotFound
-from backend.matchmaking.rounds import ScoreWeights
 from backend.members import service as member_service
 from backend.mentoring import service as mentoring
 from backend.rounds import service as rounds

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from backend.errors import Conflict, Invalid, NotFound
-from backend.matchmaking.rounds import ScoreWeights
 from backend.members import service as member_service
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound
