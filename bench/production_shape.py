@@ -502,8 +502,11 @@ class Shape:
 
         Redis.from_url(self.redis_url).flushdb()
         (self.run_dir / "metrics").mkdir(parents=True, exist_ok=True)
-        self.run([PEERBRIDGE, "db", "upgrade"], "migrate")
         self.engine = create_engine(self.database_url, pool_size=4)
+
+    def migrate(self) -> None:
+        """``peerbridge db upgrade``."""
+        self.run([PEERBRIDGE, "db", "upgrade"], "migrate")
 
     def load_demo(self) -> float:
         """``peerbridge demo-data --members N`` (the demo refuses production, so development)."""
@@ -632,10 +635,12 @@ class Shape:
             self.create_database()
             self.smtp = SmtpSink(self.smtp_port)
             self.smtp.real()
-            # The processes start (import, connect) while the demo network loads.
-            self.say(f"starting peerbridge worker and serve --workers {self.web_workers}")
-            self.start_worker()
+            # The web processes start (import the app) while the database is migrated and the
+            # demo network loads; the worker once the tables exist.
+            self.say(f"starting peerbridge serve --workers {self.web_workers}")
             self.start_web(wait=False)
+            self.migrate()
+            self.start_worker()
             self.say(f"loading a demo network of {self.members:,} members")
             seconds = self.load_demo()
             self.say(f"demo network loaded in {seconds:.0f} s")

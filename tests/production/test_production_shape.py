@@ -60,8 +60,8 @@ def shape() -> Iterator[Shape]:
     """The whole shape up for this module's tests, torn down (database dropped) after."""
     _skip_unless_services()
     assert PG_URL is not None
-    # A round whose worker dies is marked failed after 10 s without a heartbeat (120 s by default).
-    heartbeat = {"PEERBRIDGE_JOB_HEARTBEAT_SECONDS": "1", "PEERBRIDGE_JOB_STALE_SECONDS": "10"}
+    # A round whose worker dies is marked failed after 5 s without a heartbeat (120 s by default).
+    heartbeat = {"PEERBRIDGE_JOB_HEARTBEAT_SECONDS": "1", "PEERBRIDGE_JOB_STALE_SECONDS": "5"}
     with Shape(
         members=300, web_workers=2, admin_url=PG_URL, heartbeat_env=heartbeat, verbose=False
     ).running() as running:
@@ -86,7 +86,7 @@ def test_a_round_reaches_ready_through_the_worker(shape: Shape):
 def test_hung_smtp_then_a_real_one_delivers_every_email_once_and_log_in_never_waits(
     shape: Shape,
 ):
-    run = scenario_smtp(shape, emails=8, hang_seconds=8, before_seconds=4, deliver_timeout=90)
+    run = scenario_smtp(shape, emails=8, hang_seconds=5, before_seconds=2, deliver_timeout=90)
 
     assert run.hung_connections > 0, "the outbox never tried the hung server"
     assert run.missing == 0, run
