@@ -956,7 +956,7 @@ def offer_freed_place(*, session: Session, proposal: MatchProposal) -> MatchProp
     Only for a mentor who did not decline (the mentee declined, or the mentee let an offer the
     mentor had accepted lapse). Runs the matcher: a job's work, like ``reoffer``.
     """
-    from matching.rounds import run_round
+    from backend.matchmaking.rounds import run_round
 
     matching_round = session.get(MatchingRound, proposal.round_id)
     mentor_id = proposal.mentor_id

@@ -135,7 +135,13 @@ def test_a_long_title_is_shortened_with_an_ellipsis_and_kept_on_one_line(session
 def test_a_200_character_name_can_request_a_mentor(session):
     assert len(LONG_NAME) == 200
     mentee = make_member(session, name=LONG_NAME)
-    mentor = make_member(session, capacity=2, skills_offered=("quality-improvement",))
+    mentor = make_member(
+        session,
+        band="8a",
+        organisation="Bradford District Care NHS Foundation Trust",
+        capacity=2,
+        skills_offered=("quality-improvement",),
+    )
 
     mentoring.request_mentor(
         session=session, mentee=mentee, mentor_id=mentor.id, message="Could you help me?"

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
+from sqlalchemy import insert
 from sqlmodel import select
 
 from backend.db import session_factory, utcnow
@@ -101,12 +102,25 @@ def test_a_failed_send_is_kept_and_retried_later(session, smtp_server):
 
 def test_an_email_that_cannot_be_built_is_recorded_and_the_others_still_go(session, smtp_server):
     inbox, port = smtp_server
+    # Rows queued before the one-line rule held (the rule refuses them at every write now), so
+    # they go in beneath the ORM, as an old outbox would hold them.
+    now = utcnow()
     for to, subject in [
         ("ann@example.org\r\nBcc: everyone@example.org", "Injected"),  # cannot be a header
         ("bob@example.org", "Before"),
         ("cat@example.org", "Dr Cat\r\nBcc: everyone@example.org has replied"),  # a CR/LF name
     ]:
-        notifications.enqueue_email(session=session, to=to, subject=subject, body="Hi", kind="test")
+        session.execute(
+            insert(OutboxEmail).values(
+                to_address=to,
+                subject=subject,
+                body_text="Hi",
+                kind="test",
+                created_at=now,
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
     session.commit()
 
     assert notifications.deliver_pending(session=session, settings=smtp_settings(port)) == 2
