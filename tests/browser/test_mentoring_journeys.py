@@ -122,6 +122,11 @@ def test_an_organiser_runs_a_round_and_both_sides_accept(
     assert "Ready for review" in main and "Pairs across organisations" in main
     screenshot(page, "round-review", request)
     page.get_by_role("button", name="Publish").click()
+    # A check first: how many people will be told and emailed, before anything is sent.
+    page.get_by_role("heading", name="Check before you publish").wait_for()
+    assert "People emailed now" in page.locator("main").inner_text()
+    screenshot(page, "round-publish-check", request)
+    page.get_by_role("button", name=re.compile(r"^Publish and email \d+ (person|people)$")).click()
     page.wait_for_url("**notice=round-published")
     assert "Published" in page.locator("main").inner_text()
 
