@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -23,12 +25,45 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Config]:
+    """A configuration holding one connection in a transaction, for a migration to run in.
+
+    SQLite changes a table by building a copy and dropping the original (batch mode). With
+    foreign keys enforced, dropping the original fires its ON DELETE actions: rebuilding
+    ``matching_round`` would empty ``match_proposal``. So, as SQLite's own documentation on
+    altering tables says, enforcement is off while the migration runs (it can only be switched
+    outside a transaction), and the foreign keys are checked before the transaction commits.
+    """
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                yield config
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database behind ``engine`` up to ``revision``."""
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
+    with _migrating(engine) as config:
         command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database behind ``engine`` back to ``revision`` ("base": an empty database)."""
+    with _migrating(engine) as config:
+        command.downgrade(config, revision)
 
 
 # Search structures written by hand in migrations (0005), which no model can describe: the

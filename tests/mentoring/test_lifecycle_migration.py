@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import inspect, text
 
 from backend import migrate
@@ -49,10 +48,7 @@ def test_existing_double_mentorships_and_offers_are_settled_visibly(tmp_path):
         )
         session.commit()
         first_id, second_id = first.id, second.id
-    config = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as db:
-        config.attributes["connection"] = db
-        command.downgrade(config, "0006")
+    migrate.downgrade(engine, "0006")
     with engine.begin() as db:
         _copy_with_other_mentor(db, "mentorship", second_id)
         db.execute(
@@ -88,9 +84,7 @@ def test_existing_double_mentorships_and_offers_are_settled_visibly(tmp_path):
     assert migrate.pending_differences(engine) == []
 
     # and downgrading keeps every proposal and its link (no table rebuild cascades them away)
-    with engine.begin() as db:
-        config.attributes["connection"] = db
-        command.downgrade(config, "0006")
+    migrate.downgrade(engine, "0006")
     with engine.connect() as db:
         kept = db.execute(
             text("SELECT status, replaces_id IS NOT NULL FROM match_proposal ORDER BY id")
