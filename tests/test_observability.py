@@ -204,14 +204,17 @@ def test_text_format_is_the_default_outside_production():
 
 
 def sample(text: str, name: str, **labels: str) -> float:
-    """The value of one sample in Prometheus text format (0 when absent)."""
+    """The sum of the samples of ``name`` whose labels include ``labels``, in Prometheus text
+    format (0 when there are none). Summed, because other labels (the status, say) split one
+    route into several series, and tests earlier in the run may have filled some of them."""
+    total = 0.0
     for line in text.splitlines():
         if not line.startswith(name + "{") and not line.startswith(name + " "):
             continue
         found = dict(re.findall(r'(\w+)="([^"]*)"', line.split(" ")[0]))
         if all(found.get(k) == v for k, v in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
+            total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 def scrape(client: TestClient) -> str:
