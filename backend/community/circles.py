@@ -273,10 +273,9 @@ def form(*, session: Session, organiser: Member | None) -> list[Circle]:
         for index in group:
             member = members[people[index].member_id]
             session.add(CircleMember(circle_id=circle.id, member_id=member.id))  # type: ignore[arg-type]
-            notifications.notify(
+            notifications.notify_member(
                 session=session,
-                member_id=member.id,  # type: ignore[arg-type]
-                email=member.email,
+                member=member,
                 kind="community",
                 title=f"You are in {circle.name}",
                 body=f"You have joined {circle.name} with {len(group) - 1} peers from other "

@@ -137,10 +137,9 @@ def run_pairing(
         session.add(pairing)
         made.append(pairing)
         for me, peer in ((members[a], members[b]), (members[b], members[a])):
-            notifications.notify(
+            notifications.notify_member(
                 session=session,
-                member_id=me.id,  # type: ignore[arg-type]
-                email=me.email,
+                member=me,
                 kind="community",
                 title=f"Peer connect: meet {peer.name}",
                 body=f"This month you are paired with {peer.name}"

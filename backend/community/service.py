@@ -477,10 +477,9 @@ def add_comment(*, session: Session, author: Member | None, post_id: int, body: 
     if post.author_id != author.id:
         owner = session.get(Member, post.author_id)
         if owner is not None and owner.is_active:
-            notifications.notify(
+            notifications.notify_member(
                 session=session,
-                member_id=owner.id,  # type: ignore[arg-type]
-                email=owner.email,
+                member=owner,
                 kind="community",
                 title=f"{author.name} replied to your post",
                 body=f'{author.name} replied to "{post.title}".',

@@ -195,14 +195,8 @@ def active_mentorship_of(*, session: Session, mentee_id: int) -> Mentorship | No
 
 def tell(session: Session, member: Member, kind: str, title: str, body: str, link: str) -> None:
     """Notify one member (in the app, and by email if they chose it), in this transaction."""
-    notifications.notify(
-        session=session,
-        member_id=member.id,  # type: ignore[arg-type]
-        email=member.email,
-        kind=kind,
-        title=title,
-        body=body,
-        link=link,
+    notifications.notify_member(
+        session=session, member=member, kind=kind, title=title, body=body, link=link
     )
 
 

@@ -31,7 +31,6 @@ from backend.mentoring.models import (
     Mentorship,
     MentorshipFeedback,
 )
-from backend.notifications import service as notifications
 from backend.settings import get_settings
 
 MAX_MESSAGE = 2000
@@ -51,18 +50,6 @@ class TooManyOpenRequests(Conflict):
 
 
 # Requests -------------------------------------------------------------------------------------
-
-
-def _notify(session: Session, member: Member, kind: str, title: str, body: str, link: str) -> None:
-    notifications.notify(
-        session=session,
-        member_id=member.id,  # type: ignore[arg-type]
-        email=member.email,
-        kind=kind,
-        title=title,
-        body=body,
-        link=link,
-    )
 
 
 def _recount_open_requests(session: Session, mentee_id: int) -> None:
@@ -180,7 +167,7 @@ def request_mentor(
             if earlier is not None:
                 return earlier
         raise DuplicateRequest(f"You already have an open request to {mentor.name}.") from error
-    _notify(
+    lifecycle.tell(
         session,
         mentor,
         "request_received",
@@ -251,7 +238,7 @@ def withdraw_request(*, session: Session, mentee: Member | None, request_id: int
     _recount_open_requests(session, mentee.id)  # type: ignore[arg-type]
     mentor = session.get(Member, request.mentor_id)
     if mentor is not None:
-        _notify(
+        lifecycle.tell(
             session,
             mentor,
             "request_closed",
@@ -293,7 +280,7 @@ def respond_to_request(
             raise Conflict("This request is no longer open.")
         _recount_open_requests(session, mentee.id)  # type: ignore[arg-type]
         kind_reason = f' They said: "{reason}"' if reason else ""
-        _notify(
+        lifecycle.tell(
             session,
             mentee,
             "request_answered",
@@ -348,7 +335,7 @@ def release_open_requests(*, session: Session, mentor: Member) -> int:
         _recount_open_requests(session, request.mentee_id)
         mentee = session.get(Member, request.mentee_id)
         if mentee is not None:
-            _notify(
+            lifecycle.tell(
                 session,
                 mentee,
                 "request_closed",
@@ -425,7 +412,7 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> int:
         mentee = session.get(Member, request.mentee_id)
         mentor = session.get(Member, request.mentor_id)
         if mentee is not None and mentor is not None:
-            _notify(
+            lifecycle.tell(
                 session,
                 mentee,
                 "request_closed",
@@ -434,7 +421,7 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> int:
                 "other mentors with free places.",
                 "/mentoring/suggestions",
             )
-            _notify(
+            lifecycle.tell(
                 session,
                 mentor,
                 "request_closed",
@@ -469,7 +456,7 @@ def nudge_mentors(*, session: Session, now: datetime | None = None) -> int:
         if claimed and mentor is not None and mentee is not None:
             nudged += 1
             days_left = max((request.expires_at - now).days, 0)
-            _notify(
+            lifecycle.tell(
                 session,
                 mentor,
                 "request_reminder",
@@ -644,7 +631,7 @@ def log_session(
     other_id = mentorship.mentee_id if member.id == mentorship.mentor_id else mentorship.mentor_id
     other = session.get(Member, other_id) if other_id else None
     if other is not None:
-        _notify(
+        lifecycle.tell(
             session,
             other,
             "mentorship",
@@ -711,7 +698,7 @@ def end_mentorship(
     other = session.get(Member, other_id) if other_id else None
     if other is not None:
         what = "completed" if outcome == "completed" else "ended"
-        _notify(
+        lifecycle.tell(
             session,
             other,
             "mentorship",

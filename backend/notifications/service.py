@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, select
@@ -23,6 +24,9 @@ from backend.notifications.models import (
     OutboxEmail,
 )
 from backend.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from backend.members.models import Member
 
 MAX_ATTEMPTS = 8
 
@@ -281,6 +285,21 @@ def notify(
         notification.emailed_at = utcnow()
     session.add(notification)
     return notification
+
+
+def notify_member(
+    *, session: Session, member: Member, kind: str, title: str, body: str, link: str = ""
+) -> Notification:
+    """``notify`` for a member row: their id and email address come from it."""
+    return notify(
+        session=session,
+        member_id=member.id,  # type: ignore[arg-type]
+        email=member.email,
+        kind=kind,
+        title=title,
+        body=body,
+        link=link,
+    )
 
 
 def unread_count(*, session: Session, member_id: int) -> int:

@@ -636,20 +636,18 @@ def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> b
         )
         return False
     days = f"within {respond_by_days} days"
-    notifications.notify(
+    notifications.notify_member(
         session=session,
-        member_id=mentee.id,  # type: ignore[arg-type]
-        email=mentee.email,
+        member=mentee,
         kind="round",
         title=f"We have found you a mentor: {mentor.name}",
         body=f"Our matching round suggests {mentor.name} ({mentor.job_title or 'mentor'}) as your "
         f"mentor. Please accept or decline {days}.",
         link=f"/mentoring/proposals/{proposal.id}",
     )
-    notifications.notify(
+    notifications.notify_member(
         session=session,
-        member_id=mentor.id,  # type: ignore[arg-type]
-        email=mentor.email,
+        member=mentor,
         kind="round",
         title=f"Would you mentor {mentee.name}?",
         body=f"Our matching round suggests you as mentor to {mentee.name} "
@@ -854,10 +852,9 @@ def _decline(session: Session, proposal: MatchProposal, by: Member, reason: str)
     other_id = proposal.mentor_id if by.id == proposal.mentee_id else proposal.mentee_id
     other = session.get(Member, other_id)
     if other is not None:
-        notifications.notify(
+        notifications.notify_member(
             session=session,
-            member_id=other.id,  # type: ignore[arg-type]
-            email=other.email,
+            member=other,
             kind="round",
             title="A proposed match will not go ahead",
             body=f"{by.name} is not able to take up the proposed match. "
@@ -1069,10 +1066,9 @@ def _tell_no_other_mentor(session: Session, proposal: MatchProposal) -> None:
         return
     if lifecycle.active_mentorship_of(session=session, mentee_id=mentee.id) is not None:  # type: ignore[arg-type]
         return
-    notifications.notify(
+    notifications.notify_member(
         session=session,
-        member_id=mentee.id,  # type: ignore[arg-type]
-        email=mentee.email,
+        member=mentee,
         kind="round",
         title="No other mentor is free in this round",
         body="We looked for another mentor for you in this matching round, but nobody with a "
@@ -1122,10 +1118,9 @@ def remind_offers(*, session: Session, now: datetime | None = None) -> int:
             (mentor, mentee, proposal.mentor_answer),
         ):
             if answer is None:
-                notifications.notify(
+                notifications.notify_member(
                     session=session,
-                    member_id=member.id,  # type: ignore[arg-type]
-                    email=member.email,
+                    member=member,
                     kind="round",
                     title=f"Please answer: your proposed match with {other.name}",
                     body=f"The proposed match with {other.name} is waiting for your answer. It "
@@ -1176,10 +1171,9 @@ def expire_offers(*, session: Session, now: datetime | None = None) -> int:
         )
         if matching_round is not None and organiser is not None:
             offers = "offer" if count == 1 else "offers"
-            notifications.notify(
+            notifications.notify_member(
                 session=session,
-                member_id=organiser.id,  # type: ignore[arg-type]
-                email=organiser.email,
+                member=organiser,
                 kind="round",
                 title=f"{count:,} {offers} in {matching_round.name[:100]} closed unanswered",
                 body=f"{count:,} proposed {'match' if count == 1 else 'matches'} of the round "
@@ -1208,10 +1202,9 @@ def _tell_expired(session: Session, proposal: MatchProposal, *, mentee_waited: b
             f"The proposed match with {mentor.name} was not answered in time and has closed. "
             "You can still ask a mentor yourself: here are suggestions."
         )
-    notifications.notify(
+    notifications.notify_member(
         session=session,
-        member_id=mentee.id,  # type: ignore[arg-type]
-        email=mentee.email,
+        member=mentee,
         kind="round",
         title=f"Your proposed match with {mentor.name} has closed",
         body=mentee_body,
@@ -1223,10 +1216,9 @@ def _tell_expired(session: Session, proposal: MatchProposal, *, mentee_waited: b
         if proposal.mentor_answer == "accepted"
         else f"The proposed match with {mentee.name} was not answered in time and has closed."
     )
-    notifications.notify(
+    notifications.notify_member(
         session=session,
-        member_id=mentor.id,  # type: ignore[arg-type]
-        email=mentor.email,
+        member=mentor,
         kind="round",
         title=f"The proposed match with {mentee.name} has closed",
         body=mentor_body,
