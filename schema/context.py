@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,6 +33,15 @@ class Context:
 
     def __post_init__(self) -> None:
         self.loaders = make_loaders(self.session, lambda: self.member)
+
+    @property
+    def job_engine(self) -> Engine | None:
+        """The engine a background job started here should use: the app's, or, without HTTP
+        (``schema.execute`` in tests), the session's own."""
+        if self.request is not None:
+            return self.request.app.state.engine
+        bind = self.session.get_bind()
+        return bind if isinstance(bind, Engine) else None
 
     def reset_loaders(self) -> None:
         """Forget what the loaders have cached (after a mutation changes the data)."""

@@ -15,7 +15,6 @@ import enum
 from datetime import datetime
 
 import strawberry
-from sqlalchemy import Engine
 
 from backend.errors import NotFound
 from backend.members import importing
@@ -149,9 +148,9 @@ class ImportMutation:
             import_id: int = started.id  # type: ignore[assignment]
             context.session.commit()  # the job reads the file from its own session
             if input.background:
-                importing.enqueue_import(import_id=import_id, engine=_engine(info))
+                importing.enqueue_import(import_id=import_id, engine=info.context.job_engine)
             else:
-                importing.run_import_job(import_id, engine=_engine(info))
+                importing.run_import_job(import_id, engine=info.context.job_engine)
             context.session.expire_all()
             found = importing.get_import(session=context.session, actor=actor, import_id=import_id)
             context.session.commit()
@@ -179,12 +178,3 @@ class ImportQuery:
         except NotFound:
             return None
         return MemberImport.from_model(found)
-
-
-def _engine(info: Info) -> Engine | None:
-    """The app's engine for the job (the session's own when run without HTTP)."""
-    request = info.context.request
-    if request is not None:
-        return request.app.state.engine
-    bind = info.context.session.get_bind()
-    return bind if isinstance(bind, Engine) else None

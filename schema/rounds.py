@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import Engine
 from strawberry import relay
 
 from backend.errors import NotFound
@@ -562,15 +561,6 @@ class RoundQuery:
         return ProposedMatch.from_model(found)
 
 
-def _engine(info: Info) -> Engine | None:
-    """The app's engine for the round's job (the session's own when run without HTTP)."""
-    request = info.context.request
-    if request is not None:
-        return request.app.state.engine
-    bind = info.context.session.get_bind()
-    return bind if isinstance(bind, Engine) else None
-
-
 def _weights(weights: MatchingWeightsInput | None) -> dict[str, float]:
     if weights is None:
         return {}
@@ -611,7 +601,7 @@ class RoundMutation:
             # End this transaction first: the job writes from its own session, and on SQLite
             # an open transaction here would hold the write lock it needs.
             context.session.commit()
-            rounds.start_round(round_id=round_id, engine=_engine(info))
+            rounds.start_round(round_id=round_id, engine=info.context.job_engine)
             context.session.expire_all()  # the job may already have moved the round on
             found = rounds.get_round(
                 session=context.session, organiser=context.member, round_id=round_id
@@ -635,7 +625,7 @@ class RoundMutation:
             round_id = decode(input.round_id, type_name="MatchingRound", field="roundId")
             rounds.retry_round(session=context.session, organiser=context.member, round_id=round_id)
             context.session.commit()  # the job reads the queued round from its own session
-            rounds.start_round(round_id=round_id, engine=_engine(info))
+            rounds.start_round(round_id=round_id, engine=info.context.job_engine)
             context.session.expire_all()
             found = rounds.get_round(
                 session=context.session, organiser=context.member, round_id=round_id
