@@ -69,13 +69,17 @@ def _hash(password: str) -> str:
 
 
 def _save(session: Session, row: SQLModel, *, matching: bool = False) -> Any:
-    """Add, commit and refresh ``row``; ``matching``: the matcher's view of the network moved."""
+    """Write ``row`` and commit; ``matching``: the matcher's view of the network moved.
+
+    The row is refreshed before the commit, so it holds the database's defaults and no
+    transaction is left open (on SQLite an open one would hold the write lock).
+    """
     session.add(row)
+    session.flush()
     if matching:
-        session.flush()
         network_changed(session=session)
-    session.commit()
     session.refresh(row)
+    session.commit()
     return row
 
 
@@ -93,8 +97,9 @@ def make_organisation(
     organisation = organisation_service.get_or_create(
         session=session, name=name or f"Test Trust {next(_numbers)}", type=type, region=region
     )
-    session.commit()
+    session.flush()
     session.refresh(organisation)
+    session.commit()
     return organisation
 
 
