@@ -25,6 +25,7 @@ from backend import migrate
 from backend.db import make_engine, session_factory
 from backend.models import metadata
 from backend.settings import get_settings
+from tests.factories import RoundNetwork, make_round_network
 
 PG_URL = os.environ.get("PEERBRIDGE_TEST_DATABASE_URL")
 KEEP_TABLES = {"alembic_version"}
@@ -127,3 +128,12 @@ def mail_dir() -> Iterator[Path]:
     for old in directory.glob("*.eml"):
         old.unlink()
     yield directory
+
+
+@pytest.fixture
+def network(session: Session) -> RoundNetwork:
+    """The network the round tests share: an organiser ("Olu Organiser"), three mentors with
+    one place each (bands 7, 8a, 8b, named "Mentor 7" ...) and four mentees seeking quality
+    improvement ("Mentee 0" ...); see ``make_round_network``. A test module may define its own
+    ``network`` for another shape."""
+    return make_round_network(session)

@@ -1,16 +1,60 @@
-"""Small factories for tests: a member, an organiser, a mentor, in one call each."""
+"""Factories for tests: one ``make_*`` per table, each callable with just a session.
+
+Every factory writes a valid row (the database's own checks hold), fills what it needs that
+was not given (``make_proposal(session)`` makes a round, its organiser, a mentee and a
+mentor), commits, and returns the row. Factories write directly, past the services, but keep
+the counters the services keep: an open request takes one of the mentee's three slots, an
+active mentorship one of the mentor's places, and a change the matcher sees moves the
+network version. Use a service instead when the service's own rules are what is tested.
+
+``FACTORIES`` names the factory for each table; tests/test_factories.py checks that every
+table has one, and that each makes a row both databases accept.
+"""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
 from itertools import count
+from typing import Any, NamedTuple
 
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, SQLModel
 
 from backend.accounts import passwords
+from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
+from backend.accounts.service import ACCESS_TOKEN_PREFIX, token_hash
+from backend.community.models import (
+    Circle,
+    CircleMember,
+    Comment,
+    CommunityPreference,
+    Follow,
+    PeerPairing,
+    Post,
+    PostSkill,
+    Reaction,
+    Report,
+)
 from backend.db import utcnow
+from backend.matchmaking.models import MatchmakingState, SuggestionExposure
+from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
-from backend.members.models import Member, MemberSkill, MentoringOffer
+from backend.members.import_models import MemberImport
+from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
+from backend.mentoring.models import (
+    MentoringSession,
+    MentorRequest,
+    Mentorship,
+    MentorshipFeedback,
+)
+from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations import service as organisation_service
+from backend.organisations.models import Organisation
+from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION, ConsentRecord, DemographicRecord
+from backend.rounds.models import MatchingRound, MatchProposal
+from backend.skills.models import Skill
 
 PASSWORD = "correct horse battery staple"
 _numbers = count(1)
@@ -22,6 +66,52 @@ def _hash(password: str) -> str:
     if password not in _hash_cache:
         _hash_cache[password] = passwords.hash_password(password)
     return _hash_cache[password]
+
+
+def _save(session: Session, row: SQLModel, *, matching: bool = False) -> Any:
+    """Write ``row`` and commit; ``matching``: the matcher's view of the network moved.
+
+    The row is refreshed before the commit, so it holds the database's defaults and no
+    transaction is left open (on SQLite an open one would hold the write lock).
+    """
+    session.add(row)
+    session.flush()
+    if matching:
+        network_changed(session=session)
+    session.refresh(row)
+    session.commit()
+    return row
+
+
+# Organisations, skills and members ------------------------------------------------------------
+
+
+def make_organisation(
+    session: Session,
+    *,
+    name: str | None = None,
+    type: str = "acute-trust",
+    region: str | None = "North East and Yorkshire",
+) -> Organisation:
+    """An organisation (the one of that name, if it exists already)."""
+    organisation = organisation_service.get_or_create(
+        session=session, name=name or f"Test Trust {next(_numbers)}", type=type, region=region
+    )
+    session.flush()
+    session.refresh(organisation)
+    session.commit()
+    return organisation
+
+
+def make_skill(
+    session: Session, *, id: str | None = None, name: str | None = None, group: str = "Local"
+) -> Skill:
+    """A local skill beside the seeded framework."""
+    number = next(_numbers)
+    return _save(
+        session,
+        Skill(id=id or f"local-skill-{number}", name=name or f"Local skill {number}", group=group),
+    )
 
 
 def make_member(
@@ -42,7 +132,7 @@ def make_member(
     roles: tuple[str, ...] = (),
     **fields: object,
 ) -> Member:
-    """Create and commit a member with sensible defaults."""
+    """A member with sensible defaults: verified, with a password, in a Leeds trust."""
     number = next(_numbers)
     org = organisation_service.get_or_create(session=session, name=organisation, region=region)
     member = Member(
@@ -67,11 +157,688 @@ def make_member(
         session.add(MentoringOffer(member_id=member.id, capacity=capacity))  # type: ignore[arg-type]
     for role in roles:
         member_service.grant_role(session=session, member_id=member.id, role=role)  # type: ignore[arg-type]
-    session.commit()
-    session.refresh(member)
-    return member
+    return _save(session, member, matching=True)
 
 
 def make_organiser(session: Session, **fields: object) -> Member:
     """A verified member with the organiser role."""
     return make_member(session, roles=("organiser",), **fields)  # type: ignore[arg-type]
+
+
+def make_mentor(
+    session: Session,
+    *,
+    capacity: int = 2,
+    band: str = "8a",
+    organisation: str = "Mentor Trust",
+    skills_offered: tuple[str, ...] = ("quality-improvement", "team-leadership"),
+    **fields: object,
+) -> Member:
+    """A senior member in another trust offering places and skills."""
+    return make_member(
+        session,
+        capacity=capacity,
+        band=band,
+        organisation=organisation,
+        skills_offered=skills_offered,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def make_mentee(
+    session: Session,
+    *,
+    band: str = "4",
+    organisation: str = "Mentee Trust",
+    skills_sought: tuple[str, ...] = ("quality-improvement",),
+    goals: str = "Lead a quality improvement project",
+    **fields: object,
+) -> Member:
+    """A member seeking a mentor, with a skill and goals."""
+    return make_member(
+        session,
+        band=band,
+        organisation=organisation,
+        skills_sought=skills_sought,
+        goals=goals,
+        seeking_mentor=True,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def make_member_skill(
+    session: Session,
+    *,
+    member: Member | None = None,
+    skill_id: str = "quality-improvement",
+    kind: str = "sought",
+) -> MemberSkill:
+    """A skill a member seeks (or, with ``kind="offered"``, offers)."""
+    member = member or make_member(session)
+    return _save(
+        session, MemberSkill(member_id=member.id, skill_id=skill_id, kind=kind), matching=True
+    )
+
+
+def make_member_role(
+    session: Session, *, member: Member | None = None, role: str = "organiser"
+) -> MemberRole:
+    """An extra role for a member."""
+    member = member or make_member(session)
+    return _save(session, MemberRole(member_id=member.id, role=role))  # type: ignore[arg-type]
+
+
+def make_offer(
+    session: Session,
+    *,
+    member: Member | None = None,
+    capacity: int = 2,
+    paused: bool = False,
+    note: str = "",
+) -> MentoringOffer:
+    """A member's mentoring places (``make_member(capacity=...)`` makes one with the member)."""
+    member = member or make_member(session, band="8a")
+    offer = MentoringOffer(member_id=member.id, capacity=capacity, paused=paused, note=note)  # type: ignore[arg-type]
+    return _save(session, offer, matching=True)
+
+
+# Mentoring -----------------------------------------------------------------------------------
+
+
+def make_request(
+    session: Session,
+    *,
+    mentee: Member | None = None,
+    mentor: Member | None = None,
+    message: str = "Could you mentor me?",
+    status: str = "open",
+    skills: Iterable[str] = (),
+    created_at: datetime | None = None,
+    expires_at: datetime | None = None,
+    **fields: object,
+) -> MentorRequest:
+    """A mentor request, by default open for 14 days; an open one takes a mentee's slot."""
+    mentee = mentee or make_mentee(session)
+    mentor = mentor or make_mentor(session)
+    created_at = created_at or utcnow()
+    request = MentorRequest(
+        mentee_id=mentee.id,  # type: ignore[arg-type]
+        mentor_id=mentor.id,  # type: ignore[arg-type]
+        message=message,
+        status=status,
+        skills=";".join(skills),
+        created_at=created_at,
+        expires_at=expires_at or created_at + timedelta(days=14),
+        **fields,  # type: ignore[arg-type]
+    )
+    if status == "open":
+        session.execute(
+            update(Member)
+            .where(Member.id == mentee.id)  # type: ignore[arg-type]
+            .values(open_requests=Member.open_requests + 1)
+        )
+    return _save(session, request)
+
+
+def make_mentorship(
+    session: Session,
+    *,
+    mentor: Member | None = None,
+    mentee: Member | None = None,
+    status: str = "active",
+    started_at: datetime | None = None,
+    **fields: object,
+) -> Mentorship:
+    """A mentorship; an active one takes one of the mentor's places (if they offer any)."""
+    mentor = mentor or make_mentor(session)
+    mentee = mentee or make_mentee(session)
+    mentorship = Mentorship(
+        mentor_id=mentor.id,
+        mentee_id=mentee.id,
+        status=status,
+        started_at=started_at or utcnow(),
+        **fields,  # type: ignore[arg-type]
+    )
+    if status == "active" and mentor.id is not None:
+        session.execute(
+            update(MentoringOffer)
+            .where(MentoringOffer.member_id == mentor.id)  # type: ignore[arg-type]
+            .values(active_mentees=MentoringOffer.active_mentees + 1)
+        )
+    return _save(session, mentorship, matching=True)
+
+
+def make_mentoring_session(
+    session: Session,
+    *,
+    mentorship: Mentorship | None = None,
+    held_on: date | None = None,
+    duration_minutes: int = 60,
+    notes: str = "",
+) -> MentoringSession:
+    """A meeting of a mentorship, logged by the mentee, held yesterday."""
+    mentorship = mentorship or make_mentorship(session)
+    return _save(
+        session,
+        MentoringSession(
+            mentorship_id=mentorship.id,  # type: ignore[arg-type]
+            held_on=held_on or utcnow().date() - timedelta(days=1),
+            duration_minutes=duration_minutes,
+            notes=notes,
+            logged_by_id=mentorship.mentee_id,
+        ),
+    )
+
+
+def make_feedback(
+    session: Session,
+    *,
+    mentorship: Mentorship | None = None,
+    author_role: str = "mentee",
+    rating: int = 4,
+    text: str = "",
+) -> MentorshipFeedback:
+    """One side's rating at the end of a (by default completed) mentorship."""
+    mentorship = mentorship or make_mentorship(session, status="completed", ended_at=utcnow())
+    feedback = MentorshipFeedback(
+        mentorship_id=mentorship.id,  # type: ignore[arg-type]
+        author_role=author_role,
+        rating=rating,
+        text=text,
+    )
+    return _save(session, feedback)
+
+
+# Rounds --------------------------------------------------------------------------------------
+
+
+def make_round(
+    session: Session,
+    *,
+    organiser: Member | None = None,
+    name: str = "Spring round",
+    status: str = "ready",
+    **fields: object,
+) -> MatchingRound:
+    """A matching round, by default run and ready for review; a published one has dates."""
+    organiser = organiser or make_organiser(session, band="8c", organisation="Organiser Trust")
+    values: dict[str, Any] = {"progress": 1.0} if status in ("ready", "published") else {}
+    if status == "published":
+        now = utcnow()
+        values.update(published_at=now, respond_by=now + timedelta(days=7))
+    values.update(fields)
+    matching_round = MatchingRound(name=name, created_by_id=organiser.id, status=status, **values)
+    return _save(session, matching_round)
+
+
+def make_proposal(
+    session: Session,
+    *,
+    matching_round: MatchingRound | None = None,
+    mentee: Member | None = None,
+    mentor: Member | None = None,
+    score: float = 80.0,
+    reasons: str = "shares your skills",
+    status: str = "proposed",
+    **fields: object,
+) -> MatchProposal:
+    """A proposed pair in a round; an offered one has been offered now."""
+    matching_round = matching_round or make_round(
+        session, status="published" if status == "offered" else "ready"
+    )
+    mentee = mentee or make_mentee(session)
+    if status != "unmatched":
+        mentor = mentor or make_mentor(session)
+    values: dict[str, Any] = {"offered_at": utcnow()} if status == "offered" else {}
+    values.update(fields)
+    proposal = MatchProposal(
+        round_id=matching_round.id,  # type: ignore[arg-type]
+        mentee_id=mentee.id,
+        mentor_id=mentor.id if mentor is not None else None,
+        score=score,
+        reasons=reasons,
+        status=status,
+        **values,
+    )
+    return _save(session, proposal, matching=status == "offered")
+
+
+class RoundNetwork(NamedTuple):
+    """An organiser, mentors with places and mentees seeking a mentor, in other trusts."""
+
+    organiser: Member
+    mentors: list[Member]
+    mentees: list[Member]
+
+
+def make_round_network(
+    session: Session,
+    *,
+    mentor_bands: tuple[str, ...] = ("7", "8a", "8b"),
+    mentees: int = 4,
+    capacity: int = 1,
+) -> RoundNetwork:
+    """The network the round tests share: by default three mentors with one place each (bands
+    7, 8a, 8b, each in a trust of their own) and four band-4 mentees in one trust, all after
+    quality improvement, which every mentor offers."""
+    organiser = make_organiser(session, name="Olu Organiser", band="8b")
+    mentor_rows = [
+        make_mentor(
+            session,
+            name=f"Mentor {band}",
+            band=band,
+            organisation=f"Mentor Trust {i}",
+            capacity=capacity,
+            skills_offered=("quality-improvement", "budget-management"),
+        )
+        for i, band in enumerate(mentor_bands)
+    ]
+    mentee_rows = [make_mentee(session, name=f"Mentee {i}") for i in range(mentees)]
+    return RoundNetwork(organiser, mentor_rows, mentee_rows)
+
+
+# Community ---------------------------------------------------------------------------------
+
+
+def make_circle(
+    session: Session,
+    *,
+    name: str = "Circle 1",
+    members: Iterable[Member] = (),
+    created_by: Member | None = None,
+) -> Circle:
+    """A peer circle holding ``members``."""
+    circle = _save(session, Circle(name=name, created_by_id=created_by.id if created_by else None))
+    for member in members:
+        session.add(CircleMember(circle_id=circle.id, member_id=member.id))  # type: ignore[arg-type]
+    session.commit()
+    return circle
+
+
+def make_circle_member(
+    session: Session, *, circle: Circle | None = None, member: Member | None = None
+) -> CircleMember:
+    """A member's place in a circle."""
+    circle = circle or make_circle(session)
+    member = member or make_member(session)
+    return _save(session, CircleMember(circle_id=circle.id, member_id=member.id))  # type: ignore[arg-type]
+
+
+def make_post(
+    session: Session,
+    *,
+    author: Member | None = None,
+    title: str | None = None,
+    body: str = "Share the rota early and ask the team.",
+    skills: Iterable[str] = (),
+    circle: Circle | None = None,
+    **fields: object,
+) -> Post:
+    """A visible post in the feed (or in ``circle``), tagged with ``skills``."""
+    author = author or make_member(session)
+    post = _save(
+        session,
+        Post(
+            author_id=author.id,  # type: ignore[arg-type]
+            title=title or f"What I learnt, part {next(_numbers)}",
+            body=body,
+            circle_id=circle.id if circle else None,
+            **fields,  # type: ignore[arg-type]
+        ),
+    )
+    for skill_id in skills:
+        session.add(PostSkill(post_id=post.id, skill_id=skill_id))  # type: ignore[arg-type]
+    session.commit()
+    return post
+
+
+def make_post_skill(
+    session: Session, *, post: Post | None = None, skill_id: str = "team-leadership"
+) -> PostSkill:
+    """A skill tag on a post."""
+    post = post or make_post(session)
+    return _save(session, PostSkill(post_id=post.id, skill_id=skill_id))  # type: ignore[arg-type]
+
+
+def make_comment(
+    session: Session,
+    *,
+    post: Post | None = None,
+    author: Member | None = None,
+    body: str = "Thank you, this is really useful.",
+    **fields: object,
+) -> Comment:
+    """A visible reply to a post."""
+    post = post or make_post(session)
+    author = author or make_member(session)
+    comment = Comment(post_id=post.id, author_id=author.id, body=body, **fields)  # type: ignore[arg-type]
+    return _save(session, comment)
+
+
+def make_reaction(
+    session: Session, *, post: Post | None = None, member: Member | None = None
+) -> Reaction:
+    """A member found a post useful."""
+    post = post or make_post(session)
+    member = member or make_member(session)
+    return _save(session, Reaction(post_id=post.id, member_id=member.id))  # type: ignore[arg-type]
+
+
+def make_follow(
+    session: Session, *, follower: Member | None = None, followed: Member | None = None
+) -> Follow:
+    """A member follows another."""
+    follower = follower or make_member(session)
+    followed = followed or make_member(session)
+    return _save(session, Follow(follower_id=follower.id, followed_id=followed.id))  # type: ignore[arg-type]
+
+
+def make_report(
+    session: Session,
+    *,
+    reporter: Member | None = None,
+    post: Post | None = None,
+    comment: Comment | None = None,
+    reason: str = "Names a patient.",
+    **fields: object,
+) -> Report:
+    """An open report of a comment if one is given, else of a post (made if not given)."""
+    reporter = reporter or make_member(session)
+    if comment is None:
+        post = post or make_post(session)
+    report = Report(
+        reporter_id=reporter.id,
+        post_id=post.id if comment is None and post is not None else None,
+        comment_id=comment.id if comment is not None else None,
+        reason=reason,
+        **fields,  # type: ignore[arg-type]
+    )
+    return _save(session, report)
+
+
+def make_community_preference(
+    session: Session,
+    *,
+    member: Member | None = None,
+    circles: bool = True,
+    peer_connect: bool = True,
+) -> CommunityPreference:
+    """What a member opted in to (by default both circles and peer connect)."""
+    member = member or make_member(session)
+    preference = CommunityPreference(
+        member_id=member.id,  # type: ignore[arg-type]
+        circles=circles,
+        peer_connect=peer_connect,
+    )
+    return _save(session, preference)
+
+
+def make_peer_pairing(
+    session: Session,
+    *,
+    first: Member | None = None,
+    second: Member | None = None,
+    period: str | None = None,
+) -> PeerPairing:
+    """Two members paired by peer connect (this month by default), stored lower id first."""
+    first = first or make_member(session)
+    second = second or make_member(session)
+    a, b = sorted((first.id, second.id))  # type: ignore[type-var]
+    pairing = PeerPairing(period=period or utcnow().strftime("%Y-%m"), member_a_id=a, member_b_id=b)
+    return _save(session, pairing)
+
+
+# Notifications -------------------------------------------------------------------------------
+
+
+def make_notification(
+    session: Session,
+    *,
+    member: Member | None = None,
+    kind: str = "mentorship",
+    title: str = "Your mentorship started",
+    body: str = "",
+    link: str = "",
+    read: bool = False,
+    **fields: object,
+) -> Notification:
+    """An in-app notification, unread unless ``read``."""
+    member = member or make_member(session)
+    notification = Notification(
+        member_id=member.id,  # type: ignore[arg-type]
+        kind=kind,
+        title=title,
+        body=body,
+        link=link,
+        read_at=utcnow() if read else None,
+        **fields,  # type: ignore[arg-type]
+    )
+    return _save(session, notification)
+
+
+def make_notification_preference(
+    session: Session,
+    *,
+    member: Member | None = None,
+    kind: str = "mentorship",
+    mode: str = "digest",
+) -> NotificationPreference:
+    """How a member wants one kind of notification emailed."""
+    member = member or make_member(session)
+    preference = NotificationPreference(member_id=member.id, kind=kind, mode=mode)  # type: ignore[arg-type]
+    return _save(session, preference)
+
+
+def make_outbox_email(
+    session: Session,
+    *,
+    to: str = "someone@example.nhs.uk",
+    subject: str = "Hello",
+    body: str = "Hello from peerbridge.",
+    kind: str = "account",
+    sent: bool = False,
+    **fields: object,
+) -> OutboxEmail:
+    """An email in the outbox, due now (or already sent)."""
+    email = OutboxEmail(
+        to_address=to,
+        subject=subject,
+        body_text=body,
+        kind=kind,
+        sent_at=utcnow() if sent else None,
+        **fields,  # type: ignore[arg-type]
+    )
+    return _save(session, email)
+
+
+# Accounts ------------------------------------------------------------------------------------
+
+
+def make_user_session(
+    session: Session,
+    *,
+    member: Member | None = None,
+    expires_in: timedelta = timedelta(days=14),
+    user_agent: str = "",
+) -> tuple[UserSession, str]:
+    """A live browser session: the row and the cookie token that opens it."""
+    member = member or make_member(session)
+    token = secrets.token_urlsafe(32)
+    record = UserSession(
+        id=token_hash(token),
+        member_id=member.id,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=utcnow() + expires_in,
+        user_agent=user_agent,
+    )
+    return _save(session, record), token
+
+
+def make_email_token(
+    session: Session,
+    *,
+    member: Member | None = None,
+    purpose: str = "verify",
+    expires_in: timedelta = timedelta(days=2),
+) -> tuple[EmailToken, str]:
+    """A one-time email link's row and its token."""
+    member = member or make_member(session, verified=purpose != "verify")
+    token = secrets.token_urlsafe(32)
+    record = EmailToken(
+        member_id=member.id,  # type: ignore[arg-type]
+        purpose=purpose,
+        token_hash=token_hash(token),
+        expires_at=utcnow() + expires_in,
+    )
+    return _save(session, record), token
+
+
+def make_access_token(
+    session: Session, *, member: Member | None = None, name: str = "Reporting script"
+) -> tuple[AccessToken, str]:
+    """A personal access token's row and its secret (``Authorization: Bearer <secret>``)."""
+    member = member or make_member(session)
+    secret = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = AccessToken(
+        member_id=member.id,  # type: ignore[arg-type]
+        name=name,
+        prefix=secret[: len(ACCESS_TOKEN_PREFIX) + 6],
+        token_hash=token_hash(secret),
+    )
+    return _save(session, record), secret
+
+
+def make_login_throttle(
+    session: Session,
+    *,
+    email: str = "someone@example.nhs.uk",
+    failures: int = 5,
+    blocked_for: timedelta | None = timedelta(minutes=15),
+) -> LoginThrottle:
+    """Failed log-ins against an address, blocked for a while by default."""
+    throttle = LoginThrottle(
+        key=email.casefold(),
+        failures=failures,
+        blocked_until=utcnow() + blocked_for if blocked_for else None,
+    )
+    return _save(session, throttle)
+
+
+# Imports, privacy and the matcher's shared state -----------------------------------------------
+
+
+def make_member_import(
+    session: Session,
+    *,
+    created_by: Member | None = None,
+    data: bytes | None = b"email,name\n",
+    mode: str = "partial",
+    status: str = "queued",
+    **fields: object,
+) -> MemberImport:
+    """An upload of the members CSV, queued by an organiser."""
+    created_by = created_by or make_organiser(session)
+    record = MemberImport(
+        created_by_id=created_by.id,
+        data=data,
+        size_bytes=len(data or b""),
+        filename="members.csv",
+        mode=mode,
+        status=status,
+        **fields,  # type: ignore[arg-type]
+    )
+    return _save(session, record)
+
+
+def make_consent(
+    session: Session, *, member: Member | None = None, source: str = "self", **fields: object
+) -> ConsentRecord:
+    """A live consent to the current wording of the diversity questions."""
+    member = member or make_member(session)
+    consent = ConsentRecord(
+        member_id=member.id,  # type: ignore[arg-type]
+        wording_version=DEMOGRAPHICS_WORDING_VERSION,
+        source=source,
+        **fields,  # type: ignore[arg-type]
+    )
+    return _save(session, consent)
+
+
+def make_demographics(
+    session: Session,
+    *,
+    member: Member | None = None,
+    ethnicity: str | None = "white",
+    gender: str | None = None,
+    disability: str | None = None,
+    age_band: str | None = None,
+) -> DemographicRecord:
+    """A member's diversity answers, with the live consent they rest on."""
+    member = member or make_member(session)
+    consent = make_consent(session, member=member)
+    record = DemographicRecord(
+        member_id=member.id,  # type: ignore[arg-type]
+        consent_id=consent.id,  # type: ignore[arg-type]
+        ethnicity=ethnicity,
+        gender=gender,
+        disability=disability,
+        age_band=age_band,
+    )
+    return _save(session, record)
+
+
+def make_matchmaking_state(session: Session, *, version: int = 1) -> MatchmakingState:
+    """The network-version row (one at most); ``network_changed`` moves it as services do."""
+    existing = session.get(MatchmakingState, 1)
+    if existing is not None:
+        existing.version = version
+        return _save(session, existing)
+    return _save(session, MatchmakingState(token=secrets.token_hex(16), version=version))
+
+
+def make_exposure(
+    session: Session, *, mentor: Member | None = None, offers: float = 1.0, at_request: int = 0
+) -> SuggestionExposure:
+    """The suggester's memory of having shown ``mentor`` ``offers`` times."""
+    mentor = mentor or make_mentor(session)
+    exposure = SuggestionExposure(mentor_id=mentor.id, offers=offers, at_request=at_request)  # type: ignore[arg-type]
+    return _save(session, exposure)
+
+
+# Which factory makes a row of each table (tests/test_factories.py holds it complete).
+FACTORIES: dict[str, Callable[..., object]] = {
+    "organisation": make_organisation,
+    "skill": make_skill,
+    "member": make_member,
+    "member_skill": make_member_skill,
+    "member_role": make_member_role,
+    "mentoring_offer": make_offer,
+    "mentor_request": make_request,
+    "mentorship": make_mentorship,
+    "mentoring_session": make_mentoring_session,
+    "mentorship_feedback": make_feedback,
+    "matching_round": make_round,
+    "match_proposal": make_proposal,
+    "community_circle": make_circle,
+    "community_circle_member": make_circle_member,
+    "community_post": make_post,
+    "community_post_skill": make_post_skill,
+    "community_comment": make_comment,
+    "community_reaction": make_reaction,
+    "community_follow": make_follow,
+    "community_report": make_report,
+    "community_preference": make_community_preference,
+    "community_peer_pairing": make_peer_pairing,
+    "notification": make_notification,
+    "notification_preference": make_notification_preference,
+    "outbox_email": make_outbox_email,
+    "user_session": make_user_session,
+    "email_token": make_email_token,
+    "access_token": make_access_token,
+    "login_throttle": make_login_throttle,
+    "member_import": make_member_import,
+    "consent_record": make_consent,
+    "demographic_record": make_demographics,
+    "matchmaking_state": make_matchmaking_state,
+    "suggestion_exposure": make_exposure,
+}

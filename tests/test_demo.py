@@ -212,3 +212,56 @@ def test_the_community_feed_has_learning_to_read(session):
     comments = community.comments_for(session=session, viewer=reader, post_ids=[posts[0].id])
     replies = comments[posts[0].id]
     assert replies and all(c.author_id != posts[0].author_id for c in replies)
+
+
+def test_the_default_network_keeps_its_shape(session):
+    """What `make run` loads (seed 2024, 320 generated members): counted in the database."""
+    from backend.community.models import Comment, Post
+
+    result = demo.load(session=session)
+    session.commit()
+
+    def count(model, *where) -> int:
+        return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+    shape = {
+        "members": count(Member),
+        "organisations": count(Organisation),
+        "mentors": count(MentoringOffer, MentoringOffer.capacity > 0),
+        "mentees": count(Member, Member.seeking_mentor),
+        "line_managed": count(Member, Member.line_manager_id.is_not(None)),
+        "skills": count(MemberSkill),
+        "posts": count(Post),
+        "comments": count(Comment),
+    }
+    assert shape == {
+        "members": 324,
+        "organisations": 36,
+        "mentors": 91,
+        "mentees": 170,
+        "line_managed": 109,
+        "skills": 746,
+        "posts": 5,
+        "comments": 7,
+    }
+    reported = {k: getattr(result, k) for k in ("members", "organisations", "mentors", "mentees")}
+    assert reported == {k: shape[k] for k in reported}
+    assert result.line_managed == shape["line_managed"] and result.regions == len(REGIONS)
+
+
+def test_the_demo_data_files_ship_with_the_package():
+    """Every file the generator reads is package data, so a wheel and the image carry it."""
+    import tomllib
+    from fnmatch import fnmatch
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["backend"]
+    files = [p.name for p in (root / "backend" / "demo_data").iterdir()]
+    assert len(files) == 5
+    unshipped = [f for f in files if not any(fnmatch(f"demo_data/{f}", p) for p in patterns)]
+    assert unshipped == []
+    # The image installs the package from a copy of backend/, so it has them too.
+    assert "COPY backend ./backend" in (root / "Dockerfile").read_text()

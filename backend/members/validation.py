@@ -17,7 +17,6 @@ from vocabulary import (
     PROFESSIONS,
     REGIONS,
     ROLE_FAMILIES,
-    humanise,
 )
 
 MAX_NAME = text.column_length(Member, "name")
@@ -101,8 +100,3 @@ def management_years_problem(value: object) -> str | None:
 def goals_problem(value: str) -> str | None:
     """Why goals text is wrong, or None."""
     return text_problem(value, label="goals", maximum=MAX_GOALS_LENGTH, required=False)
-
-
-def label_for(slug: str) -> str:
-    """A readable label for an enumerated value."""
-    return humanise(slug)

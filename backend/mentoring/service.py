@@ -65,10 +65,6 @@ def free_places(*, offer: MentoringOffer) -> int:
     return 0 if offer.paused else max(offer.capacity - offer.active_mentees, 0)
 
 
-def _free_places(offer: MentoringOffer) -> int:
-    return free_places(offer=offer)
-
-
 def request_mentor(
     *,
     session: Session,
@@ -118,7 +114,7 @@ def request_mentor(
     offer = member_service.offer_of(session=session, member_id=mentor.id)  # type: ignore[arg-type]
     if offer.paused:
         raise Conflict(f"{mentor.name} has paused mentoring for now.", field="mentorId")
-    if _free_places(offer) == 0:
+    if free_places(offer=offer) == 0:
         raise CapacityReached(f"{mentor.name} has no free mentoring places at the moment.")
     if _active_mentorship_as_mentee(session, mentee.id) is not None:  # type: ignore[arg-type]
         raise Conflict("You already have a mentor. End that mentorship before asking another.")

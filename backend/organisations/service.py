@@ -20,11 +20,6 @@ def organisation_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def list_organisations(*, session: Session) -> list[Organisation]:
-    """All organisations, by name."""
-    return list(session.exec(select(Organisation).order_by(Organisation.name)).all())
-
-
 def get(*, session: Session, organisation_id: int) -> Organisation:
     """One organisation by id."""
     organisation = session.get(Organisation, organisation_id)

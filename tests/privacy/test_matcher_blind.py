@@ -8,7 +8,7 @@ from backend.matchmaking import frames as population
 from backend.mentoring.suggestions import suggest_mentors
 from backend.privacy import service as privacy
 from backend.privacy.models import DemographicRecord
-from tests.factories import make_member
+from tests.factories import make_round_network
 from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
 
 DEMOGRAPHIC_WORDS = {"ethnicity", "gender", "disability", "age_band", "age", "demographic"}
@@ -17,27 +17,9 @@ DISTINCT_VALUES = {"asian", "black", "mixed", "white", "woman", "man", "non-bina
 
 
 def _network(session):
-    mentors = [
-        make_member(
-            session,
-            band=band,
-            organisation=f"Mentor Trust {i}",
-            capacity=2,
-            skills_offered=("quality-improvement", "budget-management"),
-        )
-        for i, band in enumerate(["7", "8a", "8b", "8c"])
-    ]
-    mentees = [
-        make_member(
-            session,
-            band="4",
-            organisation="Mentee Trust",
-            seeking_mentor=True,
-            skills_sought=("quality-improvement",),
-            goals="Lead a quality improvement project",
-        )
-        for _ in range(3)
-    ]
+    _, mentors, mentees = make_round_network(
+        session, mentor_bands=("7", "8a", "8b", "8c"), mentees=3, capacity=2
+    )
     return mentors, mentees
 
 

@@ -16,13 +16,7 @@ from backend.notifications.models import Notification
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound, MatchProposal
 from tests.factories import make_member
-from tests.rounds.test_rounds import build_network, run
-
-
-@pytest.fixture
-def network(session):
-    """Four mentees, three mentors with one place each (as in test_rounds)."""
-    return build_network(session)
+from tests.rounds.test_rounds import run
 
 
 def titles(session, member_id: int) -> list[str]:

@@ -13,41 +13,8 @@ from backend.members.models import MentoringOffer
 from backend.mentoring.models import Mentorship
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound, MatchProposal
-from tests.factories import make_member, make_organiser
+from tests.factories import make_member
 from vocabulary import BAND_RANK
-
-
-@pytest.fixture
-def network(session):
-    """Four mentees, three mentors with one place each, in different organisations."""
-    return build_network(session)
-
-
-def build_network(session):
-    """Four mentees, three mentors with one place each, in different organisations."""
-    organiser = make_organiser(session, band="8b")
-    mentors = [
-        make_member(
-            session,
-            band=band,
-            organisation=f"Mentor Trust {i}",
-            capacity=1,
-            skills_offered=("quality-improvement", "budget-management"),
-        )
-        for i, band in enumerate(["7", "8a", "8b"])
-    ]
-    mentees = [
-        make_member(
-            session,
-            band="4",
-            organisation="Mentee Trust",
-            seeking_mentor=True,
-            skills_sought=("quality-improvement",),
-            goals="Lead a quality improvement project",
-        )
-        for _ in range(4)
-    ]
-    return organiser, mentors, mentees
 
 
 def run(session, engine, organiser, **kwargs):

@@ -12,7 +12,6 @@ from sqlmodel import select
 from backend import jobs
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound, MatchProposal
-from tests.factories import make_member, make_organiser
 from tests.schema.test_journey import post
 from tests.schema.test_mentoring import NODE, count_rows, gid, log_in
 
@@ -95,37 +94,6 @@ def inline_jobs(monkeypatch):
         jobs._resolve(path)(*args, engine=engine)
 
     monkeypatch.setattr(jobs, "enqueue", run_now)
-
-
-@pytest.fixture
-def network(session):
-    """An organiser; three mentors with one place each; four mentees seeking a mentor."""
-    organiser = make_organiser(session, name="Olu Organiser", band="8b")
-    mentors = [
-        make_member(
-            session,
-            name=f"Mentor {i}",
-            band=band,
-            organisation=f"Mentor Trust {i}",
-            capacity=1,
-            skills_offered=("quality-improvement", "budget-management"),
-        )
-        for i, band in enumerate(["7", "8a", "8b"])
-    ]
-    mentees = [
-        make_member(
-            session,
-            name=f"Mentee {i}",
-            band="4",
-            organisation="Mentee Trust",
-            seeking_mentor=True,
-            skills_sought=("quality-improvement",),
-            goals="Lead a quality improvement project",
-        )
-        for i in range(4)
-    ]
-    session.commit()
-    return organiser, mentors, mentees
 
 
 def create(client, **fields):

@@ -28,35 +28,6 @@ def inline_jobs(monkeypatch):
     monkeypatch.setattr(jobs, "enqueue", run_now)
 
 
-@pytest.fixture
-def network(session):
-    """An organiser, three mentors with one place each and four mentees, all verified."""
-    organiser = make_organiser(session, name="Olu Organiser", band="8b")
-    mentors = [
-        make_member(
-            session,
-            name=f"Mentor {band}",
-            band=band,
-            organisation=f"Mentor Trust {i}",
-            capacity=1,
-            skills_offered=("quality-improvement", "budget-management"),
-        )
-        for i, band in enumerate(["7", "8a", "8b"])
-    ]
-    mentees = [
-        make_member(
-            session,
-            name=f"Mentee {i}",
-            band="4",
-            organisation="Mentee Trust",
-            seeking_mentor=True,
-            skills_sought=("quality-improvement",),
-        )
-        for i in range(4)
-    ]
-    return organiser, mentors, mentees
-
-
 def publish(client, round_id: int):  # type: ignore[no-untyped-def]
     """Publish through the pages: the round page's button, then the confirmation."""
     check = submit(client, f"/organise/rounds/{round_id}", f"/organise/rounds/{round_id}/publish")
