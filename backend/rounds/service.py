@@ -992,7 +992,10 @@ def offer_freed_place(*, session: Session, proposal: MatchProposal) -> MatchProp
 def _reoffer_one(session: Session, proposal: MatchProposal) -> int:
     """Both halves of a closed offer: the mentee's next mentor, and the mentor's freed place."""
     offered = 0
-    mentee_waits = proposal.status == "declined" or proposal.mentee_answer == "accepted"
+    # Declined, or withdrawn because the mentor paused: the mentee is owed another mentor.
+    mentee_waits = (
+        proposal.status in ("declined", "withdrawn") or proposal.mentee_answer == "accepted"
+    )
     if mentee_waits:
         if reoffer(session=session, proposal=proposal) is not None:
             offered += 1
