@@ -208,9 +208,15 @@ def _round_page(
             limit=PROPOSALS_PER_PAGE,
         )
         total = rounds.proposal_count(session=visitor.db, organiser=organiser, round_id=round_id)
-    unmatched = []
+    unmatched: list = []
+    unmatched_total = 0
     if matching_round.status in ("ready", "published"):
-        unmatched = rounds.unmatched_of(session=visitor.db, organiser=organiser, round_id=round_id)
+        unmatched = rounds.unmatched_of(
+            session=visitor.db, organiser=organiser, round_id=round_id, limit=UNMATCHED_SHOWN
+        )
+        unmatched_total = rounds.unmatched_count(
+            session=visitor.db, organiser=organiser, round_id=round_id
+        )
     ids = {p.mentee_id for p in shown} | {p.mentor_id for p in shown}
     people = member_service.get_many(session=visitor.db, member_ids=[i for i in ids if i])
     return render(
@@ -227,8 +233,8 @@ def _round_page(
         has_more=total > page * PROPOSALS_PER_PAGE,
         href=lambda n: f"/organise/rounds/{round_id}?page={n}#proposals",
         people=people,
-        unmatched=unmatched[:UNMATCHED_SHOWN],
-        unmatched_total=len(unmatched),
+        unmatched=unmatched,
+        unmatched_total=unmatched_total,
         stalled=rounds.is_stalled(matching_round),
         **_figures(matching_round),
     )

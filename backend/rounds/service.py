@@ -746,14 +746,33 @@ def publish_round(
     return matching_round
 
 
+UNMATCHED_PAGE = 50
+
+
 def unmatched_of(
-    *, session: Session, organiser: Member | None, round_id: int
+    *,
+    session: Session,
+    organiser: Member | None,
+    round_id: int,
+    offset: int = 0,
+    limit: int = UNMATCHED_PAGE,
 ) -> list[tuple[Member | None, str]]:
-    """The round's mentees left without a mentor, each with why (organisers only)."""
+    """One page of the round's mentees left without a mentor, each with why (organisers only).
+
+    Paged in the database (mentee id order): a round of thousands loads only ``limit`` rows.
+    """
     get_round(session=session, organiser=organiser, round_id=round_id)
-    rows = figures.unmatched_mentees(session=session, round_id=round_id)
+    rows = figures.unmatched_mentees(
+        session=session, round_id=round_id, offset=max(offset, 0), limit=max(limit, 0)
+    )
     people = member_service.get_many(session=session, member_ids=[i for i, _ in rows])
     return [(people.get(i), why) for i, why in rows]
+
+
+def unmatched_count(*, session: Session, organiser: Member | None, round_id: int) -> int:
+    """How many of the round's mentees are left without a mentor (organisers only)."""
+    get_round(session=session, organiser=organiser, round_id=round_id)
+    return figures.unmatched_count(session=session, round_id=round_id)
 
 
 def my_proposals(*, session: Session, member: Member | None) -> list[MatchProposal]:

@@ -346,3 +346,47 @@ def test_lowering_capacity_below_open_offers_withdraws_the_newest_and_keeps_acce
     assert statuses == ["offered", "offered", "withdrawn"]
     assert titles(session, mentees[2].id)[-1] == f"{mentor.name} can no longer take on your match"
     assert f"{mentor.name} can no longer take on your match" not in titles(session, mentees[1].id)
+
+
+def test_unmatched_mentees_are_paged_in_the_database(session, engine, network):
+    from sqlalchemy import event
+
+    organiser, _, _ = network
+    for _ in range(4):  # more mentees than places: five are left unmatched
+        make_member(
+            session,
+            band="4",
+            organisation="Mentee Trust",
+            seeking_mentor=True,
+            skills_sought=("quality-improvement",),
+        )
+    matching_round = run(session, engine, organiser)
+    everyone = rounds.unmatched_of(
+        session=session, organiser=organiser, round_id=matching_round.id, limit=100
+    )
+    assert len(everyone) == 5
+    assert (
+        rounds.unmatched_count(session=session, organiser=organiser, round_id=matching_round.id)
+        == 5
+    )
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        first = rounds.unmatched_of(
+            session=session, organiser=organiser, round_id=matching_round.id, limit=2
+        )
+        rest = rounds.unmatched_of(
+            session=session, organiser=organiser, round_id=matching_round.id, offset=2, limit=10
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    assert [m.id for m, _ in first] == [m.id for m, _ in everyone[:2]]
+    assert [m.id for m, _ in rest] == [m.id for m, _ in everyone[2:]]
+    paged = [s for s in statements if "max(" in s.lower() and "match_proposal" in s]
+    assert len(paged) == 2 and all("LIMIT" in s.upper() for s in paged)
