@@ -630,14 +630,60 @@ def start_import(
 ) -> MemberImport:
     """Store an upload as a queued import (the caller commits, then ``enqueue_import``)."""
     organiser = member_service.require_organiser(session=session, member=actor)
+    return _store_import(
+        session=session,
+        created_by_id=organiser.id,
+        invited_by=organiser.name,
+        data=data,
+        mode=mode,
+        filename=filename,
+        send_invitations=send_invitations,
+    )
+
+
+def start_command_line_import(
+    *,
+    session: Session,
+    data: bytes,
+    mode: str,
+    filename: str = "",
+    send_invitations: bool = True,
+    invited_by: str = "A network organiser",
+) -> MemberImport:
+    """Store a file given to ``peerbridge import-members`` as a queued import, like an upload.
+
+    The operator at the command line is trusted (no organiser account is needed); the import
+    then runs as the same chunked job (``run_import_job``). The caller commits.
+    """
+    return _store_import(
+        session=session,
+        created_by_id=None,
+        invited_by=invited_by,
+        data=data,
+        mode=mode,
+        filename=filename,
+        send_invitations=send_invitations,
+    )
+
+
+def _store_import(
+    *,
+    session: Session,
+    created_by_id: int | None,
+    invited_by: str,
+    data: bytes,
+    mode: str,
+    filename: str,
+    send_invitations: bool,
+) -> MemberImport:
     if mode not in MODES:
         raise Invalid(f"Import mode must be one of: {', '.join(MODES)}.", field="mode")
     limit = get_settings().max_import_bytes
     if len(data) > limit:
         raise Invalid(f"The file must be {limit // (1024 * 1024)} MB or smaller.", field="file")
     member_import = MemberImport(
-        created_by_id=organiser.id,
-        invited_by=organiser.name[:200],
+        created_by_id=created_by_id,
+        invited_by=invited_by[:200],
         send_invitations=send_invitations,
         mode=mode,
         filename=_storable(" ".join(filename.split())[:255]) or "",
