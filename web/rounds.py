@@ -116,13 +116,29 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
             )
             if data is None:
                 raise Invalid("Select the members CSV file of the cohort.", field="cohort_file")
-            imported, cohort_ids = rounds.import_cohort(
+            # The form is checked first, so a wrong setting never leaves an import behind.
+            rounds.check_round(
+                name=values["name"],
+                weights=weights,  # type: ignore[arg-type]
+                seed=form_int(form, "seed") if values["seed"].strip() else 0,  # type: ignore[arg-type]
+                respond_days=form_int(form, "respond_days"),  # type: ignore[arg-type]
+            )
+            import_id = rounds.start_cohort_import(
                 session=visitor.db, organiser=visitor.member, data=data
             )
+            # The import job writes from its own sessions, in chunks: commit the stored file
+            # first (on SQLite an open transaction here would hold the lock it needs).
+            visitor.db.commit()
+            imported, cohort_ids = rounds.run_cohort_import(
+                import_id=import_id, engine=visitor.request.app.state.engine
+            )
             if imported.errors:  # type: ignore[attr-defined]
-                visitor.db.rollback()
                 problems = list(imported.errors)  # type: ignore[attr-defined]
-                message = f"The file has {len(problems)} problems; nothing was imported."
+                message = (
+                    f"The file has {len(problems)} problems; nothing was imported."
+                    if not imported.imported  # type: ignore[attr-defined]
+                    else str(problems[-1])
+                )
                 return _list_page(
                     visitor,
                     status_code=400,

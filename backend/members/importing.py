@@ -753,8 +753,14 @@ def _set(engine: Engine | None, import_id: int, attempt: int, **values: object) 
         )
 
 
-def run_import_job(import_id: int, engine: Engine | None = None) -> str:
-    """Check the stored file, then write it in chunks; progress and the result go on the row."""
+def run_import_job(
+    import_id: int, engine: Engine | None = None, written: dict[int, bool] | None = None
+) -> str:
+    """Check the stored file, then write it in chunks; progress and the result go on the row.
+
+    ``written``, when given, collects each committed member's id and whether their row seeks
+    a mentor (what a round's CSV cohort is made of).
+    """
     from backend import jobs
 
     with session_scope(engine) as session:
@@ -783,7 +789,7 @@ def run_import_job(import_id: int, engine: Engine | None = None) -> str:
 
     with jobs.heartbeat(beat):
         try:
-            return _run_import(engine, import_id, attempt)
+            return _run_import(engine, import_id, attempt, written)
         except Exception as error:
             log.exception("import %s failed", import_id)
             with session_scope(engine) as session:
@@ -814,7 +820,9 @@ def _failure_text(error: Exception, written: int) -> str:
     )
 
 
-def _run_import(engine: Engine | None, import_id: int, attempt: int) -> str:
+def _run_import(
+    engine: Engine | None, import_id: int, attempt: int, written_ids: dict[int, bool] | None
+) -> str:
     with _read_scope(engine) as session:
         member_import = session.get(MemberImport, import_id)
         assert member_import is not None
@@ -893,6 +901,8 @@ def _run_import(engine: Engine | None, import_id: int, attempt: int) -> str:
                 )
             )
             sqlite = session.get_bind().dialect.name == "sqlite"
+        if written_ids is not None:  # the chunk has committed: its members are in
+            written_ids.update(chunk_result.members_written)
         took = max(time.monotonic() - began, 1e-3)
         size = int(min(max(size * CHUNK_SECONDS / took, smallest), WRITE_CHUNK))
         if sqlite:
