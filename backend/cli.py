@@ -153,34 +153,86 @@ def import_members(
     ] = None,
     invite: Annotated[bool, typer.Option(help="Email each new member an invitation.")] = True,
 ) -> None:
-    """Import members from the members CSV: all-or-nothing unless --partial."""
+    """Import members from the members CSV: all-or-nothing unless --partial.
+
+    Runs as the same job as an upload on the organiser's page: the file is checked whole,
+    then written in short chunks (each its own transaction), printing progress as it goes.
+    """
     from backend.db import session_scope
+    from backend.errors import DomainError
     from backend.members import importing
+    from backend.members.import_models import MemberImport
 
     try:
         data = file.read_bytes()
     except OSError as error:
         console.print(f"[red]Cannot read {file}: {error.strerror}[/red]")
         raise typer.Exit(2) from error
+    try:
+        with session_scope() as session:
+            import_id = importing.start_command_line_import(
+                session=session,
+                data=data,
+                mode="partial" if partial else "all-or-nothing",
+                filename=file.name,
+                send_invitations=invite,
+            ).id
+    except DomainError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(2) from error
+    del data
+    outcome = _run_import_printing_progress(import_id)
     with session_scope() as session:
-        result = importing.import_members(
-            session=session,
-            data=data,
-            mode="partial" if partial else "all-or-nothing",
-            invited_by="A network organiser",
-            send_invitations=invite,
-        )
-    for error in result.errors[:200]:
-        console.print(str(error))
-    if len(result.errors) > 200:
-        console.print(f"... and {len(result.errors) - 200} more problems")
+        done = session.get(MemberImport, import_id)
+        assert done is not None
+        result = importing.import_result(done)
+        failure, error_count = done.failure, done.error_count
+    for problem in result.errors[:200]:
+        console.print(str(problem))
+    if error_count > min(len(result.errors), 200):
+        console.print(f"... and {error_count - min(len(result.errors), 200)} more problems")
     if result.rejects_csv and partial:
         target = rejects or file.with_name(file.stem + "-rejects.csv")
         target.write_text(result.rejects_csv, encoding="utf-8")
         console.print(f"Rejected rows, with reasons: {target}")
+    if outcome != "done":
+        console.print(f"[red]{failure or 'The import stopped.'}[/red]")
+        raise typer.Exit(1)
     console.print(result.summary())
     if result.errors and not partial:
         raise typer.Exit(1)
+
+
+def _run_import_printing_progress(import_id: int, every: float = 0.5) -> str:
+    """Run the import job here (in a thread) and print its stage and rows as they move."""
+    import threading
+
+    from backend.db import get_engine, session_factory
+    from backend.members import importing
+    from backend.members.import_models import MemberImport
+
+    reading = session_factory(get_engine().execution_options(read_only=True))  # no write lock
+    outcome: list[str] = []
+    job = threading.Thread(
+        target=lambda: outcome.append(importing.run_import_job(import_id)), name="import"
+    )
+    job.start()
+    shown: tuple[str, int] | None = None
+    while True:
+        job.join(timeout=every)
+        with reading() as session:
+            row = session.get(MemberImport, import_id)
+            now = (row.stage, row.rows_written) if row is not None else ("", 0)
+            total = row.rows_total if row is not None else 0
+            session.rollback()
+        if now != shown and now[0] not in ("", "Waiting to start", "Finished"):
+            written = (
+                f": {now[1]:,} of {total:,} rows written" if now[0] == "Writing members" else ""
+            )
+            console.print(f"{now[0]}{written}")
+            shown = now
+        if not job.is_alive():
+            return outcome[0] if outcome else "failed"
 
 
 @app.command("match-round")

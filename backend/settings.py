@@ -78,6 +78,8 @@ class Settings(BaseSettings):
 
     # Limits.
     session_days: int = Field(default=14, ge=1)
+    # A session unused for this long ends (and is purged), however long its lifetime left.
+    session_idle_minutes: int = Field(default=720, ge=5)
     verification_hours: int = Field(default=48, ge=1)
     password_reset_minutes: int = Field(default=60, ge=5)
     invitation_days: int = Field(default=14, ge=1)

@@ -85,6 +85,7 @@ def context_for_request(
     cookie = cookies.read_token(request)
     # Defence in depth: browsers mark cross-site requests; never let them ride on the cookie.
     if cookie and request.headers.get("sec-fetch-site", "") != "cross-site":
+        accounts.touch_session(engine=request.app.state.engine, token=cookie)
         record = accounts.session_for_token(session=session, token=cookie)
         member = accounts.member_for_session(session=session, record=record)
         if record is not None:

@@ -342,16 +342,31 @@ class MatchingRound(relay.Node):
         )
         return PublishPreview(pairs=preview.pairs, people=preview.people, emailed=preview.emailed)
 
-    @strawberry.field(description="The round's mentees left without a mentor, each with why.")
-    def unmatched_mentees(self, info: Info) -> list[UnmatchedMentee]:
+    @strawberry.field(
+        description="The round's mentees left without a mentor, each with why (50 a page by "
+        "default)."
+    )
+    def unmatched_mentees(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[UnmatchedMentee]:
         """Named, with the reason (nobody fits the rules, declined, expired, removed...)."""
+        limit = page_size(first, info, default=50)
+        offset = decode_offset(after)
         rows = rounds.unmatched_of(
-            session=info.context.session, organiser=info.context.member, round_id=self.id
+            session=info.context.session,
+            organiser=info.context.member,
+            round_id=self.id,
+            offset=offset,
+            limit=limit + 1,  # one more tells whether a next page exists
         )
-        return [
-            UnmatchedMentee(member_id=member.id if member else None, reason=why)
-            for member, why in rows
-        ]
+        return connection(
+            [
+                UnmatchedMentee(member_id=member.id if member else None, reason=why)
+                for member, why in rows[:limit]
+            ],
+            offset=offset,
+            more=len(rows) > limit,
+        )
 
     @strawberry.field(description="The proposals, best score first (50 a page by default).")
     def proposals(

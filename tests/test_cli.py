@@ -195,3 +195,82 @@ def test_import_members_all_or_nothing_then_partial_with_rejects(
     assert len(session.exec(select(Member)).all()) == len(frame) - 1
     rejects = (tmp_path / "members-rejects.csv").read_text(encoding="utf-8")
     assert "Wales" in rejects and "line" in rejects.splitlines()[0]
+
+
+def test_import_members_runs_as_the_chunked_job_and_prints_its_progress(
+    engine, session, monkeypatch, tmp_path
+):
+    from sqlmodel import func, select
+
+    from backend.db import session_factory
+    from backend.members import importing
+    from backend.members.import_models import MemberImport
+    from backend.members.models import Member
+
+    monkeypatch.setattr(importing, "WRITE_CHUNK", 4)
+    members = tmp_path / "members.csv"
+    frame = make_population(18, seed=7)
+    write_members_csv(frame, str(members))
+    outside = session_factory(engine.execution_options(read_only=True))
+    committed: list[tuple[int, int]] = []  # (rows_written, members) seen by another connection
+    write = importing._write
+
+    def watched_write(chunk_session, plans, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with outside() as reader:  # reads what earlier chunks committed, while this one writes
+            written = reader.exec(select(MemberImport.rows_written)).one()
+            stored = reader.exec(select(func.count()).select_from(Member)).one()
+            reader.rollback()
+        committed.append((written, stored))
+        return write(chunk_session, plans, *args, **kwargs)
+
+    monkeypatch.setattr(importing, "_write", watched_write)
+    _use_database(monkeypatch, engine, tmp_path)
+    try:
+        result = runner.invoke(app, ["import-members", str(members), "--no-invite"])
+    finally:
+        _restore()
+
+    assert result.exit_code == 0, result.output
+    # Written four rows at a time: each chunk committed (members and the import's progress)
+    # before the next began, as a second connection sees.
+    total = len(frame)
+    assert committed == [(n, n) for n in range(0, total, 4)]
+    assert f" of {total} rows written" in result.output and "Imported" in result.output
+    session.expire_all()
+    [done] = session.exec(select(MemberImport)).all()
+    assert (done.status, done.rows_written, done.created, done.created_by_id) == (
+        "done",
+        total,
+        total,
+        None,
+    )
+    assert session.exec(select(func.count()).select_from(Member)).one() == total
+
+
+def test_import_members_names_the_bad_row_and_column_and_writes_nothing(
+    engine, session, monkeypatch, tmp_path
+):
+    from sqlmodel import func, select
+
+    from backend.members import importing
+    from backend.members.models import Member
+
+    monkeypatch.setattr(importing, "WRITE_CHUNK", 4)
+    members = tmp_path / "members.csv"
+    write_members_csv(make_population(12, seed=8), str(members))
+    rows = list(csv.DictReader(members.open(encoding="utf-8")))
+    rows[9]["band"] = "11"
+    with members.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    _use_database(monkeypatch, engine, tmp_path)
+    try:
+        result = runner.invoke(app, ["import-members", str(members), "--no-invite"])
+    finally:
+        _restore()
+
+    assert result.exit_code == 1
+    assert "line 11, column band" in " ".join(result.output.split())
+    session.expire_all()
+    assert session.exec(select(func.count()).select_from(Member)).one() == 0

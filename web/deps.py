@@ -80,6 +80,7 @@ class Visitor:
 def get_visitor(request: Request, db: DbSession) -> Visitor:
     """Who is asking, from the session cookie."""
     token = cookies.read_token(request)
+    accounts.touch_session(engine=request.app.state.engine, token=token)
     record = accounts.session_for_token(session=db, token=token)
     member = accounts.member_for_session(session=db, record=record)
     roles = member_service.roles_of(session=db, member_id=member.id) if member else []  # type: ignore[arg-type]

@@ -116,13 +116,29 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
             )
             if data is None:
                 raise Invalid("Select the members CSV file of the cohort.", field="cohort_file")
-            imported, cohort_ids = rounds.import_cohort(
+            # The form is checked first, so a wrong setting never leaves an import behind.
+            rounds.check_round(
+                name=values["name"],
+                weights=weights,  # type: ignore[arg-type]
+                seed=form_int(form, "seed") if values["seed"].strip() else 0,  # type: ignore[arg-type]
+                respond_days=form_int(form, "respond_days"),  # type: ignore[arg-type]
+            )
+            import_id = rounds.start_cohort_import(
                 session=visitor.db, organiser=visitor.member, data=data
             )
+            # The import job writes from its own sessions, in chunks: commit the stored file
+            # first (on SQLite an open transaction here would hold the lock it needs).
+            visitor.db.commit()
+            imported, cohort_ids = rounds.run_cohort_import(
+                import_id=import_id, engine=visitor.request.app.state.engine
+            )
             if imported.errors:  # type: ignore[attr-defined]
-                visitor.db.rollback()
                 problems = list(imported.errors)  # type: ignore[attr-defined]
-                message = f"The file has {len(problems)} problems; nothing was imported."
+                message = (
+                    f"The file has {len(problems)} problems; nothing was imported."
+                    if not imported.imported  # type: ignore[attr-defined]
+                    else str(problems[-1])
+                )
                 return _list_page(
                     visitor,
                     status_code=400,
@@ -208,9 +224,15 @@ def _round_page(
             limit=PROPOSALS_PER_PAGE,
         )
         total = rounds.proposal_count(session=visitor.db, organiser=organiser, round_id=round_id)
-    unmatched = []
+    unmatched: list = []
+    unmatched_total = 0
     if matching_round.status in ("ready", "published"):
-        unmatched = rounds.unmatched_of(session=visitor.db, organiser=organiser, round_id=round_id)
+        unmatched = rounds.unmatched_of(
+            session=visitor.db, organiser=organiser, round_id=round_id, limit=UNMATCHED_SHOWN
+        )
+        unmatched_total = rounds.unmatched_count(
+            session=visitor.db, organiser=organiser, round_id=round_id
+        )
     ids = {p.mentee_id for p in shown} | {p.mentor_id for p in shown}
     people = member_service.get_many(session=visitor.db, member_ids=[i for i in ids if i])
     return render(
@@ -227,8 +249,8 @@ def _round_page(
         has_more=total > page * PROPOSALS_PER_PAGE,
         href=lambda n: f"/organise/rounds/{round_id}?page={n}#proposals",
         people=people,
-        unmatched=unmatched[:UNMATCHED_SHOWN],
-        unmatched_total=len(unmatched),
+        unmatched=unmatched,
+        unmatched_total=unmatched_total,
         stalled=rounds.is_stalled(matching_round),
         **_figures(matching_round),
     )

@@ -7,14 +7,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import Engine, and_, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from backend import text
 from backend.accounts import passwords
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
-from backend.db import utcnow
+from backend.db import session_factory, session_scope, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound, RateLimited
 from backend.members import validation as v
 from backend.members.models import Member
@@ -65,14 +65,61 @@ def start_session(*, session: Session, member_id: int | None, user_agent: str = 
     return token
 
 
+def idle_timeout() -> timedelta:
+    """How long a session may go unused before it ends (``PEERBRIDGE_SESSION_IDLE_MINUTES``)."""
+    return timedelta(minutes=get_settings().session_idle_minutes)
+
+
 def session_for_token(*, session: Session, token: str | None) -> UserSession | None:
-    """The live session behind a cookie token, or None when unknown, expired or revoked."""
+    """The live session behind a cookie token, or None when unknown, expired, idle or revoked."""
     if not token or len(token) > 200:
         return None
     record = session.get(UserSession, token_hash(token))
-    if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
+    now = utcnow()
+    if (
+        record is None
+        or record.revoked_at is not None
+        or record.expires_at <= now
+        or record.last_seen_at <= now - idle_timeout()
+    ):
         return None
     return record
+
+
+# A session's last_seen_at moves at most this often, so most requests only read it.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def touch_session(*, engine: Engine, token: str | None, now: datetime | None = None) -> bool:
+    """Record that a session is in use; returns True when its row was written.
+
+    Runs in short transactions of its own on ``engine`` (call it before the request's own
+    session reads anything, so a read-only request stays read-only): a read says whether the
+    last touch is older than ``TOUCH_EVERY``; only then a conditional update writes, and never
+    for a session that has already ended (expired, revoked or idle past the timeout), which
+    therefore cannot be revived.
+    """
+    if not token or len(token) > 200:
+        return False
+    now = now or utcnow()
+    key = token_hash(token)
+    with session_factory(engine.execution_options(read_only=True))() as reader:
+        last_seen = reader.exec(
+            select(UserSession.last_seen_at).where(UserSession.id == key)
+        ).first()
+    if last_seen is None or last_seen > now - TOUCH_EVERY or last_seen <= now - idle_timeout():
+        return False
+    with session_scope(engine) as writer:
+        touched = writer.execute(
+            update(UserSession)
+            .where(UserSession.id == key)
+            .where(UserSession.revoked_at.is_(None))  # type: ignore[union-attr]
+            .where(UserSession.expires_at > now)
+            .where(UserSession.last_seen_at <= now - TOUCH_EVERY)
+            .where(UserSession.last_seen_at > now - idle_timeout())
+            .values(last_seen_at=now)
+        ).rowcount
+    return bool(touched)
 
 
 def member_for_session(*, session: Session, record: UserSession | None) -> Member | None:
@@ -111,7 +158,10 @@ ANONYMOUS_SESSION_IDLE = timedelta(days=1)
 
 
 def purge_stale_sessions(*, session: Session, now: datetime | None = None) -> int:
-    """Delete sessions that can never be used again: expired, revoked, or anonymous and idle.
+    """Delete sessions that can never be used again: expired, revoked, or idle.
+
+    A signed-in session is idle after ``PEERBRIDGE_SESSION_IDLE_MINUTES`` without a request
+    (``touch_session`` keeps ``last_seen_at`` current); an anonymous one after a day.
 
     Called by the periodic pass (``backend.jobs.run_once``); returns how many rows went.
     """
@@ -124,6 +174,7 @@ def purge_stale_sessions(*, session: Session, now: datetime | None = None) -> in
                 UserSession.member_id.is_(None),  # type: ignore[union-attr]
                 UserSession.last_seen_at < now - ANONYMOUS_SESSION_IDLE,
             ),
+            UserSession.last_seen_at <= now - idle_timeout(),
         )
     )
     return session.execute(statement).rowcount

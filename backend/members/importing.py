@@ -630,14 +630,60 @@ def start_import(
 ) -> MemberImport:
     """Store an upload as a queued import (the caller commits, then ``enqueue_import``)."""
     organiser = member_service.require_organiser(session=session, member=actor)
+    return _store_import(
+        session=session,
+        created_by_id=organiser.id,
+        invited_by=organiser.name,
+        data=data,
+        mode=mode,
+        filename=filename,
+        send_invitations=send_invitations,
+    )
+
+
+def start_command_line_import(
+    *,
+    session: Session,
+    data: bytes,
+    mode: str,
+    filename: str = "",
+    send_invitations: bool = True,
+    invited_by: str = "A network organiser",
+) -> MemberImport:
+    """Store a file given to ``peerbridge import-members`` as a queued import, like an upload.
+
+    The operator at the command line is trusted (no organiser account is needed); the import
+    then runs as the same chunked job (``run_import_job``). The caller commits.
+    """
+    return _store_import(
+        session=session,
+        created_by_id=None,
+        invited_by=invited_by,
+        data=data,
+        mode=mode,
+        filename=filename,
+        send_invitations=send_invitations,
+    )
+
+
+def _store_import(
+    *,
+    session: Session,
+    created_by_id: int | None,
+    invited_by: str,
+    data: bytes,
+    mode: str,
+    filename: str,
+    send_invitations: bool,
+) -> MemberImport:
     if mode not in MODES:
         raise Invalid(f"Import mode must be one of: {', '.join(MODES)}.", field="mode")
     limit = get_settings().max_import_bytes
     if len(data) > limit:
         raise Invalid(f"The file must be {limit // (1024 * 1024)} MB or smaller.", field="file")
     member_import = MemberImport(
-        created_by_id=organiser.id,
-        invited_by=organiser.name[:200],
+        created_by_id=created_by_id,
+        invited_by=invited_by[:200],
         send_invitations=send_invitations,
         mode=mode,
         filename=_storable(" ".join(filename.split())[:255]) or "",
@@ -707,8 +753,14 @@ def _set(engine: Engine | None, import_id: int, attempt: int, **values: object) 
         )
 
 
-def run_import_job(import_id: int, engine: Engine | None = None) -> str:
-    """Check the stored file, then write it in chunks; progress and the result go on the row."""
+def run_import_job(
+    import_id: int, engine: Engine | None = None, written: dict[int, bool] | None = None
+) -> str:
+    """Check the stored file, then write it in chunks; progress and the result go on the row.
+
+    ``written``, when given, collects each committed member's id and whether their row seeks
+    a mentor (what a round's CSV cohort is made of).
+    """
     from backend import jobs
 
     with session_scope(engine) as session:
@@ -737,7 +789,7 @@ def run_import_job(import_id: int, engine: Engine | None = None) -> str:
 
     with jobs.heartbeat(beat):
         try:
-            return _run_import(engine, import_id, attempt)
+            return _run_import(engine, import_id, attempt, written)
         except Exception as error:
             log.exception("import %s failed", import_id)
             with session_scope(engine) as session:
@@ -768,7 +820,9 @@ def _failure_text(error: Exception, written: int) -> str:
     )
 
 
-def _run_import(engine: Engine | None, import_id: int, attempt: int) -> str:
+def _run_import(
+    engine: Engine | None, import_id: int, attempt: int, written_ids: dict[int, bool] | None
+) -> str:
     with _read_scope(engine) as session:
         member_import = session.get(MemberImport, import_id)
         assert member_import is not None
@@ -847,6 +901,8 @@ def _run_import(engine: Engine | None, import_id: int, attempt: int) -> str:
                 )
             )
             sqlite = session.get_bind().dialect.name == "sqlite"
+        if written_ids is not None:  # the chunk has committed: its members are in
+            written_ids.update(chunk_result.members_written)
         took = max(time.monotonic() - began, 1e-3)
         size = int(min(max(size * CHUNK_SECONDS / took, smallest), WRITE_CHUNK))
         if sqlite:

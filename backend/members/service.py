@@ -306,11 +306,15 @@ def set_mentoring_offer(
     if offer.meeting_format is not None:
         member.meeting_format = offer.meeting_format
         session.add(member)
+    from backend.mentoring import lifecycle
+
+    session.flush()
     if offer.paused or offer.capacity == 0:
         from backend.mentoring import service as mentoring_service
 
-        session.flush()
         mentoring_service.release_open_requests(session=session, mentor=member)
+    # Open round offers the places no longer cover (paused, or capacity lowered) close too.
+    lifecycle.withdraw_uncovered_offers(session=session, mentor=member)
     network_changed(session=session)  # the matcher's view of the network moved
     session.commit()
     session.refresh(record)

@@ -61,7 +61,7 @@ _OFFER_STATE_WORDS = {
     "accepted": "accepted",
     "declined": "declined",
     "expired": "closed: the time to answer has passed",
-    "withdrawn": "closed: the mentee has started a mentorship",
+    "withdrawn": "withdrawn: the mentee started a mentorship, or the mentor stepped back",
 }
 
 
@@ -344,3 +344,54 @@ def _close_the_rest(
                 f"/mentoring/proposals/{offer.id}",
             )
     return rounds
+
+
+def withdraw_uncovered_offers(*, session: Session, mentor: Member) -> int:
+    """Withdraw the mentor's open offers that their places no longer cover; returns how many.
+
+    Called when a mentor pauses (no place covers any offer) or lowers their capacity below
+    their active mentees plus open offers. The offers the mentor has already accepted are kept
+    first, then the oldest. Each withdrawn offer's mentee is told, and the worker's re-offer
+    step (``rounds.reoffer_pending``) looks for another mentor for them; the rounds' figures
+    are marked for recounting. The caller commits.
+    """
+    record = session.get(MentoringOffer, mentor.id)
+    places = 0 if record is None or record.paused else record.capacity - record.active_mentees
+    open_offers = session.exec(
+        select(MatchProposal)
+        .where(MatchProposal.mentor_id == mentor.id)
+        .where(MatchProposal.status == "offered")
+    ).all()
+    kept_first = sorted(
+        open_offers,
+        key=lambda p: (p.mentor_answer != "accepted", p.offered_at or p.created_at, p.id),
+    )
+    withdrawn = 0
+    rounds: set[int] = set()
+    for offer in kept_first[max(places, 0) :]:
+        if not move_offer(
+            session=session,
+            proposal_id=offer.id,  # type: ignore[arg-type]
+            to="withdrawn",
+            strict=False,
+            decline_reason="The mentor paused mentoring or reduced their places.",
+            reoffer_pending=True,
+        ):
+            continue
+        withdrawn += 1
+        rounds.add(offer.round_id)
+        mentee = session.get(Member, offer.mentee_id) if offer.mentee_id else None
+        if mentee is not None:
+            tell(
+                session,
+                mentee,
+                "round",
+                f"{mentor.name} can no longer take on your match",
+                f"{mentor.name} has paused mentoring or has fewer places now, so the proposed "
+                "match with them is closed. It is nothing to do with you: we are looking for "
+                "another mentor for you.",
+                f"/mentoring/proposals/{offer.id}",
+            )
+    for round_id in sorted(rounds):
+        figures.mark_stale(session=session, round_id=round_id)
+    return withdrawn

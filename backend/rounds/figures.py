@@ -42,8 +42,8 @@ WHY_CLOSED = {
 }
 
 
-def unmatched_mentees(*, session: Session, round_id: int) -> list[tuple[int, str]]:
-    """Mentees of the round who have no live pair, with why (their latest proposal says)."""
+def _unmatched_statement(round_id: int):  # type: ignore[no-untyped-def]
+    """The round's mentees without a live pair, each with their latest proposal's status."""
     latest = (
         select(MatchProposal.mentee_id, func.max(MatchProposal.id).label("last_id"))
         .where(MatchProposal.round_id == round_id)
@@ -55,17 +55,35 @@ def unmatched_mentees(*, session: Session, round_id: int) -> list[tuple[int, str
         .where(MatchProposal.round_id == round_id)
         .where(MatchProposal.status.in_(LIVE))  # type: ignore[attr-defined]
     )
-    rows = session.exec(
+    return (
         select(MatchProposal.mentee_id, MatchProposal.status, MatchProposal.reasons)
         .join(latest, latest.c.last_id == MatchProposal.id)
         .where(MatchProposal.mentee_id.is_not(None))  # type: ignore[union-attr]
         .where(MatchProposal.mentee_id.not_in(live))  # type: ignore[union-attr]
-        .order_by(MatchProposal.mentee_id)
-    ).all()
+    )
+
+
+def unmatched_mentees(
+    *, session: Session, round_id: int, offset: int = 0, limit: int | None = None
+) -> list[tuple[int, str]]:
+    """Mentees of the round who have no live pair, with why (their latest proposal says).
+
+    In mentee id order; ``offset`` and ``limit`` page it in the database.
+    """
+    statement = _unmatched_statement(round_id).order_by(MatchProposal.mentee_id).offset(offset)
+    if limit is not None:
+        statement = statement.limit(limit)
+    rows = session.exec(statement).all()
     return [
         (int(mentee_id), reasons if status == "unmatched" else WHY_CLOSED.get(status, status))  # type: ignore[arg-type]
         for mentee_id, status, reasons in rows
     ]
+
+
+def unmatched_count(*, session: Session, round_id: int) -> int:
+    """How many of the round's mentees have no live pair (counted in the database)."""
+    rows = _unmatched_statement(round_id).subquery()
+    return int(session.execute(select(func.count()).select_from(rows)).scalar_one())
 
 
 def compute(*, session: Session, round_id: int) -> dict[str, object]:

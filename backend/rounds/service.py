@@ -50,21 +50,18 @@ WEIGHT_NAMES = tuple(DEFAULT_WEIGHTS)
 # Creating and listing -------------------------------------------------------------------------
 
 
-def create_round(
+def check_round(
     *,
-    session: Session,
-    organiser: Member | None,
     name: str,
     cohort: str = "seeking",
     cohort_member_ids: Sequence[int] = (),
     weights: dict[str, float] | None = None,
-    priority: bool = False,
     seed: int = 0,
     respond_days: int = 7,
-    learn_from_outcomes: bool = False,
-) -> MatchingRound:
-    """Create a round (queued); the caller starts the job with ``start_round``."""
-    organiser = member_service.require_organiser(session=session, member=organiser)
+) -> tuple[str, dict[str, float]]:
+    """Check a new round's settings (``FieldErrors`` naming each wrong one); the clean name
+    and the chosen weights when they are right. Lets a page check the form before a CSV
+    cohort is imported, so a wrong name never leaves an import without its round."""
     problems: dict[str, str] = {}
     clean_name = " ".join((name or "").split())
     if not clean_name:
@@ -101,6 +98,32 @@ def create_round(
         problems["seed"] = "Seed must be a whole number from 0 to 2147483647."
     if problems:
         raise FieldErrors(problems)
+    return clean_name, chosen
+
+
+def create_round(
+    *,
+    session: Session,
+    organiser: Member | None,
+    name: str,
+    cohort: str = "seeking",
+    cohort_member_ids: Sequence[int] = (),
+    weights: dict[str, float] | None = None,
+    priority: bool = False,
+    seed: int = 0,
+    respond_days: int = 7,
+    learn_from_outcomes: bool = False,
+) -> MatchingRound:
+    """Create a round (queued); the caller starts the job with ``start_round``."""
+    organiser = member_service.require_organiser(session=session, member=organiser)
+    clean_name, chosen = check_round(
+        name=name,
+        cohort=cohort,
+        cohort_member_ids=cohort_member_ids,
+        weights=weights,
+        seed=seed,
+        respond_days=respond_days,
+    )
     if cohort == "members":
         found = set(
             session.exec(select(Member.id).where(Member.id.in_(list(cohort_member_ids)))).all()  # type: ignore[union-attr]
@@ -127,28 +150,42 @@ def create_round(
     return matching_round
 
 
-def import_cohort(
-    *, session: Session, organiser: Member | None, data: bytes
-) -> tuple[object, list[int]]:
-    """Import a members CSV (all-or-nothing) as a round's cohort.
+def start_cohort_import(*, session: Session, organiser: Member | None, data: bytes) -> int:
+    """Store a round's CSV cohort as an all-or-nothing members import; returns its id.
 
-    Returns the import result and, when it succeeded, the ids of the file's members who are
-    seeking a mentor (everyone else in the file, such as mentors, joins the network as usual).
+    The caller commits, then runs ``run_cohort_import``: the file is imported by the same
+    chunked job as any upload, so a big cohort never holds the write lock for long.
     """
-    from backend.members.importing import import_members
+    from backend.members import importing
 
-    organiser = member_service.require_organiser(session=session, member=organiser)
-    result = import_members(
-        session=session,
-        data=data,
-        mode="all-or-nothing",
-        invited_by=organiser.name,
-        actor=organiser,
-    )
+    return importing.start_import(  # type: ignore[return-value]
+        session=session, actor=organiser, data=data, mode="all-or-nothing", filename="cohort.csv"
+    ).id
+
+
+def run_cohort_import(*, import_id: int, engine: Engine | None = None) -> tuple[Any, list[int]]:
+    """Run the cohort's import here and return its result and the cohort.
+
+    The cohort is the file's members who are seeking a mentor, as the import wrote them (the
+    file is parsed once, with the import's own rules); empty when the import did not succeed.
+    Everyone else in the file, such as mentors, joins the network as usual.
+    """
+    from backend.db import session_scope
+    from backend.members import importing
+    from backend.members.import_models import MemberImport
+
+    written: dict[int, bool] = {}
+    outcome = importing.run_import_job(import_id, engine=engine, written=written)
+    with session_scope(engine) as session:
+        done = session.get(MemberImport, import_id)
+        assert done is not None
+        result = importing.import_result(done)
+        failure = done.failure
+    if outcome != "done":
+        result.errors.append(importing.RowError(0, None, failure or "The import stopped."))
     if not result.ok:
         return result, []
-    # The import says whom it wrote: the file is parsed once, with the import's own rules.
-    return result, sorted(i for i, seeking in result.members_written.items() if seeking)
+    return result, sorted(i for i, seeking in written.items() if seeking)
 
 
 def start_round(*, round_id: int, engine: Engine | None = None) -> None:
@@ -746,14 +783,33 @@ def publish_round(
     return matching_round
 
 
+UNMATCHED_PAGE = 50
+
+
 def unmatched_of(
-    *, session: Session, organiser: Member | None, round_id: int
+    *,
+    session: Session,
+    organiser: Member | None,
+    round_id: int,
+    offset: int = 0,
+    limit: int = UNMATCHED_PAGE,
 ) -> list[tuple[Member | None, str]]:
-    """The round's mentees left without a mentor, each with why (organisers only)."""
+    """One page of the round's mentees left without a mentor, each with why (organisers only).
+
+    Paged in the database (mentee id order): a round of thousands loads only ``limit`` rows.
+    """
     get_round(session=session, organiser=organiser, round_id=round_id)
-    rows = figures.unmatched_mentees(session=session, round_id=round_id)
+    rows = figures.unmatched_mentees(
+        session=session, round_id=round_id, offset=max(offset, 0), limit=max(limit, 0)
+    )
     people = member_service.get_many(session=session, member_ids=[i for i, _ in rows])
     return [(people.get(i), why) for i, why in rows]
+
+
+def unmatched_count(*, session: Session, organiser: Member | None, round_id: int) -> int:
+    """How many of the round's mentees are left without a mentor (organisers only)."""
+    get_round(session=session, organiser=organiser, round_id=round_id)
+    return figures.unmatched_count(session=session, round_id=round_id)
 
 
 def my_proposals(*, session: Session, member: Member | None) -> list[MatchProposal]:
@@ -992,7 +1048,10 @@ def offer_freed_place(*, session: Session, proposal: MatchProposal) -> MatchProp
 def _reoffer_one(session: Session, proposal: MatchProposal) -> int:
     """Both halves of a closed offer: the mentee's next mentor, and the mentor's freed place."""
     offered = 0
-    mentee_waits = proposal.status == "declined" or proposal.mentee_answer == "accepted"
+    # Declined, or withdrawn because the mentor paused: the mentee is owed another mentor.
+    mentee_waits = (
+        proposal.status in ("declined", "withdrawn") or proposal.mentee_answer == "accepted"
+    )
     if mentee_waits:
         if reoffer(session=session, proposal=proposal) is not None:
             offered += 1

@@ -215,21 +215,79 @@ def test_purge_deletes_only_stale_sessions(session):
         session.commit()
         return record.id
 
+    idle = accounts.idle_timeout()
     live = started(member.id)
     live_anonymous = started(None, last_seen_at=now - timedelta(hours=2))
-    old_but_live = started(member.id, last_seen_at=now - timedelta(days=10))
+    used_lately = started(member.id, last_seen_at=now - idle + timedelta(minutes=1))
     expired = started(member.id, expires_at=now - timedelta(seconds=1))
     revoked = started(member.id, revoked_at=now - timedelta(minutes=5))
     idle_anonymous = started(None, last_seen_at=now - timedelta(days=2))
+    idle_signed_in = started(member.id, last_seen_at=now - idle - timedelta(minutes=1))
 
     purged = accounts.purge_stale_sessions(session=session, now=now)
     session.commit()
 
-    assert purged == 3
+    assert purged == 4
     session.expire_all()
     left = {record.id for record in session.exec(select(UserSession)).all()}
-    assert left == {live, live_anonymous, old_but_live}
-    assert not left & {expired, revoked, idle_anonymous}
+    assert left == {live, live_anonymous, used_lately}
+    assert not left & {expired, revoked, idle_anonymous, idle_signed_in}
+
+
+def _seen(session, token, when):  # type: ignore[no-untyped-def]
+    record = session.get(UserSession, accounts.token_hash(token))
+    record.last_seen_at = when
+    session.add(record)
+    session.commit()
+
+
+def _last_seen(session, token):  # type: ignore[no-untyped-def]
+    session.expire_all()
+    value = session.get(UserSession, accounts.token_hash(token)).last_seen_at
+    session.rollback()
+    return value
+
+
+def test_touching_a_session_writes_at_most_once_a_minute(session, engine):
+    member = make_member(session)
+    token = accounts.start_session(session=session, member_id=member.id)
+    started = _last_seen(session, token)
+
+    assert accounts.touch_session(engine=engine, token=token) is False  # just started
+    assert _last_seen(session, token) == started
+
+    _seen(session, token, utcnow() - timedelta(minutes=2))
+    assert accounts.touch_session(engine=engine, token=token) is True
+    touched = _last_seen(session, token)
+    assert utcnow() - touched < timedelta(seconds=30)
+
+    assert accounts.touch_session(engine=engine, token=token) is False  # within the minute
+    assert _last_seen(session, token) == touched
+    assert accounts.touch_session(engine=engine, token=None) is False
+    assert accounts.touch_session(engine=engine, token="unknown") is False
+
+
+def test_an_idle_session_ends_and_a_touch_cannot_revive_it(session, engine):
+    member = make_member(session)
+    token = accounts.start_session(session=session, member_id=member.id)
+    gone = utcnow() - accounts.idle_timeout() - timedelta(seconds=5)
+    _seen(session, token, gone)
+
+    assert accounts.touch_session(engine=engine, token=token) is False
+    assert _last_seen(session, token) == gone
+    assert accounts.session_for_token(session=session, token=token) is None
+
+
+def test_a_revoked_session_is_not_touched(session, engine):
+    member = make_member(session)
+    token = accounts.start_session(session=session, member_id=member.id)
+    _seen(session, token, utcnow() - timedelta(minutes=5))
+    before = _last_seen(session, token)
+    accounts.revoke_session(session=session, token=token)
+    session.commit()
+
+    assert accounts.touch_session(engine=engine, token=token) is False
+    assert _last_seen(session, token) == before
 
 
 def test_the_periodic_pass_purges_stale_sessions(session, engine):

@@ -259,3 +259,128 @@ def test_publishing_says_how_many_will_be_emailed_and_refuses_a_stale_count(
         expected_emails=preview.emailed,
     )
     assert session.get(MatchingRound, matching_round.id).status == "published"
+
+
+def _set_offer(session, mentor, *, capacity, paused):  # type: ignore[no-untyped-def]
+    from backend.members import service as member_service
+
+    member_service.set_mentoring_offer(
+        session=session,
+        member=mentor,
+        offer=member_service.OfferUpdate(
+            capacity=capacity, paused=paused, skills_offered=["quality-improvement"]
+        ),
+    )
+    session.expire_all()
+
+
+def test_a_mentor_who_pauses_withdraws_their_open_offer_and_the_mentee_is_offered_another(
+    session, engine, network
+):
+    organiser, _, _ = network
+    matching_round, offers = published(session, engine, organiser)
+    offer = offers[0]
+    mentor = session.get(Member, offer.mentor_id)
+    mentee_id = offer.mentee_id
+    late = make_member(
+        session,
+        band="8d",
+        organisation="Late Trust",
+        capacity=1,
+        skills_offered=("quality-improvement",),
+    )
+
+    _set_offer(session, mentor, capacity=1, paused=True)
+
+    closed = session.get(MatchProposal, offer.id)
+    assert (closed.status, closed.reoffer_pending) == ("withdrawn", True)
+    assert titles(session, mentee_id)[-1] == f"{mentor.name} can no longer take on your match"
+    assert session.get(MatchingRound, matching_round.id).figures_stale is True
+    with pytest.raises(Conflict, match="withdrawn"):
+        rounds.respond_to_proposal(
+            session=session,
+            member=session.get(Member, mentee_id),
+            proposal_id=offer.id,
+            accept=True,
+        )
+    session.rollback()
+
+    assert rounds.reoffer_pending(session=session) == 1
+    session.expire_all()
+    replacement = session.exec(
+        select(MatchProposal).where(MatchProposal.replaces_id == offer.id)
+    ).one()
+    assert (replacement.mentee_id, replacement.mentor_id, replacement.status) == (
+        mentee_id,
+        late.id,
+        "offered",
+    )
+    assert all(session.get(MatchProposal, o.id).status == "offered" for o in offers[1:])
+
+
+def test_lowering_capacity_below_open_offers_withdraws_the_newest_and_keeps_accepted_ones(
+    session, engine
+):
+    from tests.mentoring.test_lifecycle import published_offer
+
+    mentor = make_member(session, band="8a", organisation="Trust A", capacity=3)
+    mentees = [make_member(session, band="4", organisation="Mentee Trust") for _ in range(3)]
+    _, _, accepted = published_offer(session, mentee=mentees[0], mentor=mentor)
+    _, _, older = published_offer(session, mentee=mentees[1], mentor=mentor, mentor_answer=None)
+    _, _, newer = published_offer(session, mentee=mentees[2], mentor=mentor, mentor_answer=None)
+
+    _set_offer(session, mentor, capacity=3, paused=False)  # still covered: nothing changes
+    assert [session.get(MatchProposal, p.id).status for p in (accepted, older, newer)] == [
+        "offered"
+    ] * 3
+
+    _set_offer(session, mentor, capacity=2, paused=False)
+
+    statuses = [session.get(MatchProposal, p.id).status for p in (accepted, older, newer)]
+    assert statuses == ["offered", "offered", "withdrawn"]
+    assert titles(session, mentees[2].id)[-1] == f"{mentor.name} can no longer take on your match"
+    assert f"{mentor.name} can no longer take on your match" not in titles(session, mentees[1].id)
+
+
+def test_unmatched_mentees_are_paged_in_the_database(session, engine, network):
+    from sqlalchemy import event
+
+    organiser, _, _ = network
+    for _ in range(4):  # more mentees than places: five are left unmatched
+        make_member(
+            session,
+            band="4",
+            organisation="Mentee Trust",
+            seeking_mentor=True,
+            skills_sought=("quality-improvement",),
+        )
+    matching_round = run(session, engine, organiser)
+    everyone = rounds.unmatched_of(
+        session=session, organiser=organiser, round_id=matching_round.id, limit=100
+    )
+    assert len(everyone) == 5
+    assert (
+        rounds.unmatched_count(session=session, organiser=organiser, round_id=matching_round.id)
+        == 5
+    )
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        first = rounds.unmatched_of(
+            session=session, organiser=organiser, round_id=matching_round.id, limit=2
+        )
+        rest = rounds.unmatched_of(
+            session=session, organiser=organiser, round_id=matching_round.id, offset=2, limit=10
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    assert [m.id for m, _ in first] == [m.id for m, _ in everyone[:2]]
+    assert [m.id for m, _ in rest] == [m.id for m, _ in everyone[2:]]
+    paged = [s for s in statements if "max(" in s.lower() and "match_proposal" in s]
+    assert len(paged) == 2 and all("LIMIT" in s.upper() for s in paged)

@@ -336,7 +336,7 @@ PREVIEW = """
 query($id: ID!) {
   matchingRound(id: $id) {
     publishPreview { pairs people emailed }
-    unmatchedMentees { mentee { name } reason }
+    unmatchedMentees { edges { node { mentee { name } reason } } pageInfo { hasNextPage } }
     proposals(status: UNMATCHED) { edges { node { mentee { name } reasons } } }
   }
 }
@@ -373,9 +373,15 @@ def test_the_api_previews_who_is_emailed_and_publishing_checks_the_count(
     names = {p["mentee"]["name"] for p in offered} | {p["mentor"]["name"] for p in offered}
     assert preview == {"pairs": len(offered), "people": len(names), "emailed": len(names)}
     [unmatched] = found["proposals"]["edges"]
-    assert found["unmatchedMentees"] == [
-        {"mentee": unmatched["node"]["mentee"], "reason": "; ".join(unmatched["node"]["reasons"])}
+    assert found["unmatchedMentees"]["edges"] == [
+        {
+            "node": {
+                "mentee": unmatched["node"]["mentee"],
+                "reason": "; ".join(unmatched["node"]["reasons"]),
+            }
+        }
     ]
+    assert found["unmatchedMentees"]["pageInfo"] == {"hasNextPage": False}
 
     stale = post(client, CONFIRMED_PUBLISH, {"id": round_id, "expected": len(names) + 3})
     assert stale["data"]["publishMatchingRound"]["__typename"] == "Conflict"

@@ -260,3 +260,38 @@ def test_a_member_cannot_revoke_someone_elses_token(client, session):
 
     assert response.status_code == 404
     assert accounts.member_for_access_token(session=session, secret=secret).id == owner.id
+
+
+def _session_row(session, member_id):  # type: ignore[no-untyped-def]
+    from backend.accounts.models import UserSession
+
+    session.expire_all()
+    [record] = session.exec(select(UserSession).where(UserSession.member_id == member_id)).all()
+    return record
+
+
+def test_pages_keep_a_session_alive_and_end_it_when_idle(client, session):
+    from datetime import timedelta
+
+    from backend.db import utcnow
+
+    member = make_member(session)
+    log_in(client, member.email)
+    record = _session_row(session, member.id)
+    record.last_seen_at = utcnow() - timedelta(minutes=5)
+    session.add(record)
+    session.commit()
+
+    assert client.get("/profile").status_code == 200
+    touched = _session_row(session, member.id).last_seen_at
+    assert utcnow() - touched < timedelta(seconds=30)
+    session.rollback()
+
+    record = _session_row(session, member.id)
+    record.last_seen_at = utcnow() - accounts.idle_timeout() - timedelta(minutes=1)
+    session.add(record)
+    session.commit()
+
+    assert client.get("/profile").status_code == 303  # signed out: idle too long
+    me = client.post("/graphql", json={"query": "{ me { id } }"})
+    assert me.json()["data"]["me"] is None

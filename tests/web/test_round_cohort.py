@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlmodel import select
 
 from backend.members.models import Member
@@ -29,13 +31,13 @@ def cohort_file(*, bad_band: bool = False) -> bytes:
     return ("\n".join([HEADER, *rows]) + "\n").encode()
 
 
-def post_round(client, data: bytes):  # type: ignore[no-untyped-def]
+def post_round(client, data: bytes, name: str = "Admin staff cohort"):  # type: ignore[no-untyped-def]
     token = csrf_token(client, "/organise/rounds")
     return client.post(
         "/organise/rounds",
         data={
             "csrf_token": token,
-            "name": "Admin staff cohort",
+            "name": name,
             "cohort": "csv",
             "respond_days": "7",
             "seed": "0",
@@ -82,6 +84,48 @@ def test_a_bad_cohort_file_imports_nothing_and_names_the_row(client, session):
     session.expire_all()
     assert session.exec(select(Member).where(Member.external_id.is_not(None))).all() == []
     assert session.exec(select(MatchingRound)).all() == []
+
+
+def test_a_cohort_is_imported_by_the_chunked_import_job(
+    client,
+    session,
+    monkeypatch,
+    inline_jobs,  # noqa: F811
+):
+    from backend.members import importing
+    from backend.members.import_models import MemberImport
+
+    monkeypatch.setattr(importing, "WRITE_CHUNK", 1)  # one row per transaction
+    organiser = make_organiser(session, band="8b")
+    session.commit()
+    log_in(client, organiser.email)
+
+    response = post_round(client, cohort_file())
+
+    assert response.status_code == 303, error_summary(response.text)
+    session.expire_all()
+    [done] = session.exec(select(MemberImport)).all()
+    assert (done.status, done.rows_written, done.created, done.created_by_id) == (
+        "done",
+        3,
+        3,
+        organiser.id,
+    )
+    matching_round = session.get(MatchingRound, round_id_of(response))
+    assert len(json.loads(matching_round.cohort_ids)) == 2
+
+
+def test_a_wrong_round_setting_is_named_before_the_cohort_is_imported(client, session):
+    organiser = make_organiser(session, band="8b")
+    session.commit()
+    log_in(client, organiser.email)
+
+    response = post_round(client, cohort_file(), name=" ")
+
+    assert response.status_code == 400
+    assert "Give the round a name" in response.text
+    session.expire_all()
+    assert session.exec(select(Member).where(Member.external_id.is_not(None))).all() == []
 
 
 def test_a_round_that_learns_from_outcomes_says_so_on_its_page(
