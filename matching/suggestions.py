@@ -14,11 +14,16 @@ plus, when ``exposure=True``, the suggester's own memory of what it offered, whi
 (capped at ``max_exposure``), and a mentor at ``max_exposure`` offers per place or more is held
 back unless too few other mentors are eligible. The displayed score is always the plain pair
 score; exposure changes only the order.
+
+``exposure_counts`` may also be a function of a list of mentor ids (returning their counts):
+then it is asked only about the mentors that can still reach the top k (best scores first,
+widened until no mentor left out could rank above the k-th), so a caller whose counts live in
+a database reads a few dozen rows, not one per mentor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -34,6 +39,9 @@ from matching.reasons import describe_pairs
 from matching.rules import chain_pairs
 from matching.scoring import COMPONENTS, ScoreWeights, mentee_parts, mentor_parts
 from vocabulary import BAND_RANK
+
+# Offers per mentor id, or a function giving them for the mentor ids it is asked about.
+ExposureCounts = Mapping[str, float] | Callable[[Sequence[str]], Mapping[str, float]]
 
 # Defaults for a browsing member's profile fields that are missing from a request.
 _PROFILE_DEFAULTS: dict[str, object] = {
@@ -321,7 +329,7 @@ class MentorSuggester(BaseEstimator):
         k: int = 10,
         exclude: Iterable[str] = (),
         *,
-        exposure_counts: Mapping[str, float] | None = None,
+        exposure_counts: ExposureCounts | None = None,
         record: bool = True,
     ) -> list[Suggestion]:
         """Top-``k`` mentors for one member (a member_id of the frame, or a profile mapping)."""
@@ -353,13 +361,17 @@ class MentorSuggester(BaseEstimator):
         comps_all = self._components(vec, cand, org) if learned else None
         if learned:
             score = self.acceptance.score_pairs(comps_all)
-        load = self.exposure_of(exposure_counts)[cand]
-        key = score - self.exposure_penalty * np.minimum(load, self.max_exposure)
-        # Held back at max_exposure: they rank after every mentor who is not.
-        key = np.where(load >= self.max_exposure, key - 1e4, key)
+        part, load = self._candidate_load(cand, score, k, exposure_counts)
+        if len(part) < len(cand):
+            cand, score = cand[part], score[part]
+            comps_all = comps_all[part] if comps_all is not None else None
+        key = self._ranking_key(score, load)
         take = min(k, len(cand))
-        top = np.argpartition(-key, take - 1)[:take] if take < len(cand) else np.arange(len(cand))
-        top = top[np.lexsort((self.mentor_ids_[cand[top]], -key[top]))]
+        if take < len(cand):  # every mentor tied with the k-th, so ties go by mentor id
+            top = np.flatnonzero(key >= -np.partition(-key, take - 1)[take - 1])
+        else:
+            top = np.arange(len(cand))
+        top = top[np.lexsort((self.mentor_ids_[cand[top]], -key[top]))][:take]
         chosen = cand[top]
         if learned:
             comps = comps_all[top]
@@ -385,6 +397,51 @@ class MentorSuggester(BaseEstimator):
             )
             for p, s, r, cv in zip(chosen, scores, reasons, comps, strict=True)
         ]
+
+    def _ranking_key(self, score: np.ndarray, load: np.ndarray) -> np.ndarray:
+        key = score - self.exposure_penalty * np.minimum(load, self.max_exposure)
+        # Held back at max_exposure: they rank after every mentor who is not.
+        return np.where(load >= self.max_exposure, key - 1e4, key)
+
+    def _candidate_load(
+        self,
+        cand: np.ndarray,
+        score: np.ndarray,
+        k: int,
+        exposure_counts: ExposureCounts | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Which candidates (positions in ``cand``) to rank, and their exposure load.
+
+        Given a mapping, every candidate. Given a function, only the best-scoring candidates
+        are looked up, widened until the k-th best ranking key among them is above every
+        score left out (exposure only lowers a key), so the top k is the same as over all.
+        """
+        if not callable(exposure_counts):
+            return np.arange(len(cand)), self.exposure_of(exposure_counts)[cand]
+        size = min(len(cand), max(8 * k, 64))
+        while True:
+            if size < len(cand):
+                part = np.argpartition(-score, size - 1)[:size]
+            else:
+                part = np.arange(len(cand))
+            mentors = cand[part]
+            ids = [str(x) for x in self.mentor_ids_[mentors]]
+            offers = self.offers_[mentors].copy() if self.exposure else np.zeros(len(mentors))
+            index = {mentor_id: i for i, mentor_id in enumerate(ids)}
+            for mentor_id, count in exposure_counts(ids).items():
+                i = index.get(str(mentor_id))
+                if i is not None:
+                    offers[i] += float(count)
+            load = offers / np.maximum(self.mentor_capacity_[mentors], 1)
+            if size == len(cand):
+                return part, load
+            key = self._ranking_key(score[part], load)
+            kth = np.partition(key, len(key) - k)[len(key) - k]
+            left_out = np.ones(len(cand), dtype=bool)
+            left_out[part] = False
+            if kth > score[left_out].max():
+                return part, load
+            size = min(len(cand), size * 4)
 
     def _components(self, vec: np.ndarray, mentors: np.ndarray, org: int) -> np.ndarray:
         m = self.mentor_matrix_[mentors]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
@@ -16,7 +19,9 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -132,6 +137,7 @@ class PeerbridgeSchema(strawberry.Schema):
     """A Strawberry schema that codes, cleans and logs errors the peerbridge way."""
 
     hide_suggestions: bool = True
+    valid_documents: ValidDocuments | None = None
 
     def process_errors(
         self, errors_: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -159,6 +165,54 @@ class PeerbridgeSchema(strawberry.Schema):
                 )
 
 
+class ValidDocuments:
+    """The query texts one schema has found valid, most recent last (at most ``size``).
+
+    Validation depends only on the document, the schema and its rules, all fixed for one
+    schema, so a text that passed once passes again; a text that failed is never kept.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._texts: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def __contains__(self, text: object) -> bool:
+        with self._lock:
+            if text not in self._texts:
+                return False
+            self._texts.move_to_end(text)  # type: ignore[arg-type]
+            return True
+
+    def add(self, text: str) -> None:
+        with self._lock:
+            self._texts[text] = None
+            while len(self._texts) > self._size:
+                self._texts.popitem(last=False)
+
+
+class ValidateOnce(SchemaExtension):
+    """Skip validating a query text this schema has already found valid.
+
+    Strawberry's ``ValidationCache`` cannot hit here: its key holds the validation rules, and
+    the limiters make new rule classes for every request. Validating
+    ``mentorSuggestions(first: 10)`` cost more than the matcher's whole ranking.
+    """
+
+    def __init__(self, valid: ValidDocuments) -> None:
+        self.valid = valid
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        text = context.query
+        known = text is not None and text in self.valid
+        if known:
+            context.pre_execution_errors = []  # no errors: the validation step is skipped
+        yield
+        if text is not None and not known and context.pre_execution_errors == []:
+            self.valid.add(text)
+
+
 def build_schema(settings: Settings) -> PeerbridgeSchema:
     """A schema with the limits of ``settings``; extensions are factories (one per request)."""
     extensions: list[Any] = [
@@ -171,6 +225,9 @@ def build_schema(settings: Settings) -> PeerbridgeSchema:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     if settings.is_production:
         extensions.append(MaskUnexpectedErrors)
+    # After the limiters: the parse options carry the token limit, the rules are all added.
+    valid = ValidDocuments()
+    extensions += [lambda: ParserCache(maxsize=256), lambda: ValidateOnce(valid)]
     schema = PeerbridgeSchema(
         query=Query,
         mutation=Mutation,
@@ -178,6 +235,7 @@ def build_schema(settings: Settings) -> PeerbridgeSchema:
         config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
     )
     schema.hide_suggestions = not settings.is_development
+    schema.valid_documents = valid
     return schema
 
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
@@ -85,27 +85,28 @@ class SuggesterCache:
 CACHE = SuggesterCache()
 
 
+Counts = Callable[[list[int]], Mapping[int, float]]
+
+
 def suggest(
     *,
     session: Session,
     member_id: int,
     k: int,
     exclude_ids: Collection[int] = (),
-    exposure_counts: Mapping[int, float] | None = None,
+    exposure_counts: Counts | None = None,
     cache: SuggesterCache = CACHE,
 ) -> list[Ranked]:
     """Top-``k`` mentors with a free place for one member, under the matcher's hard rules.
 
-    ``exposure_counts`` are offers the caller knows of per mentor (open requests, say); the
-    suggester's own recent offers, shared by every process, are added to them.
+    ``exposure_counts`` gives the offers the caller knows of (open requests, say) for the
+    mentor ids it is asked about; the suggester's own recent offers, shared by every process,
+    are added to them. Both are read only for the mentors that can reach the top ``k``.
     """
     state = network_state(session=session)
     suggester = cache.suggester(session=session, state=state)
     if suggester is None:
         return []
-    exposure = dict(_remembered(session, state))
-    for mentor, count in (exposure_counts or {}).items():
-        exposure[mentor] = exposure.get(mentor, 0.0) + float(count)
     requester: str | dict = str(member_id)
     if requester not in suggester.row_of_:
         # Joined since the fit (joining does not move the version): score their profile.
@@ -113,11 +114,19 @@ def suggest(
         if profile is None:
             return []
         requester = profile
+
+    def counts(mentor_ids: Sequence[str]) -> dict[str, float]:
+        ids = [int(x) for x in mentor_ids]
+        exposure = _remembered(session, state, ids)
+        for mentor, count in (exposure_counts(ids) if exposure_counts else {}).items():
+            exposure[mentor] = exposure.get(mentor, 0.0) + float(count)
+        return {str(m): c for m, c in exposure.items()}
+
     found = suggester.suggest(
         requester,
         k=k,
         exclude=[str(x) for x in exclude_ids],
-        exposure_counts={str(m): c for m, c in exposure.items()},
+        exposure_counts=counts,
         record=False,
     )
     ranked = [Ranked(int(s.mentor_id), float(s.score), list(s.reasons)) for s in found]
@@ -126,15 +135,17 @@ def suggest(
     return ranked
 
 
-def _remembered(session: Session, state: NetworkState | None) -> dict[int, float]:
-    """Decayed offers per mentor of the last ``WINDOW`` suggestion requests."""
-    if state is None:
+def _remembered(session: Session, state: NetworkState | None, ids: list[int]) -> dict[int, float]:
+    """Decayed offers of the last ``WINDOW`` suggestion requests, for the mentors ``ids``."""
+    if state is None or not ids:
         return {}
     now = state.requests
     rows = session.execute(
         select(  # type: ignore[call-overload]
             SuggestionExposure.mentor_id, SuggestionExposure.offers, SuggestionExposure.at_request
-        ).where(SuggestionExposure.at_request > now - WINDOW)
+        )
+        .where(SuggestionExposure.mentor_id.in_(ids))  # type: ignore[attr-defined]
+        .where(SuggestionExposure.at_request > now - WINDOW)
     ).all()
     return {mentor: offers * 0.5 ** (max(0, now - at) / HALFLIFE) for mentor, offers, at in rows}
 
@@ -163,6 +174,10 @@ def record_offers(*, engine: Engine, offers: list[list[int]]) -> None:
     state = MatchmakingState.__table__  # type: ignore[attr-defined]
     table = SuggestionExposure.__table__  # type: ignore[attr-defined]
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # A ranking hint: losing the last few on a crash is harmless, so the request does
+            # not wait for the write-ahead log to reach the disk.
+            connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
         for mentor_ids in offers:
             clock = insert(state).values(id=1, token=uuid.uuid4().hex, version=0, requests=1)
             now = connection.execute(

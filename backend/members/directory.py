@@ -4,11 +4,10 @@ One SELECT per page: every filter is a condition on ``member`` (joined to its or
 and mentoring offer), skills are EXISTS subqueries, and the order (name, id) is total, so
 offset pages never skip or repeat a member.
 
-Text is found with the full-text index of each database (PostgreSQL: GIN indexes on
-``to_tsvector`` of the member and organisation documents, one ``UNION`` of the two index
-matches per word; SQLite: the FTS5 table ``member_fts`` kept in step by triggers; both made
-by migration 0005): every word of the
-search must begin a word in the name, job title, organisation or bio. The index narrows the
+Text is found with the full-text index of each database (PostgreSQL: the GIN index of
+``member_fts_document``, one ``tsvector`` per member, migration 0010; SQLite: the FTS5 table
+``member_fts``, migration 0005; both kept in step by triggers): every word of the search
+must begin a word in the name, job title, organisation or bio. The index narrows the
 rows quickly; an escaped, case-insensitive LIKE on the same columns then keeps the exact
 meaning of each term (so "50_50" or "100%" match only themselves). Terms with no letters or
 digits (say "%") are matched by the LIKE alone.
@@ -38,11 +37,6 @@ ESCAPE = "\\"
 WORD = re.compile(r"[^\W_]+")
 PLAIN_WORD = re.compile(r"[A-Za-z0-9]+")
 MAX_WORDS = 16
-# The exact expressions of the GIN indexes in migration 0005, so the planner can use them.
-MEMBER_DOCUMENT = (
-    "to_tsvector('simple'::regconfig, member.name || ' ' || member.job_title || ' ' || member.bio)"
-)
-ORGANISATION_DOCUMENT = "to_tsvector('simple'::regconfig, organisation.name)"
 
 
 @dataclass(frozen=True)
@@ -114,23 +108,15 @@ def _full_text_condition(words: list[str], *, sqlite: bool) -> ColumnElement[boo
             bindparam("fts_query", query)
         )
         return Member.id.in_(matches.columns(column("rowid", Integer)))  # type: ignore[union-attr]
-    # Per word, a UNION of two plain matches, each on one GIN index (member document,
-    # organisation name); the words' sets are intersected. Written as "member document OR
-    # organisation document" over the join, the condition lands in a join filter and neither
-    # index is used; as member.id IN (...), the planner scans every member for a hash join.
-    # ANY(ARRAY(...)) is computed once and then read through the primary key.
-    parts, names = [], []
-    for index, word in enumerate(words):
-        name = f"fts_word_{index}"
-        query = f"to_tsquery('simple'::regconfig, :{name})"
-        parts.append(
-            f"(SELECT member.id FROM member WHERE {MEMBER_DOCUMENT} @@ {query} "  # noqa: S608
-            "UNION SELECT member.id FROM member WHERE member.organisation_id = ANY(ARRAY("
-            f"SELECT organisation.id FROM organisation WHERE {ORGANISATION_DOCUMENT} @@ {query})))"
-        )
-        names.append(bindparam(name, f"{word}:*"))
-    matches = " INTERSECT ".join(parts)
-    return text(f"member.id = ANY(ARRAY({matches}))").bindparams(*names)  # type: ignore[return-value]
+    # One match on one GIN index: each member's document (name, job title, organisation name,
+    # bio) is a row of member_fts_document, kept by triggers (migration 0010), as FTS5 keeps
+    # member_fts. ANY(ARRAY(...)) is computed once and then read through the primary key (as
+    # member.id IN (...), the planner may scan every member for a hash join).
+    query = " & ".join(f"{word}:*" for word in words)
+    return text(  # type: ignore[return-value]
+        "member.id = ANY(ARRAY(SELECT member_fts_document.member_id FROM member_fts_document "
+        "WHERE member_fts_document.document @@ to_tsquery('simple'::regconfig, :fts_query)))"
+    ).bindparams(bindparam("fts_query", query))
 
 
 def _text_condition(text_: str, *, sqlite: bool = False) -> ColumnElement[bool] | None:

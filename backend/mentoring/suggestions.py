@@ -54,21 +54,26 @@ def suggest_mentors(
             .where(MentorRequest.status == "open")
         ).all()
     )
-    waiting = dict(
-        session.exec(
-            select(MentorRequest.mentor_id, func.count())
-            .where(MentorRequest.status == "open")
-            .group_by(MentorRequest.mentor_id)
-        ).all()
-    )
     ranked = matchmaking.suggest(
         session=session,
         member_id=member.id,  # type: ignore[arg-type]
         k=k,
         exclude_ids=asked | set(exclude_ids) | {member.id},  # type: ignore[arg-type]
-        exposure_counts=waiting,
+        exposure_counts=lambda mentor_ids: _waiting(session, mentor_ids),
     )
     return [
         SuggestedMentor(member_id=r.mentor_id, score=round(r.score), reasons=r.reasons)
         for r in ranked
     ]
+
+
+def _waiting(session: Session, mentor_ids: list[int]) -> dict[int, int]:
+    """Open requests per mentor, for the mentors ``mentor_ids``."""
+    return dict(
+        session.exec(
+            select(MentorRequest.mentor_id, func.count())
+            .where(MentorRequest.mentor_id.in_(mentor_ids))  # type: ignore[attr-defined]
+            .where(MentorRequest.status == "open")
+            .group_by(MentorRequest.mentor_id)
+        ).all()
+    )

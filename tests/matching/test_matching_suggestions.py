@@ -181,6 +181,32 @@ def test_exposure_counts_from_the_caller_hold_a_busy_mentor_back():
     assert alone[0].mentor_id == "GOOD"
 
 
+def test_exposure_counts_asked_for_the_top_candidates_rank_as_the_whole_mapping():
+    f = make_population(3000, seed=4)
+    sug = MentorSuggester(exposure=False).fit(f)
+    rng = np.random.default_rng(3)
+    # most mentors far over their places (held back), a few with small counts, some with none
+    counts = {
+        str(m): float(rng.choice([100, rng.integers(0, 4)], p=[0.9, 0.1]))
+        for m in sug.mentor_ids_
+        if rng.random() < 0.97
+    }
+    asked: list[int] = []
+
+    def lookup(ids):
+        asked.append(len(ids))
+        return {m: counts[m] for m in ids if m in counts}
+
+    mentees = f.loc[f["seeking_mentor"], "member_id"][:40]
+    for mentee in mentees:
+        whole = sug.suggest(mentee, k=10, exposure_counts=counts, record=False)
+        some = sug.suggest(mentee, k=10, exposure_counts=lookup, record=False)
+        assert [(s.mentor_id, s.score) for s in some] == [(s.mentor_id, s.score) for s in whole]
+    # most requests looked up only the first few dozen candidates, not every mentor
+    assert np.median(asked) < len(sug.mentor_ids_) / 4
+    assert max(asked) > min(asked)  # some had to widen
+
+
 def test_a_member_who_filled_in_little_still_gets_suggestions():
     f = make_population(200, seed=2)
     sug = MentorSuggester(exposure=False).fit(f)
