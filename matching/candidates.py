@@ -133,30 +133,47 @@ class ScoreBlocks:
                 job = (group[b0 : b0 + block_size], start, (cols_t, cols_g, row), width)
                 self.jobs.append(job)
 
-    def scores(self, job: tuple) -> np.ndarray:
-        """Masked scores of one block: rows are its mentees, columns sorted mentors from start."""
+    def scores(self, job: tuple, cols: np.ndarray | None = None) -> np.ndarray:
+        """Masked scores of one block: rows are its mentees, columns sorted mentors from start.
+
+        With ``cols`` (positions from ``start``, below the block's width), only those columns,
+        in that order.
+        """
         pop = self.pop
         blk, start, (cols_t, cols_g, row), width = job
+        if cols is not None:
+            cols = np.asarray(cols, np.int64)
+            cols_t, cols_g, row = cols_t[:, cols], cols_g[:, cols], row[cols]
         s = self.e_rest[blk] @ cols_t
         g = self.e_goals[blk] @ cols_g
         np.clip(g, 0.0, self.goals_max, out=g)
         g += row
         s += g
         del g
-        s[:, width:] = -np.inf
+        if cols is None:
+            s[:, width:] = -np.inf
+            at = np.arange(width)
+        else:
+            at = np.full(width, -1, np.int64)  # column of each position, -1 when not asked
+            at[cols] = np.arange(len(cols))
+
+        def columns(rows: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """The (row, column) cells of sorted mentor positions from start that are shown."""
+            positions = positions - start
+            rows, positions = rows[positions >= 0], positions[positions >= 0]
+            c = at[np.minimum(positions, width - 1)]
+            ok = (positions < width) & (c >= 0)
+            return rows[ok], c[ok]
+
         # same organisation: lose the organisation points, or the pair if outside-only
-        rows, cols = _csr_gather(self.org_ptr, self.by_org, pop.mentee_org[blk])
-        cols = cols - start
-        ok = cols >= 0
-        rows, cols = rows[ok], cols[ok]
-        s[rows, cols] -= self.penalty
+        rows, c = columns(*_csr_gather(self.org_ptr, self.by_org, pop.mentee_org[blk]))
+        s[rows, c] -= self.penalty
         out_rows = pop.mentee_outside[blk][rows]
-        s[rows[out_rows], cols[out_rows]] = -np.inf
+        s[rows[out_rows], c[out_rows]] = -np.inf
         # line-management chains
         rows, idx = _csr_gather(pop.chain_ptr, pop.chain_idx, blk)
-        cols = self.inv_m[idx] - start
-        ok = cols >= 0
-        s[rows[ok], cols[ok]] = -np.inf
+        rows, c = columns(rows, self.inv_m[idx])
+        s[rows, c] = -np.inf
         return s
 
     def map(self, fn, n_jobs: int | None = None) -> list:
@@ -231,7 +248,8 @@ def blocking_pairs_full(
     e to its weakest mentee (preferences are pair scores, ties within ``tol`` ignored). The
     graph holds each mentee's ``k`` best feasible mentors (plus any other edges): if e's match
     scores at least its k-th best, every mentor e prefers is in the graph, so only unmatched
-    mentees and those matched below their k-th best are scanned against every mentor.
+    mentees and those matched below their k-th best are scanned against every mentor whose
+    weakest mentee scores below the mentee's best.
     """
     pop = scorer.population_
     n_m = pop.n_mentors
@@ -242,7 +260,9 @@ def blocking_pairs_full(
     np.minimum.at(weakest, match[matched], own[matched])
     weakest = np.where(load < pop.mentor_capacity, -np.inf, weakest)
     # k-th best graph score of each mentee (-inf when its list is every feasible mentor)
+    # and its best score, the best of every feasible mentor (inf when it has no list)
     kth = np.full(pop.n_mentees, -np.inf)
+    best = np.full(pop.n_mentees, np.inf)
     if graph.n_edges:
         order = np.lexsort((-graph.score, graph.mentee))
         ge_sorted, gs_sorted = graph.mentee[order], graph.score[order]
@@ -250,6 +270,7 @@ def blocking_pairs_full(
         count = np.bincount(ge_sorted, minlength=pop.n_mentees)
         has_k = count >= k
         kth[has_k] = gs_sorted[first[has_k] + k - 1]
+        best[count > 0] = gs_sorted[first[count > 0]]
     on_list = matched & (own >= kth - 1e-9)
     full = np.flatnonzero(~on_list)
     # listed mentees: their candidate edges
@@ -259,23 +280,39 @@ def blocking_pairs_full(
     count = int(block.sum())
     if len(full) == 0 or n_m == 0:
         return count
+    # A pair can only block when its score beats the mentor's weakest mentee, and no score of
+    # a mentee beats its best (the first of its list): a block of mentees is scored against
+    # only the mentors whose weakest mentee is below the block's best score (a few percent of
+    # them), mentees of a band taken in order of their best score so that blocks are alike.
+    full = full[np.argsort(best[full], kind="stable")]
     blocks = ScoreBlocks(scorer, full)
     w_sorted = weakest[blocks.order_m]
     m_sorted_of = blocks.inv_m
 
-    def scan(job, s: np.ndarray) -> int:
+    def scan(job) -> int:
         blk, start, _, width_ = job
-        s = s[:, :width_]
-        hit = (s > own[blk][:, None] + tol) & (s > w_sorted[start:][None, :] + tol)
+        cols = np.flatnonzero(w_sorted[start : start + width_] < best[blk].max() - tol)
+        if len(cols) == 0:
+            return 0
+        s = blocks.scores(job, cols)
+        hit = (s > own[blk][:, None] + tol) & (s > w_sorted[start + cols][None, :] + tol)
         mine = match[blk] >= 0
         if mine.any():
+            at = np.full(width_, -1, np.int64)
+            at[cols] = np.arange(len(cols))
             rows = np.flatnonzero(mine)
-            cols = m_sorted_of[match[blk][rows]] - start
-            ok = cols >= 0
-            hit[rows[ok], cols[ok]] = False
+            c = m_sorted_of[match[blk][rows]] - start
+            ok = c >= 0
+            rows, c = rows[ok], at[c[ok]]
+            ok = c >= 0
+            hit[rows[ok], c[ok]] = False
         return int(hit.sum())
 
-    return count + sum(blocks.map(scan, n_jobs))
+    workers = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
+    if workers > 1 and len(blocks.jobs) > 1:
+        with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
+            return count + sum(pool.map(scan, blocks.jobs))
+    return count + sum(scan(job) for job in blocks.jobs)
 
 
 def add_mentor_side(

@@ -10,11 +10,10 @@ import csv
 import io
 import math
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from matching.rounds import Progress, RoundResult, run_round
+from matching.rounds import Progress, RoundResult, StageClock, run_round
 from matching.scoring import ScoreWeights
 from members_csv import parse_members_csv, records_to_frame
 
@@ -41,7 +40,8 @@ class RoundSummary:
     result: RoundResult
     members: int
     out_path: str
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds by stage
+    cpu_timings: dict[str, float] = field(default_factory=dict)  # CPU seconds by stage
 
     @property
     def total_seconds(self) -> float:
@@ -73,23 +73,30 @@ def run_offline_round(
     max_bytes: int = OFFLINE_MAX_BYTES,
 ) -> RoundSummary:
     """Read members.csv, run a round, write matches.csv; raise MembersFileError on bad input."""
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
+    clock = StageClock()
+    clock.start()
     if progress is not None:
         progress("reading", 0.0)
     parsed = parse_members_csv(Path(members_csv_path).read_bytes(), max_bytes=max_bytes)
     if not parsed.ok:
         raise MembersFileError([str(e) for e in parsed.errors])
     frame = records_to_frame(parsed.records)
-    timings["read"] = time.perf_counter() - t
+    clock.stop("read")
     result = run_round(frame, weights=weights, priority=priority, seed=seed, progress=progress)
-    timings.update(result.timings)
-    t = time.perf_counter()
+    clock.wall.update(result.timings)
+    clock.cpu.update(result.cpu_timings)
+    clock.start()
     write_matches_csv(result, out_path)
-    timings["write"] = time.perf_counter() - t
+    clock.stop("write")
     if progress is not None:
         progress("written", 1.0)
-    return RoundSummary(result=result, members=len(frame), out_path=str(out_path), timings=timings)
+    return RoundSummary(
+        result=result,
+        members=len(frame),
+        out_path=str(out_path),
+        timings=clock.wall,
+        cpu_timings=clock.cpu,
+    )
 
 
 def _pct(x: float | None) -> str:

@@ -26,9 +26,9 @@ from matching.assignment import flow_available, solve_flow, solve_weighted
 from matching.auction import auction_assign
 from matching.candidates import add_mentor_side, blocking_pairs_full, candidate_graph
 from matching.coverage import cover, maximum_cardinality
-from matching.features import _as_tuple, check_member_frame
+from matching.features import check_member_frame
 from matching.learning import use_learned
-from matching.reasons import join_reasons, pair_reasons
+from matching.reasons import match_reasons
 from matching.rules import feasible_counts, unmatched_reasons
 from matching.scoring import PairScorer, ScoreWeights
 
@@ -56,7 +56,8 @@ class RoundResult:
     other_rate_matchable: float
     priority_score_cost: float | None  # relative loss of total score against priority off
     blocking_pairs: int
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds by stage
+    cpu_timings: dict[str, float] = field(default_factory=dict)  # CPU seconds, every thread
     solver: str = ""
     scoring: str = "fixed"  # "learned" when an acceptance model beat the fixed weights
 
@@ -64,6 +65,25 @@ class RoundResult:
     def coverage(self) -> float:
         """Share of mentees matched."""
         return self.matched / self.n_mentees if self.n_mentees else 1.0
+
+
+class StageClock:
+    """Wall and CPU seconds of named stages (CPU of the whole process: every thread)."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._at = (0.0, 0.0)
+
+    def start(self) -> None:
+        """Start timing a stage."""
+        self._at = (time.perf_counter(), time.process_time())
+
+    def stop(self, name: str) -> None:
+        """End the stage started last and record it under ``name``."""
+        wall, cpu = self._at
+        self.wall[name] = time.perf_counter() - wall
+        self.cpu[name] = time.process_time() - cpu
 
 
 class RoundMatcher(BaseEstimator):
@@ -196,19 +216,19 @@ class RoundMatcher(BaseEstimator):
         check_member_frame(X)
         if self.n_candidates is not None and self.n_candidates < 1:
             raise ValueError("n_candidates must be at least 1")
-        timings: dict[str, float] = {}
+        clock = StageClock()
 
         def stage(name: str, share: float) -> None:
             if progress is not None:
                 progress(name, share)
 
-        t = time.perf_counter()
+        clock.start()
         stage("features", 0.0)
         scorer = PairScorer(self.weights, random_state=self.random_state).fit(X)
         pop = scorer.population_
-        timings["features"] = time.perf_counter() - t
+        clock.stop("features")
 
-        t = time.perf_counter()
+        clock.start()
         stage("candidates", 0.2)
         k = (
             self.n_candidates
@@ -219,16 +239,16 @@ class RoundMatcher(BaseEstimator):
         score_fn = self._pair_score(scorer)
         if use_learned(self.acceptance):
             graph = _rescored(graph, score_fn)
-        timings["candidates"] = time.perf_counter() - t
+        clock.stop("candidates")
 
-        t = time.perf_counter()
+        clock.start()
         stage("coverage", 0.4)
         # The maximum-cardinality bound of the *full* feasible graph, exact: the maximum flow
         # of a compressed network with the same reachability (matching.coverage).
         bound = maximum_cardinality(pop)
-        timings["coverage"] = time.perf_counter() - t
+        clock.stop("coverage")
 
-        t = time.perf_counter()
+        clock.start()
         stage("solve", 0.55)
         match, method = self._solve(pop, graph, self.priority)
         if int((match >= 0).sum()) < bound:
@@ -245,14 +265,14 @@ class RoundMatcher(BaseEstimator):
             match, method = self._solve(pop, graph, self.priority)
             if int((match >= 0).sum()) < bound:
                 match = cover_match  # coverage first, always
-        timings["solve"] = time.perf_counter() - t
+        clock.stop("solve")
 
         wide = self.widen or 0
         if wide > k:
             # Larger lists where they pay: the mentees left unmatched, or matched in the lower
             # half of their list, are the ones competing for places; give them their ``wide``
             # best mentors and solve again (the graph only grows, so the total cannot fall).
-            t = time.perf_counter()
+            clock.start()
             stage("widen", 0.7)
             frontier = _frontier(pop, graph, match, k)
             if len(frontier):
@@ -263,25 +283,26 @@ class RoundMatcher(BaseEstimator):
                 again, method = self._solve(pop, graph, self.priority)
                 if int((again >= 0).sum()) >= int((match >= 0).sum()):
                     match = again
-            timings["widen"] = time.perf_counter() - t
+            clock.stop("widen")
 
         cost = None
         if self.priority and self.compare_priority and pop.mentee_priority.any():
-            t = time.perf_counter()
+            clock.start()
             base, _ = self._solve(pop, graph, False)
-            timings["priority baseline"] = time.perf_counter() - t
+            clock.stop("priority baseline")
             base_total = _total(score_fn, base)
             cost = (base_total - _total(score_fn, match)) / base_total if base_total else 0.0
 
-        t = time.perf_counter()
+        clock.start()
         stage("reasons", 0.85)
         # Stability is judged on the fixed scores both sides see explained in the reasons.
         fixed_graph = (
             _rescored(graph, scorer.score_pairs) if use_learned(self.acceptance) else graph
         )
         self.result_ = _summarise(scorer, fixed_graph, match, self.priority, cost, bound, k)
-        timings["reasons"] = time.perf_counter() - t
-        self.result_.timings = timings
+        clock.stop("reasons")
+        self.result_.timings = clock.wall
+        self.result_.cpu_timings = clock.cpu
         self.result_.solver = method
         self.result_.scoring = "learned" if use_learned(self.acceptance) else "fixed"
         self.scorer_ = scorer
@@ -399,8 +420,8 @@ def _summarise(
     pool = ThreadPoolExecutor(1)
     blocking_job = pool.submit(blocking_pairs_full, scorer, match, score, graph, n_candidates)
     reasons = np.full(n, "", dtype=object)
-    for i, r in zip(e, pair_reasons(scorer, e, m), strict=False):
-        reasons[i] = join_reasons(r)
+    explained = match_reasons(scorer, e, m)
+    reasons[e] = explained.cells
     why = unmatched_reasons(pop, matched)
     reasons[~matched] = why[~matched]
     mentor_ids = np.full(n, "", dtype=object)
@@ -414,15 +435,7 @@ def _summarise(
             "priority": pop.mentee_priority,
         }
     )
-    frame = scorer.frame_
-    sought = frame["skills_sought"].to_numpy(dtype=object)[pop.mentee_rows[e]]
-    offered = frame["skills_offered"].to_numpy(dtype=object)[pop.mentor_rows[m]]
-    n_sought = n_cov = 0
-    for s, o in zip(sought, offered, strict=False):
-        s_t = _as_tuple(s)
-        o_t = set(_as_tuple(o))
-        n_sought += len(s_t)
-        n_cov += sum(1 for x in s_t if x in o_t)
+    n_sought, n_cov = explained.skills_sought, explained.skills_covered
     _, _, feasible = feasible_counts(pop)
     matchable = feasible > 0
     prio = pop.mentee_priority

@@ -154,3 +154,24 @@ def test_parse_weights_sets_the_named_weights_and_keeps_the_rest():
 
     got = parse_weights(" skills = 2, goals=0.5 ")
     assert got == ScoreWeights(**{**ScoreWeights().as_dict(), "skills": 2.0, "goals": 0.5})
+
+
+def test_match_reasons_are_the_joined_pair_reasons_and_count_the_skills_covered():
+    from matching.reasons import join_reasons, match_reasons, pair_reasons
+
+    scorer = PairScorer().fit(make_population(300, seed=4))
+    pop = scorer.population_
+    rng = np.random.default_rng(0)
+    e = rng.integers(0, pop.n_mentees, 400)
+    m = rng.integers(0, pop.n_mentors, 400)
+    got = match_reasons(scorer, e, m)
+    lists = pair_reasons(scorer, e, m)
+    assert got.cells == [join_reasons(r) for r in lists]
+    sought = scorer.frame_["skills_sought"].to_numpy(dtype=object)[pop.mentee_rows[e]]
+    offered = scorer.frame_["skills_offered"].to_numpy(dtype=object)[pop.mentor_rows[m]]
+    covered = [sum(x in set(o) for x in s) for s, o in zip(sought, offered, strict=True)]
+    assert got.skills_sought == sum(len(s) for s in sought)
+    assert got.skills_covered == sum(covered) > 0
+    for reasons, n_covered in zip(lists, covered, strict=True):
+        assert 1 <= len(reasons) <= 4
+        assert reasons[0].startswith("covers ") == (n_covered > 0)

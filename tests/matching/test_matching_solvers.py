@@ -80,6 +80,10 @@ def test_score_blocks_equal_pair_scores_and_candidates_are_the_best():
         ok = feas[np.ix_(blk, cols)]
         assert (np.isfinite(s) == ok).all()
         assert np.allclose(s[ok], dense[np.ix_(blk, cols)][ok], atol=1e-3)
+        some = np.flatnonzero(np.random.default_rng(start).random(width) < 0.3)[::-1]
+        sub = blocks.scores(job, some)
+        assert np.array_equal(np.isfinite(sub), np.isfinite(s[:, some]))
+        assert np.allclose(sub[ok[:, some]], s[:, some][ok[:, some]], atol=1e-4)
     k = 4
     g = candidate_graph(scorer, k)
     for i in range(pop.n_mentees):
