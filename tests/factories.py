@@ -280,6 +280,15 @@ def make_request(
     return _save(session, request)
 
 
+class _Gone:
+    """Stands for a member who has since been erased (the row's column is empty)."""
+
+    id = None
+
+
+GONE: Any = _Gone()
+
+
 def make_mentorship(
     session: Session,
     *,
@@ -289,7 +298,10 @@ def make_mentorship(
     started_at: datetime | None = None,
     **fields: object,
 ) -> Mentorship:
-    """A mentorship; an active one takes one of the mentor's places (if they offer any)."""
+    """A mentorship; an active one takes one of the mentor's places (if they offer any).
+
+    ``mentor=GONE`` (or ``mentee=GONE``): that side has since been erased.
+    """
     mentor = mentor or make_mentor(session)
     mentee = mentee or make_mentee(session)
     mentorship = Mentorship(
