@@ -23,8 +23,8 @@ from sqlalchemy import update
 from sqlmodel import Session, SQLModel
 
 from backend.accounts import passwords
+from backend.accounts import service as accounts
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
-from backend.accounts.service import ACCESS_TOKEN_PREFIX, token_hash
 from backend.community.models import (
     Circle,
     CircleMember,
@@ -280,6 +280,15 @@ def make_request(
     return _save(session, request)
 
 
+class _Gone:
+    """Stands for a member who has since been erased (the row's column is empty)."""
+
+    id = None
+
+
+GONE: Any = _Gone()
+
+
 def make_mentorship(
     session: Session,
     *,
@@ -289,7 +298,10 @@ def make_mentorship(
     started_at: datetime | None = None,
     **fields: object,
 ) -> Mentorship:
-    """A mentorship; an active one takes one of the mentor's places (if they offer any)."""
+    """A mentorship; an active one takes one of the mentor's places (if they offer any).
+
+    ``mentor=GONE`` (or ``mentee=GONE``): that side has since been erased.
+    """
     mentor = mentor or make_mentor(session)
     mentee = mentee or make_mentee(session)
     mentorship = Mentorship(
@@ -663,14 +675,9 @@ def make_user_session(
 ) -> tuple[UserSession, str]:
     """A live browser session: the row and the cookie token that opens it."""
     member = member or make_member(session)
-    token = secrets.token_urlsafe(32)
-    record = UserSession(
-        id=token_hash(token),
-        member_id=member.id,
-        csrf_token=secrets.token_urlsafe(32),
-        expires_at=utcnow() + expires_in,
-        user_agent=user_agent,
-    )
+    token = accounts.start_session(session=session, member_id=member.id, user_agent=user_agent)
+    record = session.get(UserSession, accounts.token_hash(token))
+    record.expires_at = utcnow() + expires_in  # type: ignore[union-attr]
     return _save(session, record), token
 
 
@@ -687,7 +694,7 @@ def make_email_token(
     record = EmailToken(
         member_id=member.id,  # type: ignore[arg-type]
         purpose=purpose,
-        token_hash=token_hash(token),
+        token_hash=accounts.token_hash(token),
         expires_at=utcnow() + expires_in,
     )
     return _save(session, record), token
@@ -698,14 +705,9 @@ def make_access_token(
 ) -> tuple[AccessToken, str]:
     """A personal access token's row and its secret (``Authorization: Bearer <secret>``)."""
     member = member or make_member(session)
-    secret = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    record = AccessToken(
-        member_id=member.id,  # type: ignore[arg-type]
-        name=name,
-        prefix=secret[: len(ACCESS_TOKEN_PREFIX) + 6],
-        token_hash=token_hash(secret),
-    )
-    return _save(session, record), secret
+    record, secret = accounts.create_access_token(session=session, member=member, name=name)
+    session.commit()
+    return record, secret
 
 
 def make_login_throttle(

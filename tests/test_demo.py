@@ -16,7 +16,7 @@ from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.models import metadata
 from backend.organisations.models import Organisation
 from backend.settings import get_settings
-from vocabulary import BAND_RANK, BANDS, PROFESSIONS, REGIONS, ROLE_FAMILIES
+from vocabulary import BAND_RANK, BANDS, PROFESSIONS, REGIONS, ROLE_FAMILIES, SKILL_IDS
 
 
 def wipe(session: Session) -> None:
@@ -265,3 +265,42 @@ def test_the_demo_data_files_ship_with_the_package():
     assert unshipped == []
     # The image installs the package from a copy of backend/, so it has them too.
     assert "COPY backend ./backend" in (root / "Dockerfile").read_text()
+
+
+def test_the_data_files_name_only_known_values():
+    """A typo in a data file is caught here, by name, not as a crash or odd data at load."""
+    import string
+
+    from backend.organisations.models import ORGANISATION_TYPES
+
+    assert {o.type for o in demo.ORGANISATIONS} <= set(ORGANISATION_TYPES)
+    assert {o.region for o in demo.ORGANISATIONS} == set(REGIONS)
+    assert len({o.domain for o in demo.ORGANISATIONS}) == len(demo.ORGANISATIONS)
+    assert set(demo._FAMILY_SKILLS) == set(demo._TITLES) == set(ROLE_FAMILIES)
+    assert all(len(levels) == 4 and all(levels) for levels in demo._TITLES.values())
+    families = [demo._DEFAULT_FAMILIES, *demo._FAMILIES_BY_TYPE.values()]
+    assert set().union(*families) <= set(ROLE_FAMILIES)
+    assert set(demo._FAMILIES_BY_TYPE) <= set(ORGANISATION_TYPES)
+    professions = [demo._DEFAULT_PROFESSIONS, *demo._PROFESSIONS_BY_FAMILY.values()]
+    assert set().union(*professions) <= set(PROFESSIONS)
+    assert set(demo._PROFESSIONS_BY_FAMILY) <= set(ROLE_FAMILIES)
+    assert set(demo._BANDS_BY_KIND) == set(demo._KINDS) == {"mentee", "mentor", "peer"}
+    assert set().union(*demo._BANDS_BY_KIND.values()) == set(BANDS)
+    assert [top for top, _ in demo._YEARS_BY_BAND] == sorted(
+        (top for top, _ in demo._YEARS_BY_BAND), key=BAND_RANK.__getitem__
+    )
+    skills = {s for family in demo._FAMILY_SKILLS.values() for s in family}
+    skills |= set(demo.SEED_SKILLS) | {s for _, _, tags in demo.DEMO_POSTS for s in tags}
+    assert skills <= set(SKILL_IDS)
+    assert {g for goal in demo._GOALS for g in goal.only_for or ()} <= {*ROLE_FAMILIES, "clinical"}
+    slots = {"n", "service", "years", "years_in", "team", "next_band", "title", "a_title"}
+    slots |= {"org", "region"}
+    texts = [*demo._BIO_OPENINGS, *demo._BIO_MORE, *demo._MENTOR_MORE, *demo._MENTOR_GOALS]
+    texts += [goal.text for goal in demo._GOALS]
+    used = {name for text in texts for _, name, _, _ in string.Formatter().parse(text) if name}
+    assert used <= slots
+    organisations = {o.name for o in demo.ORGANISATIONS}
+    for account in demo._ACCOUNTS:
+        assert account["organisation"] in organisations, account["role"]
+        chosen = {*account.get("skills_sought", ()), *account.get("skills_offered", ())}
+        assert chosen <= set(SKILL_IDS), account["role"]

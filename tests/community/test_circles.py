@@ -66,6 +66,7 @@ def test_circles_keep_bands_close_and_interests_together():
 
     groups = form_groups(people, interests)
 
+    assert sorted(i for group in groups for i in group) == list(range(20))  # everyone placed
     for group in groups:
         assert len({people[i].band_rank for i in group}) == 1
         assert len({tuple(interests[i]) for i in group}) == 1

@@ -10,22 +10,21 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from backend.db import session_factory, utcnow
+from backend.db import session_factory
 from backend.errors import Conflict, DomainError
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring import service as mentoring
 from backend.mentoring.models import MentorRequest, Mentorship
 from backend.notifications.models import Notification
 from backend.rounds import service as rounds
-from backend.rounds.models import MatchingRound, MatchProposal
-from tests.factories import make_member, make_organiser
+from backend.rounds.models import MatchProposal
+from tests.factories import make_member, make_organiser, make_proposal, make_round
 
 RACES = 20
 
@@ -40,28 +39,15 @@ def titles(session, member_id: int) -> list[str]:
 def published_offer(session, *, mentee, mentor, mentor_answer: str | None = "accepted"):
     """A published round holding one offer of ``mentor`` to ``mentee``."""
     organiser = make_organiser(session, band="8c", organisation="Organiser Trust")
-    now = utcnow()
-    matching_round = MatchingRound(
-        name="Spring",
-        created_by_id=organiser.id,
-        status="published",
-        published_at=now,
-        respond_by=now + timedelta(days=7),
-    )
-    session.add(matching_round)
-    session.flush()
-    proposal = MatchProposal(
-        round_id=matching_round.id,
-        mentee_id=mentee.id,
-        mentor_id=mentor.id,
-        score=80.0,
-        reasons="shares your skills",
+    matching_round = make_round(session, organiser=organiser, name="Spring", status="published")
+    proposal = make_proposal(
+        session,
+        matching_round=matching_round,
+        mentee=mentee,
+        mentor=mentor,
         status="offered",
-        offered_at=now,
         mentor_answer=mentor_answer,
     )
-    session.add(proposal)
-    session.commit()
     return organiser, matching_round, proposal
 
 

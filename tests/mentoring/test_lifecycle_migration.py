@@ -6,9 +6,7 @@ from sqlalchemy import inspect, text
 
 from backend import migrate
 from backend.db import make_engine, session_factory
-from backend.mentoring.models import Mentorship
-from backend.rounds.models import MatchingRound, MatchProposal
-from tests.factories import make_member
+from tests.factories import make_member, make_mentorship, make_proposal, make_round
 
 
 def _copy_with_other_mentor(db, table: str, mentor_id: int) -> None:
@@ -28,25 +26,19 @@ def test_existing_double_mentorships_and_offers_are_settled_visibly(tmp_path):
         mentee = make_member(session, band="4")
         first = make_member(session, band="8a", organisation="A Trust", capacity=2)
         second = make_member(session, band="8b", organisation="B Trust", capacity=2)
-        session.add(Mentorship(mentor_id=first.id, mentee_id=mentee.id))
-        matching_round = MatchingRound(name="R", status="published")
-        session.add(matching_round)
-        session.flush()
-        declined = MatchProposal(
-            round_id=matching_round.id, mentee_id=mentee.id, mentor_id=second.id, status="declined"
+        make_mentorship(session, mentor=first, mentee=mentee)
+        matching_round = make_round(session, name="R", status="published")
+        declined = make_proposal(
+            session, matching_round=matching_round, mentee=mentee, mentor=second, status="declined"
         )
-        session.add(declined)
-        session.flush()
-        session.add(
-            MatchProposal(
-                round_id=matching_round.id,
-                mentee_id=mentee.id,
-                mentor_id=first.id,
-                status="offered",
-                replaces_id=declined.id,
-            )
+        make_proposal(
+            session,
+            matching_round=matching_round,
+            mentee=mentee,
+            mentor=first,
+            status="offered",
+            replaces_id=declined.id,
         )
-        session.commit()
         first_id, second_id = first.id, second.id
     migrate.downgrade(engine, "0006")
     with engine.begin() as db:

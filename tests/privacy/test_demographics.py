@@ -30,7 +30,7 @@ def test_answers_are_kept_only_with_explicit_consent_and_a_record_of_it(session)
     assert (record.ethnicity, record.age_band) == ("black", "35-44")
     assert mine.live_consent is not None
     assert mine.live_consent.wording_version == DEMOGRAPHICS_WORDING_VERSION
-    assert mine.live_consent.source == "self" and mine.live_consent.given_at is not None
+    assert mine.live_consent.source == "self" and record.consent_id == mine.live_consent.id
 
 
 def test_unknown_answers_are_named_and_nothing_is_kept(session):

@@ -6,8 +6,7 @@ from sqlmodel import select
 
 from backend.members.models import Member
 from backend.rounds import service as rounds
-from backend.skills.models import Skill
-from tests.factories import make_organiser
+from tests.factories import make_organiser, make_skill
 from tests.members.test_importing import members_csv, row
 
 
@@ -20,8 +19,7 @@ def import_cohort(session, organiser, data):  # type: ignore[no-untyped-def]
 def test_a_row_using_an_organiser_added_skill_is_in_the_cohort(session):
     organiser = make_organiser(session, band="8b")
     # A skill outside the built-in framework (the table holds such skills beside the seeded ones).
-    session.add(Skill(id="clinical-coding", name="Clinical coding", group="Local", builtin=False))
-    session.commit()
+    make_skill(session, id="clinical-coding", name="Clinical coding")
     data = members_csv(
         row("A1", skills_sought="clinical-coding"),
         row("A2"),

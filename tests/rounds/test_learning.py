@@ -7,10 +7,9 @@ from datetime import timedelta
 
 from backend.db import utcnow
 from backend.matchmaking import learning
-from backend.mentoring.models import MentorRequest
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound
-from tests.factories import make_member, make_organiser
+from tests.factories import make_member, make_organiser, make_request
 from vocabulary import REGIONS
 
 
@@ -51,18 +50,15 @@ def history(session, *, hidden_rule: bool, pairs: int = 160, seed: int = 1) -> N
             continue
         seen.add((mentee.id, mentor.id))
         accepted = mentee.region == mentor.region if hidden_rule else rng.random() < 0.5
-        session.add(
-            MentorRequest(
-                mentee_id=mentee.id,
-                mentor_id=mentor.id,
-                message="Hello",
-                status="accepted" if accepted else "declined",
-                created_at=now - timedelta(days=30),
-                expires_at=now - timedelta(days=16),
-                responded_at=now - timedelta(days=20),
-            )
+        make_request(
+            session,
+            mentee=mentee,
+            mentor=mentor,
+            message="Hello",
+            status="accepted" if accepted else "declined",
+            created_at=now - timedelta(days=30),
+            responded_at=now - timedelta(days=20),
         )
-    session.commit()
 
 
 def test_a_hidden_rule_the_fixed_weights_miss_is_learned_and_used(session):

@@ -60,6 +60,7 @@ def test_too_many_tokens_are_refused(run):
 def test_introspection_is_off_in_production(run, query):
     result = run(query, settings=PRODUCTION)
     assert result["data"] is None
+    assert result["errors"]
     assert all("introspection has been disabled" in e["message"] for e in result["errors"])
 
 

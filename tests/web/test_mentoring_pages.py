@@ -12,7 +12,7 @@ from sqlmodel import select
 from backend.members.models import MentoringOffer
 from backend.mentoring.models import MentoringSession, MentorRequest, Mentorship
 from backend.notifications.models import Notification
-from tests.factories import make_member
+from tests.factories import GONE, make_member, make_mentorship
 from tests.web.conftest import another_client, error_summary, forms_of, log_in
 
 
@@ -299,9 +299,7 @@ def test_a_bad_request_form_is_explained(client, session, pair):
 
 def test_bad_session_dates_and_lengths_are_explained_together(client, session, engine, pair):
     mentee, mentor = pair
-    mentorship = Mentorship(mentor_id=mentor.id, mentee_id=mentee.id)
-    session.add(mentorship)
-    session.commit()
+    mentorship = make_mentorship(session, mentor=mentor, mentee=mentee)
     log_in(client, mentee.email)
     path = f"/mentoring/mentorships/{mentorship.id}"
 
@@ -328,9 +326,7 @@ def test_bad_session_dates_and_lengths_are_explained_together(client, session, e
 
 def test_a_former_member_is_shown_as_such(client, session, pair):
     mentee, _mentor = pair
-    mentorship = Mentorship(mentor_id=None, mentee_id=mentee.id, status="ended_early")
-    session.add(mentorship)
-    session.commit()
+    mentorship = make_mentorship(session, mentor=GONE, mentee=mentee, status="ended_early")
     log_in(client, mentee.email)
 
     body = text_of(client.get(f"/mentoring/mentorships/{mentorship.id}").text)
@@ -343,9 +339,7 @@ def test_strangers_get_not_found_for_others_requests_and_mentorships(client, ses
     stranger = make_member(session, name="Nosy Parker")
     log_in(client, mentee.email)
     request_id = request_id_of(send_request(client, mentor.id))
-    mentorship = Mentorship(mentor_id=mentor.id, mentee_id=mentee.id)
-    session.add(mentorship)
-    session.commit()
+    mentorship = make_mentorship(session, mentor=mentor, mentee=mentee)
 
     with another_client(engine) as nosy:
         log_in(nosy, stranger.email)

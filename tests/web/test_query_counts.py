@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import event
 
 from backend.community import service as community
-from backend.matchmaking.version import network_changed
 from backend.mentoring import service as mentoring
-from backend.rounds.models import MatchingRound, MatchProposal
-from tests.factories import make_member
+from backend.rounds.models import MatchingRound
+from tests.factories import make_member, make_proposal, make_round
 from tests.web.conftest import log_in
 
 PAGES = [
@@ -36,6 +35,7 @@ PAGES = [
 def grow(session, *, viewer_id: int, round_id: int, count: int) -> int:
     """Add ``count`` mentors and mentees: requests to the viewer, posts, round proposals."""
     last_mentor = 0
+    matching_round = session.get(MatchingRound, round_id)
     for i in range(count):
         organisation = f"Trust {i % 3}"
         mentor = make_member(
@@ -64,18 +64,15 @@ def grow(session, *, viewer_id: int, round_id: int, count: int) -> int:
             body="Share the rota early and ask the team.",
             skills=("team-leadership",),
         )
-        session.add(
-            MatchProposal(
-                round_id=round_id,
-                mentee_id=mentee.id,
-                mentor_id=mentor.id,
-                score=40 + i % 50,
-                reasons="skills sought",
-                status="proposed",
-            )
+        make_proposal(
+            session,
+            matching_round=matching_round,
+            mentee=mentee,
+            mentor=mentor,
+            score=40 + i % 50,
+            reasons="skills sought",
         )
         last_mentor = mentor.id  # type: ignore[assignment]
-    network_changed(session=session)  # the factories write directly, past the services
     session.commit()
     return last_mentor
 
@@ -91,11 +88,7 @@ def network_for(session) -> tuple[int, str, int]:
         skills_offered=("team-leadership",),
         roles=("organiser",),
     )
-    matching_round = MatchingRound(
-        name="Spring round", created_by_id=viewer.id, status="ready", progress=1.0, summary="{}"
-    )
-    session.add(matching_round)
-    session.commit()
+    matching_round = make_round(session, organiser=viewer, name="Spring round")
     return viewer.id, viewer.email, matching_round.id  # type: ignore[return-value]
 
 
