@@ -203,7 +203,10 @@ def import_members(
         raise typer.Exit(1)
 
 
-def _run_import_printing_progress(import_id: int, every: float = 0.5) -> str:
+IMPORT_PROGRESS_SECONDS = 0.5  # how often import-members looks at the import's progress
+
+
+def _run_import_printing_progress(import_id: int) -> str:
     """Run the import job here (in a thread) and print its stage and rows as they move."""
     import threading
 
@@ -219,7 +222,7 @@ def _run_import_printing_progress(import_id: int, every: float = 0.5) -> str:
     job.start()
     shown: tuple[str, int] | None = None
     while True:
-        job.join(timeout=every)
+        job.join(timeout=IMPORT_PROGRESS_SECONDS)
         with reading() as session:
             row = session.get(MemberImport, import_id)
             now = (row.stage, row.rows_written) if row is not None else ("", 0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -125,6 +126,32 @@ class ImportMembersSuccess:
 ImportMembersResult = errors.result_union("ImportMembersResult", ImportMembersSuccess)
 
 
+@strawberry.input(description="An import job that stopped (FAILED, or RUNNING but stalled).")
+class RetryMemberImportInput:
+    import_id: strawberry.ID = strawberry.field(description="The `MemberImport` id.")
+    background: bool = strawberry.field(
+        default=False,
+        description="Return at once and resume as a job; follow it with memberImport(id).",
+    )
+
+
+def _run_import(
+    info: Info, actor: Any, import_id: int, *, background: bool
+) -> ImportMembersSuccess:
+    """Run the queued import job now (or enqueue it) and report where it stands."""
+    context = info.context
+    context.session.commit()  # the job reads the import from its own session
+    if background:
+        importing.enqueue_import(import_id=import_id, engine=context.job_engine)
+    else:
+        importing.run_import_job(import_id, engine=context.job_engine)
+    context.session.expire_all()
+    found = importing.get_import(session=context.session, actor=actor, import_id=import_id)
+    context.session.commit()
+    context.reset_loaders()
+    return ImportMembersSuccess.from_import(found)
+
+
 @strawberry.type
 class ImportMutation:
     """Importing members."""
@@ -146,16 +173,26 @@ class ImportMutation:
                 mode=input.mode.value,
             )
             import_id: int = started.id  # type: ignore[assignment]
-            context.session.commit()  # the job reads the file from its own session
-            if input.background:
-                importing.enqueue_import(import_id=import_id, engine=info.context.job_engine)
-            else:
-                importing.run_import_job(import_id, engine=info.context.job_engine)
-            context.session.expire_all()
-            found = importing.get_import(session=context.session, actor=actor, import_id=import_id)
-            context.session.commit()
-            context.reset_loaders()
-            return ImportMembersSuccess.from_import(found)
+            return _run_import(info, actor, import_id, background=input.background)
+
+        return errors.outcome(run)
+
+    @strawberry.mutation(
+        description="Organisers: run an import that stopped again; it resumes after the rows "
+        "already written."
+    )
+    def retry_member_import(self, info: Info, input: RetryMemberImportInput) -> ImportMembersResult:  # type: ignore[valid-type]
+        """Queue the import again and run it (or, with background, enqueue it)."""
+        context = info.context
+
+        def run() -> ImportMembersSuccess:
+            actor = member_service.require_member(context.member)
+            try:
+                import_id = int(str(input.import_id))
+            except ValueError as error:
+                raise NotFound("No such import.", field="importId") from error
+            importing.retry_import(session=context.session, actor=actor, import_id=import_id)
+            return _run_import(info, actor, import_id, background=input.background)
 
         return errors.outcome(run)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import time
 
 import pytest
 from typer.testing import CliRunner
 
+from backend import cli
 from backend.cli import app
 from matching.synthetic import make_population, write_members_csv
 
@@ -221,9 +223,11 @@ def test_import_members_runs_as_the_chunked_job_and_prints_its_progress(
             stored = reader.exec(select(func.count()).select_from(Member)).one()
             reader.rollback()
         committed.append((written, stored))
+        time.sleep(0.1)  # long enough for the command to see each chunk's progress
         return write(chunk_session, plans, *args, **kwargs)
 
     monkeypatch.setattr(importing, "_write", watched_write)
+    monkeypatch.setattr(cli, "IMPORT_PROGRESS_SECONDS", 0.02)
     _use_database(monkeypatch, engine, tmp_path)
     try:
         result = runner.invoke(app, ["import-members", str(members), "--no-invite"])
@@ -235,7 +239,11 @@ def test_import_members_runs_as_the_chunked_job_and_prints_its_progress(
     # before the next began, as a second connection sees.
     total = len(frame)
     assert committed == [(n, n) for n in range(0, total, 4)]
-    assert f" of {total} rows written" in result.output and "Imported" in result.output
+    progress = [line for line in result.output.splitlines() if line.startswith("Writing members")]
+    shown = [int(line.split(": ")[1].split(" of ")[0]) for line in progress]
+    assert len(shown) >= 3 and shown == sorted(set(shown)) and shown[-1] <= total
+    assert all(line.endswith(f" of {total} rows written") for line in progress)
+    assert "Imported" in result.output
     session.expire_all()
     [done] = session.exec(select(MemberImport)).all()
     assert (done.status, done.rows_written, done.created, done.created_by_id) == (

@@ -340,3 +340,123 @@ def test_an_rq_worker_times_its_jobs_and_counts_failures(engine, client_for):
     assert sample(text, failures, job="int") == int_failed + 1
     assert sample(text, failures, job="str") == str_failed + 1
     queue.delete(delete_jobs=True)
+
+
+# The worker's own metrics port, on a real `peerbridge worker` ---------------------------------
+
+
+def _redis_or_skip():  # type: ignore[no-untyped-def]
+    try:
+        from redis import Redis
+
+        redis = Redis.from_url("redis://127.0.0.1:6379/5", socket_connect_timeout=0.5)
+        redis.ping()
+    except Exception:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    return redis
+
+
+def _scrape_port(port: int) -> str | None:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            return answer.read().decode()
+    except (urllib.error.URLError, ConnectionError, OSError):
+        return None
+
+
+def _until(check, what: str, timeout: float = 90.0):  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_real_worker_serves_job_and_outbox_metrics_on_its_port(engine, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from rq import Queue
+
+    from backend import jobs
+    from backend.members import importing
+    from backend.members.import_models import MemberImport
+    from tests.factories import make_organiser
+    from tests.members.test_importing import members_csv, row
+
+    redis = _redis_or_skip()
+    queue = Queue(jobs.QUEUE_NAME, connection=redis)
+    queue.empty()
+    with session_factory(engine)() as db:
+        organiser = make_organiser(db)
+        import_id = importing.start_import(
+            session=db,
+            actor=organiser,
+            data=members_csv(row("W1"), row("W2")),
+            mode="partial",
+            send_invitations=False,
+        ).id
+        db.commit()
+    port = closed_port()
+    env = {
+        **os.environ,
+        "PEERBRIDGE_ENVIRONMENT": "test",
+        "PEERBRIDGE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "PEERBRIDGE_REDIS_URL": "redis://127.0.0.1:6379/5",
+        "PEERBRIDGE_WORKER_METRICS_PORT": str(port),
+        "PEERBRIDGE_MAIL_DIR": str(tmp_path / "mail"),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "PEERBRIDGE_LOG_FORMAT": "text",
+    }
+    command = [str(Path(sys.executable).with_name("peerbridge")), "worker", "--interval", "3600"]
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        runs = "peerbridge_job_duration_seconds_count"
+        # The periodic pass runs once at start (then hourly): the worker counts it.
+        text = _until(
+            lambda: (t := _scrape_port(port)) and sample(t, runs, job="periodic") >= 1 and t,
+            "the worker's metrics port and its first periodic pass",
+        )
+        assert sample(text, runs, job="imports") == 0
+        assert sample(text, "peerbridge_outbox_pending_emails") == 0
+
+        # A queued job runs in a work horse RQ forks; its timing reaches the worker's port.
+        queue.enqueue("backend.members.importing.run_import_job", import_id, job_timeout=600)
+        with session_factory(engine)() as db:
+            notifications.enqueue_email(
+                session=db, to="someone@example.nhs.uk", subject="Hello", kind="test", body="Hi"
+            )
+            db.commit()
+        text = _until(
+            lambda: (
+                (t := _scrape_port(port)) and sample(t, runs, job="imports", outcome="ok") and t
+            ),
+            "the import job's metrics",
+        )
+        assert sample(text, runs, job="imports", outcome="ok") == 1
+        # The backlog is read from the database at scrape time (the next pass is an hour away).
+        assert sample(text, "peerbridge_outbox_pending_emails") == 1
+        with session_factory(engine)() as db:
+            done = db.get(MemberImport, import_id)
+            assert (done.status, done.created) == ("done", 2)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
+        log.close()
+        queue.empty()
+    # The metrics process ends with the worker.
+    _until(lambda: _scrape_port(port) is None, "the metrics port to close", timeout=20)

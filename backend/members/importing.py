@@ -816,7 +816,7 @@ def _failure_text(error: Exception, written: int) -> str:
         return f"{what} Nothing was written. Run the import again."
     return (
         f"{what} {written:,} rows were written before it stopped. Run the import again to "
-        "finish it: rows already written are updated, not added twice."
+        "finish it: it resumes after the rows already written."
     )
 
 
@@ -826,6 +826,8 @@ def _run_import(
     with _read_scope(engine) as session:
         member_import = session.get(MemberImport, import_id)
         assert member_import is not None
+        # What earlier runs committed: a retry resumes after it (the order is deterministic).
+        resume_after = member_import.rows_written
         data = member_import.data or b""
         mode = member_import.mode
         invited_by = member_import.invited_by
@@ -857,15 +859,16 @@ def _run_import(
         plans = []
     ordered = _managers_first(plans)
     del plans
+    written = min(resume_after, len(ordered))
     _set(
         engine,
         import_id,
         attempt,
         stage="Writing members" if ordered else "Finishing",
-        progress=0.3,
+        progress=0.3 + 0.7 * written / len(ordered) if ordered else 0.3,
         rows_total=len(ordered),
+        rows_written=written,
     )
-    written = 0
     size, smallest = min(200, WRITE_CHUNK), min(50, WRITE_CHUNK)
     while written < len(ordered):
         chunk = ordered[written : written + size]
@@ -1022,7 +1025,7 @@ def fail_stalled_imports(*, session: Session, now: datetime | None = None) -> in
                 failure=(
                     "The worker running this import stopped. "
                     f"{member_import.rows_written:,} rows were written. Run the import again "
-                    "to finish it: rows already written are updated, not added twice."
+                    "to finish it: it resumes after the rows already written."
                 ),
             )
         ).rowcount
@@ -1030,15 +1033,32 @@ def fail_stalled_imports(*, session: Session, now: datetime | None = None) -> in
 
 
 def retry_import(*, session: Session, actor: Member | None, import_id: int) -> MemberImport:
-    """Queue a failed import again (the caller commits, then ``enqueue_import``)."""
+    """Queue a failed or stalled import again (the caller commits, then ``enqueue_import``).
+
+    The next run resumes after the rows its earlier runs committed (``rows_written``): the
+    file is checked again and put in the same order, and the written chunks are skipped.
+    A stalled import (its job stopped beating) is marked failed first, so a job that wakes
+    up late finds its attempt superseded and writes nothing more.
+    """
     member_import = get_import(session=session, actor=actor, import_id=import_id)
+    if is_stalled(member_import):
+        fail_stalled_imports(session=session)
+        session.refresh(member_import)
     if member_import.status != "failed" or member_import.data is None:
-        raise Conflict("Only an import that stopped can be run again.", field="import_id")
+        raise Conflict(
+            f"Only an import that stopped can be run again; this one is {member_import.status}.",
+            field="import_id",
+        )
     session.execute(
         update(MemberImport)
         .where(MemberImport.id == import_id)
         .where(MemberImport.status == "failed")
-        .values(status="queued", stage="Waiting to run again", progress=0.0)
+        .values(
+            status="queued",
+            stage=f"Waiting to resume after {member_import.rows_written:,} rows"
+            if member_import.rows_written
+            else "Waiting to run again",
+        )
     )
     session.refresh(member_import)
     return member_import

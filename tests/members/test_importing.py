@@ -11,10 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, func
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from backend.db import utcnow
-from backend.errors import DomainError, Forbidden
+from backend.errors import Conflict, DomainError, Forbidden
 from backend.members import importing
 from backend.members import service as member_service
 from backend.members.import_models import MemberImport
@@ -589,3 +590,74 @@ def test_only_organisers_may_start_an_import(session):
     member = make_member(session)
     with pytest.raises(Forbidden):
         importing.start_import(session=session, actor=member, data=b"x", mode="partial")
+
+
+def stop_after_chunks(monkeypatch, chunks: int) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """Make the import job's writes fail after ``chunks`` chunks (as if the database went away)
+    until the returned log is told to stop failing; the log lists each chunk's member ids."""
+    write = importing._write
+    log: list[list[str]] = []
+
+    def failing_write(chunk_session, plans, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if len(log) == chunks and not getattr(failing_write, "healed", False):
+            failing_write.healed = True  # type: ignore[attr-defined]
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        log.append([plan.record.member_id for plan in plans])
+        return write(chunk_session, plans, *args, **kwargs)
+
+    monkeypatch.setattr(importing, "_write", failing_write)
+    return log
+
+
+def test_a_retried_import_resumes_after_its_last_committed_chunk(session, monkeypatch):
+    monkeypatch.setattr(importing, "WRITE_CHUNK", 2)
+    organiser = make_organiser(session)
+    chunks = stop_after_chunks(monkeypatch, 2)
+    member_import = importing.start_import(
+        session=session,
+        actor=organiser,
+        data=members_csv(*(row(f"R{n}") for n in range(7))),
+        mode="all-or-nothing",
+    )
+    session.commit()
+
+    assert importing.run_import_job(member_import.id, engine=session.get_bind()) == "failed"
+    session.expire_all()
+    stopped = session.get(MemberImport, member_import.id)
+    assert (stopped.status, stopped.rows_written, stopped.created) == ("failed", 4, 4)
+    assert "4 rows were written" in stopped.failure
+    session.commit()
+
+    importing.retry_import(session=session, actor=organiser, import_id=member_import.id)
+    session.commit()
+    assert importing.run_import_job(member_import.id, engine=session.get_bind()) == "done"
+
+    # The second run wrote only the rows after the first four, once each.
+    assert chunks == [["R0", "R1"], ["R2", "R3"], ["R4", "R5"], ["R6"]]
+    session.expire_all()
+    done = session.get(MemberImport, member_import.id)
+    assert (done.status, done.created, done.updated, done.invitations) == ("done", 7, 0, 7)
+    assert session.exec(select(func.count()).select_from(Member)).one() == 8
+    invitations = session.exec(
+        select(func.count()).select_from(OutboxEmail).where(OutboxEmail.kind == "invite")
+    ).one()
+    assert invitations == 7
+
+
+def test_a_stalled_import_can_be_retried_and_a_finished_one_cannot(session):
+    organiser = make_organiser(session)
+    member_import = importing.start_import(
+        session=session, actor=organiser, data=members_csv(row("T1")), mode="partial"
+    )
+    member_import.status = "running"
+    member_import.heartbeat_at = utcnow() - timedelta(hours=1)
+    session.add(member_import)
+    session.commit()
+
+    importing.retry_import(session=session, actor=organiser, import_id=member_import.id)
+    session.commit()
+    assert importing.run_import_job(member_import.id, engine=session.get_bind()) == "done"
+    session.expire_all()
+
+    with pytest.raises(Conflict, match="this one is done"):
+        importing.retry_import(session=session, actor=organiser, import_id=member_import.id)

@@ -183,3 +183,55 @@ def test_a_background_import_returns_at_once_and_reports_its_progress(session, c
         time.sleep(0.05)
     assert job == {"status": "DONE", "progress": 1.0, "rowsWritten": 2, "rowsTotal": 2}
     assert member_count(session) == 3
+
+
+RETRY = """
+mutation($input: RetryMemberImportInput!) {
+  retryMemberImport(input: $input) {
+    __typename
+    ... on ImportMembersSuccess { ok created job { status rowsWritten rowsTotal } }
+    ... on Error { message }
+  }
+}
+"""
+
+
+def test_a_stopped_import_is_resumed_through_the_api(session, client, monkeypatch):
+    from backend.members import importing as importing_service
+    from backend.members.import_models import MemberImport
+    from tests.members.test_importing import stop_after_chunks
+
+    monkeypatch.setattr(importing_service, "WRITE_CHUNK", 2)
+    chunks = stop_after_chunks(monkeypatch, 1)
+    organiser = make_organiser(session)
+    session.commit()
+    log_in(client, organiser)
+    first = importing(client, members_csv(*(row(f"Q{n}") for n in range(5))))
+    assert first["ok"] is False and "2 rows were written" in first["summary"]
+    session.rollback()
+    stopped = session.exec(select(MemberImport.id)).one()
+    session.rollback()
+
+    resumed = post(client, RETRY, {"input": {"importId": str(stopped)}})["data"]
+
+    assert resumed["retryMemberImport"] == {
+        "__typename": "ImportMembersSuccess",
+        "ok": True,
+        "created": 5,
+        "job": {"status": "DONE", "rowsWritten": 5, "rowsTotal": 5},
+    }
+    assert chunks == [["Q0", "Q1"], ["Q2", "Q3"], ["Q4"]]
+    assert member_count(session) == 6
+    again = post(client, RETRY, {"input": {"importId": str(stopped)}})["data"]
+    assert again["retryMemberImport"]["__typename"] == "Conflict"
+    assert "this one is done" in again["retryMemberImport"]["message"]
+
+
+def test_only_organisers_retry_imports(session, client):
+    member = make_member(session)
+    session.commit()
+    log_in(client, member)
+
+    answer = post(client, RETRY, {"input": {"importId": "1"}})["data"]["retryMemberImport"]
+
+    assert answer["__typename"] == "NotAllowed"

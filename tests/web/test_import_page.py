@@ -14,7 +14,7 @@ from sqlmodel import select
 from backend.members.models import Member
 from members_csv import COLUMNS
 from tests.factories import make_member
-from tests.web.conftest import another_client, csrf_token, error_summary, log_in
+from tests.web.conftest import another_client, csrf_token, error_summary, forms_of, log_in
 
 ROW = {
     "organisation": "Northfield Teaching Hospitals NHS Foundation Trust",
@@ -215,3 +215,43 @@ def test_the_site_stays_up_during_a_big_import(organiser_client, session, engine
     session.expire_all()
     finished = session.get(type(member_import), member_import.id)
     assert finished.status == "done" and finished.created == 3000
+
+
+def test_a_stopped_import_is_resumed_from_its_page(organiser_client, session, monkeypatch):
+    from backend.members import importing
+    from backend.members.import_models import MemberImport
+    from backend.members.models import Member as MemberModel
+    from tests.members.test_importing import stop_after_chunks
+
+    monkeypatch.setattr(importing, "WRITE_CHUNK", 2)
+    chunks = stop_after_chunks(monkeypatch, 1)
+    organiser = session.exec(select(MemberModel).where(MemberModel.name == "Olu Ade")).one()
+    stopped = importing.start_import(
+        session=session, actor=organiser, data=members_csv({}, {}, {}), mode="partial"
+    )
+    session.commit()
+    import_id = stopped.id
+    assert importing.run_import_job(import_id, engine=session.get_bind()) == "failed"
+
+    page = organiser_client.get(f"/organise/import/{import_id}")
+    assert page.status_code == 200
+    assert "<h1>The import stopped</h1>" in page.text
+    assert "2 rows were written" in page.text and "after the 2 rows already written" in page.text
+    [form] = [f for f in forms_of(page.text) if f["action"].endswith("/retry")]
+    assert form["method"] == "post" and "csrf_token" in form["fields"]
+
+    resumed = organiser_client.post(
+        f"/organise/import/{import_id}/retry", data={"csrf_token": form["fields"]["csrf_token"]}
+    )
+    assert resumed.status_code == 303
+    deadline = time.monotonic() + 60
+    while True:
+        done = organiser_client.get(resumed.headers["location"])
+        if "Importing members" not in done.text or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert "Imported 3 members" in done.text
+    assert chunks == [["M1", "M2"], ["M3"]]
+    assert _imported(session) == [f"imported{n}@example.nhs.uk" for n in (1, 2, 3)]
+    session.rollback()
+    assert session.get(MemberImport, import_id).status == "done"
