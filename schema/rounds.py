@@ -16,7 +16,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from backend.errors import NotFound
+from backend.errors import Invalid, NotFound
 from backend.members import service as member_service
 from backend.mentoring import service as mentoring
 from backend.rounds import service as rounds
@@ -376,22 +376,50 @@ class MatchingRound(relay.Node):
         first: int | None = None,
         after: str | None = None,
     ) -> relay.Connection[ProposedMatch]:
-        """A page of the round's proposals."""
+        """A page of the round's proposals, cut by key (score, id): every page costs the same."""
         limit = page_size(first, info, default=50)
-        offset = decode_offset(after)
+        start = _proposal_key(after)
         rows = rounds.proposals_of(
             session=info.context.session,
             organiser=info.context.member,
             round_id=self.id,
             status=from_enum(status),
-            offset=offset,
             limit=limit + 1,  # one more tells whether a next page exists
+            after=start,
         )
-        return connection(
-            [ProposedMatch.from_model(p) for p in rows[:limit]],
-            offset=offset,
-            more=len(rows) > limit,
+        edges = [
+            relay.Edge(
+                node=ProposedMatch.from_model(p),
+                cursor=relay.to_base64(PROPOSAL_CURSOR, str(rounds.ProposalKey.of(p))),
+            )
+            for p in rows[:limit]
+        ]
+        return relay.Connection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=len(rows) > limit,
+                has_previous_page=start is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
         )
+
+
+PROPOSAL_CURSOR = "proposal"
+
+
+def _proposal_key(after: str | None) -> rounds.ProposalKey | None:
+    """The key a proposals cursor holds; a cursor the API did not make is refused clearly."""
+    if after is None:
+        return None
+    try:
+        kind, text = relay.from_base64(after)
+    except (ValueError, TypeError):
+        kind, text = "", ""
+    key = rounds.ProposalKey.parse(text) if kind == PROPOSAL_CURSOR else None
+    if key is None:
+        raise Invalid("That cursor is not one this API gave out.", field="after")
+    return key
 
 
 # Inputs and payloads --------------------------------------------------------------------------

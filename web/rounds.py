@@ -210,20 +210,42 @@ def _round_page(
 ) -> HTMLResponse:
     organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
     matching_round = rounds.get_round(session=visitor.db, organiser=organiser, round_id=round_id)
-    query = visitor.request.query_params.get("page", "1")
+    params = visitor.request.query_params
+    after = rounds.ProposalKey.parse(params.get("after"))
+    before = None if after else rounds.ProposalKey.parse(params.get("before"))
+    query = params.get("page", "1")
     page = int(query) if query.isdigit() and 0 < int(query) <= 100_000 else 1
     shown: list = []
     total = 0
+    has_more = has_previous = False
     if matching_round.status in ("ready", "published"):
-        # One page from the database, and a count: flat in the size of the round.
+        # One page from the database by key (never an offset), and a count.
         shown = rounds.proposals_of(
             session=visitor.db,
             organiser=organiser,
             round_id=round_id,
-            offset=(page - 1) * PROPOSALS_PER_PAGE,
-            limit=PROPOSALS_PER_PAGE,
+            limit=PROPOSALS_PER_PAGE + 1,  # one more tells whether another page follows
+            after=after,
+            before=before,
         )
+        if before is not None:
+            has_previous, has_more = len(shown) > PROPOSALS_PER_PAGE, True
+            shown = shown[-PROPOSALS_PER_PAGE:]
+        else:
+            has_previous, has_more = after is not None, len(shown) > PROPOSALS_PER_PAGE
+            shown = shown[:PROPOSALS_PER_PAGE]
         total = rounds.proposal_count(session=visitor.db, organiser=organiser, round_id=round_id)
+    page = max(page, 2) if has_previous else 1
+    first_key = rounds.ProposalKey.of(shown[0]) if shown else None
+    last_key = rounds.ProposalKey.of(shown[-1]) if shown else None
+
+    def href(n: int) -> str:
+        base = f"/organise/rounds/{round_id}"
+        if n <= 1:
+            return f"{base}#proposals"
+        edge = f"before={first_key}" if n < page else f"after={last_key}"
+        return f"{base}?page={n}&{edge}#proposals"
+
     unmatched: list = []
     unmatched_total = 0
     if matching_round.status in ("ready", "published"):
@@ -246,8 +268,8 @@ def _round_page(
         proposed=[p for p in shown if p.status == "proposed"],
         total=total,
         page=page,
-        has_more=total > page * PROPOSALS_PER_PAGE,
-        href=lambda n: f"/organise/rounds/{round_id}?page={n}#proposals",
+        has_more=has_more,
+        href=href,
         people=people,
         unmatched=unmatched,
         unmatched_total=unmatched_total,

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, func, literal, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -217,33 +218,65 @@ def get_round(*, session: Session, organiser: Member | None, round_id: int) -> M
     return matching_round
 
 
+@dataclass(frozen=True)
+class ProposalKey:
+    """A place in the review's order (best score first, then newest id): a page's edge."""
+
+    score: float
+    id: int
+
+    @classmethod
+    def of(cls, proposal: MatchProposal) -> ProposalKey:
+        """The key of ``proposal``."""
+        return cls(score=float(proposal.score), id=int(proposal.id))  # type: ignore[arg-type]
+
+    @classmethod
+    def parse(cls, text: str | None) -> ProposalKey | None:
+        """The key written by ``str(key)``, or ``None`` for text that is not one."""
+        score, _, number = (text or "").partition(":")
+        try:
+            key = cls(score=float(score), id=int(number))
+        except ValueError:
+            return None
+        return key if math.isfinite(key.score) and 0 < key.id < 2**63 else None
+
+    def __str__(self) -> str:
+        return f"{self.score!r}:{self.id}"  # repr: the exact float, so no row is skipped
+
+
 def proposals_of(
     *,
     session: Session,
     organiser: Member | None,
     round_id: int,
     status: str | None = None,
-    offset: int = 0,
     limit: int | None = None,
+    after: ProposalKey | None = None,
+    before: ProposalKey | None = None,
 ) -> list[MatchProposal]:
     """The round's proposals, best score first (organisers only); one page given ``limit``.
 
-    The page is cut by the database (``ix_match_proposal_round_score``), so reading it costs
-    the same in a round of a thousand proposals as in one of fifty thousand.
+    Pages are cut by key, not offset: the ``limit`` proposals right ``after`` one key (or
+    right ``before`` it), read along ``ix_match_proposal_round_score`` (round_id, score, id),
+    so the last page of fifty thousand costs what the first page of a thousand does.
     """
     get_round(session=session, organiser=organiser, round_id=round_id)
-    order = (MatchProposal.score.desc(), MatchProposal.id)  # type: ignore[attr-defined]
-    if not offset and limit is None:
-        return list(session.exec(_proposals(round_id, status).order_by(*order)).all())
-    # The page's ids come from the index alone (round_id, score, id); only those rows are read.
-    ids = select(MatchProposal.id).where(MatchProposal.round_id == round_id)
-    if status is not None:
-        ids = ids.where(MatchProposal.status == status)
-    ids = ids.order_by(*order).offset(max(0, offset))
+    key = tuple_(MatchProposal.score, MatchProposal.id)
+    statement = _proposals(round_id, status)
+    if after is not None:
+        statement = statement.where(key < tuple_(literal(after.score), literal(after.id)))
+    if before is not None:
+        statement = statement.where(key > tuple_(literal(before.score), literal(before.id)))
+    backwards = before is not None and after is None
+    if backwards:  # the page nearest the key, read upwards, then put in the review's order
+        order = (MatchProposal.score, MatchProposal.id)
+    else:
+        order = (MatchProposal.score.desc(), MatchProposal.id.desc())  # type: ignore[attr-defined]
+    statement = statement.order_by(*order)
     if limit is not None:
-        ids = ids.limit(max(0, limit))
-    statement = select(MatchProposal).where(MatchProposal.id.in_(ids))  # type: ignore[union-attr]
-    return list(session.exec(statement.order_by(*order)).all())
+        statement = statement.limit(max(0, limit))
+    rows = list(session.exec(statement).all())
+    return rows[::-1] if backwards else rows
 
 
 def proposal_count(
