@@ -112,6 +112,11 @@ class RoundMatcher(BaseEstimator):
         Bid increment of the auction, in score points.
     compare_priority : bool, default=True
         With priority on, also solve without it to report the score cost.
+    skills_tiebreak : float, default=0.01
+        Points per skill sought that the mentor offers, added to a pair's score in the solve
+        only (reported scores are the plain ones): among near-equal assignments the round
+        prefers the one that covers more skills. At 10,000 members 0.01 covers 0.02 points
+        more of the skills sought for 0.06 points less of total score (of 440,520).
     widen : int or None, default=None
         When larger than the lists, a second pass gives the mentees left unmatched or matched
         in the lower half of their list their ``widen`` best mentors, and solves again (off by
@@ -148,6 +153,7 @@ class RoundMatcher(BaseEstimator):
         random_state: int = 0,
         acceptance=None,
         widen: int | None = None,
+        skills_tiebreak: float = 0.01,
     ):
         self.weights = weights
         self.n_candidates = n_candidates
@@ -160,6 +166,7 @@ class RoundMatcher(BaseEstimator):
         self.random_state = random_state
         self.acceptance = acceptance
         self.widen = widen
+        self.skills_tiebreak = skills_tiebreak
 
     def _pair_score(self, scorer: PairScorer) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         """The score the round maximises: learned acceptance when allowed, else the fixed one."""
@@ -168,7 +175,16 @@ class RoundMatcher(BaseEstimator):
             return lambda e, m: acceptance.score_pairs(scorer.components(e, m))
         return scorer.score_pairs
 
-    def _solve(self, pop, graph, priority: bool) -> tuple[np.ndarray, str]:
+    def _objective(self, scorer: PairScorer, graph) -> np.ndarray:
+        """Edge scores the solve maximises: the graph's, plus the skills tie-break (fixed)."""
+        if self.skills_tiebreak and not use_learned(self.acceptance) and graph.n_edges:
+            covered = scorer.skills_covered(graph.mentee, graph.mentor)
+            return graph.score + self.skills_tiebreak * covered
+        return graph.score
+
+    def _solve(self, scorer: PairScorer, graph, priority: bool) -> tuple[np.ndarray, str]:
+        pop = scorer.population_
+        score = self._objective(scorer, graph)
         n = pop.n_mentees
         method = self.solver
         if method == "auto":
@@ -181,7 +197,7 @@ class RoundMatcher(BaseEstimator):
                 pop.mentor_capacity,
                 graph.mentee,
                 graph.mentor,
-                graph.score,
+                score,
                 priority=prio,
                 priority_points=self.priority_points,
             )
@@ -191,12 +207,12 @@ class RoundMatcher(BaseEstimator):
                 pop.mentor_capacity,
                 graph.mentee,
                 graph.mentor,
-                graph.score,
+                score,
                 priority=prio,
                 priority_points=self.priority_points,
             )
         elif method == "auction":
-            benefit = graph.score + 100.0
+            benefit = score + 100.0
             if prio is not None:
                 benefit = benefit + np.where(prio[graph.mentee], self.priority_points, 0.0)
             match, _ = auction_assign(
@@ -250,7 +266,7 @@ class RoundMatcher(BaseEstimator):
 
         clock.start()
         stage("solve", 0.55)
-        match, method = self._solve(pop, graph, self.priority)
+        match, method = self._solve(scorer, graph, self.priority)
         if int((match >= 0).sum()) < bound:
             # The candidate graph holds no maximum matching: grow one from this matching along
             # sampled and augmenting edges of the full graph, add its edges, solve again.
@@ -262,7 +278,7 @@ class RoundMatcher(BaseEstimator):
                 seed=self.random_state,
             )
             graph = _with_edges(scorer, graph, cover_match, score_fn)
-            match, method = self._solve(pop, graph, self.priority)
+            match, method = self._solve(scorer, graph, self.priority)
             if int((match >= 0).sum()) < bound:
                 match = cover_match  # coverage first, always
         clock.stop("solve")
@@ -280,7 +296,7 @@ class RoundMatcher(BaseEstimator):
                 if use_learned(self.acceptance):
                     more = _rescored(more, score_fn)
                 graph = _merged(graph, more)
-                again, method = self._solve(pop, graph, self.priority)
+                again, method = self._solve(scorer, graph, self.priority)
                 if int((again >= 0).sum()) >= int((match >= 0).sum()):
                     match = again
             clock.stop("widen")
@@ -288,7 +304,7 @@ class RoundMatcher(BaseEstimator):
         cost = None
         if self.priority and self.compare_priority and pop.mentee_priority.any():
             clock.start()
-            base, _ = self._solve(pop, graph, False)
+            base, _ = self._solve(scorer, graph, False)
             clock.stop("priority baseline")
             base_total = _total(score_fn, base)
             cost = (base_total - _total(score_fn, match)) / base_total if base_total else 0.0

@@ -309,6 +309,7 @@ class PairScorer(BaseEstimator):
         self.frame_ = X.reset_index(drop=True)
 
         e_parts = mentee_parts(fe, blocks)
+        self.n_sought_ = fe[:, blocks["sought"]].sum(axis=1).astype(np.int64)
         m_parts = mentor_parts(fm, blocks)
         self.component_slices_ = {}
         start = 0
@@ -338,6 +339,18 @@ class PairScorer(BaseEstimator):
         pop = self.population_
         out[:, COMPONENTS.index("organisation")] = pop.mentee_org[mentee] != pop.mentor_org[mentor]
         return np.clip(out, 0.0, 1.0)
+
+    def skills_covered(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        """How many of the mentee's skills sought (of the framework) each mentor offers."""
+        check_is_fitted(self, "mentor_matrix_")
+        mentee = np.asarray(mentee, np.int64)
+        mentor = np.asarray(mentor, np.int64)
+        s = self.component_slices_["skills"]
+        cols = slice(s.start, s.stop - 1)  # without the "none named" column
+        share = np.einsum(
+            "ij,ij->i", self.mentee_parts_[mentee, cols], self.mentor_matrix_[mentor, cols]
+        )
+        return np.rint(share * self.n_sought_[mentee]).astype(np.int64)
 
     def score_pairs(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         """Scores 0-100 for (mentee, mentor) index pairs (hard rules not applied)."""

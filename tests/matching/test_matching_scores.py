@@ -156,22 +156,48 @@ def test_parse_weights_sets_the_named_weights_and_keeps_the_rest():
     assert got == ScoreWeights(**{**ScoreWeights().as_dict(), "skills": 2.0, "goals": 0.5})
 
 
+def _random_pairs(n_people: int, *, seed: int, n_pairs: int):
+    """A fitted scorer of a synthetic population and random (mentee, mentor) index pairs."""
+    scorer = PairScorer().fit(make_population(n_people, seed=seed))
+    rng = np.random.default_rng(seed)
+    pop = scorer.population_
+    return scorer, rng.integers(0, pop.n_mentees, n_pairs), rng.integers(0, pop.n_mentors, n_pairs)
+
+
+def _skills_by_hand(scorer, e, m):
+    """Each pair's skills sought, and how many of them the mentor offers, from the frame."""
+    pop = scorer.population_
+    sought = scorer.frame_["skills_sought"].to_numpy(dtype=object)[pop.mentee_rows[e]]
+    offered = scorer.frame_["skills_offered"].to_numpy(dtype=object)[pop.mentor_rows[m]]
+    return sought, [sum(x in set(o) for x in s) for s, o in zip(sought, offered, strict=True)]
+
+
 def test_match_reasons_are_the_joined_pair_reasons_and_count_the_skills_covered():
     from matching.reasons import join_reasons, match_reasons, pair_reasons
 
-    scorer = PairScorer().fit(make_population(300, seed=4))
-    pop = scorer.population_
-    rng = np.random.default_rng(0)
-    e = rng.integers(0, pop.n_mentees, 400)
-    m = rng.integers(0, pop.n_mentors, 400)
+    scorer, e, m = _random_pairs(300, seed=4, n_pairs=400)
     got = match_reasons(scorer, e, m)
     lists = pair_reasons(scorer, e, m)
     assert got.cells == [join_reasons(r) for r in lists]
-    sought = scorer.frame_["skills_sought"].to_numpy(dtype=object)[pop.mentee_rows[e]]
-    offered = scorer.frame_["skills_offered"].to_numpy(dtype=object)[pop.mentor_rows[m]]
-    covered = [sum(x in set(o) for x in s) for s, o in zip(sought, offered, strict=True)]
+    sought, covered = _skills_by_hand(scorer, e, m)
     assert got.skills_sought == sum(len(s) for s in sought)
     assert got.skills_covered == sum(covered) > 0
     for reasons, n_covered in zip(lists, covered, strict=True):
         assert 1 <= len(reasons) <= 4
         assert reasons[0].startswith("covers ") == (n_covered > 0)
+
+
+def test_skills_covered_counts_the_framework_skills_the_mentor_offers():
+    scorer, e, m = _random_pairs(200, seed=2, n_pairs=300)
+    assert scorer.skills_covered(e, m).tolist() == _skills_by_hand(scorer, e, m)[1]
+
+
+def test_the_skills_tiebreak_covers_more_skills_for_at_most_its_worth_in_score():
+    f = make_population(400, seed=3)
+    plain = RoundMatcher(skills_tiebreak=0.0).fit(f).result_
+    tilted = RoundMatcher(skills_tiebreak=1.0).fit(f).result_
+    assert tilted.matched == plain.matched
+    assert tilted.skills_covered > plain.skills_covered
+    sought = sum(len(s) for s in f.loc[f["seeking_mentor"], "skills_sought"])
+    assert tilted.total_score >= plain.total_score - 1.0 * sought
+    assert tilted.total_score < plain.total_score  # plain maximises the plain score

@@ -168,3 +168,26 @@ def test_widened_lists_never_lower_the_total_and_keep_coverage_and_rules():
     assert wide.candidates_.n_edges > narrow.candidates_.n_edges
     assert wide.result_.total_score > narrow.result_.total_score
     assert "widen" in wide.result_.timings
+
+
+@needs_flow
+@pytest.mark.parametrize("seed", [5, 6])
+def test_exact_optimum_by_pricing_equals_dense_lsa_from_a_poor_start(seed):
+    from matching.assignment import exact_assignment
+    from matching.exact import exact_optimum
+
+    f = make_population(160, seed=seed)
+    scorer = PairScorer().fit(f)
+    pop = scorer.population_
+    e = np.repeat(np.arange(pop.n_mentees), pop.n_mentors)
+    m = np.tile(np.arange(pop.n_mentors), pop.n_mentees)
+    dense = scorer.score_pairs(e, m).reshape(pop.n_mentees, pop.n_mentors)
+    want_match, want = exact_assignment(pop, dense)
+    start = candidate_graph(scorer, 1)  # far from the optimum: pricing has to add edges
+    got = exact_optimum(scorer, start)
+    assert got.added > 0 and got.rounds > 1
+    assert got.matched == int((want_match >= 0).sum()) == maximum_cardinality_bruteforce(pop)
+    assert got.total == pytest.approx(want, abs=got.matched / 10_000 + 1e-6)
+    assert feasible_matrix(pop)[np.flatnonzero(got.match >= 0), got.match[got.match >= 0]].all()
+    load = np.bincount(got.match[got.match >= 0], minlength=pop.n_mentors)
+    assert (load <= pop.mentor_capacity).all()
