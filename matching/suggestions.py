@@ -361,7 +361,7 @@ class MentorSuggester(BaseEstimator):
         top = np.argpartition(-key, take - 1)[:take] if take < len(cand) else np.arange(len(cand))
         top = top[np.lexsort((self.mentor_ids_[cand[top]], -key[top]))]
         chosen = cand[top]
-        if learned:
+        if comps_all is not None:  # the learned model scored these pairs
             comps = comps_all[top]
             scores = np.clip(score[top], 0.0, 100.0)
         else:
