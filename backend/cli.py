@@ -131,7 +131,7 @@ def create_user(
             for extra in role:
                 if extra not in ("organiser", "admin"):
                     raise FieldErrors({"role": f"'{extra}' is not a role; use organiser or admin."})
-                member_service.grant_role(session=session, member_id=member.id, role=extra)  # type: ignore[arg-type]
+                member_service.grant_role(session=session, member_id=member.id, role=extra)
     except FieldErrors as error:
         for field, message in error.errors.items():
             console.print(f"[red]{field}[/red]: {message}")
@@ -170,8 +170,8 @@ def import_members(
             invited_by="A network organiser",
             send_invitations=invite,
         )
-    for error in result.errors[:200]:
-        console.print(str(error))
+    for problem in result.errors[:200]:
+        console.print(str(problem))
     if len(result.errors) > 200:
         console.print(f"... and {len(result.errors) - 200} more problems")
     if result.rejects_csv and partial:

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.matchmaking import suggestions as matchmaking
 from backend.members import service as member_service
@@ -58,14 +58,14 @@ def suggest_mentors(
         session.exec(
             select(MentorRequest.mentor_id, func.count())
             .where(MentorRequest.status == "open")
-            .group_by(MentorRequest.mentor_id)
+            .group_by(col(MentorRequest.mentor_id))
         ).all()
     )
     ranked = matchmaking.suggest(
         session=session,
-        member_id=member.id,  # type: ignore[arg-type]
+        member_id=member.id,
         k=k,
-        exclude_ids=asked | set(exclude_ids) | {member.id},  # type: ignore[arg-type]
+        exclude_ids=asked | set(exclude_ids) | {member.id},
         exposure_counts=waiting,
     )
     return [
