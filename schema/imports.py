@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -122,7 +123,10 @@ class ImportMembersSuccess:
         )
 
 
-ImportMembersResult = errors.result_union("ImportMembersResult", ImportMembersSuccess)
+ImportMembersResult = Annotated[
+    ImportMembersSuccess | errors.Problem,
+    errors.result_named("ImportMembersResult", ImportMembersSuccess),
+]
 
 
 @strawberry.type
@@ -132,7 +136,7 @@ class ImportMutation:
     @strawberry.mutation(
         description="Organisers: import members from a CSV (up to the 1 MiB request limit)."
     )
-    def import_members(self, info: Info, input: ImportMembersInput) -> ImportMembersResult:  # type: ignore[valid-type]
+    def import_members(self, info: Info, input: ImportMembersInput) -> ImportMembersResult:
         """Import a members CSV; the imported members are invited to set a password."""
         context = info.context
 
@@ -145,7 +149,7 @@ class ImportMutation:
                 data=input.csv.encode("utf-8", errors="surrogatepass"),
                 mode=input.mode.value,
             )
-            import_id: int = started.id  # type: ignore[assignment]
+            import_id: int = started.id
             context.session.commit()  # the job reads the file from its own session
             if input.background:
                 importing.enqueue_import(import_id=import_id, engine=info.context.job_engine)
