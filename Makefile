@@ -10,7 +10,7 @@ NPM_STAMP := node_modules/.install-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format lock bench clean-db worker
+.PHONY: install run test lint typecheck format lock bench clean-db worker
 
 install: $(STAMP) $(NPM_STAMP)
 	@mkdir -p var/mail
@@ -44,6 +44,10 @@ test: install
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# mypy over the packages named in pyproject.toml ([tool.mypy]); incremental through .mypy_cache.
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format backend schema web matching tests bench

@@ -131,7 +131,7 @@ def create_user(
             for extra in role:
                 if extra not in ("organiser", "admin"):
                     raise FieldErrors({"role": f"'{extra}' is not a role; use organiser or admin."})
-                member_service.grant_role(session=session, member_id=member.id, role=extra)  # type: ignore[arg-type]
+                member_service.grant_role(session=session, member_id=member.id, role=extra)
     except FieldErrors as error:
         for field, message in error.errors.items():
             console.print(f"[red]{field}[/red]: {message}")

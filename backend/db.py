@@ -72,7 +72,7 @@ def _make_engine(url: str) -> Engine:
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection, _record):
             # Python's sqlite3 opens its own transactions lazily; let SQLAlchemy issue BEGIN
             # so that SAVEPOINTs and isolation behave as on PostgreSQL.
             dbapi_connection.isolation_level = None
@@ -84,7 +84,7 @@ def _make_engine(url: str) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+        def _sqlite_begin(conn):
             # IMMEDIATE takes the write lock up front, so two writers queue instead of
             # failing with "database is locked" half-way through a transaction. A long read
             # (an import's checks) says read_only and takes no lock: WAL lets writers go on.

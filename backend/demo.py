@@ -27,7 +27,7 @@ from typing import Any
 
 from faker import Faker
 from sqlalchemy import func, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.accounts import passwords
 from backend.db import utcnow
@@ -166,7 +166,7 @@ class _Person:
     kind: str  # "mentor", "mentee" or "peer"
     name: str = ""
     email: str = ""
-    values: dict[str, object] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)  # more Member fields
     sought: list[str] = field(default_factory=list)
     offered: list[str] = field(default_factory=list)
     capacity: int = 0
@@ -401,7 +401,7 @@ def _line_management(rng: random.Random, members: Sequence[tuple[int, _Person]])
 
 def _existing_demo_accounts(session: Session) -> list[DemoAccount]:
     emails = {account.email for account in DEMO_ACCOUNTS}
-    found = set(session.exec(select(Member.email).where(Member.email.in_(emails))).all())  # type: ignore[attr-defined]
+    found = set(session.exec(select(col(Member.email)).where(col(Member.email).in_(emails))).all())
     return [account for account in DEMO_ACCOUNTS if account.email in found]
 
 
@@ -483,7 +483,7 @@ def load(
         ).id
         for org in ORGANISATIONS
     }
-    demo_ids = _add_demo_accounts(session, password_hash=password_hash, orgs=orgs)  # type: ignore[arg-type]
+    demo_ids = _add_demo_accounts(session, password_hash=password_hash, orgs=orgs)
 
     people = _plan(rng, members)
     taken = set(session.exec(select(Member.email)).all())
@@ -495,12 +495,12 @@ def load(
             password_hash=password_hash,
             email_verified_at=now,
             name=person.name,
-            organisation_id=orgs[person.org.name],  # type: ignore[arg-type]
+            organisation_id=orgs[person.org.name],
             region=person.org.region,
             role_family=person.role_family,
             band=person.band,
             profession=person.profession,
-            **person.values,  # type: ignore[arg-type]
+            **person.values,
         )
         for person in people
     ]
@@ -523,7 +523,7 @@ def load(
     ]
     if offers:
         session.execute(insert(MentoringOffer), offers)
-    links = _line_management(rng, pairs)  # type: ignore[arg-type]
+    links = _line_management(rng, pairs)
     if links:
         session.execute(update(Member), links)
     session.flush()
@@ -570,7 +570,7 @@ def _add_posts(rng: random.Random, session: Session, member_ids: list[int]) -> N
         for reply in rng.sample(_REPLIES, k=rng.randint(1, 2)):
             session.add(
                 Comment(
-                    post_id=post.id,  # type: ignore[arg-type]
+                    post_id=post.id,
                     author_id=rng.choice([m for m in member_ids if m != author]),
                     body=reply,
                     created_at=post.created_at + timedelta(hours=3),

@@ -27,12 +27,15 @@ def _resolve(path: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
-def redis_queue():  # type: ignore[no-untyped-def]
+def redis_queue():
     """The RQ queue on the configured Redis."""
     from redis import Redis
     from rq import Queue
 
-    return Queue(QUEUE_NAME, connection=Redis.from_url(get_settings().redis_url))
+    url = get_settings().redis_url
+    if url is None:
+        raise RuntimeError("no Redis is configured (PEERBRIDGE_REDIS_URL), so there is no queue")
+    return Queue(QUEUE_NAME, connection=Redis.from_url(url))
 
 
 def enqueue(path: str, *args: Any, engine: Engine | None = None) -> None:

@@ -39,8 +39,9 @@ def _migrating(engine: Engine) -> Iterator[Config]:
     with engine.connect() as connection:
         sqlite = engine.dialect.name == "sqlite"
         driver = connection.connection.driver_connection
+        assert driver is not None  # a checked-out connection holds its DBAPI connection
         if sqlite:
-            driver.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            driver.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
@@ -51,7 +52,7 @@ def _migrating(engine: Engine) -> Iterator[Config]:
                         raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
         finally:
             if sqlite:
-                driver.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

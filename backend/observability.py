@@ -35,9 +35,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
 from fastapi import FastAPI, Request
+from sqlmodel import col
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
@@ -114,16 +115,19 @@ def log_format(settings: Settings) -> str:
     return "json" if settings.is_production else "text"
 
 
+class _OwnHandler(logging.StreamHandler[TextIO]):
+    """The handler ``configure_logging`` installs (so that configuring again replaces it)."""
+
+
 def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> logging.Handler:
     """Send every logger's records to ``stream`` (stderr) in the configured format.
 
     Idempotent: the handler this installed last time is replaced, others (pytest's) are kept.
     """
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_peerbridge", False)]:
+    for old in [h for h in root.handlers if isinstance(h, _OwnHandler)]:
         root.removeHandler(old)
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler._peerbridge = True  # type: ignore[attr-defined]
+    handler = _OwnHandler(stream or sys.stderr)
     handler.addFilter(RequestIdFilter())
     if log_format(settings) == "json":
         handler.setFormatter(JsonFormatter())
@@ -247,7 +251,7 @@ def timed_job(name: str) -> Callable[[F], F]:
                     run.outcome = "failed"
                 return result
 
-        return timed  # type: ignore[return-value]
+        return cast(F, timed)
 
     return decorate
 
@@ -277,19 +281,21 @@ class DatabaseCollector:
         )
         try:
             with self.engine.connect() as connection:
-                unsent = OutboxEmail.sent_at.is_(None)  # type: ignore[union-attr]
+                unsent = col(OutboxEmail.sent_at).is_(None)
                 pending, oldest = connection.execute(
                     select(func.count(), func.min(OutboxEmail.created_at))
                     .select_from(OutboxEmail)
-                    .where(unsent, OutboxEmail.attempts < MAX_ATTEMPTS)
+                    .where(unsent, col(OutboxEmail.attempts) < MAX_ATTEMPTS)
                 ).one()
                 given_up = connection.execute(
                     select(func.count())
                     .select_from(OutboxEmail)
-                    .where(unsent, OutboxEmail.attempts >= MAX_ATTEMPTS)
+                    .where(unsent, col(OutboxEmail.attempts) >= MAX_ATTEMPTS)
                 ).scalar_one()
                 rounds = connection.execute(
-                    select(MatchingRound.status, func.count()).group_by(MatchingRound.status)
+                    select(col(MatchingRound.status), func.count()).group_by(
+                        col(MatchingRound.status)
+                    )
                 ).all()
         except Exception:
             log.warning("metrics: could not read the database", exc_info=True)
@@ -345,11 +351,11 @@ def scrape_registry(engine: Engine | None) -> Any:
     metrics()  # so a scrape lists the families even before the first request
     registry = CollectorRegistry(auto_describe=False)
     if multiprocess():
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client: untyped
     else:
-        registry.register(_DefaultRegistry())  # type: ignore[arg-type]
+        registry.register(_DefaultRegistry())
     if engine is not None:
-        registry.register(DatabaseCollector(engine))  # type: ignore[arg-type]
+        registry.register(DatabaseCollector(engine))
     return registry
 
 
@@ -372,10 +378,10 @@ def observed_worker(worker_class: type) -> type:
     """An RQ worker class that times each job (in the work horse) and counts its failures: an
     exception, or a job that returns ``"failed"`` (a round the matcher could not run)."""
 
-    class ObservedWorker(worker_class):  # type: ignore[misc,valid-type]
+    class ObservedWorker(worker_class):  # type: ignore[misc]  # the class given at run time
         def perform_job(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> bool:
             with observe_job(job_name(job.func_name)) as run:
-                succeeded = super().perform_job(job, queue, *args, **kwargs)
+                succeeded: bool = super().perform_job(job, queue, *args, **kwargs)
                 if not succeeded or getattr(job, "_result", None) == "failed":
                     run.outcome = "failed"
             return succeeded

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, Table, inspect
+from sqlmodel import SQLModel
 
 
 def one_of(
@@ -16,3 +17,12 @@ def one_of(
     if nullable:
         condition = f"{column} IS NULL OR {condition}"
     return CheckConstraint(condition, name=name)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core ``Table`` of a SQLModel table class, typed (SQLModel sets ``__table__`` at run
+    time only)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to one table")
+    return table

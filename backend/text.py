@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import String, inspect
+from sqlalchemy.orm import Mapper
 
 from backend.errors import FieldErrors
 
@@ -77,7 +78,7 @@ def text_problem(
 
 def column_length(model: type, field: str) -> int:
     """The length of the VARCHAR column behind ``model.field`` (a SQLModel table)."""
-    kind = inspect(model).columns[field].type
+    kind: object = inspect(model).columns[field].type
     kind = getattr(kind, "impl_instance", kind)  # sqlmodel's AutoString decorates a String
     length = getattr(kind, "length", None)
     if not isinstance(kind, String) or length is None:
@@ -145,8 +146,9 @@ ONE_LINE_UP_TO = 300
 @cache
 def _text_columns(model: type) -> tuple[tuple[str, int | None, bool], ...]:
     """(attribute, maximum length or None, one line?) for each text column of ``model``."""
-    found = []
-    for attribute in inspect(model).column_attrs:
+    found: list[tuple[str, int | None, bool]] = []
+    mapper: Mapper[Any] = inspect(model)
+    for attribute in mapper.column_attrs:
         for column in attribute.columns[:1]:
             kind = getattr(column.type, "impl_instance", column.type)
             if isinstance(kind, String):
@@ -164,7 +166,7 @@ def check_flushed_texts(session: Any, _flush_context: Any, _instances: Any) -> N
     """
     problems: dict[str, str] = {}
     for instance in (*session.new, *session.dirty):
-        for key, limit, single in _text_columns(type(instance)):
+        for key, limit, single in _text_columns(instance.__class__):
             value = instance.__dict__.get(key)
             if not isinstance(value, str) or (
                 value.isprintable() and (limit is None or len(value) <= limit)

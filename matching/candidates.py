@@ -112,7 +112,7 @@ class ScoreBlocks:
         np.add.at(org_ptr, m_org + 1, 1)
         self.org_ptr = np.cumsum(org_ptr)
         self.penalty = np.float32(scorer.org_penalty_)
-        self.jobs: list[tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray], int]] = []
+        self.jobs: list[tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray, np.ndarray], int]] = []
         mentees = np.asarray(mentees, np.int64)
         by_band = mentees[np.argsort(pop.mentee_band[mentees], kind="stable")]
         bands = pop.mentee_band[by_band]
@@ -267,10 +267,10 @@ def blocking_pairs_full(
         order = np.lexsort((-graph.score, graph.mentee))
         ge_sorted, gs_sorted = graph.mentee[order], graph.score[order]
         first = np.searchsorted(ge_sorted, np.arange(pop.n_mentees))
-        count = np.bincount(ge_sorted, minlength=pop.n_mentees)
-        has_k = count >= k
+        listed_count = np.bincount(ge_sorted, minlength=pop.n_mentees)
+        has_k = listed_count >= k
         kth[has_k] = gs_sorted[first[has_k] + k - 1]
-        best[count > 0] = gs_sorted[first[count > 0]]
+        best[listed_count > 0] = gs_sorted[first[listed_count > 0]]
     on_list = matched & (own >= kth - 1e-9)
     full = np.flatnonzero(~on_list)
     # listed mentees: their candidate edges

@@ -9,6 +9,9 @@ pair scorer multiplies together, so that a whole block of pair scores is one mat
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -67,7 +70,7 @@ def _as_tuple(value: object) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         return tuple(s for s in (p.strip() for p in value.split(";")) if s)
-    return tuple(value)  # type: ignore[arg-type]
+    return tuple(cast(Iterable[str], value))
 
 
 def _text(value: object) -> str:

@@ -373,7 +373,7 @@ class MentorSuggester(BaseEstimator):
             top = np.arange(len(cand))
         top = top[np.lexsort((self.mentor_ids_[cand[top]], -key[top]))][:take]
         chosen = cand[top]
-        if learned:
+        if comps_all is not None:  # the learned model scored these pairs
             comps = comps_all[top]
             scores = np.clip(score[top], 0.0, 100.0)
         else:

@@ -483,7 +483,7 @@ def person(member_id: str, **kw) -> dict:
         "bio": "",
     }
     row.update(kw)
-    row["organisation_key"] = organisation_key(row["organisation"])
+    row["organisation_key"] = organisation_key(str(row["organisation"]))
     return row
 
 

@@ -14,7 +14,7 @@ import io
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -839,20 +839,20 @@ class _Parser:
             return
         if len(cells) > self.width:
             if any(cell.strip() for cell in cells[self.width :]):
-                reason = (
+                problem = (
                     f"this row has {len(cells)} values but the header has {self.width} "
                     "columns; a value with a comma in it must be put in double quotes"
                 )
-                row.error(None, reason)
+                row.error(None, problem)
                 row.readable = False
             else:
                 cells = cells[: self.width]
         elif len(cells) < self.width:
-            reason = (
+            problem = (
                 f"this row has {len(cells)} values but the header has {self.width} columns; "
                 "a value with a line break in it must be put in double quotes"
             )
-            row.error(None, reason)
+            row.error(None, problem)
             row.readable = False
         if not row.readable:
             # The cells are misaligned, so only the id is worth keeping (other rows may name it).
@@ -870,9 +870,10 @@ class _Parser:
             if memo is None:
                 verdict = check(raw.strip())
             else:
-                verdict = memo.get(raw)
-                if verdict is None:
-                    verdict = memo[raw] = check(raw.strip())
+                cached = memo.get(raw)
+                if cached is None:
+                    cached = memo[raw] = check(raw.strip())
+                verdict = cached
             parsed, reason = verdict
             if reason is None:
                 values[column] = parsed
@@ -880,7 +881,7 @@ class _Parser:
                 row.error(column, reason)
         values.update(self.absent)
         if "organisation" in values:
-            values["organisation_key"] = organisation_key(values["organisation"])
+            values["organisation_key"] = organisation_key(cast(str, values["organisation"]))
 
         values.update(_NO_DEMOGRAPHICS)
         if values.get("demographics_consent") is True:

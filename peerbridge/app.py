@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.middleware.base import RequestResponseEndpoint
 
 from backend import observability
 from backend.db import get_engine, session_factory
@@ -78,7 +79,9 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     observability.install(app, settings)
 
     @app.middleware("http")
-    async def _headers_and_request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def _headers_and_request_id(
+        request: Request, call_next: RequestResponseEndpoint
+    ) -> Response:
         request.state.csp_nonce = secrets.token_urlsafe(16)
         request.state.request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
         response: Response = await call_next(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -31,7 +32,7 @@ class AccessToken(relay.Node):
     def from_model(cls, token: AccessTokenModel) -> AccessToken:
         """The GraphQL view of a token record."""
         return cls(
-            id=token.id,  # type: ignore[arg-type]
+            id=token.id,
             name=token.name,
             prefix=token.prefix,
             created_at=token.created_at,
@@ -40,7 +41,7 @@ class AccessToken(relay.Node):
         )
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]  # strawberry overloads on required; one body
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[AccessToken | None]:
         """Only the caller's own tokens can be fetched by id."""
@@ -78,8 +79,14 @@ class RevokeAccessTokenSuccess:
     access_token: AccessToken
 
 
-CreateAccessTokenResult = errors.result_union("CreateAccessTokenResult", CreateAccessTokenSuccess)
-RevokeAccessTokenResult = errors.result_union("RevokeAccessTokenResult", RevokeAccessTokenSuccess)
+CreateAccessTokenResult = Annotated[
+    CreateAccessTokenSuccess | errors.Problem,
+    errors.result_named("CreateAccessTokenResult", CreateAccessTokenSuccess),
+]
+RevokeAccessTokenResult = Annotated[
+    RevokeAccessTokenSuccess | errors.Problem,
+    errors.result_named("RevokeAccessTokenResult", RevokeAccessTokenSuccess),
+]
 
 
 @strawberry.type
@@ -89,7 +96,7 @@ class AccessTokenMutation:
     @strawberry.mutation(description="Create a personal access token (needs a password login).")
     def create_access_token(
         self, info: Info, input: CreateAccessTokenInput
-    ) -> CreateAccessTokenResult:  # type: ignore[valid-type]
+    ) -> CreateAccessTokenResult:
         """Create a token for the signed-in member."""
         context = info.context
 
@@ -111,7 +118,7 @@ class AccessTokenMutation:
     @strawberry.mutation(description="Revoke one of your access tokens; it stops working at once.")
     def revoke_access_token(
         self, info: Info, input: RevokeAccessTokenInput
-    ) -> RevokeAccessTokenResult:  # type: ignore[valid-type]
+    ) -> RevokeAccessTokenResult:
         """Revoke a token of the signed-in member."""
         context = info.context
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from backend.accounts import cookies
@@ -21,10 +23,10 @@ class SignUpInput:
     password: str = strawberry.field(description="At least 12 characters, not a common one.")
     name: str
     organisation: str = strawberry.field(description="Your employer's name.")
-    region: Region  # type: ignore[valid-type]
-    role_family: RoleFamily  # type: ignore[valid-type]
-    band: Band  # type: ignore[valid-type]
-    profession: Profession  # type: ignore[valid-type]
+    region: Region
+    role_family: RoleFamily
+    band: Band
+    profession: Profession
     job_title: str = ""
     management_years: int = 0
 
@@ -83,14 +85,30 @@ class ChangePasswordSuccess:
     member: Member
 
 
-SignUpResult = errors.result_union("SignUpResult", SignUpSuccess)
-LogInResult = errors.result_union("LogInResult", LogInSuccess)
-LogOutResult = errors.result_union("LogOutResult", Done)
-VerifyEmailResult = errors.result_union("VerifyEmailResult", VerifyEmailSuccess)
-ResendVerificationResult = errors.result_union("ResendVerificationResult", Done)
-RequestPasswordResetResult = errors.result_union("RequestPasswordResetResult", Done)
-ResetPasswordResult = errors.result_union("ResetPasswordResult", Done)
-ChangePasswordResult = errors.result_union("ChangePasswordResult", ChangePasswordSuccess)
+SignUpResult = Annotated[
+    SignUpSuccess | errors.Problem, errors.result_named("SignUpResult", SignUpSuccess)
+]
+LogInResult = Annotated[
+    LogInSuccess | errors.Problem, errors.result_named("LogInResult", LogInSuccess)
+]
+LogOutResult = Annotated[Done | errors.Problem, errors.result_named("LogOutResult", Done)]
+VerifyEmailResult = Annotated[
+    VerifyEmailSuccess | errors.Problem,
+    errors.result_named("VerifyEmailResult", VerifyEmailSuccess),
+]
+ResendVerificationResult = Annotated[
+    Done | errors.Problem, errors.result_named("ResendVerificationResult", Done)
+]
+RequestPasswordResetResult = Annotated[
+    Done | errors.Problem, errors.result_named("RequestPasswordResetResult", Done)
+]
+ResetPasswordResult = Annotated[
+    Done | errors.Problem, errors.result_named("ResetPasswordResult", Done)
+]
+ChangePasswordResult = Annotated[
+    ChangePasswordSuccess | errors.Problem,
+    errors.result_named("ChangePasswordResult", ChangePasswordSuccess),
+]
 
 
 def _start_cookie_session(info: Info, token: str) -> None:
@@ -106,7 +124,7 @@ class AccountMutation:
     """Mutations about accounts and sessions."""
 
     @strawberry.mutation(description="Join the network; a verification link is emailed.")
-    def sign_up(self, info: Info, input: SignUpInput) -> SignUpResult:  # type: ignore[valid-type]
+    def sign_up(self, info: Info, input: SignUpInput) -> SignUpResult:
         """Create an account."""
         context = info.context
 
@@ -141,7 +159,7 @@ class AccountMutation:
         return errors.outcome(sign_up)
 
     @strawberry.mutation(description="Log in: sets an HttpOnly session cookie.")
-    def log_in(self, info: Info, input: LogInInput) -> LogInResult:  # type: ignore[valid-type]
+    def log_in(self, info: Info, input: LogInInput) -> LogInResult:
         """Check the credentials and start a new session."""
         context = info.context
 
@@ -162,7 +180,7 @@ class AccountMutation:
         return errors.outcome(log_in)
 
     @strawberry.mutation(description="End this session; the cookie stops working everywhere.")
-    def log_out(self, info: Info) -> LogOutResult:  # type: ignore[valid-type]
+    def log_out(self, info: Info) -> LogOutResult:
         """Revoke the session and clear the cookie."""
         context = info.context
 
@@ -179,7 +197,7 @@ class AccountMutation:
         return errors.outcome(log_out)
 
     @strawberry.mutation(description="Confirm your email address with the token from the link.")
-    def verify_email(self, info: Info, input: VerifyEmailInput) -> VerifyEmailResult:  # type: ignore[valid-type]
+    def verify_email(self, info: Info, input: VerifyEmailInput) -> VerifyEmailResult:
         """Confirm an email address."""
         context = info.context
 
@@ -192,7 +210,7 @@ class AccountMutation:
         return errors.outcome(verify)
 
     @strawberry.mutation(description="Email another verification link to the signed-in member.")
-    def resend_verification(self, info: Info) -> ResendVerificationResult:  # type: ignore[valid-type]
+    def resend_verification(self, info: Info) -> ResendVerificationResult:
         """Send a fresh link."""
         context = info.context
 
@@ -208,7 +226,7 @@ class AccountMutation:
     )
     def request_password_reset(
         self, info: Info, input: RequestPasswordResetInput
-    ) -> RequestPasswordResetResult:  # type: ignore[valid-type]
+    ) -> RequestPasswordResetResult:
         """Ask for a reset link."""
         context = info.context
 
@@ -222,7 +240,7 @@ class AccountMutation:
         return errors.outcome(request)
 
     @strawberry.mutation(description="Set a new password with the token from the emailed link.")
-    def reset_password(self, info: Info, input: ResetPasswordInput) -> ResetPasswordResult:  # type: ignore[valid-type]
+    def reset_password(self, info: Info, input: ResetPasswordInput) -> ResetPasswordResult:
         """Reset a forgotten password; every session of the account ends."""
         context = info.context
 
@@ -241,7 +259,7 @@ class AccountMutation:
         return errors.outcome(reset)
 
     @strawberry.mutation(description="Change your password; your other sessions end.")
-    def change_password(self, info: Info, input: ChangePasswordInput) -> ChangePasswordResult:  # type: ignore[valid-type]
+    def change_password(self, info: Info, input: ChangePasswordInput) -> ChangePasswordResult:
         """Change the signed-in member's password."""
         context = info.context
 

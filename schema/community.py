@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Annotated, overload
 
 import strawberry
 from sqlmodel import Session
@@ -82,7 +83,7 @@ def loaders(info: Info) -> CommunityLoaders:
     if found is None or found[0] is not context.loaders:
         # Tied to the core loaders: when a mutation resets those, these start afresh too.
         found = (context.loaders, _make_loaders(context.session, context.member))
-        context._community_loaders = found  # type: ignore[attr-defined]
+        context._community_loaders = found  # type: ignore[attr-defined]  # this module's cache
     return found[1]
 
 
@@ -105,7 +106,7 @@ class Comment(relay.Node):
     def from_model(cls, comment: CommentModel) -> Comment:
         """The GraphQL view of a comment."""
         return cls(
-            id=comment.id,  # type: ignore[arg-type]
+            id=comment.id,
             body=comment.body,
             created_at=comment.created_at,
             hidden=comment.status == "hidden",
@@ -113,7 +114,7 @@ class Comment(relay.Node):
         )
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]  # strawberry overloads on required; one body
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Comment | None]:
         """Comments by id: only where the caller can read the post and the comment."""
@@ -163,7 +164,7 @@ class Post(relay.Node):
     def from_model(cls, post: PostModel) -> Post:
         """The GraphQL view of a post."""
         return cls(
-            id=post.id,  # type: ignore[arg-type]
+            id=post.id,
             title=post.title,
             body=post.body,
             created_at=post.created_at,
@@ -173,7 +174,7 @@ class Post(relay.Node):
         )
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]  # strawberry overloads on required; one body
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Post | None]:
         """Posts by id, with the same rule as `post(id)`."""
@@ -253,7 +254,7 @@ def decode_cursor(after: str | None) -> int | None:
 
 
 def _feed_connection(posts: list[PostModel], *, more: bool, first: bool) -> relay.Connection[Post]:
-    edges = [relay.Edge(node=Post.from_model(p), cursor=encode_cursor(p.id)) for p in posts]  # type: ignore[arg-type]
+    edges = [relay.Edge(node=Post.from_model(p), cursor=encode_cursor(p.id)) for p in posts]
     return relay.Connection(
         edges=edges,
         page_info=relay.PageInfo(
@@ -447,16 +448,40 @@ class ModerateContentSuccess:
     comment: Comment | None
 
 
-CreatePostResult = errors.result_union("CreatePostResult", PostSuccess)
-EditPostResult = errors.result_union("EditPostResult", PostSuccess)
-DeletePostResult = errors.result_union("DeletePostResult", DeletePostSuccess)
-AddCommentResult = errors.result_union("AddCommentResult", AddCommentSuccess)
-ReactToPostResult = errors.result_union("ReactToPostResult", ReactToPostSuccess)
-FollowMemberResult = errors.result_union("FollowMemberResult", FollowMemberSuccess)
-ReportContentResult = errors.result_union("ReportContentResult", ReportContentSuccess)
-ModerateContentResult = errors.result_union("ModerateContentResult", ModerateContentSuccess)
+CreatePostResult = Annotated[
+    PostSuccess | errors.Problem, errors.result_named("CreatePostResult", PostSuccess)
+]
+EditPostResult = Annotated[
+    PostSuccess | errors.Problem, errors.result_named("EditPostResult", PostSuccess)
+]
+DeletePostResult = Annotated[
+    DeletePostSuccess | errors.Problem, errors.result_named("DeletePostResult", DeletePostSuccess)
+]
+AddCommentResult = Annotated[
+    AddCommentSuccess | errors.Problem, errors.result_named("AddCommentResult", AddCommentSuccess)
+]
+ReactToPostResult = Annotated[
+    ReactToPostSuccess | errors.Problem,
+    errors.result_named("ReactToPostResult", ReactToPostSuccess),
+]
+FollowMemberResult = Annotated[
+    FollowMemberSuccess | errors.Problem,
+    errors.result_named("FollowMemberResult", FollowMemberSuccess),
+]
+ReportContentResult = Annotated[
+    ReportContentSuccess | errors.Problem,
+    errors.result_named("ReportContentResult", ReportContentSuccess),
+]
+ModerateContentResult = Annotated[
+    ModerateContentSuccess | errors.Problem,
+    errors.result_named("ModerateContentResult", ModerateContentSuccess),
+]
 
 
+@overload
+def _post_id(value: strawberry.ID, field: str = "postId") -> int: ...
+@overload
+def _post_id(value: strawberry.ID | None, field: str = "postId") -> int | None: ...
 def _post_id(value: strawberry.ID | None, field: str = "postId") -> int | None:
     return decode(value, type_name="Post", field=field) if value is not None else None
 
@@ -470,7 +495,7 @@ class CommunityMutation:
     """Sharing learning, following members, and moderation."""
 
     @strawberry.mutation(description="Share learning in the feed (verified members).")
-    def create_post(self, info: Info, input: CreatePostInput) -> CreatePostResult:  # type: ignore[valid-type]
+    def create_post(self, info: Info, input: CreatePostInput) -> CreatePostResult:
         """Create a post."""
         context = info.context
 
@@ -496,7 +521,7 @@ class CommunityMutation:
         return errors.outcome(create)
 
     @strawberry.mutation(description="Change the title, body and skills of your own post.")
-    def edit_post(self, info: Info, input: EditPostInput) -> EditPostResult:  # type: ignore[valid-type]
+    def edit_post(self, info: Info, input: EditPostInput) -> EditPostResult:
         """Edit a post."""
         context = info.context
 
@@ -507,7 +532,7 @@ class CommunityMutation:
             post = community.edit_post(
                 session=context.session,
                 member=context.member,
-                post_id=_post_id(input.post_id),  # type: ignore[arg-type]
+                post_id=_post_id(input.post_id),
                 title=input.title,
                 body=input.body,
                 skills=[str(s) for s in input.skills],
@@ -518,7 +543,7 @@ class CommunityMutation:
         return errors.outcome(edit)
 
     @strawberry.mutation(description="Delete your own post.")
-    def delete_post(self, info: Info, input: DeletePostInput) -> DeletePostResult:  # type: ignore[valid-type]
+    def delete_post(self, info: Info, input: DeletePostInput) -> DeletePostResult:
         """Delete a post."""
         context = info.context
 
@@ -527,7 +552,7 @@ class CommunityMutation:
             community.delete_post(
                 session=context.session,
                 member=context.member,
-                post_id=_post_id(input.post_id),  # type: ignore[arg-type]
+                post_id=_post_id(input.post_id),
             )
             context.reset_loaders()
             return DeletePostSuccess(deleted_post_id=input.post_id)
@@ -535,7 +560,7 @@ class CommunityMutation:
         return errors.outcome(remove)
 
     @strawberry.mutation(description="Reply to a post (verified members).")
-    def add_comment(self, info: Info, input: AddCommentInput) -> AddCommentResult:  # type: ignore[valid-type]
+    def add_comment(self, info: Info, input: AddCommentInput) -> AddCommentResult:
         """Add a comment."""
         context = info.context
 
@@ -545,14 +570,14 @@ class CommunityMutation:
             comment = community.add_comment(
                 session=context.session,
                 author=context.member,
-                post_id=post_id,  # type: ignore[arg-type]
+                post_id=post_id,
                 body=input.body,
             )
             context.reset_loaders()
             post = community.get_post(
                 session=context.session,
                 viewer=context.member,
-                post_id=post_id,  # type: ignore[arg-type]
+                post_id=post_id,
             )
             return AddCommentSuccess(
                 comment=Comment.from_model(comment), post=Post.from_model(post)
@@ -561,7 +586,7 @@ class CommunityMutation:
         return errors.outcome(add)
 
     @strawberry.mutation(description="Mark a post useful, or take the mark back (one per member).")
-    def react_to_post(self, info: Info, input: ReactToPostInput) -> ReactToPostResult:  # type: ignore[valid-type]
+    def react_to_post(self, info: Info, input: ReactToPostInput) -> ReactToPostResult:
         """Set the useful reaction."""
         context = info.context
 
@@ -571,21 +596,21 @@ class CommunityMutation:
             useful = community.set_useful(
                 session=context.session,
                 member=context.member,
-                post_id=post_id,  # type: ignore[arg-type]
+                post_id=post_id,
                 useful=input.useful,
             )
             context.reset_loaders()
             post = community.get_post(
                 session=context.session,
                 viewer=context.member,
-                post_id=post_id,  # type: ignore[arg-type]
+                post_id=post_id,
             )
             return ReactToPostSuccess(post=Post.from_model(post), useful=useful)
 
         return errors.outcome(react)
 
     @strawberry.mutation(description="Follow a member's posts, or stop following them.")
-    def follow_member(self, info: Info, input: FollowMemberInput) -> FollowMemberResult:  # type: ignore[valid-type]
+    def follow_member(self, info: Info, input: FollowMemberInput) -> FollowMemberResult:
         """Follow or unfollow."""
         context = info.context
 
@@ -602,7 +627,7 @@ class CommunityMutation:
         return errors.outcome(change)
 
     @strawberry.mutation(description="Report a post or comment to the organisers.")
-    def report_content(self, info: Info, input: ReportContentInput) -> ReportContentResult:  # type: ignore[valid-type]
+    def report_content(self, info: Info, input: ReportContentInput) -> ReportContentResult:
         """File a report."""
         context = info.context
 
@@ -621,7 +646,7 @@ class CommunityMutation:
         return errors.outcome(file)
 
     @strawberry.mutation(description="Organisers: hide or restore content with a note.")
-    def moderate_content(self, info: Info, input: ModerateContentInput) -> ModerateContentResult:  # type: ignore[valid-type]
+    def moderate_content(self, info: Info, input: ModerateContentInput) -> ModerateContentResult:
         """Hide, restore, or dismiss the reports."""
         context = info.context
 
@@ -647,11 +672,12 @@ class CommunityMutation:
                     session=context.session, organiser=context.member, note=input.note, **target
                 )
             context.reset_loaders()
-            is_post = isinstance(found, PostModel)
+            post = found if isinstance(found, PostModel) else None
+            comment = found if isinstance(found, CommentModel) else None
             return ModerateContentSuccess(
                 hidden=found is not None and found.status == "hidden",
-                post=Post.from_model(found) if is_post else None,  # type: ignore[arg-type]
-                comment=Comment.from_model(found) if found is not None and not is_post else None,  # type: ignore[arg-type]
+                post=Post.from_model(post) if post is not None else None,
+                comment=Comment.from_model(comment) if comment is not None else None,
             )
 
         return errors.outcome(moderate)
@@ -669,10 +695,10 @@ class Circle(relay.Node):
     @classmethod
     def from_model(cls, circle: CircleModel) -> Circle:
         """The GraphQL view of a circle."""
-        return cls(id=circle.id, name=circle.name, model=circle)  # type: ignore[arg-type]
+        return cls(id=circle.id, name=circle.name, model=circle)
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]  # strawberry overloads on required; one body
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Circle | None]:
         """Circles by id: their members and organisers only."""
@@ -740,7 +766,7 @@ class CircleQuery:
     def my_circle(self, info: Info) -> Circle | None:
         """The caller's circle."""
         viewer = member_service.require_member(info.context.member)
-        found = circles.circle_of(session=info.context.session, member_id=viewer.id)  # type: ignore[arg-type]
+        found = circles.circle_of(session=info.context.session, member_id=viewer.id)
         return Circle.from_model(found) if found else None
 
     @strawberry.field(
@@ -763,7 +789,7 @@ class CircleQuery:
     def community_preferences(self, info: Info) -> CommunityPreferences:
         """Circles and peer connect opt-ins."""
         viewer = member_service.require_member(info.context.member)
-        found = circles.preferences_of(session=info.context.session, member_id=viewer.id)  # type: ignore[arg-type]
+        found = circles.preferences_of(session=info.context.session, member_id=viewer.id)
         return CommunityPreferences(circles=found.circles, peer_connect=found.peer_connect)
 
     @strawberry.field(
@@ -772,7 +798,7 @@ class CircleQuery:
     def peer_connect_pairs(self, info: Info) -> list[PeerPairing]:
         """The caller's pairings."""
         viewer = member_service.require_member(info.context.member)
-        rows = peer_connect.pairings_of(session=info.context.session, member_id=viewer.id)  # type: ignore[arg-type]
+        rows = peer_connect.pairings_of(session=info.context.session, member_id=viewer.id)
         return [PeerPairing(period=p.period, peer_id=peer.id if peer else None) for p, peer in rows]
 
 
@@ -808,12 +834,22 @@ class RunPeerConnectSuccess:
     pairs_made: int
 
 
-SetCommunityPreferencesResult = errors.result_union(
-    "SetCommunityPreferencesResult", SetCommunityPreferencesSuccess
-)
-FormCirclesResult = errors.result_union("FormCirclesResult", FormCirclesSuccess)
-CircleChangeResult = errors.result_union("CircleChangeResult", CircleChangeSuccess)
-RunPeerConnectResult = errors.result_union("RunPeerConnectResult", RunPeerConnectSuccess)
+SetCommunityPreferencesResult = Annotated[
+    SetCommunityPreferencesSuccess | errors.Problem,
+    errors.result_named("SetCommunityPreferencesResult", SetCommunityPreferencesSuccess),
+]
+FormCirclesResult = Annotated[
+    FormCirclesSuccess | errors.Problem,
+    errors.result_named("FormCirclesResult", FormCirclesSuccess),
+]
+CircleChangeResult = Annotated[
+    CircleChangeSuccess | errors.Problem,
+    errors.result_named("CircleChangeResult", CircleChangeSuccess),
+]
+RunPeerConnectResult = Annotated[
+    RunPeerConnectSuccess | errors.Problem,
+    errors.result_named("RunPeerConnectResult", RunPeerConnectSuccess),
+]
 
 
 @strawberry.type
@@ -823,7 +859,7 @@ class CircleMutation:
     @strawberry.mutation(description="Opt in or out of a peer circle and of peer connect.")
     def set_community_preferences(
         self, info: Info, input: SetCommunityPreferencesInput
-    ) -> SetCommunityPreferencesResult:  # type: ignore[valid-type]
+    ) -> SetCommunityPreferencesResult:
         """Save opt-ins."""
         context = info.context
 
@@ -843,7 +879,7 @@ class CircleMutation:
         return errors.outcome(save)
 
     @strawberry.mutation(description="Organisers: put every waiting member into new circles.")
-    def form_circles(self, info: Info) -> FormCirclesResult:  # type: ignore[valid-type]
+    def form_circles(self, info: Info) -> FormCirclesResult:
         """Form circles."""
         context = info.context
 
@@ -854,7 +890,7 @@ class CircleMutation:
         return errors.outcome(form)
 
     @strawberry.mutation(description="Leave your circle.")
-    def leave_circle(self, info: Info) -> CircleChangeResult:  # type: ignore[valid-type]
+    def leave_circle(self, info: Info) -> CircleChangeResult:
         """Leave."""
         context = info.context
 
@@ -865,7 +901,7 @@ class CircleMutation:
         return errors.outcome(leave)
 
     @strawberry.mutation(description="Organisers: move a member into another circle.")
-    def move_circle_member(self, info: Info, input: MoveCircleMemberInput) -> CircleChangeResult:  # type: ignore[valid-type]
+    def move_circle_member(self, info: Info, input: MoveCircleMemberInput) -> CircleChangeResult:
         """Move."""
         context = info.context
 
@@ -883,7 +919,7 @@ class CircleMutation:
         return errors.outcome(move)
 
     @strawberry.mutation(description="Organisers: make this month's peer connect pairs now.")
-    def run_peer_connect(self, info: Info) -> RunPeerConnectResult:  # type: ignore[valid-type]
+    def run_peer_connect(self, info: Info) -> RunPeerConnectResult:
         """Run the pairing."""
         context = info.context
 

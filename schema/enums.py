@@ -8,13 +8,24 @@ from typing import Any
 
 import strawberry
 
+from backend.insights.service import DIMENSION_KEYS
 from backend.members.models import ROLES, VISIBILITY
 from backend.mentoring.models import MENTORSHIP_STATUSES, REQUEST_STATUSES
 from backend.mentoring.service import OUTCOMES
 from backend.notifications.models import DELIVERY_MODES, NOTIFICATION_KINDS
 from backend.organisations.models import ORGANISATION_TYPES
 from backend.rounds.models import COHORTS, PROPOSAL_STATUSES, ROUND_STATUSES
-from vocabulary import BANDS, MEETING_FORMATS, PROFESSIONS, REGIONS, ROLE_FAMILIES
+from vocabulary import (
+    AGE_BANDS,
+    BANDS,
+    DISABILITY_ANSWERS,
+    ETHNICITIES,
+    GENDERS,
+    MEETING_FORMATS,
+    PROFESSIONS,
+    REGIONS,
+    ROLE_FAMILIES,
+)
 
 
 def _name(value: str, *, prefix: str = "") -> str:
@@ -22,16 +33,23 @@ def _name(value: str, *, prefix: str = "") -> str:
     return prefix + re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").upper()
 
 
+def _python_enum(name: str, members: list[tuple[str, str]]) -> Any:
+    """A Python enum whose members come from data (the vocabulary, the services' constants).
+
+    Any to the type checker, which only knows enums whose members are written out; annotations
+    elsewhere may then name the GraphQL enums built from it.
+    """
+    return enum.Enum(name, members)
+
+
 def _enum(name: str, values: tuple[str, ...], description: str, *, prefix: str = "") -> Any:
-    python_enum = enum.Enum(name, [(_name(value, prefix=prefix), value) for value in values])  # type: ignore[misc]
+    python_enum = _python_enum(name, [(_name(value, prefix=prefix), value) for value in values])
     return strawberry.enum(python_enum, description=description)
 
 
 Region = _enum("Region", REGIONS, "An NHS England region.")
 Band = strawberry.enum(
-    enum.Enum(  # type: ignore[misc]
-        "Band", [("VSM" if b == "VSM" else f"BAND_{b.upper()}", b) for b in BANDS]
-    ),
+    _python_enum("Band", [("VSM" if b == "VSM" else f"BAND_{b.upper()}", b) for b in BANDS]),
     description="An Agenda for Change pay band (BAND_2 to BAND_9), or VSM.",
 )
 RoleFamily = _enum("RoleFamily", ROLE_FAMILIES, "The kind of management work a member does.")
@@ -73,6 +91,31 @@ ProposedMatchStatus = _enum(
 RoundCohort = _enum(
     "RoundCohort", COHORTS, "SEEKING: everyone seeking a mentor; MEMBERS: the members chosen."
 )
+
+InsightDimension = strawberry.enum(
+    _python_enum("InsightDimension", [(key.upper(), key) for key in DIMENSION_KEYS]),
+    description="One of the fixed breakdowns (there are no arbitrary filter combinations).",
+)
+
+
+def _demographic_enum(name: str, values: tuple[str, ...], description: str) -> Any:
+    def label(value: str) -> str:
+        text = value.replace("+", "_plus").replace("-", "_to_" if value[0].isdigit() else "_")
+        text = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper()
+        return f"AGE_{text}" if text[0].isdigit() else text
+
+    python_enum = _python_enum(name, [(label(value), value) for value in values])
+    return strawberry.enum(python_enum, description=description)
+
+
+Ethnicity = _demographic_enum(
+    "Ethnicity", ETHNICITIES, "Broad ethnic group (ONS), or prefer not to say."
+)
+Gender = _demographic_enum("Gender", GENDERS, "Gender, or prefer not to say.")
+DisabilityAnswer = _demographic_enum(
+    "DisabilityAnswer", DISABILITY_ANSWERS, "Disabled: yes, no, or rather not say."
+)
+AgeBand = _demographic_enum("AgeBand", AGE_BANDS, "Age band, or prefer not to say.")
 
 
 def to_enum(enum_type: Any, value: str | None) -> Any:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar, Union
+from typing import TypeVar, get_args, overload
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.types.union import StrawberryUnion
 
 from backend import errors as domain
 from backend.mentoring import service as mentoring
@@ -77,22 +78,20 @@ class TooManyOpenRequests(Error):
     pass
 
 
-ERROR_TYPES: tuple[type, ...] = (
-    InvalidInput,
-    NotAuthenticated,
-    NotAllowed,
-    NotFound,
-    Conflict,
-    RateLimited,
-)
+# What any mutation can answer instead of its success: a member of every result union.
+Problem = InvalidInput | NotAuthenticated | NotAllowed | NotFound | Conflict | RateLimited
+ERROR_TYPES: tuple[type, ...] = get_args(Problem)
+
+# What a mentor request's mutations can meet besides a Problem (SPECIFIC_CONFLICTS' types).
+RequestProblem = CapacityReached | DuplicateRequest | TooManyOpenRequests
+REQUEST_ERRORS: tuple[type[RequestProblem], ...] = get_args(RequestProblem)
 
 # Conflicts with a type of their own; a payload offers them where its mutation can meet them.
-SPECIFIC_CONFLICTS: dict[type[domain.Conflict], type[Error]] = {
+SPECIFIC_CONFLICTS: dict[type[domain.DomainError], type[RequestProblem]] = {
     mentoring.CapacityReached: CapacityReached,
     mentoring.DuplicateRequest: DuplicateRequest,
     mentoring.TooManyOpenRequests: TooManyOpenRequests,
 }
-REQUEST_ERRORS: tuple[type, ...] = tuple(SPECIFIC_CONFLICTS.values())
 
 # GraphQL error codes for failures raised outside a mutation payload (queries, limits).
 # Subclasses come before their base class: the first match wins.
@@ -115,11 +114,13 @@ def camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def error_result(error: domain.DomainError, *, extra: tuple[type, ...] = ()) -> Error:
+def error_result(
+    error: domain.DomainError, *, extra: tuple[type, ...] = ()
+) -> Problem | RequestProblem:
     """The GraphQL error type for a domain error; specific conflicts only if in ``extra``."""
-    specific = SPECIFIC_CONFLICTS.get(type(error))  # type: ignore[arg-type]
+    specific = SPECIFIC_CONFLICTS.get(type(error))
     if specific is not None and specific in extra:
-        return specific(message=error.message)  # type: ignore[call-arg]
+        return specific(message=error.message)
     if isinstance(error, domain.FieldErrors):
         fields = [FieldError(field=camel(f), message=m) for f, m in error.errors.items()]
         return InvalidInput(message=error.message, field=fields[0].field, errors=fields)
@@ -147,7 +148,15 @@ def invalid(field: str, message: str) -> InvalidInput:
     )
 
 
-def outcome(call: Callable[[], T], *, extra: tuple[type, ...] = ()) -> T | Error:
+@overload
+def outcome(call: Callable[[], T]) -> T | Problem: ...
+@overload
+def outcome(
+    call: Callable[[], T], *, extra: tuple[type[RequestProblem], ...]
+) -> T | Problem | RequestProblem: ...
+def outcome(
+    call: Callable[[], T], *, extra: tuple[type[RequestProblem], ...] = ()
+) -> T | Problem | RequestProblem:
     """Run a service call; a domain error becomes its GraphQL error type (``extra`` allowed)."""
     try:
         return call()
@@ -155,12 +164,10 @@ def outcome(call: Callable[[], T], *, extra: tuple[type, ...] = ()) -> T | Error
         return error_result(error, extra=extra)
 
 
-def result_union(name: str, success: type, *, extra: tuple[type, ...] = ()) -> Any:
-    """``<Name>Result = <Name>Success | InvalidInput | NotAuthenticated | ... | extra``."""
-    return Annotated[
-        Union[(success, *ERROR_TYPES, *extra)],
-        strawberry.union(name, description=f"{success.__name__}, or what went wrong."),
-    ]
+def result_named(name: str, success: type) -> StrawberryUnion:
+    """The GraphQL union of a mutation's result, declared as a type the checker sees too:
+    ``<Name>Result = Annotated[<Name>Success | Problem, result_named("<Name>Result", ...)]``."""
+    return strawberry.union(name, description=f"{success.__name__}, or what went wrong.")
 
 
 def error_code(error: GraphQLError) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -123,7 +123,10 @@ class ImportMembersSuccess:
         )
 
 
-ImportMembersResult = errors.result_union("ImportMembersResult", ImportMembersSuccess)
+ImportMembersResult = Annotated[
+    ImportMembersSuccess | errors.Problem,
+    errors.result_named("ImportMembersResult", ImportMembersSuccess),
+]
 
 
 @strawberry.input(description="An import job that stopped (FAILED, or RUNNING but stalled).")
@@ -159,7 +162,7 @@ class ImportMutation:
     @strawberry.mutation(
         description="Organisers: import members from a CSV (up to the 1 MiB request limit)."
     )
-    def import_members(self, info: Info, input: ImportMembersInput) -> ImportMembersResult:  # type: ignore[valid-type]
+    def import_members(self, info: Info, input: ImportMembersInput) -> ImportMembersResult:
         """Import a members CSV; the imported members are invited to set a password."""
         context = info.context
 

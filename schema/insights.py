@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import strawberry
@@ -10,14 +9,8 @@ import strawberry
 from backend.insights import service as insights
 from backend.insights.disclosure import Count, Ratio
 from schema.context import Info
+from schema.enums import InsightDimension
 from schema.permissions import IsAuthenticated
-
-InsightDimension = strawberry.enum(
-    enum.Enum(  # type: ignore[misc]
-        "InsightDimension", [(key.upper(), key) for key in insights.DIMENSION_KEYS]
-    ),
-    description="One of the fixed breakdowns (there are no arbitrary filter combinations).",
-)
 
 
 @strawberry.type(description="A published count: `*` for 1-7, otherwise rounded to 5.")
@@ -80,7 +73,7 @@ class InsightGroup:
 
 @strawberry.type(description="The funnel, shares and likelihoods by one dimension.")
 class InsightBreakdown:
-    dimension: InsightDimension  # type: ignore[valid-type]
+    dimension: InsightDimension
     title: str
     reference_group: str
     summary: str
@@ -157,7 +150,7 @@ class InsightsQuery:
     def insights(
         self,
         info: Info,
-        dimensions: list[InsightDimension] | None = None,  # type: ignore[valid-type]
+        dimensions: list[InsightDimension] | None = None,
     ) -> Insights:
         """The dashboard for the fixed breakdowns asked for (all when left out)."""
         keys = None if dimensions is None else [d.value for d in dimensions]

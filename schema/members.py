@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import UNSET, relay
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import PermissionExtension
 
 from backend.accounts import service as accounts
@@ -39,11 +41,11 @@ from schema.permissions import CanSeeAccount, CanSeeContact, IsAuthenticated
 from schema.reference import Organisation, Skill, connection, decode_offset, page_size
 
 
-def _contact() -> list[PermissionExtension]:
+def _contact() -> list[FieldExtension]:
     return [PermissionExtension(permissions=[CanSeeContact()], fail_silently=True)]
 
 
-def _own() -> list[PermissionExtension]:
+def _own() -> list[FieldExtension]:
     return [PermissionExtension(permissions=[CanSeeAccount()], fail_silently=True)]
 
 
@@ -82,7 +84,7 @@ class MentoringOffer:
         return await _skills(info, self.member_id, "offered")
 
     @strawberry.field(description="How the mentor prefers to meet.")
-    async def meeting_format(self, info: Info) -> MeetingFormat:  # type: ignore[valid-type]
+    async def meeting_format(self, info: Info) -> MeetingFormat:
         """The mentor's meeting format (through the members loader when not at hand)."""
         value = self.member_meeting_format
         if value is None:
@@ -113,7 +115,7 @@ class Member(relay.Node):
     def from_model(cls, member: MemberModel) -> Member:
         """The GraphQL view of a member row (sensitive fields resolve through permissions)."""
         return cls(
-            id=member.id,  # type: ignore[arg-type]
+            id=member.id,
             name=member.name,
             job_title=member.job_title,
             region=to_enum(Region, member.region),
@@ -131,7 +133,7 @@ class Member(relay.Node):
         )
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]  # strawberry overloads on required; one body
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Member | None]:
         """Members by id, with the same rule as `member(id)`: signed-in callers only."""
@@ -165,7 +167,7 @@ class Member(relay.Node):
         return Organisation.from_model(found) if found else None
 
     @strawberry.field(description="Always MEMBER; ORGANISER or ADMIN where granted.")
-    async def roles(self, info: Info) -> list[Role]:  # type: ignore[valid-type]
+    async def roles(self, info: Info) -> list[Role]:
         """Through the roles loader."""
         return [Role(r) for r in await info.context.loaders.roles.load(self.id)]
 
@@ -191,7 +193,7 @@ class Member(relay.Node):
         return self.model.is_verified
 
     @strawberry.field(extensions=_own(), description="Your own account only.")
-    def contact_visibility(self) -> ContactVisibility | None:  # type: ignore[valid-type]
+    def contact_visibility(self) -> ContactVisibility | None:
         """Who may see the member's email and organisation."""
         return to_enum(ContactVisibility, self.model.contact_visibility)
 
@@ -227,11 +229,11 @@ class MemberFilter:
     skill_sought: strawberry.ID | None = strawberry.field(
         default=None, description="Members wanting to develop this skill id."
     )
-    region: Region | None = None  # type: ignore[valid-type]
-    band: Band | None = None  # type: ignore[valid-type]
-    role_family: RoleFamily | None = None  # type: ignore[valid-type]
-    organisation_type: OrganisationType | None = None  # type: ignore[valid-type]
-    meeting_format: MeetingFormat | None = strawberry.field(  # type: ignore[valid-type]
+    region: Region | None = None
+    band: Band | None = None
+    role_family: RoleFamily | None = None
+    organisation_type: OrganisationType | None = None
+    meeting_format: MeetingFormat | None = strawberry.field(
         default=None, description="REMOTE or IN_PERSON also finds members happy with EITHER."
     )
     mentors_with_free_capacity: bool = strawberry.field(
@@ -311,20 +313,20 @@ class UpdateProfileInput:
     organisation: str | None = strawberry.field(
         default=UNSET, description="The organisation's name; a new one is added if unknown."
     )
-    region: Region | None = UNSET  # type: ignore[valid-type]
-    role_family: RoleFamily | None = UNSET  # type: ignore[valid-type]
-    band: Band | None = UNSET  # type: ignore[valid-type]
-    profession: Profession | None = UNSET  # type: ignore[valid-type]
+    region: Region | None = UNSET
+    role_family: RoleFamily | None = UNSET
+    band: Band | None = UNSET
+    profession: Profession | None = UNSET
     management_years: int | None = UNSET
     bio: str | None = UNSET
     goals: str | None = UNSET
     skills_sought: list[strawberry.ID] | None = strawberry.field(
         default=UNSET, description="Skill ids (at most 10); replaces the current list."
     )
-    meeting_format: MeetingFormat | None = UNSET  # type: ignore[valid-type]
+    meeting_format: MeetingFormat | None = UNSET
     seeking_mentor: bool | None = UNSET
     outside_organisation_only: bool | None = UNSET
-    contact_visibility: ContactVisibility | None = UNSET  # type: ignore[valid-type]
+    contact_visibility: ContactVisibility | None = UNSET
 
 
 @strawberry.type(description="The profile, as saved.")
@@ -339,7 +341,7 @@ class SetMentoringOfferInput:
     skills_offered: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Skill ids you can help with (needed if capacity > 0)."
     )
-    meeting_format: MeetingFormat | None = None  # type: ignore[valid-type]
+    meeting_format: MeetingFormat | None = None
     note: str = ""
 
 
@@ -349,8 +351,14 @@ class SetMentoringOfferSuccess:
     mentoring_offer: MentoringOffer
 
 
-UpdateProfileResult = errors.result_union("UpdateProfileResult", UpdateProfileSuccess)
-SetMentoringOfferResult = errors.result_union("SetMentoringOfferResult", SetMentoringOfferSuccess)
+UpdateProfileResult = Annotated[
+    UpdateProfileSuccess | errors.Problem,
+    errors.result_named("UpdateProfileResult", UpdateProfileSuccess),
+]
+SetMentoringOfferResult = Annotated[
+    SetMentoringOfferSuccess | errors.Problem,
+    errors.result_named("SetMentoringOfferResult", SetMentoringOfferSuccess),
+]
 
 
 def _given(value: object) -> object:
@@ -363,20 +371,22 @@ class MemberMutation:
     """Mutations on the signed-in member's own profile and offer."""
 
     @strawberry.mutation(description="Change your profile; every problem is reported at once.")
-    def update_profile(self, info: Info, input: UpdateProfileInput) -> UpdateProfileResult:  # type: ignore[valid-type]
+    def update_profile(self, info: Info, input: UpdateProfileInput) -> UpdateProfileResult:
         """Save profile changes."""
         context = info.context
 
         def update() -> UpdateProfileSuccess:
-            values = {name: _given(getattr(input, name)) for name in _PROFILE_FIELDS}
-            check_lists(skills_sought=values["skills_sought"])  # type: ignore[arg-type]
+            values: dict[str, Any] = {
+                name: _given(getattr(input, name)) for name in _PROFILE_FIELDS
+            }
+            check_lists(skills_sought=values["skills_sought"])
             check_text(**{k: v for k, v in values.items() if isinstance(v, str)})
             if values["skills_sought"] is not None:
-                values["skills_sought"] = [str(s) for s in values["skills_sought"]]  # type: ignore[attr-defined]
+                values["skills_sought"] = [str(s) for s in values["skills_sought"]]
             member = member_service.update_profile(
                 session=context.session,
                 member=context.member,
-                update=member_service.ProfileUpdate(**values),  # type: ignore[arg-type]
+                update=member_service.ProfileUpdate(**values),
             )
             context.member = member
             context.reset_loaders()
@@ -387,7 +397,7 @@ class MemberMutation:
     @strawberry.mutation(description="Set how many mentees you will take and with which skills.")
     def set_mentoring_offer(
         self, info: Info, input: SetMentoringOfferInput
-    ) -> SetMentoringOfferResult:  # type: ignore[valid-type]
+    ) -> SetMentoringOfferResult:
         """Save the mentoring offer."""
         context = info.context
 

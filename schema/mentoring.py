@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -58,7 +59,7 @@ def _viewer_id(info: Info) -> int | None:
 )
 class MentorRequest(relay.Node):
     id: relay.NodeID[int]
-    status: MentorRequestStatus  # type: ignore[valid-type]
+    status: MentorRequestStatus
     message: str
     decline_reason: str = strawberry.field(description="The mentor's reason, if they gave one.")
     created_at: datetime
@@ -70,7 +71,7 @@ class MentorRequest(relay.Node):
     def from_model(cls, request: RequestModel) -> MentorRequest:
         """The GraphQL view of a request."""
         return cls(
-            id=request.id,  # type: ignore[arg-type]
+            id=request.id,
             status=to_enum(MentorRequestStatus, request.status),
             message=request.message,
             decline_reason=request.decline_reason,
@@ -81,7 +82,7 @@ class MentorRequest(relay.Node):
         )
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]  # strawberry overloads on required; one body
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[MentorRequest | None]:
         """Requests by id, with the rule of `mentorRequest(id)`: only the two people involved."""
@@ -161,7 +162,7 @@ class MentorshipFeedback:
 @strawberry.type(description="A mentor and a mentee working together; only the two can see it.")
 class Mentorship(relay.Node):
     id: relay.NodeID[int]
-    status: MentorshipStatus  # type: ignore[valid-type]
+    status: MentorshipStatus
     goals: str
     meeting_rhythm: str
     planned_months: int = strawberry.field(description="The agreed length, 6 to 12 months.")
@@ -174,7 +175,7 @@ class Mentorship(relay.Node):
     def from_model(cls, mentorship: MentorshipModel) -> Mentorship:
         """The GraphQL view of a mentorship."""
         return cls(
-            id=mentorship.id,  # type: ignore[arg-type]
+            id=mentorship.id,
             status=to_enum(MentorshipStatus, mentorship.status),
             goals=mentorship.goals,
             meeting_rhythm=mentorship.meeting_rhythm,
@@ -186,7 +187,7 @@ class Mentorship(relay.Node):
         )
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]  # strawberry overloads on required; one body
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Mentorship | None]:
         """Mentorships by id, with the rule of `mentorship(id)`: only the pair."""
@@ -219,7 +220,7 @@ class Mentorship(relay.Node):
         return await _member(info, self.model.mentee_id)
 
     @strawberry.field(description="Your side of the mentorship.")
-    def my_role(self, info: Info) -> MentorshipRole:  # type: ignore[valid-type]
+    def my_role(self, info: Info) -> MentorshipRole:
         """MENTOR or MENTEE, for the caller."""
         return to_enum(MentorshipRole, "mentor" if self._is_mentor(info) else "mentee")
 
@@ -321,7 +322,7 @@ class LogMentoringSessionSuccess:
 @strawberry.input(description="End a mentorship; a rating now is optional (or give it later).")
 class EndMentorshipInput:
     mentorship_id: strawberry.ID
-    outcome: MentorshipOutcome  # type: ignore[valid-type]
+    outcome: MentorshipOutcome
     rating: int | None = strawberry.field(default=None, description="1 to 5.")
     feedback: str = ""
     reason: str = ""
@@ -340,25 +341,34 @@ class GiveMentorshipFeedbackSuccess:
     feedback: MentorshipFeedback
 
 
-RequestMentorResult = errors.result_union(
-    "RequestMentorResult", RequestMentorSuccess, extra=errors.REQUEST_ERRORS
-)
-WithdrawMentorRequestResult = errors.result_union(
-    "WithdrawMentorRequestResult", WithdrawMentorRequestSuccess
-)
-RespondToMentorRequestResult = errors.result_union(
-    "RespondToMentorRequestResult", RespondToMentorRequestSuccess, extra=errors.REQUEST_ERRORS
-)
-UpdateMentorshipAgreementResult = errors.result_union(
-    "UpdateMentorshipAgreementResult", MentorshipSuccess
-)
-LogMentoringSessionResult = errors.result_union(
-    "LogMentoringSessionResult", LogMentoringSessionSuccess
-)
-EndMentorshipResult = errors.result_union("EndMentorshipResult", MentorshipSuccess)
-GiveMentorshipFeedbackResult = errors.result_union(
-    "GiveMentorshipFeedbackResult", GiveMentorshipFeedbackSuccess
-)
+RequestMentorResult = Annotated[
+    RequestMentorSuccess | errors.Problem | errors.RequestProblem,
+    errors.result_named("RequestMentorResult", RequestMentorSuccess),
+]
+WithdrawMentorRequestResult = Annotated[
+    WithdrawMentorRequestSuccess | errors.Problem,
+    errors.result_named("WithdrawMentorRequestResult", WithdrawMentorRequestSuccess),
+]
+RespondToMentorRequestResult = Annotated[
+    RespondToMentorRequestSuccess | errors.Problem | errors.RequestProblem,
+    errors.result_named("RespondToMentorRequestResult", RespondToMentorRequestSuccess),
+]
+UpdateMentorshipAgreementResult = Annotated[
+    MentorshipSuccess | errors.Problem,
+    errors.result_named("UpdateMentorshipAgreementResult", MentorshipSuccess),
+]
+LogMentoringSessionResult = Annotated[
+    LogMentoringSessionSuccess | errors.Problem,
+    errors.result_named("LogMentoringSessionResult", LogMentoringSessionSuccess),
+]
+EndMentorshipResult = Annotated[
+    MentorshipSuccess | errors.Problem,
+    errors.result_named("EndMentorshipResult", MentorshipSuccess),
+]
+GiveMentorshipFeedbackResult = Annotated[
+    GiveMentorshipFeedbackSuccess | errors.Problem,
+    errors.result_named("GiveMentorshipFeedbackResult", GiveMentorshipFeedbackSuccess),
+]
 
 
 # Queries and mutations ------------------------------------------------------------------------
@@ -375,8 +385,8 @@ class MentoringQuery:
     def mentor_requests(
         self,
         info: Info,
-        direction: MentorRequestDirection,  # type: ignore[valid-type]
-        status: MentorRequestStatus | None = None,  # type: ignore[valid-type]
+        direction: MentorRequestDirection,
+        status: MentorRequestStatus | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> relay.Connection[MentorRequest]:
@@ -415,7 +425,7 @@ class MentoringQuery:
     def mentorships(
         self,
         info: Info,
-        status: MentorshipStatus | None = None,  # type: ignore[valid-type]
+        status: MentorshipStatus | None = None,
     ) -> list[Mentorship]:
         """The caller's mentorships."""
         rows = mentoring.list_mentorships(
@@ -458,7 +468,7 @@ class MentoringMutation:
     """Mutations on requests and mentorships."""
 
     @strawberry.mutation(description="Ask a member to be your mentor.")
-    def request_mentor(self, info: Info, input: RequestMentorInput) -> RequestMentorResult:  # type: ignore[valid-type]
+    def request_mentor(self, info: Info, input: RequestMentorInput) -> RequestMentorResult:
         """Send a request."""
         context = info.context
 
@@ -482,7 +492,7 @@ class MentoringMutation:
     @strawberry.mutation(description="Take back a request you sent that is still open.")
     def withdraw_mentor_request(
         self, info: Info, input: WithdrawMentorRequestInput
-    ) -> WithdrawMentorRequestResult:  # type: ignore[valid-type]
+    ) -> WithdrawMentorRequestResult:
         """Withdraw a request."""
         context = info.context
 
@@ -501,7 +511,7 @@ class MentoringMutation:
     @strawberry.mutation(description="As the mentor: accept a request, or decline it.")
     def respond_to_mentor_request(
         self, info: Info, input: RespondToMentorRequestInput
-    ) -> RespondToMentorRequestResult:  # type: ignore[valid-type]
+    ) -> RespondToMentorRequestResult:
         """Answer a request."""
         context = info.context
 
@@ -527,7 +537,7 @@ class MentoringMutation:
     @strawberry.mutation(description="Record your goals, meeting rhythm and planned length.")
     def update_mentorship_agreement(
         self, info: Info, input: UpdateMentorshipAgreementInput
-    ) -> UpdateMentorshipAgreementResult:  # type: ignore[valid-type]
+    ) -> UpdateMentorshipAgreementResult:
         """Save the agreement."""
         context = info.context
 
@@ -551,7 +561,7 @@ class MentoringMutation:
     @strawberry.mutation(description="Log a meeting: the date, how long, and private notes.")
     def log_mentoring_session(
         self, info: Info, input: LogMentoringSessionInput
-    ) -> LogMentoringSessionResult:  # type: ignore[valid-type]
+    ) -> LogMentoringSessionResult:
         """Log a session."""
         context = info.context
 
@@ -581,7 +591,7 @@ class MentoringMutation:
         return errors.outcome(log)
 
     @strawberry.mutation(description="End a mentorship, completed or early, with feedback.")
-    def end_mentorship(self, info: Info, input: EndMentorshipInput) -> EndMentorshipResult:  # type: ignore[valid-type]
+    def end_mentorship(self, info: Info, input: EndMentorshipInput) -> EndMentorshipResult:
         """End a mentorship; the mentor's place is freed."""
         context = info.context
 
@@ -607,7 +617,7 @@ class MentoringMutation:
     @strawberry.mutation(description="Rate an ended mentorship (1-5), once per side.")
     def give_mentorship_feedback(
         self, info: Info, input: GiveMentorshipFeedbackInput
-    ) -> GiveMentorshipFeedbackResult:  # type: ignore[valid-type]
+    ) -> GiveMentorshipFeedbackResult:
         """Give feedback."""
         context = info.context
 

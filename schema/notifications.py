@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -24,7 +25,7 @@ from schema.reference import connection, decode_offset, page_size
 @strawberry.type(description="Something you should know about; `link` is a page of the site.")
 class Notification(relay.Node):
     id: relay.NodeID[int]
-    kind: NotificationKind  # type: ignore[valid-type]
+    kind: NotificationKind
     title: str
     body: str
     link: str
@@ -40,7 +41,7 @@ class Notification(relay.Node):
     def from_model(cls, notification: NotificationModel) -> Notification:
         """The GraphQL view of a notification."""
         return cls(
-            id=notification.id,  # type: ignore[arg-type]
+            id=notification.id,
             kind=to_enum(NotificationKind, notification.kind),
             title=notification.title,
             body=notification.body,
@@ -50,7 +51,7 @@ class Notification(relay.Node):
         )
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]  # strawberry overloads on required; one body
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Notification | None]:
         """Only the caller's own notifications can be fetched by id."""
@@ -58,7 +59,7 @@ class Notification(relay.Node):
         ids = [database_id(i) for i in node_ids]
         own = notifications.get_own(
             session=info.context.session,
-            member_id=viewer.id,  # type: ignore[arg-type]
+            member_id=viewer.id,
             notification_ids=[i for i in ids if i is not None],
         )
         return [cls.from_model(own[i]) if i in own else None for i in ids]
@@ -66,8 +67,8 @@ class Notification(relay.Node):
 
 @strawberry.type(description="How one kind of notification reaches you by email.")
 class NotificationPreference:
-    kind: NotificationKind  # type: ignore[valid-type]
-    mode: DeliveryMode  # type: ignore[valid-type]
+    kind: NotificationKind
+    mode: DeliveryMode
 
 
 def preference_list(modes: dict[str, str]) -> list[NotificationPreference]:
@@ -95,8 +96,8 @@ class MarkNotificationsReadSuccess:
 
 @strawberry.input(description="A kind and how to email it.")
 class NotificationPreferenceInput:
-    kind: NotificationKind  # type: ignore[valid-type]
-    mode: DeliveryMode  # type: ignore[valid-type]
+    kind: NotificationKind
+    mode: DeliveryMode
 
 
 @strawberry.input(description="Kinds left out keep their current mode.")
@@ -109,12 +110,14 @@ class SetNotificationPreferencesSuccess:
     preferences: list[NotificationPreference]
 
 
-MarkNotificationsReadResult = errors.result_union(
-    "MarkNotificationsReadResult", MarkNotificationsReadSuccess
-)
-SetNotificationPreferencesResult = errors.result_union(
-    "SetNotificationPreferencesResult", SetNotificationPreferencesSuccess
-)
+MarkNotificationsReadResult = Annotated[
+    MarkNotificationsReadSuccess | errors.Problem,
+    errors.result_named("MarkNotificationsReadResult", MarkNotificationsReadSuccess),
+]
+SetNotificationPreferencesResult = Annotated[
+    SetNotificationPreferencesSuccess | errors.Problem,
+    errors.result_named("SetNotificationPreferencesResult", SetNotificationPreferencesSuccess),
+]
 
 
 @strawberry.type
@@ -133,7 +136,7 @@ class NotificationQuery:
         offset = decode_offset(after)
         rows, more = notifications.page(
             session=info.context.session,
-            member_id=viewer.id,  # type: ignore[arg-type]
+            member_id=viewer.id,
             offset=offset,
             limit=limit,
         )
@@ -147,7 +150,7 @@ class NotificationMutation:
     @strawberry.mutation(description="Mark some of your notifications read, or all of them.")
     def mark_notifications_read(
         self, info: Info, input: MarkNotificationsReadInput | None = None
-    ) -> MarkNotificationsReadResult:  # type: ignore[valid-type]
+    ) -> MarkNotificationsReadResult:
         """Mark notifications read."""
         context = info.context
 
@@ -162,10 +165,10 @@ class NotificationMutation:
             )
             changed = notifications.mark_read(
                 session=context.session,
-                member_id=member.id,  # type: ignore[arg-type]
+                member_id=member.id,
                 notification_ids=ids,
             )
-            unread = notifications.unread_count(session=context.session, member_id=member.id)  # type: ignore[arg-type]
+            unread = notifications.unread_count(session=context.session, member_id=member.id)
             return MarkNotificationsReadSuccess(marked_count=changed, unread_count=unread)
 
         return errors.outcome(mark)
@@ -173,7 +176,7 @@ class NotificationMutation:
     @strawberry.mutation(description="Choose, per kind, to be emailed at once, weekly, or never.")
     def set_notification_preferences(
         self, info: Info, input: SetNotificationPreferencesInput
-    ) -> SetNotificationPreferencesResult:  # type: ignore[valid-type]
+    ) -> SetNotificationPreferencesResult:
         """Save email preferences."""
         context = info.context
 
@@ -185,7 +188,7 @@ class NotificationMutation:
                 raise Invalid("Give each kind once.", field="preferences")
             saved = notifications.set_preferences(
                 session=context.session,
-                member_id=member.id,  # type: ignore[arg-type]
+                member_id=member.id,
                 modes=modes,
             )
             return SetNotificationPreferencesSuccess(preferences=preference_list(saved))

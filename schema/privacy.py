@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import enum
-import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,26 +14,8 @@ from backend.privacy import service as privacy
 from backend.privacy.models import ConsentRecord
 from schema import errors
 from schema.context import Info
+from schema.enums import AgeBand, DisabilityAnswer, Ethnicity, Gender
 from schema.permissions import IsAuthenticated
-from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
-
-
-def _enum(name: str, values: tuple[str, ...], description: str) -> Any:
-    def label(value: str) -> str:
-        text = value.replace("+", "_plus").replace("-", "_to_" if value[0].isdigit() else "_")
-        text = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper()
-        return f"AGE_{text}" if text[0].isdigit() else text
-
-    python_enum = enum.Enum(name, [(label(value), value) for value in values])  # type: ignore[misc]
-    return strawberry.enum(python_enum, description=description)
-
-
-Ethnicity = _enum("Ethnicity", ETHNICITIES, "Broad ethnic group (ONS), or prefer not to say.")
-Gender = _enum("Gender", GENDERS, "Gender, or prefer not to say.")
-DisabilityAnswer = _enum(
-    "DisabilityAnswer", DISABILITY_ANSWERS, "Disabled: yes, no, or rather not say."
-)
-AgeBand = _enum("AgeBand", AGE_BANDS, "Age band, or prefer not to say.")
 
 
 def _value(member: Any) -> str | None:
@@ -69,10 +49,10 @@ class Consent:
 )
 class MyDemographics:
     consented: bool = strawberry.field(description="True while a consent is in force.")
-    ethnicity: Ethnicity | None  # type: ignore[valid-type]
-    gender: Gender | None  # type: ignore[valid-type]
-    disability: DisabilityAnswer | None  # type: ignore[valid-type]
-    age_band: AgeBand | None  # type: ignore[valid-type]
+    ethnicity: Ethnicity | None
+    gender: Gender | None
+    disability: DisabilityAnswer | None
+    age_band: AgeBand | None
     consents: list[Consent] = strawberry.field(description="Every consent, newest first.")
 
 
@@ -98,10 +78,10 @@ class RecordDemographicsInput:
     consent: bool = strawberry.field(
         description="You agree that organisers may count your answers, in aggregate only."
     )
-    ethnicity: Ethnicity | None = None  # type: ignore[valid-type]
-    gender: Gender | None = None  # type: ignore[valid-type]
-    disability: DisabilityAnswer | None = None  # type: ignore[valid-type]
-    age_band: AgeBand | None = None  # type: ignore[valid-type]
+    ethnicity: Ethnicity | None = None
+    gender: Gender | None = None
+    disability: DisabilityAnswer | None = None
+    age_band: AgeBand | None = None
 
 
 @strawberry.type(description="Your answers are saved with a record of your consent.")
@@ -126,13 +106,18 @@ class EraseMyAccountSuccess:
     erased: bool
 
 
-RecordDemographicsResult = errors.result_union(
-    "RecordDemographicsResult", RecordDemographicsSuccess
-)
-WithdrawDemographicsResult = errors.result_union(
-    "WithdrawDemographicsResult", WithdrawDemographicsSuccess
-)
-EraseMyAccountResult = errors.result_union("EraseMyAccountResult", EraseMyAccountSuccess)
+RecordDemographicsResult = Annotated[
+    RecordDemographicsSuccess | errors.Problem,
+    errors.result_named("RecordDemographicsResult", RecordDemographicsSuccess),
+]
+WithdrawDemographicsResult = Annotated[
+    WithdrawDemographicsSuccess | errors.Problem,
+    errors.result_named("WithdrawDemographicsResult", WithdrawDemographicsSuccess),
+]
+EraseMyAccountResult = Annotated[
+    EraseMyAccountSuccess | errors.Problem,
+    errors.result_named("EraseMyAccountResult", EraseMyAccountSuccess),
+]
 
 
 @strawberry.type
@@ -153,7 +138,9 @@ class PrivacyQuery:
     )
     def export_my_data(self, info: Info) -> JSON:
         """The caller's data export."""
-        return privacy.export_my_data(session=info.context.session, member=info.context.member)
+        return JSON(
+            privacy.export_my_data(session=info.context.session, member=info.context.member)
+        )
 
 
 @strawberry.type
@@ -163,7 +150,7 @@ class PrivacyMutation:
     @strawberry.mutation(description="Give (or change) your diversity answers, with consent.")
     def record_demographics(
         self, info: Info, input: RecordDemographicsInput
-    ) -> RecordDemographicsResult:  # type: ignore[valid-type]
+    ) -> RecordDemographicsResult:
         """Save answers with a consent record."""
 
         def save() -> RecordDemographicsSuccess:
@@ -183,7 +170,7 @@ class PrivacyMutation:
         return errors.outcome(save)
 
     @strawberry.mutation(description="Withdraw consent: your diversity answers are deleted.")
-    def withdraw_demographics(self, info: Info) -> WithdrawDemographicsResult:  # type: ignore[valid-type]
+    def withdraw_demographics(self, info: Info) -> WithdrawDemographicsResult:
         """Delete answers and close the consent."""
 
         def withdraw() -> WithdrawDemographicsSuccess:
@@ -195,7 +182,7 @@ class PrivacyMutation:
         return errors.outcome(withdraw)
 
     @strawberry.mutation(description="Erase your account and personal data. Cannot be undone.")
-    def erase_my_account(self, info: Info, input: EraseMyAccountInput) -> EraseMyAccountResult:  # type: ignore[valid-type]
+    def erase_my_account(self, info: Info, input: EraseMyAccountInput) -> EraseMyAccountResult:
         """Erase the caller's account after checking password and confirmation."""
         context = info.context
 

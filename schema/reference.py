@@ -33,7 +33,7 @@ from vocabulary import (
     humanise,
 )
 
-NodeT = TypeVar("NodeT")
+NodeT = TypeVar("NodeT", bound=relay.Node)
 
 
 @strawberry.type(description="A skill in the framework; `id` is a stable slug, used in inputs.")
@@ -59,14 +59,14 @@ class Organisation(relay.Node):
     def from_model(cls, organisation: OrganisationModel) -> Organisation:
         """The GraphQL view of an organisation."""
         return cls(
-            id=organisation.id,  # type: ignore[arg-type]
+            id=organisation.id,
             name=organisation.name,
             type=to_enum(OrganisationType, organisation.type),
             region=to_enum(Region, organisation.region),
         )
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]  # strawberry overloads on required; one body
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Organisation | None]:
         """Organisations are public reference data."""
@@ -77,18 +77,34 @@ class Organisation(relay.Node):
         return [cls.from_model(found[i]) if i in found else None for i in ids]
 
 
-def _option_type(name: str, enum_type: Any, description: str) -> type:
-    namespace = {"__annotations__": {"value": enum_type, "label": str}}
-    return strawberry.type(type(name, (), namespace), description=description)
+@strawberry.type(description="A region and how to show it.")
+class RegionOption:
+    value: Region
+    label: str
 
 
-RegionOption = _option_type("RegionOption", Region, "A region and how to show it.")
-BandOption = _option_type("BandOption", Band, "A pay band and how to show it.")
-RoleFamilyOption = _option_type("RoleFamilyOption", RoleFamily, "A role family and its label.")
-ProfessionOption = _option_type("ProfessionOption", Profession, "A profession and its label.")
-MeetingFormatOption = _option_type(
-    "MeetingFormatOption", MeetingFormat, "A meeting format and its label."
-)
+@strawberry.type(description="A pay band and how to show it.")
+class BandOption:
+    value: Band
+    label: str
+
+
+@strawberry.type(description="A role family and its label.")
+class RoleFamilyOption:
+    value: RoleFamily
+    label: str
+
+
+@strawberry.type(description="A profession and its label.")
+class ProfessionOption:
+    value: Profession
+    label: str
+
+
+@strawberry.type(description="A meeting format and its label.")
+class MeetingFormatOption:
+    value: MeetingFormat
+    label: str
 
 
 def _options(option_type: Any, enum_type: Any, values: tuple[str, ...], label: Any) -> list[Any]:
@@ -173,26 +189,26 @@ class ReferenceQuery:
         return connection([Organisation.from_model(row) for row in rows], offset=offset, more=more)
 
     @strawberry.field(description="The seven NHS England regions.")
-    def regions(self) -> list[RegionOption]:  # type: ignore[valid-type]
+    def regions(self) -> list[RegionOption]:
         """Regions with labels."""
         return _options(RegionOption, Region, REGIONS, str)
 
     @strawberry.field(description="Pay bands, in order of seniority.")
-    def bands(self) -> list[BandOption]:  # type: ignore[valid-type]
+    def bands(self) -> list[BandOption]:
         """Bands with labels."""
         return _options(BandOption, Band, BANDS, _band_label)
 
     @strawberry.field(description="Role families.")
-    def role_families(self) -> list[RoleFamilyOption]:  # type: ignore[valid-type]
+    def role_families(self) -> list[RoleFamilyOption]:
         """Role families with labels."""
         return _options(RoleFamilyOption, RoleFamily, ROLE_FAMILIES, humanise)
 
     @strawberry.field(description="Professional backgrounds.")
-    def professions(self) -> list[ProfessionOption]:  # type: ignore[valid-type]
+    def professions(self) -> list[ProfessionOption]:
         """Professions with labels."""
         return _options(ProfessionOption, Profession, PROFESSIONS, humanise)
 
     @strawberry.field(description="Ways of meeting.")
-    def meeting_formats(self) -> list[MeetingFormatOption]:  # type: ignore[valid-type]
+    def meeting_formats(self) -> list[MeetingFormatOption]:
         """Meeting formats with labels."""
         return _options(MeetingFormatOption, MeetingFormat, MEETING_FORMATS, humanise)

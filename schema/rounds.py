@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -135,7 +135,7 @@ class MatchingWeights:
 )
 class ProposedMatch(relay.Node):
     id: relay.NodeID[int]
-    status: ProposedMatchStatus  # type: ignore[valid-type]
+    status: ProposedMatchStatus
     score: int = strawberry.field(description="The match score, 0 to 100 (0 when unmatched).")
     reasons: list[str] = strawberry.field(description="Why this pair (or why nobody), in words.")
     mentee_accepted: bool | None = strawberry.field(description="Null until the mentee answers.")
@@ -154,7 +154,7 @@ class ProposedMatch(relay.Node):
         """The GraphQL view of a proposal."""
         answers = {"accepted": True, "declined": False}
         return cls(
-            id=proposal.id,  # type: ignore[arg-type]
+            id=proposal.id,
             status=to_enum(ProposedMatchStatus, proposal.status),
             score=_score(proposal.score),
             reasons=proposal.reason_list,
@@ -169,7 +169,7 @@ class ProposedMatch(relay.Node):
         )
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]  # strawberry overloads on required; one body
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ProposedMatch | None]:
         """Proposals by id, with the rule of `proposedMatch(id)`: its two members, organisers."""
@@ -198,7 +198,7 @@ class ProposedMatch(relay.Node):
         return await _member(info, self.model.mentor_id)
 
     @strawberry.field(description="Your side of the proposal; null if you are not in it.")
-    def my_role(self, info: Info) -> MentorshipRole | None:  # type: ignore[valid-type]
+    def my_role(self, info: Info) -> MentorshipRole | None:
         """MENTOR or MENTEE for the caller."""
         viewer = info.context.member
         if viewer is None or viewer.id is None:
@@ -247,8 +247,8 @@ class UnmatchedMentee:
 class MatchingRound(relay.Node):
     id: relay.NodeID[int]
     name: str
-    status: MatchingRoundStatus  # type: ignore[valid-type]
-    cohort: RoundCohort  # type: ignore[valid-type]
+    status: MatchingRoundStatus
+    cohort: RoundCohort
     priority: bool = strawberry.field(description="Priority access honoured in matching.")
     seed: int
     respond_days: int = strawberry.field(description="Days each side has to answer an offer.")
@@ -275,7 +275,7 @@ class MatchingRound(relay.Node):
     def from_model(cls, matching_round: RoundModel) -> MatchingRound:
         """The GraphQL view of a round."""
         return cls(
-            id=matching_round.id,  # type: ignore[arg-type]
+            id=matching_round.id,
             name=matching_round.name,
             status=to_enum(MatchingRoundStatus, matching_round.status),
             cohort=to_enum(RoundCohort, matching_round.cohort),
@@ -296,7 +296,7 @@ class MatchingRound(relay.Node):
         )
 
     @classmethod
-    def resolve_nodes(
+    def resolve_nodes(  # type: ignore[override]  # strawberry overloads on required; one body
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[MatchingRound | None]:
         """Rounds by id, with the rule of `matchingRound(id)`: organisers only."""
@@ -372,7 +372,7 @@ class MatchingRound(relay.Node):
     def proposals(
         self,
         info: Info,
-        status: ProposedMatchStatus | None = None,  # type: ignore[valid-type]
+        status: ProposedMatchStatus | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> relay.Connection[ProposedMatch]:
@@ -439,7 +439,7 @@ class MatchingWeightsInput:
 @strawberry.input(description="A new round; it starts at once as a background job.")
 class CreateMatchingRoundInput:
     name: str = strawberry.field(description="Like 'Spring 2026 cohort' (up to 200).")
-    cohort: RoundCohort = strawberry.field(  # type: ignore[valid-type]
+    cohort: RoundCohort = strawberry.field(
         default=to_enum(RoundCohort, "seeking"),
         description="SEEKING (default) or MEMBERS (the members in `memberIds`).",
     )
@@ -516,16 +516,30 @@ class RespondToProposedMatchSuccess:
     mentorship: Mentorship | None
 
 
-CreateMatchingRoundResult = errors.result_union("CreateMatchingRoundResult", MatchingRoundSuccess)
-RemoveProposedMatchResult = errors.result_union("RemoveProposedMatchResult", ProposedMatchSuccess)
-SwapProposedMentorsResult = errors.result_union(
-    "SwapProposedMentorsResult", SwapProposedMentorsSuccess
-)
-PublishMatchingRoundResult = errors.result_union("PublishMatchingRoundResult", MatchingRoundSuccess)
-RetryMatchingRoundResult = errors.result_union("RetryMatchingRoundResult", MatchingRoundSuccess)
-RespondToProposedMatchResult = errors.result_union(
-    "RespondToProposedMatchResult", RespondToProposedMatchSuccess
-)
+CreateMatchingRoundResult = Annotated[
+    MatchingRoundSuccess | errors.Problem,
+    errors.result_named("CreateMatchingRoundResult", MatchingRoundSuccess),
+]
+RemoveProposedMatchResult = Annotated[
+    ProposedMatchSuccess | errors.Problem,
+    errors.result_named("RemoveProposedMatchResult", ProposedMatchSuccess),
+]
+SwapProposedMentorsResult = Annotated[
+    SwapProposedMentorsSuccess | errors.Problem,
+    errors.result_named("SwapProposedMentorsResult", SwapProposedMentorsSuccess),
+]
+PublishMatchingRoundResult = Annotated[
+    MatchingRoundSuccess | errors.Problem,
+    errors.result_named("PublishMatchingRoundResult", MatchingRoundSuccess),
+]
+RetryMatchingRoundResult = Annotated[
+    MatchingRoundSuccess | errors.Problem,
+    errors.result_named("RetryMatchingRoundResult", MatchingRoundSuccess),
+]
+RespondToProposedMatchResult = Annotated[
+    RespondToProposedMatchSuccess | errors.Problem,
+    errors.result_named("RespondToProposedMatchResult", RespondToProposedMatchSuccess),
+]
 
 
 # Queries and mutations ------------------------------------------------------------------------
@@ -618,7 +632,7 @@ class RoundMutation:
     @strawberry.mutation(description="Organisers: create a round and start matching at once.")
     def create_matching_round(
         self, info: Info, input: CreateMatchingRoundInput
-    ) -> CreateMatchingRoundResult:  # type: ignore[valid-type]
+    ) -> CreateMatchingRoundResult:
         """Create a round and hand it to the job runner."""
         context = info.context
 
@@ -640,7 +654,7 @@ class RoundMutation:
                 respond_days=input.respond_days,
                 learn_from_outcomes=input.learn_from_outcomes,
             )
-            round_id: int = created.id  # type: ignore[assignment]
+            round_id: int = created.id
             # End this transaction first: the job writes from its own session, and on SQLite
             # an open transaction here would hold the write lock it needs.
             context.session.commit()
@@ -660,7 +674,7 @@ class RoundMutation:
     )
     def retry_matching_round(
         self, info: Info, input: RetryMatchingRoundInput
-    ) -> RetryMatchingRoundResult:  # type: ignore[valid-type]
+    ) -> RetryMatchingRoundResult:
         """Queue the round again and hand it to the job runner."""
         context = info.context
 
@@ -681,7 +695,7 @@ class RoundMutation:
     @strawberry.mutation(description="Organisers: take a proposed pair out of a round in review.")
     def remove_proposed_match(
         self, info: Info, input: RemoveProposedMatchInput
-    ) -> RemoveProposedMatchResult:  # type: ignore[valid-type]
+    ) -> RemoveProposedMatchResult:
         """Remove a pair before publishing."""
         context = info.context
 
@@ -700,7 +714,7 @@ class RoundMutation:
     @strawberry.mutation(description="Organisers: swap the mentors of two pairs in review.")
     def swap_proposed_mentors(
         self, info: Info, input: SwapProposedMentorsInput
-    ) -> SwapProposedMentorsResult:  # type: ignore[valid-type]
+    ) -> SwapProposedMentorsResult:
         """Swap two pairs' mentors, if the hard rules allow both new pairs."""
         context = info.context
 
@@ -725,7 +739,7 @@ class RoundMutation:
     @strawberry.mutation(description="Organisers: publish a round in review; both sides are told.")
     def publish_matching_round(
         self, info: Info, input: PublishMatchingRoundInput
-    ) -> PublishMatchingRoundResult:  # type: ignore[valid-type]
+    ) -> PublishMatchingRoundResult:
         """Turn every proposed pair into an offer to both sides."""
         context = info.context
 
@@ -743,7 +757,7 @@ class RoundMutation:
     @strawberry.mutation(description="Accept or decline a proposed match you are in.")
     def respond_to_proposed_match(
         self, info: Info, input: RespondToProposedMatchInput
-    ) -> RespondToProposedMatchResult:  # type: ignore[valid-type]
+    ) -> RespondToProposedMatchResult:
         """Answer an offer; both accepting starts a mentorship, a decline is re-offered."""
         context = info.context
 

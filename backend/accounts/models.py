@@ -46,7 +46,7 @@ class EmailToken(SQLModel, table=True):
         one_of("purpose", EMAIL_TOKEN_PURPOSES, name="ck_email_token_purpose"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     member_id: int = Field(
         sa_column=Column(
             Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
@@ -65,7 +65,7 @@ class AccessToken(SQLModel, table=True):
     __tablename__ = "access_token"
     __table_args__ = (UniqueConstraint("token_hash", name="uq_access_token_hash"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     member_id: int = Field(
         sa_column=Column(
             Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, delete, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend import text
 from backend.accounts import passwords
@@ -143,13 +143,13 @@ def revoke_all_sessions(*, session: Session, member_id: int, keep: str | None = 
     """End every session of a member (after a password change or reset), except ``keep``."""
     statement = (
         update(UserSession)
-        .where(UserSession.member_id == member_id)
-        .where(UserSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(UserSession.member_id) == member_id)
+        .where(col(UserSession.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
     if keep is not None:
-        statement = statement.where(UserSession.id != token_hash(keep))
-    return session.execute(statement).rowcount
+        statement = statement.where(col(UserSession.id) != token_hash(keep))
+    return session.exec(statement).rowcount
 
 
 # Anonymous sessions are no longer started (forms use a signed CSRF cookie); rows left from
@@ -168,16 +168,16 @@ def purge_stale_sessions(*, session: Session, now: datetime | None = None) -> in
     now = now or utcnow()
     statement = delete(UserSession).where(
         or_(
-            UserSession.expires_at <= now,
-            UserSession.revoked_at.is_not(None),  # type: ignore[union-attr]
+            col(UserSession.expires_at) <= now,
+            col(UserSession.revoked_at).is_not(None),
             and_(
-                UserSession.member_id.is_(None),  # type: ignore[union-attr]
-                UserSession.last_seen_at < now - ANONYMOUS_SESSION_IDLE,
+                col(UserSession.member_id).is_(None),
+                col(UserSession.last_seen_at) < now - ANONYMOUS_SESSION_IDLE,
             ),
             UserSession.last_seen_at <= now - idle_timeout(),
         )
     )
-    return session.execute(statement).rowcount
+    return session.exec(statement).rowcount
 
 
 # Email tokens ---------------------------------------------------------------------------------
@@ -208,10 +208,10 @@ def _consume_email_token(*, session: Session, token: str, purpose: str) -> Email
     if record is None or record.purpose != purpose or record.expires_at <= utcnow():
         raise invalid
     # One use only, even if two requests race: the conditional update decides.
-    used = session.execute(
+    used = session.exec(
         update(EmailToken)
-        .where(EmailToken.id == record.id)
-        .where(EmailToken.used_at.is_(None))  # type: ignore[union-attr]
+        .where(col(EmailToken.id) == record.id)
+        .where(col(EmailToken.used_at).is_(None))
         .values(used_at=utcnow())
     ).rowcount
     if not used:
@@ -236,7 +236,7 @@ def _email_link(
     """Issue a one-time token and queue an email whose ``body`` has a ``{link}`` to it."""
     token = _issue_email_token(
         session=session,
-        member_id=member.id,  # type: ignore[arg-type]
+        member_id=member.id,
         purpose=purpose,
         lifetime=lifetime,
     )
@@ -345,7 +345,7 @@ def sign_up(*, session: Session, data: SignUp) -> Member:
         password_hash=passwords.hash_password(data.password),
         name=data.name.strip(),
         job_title=data.job_title.strip(),
-        organisation_id=organisation.id,  # type: ignore[arg-type]
+        organisation_id=organisation.id,
         region=data.region,
         role_family=data.role_family,
         band=data.band,
@@ -402,7 +402,7 @@ def _record_failure(*, session: Session, key: str) -> None:
     # Increment in the database so that parallel failures all count.
     session.execute(
         update(LoginThrottle)
-        .where(LoginThrottle.key == key)
+        .where(col(LoginThrottle.key) == key)
         .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
     )
     session.refresh(record)
@@ -508,7 +508,7 @@ def reset_password(*, session: Session, token: str, new_password: str) -> Member
     member = _password_from_link(
         session=session, token=token, purpose="reset", new_password=new_password
     )
-    revoke_all_sessions(session=session, member_id=member.id)  # type: ignore[arg-type]
+    revoke_all_sessions(session=session, member_id=member.id)
     throttle = session.get(LoginThrottle, member.email)
     if throttle is not None:
         session.delete(throttle)
@@ -561,7 +561,7 @@ def change_password(
         _set_password(session=session, member=member, new_password=new_password)
     except Invalid as error:
         raise FieldErrors({"new_password": error.message}) from error
-    revoke_all_sessions(session=session, member_id=member.id)  # type: ignore[arg-type]
+    revoke_all_sessions(session=session, member_id=member.id)
     session.commit()
     return start_session(session=session, member_id=member.id)
 
@@ -581,13 +581,13 @@ def create_access_token(*, session: Session, member: Member, name: str) -> tuple
     active = session.exec(
         select(AccessToken)
         .where(AccessToken.member_id == member.id)
-        .where(AccessToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(AccessToken.revoked_at).is_(None))
     ).all()
     if len(active) >= 20:
         raise Conflict("You have 20 active tokens. Revoke one before creating another.")
     secret = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = AccessToken(
-        member_id=member.id,  # type: ignore[arg-type]
+        member_id=member.id,
         name=clean,
         prefix=secret[: len(ACCESS_TOKEN_PREFIX) + 6],
         token_hash=token_hash(secret),
@@ -604,7 +604,7 @@ def list_access_tokens(*, session: Session, member: Member) -> list[AccessToken]
         session.exec(
             select(AccessToken)
             .where(AccessToken.member_id == member.id)
-            .order_by(AccessToken.created_at.desc(), AccessToken.id.desc())  # type: ignore[attr-defined,union-attr]
+            .order_by(col(AccessToken.created_at).desc(), col(AccessToken.id).desc())
         ).all()
     )
 

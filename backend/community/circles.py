@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import delete, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.community.models import Circle, CircleMember, CommunityPreference
 from backend.db import utcnow
@@ -208,7 +208,7 @@ def set_preferences(
     member = member_service.require_member(member)
     record = session.get(CommunityPreference, member.id)
     if record is None:
-        record = CommunityPreference(member_id=member.id)  # type: ignore[arg-type]
+        record = CommunityPreference(member_id=member.id)
     if circles is not None:
         record.circles = circles
     if peer_connect is not None:
@@ -224,7 +224,7 @@ def circle_of(*, session: Session, member_id: int) -> Circle | None:
     """The member's circle, if any."""
     return session.exec(
         select(Circle)
-        .join(CircleMember, CircleMember.circle_id == Circle.id)  # type: ignore[arg-type]
+        .join(CircleMember, col(CircleMember.circle_id) == col(Circle.id))
         .where(CircleMember.member_id == member_id)
     ).first()
 
@@ -234,11 +234,11 @@ def waiting_member_ids(*, session: Session) -> list[int]:
     return list(
         session.exec(
             select(Member.id)
-            .join(CommunityPreference, CommunityPreference.member_id == Member.id)  # type: ignore[arg-type]
-            .where(CommunityPreference.circles.is_(True))  # type: ignore[attr-defined]
+            .join(CommunityPreference, col(CommunityPreference.member_id) == col(Member.id))
+            .where(col(CommunityPreference.circles).is_(True))
             .where(Member.is_active)
-            .where(~Member.id.in_(select(CircleMember.member_id)))  # type: ignore[union-attr]
-            .order_by(Member.id)
+            .where(~col(Member.id).in_(select(col(CircleMember.member_id))))
+            .order_by(col(Member.id))
         ).all()
     )
 
@@ -256,12 +256,12 @@ def form(*, session: Session, organiser: Member | None) -> list[Circle]:
         raise Invalid("Nobody is waiting for a circle.")
     rows = session.exec(
         select(Member, Organisation.key)
-        .join(Organisation, Organisation.id == Member.organisation_id)  # type: ignore[arg-type]
-        .where(Member.id.in_(ids))  # type: ignore[union-attr]
-        .order_by(Member.id)
+        .join(Organisation, col(Organisation.id) == col(Member.organisation_id))
+        .where(col(Member.id).in_(ids))
+        .order_by(col(Member.id))
     ).all()
     members = {m.id: m for m, _ in rows}
-    people = [Person(m.id, key, BAND_RANK.get(m.band, 0)) for m, key in rows]  # type: ignore[arg-type]
+    people = [Person(m.id, key, BAND_RANK.get(m.band, 0)) for m, key in rows]
     groups = form_groups(people, _interests(session, [p.member_id for p in people]))
     existing = session.exec(select(func.count()).select_from(Circle)).one()
     circles = []
@@ -272,7 +272,7 @@ def form(*, session: Session, organiser: Member | None) -> list[Circle]:
         circles.append(circle)
         for index in group:
             member = members[people[index].member_id]
-            session.add(CircleMember(circle_id=circle.id, member_id=member.id))  # type: ignore[arg-type]
+            session.add(CircleMember(circle_id=circle.id, member_id=member.id))
             notifications.notify_member(
                 session=session,
                 member=member,
@@ -308,8 +308,8 @@ def get(*, session: Session, viewer: Member | None, circle_id: int) -> CircleVie
         raise NotFound("No circle with that id.")
     rows = session.exec(
         select(Member, Organisation.name)
-        .join(CircleMember, CircleMember.member_id == Member.id)  # type: ignore[arg-type]
-        .join(Organisation, Organisation.id == Member.organisation_id)  # type: ignore[arg-type]
+        .join(CircleMember, col(CircleMember.member_id) == col(Member.id))
+        .join(Organisation, col(Organisation.id) == col(Member.organisation_id))
         .where(CircleMember.circle_id == circle_id)
         .order_by(Member.name)
     ).all()
@@ -318,7 +318,7 @@ def get(*, session: Session, viewer: Member | None, circle_id: int) -> CircleVie
         members=[m for m, _ in rows],
         # An organisation shows only where the member shares contact details.
         organisations={
-            m.id: name  # type: ignore[misc]
+            m.id: name
             for m, name in rows
             if member_service.can_see_contact(member=m, viewer=viewer)
         },
@@ -331,10 +331,10 @@ def list_circles(*, session: Session, organiser: Member | None) -> list[tuple[Ci
     member_service.require_organiser(session=session, member=organiser)
     return list(
         session.exec(
-            select(Circle, func.count(CircleMember.member_id))
-            .join(CircleMember, CircleMember.circle_id == Circle.id, isouter=True)  # type: ignore[arg-type]
-            .group_by(Circle.id)
-            .order_by(Circle.id)
+            select(Circle, func.count(col(CircleMember.member_id)))
+            .join(CircleMember, col(CircleMember.circle_id) == col(Circle.id), isouter=True)
+            .group_by(col(Circle.id))
+            .order_by(col(Circle.id))
         ).all()
     )
 
@@ -342,8 +342,8 @@ def list_circles(*, session: Session, organiser: Member | None) -> list[tuple[Ci
 def leave(*, session: Session, member: Member | None) -> None:
     """Leave your circle (and stop waiting for another until you opt in again)."""
     member = member_service.require_member(member)
-    removed = session.execute(
-        delete(CircleMember).where(CircleMember.member_id == member.id)  # type: ignore[arg-type]
+    removed = session.exec(
+        delete(CircleMember).where(col(CircleMember.member_id) == member.id)
     ).rowcount
     if not removed:
         session.rollback()
@@ -364,7 +364,7 @@ def move(*, session: Session, organiser: Member | None, member_id: int, circle_i
     circle = session.get(Circle, circle_id) if 0 < circle_id <= 2**31 - 1 else None
     if circle is None or circle.status != "active":
         raise NotFound("No circle with that id.", field="circleId")
-    session.execute(delete(CircleMember).where(CircleMember.member_id == member_id))  # type: ignore[arg-type]
+    session.execute(delete(CircleMember).where(col(CircleMember.member_id) == member_id))
     session.add(CircleMember(circle_id=circle_id, member_id=member_id))
     notifications.notify(
         session=session,

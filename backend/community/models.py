@@ -30,7 +30,7 @@ MAX_REASON = 1_000
 MAX_NOTE = 1_000
 
 
-def _member_fk(*, nullable: bool = False, ondelete: str = "CASCADE") -> Column:  # type: ignore[type-arg]
+def _member_fk(*, nullable: bool = False, ondelete: str = "CASCADE") -> Column:
     return Column(
         Integer, ForeignKey("member.id", ondelete=ondelete), nullable=nullable, index=True
     )
@@ -42,7 +42,7 @@ class Circle(SQLModel, table=True):
     __tablename__ = "community_circle"
     __table_args__ = (one_of("status", CIRCLE_STATUSES, name="ck_community_circle_status"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     status: str = Field(
         default="active", sa_column=Column(String(10), nullable=False, server_default="active")
@@ -79,7 +79,7 @@ class Post(SQLModel, table=True):
         Index("ix_community_post_author_created", "author_id", "created_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     author_id: int = Field(sa_column=_member_fk())
     circle_id: int | None = Field(
         default=None,
@@ -131,7 +131,7 @@ class Comment(SQLModel, table=True):
         Index("ix_community_comment_author_created", "author_id", "created_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     post_id: int = Field(
         sa_column=Column(
             Integer,
@@ -219,7 +219,7 @@ class Report(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     reporter_id: int | None = Field(
         default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
     )
@@ -271,7 +271,7 @@ class PeerPairing(SQLModel, table=True):
         UniqueConstraint("member_a_id", "member_b_id", name="uq_community_peer_pairing_pair"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     period: str = Field(max_length=7, index=True)  # YYYY-MM
     member_a_id: int = Field(sa_column=_member_fk())
     member_b_id: int = Field(sa_column=_member_fk())

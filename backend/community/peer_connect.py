@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.community.models import CommunityPreference, PeerPairing
 from backend.db import utcnow
@@ -94,20 +94,22 @@ def _candidates(session: Session, period: str) -> list[Candidate]:
     )
     members = session.exec(
         select(Member)
-        .join(CommunityPreference, CommunityPreference.member_id == Member.id)  # type: ignore[arg-type]
-        .where(CommunityPreference.peer_connect.is_(True))  # type: ignore[attr-defined]
+        .join(CommunityPreference, col(CommunityPreference.member_id) == col(Member.id))
+        .where(col(CommunityPreference.peer_connect).is_(True))
         .where(Member.is_active)
-        .where(Member.email_verified_at.is_not(None))  # type: ignore[union-attr]
-        .where(Member.id.not_in(already))  # type: ignore[union-attr]
-        .order_by(Member.id)
+        .where(col(Member.email_verified_at).is_not(None))
+        .where(col(Member.id).not_in(already))
+        .order_by(col(Member.id))
     ).all()
     skills: dict[int, set[str]] = defaultdict(set)
     ids = [m.id for m in members]
     if ids:
-        for row in session.exec(select(MemberSkill).where(MemberSkill.member_id.in_(ids))).all():  # type: ignore[attr-defined]
+        for row in session.exec(
+            select(MemberSkill).where(col(MemberSkill.member_id).in_(ids))
+        ).all():
             skills[row.member_id].add(row.skill_id)
     return [
-        Candidate(m.id, m.organisation_id, BAND_RANK.get(m.band, 0), frozenset(skills[m.id]))  # type: ignore[arg-type]
+        Candidate(m.id, m.organisation_id, BAND_RANK.get(m.band, 0), frozenset(skills[m.id]))
         for m in members
     ]
 
@@ -117,7 +119,7 @@ def _met(session: Session, ids: list[int]) -> set[tuple[int, int]]:
         return set()
     rows = session.exec(
         select(PeerPairing.member_a_id, PeerPairing.member_b_id).where(
-            or_(PeerPairing.member_a_id.in_(ids), PeerPairing.member_b_id.in_(ids))  # type: ignore[attr-defined]
+            or_(col(PeerPairing.member_a_id).in_(ids), col(PeerPairing.member_b_id).in_(ids))
         )
     ).all()
     return {(a, b) for a, b in rows}
@@ -170,8 +172,12 @@ def pairings_of(*, session: Session, member_id: int) -> list[tuple[PeerPairing, 
     """The member's pairings, newest first, with the peer of each."""
     rows = session.exec(
         select(PeerPairing)
-        .where(or_(PeerPairing.member_a_id == member_id, PeerPairing.member_b_id == member_id))
-        .order_by(PeerPairing.id.desc())  # type: ignore[union-attr]
+        .where(
+            or_(
+                col(PeerPairing.member_a_id) == member_id, col(PeerPairing.member_b_id) == member_id
+            )
+        )
+        .order_by(col(PeerPairing.id).desc())
     ).all()
     peers = member_service.get_many(
         session=session,

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, exists, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.community.models import (
     MAX_BODY,
@@ -106,7 +106,7 @@ def _check_rate(
         select(model.created_at)
         .where(model.author_id == author_id)
         .where(model.created_at > since)
-        .order_by(model.created_at)  # type: ignore[arg-type]
+        .order_by(col(model.created_at))
     ).all()
     if len(times) >= limit:
         oldest = times[-limit]
@@ -147,7 +147,7 @@ def _post_problems(
 
 
 def _set_skills(session: Session, post_id: int, skills: Sequence[str]) -> None:
-    session.execute(delete(PostSkill).where(PostSkill.post_id == post_id))  # type: ignore[arg-type]
+    session.execute(delete(PostSkill).where(col(PostSkill.post_id) == post_id))
     for skill_id in dict.fromkeys(skills):
         session.add(PostSkill(post_id=post_id, skill_id=skill_id))
 
@@ -166,7 +166,7 @@ def create_post(
     problems = _post_problems(session=session, title=title, body=body, skills=skills)
     if problems:
         raise FieldErrors(problems)
-    if circle_id is not None and circle_of(session=session, member_id=author.id) != circle_id:  # type: ignore[arg-type]
+    if circle_id is not None and circle_of(session=session, member_id=author.id) != circle_id:
         raise Forbidden("Only members of the circle can post in its discussion.")
     # A double-submitted form (or a retried mutation) returns the post it already made.
     earlier = session.exec(
@@ -174,8 +174,8 @@ def create_post(
         .where(Post.author_id == author.id)
         .where(Post.title == title.strip())
         .where(Post.body == body)
-        .where(Post.circle_id == circle_id if circle_id else Post.circle_id.is_(None))  # type: ignore[union-attr]
-        .where(Post.deleted_at.is_(None))  # type: ignore[union-attr]
+        .where(col(Post.circle_id) == circle_id if circle_id else col(Post.circle_id).is_(None))
+        .where(col(Post.deleted_at).is_(None))
         .where(Post.created_at > utcnow() - DUPLICATE_WINDOW)
     ).first()
     if earlier is not None:
@@ -183,14 +183,14 @@ def create_post(
     _check_rate(
         session=session,
         model=Post,
-        author_id=author.id,  # type: ignore[arg-type]
+        author_id=author.id,
         limit=rate_limits().posts_per_hour,
         what="posts",
     )
-    post = Post(author_id=author.id, circle_id=circle_id, title=title.strip(), body=body)  # type: ignore[arg-type]
+    post = Post(author_id=author.id, circle_id=circle_id, title=title.strip(), body=body)
     session.add(post)
     session.flush()
-    _set_skills(session, post.id, skills)  # type: ignore[arg-type]
+    _set_skills(session, post.id, skills)
     session.commit()
     session.refresh(post)
     return post
@@ -246,7 +246,7 @@ def edit_post(
     post.body = body
     post.edited_at = utcnow()
     session.add(post)
-    _set_skills(session, post.id, skills)  # type: ignore[arg-type]
+    _set_skills(session, post.id, skills)
     session.commit()
     session.refresh(post)
     return post
@@ -286,30 +286,32 @@ def feed(
         raise Invalid(f"Page size must be from 1 to {MAX_PAGE}.", field="first")
     if filter.skill is not None and len(filter.skill) > 60:
         raise Invalid("That is not a skill id.", field="skill")
-    statement = select(Post).where(Post.deleted_at.is_(None))  # type: ignore[union-attr]
+    statement = select(Post).where(col(Post.deleted_at).is_(None))
     if filter.circle_id is not None:
         if not can_see_circle(session=session, viewer=viewer, circle_id=filter.circle_id):
             raise NotFound("No circle with that id.", field="circleId")
         statement = statement.where(Post.circle_id == filter.circle_id)
     else:
-        statement = statement.where(Post.circle_id.is_(None))  # type: ignore[union-attr]
+        statement = statement.where(col(Post.circle_id).is_(None))
     if not is_organiser(session=session, member=viewer):
         statement = statement.where(Post.status == "visible")
     if filter.skill:
         statement = statement.where(
-            exists().where(PostSkill.post_id == Post.id, PostSkill.skill_id == filter.skill)
+            exists().where(
+                col(PostSkill.post_id) == col(Post.id), col(PostSkill.skill_id) == filter.skill
+            )
         )
     if filter.following:
         statement = statement.where(
-            Post.author_id.in_(  # type: ignore[attr-defined]
+            col(Post.author_id).in_(
                 select(Follow.followed_id).where(Follow.follower_id == viewer.id)
             )
         )
     if filter.author_id is not None:
         statement = statement.where(Post.author_id == filter.author_id)
     if before_id is not None:
-        statement = statement.where(Post.id < before_id)
-    rows = session.exec(statement.order_by(Post.id.desc()).limit(limit + 1)).all()  # type: ignore[union-attr]
+        statement = statement.where(col(Post.id) < before_id)
+    rows = session.exec(statement.order_by(col(Post.id).desc()).limit(limit + 1)).all()
     return list(rows[:limit]), len(rows) > limit
 
 
@@ -322,8 +324,8 @@ def skills_for(*, session: Session, post_ids: Sequence[int]) -> dict[int, list[s
     if post_ids:
         for row in session.exec(
             select(PostSkill)
-            .where(PostSkill.post_id.in_(post_ids))  # type: ignore[attr-defined]
-            .order_by(PostSkill.skill_id)  # type: ignore[arg-type]
+            .where(col(PostSkill.post_id).in_(post_ids))
+            .order_by(PostSkill.skill_id)
         ).all():
             result[row.post_id].append(row.skill_id)
     return result
@@ -335,8 +337,8 @@ def useful_counts(*, session: Session, post_ids: Sequence[int]) -> dict[int, int
     if post_ids:
         for post_id, n in session.exec(
             select(Reaction.post_id, func.count())
-            .where(Reaction.post_id.in_(post_ids))  # type: ignore[attr-defined]
-            .group_by(Reaction.post_id)
+            .where(col(Reaction.post_id).in_(post_ids))
+            .group_by(col(Reaction.post_id))
         ).all():
             result[post_id] = n
     return result
@@ -350,13 +352,13 @@ def useful_to(*, session: Session, member_id: int | None, post_ids: Sequence[int
         session.exec(
             select(Reaction.post_id)
             .where(Reaction.member_id == member_id)
-            .where(Reaction.post_id.in_(post_ids))  # type: ignore[attr-defined]
+            .where(col(Reaction.post_id).in_(post_ids))
         ).all()
     )
 
 
-def _visible_comments(statement, viewer_is_organiser: bool):  # type: ignore[no-untyped-def]
-    statement = statement.where(Comment.deleted_at.is_(None))  # type: ignore[union-attr]
+def _visible_comments(statement, viewer_is_organiser: bool):
+    statement = statement.where(col(Comment.deleted_at).is_(None))
     if not viewer_is_organiser:
         statement = statement.where(Comment.status == "visible")
     return statement
@@ -369,7 +371,7 @@ def comment_counts(
     result = dict.fromkeys(post_ids, 0)
     if post_ids:
         statement = _visible_comments(
-            select(Comment.post_id, func.count()).where(Comment.post_id.in_(post_ids)),  # type: ignore[attr-defined]
+            select(col(Comment.post_id), func.count()).where(col(Comment.post_id).in_(post_ids)),
             is_organiser(session=session, member=viewer),
         )
         for post_id, n in session.exec(statement.group_by(Comment.post_id)).all():
@@ -384,10 +386,10 @@ def comments_for(
     result: dict[int, list[Comment]] = {post_id: [] for post_id in post_ids}
     if post_ids:
         statement = _visible_comments(
-            select(Comment).where(Comment.post_id.in_(post_ids)),  # type: ignore[attr-defined]
+            select(Comment).where(col(Comment.post_id).in_(post_ids)),
             is_organiser(session=session, member=viewer),
         )
-        for comment in session.exec(statement.order_by(Comment.id)).all():  # type: ignore[arg-type]
+        for comment in session.exec(statement.order_by(Comment.id)).all():
             result[comment.post_id].append(comment)
     return result
 
@@ -423,11 +425,11 @@ def describe(
         PostView(
             post=p,
             author=authors.get(p.author_id),
-            skills=skills[p.id],  # type: ignore[index]
-            useful=useful[p.id],  # type: ignore[index]
+            skills=skills[p.id],
+            useful=useful[p.id],
             useful_to_me=p.id in mine,
-            comment_count=counts[p.id],  # type: ignore[index]
-            comments=comments.get(p.id, []),  # type: ignore[arg-type]
+            comment_count=counts[p.id],
+            comments=comments.get(p.id, []),
             is_own=viewer is not None and p.author_id == viewer.id,
         )
         for p in posts
@@ -460,7 +462,7 @@ def add_comment(*, session: Session, author: Member | None, post_id: int, body: 
         .where(Comment.author_id == author.id)
         .where(Comment.post_id == post.id)
         .where(Comment.body == text)
-        .where(Comment.deleted_at.is_(None))  # type: ignore[union-attr]
+        .where(col(Comment.deleted_at).is_(None))
         .where(Comment.created_at > utcnow() - DUPLICATE_WINDOW)
     ).first()
     if earlier is not None:
@@ -468,11 +470,11 @@ def add_comment(*, session: Session, author: Member | None, post_id: int, body: 
     _check_rate(
         session=session,
         model=Comment,
-        author_id=author.id,  # type: ignore[arg-type]
+        author_id=author.id,
         limit=rate_limits().comments_per_hour,
         what="comments",
     )
-    comment = Comment(post_id=post.id, author_id=author.id, body=text)  # type: ignore[arg-type]
+    comment = Comment(post_id=post.id, author_id=author.id, body=text)
     session.add(comment)
     if post.author_id != author.id:
         owner = session.get(Member, post.author_id)
@@ -494,14 +496,16 @@ def toggle_useful(*, session: Session, member: Member | None, post_id: int) -> b
     """Mark a post useful, or unmark it; returns whether it is now marked."""
     member = member_service.require_member(member)
     post = get_post(session=session, viewer=member, post_id=post_id)
-    removed = session.execute(
-        delete(Reaction).where(Reaction.post_id == post.id, Reaction.member_id == member.id)  # type: ignore[arg-type]
+    removed = session.exec(
+        delete(Reaction).where(
+            col(Reaction.post_id) == post.id, col(Reaction.member_id) == member.id
+        )
     ).rowcount
     if removed:
         session.commit()
         return False
     try:
-        session.add(Reaction(post_id=post.id, member_id=member.id))  # type: ignore[arg-type]
+        session.add(Reaction(post_id=post.id, member_id=member.id))
         session.commit()
     except IntegrityError:
         # A racing click marked it first: it is marked either way.
@@ -513,7 +517,7 @@ def set_useful(*, session: Session, member: Member | None, post_id: int, useful:
     """Mark or unmark a post as useful (idempotent); returns the new state."""
     member = member_service.require_member(member)
     post = get_post(session=session, viewer=member, post_id=post_id)
-    marked = post.id in useful_to(session=session, member_id=member.id, post_ids=[post.id])  # type: ignore[list-item]
+    marked = post.id in useful_to(session=session, member_id=member.id, post_ids=[post.id])
     if marked != useful:
         return toggle_useful(session=session, member=member, post_id=post_id)
     session.rollback()
@@ -531,7 +535,7 @@ def follow(*, session: Session, follower: Member | None, member_id: int) -> None
         raise Invalid("You cannot follow yourself.", field="memberId")
     if session.get(Follow, (follower.id, target.id)) is None:
         try:
-            session.add(Follow(follower_id=follower.id, followed_id=target.id))  # type: ignore[arg-type]
+            session.add(Follow(follower_id=follower.id, followed_id=target.id))
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -541,7 +545,9 @@ def unfollow(*, session: Session, follower: Member | None, member_id: int) -> No
     """Stop following a member (idempotent)."""
     follower = member_service.require_member(follower)
     session.execute(
-        delete(Follow).where(Follow.follower_id == follower.id, Follow.followed_id == member_id)  # type: ignore[arg-type]
+        delete(Follow).where(
+            col(Follow.follower_id) == follower.id, col(Follow.followed_id) == member_id
+        )
     )
     session.commit()
 
@@ -584,7 +590,8 @@ def report(
             raise NotFound("No comment with that id.", field="commentId")
         get_post(session=session, viewer=reporter, post_id=comment.post_id)
     else:
-        get_post(session=session, viewer=reporter, post_id=post_id)  # type: ignore[arg-type]
+        assert post_id is not None  # exactly one of the two was given (checked above)
+        get_post(session=session, viewer=reporter, post_id=post_id)
     existing = session.exec(
         select(Report)
         .where(Report.reporter_id == reporter.id)
@@ -639,19 +646,20 @@ def moderation_queue(*, session: Session, organiser: Member | None) -> list[Queu
     """Open reports grouped by what they are about, oldest first (organisers only)."""
     member_service.require_organiser(session=session, member=organiser)
     reports = session.exec(
-        select(Report).where(Report.status == "open").order_by(Report.id)  # type: ignore[arg-type]
+        select(Report).where(col(Report.status) == "open").order_by(col(Report.id))
     ).all()
     groups: dict[tuple[str, int], list[Report]] = defaultdict(list)
     for r in reports:
-        key = ("comment", r.comment_id) if r.comment_id else ("post", r.post_id)
-        groups[key].append(r)  # type: ignore[index]
+        if r.comment_id:
+            groups["comment", r.comment_id].append(r)
+        elif r.post_id is not None:
+            groups["post", r.post_id].append(r)
     comment_ids = [i for kind, i in groups if kind == "comment"]
     comments = {
-        c.id: c
-        for c in session.exec(select(Comment).where(Comment.id.in_(comment_ids))).all()  # type: ignore[union-attr]
+        c.id: c for c in session.exec(select(Comment).where(col(Comment.id).in_(comment_ids))).all()
     }
     post_ids = {i for kind, i in groups if kind == "post"} | {c.post_id for c in comments.values()}
-    posts = {p.id: p for p in session.exec(select(Post).where(Post.id.in_(post_ids))).all()}  # type: ignore[union-attr]
+    posts = {p.id: p for p in session.exec(select(Post).where(col(Post.id).in_(post_ids))).all()}
     people = {p.author_id for p in posts.values()} | {c.author_id for c in comments.values()}
     people |= {r.reporter_id for r in reports if r.reporter_id}
     members = member_service.get_many(session=session, member_ids=list(people))
@@ -698,7 +706,8 @@ def _moderate(
     if post_id is not None:
         target = session.get(Post, post_id) if _valid_id(post_id) else None
     else:
-        target = session.get(Comment, comment_id) if _valid_id(comment_id) else None  # type: ignore[arg-type]
+        assert comment_id is not None  # exactly one of the two was given (checked above)
+        target = session.get(Comment, comment_id) if _valid_id(comment_id) else None
     if target is None or target.deleted_at is not None:
         raise NotFound(
             "Nothing to moderate with that id.", field="postId" if post_id else "commentId"
@@ -710,12 +719,14 @@ def _moderate(
     session.add(target)
     # Acting on content answers every open report about it.
     condition = (
-        Report.post_id == post_id if post_id is not None else Report.comment_id == comment_id
+        col(Report.post_id) == post_id
+        if post_id is not None
+        else col(Report.comment_id) == comment_id
     )
     session.execute(
         update(Report)
         .where(condition)
-        .where(Report.status == "open")
+        .where(col(Report.status) == "open")
         .values(status="resolved", resolved_at=utcnow(), resolved_by_id=organiser.id)
     )
     session.commit()
@@ -773,12 +784,14 @@ def dismiss_reports(
     if (post_id is None) == (comment_id is None):
         raise Invalid("Choose either a post or a comment.", field="postId")
     condition = (
-        Report.post_id == post_id if post_id is not None else Report.comment_id == comment_id
+        col(Report.post_id) == post_id
+        if post_id is not None
+        else col(Report.comment_id) == comment_id
     )
-    count = session.execute(
+    count = session.exec(
         update(Report)
         .where(condition)
-        .where(Report.status == "open")
+        .where(col(Report.status) == "open")
         .values(status="resolved", resolved_at=utcnow(), resolved_by_id=organiser.id)
     ).rowcount
     session.commit()

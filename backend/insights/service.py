@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Float, Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from backend.db import is_sqlite, utcnow
 from backend.insights import disclosure as dc
@@ -236,53 +236,53 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
     """
     requests = (
         select(
-            MentorRequest.mentee_id.label("mid"),  # type: ignore[attr-defined]
+            col(MentorRequest.mentee_id).label("mid"),
             func.min(MentorRequest.created_at).label("first_request"),
         )
-        .group_by(MentorRequest.mentee_id)
+        .group_by(col(MentorRequest.mentee_id))
         .subquery()
     )
     proposals = (
         select(
-            MatchProposal.mentee_id.label("mid"),  # type: ignore[attr-defined]
+            col(MatchProposal.mentee_id).label("mid"),
             func.min(MatchProposal.offered_at).label("first_offer"),
         )
-        .where(MatchProposal.offered_at.is_not(None))  # type: ignore[union-attr]
-        .group_by(MatchProposal.mentee_id)
+        .where(col(MatchProposal.offered_at).is_not(None))
+        .group_by(col(MatchProposal.mentee_id))
         .subquery()
     )
     as_mentee = (
         select(
-            Mentorship.mentee_id.label("mid"),  # type: ignore[attr-defined]
+            col(Mentorship.mentee_id).label("mid"),
             func.min(Mentorship.started_at).label("first_match"),
-            func.max(case((Mentorship.status == "active", 1), else_=0)).label("active"),
-            func.max(case((Mentorship.status == "completed", 1), else_=0)).label("completed"),
+            func.max(case((col(Mentorship.status) == "active", 1), else_=0)).label("active"),
+            func.max(case((col(Mentorship.status) == "completed", 1), else_=0)).label("completed"),
         )
-        .group_by(Mentorship.mentee_id)
+        .group_by(col(Mentorship.mentee_id))
         .subquery()
     )
     as_mentor = (
-        select(Mentorship.mentor_id.label("mid"))  # type: ignore[attr-defined]
-        .where(Mentorship.mentor_id.is_not(None))  # type: ignore[union-attr]
-        .group_by(Mentorship.mentor_id)
+        select(col(Mentorship.mentor_id).label("mid"))
+        .where(col(Mentorship.mentor_id).is_not(None))
+        .group_by(col(Mentorship.mentor_id))
         .subquery()
     )
     first_match = as_mentee.c.first_match
     asked = _earliest(requests.c.first_request, proposals.c.first_offer)
     sought = or_(
-        Member.seeking_mentor,
+        col(Member.seeking_mentor),
         requests.c.first_request.is_not(None),
         proposals.c.first_offer.is_not(None),
         first_match.is_not(None),
     )
-    offering = and_(MentoringOffer.capacity > 0, MentoringOffer.paused.is_(False))  # type: ignore[attr-defined]
+    offering = and_(col(MentoringOffer.capacity) > 0, col(MentoringOffer.paused).is_(False))
     sources = {
         "band": Member.band,
         "region": Member.region,
         "profession": Member.profession,
         "role_family": Member.role_family,
         "organisation_type": Organisation.type,
-        "priority_access": case((Member.priority_access, "yes"), else_="no"),
+        "priority_access": case((col(Member.priority_access), "yes"), else_="no"),
         # Members without consent have no record: they join the unanswered, "not provided".
         "ethnicity": func.coalesce(DemographicRecord.ethnicity, NOT_PROVIDED),
         "gender": func.coalesce(DemographicRecord.gender, NOT_PROVIDED),
@@ -296,7 +296,7 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
     statement = (
         select(
             *(_code(sources[d.key], d.groups).label(d.key) for d in DIMENSIONS),
-            case((Member.seeking_mentor, 1), else_=0).label("seeking_now"),
+            case((col(Member.seeking_mentor), 1), else_=0).label("seeking_now"),
             case((sought, 1), else_=0).label("sought"),
             case((first_match.is_not(None), 1), else_=0).label("matched"),
             func.coalesce(as_mentee.c.active, 0).label("active"),
@@ -316,14 +316,14 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
             month_of(first_match).label("matched_month"),
         )
         .select_from(Member)
-        .join(Organisation, Organisation.id == Member.organisation_id)  # type: ignore[arg-type]
-        .outerjoin(DemographicRecord, DemographicRecord.member_id == Member.id)  # type: ignore[arg-type]
+        .join(Organisation, col(Organisation.id) == col(Member.organisation_id))
+        .outerjoin(DemographicRecord, col(DemographicRecord.member_id) == col(Member.id))
         .outerjoin(requests, requests.c.mid == Member.id)
         .outerjoin(proposals, proposals.c.mid == Member.id)
         .outerjoin(as_mentee, as_mentee.c.mid == Member.id)
         .outerjoin(as_mentor, as_mentor.c.mid == Member.id)
-        .outerjoin(MentoringOffer, MentoringOffer.member_id == Member.id)  # type: ignore[arg-type]
-        .where(Member.is_active)
+        .outerjoin(MentoringOffer, col(MentoringOffer.member_id) == col(Member.id))
+        .where(col(Member.is_active))
     )
     # Plain integers need no per-row processing: read the driver's tuples directly.
     result = session.connection().execute(statement)
@@ -406,6 +406,11 @@ def _breakdown(frame: pd.DataFrame, dimension: Dimension) -> Breakdown:
     )
 
 
+def _likelihood(row: GroupRow) -> float:
+    assert row.relative_likelihood is not None  # only rows with a ratio are compared
+    return row.relative_likelihood.value
+
+
 def _breakdown_summary(dimension: Dimension, rows: list[GroupRow], reference: str) -> str:
     rated = [r for r in rows if r.relative_likelihood is not None]
     # Summaries name a real group where one is shown, not "not provided" or "prefer not to say".
@@ -417,7 +422,7 @@ def _breakdown_summary(dimension: Dimension, rows: list[GroupRow], reference: st
             f"{dimension.title}: too few members in most groups to compare likelihood of being "
             f"matched with {ref_label} (figures are suppressed to protect individuals)."
         )
-    low = min(rated, key=lambda r: r.relative_likelihood.value)  # type: ignore[union-attr]
+    low = min(rated, key=_likelihood)
     ratio = low.relative_likelihood
     assert ratio is not None
     clear = ratio.high < 1
@@ -495,13 +500,15 @@ def _cross_organisation(session: Session) -> Table:
         select(
             func.count(),
             func.coalesce(
-                func.sum(case((mentor.organisation_id != mentee.organisation_id, 1), else_=0)),
+                func.sum(
+                    case((col(mentor.organisation_id) != col(mentee.organisation_id), 1), else_=0)
+                ),
                 0,
             ),
         )
         .select_from(Mentorship)
-        .join(mentor, mentor.id == Mentorship.mentor_id)  # type: ignore[arg-type]
-        .join(mentee, mentee.id == Mentorship.mentee_id)  # type: ignore[arg-type]
+        .join(mentor, col(mentor.id) == col(Mentorship.mentor_id))
+        .join(mentee, col(mentee.id) == col(Mentorship.mentee_id))
     ).one()
     table = dc.protect_table([[int(cross)], [int(total) - int(cross)]], column_totals=True)
     shown_cross, shown_same = table.cells[0][0], table.cells[1][0]
@@ -529,13 +536,13 @@ def _supply_by_region(session: Session, frame: pd.DataFrame) -> Table:
     waiting = (frame["seeking_now"].to_numpy() == 1) & (frame["active"].to_numpy() == 0)
     region = frame["region"].to_numpy()
     seeking = np.bincount(region[waiting & (region >= 0)], minlength=len(REGIONS))
-    free = MentoringOffer.capacity - MentoringOffer.active_mentees
+    free = col(MentoringOffer.capacity) - col(MentoringOffer.active_mentees)
     rows = dict(
         (region, (int(mentors), int(places)))
         for region, mentors, places in session.execute(
-            select(Member.region, func.count(), func.sum(free))
-            .join(Member, Member.id == MentoringOffer.member_id)  # type: ignore[arg-type]
-            .where(Member.is_active, MentoringOffer.paused.is_(False), free > 0)  # type: ignore[attr-defined]
+            select(col(Member.region), func.count(), func.sum(free))
+            .join(Member, col(Member.id) == col(MentoringOffer.member_id))
+            .where(col(Member.is_active), col(MentoringOffer.paused).is_(False), free > 0)
             .group_by(Member.region)
         ).all()
     )
@@ -569,22 +576,24 @@ def _skill_counts(session: Session) -> tuple[list[str], dict[str, list[list[int]
     # One pass over member skills: sought counts members seeking a mentor, offered counts
     # mentors with capacity who are not paused.
     counted = case(
-        (and_(MemberSkill.kind == "sought", Member.seeking_mentor), 1),
+        (and_(col(MemberSkill.kind) == "sought", col(Member.seeking_mentor)), 1),
         (
             and_(
-                MemberSkill.kind == "offered",
-                MentoringOffer.capacity > 0,
-                MentoringOffer.paused.is_(False),  # type: ignore[attr-defined]
+                col(MemberSkill.kind) == "offered",
+                col(MentoringOffer.capacity) > 0,
+                col(MentoringOffer.paused).is_(False),
             ),
             1,
         ),
         else_=0,
     )
     statement = (
-        select(MemberSkill.kind, MemberSkill.skill_id, Member.region, func.sum(counted))
-        .join(Member, Member.id == MemberSkill.member_id)  # type: ignore[arg-type]
-        .outerjoin(MentoringOffer, MentoringOffer.member_id == Member.id)  # type: ignore[arg-type]
-        .where(Member.is_active)
+        select(
+            col(MemberSkill.kind), col(MemberSkill.skill_id), col(Member.region), func.sum(counted)
+        )
+        .join(Member, col(Member.id) == col(MemberSkill.member_id))
+        .outerjoin(MentoringOffer, col(MentoringOffer.member_id) == col(Member.id))
+        .where(col(Member.is_active))
         .group_by(MemberSkill.kind, MemberSkill.skill_id, Member.region)
     )
     skills = sorted(SKILL_NAMES)
@@ -667,7 +676,7 @@ def _trend(
     completed = dict(
         session.execute(
             select(month, func.count())
-            .where(Mentorship.status == "completed", Mentorship.ended_at >= start)  # type: ignore[operator]
+            .where(col(Mentorship.status) == "completed", col(Mentorship.ended_at) >= start)
             .group_by(month)
         ).all()
     )

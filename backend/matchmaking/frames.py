@@ -8,11 +8,13 @@ difference between a second and a tenth of one.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, col, select
 
 from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.mentoring.models import Mentorship
@@ -42,20 +44,20 @@ FRAME_COLUMNS = (
 IN_LIST_LIMIT = 500
 
 _PROFILE = (
-    Member.id,
-    Organisation.key,
-    Member.region,
-    Member.role_family,
-    Member.band,
-    Member.profession,
-    Member.management_years,
-    Member.line_manager_id,
-    Member.seeking_mentor,
-    Member.goals,
-    Member.bio,
-    Member.meeting_format,
-    Member.outside_organisation_only,
-    Member.priority_access,
+    col(Member.id),
+    col(Organisation.key),
+    col(Member.region),
+    col(Member.role_family),
+    col(Member.band),
+    col(Member.profession),
+    col(Member.management_years),
+    col(Member.line_manager_id),
+    col(Member.seeking_mentor),
+    col(Member.goals),
+    col(Member.bio),
+    col(Member.meeting_format),
+    col(Member.outside_organisation_only),
+    col(Member.priority_access),
 )
 
 
@@ -64,13 +66,13 @@ def free_places(*, session: Session) -> dict[int, int]:
     offers = session.exec(
         select(MentoringOffer.member_id, MentoringOffer.capacity, MentoringOffer.active_mentees)
         .where(MentoringOffer.capacity > 0)
-        .where(MentoringOffer.paused.is_(False))  # type: ignore[attr-defined]
+        .where(col(MentoringOffer.paused).is_(False))
     ).all()
     reserved = dict(
         session.exec(
             select(MatchProposal.mentor_id, func.count())
             .where(MatchProposal.status == "offered")
-            .group_by(MatchProposal.mentor_id)
+            .group_by(col(MatchProposal.mentor_id))
         ).all()
     )
     places = {
@@ -89,9 +91,9 @@ def mentees_waiting(*, session: Session) -> list[int]:
             select(Member.id)
             .where(Member.is_active)
             .where(Member.seeking_mentor)
-            .where(Member.id.not_in(busy))  # type: ignore[union-attr]
-            .where(Member.id.not_in(offered))  # type: ignore[union-attr]
-            .order_by(Member.id)
+            .where(col(Member.id).not_in(busy))
+            .where(col(Member.id).not_in(offered))
+            .order_by(col(Member.id))
         ).all()
     )
 
@@ -134,16 +136,17 @@ def network_frame(*, session: Session) -> pd.DataFrame:
     return _frame(session, rows, None, seeking=lambda _, seeking: bool(seeking), places=places)
 
 
-def _profiles(session: Session, wanted: set[int] | None) -> list[tuple]:
+def _profiles(session: Session, wanted: set[int] | None) -> list[tuple[Any, ...]]:
     statement = (
-        select(*_PROFILE)
-        .join(Organisation, Organisation.id == Member.organisation_id)  # type: ignore[arg-type]
-        .where(Member.is_active)
-        .order_by(Member.id)
+        # sqlalchemy's select: sqlmodel's is typed for at most four columns
+        select_columns(*_PROFILE)
+        .join(Organisation, col(Organisation.id) == col(Member.organisation_id))
+        .where(col(Member.is_active))
+        .order_by(col(Member.id))
     )
     if wanted is not None and len(wanted) <= IN_LIST_LIMIT:
-        statement = statement.where(Member.id.in_(wanted))  # type: ignore[union-attr]
-    rows = session.exec(statement).all()
+        statement = statement.where(col(Member.id).in_(wanted))
+    rows = session.execute(statement).all()
     if wanted is not None and len(wanted) > IN_LIST_LIMIT:
         rows = [row for row in rows if row[0] in wanted]
     return list(rows)
@@ -152,14 +155,21 @@ def _profiles(session: Session, wanted: set[int] | None) -> list[tuple]:
 def _skills(session: Session, wanted: set[int] | None) -> dict[tuple[int, str], tuple[str, ...]]:
     statement = select(MemberSkill.member_id, MemberSkill.kind, MemberSkill.skill_id)
     if wanted is not None and len(wanted) <= IN_LIST_LIMIT:
-        statement = statement.where(MemberSkill.member_id.in_(wanted))  # type: ignore[attr-defined]
+        statement = statement.where(col(MemberSkill.member_id).in_(wanted))
     grouped: dict[tuple[int, str], list[str]] = {}
     for member_id, kind, skill_id in session.exec(statement):
         grouped.setdefault((member_id, kind), []).append(skill_id)
     return {key: tuple(sorted(ids)) for key, ids in grouped.items()}
 
 
-def _frame(session, rows, wanted, *, seeking, places) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _frame(
+    session: Session,
+    rows: list[tuple[Any, ...]],
+    wanted: set[int] | None,
+    *,
+    seeking: Callable[[int, bool], bool],
+    places: dict[int, int],
+) -> pd.DataFrame:
     skills = _skills(session, wanted)
     # Line managers outside the frame still matter for chains: carry the whole chain's links.
     managers = dict(session.exec(select(Member.id, Member.line_manager_id)).all())

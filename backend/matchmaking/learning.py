@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.matchmaking import frames
 from backend.mentoring.models import MentorRequest, Mentorship
@@ -34,26 +34,29 @@ class LearningOutcome:
 
 def outcome_history(*, session: Session) -> pd.DataFrame:
     """Every answered pair: columns mentee_id, mentor_id (database ids as text), outcome."""
-    rows: list[tuple[int, int, str]] = []
-    for mentee, mentor, status in session.exec(
-        select(MentorRequest.mentee_id, MentorRequest.mentor_id, MentorRequest.status).where(
-            MentorRequest.status.in_(("accepted", "declined"))  # type: ignore[attr-defined]
-        )
-    ).all():
-        rows.append((mentee, mentor, status))
-    for mentee, mentor, status in session.exec(
-        select(MatchProposal.mentee_id, MatchProposal.mentor_id, MatchProposal.status)
-        .where(MatchProposal.status.in_(("accepted", "declined")))  # type: ignore[attr-defined]
-        .where(MatchProposal.mentor_id.is_not(None))  # type: ignore[union-attr]
-    ).all():
-        rows.append((mentee, mentor, status))  # type: ignore[arg-type]
-    for mentee, mentor, status in session.exec(
-        select(Mentorship.mentee_id, Mentorship.mentor_id, Mentorship.status)
-        .where(Mentorship.status.in_(("completed", "ended_early")))  # type: ignore[attr-defined]
-        .where(Mentorship.mentee_id.is_not(None))  # type: ignore[union-attr]
-        .where(Mentorship.mentor_id.is_not(None))  # type: ignore[union-attr]
-    ).all():
-        rows.append((mentee, mentor, status))  # type: ignore[arg-type]
+    rows: list[tuple[int | None, int | None, str]] = []
+    rows.extend(
+        session.exec(
+            select(MentorRequest.mentee_id, MentorRequest.mentor_id, MentorRequest.status).where(
+                col(MentorRequest.status).in_(("accepted", "declined"))
+            )
+        ).all()
+    )
+    rows.extend(
+        session.exec(
+            select(MatchProposal.mentee_id, MatchProposal.mentor_id, MatchProposal.status)
+            .where(col(MatchProposal.status).in_(("accepted", "declined")))
+            .where(col(MatchProposal.mentor_id).is_not(None))
+        ).all()
+    )
+    rows.extend(
+        session.exec(
+            select(Mentorship.mentee_id, Mentorship.mentor_id, Mentorship.status)
+            .where(col(Mentorship.status).in_(("completed", "ended_early")))
+            .where(col(Mentorship.mentee_id).is_not(None))
+            .where(col(Mentorship.mentor_id).is_not(None))
+        ).all()
+    )
     return pd.DataFrame(
         [(str(e), str(m), o) for e, m, o in rows if e is not None and m is not None],
         columns=["mentee_id", "mentor_id", "outcome"],

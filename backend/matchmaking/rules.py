@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import literal_column, select
-from sqlmodel import Session
+from sqlalchemy import Integer, Select, literal_column, select
+from sqlmodel import Session, col
 
 from backend.members.models import Member, MentoringOffer
 from backend.organisations.models import Organisation
@@ -27,19 +27,19 @@ def chain_links(*, session: Session, member_ids: Collection[int]) -> dict[str, s
     """Line-manager links of the given members and everyone above them, in one query."""
     if not member_ids:
         return {}
-    start = select(
-        Member.id.label("id"),  # type: ignore[union-attr]
-        Member.line_manager_id.label("manager"),  # type: ignore[attr-defined]
-        literal_column("1").label("depth"),
-    ).where(Member.id.in_(list(member_ids)))  # type: ignore[union-attr]
+    start: Select[int, int | None, int] = select(
+        col(Member.id).label("id"),
+        col(Member.line_manager_id).label("manager"),
+        literal_column("1", Integer).label("depth"),
+    ).where(col(Member.id).in_(list(member_ids)))
     chain = start.cte("chain", recursive=True)
     step = (
         select(
-            Member.id,
-            Member.line_manager_id,
+            col(Member.id),
+            col(Member.line_manager_id),
             (chain.c.depth + 1).label("depth"),
         )
-        .join(chain, Member.id == chain.c.manager)
+        .join(chain, col(Member.id) == chain.c.manager)
         .where(chain.c.depth < CHAIN_DEPTH_LIMIT)
     )
     chain = chain.union(step)  # UNION (not ALL): a cycle in bad data stops, not loops
@@ -50,16 +50,16 @@ def chain_links(*, session: Session, member_ids: Collection[int]) -> dict[str, s
 def _rows(session: Session, member_ids: Collection[int]) -> dict[int, dict[str, object]]:
     found = session.execute(
         select(
-            Member.id,
-            Member.band,
-            Member.line_manager_id,
-            Member.outside_organisation_only,
-            Organisation.key,
-            MentoringOffer.capacity,
+            col(Member.id),
+            col(Member.band),
+            col(Member.line_manager_id),
+            col(Member.outside_organisation_only),
+            col(Organisation.key),
+            col(MentoringOffer.capacity),
         )
-        .join(Organisation, Organisation.id == Member.organisation_id)
-        .outerjoin(MentoringOffer, MentoringOffer.member_id == Member.id)
-        .where(Member.id.in_(list(member_ids)))  # type: ignore[union-attr]
+        .join(Organisation, col(Organisation.id) == col(Member.organisation_id))
+        .outerjoin(MentoringOffer, col(MentoringOffer.member_id) == col(Member.id))
+        .where(col(Member.id).in_(list(member_ids)))
     ).all()
     return {
         member_id: {

@@ -19,6 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import SessionTransaction
@@ -27,6 +28,10 @@ from sqlmodel import Session
 from backend.matchmaking import frames
 from backend.matchmaking.models import MatchmakingState, SuggestionExposure
 from backend.matchmaking.version import NetworkState, dialect_insert, network_state
+from backend.sqltypes import table_of
+
+if TYPE_CHECKING:
+    from matching.suggestions import MentorSuggester
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +57,13 @@ class SuggesterCache:
     """
 
     def __init__(self) -> None:
-        self._fitted: dict[str, tuple[tuple[str, int] | None, object]] = {}
+        self._fitted: dict[str, tuple[tuple[str, int] | None, MentorSuggester | None]] = {}
         self._lock = threading.Lock()
         self.fits = 0
 
-    def suggester(self, *, session: Session, state: NetworkState | None):  # type: ignore[no-untyped-def]
+    def suggester(self, *, session: Session, state: NetworkState | None) -> MentorSuggester | None:
         """The suggester fitted on the network at ``state`` (fitting it now if needed)."""
-        database = str(session.get_bind().url)
+        database = str(session.get_bind().engine.url)
         key = None if state is None else (state.token, state.version)
         cached = self._fitted.get(database)
         if key is not None and cached is not None and cached[0] == key:
@@ -71,7 +76,7 @@ class SuggesterCache:
             self._fitted[database] = (key, suggester)
             return suggester
 
-    def _fit(self, session: Session):  # type: ignore[no-untyped-def]
+    def _fit(self, session: Session) -> MentorSuggester | None:
         from matching.suggestions import MentorSuggester
 
         frame = frames.network_frame(session=session)
@@ -162,8 +167,11 @@ def _record_pending(session: Session, transaction: SessionTransaction) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
+    bind = session.get_bind()
     try:
-        record_offers(engine=session.get_bind(), offers=pending)  # type: ignore[arg-type]
+        if not isinstance(bind, Engine):
+            raise TypeError("suggestion exposure is recorded through an engine")
+        record_offers(engine=bind, offers=pending)
     except Exception:  # exposure is a ranking hint: never fail the request over it
         log.warning("could not record suggestion exposure", exc_info=True)
 
@@ -171,8 +179,8 @@ def _record_pending(session: Session, transaction: SessionTransaction) -> None:
 def record_offers(*, engine: Engine, offers: list[list[int]]) -> None:
     """Remember that each request in ``offers`` showed those mentors (own transaction)."""
     insert = dialect_insert(engine)
-    state = MatchmakingState.__table__  # type: ignore[attr-defined]
-    table = SuggestionExposure.__table__  # type: ignore[attr-defined]
+    state = table_of(MatchmakingState)
+    table = table_of(SuggestionExposure)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             # A ranking hint: losing the last few on a crash is harmless, so the request does

@@ -9,13 +9,15 @@ starting and ending, round offers, member erasure.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from backend.matchmaking.models import MatchmakingState
+from backend.sqltypes import table_of
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,9 @@ class NetworkState:
     requests: int
 
 
-def dialect_insert(session_or_engine: Session | Engine):  # type: ignore[no-untyped-def]
+def dialect_insert(
+    session_or_engine: Session | Engine,
+) -> Callable[[Table], postgresql.Insert | sqlite.Insert]:
     """The INSERT of the session's database (both have ON CONFLICT)."""
     bind = (
         session_or_engine.get_bind()
@@ -39,7 +43,7 @@ def dialect_insert(session_or_engine: Session | Engine):  # type: ignore[no-unty
 
 def network_changed(*, session: Session) -> None:
     """Tell every process that matching's view of the network changed (same transaction)."""
-    table = MatchmakingState.__table__  # type: ignore[attr-defined]
+    table = table_of(MatchmakingState)
     statement = dialect_insert(session)(table).values(
         id=1, token=uuid.uuid4().hex, version=1, requests=0
     )
@@ -53,6 +57,10 @@ def network_changed(*, session: Session) -> None:
 def network_state(*, session: Session) -> NetworkState | None:
     """The current version row, or ``None`` when no change was ever recorded."""
     row = session.execute(
-        select(MatchmakingState.token, MatchmakingState.version, MatchmakingState.requests)  # type: ignore[call-overload]
+        select(
+            col(MatchmakingState.token),
+            col(MatchmakingState.version),
+            col(MatchmakingState.requests),
+        )
     ).first()
     return None if row is None else NetworkState(*row)

@@ -18,8 +18,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, column, exists, or_, text
-from sqlmodel import Session, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    TextClause,
+    and_,
+    bindparam,
+    column,
+    exists,
+    or_,
+    text,
+)
+from sqlmodel import Session, col, select
 
 from backend.db import is_sqlite
 from backend.errors import FieldErrors
@@ -91,16 +101,16 @@ def _words(text: str) -> list[str]:
 
 
 def _like_condition(terms: list[str]) -> ColumnElement[bool]:
-    columns = (Member.name, Member.job_title, Organisation.name, Member.bio)
+    columns = (col(Member.name), col(Member.job_title), col(Organisation.name), col(Member.bio))
     return and_(
         *(
-            or_(*(column.ilike(f"%{escape_like(term)}%", escape=ESCAPE) for column in columns))  # type: ignore[attr-defined]
+            or_(*(column.ilike(f"%{escape_like(term)}%", escape=ESCAPE) for column in columns))
             for term in terms
         )
     )
 
 
-def _full_text_condition(words: list[str], *, sqlite: bool) -> ColumnElement[bool]:
+def _full_text_condition(words: list[str], *, sqlite: bool) -> ColumnElement[bool] | TextClause:
     """Every word begins a word somewhere in the member's document (index-backed)."""
     if sqlite:
         query = " AND ".join(f'"{word}"*' for word in words)
@@ -119,7 +129,7 @@ def _full_text_condition(words: list[str], *, sqlite: bool) -> ColumnElement[boo
     ).bindparams(bindparam("fts_query", query))
 
 
-def _text_condition(text_: str, *, sqlite: bool = False) -> ColumnElement[bool] | None:
+def _text_condition(text_: str, *, sqlite: bool = False) -> ColumnElement[bool] | TextClause | None:
     """Every word must appear in the name, job title, organisation name or bio."""
     terms = text_.split()[:MAX_TERMS]
     if not terms:
@@ -139,9 +149,9 @@ def _text_condition(text_: str, *, sqlite: bool = False) -> ColumnElement[bool] 
 
 def _has_skill(skill_id: str, kind: str) -> ColumnElement[bool]:
     return exists().where(
-        MemberSkill.member_id == Member.id,
-        MemberSkill.skill_id == skill_id,
-        MemberSkill.kind == kind,
+        col(MemberSkill.member_id) == col(Member.id),
+        col(MemberSkill.skill_id) == skill_id,
+        col(MemberSkill.kind) == kind,
     )
 
 
@@ -160,7 +170,7 @@ def search(
         raise FieldErrors(problems)
     statement = (
         select(Member)
-        .join(Organisation, Organisation.id == Member.organisation_id)  # type: ignore[arg-type]
+        .join(Organisation, col(Organisation.id) == col(Member.organisation_id))
         .where(Member.is_active)
     )
     condition = _text_condition(filter.text or "", sqlite=is_sqlite(session))
@@ -181,21 +191,19 @@ def search(
     if filter.meeting_format is not None:
         # A member happy to meet either way suits someone asking for remote or in person.
         statement = statement.where(
-            Member.meeting_format.in_({filter.meeting_format, "either"})  # type: ignore[attr-defined]
+            col(Member.meeting_format).in_({filter.meeting_format, "either"})
         )
     if filter.mentors_with_free_capacity:
         statement = statement.join(
             MentoringOffer,
-            MentoringOffer.member_id == Member.id,  # type: ignore[arg-type]
+            col(MentoringOffer.member_id) == col(Member.id),
         ).where(
             MentoringOffer.capacity > MentoringOffer.active_mentees,
-            MentoringOffer.paused.is_(False),  # type: ignore[attr-defined]
+            col(MentoringOffer.paused).is_(False),
         )
     if filter.exclude_self:
         statement = statement.where(Member.id != viewer.id)
     rows = session.exec(
-        statement.order_by(Member.name, Member.id)  # type: ignore[arg-type]
-        .offset(offset)
-        .limit(limit + 1)
+        statement.order_by(col(Member.name), col(Member.id)).offset(offset).limit(limit + 1)
     ).all()
     return list(rows[:limit]), len(rows) > limit

@@ -24,7 +24,7 @@ class MemberImport(SQLModel, table=True):
         CheckConstraint("progress BETWEEN 0 AND 1", name="ck_member_import_progress"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     created_by_id: int | None = Field(
         default=None,
         sa_column=Column(

@@ -24,7 +24,7 @@ from typing import Literal
 
 from sqlalchemy import Engine, delete, insert, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.accounts import service as account_service
 from backend.db import get_engine, session_factory, session_scope, utcnow
@@ -215,7 +215,7 @@ def _existing_members(
     for email_chunk, id_chunk in zip(_chunks(emails), _chunks(member_ids), strict=True):
         rows = session.exec(
             select(Member).where(
-                or_(Member.email.in_(email_chunk), Member.external_id.in_(id_chunk))  # type: ignore[attr-defined,union-attr]
+                or_(col(Member.email).in_(email_chunk), col(Member.external_id).in_(id_chunk))
             )
         ).all()
         found.update({row.id: row for row in rows if row.id is not None})
@@ -276,7 +276,7 @@ def _check_against_database(
     if existing_ids:
         busy = session.exec(
             select(MentoringOffer.member_id, MentoringOffer.active_mentees)
-            .where(MentoringOffer.member_id.in_(list(existing_ids)))  # type: ignore[attr-defined]
+            .where(col(MentoringOffer.member_id).in_(list(existing_ids)))
             .where(MentoringOffer.active_mentees > 0)
         ).all()
         for member_id, active in busy:
@@ -298,7 +298,7 @@ def _check_against_database(
     rejected = {record.member_id for record in records} - set(plans)
     while rejected:
         newly: set[str] = set()
-        for member_id, plan in list(plans.items()):
+        for external_id, plan in list(plans.items()):
             manager_id = plan.record.line_manager_id
             if manager_id in rejected:
                 line = next(r.line for r in records if r.member_id == manager_id)
@@ -310,8 +310,8 @@ def _check_against_database(
                         "this row cannot be imported until that row is fixed",
                     )
                 )
-                del plans[member_id]
-                newly.add(member_id)
+                del plans[external_id]
+                newly.add(external_id)
         rejected = newly
     return list(plans.values()), errors
 
@@ -339,7 +339,7 @@ def _organisation_ids(
     ids: dict[str, int] = {}
     keys = list(first)
     for chunk in _chunks(keys):
-        rows = session.exec(select(Organisation).where(Organisation.key.in_(chunk))).all()  # type: ignore[attr-defined]
+        rows = session.exec(select(Organisation).where(col(Organisation.key).in_(chunk))).all()
         ids.update({row.key: row.id for row in rows if row.id is not None})
     for key in keys:
         if key not in ids:
@@ -350,7 +350,7 @@ def _organisation_ids(
                 type=guess_organisation_type(record.organisation),
                 region=record.region,
             )
-            ids[key] = organisation.id  # type: ignore[assignment]
+            ids[key] = organisation.id
             result.organisations_created += 1
     return ids
 
@@ -382,9 +382,7 @@ def _write(
     now = utcnow()
     defaults = _new_member_defaults()
     ids: dict[str, int] = {
-        plan.record.member_id: plan.existing.id  # type: ignore[misc]
-        for plan in plans
-        if plan.existing is not None
+        plan.record.member_id: plan.existing.id for plan in plans if plan.existing is not None
     }
     # Line managers written before (an earlier chunk of a big import) are in the database.
     here = {plan.record.member_id for plan in plans}
@@ -476,7 +474,9 @@ def _ids_by_external_id(session: Session, member_ids: Sequence[str]) -> dict[str
     found: dict[str, int] = {}
     for chunk in _chunks(member_ids):
         rows = session.exec(
-            select(Member.external_id, Member.id).where(Member.external_id.in_(chunk))  # type: ignore[union-attr]
+            select(col(Member.external_id), col(Member.id)).where(
+                col(Member.external_id).in_(chunk)
+            )
         ).all()
         found.update({external_id: member_id for external_id, member_id in rows if external_id})
     return found
@@ -488,7 +488,7 @@ def _members_by_id(session: Session, member_ids: Sequence[int]) -> list[Member]:
         chunk = member_ids[start : start + _CHUNK]
         found.extend(
             session.exec(
-                select(Member).where(Member.id.in_(chunk)).order_by(Member.id)  # type: ignore[union-attr,arg-type]
+                select(Member).where(col(Member.id).in_(chunk)).order_by(col(Member.id))
             ).all()
         )
     return found
@@ -510,8 +510,8 @@ def _write_skills(session: Session, plans: Sequence[_Plan], ids: dict[str, int])
         for start in range(0, len(replaced), _CHUNK):
             session.execute(
                 delete(MemberSkill).where(
-                    MemberSkill.kind == kind,  # type: ignore[arg-type]
-                    MemberSkill.member_id.in_(replaced[start : start + _CHUNK]),  # type: ignore[attr-defined]
+                    col(MemberSkill.kind) == kind,
+                    col(MemberSkill.member_id).in_(replaced[start : start + _CHUNK]),
                 )
             )
     if rows:
@@ -525,7 +525,7 @@ def _write_offers(session: Session, plans: Sequence[_Plan], ids: dict[str, int])
     for start in range(0, len(existing_ids), _CHUNK):
         rows = session.exec(
             select(MentoringOffer.member_id, MentoringOffer.capacity).where(
-                MentoringOffer.member_id.in_(existing_ids[start : start + _CHUNK])  # type: ignore[attr-defined]
+                col(MentoringOffer.member_id).in_(existing_ids[start : start + _CHUNK])
             )
         ).all()
         capacities.update(dict(rows))
@@ -747,8 +747,8 @@ def _set(engine: Engine | None, import_id: int, attempt: int, **values: object) 
     with session_scope(engine) as session:
         session.execute(
             update(MemberImport)
-            .where(MemberImport.id == import_id)
-            .where(MemberImport.attempts == attempt)
+            .where(col(MemberImport.id) == import_id)
+            .where(col(MemberImport.attempts) == attempt)
             .values(heartbeat_at=utcnow(), **values)
         )
 
@@ -764,10 +764,10 @@ def run_import_job(
     from backend import jobs
 
     with session_scope(engine) as session:
-        claimed = session.execute(
+        claimed = session.exec(
             update(MemberImport)
-            .where(MemberImport.id == import_id)
-            .where(MemberImport.status.in_(("queued", "failed")))  # type: ignore[attr-defined]
+            .where(col(MemberImport.id) == import_id)
+            .where(col(MemberImport.status).in_(("queued", "failed")))
             .values(
                 status="running",
                 attempts=MemberImport.attempts + 1,
@@ -798,8 +798,8 @@ def run_import_job(
                 ).one()
                 session.execute(
                     update(MemberImport)
-                    .where(MemberImport.id == import_id)
-                    .where(MemberImport.attempts == attempt)
+                    .where(col(MemberImport.id) == import_id)
+                    .where(col(MemberImport.attempts) == attempt)
                     .values(
                         status="failed",
                         stage="Stopped",
@@ -890,8 +890,8 @@ def _run_import(
             written += len(chunk)
             session.execute(
                 update(MemberImport)
-                .where(MemberImport.id == import_id)
-                .where(MemberImport.attempts == attempt)
+                .where(col(MemberImport.id) == import_id)
+                .where(col(MemberImport.attempts) == attempt)
                 .values(
                     rows_written=written,
                     progress=min(0.3 + 0.7 * written / len(ordered), 1.0),
@@ -919,8 +919,8 @@ def _run_import(
         totals.errors.sort(key=lambda error: error.line)
         session.execute(
             update(MemberImport)
-            .where(MemberImport.id == import_id)
-            .where(MemberImport.attempts == attempt)
+            .where(col(MemberImport.id) == import_id)
+            .where(col(MemberImport.attempts) == attempt)
             .values(
                 status="done",
                 stage="Finished",
@@ -1008,16 +1008,16 @@ def fail_stalled_imports(*, session: Session, now: datetime | None = None) -> in
     stalled = session.exec(
         select(MemberImport)
         .where(MemberImport.status == "running")
-        .where(MemberImport.heartbeat_at < cutoff)  # type: ignore[operator]
+        .where(col(MemberImport.heartbeat_at) < cutoff)
     ).all()
     failed = 0
     for member_import in stalled:
-        failed += session.execute(
+        failed += session.exec(
             update(MemberImport)
-            .where(MemberImport.id == member_import.id)
-            .where(MemberImport.status == "running")
-            .where(MemberImport.attempts == member_import.attempts)
-            .where(MemberImport.heartbeat_at < cutoff)  # type: ignore[operator]
+            .where(col(MemberImport.id) == member_import.id)
+            .where(col(MemberImport.status) == "running")
+            .where(col(MemberImport.attempts) == member_import.attempts)
+            .where(col(MemberImport.heartbeat_at) < cutoff)
             .values(
                 status="failed",
                 stage="Stopped",

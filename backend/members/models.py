@@ -38,7 +38,7 @@ class Member(SQLModel, table=True):
         one_of("contact_visibility", VISIBILITY, name="ck_member_contact_visibility"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     email: str = Field(max_length=254)
     password_hash: str | None = Field(default=None, max_length=255)
     email_verified_at: datetime | None = None

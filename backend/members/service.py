@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.db import utcnow
 from backend.errors import FieldErrors, Forbidden, NotAuthenticated, NotFound
@@ -71,7 +71,7 @@ def get_many(*, session: Session, member_ids: Sequence[int]) -> dict[int, Member
     """Members by id, in one query (for DataLoaders)."""
     if not member_ids:
         return {}
-    rows = session.exec(select(Member).where(Member.id.in_(member_ids))).all()  # type: ignore[union-attr]
+    rows = session.exec(select(Member).where(col(Member.id).in_(member_ids))).all()
     return {row.id: row for row in rows if row.id is not None}
 
 
@@ -100,7 +100,7 @@ def roles_for(*, session: Session, member_ids: Sequence[int]) -> dict[int, list[
     result: dict[int, list[str]] = {member_id: ["member"] for member_id in member_ids}
     if member_ids:
         rows = session.exec(
-            select(MemberRole).where(MemberRole.member_id.in_(member_ids))  # type: ignore[attr-defined]
+            select(MemberRole).where(col(MemberRole.member_id).in_(member_ids))
         ).all()
         for row in sorted(rows, key=lambda r: r.role):
             result[row.member_id].append(row.role)
@@ -142,7 +142,7 @@ def skills_for(*, session: Session, member_ids: Sequence[int]) -> dict[int, dict
         result[member_id] = {"sought": [], "offered": []}
     if member_ids:
         rows = session.exec(
-            select(MemberSkill).where(MemberSkill.member_id.in_(member_ids))  # type: ignore[attr-defined]
+            select(MemberSkill).where(col(MemberSkill.member_id).in_(member_ids))
         ).all()
         for row in sorted(rows, key=lambda r: r.skill_id):
             result[row.member_id][row.kind].append(row.skill_id)
@@ -151,7 +151,9 @@ def skills_for(*, session: Session, member_ids: Sequence[int]) -> dict[int, dict
 
 def _replace_skills(*, session: Session, member_id: int, kind: str, ids: Iterable[str]) -> None:
     session.execute(
-        delete(MemberSkill).where(MemberSkill.member_id == member_id, MemberSkill.kind == kind)  # type: ignore[arg-type]
+        delete(MemberSkill).where(
+            col(MemberSkill.member_id) == member_id, col(MemberSkill.kind) == kind
+        )
     )
     for skill_id in ids:
         session.add(MemberSkill(member_id=member_id, skill_id=skill_id, kind=kind))
@@ -166,7 +168,7 @@ def offer_of(*, session: Session, member_id: int) -> MentoringOffer:
 def offers_for(*, session: Session, member_ids: Sequence[int]) -> dict[int, MentoringOffer]:
     """Mentoring offers for many members in one query."""
     rows = session.exec(
-        select(MentoringOffer).where(MentoringOffer.member_id.in_(member_ids))  # type: ignore[attr-defined]
+        select(MentoringOffer).where(col(MentoringOffer.member_id).in_(member_ids))
     ).all()
     found = {row.member_id: row for row in rows}
     return {
@@ -241,11 +243,11 @@ def update_profile(*, session: Session, member: Member | None, update: ProfileUp
         organisation = organisation_service.get_or_create(
             session=session, name=update.organisation, region=member.region
         )
-        member.organisation_id = organisation.id  # type: ignore[assignment]
+        member.organisation_id = organisation.id
     if update.skills_sought is not None:
         _replace_skills(
             session=session,
-            member_id=member.id,  # type: ignore[arg-type]
+            member_id=member.id,
             kind="sought",
             ids=dict.fromkeys(update.skills_sought),
         )
@@ -284,7 +286,7 @@ def set_mentoring_offer(
         raise FieldErrors(problems)
     record = session.get(MentoringOffer, member.id)
     if record is None:
-        record = MentoringOffer(member_id=member.id)  # type: ignore[arg-type]
+        record = MentoringOffer(member_id=member.id)
     if offer.capacity < record.active_mentees:
         raise FieldErrors(
             {
@@ -299,7 +301,7 @@ def set_mentoring_offer(
     session.add(record)
     _replace_skills(
         session=session,
-        member_id=member.id,  # type: ignore[arg-type]
+        member_id=member.id,
         kind="offered",
         ids=dict.fromkeys(offer.skills_offered),
     )

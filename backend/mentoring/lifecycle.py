@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.db import utcnow
 from backend.errors import Conflict, NotFound
@@ -97,7 +97,7 @@ def _move(
     values: dict[str, object],
 ) -> bool:
     sources = _sources(table, to, noun)
-    moved = session.execute(
+    moved = session.exec(
         update(model)
         .where(model.id == row_id)
         .where(model.status.in_(sources))
@@ -181,7 +181,9 @@ def recount_open_requests(*, session: Session, mentee_id: int) -> None:
         .where(MentorRequest.status == "open")
         .scalar_subquery()
     )
-    session.execute(update(Member).where(Member.id == mentee_id).values(open_requests=open_count))
+    session.execute(
+        update(Member).where(col(Member.id) == mentee_id).values(open_requests=open_count)
+    )
 
 
 def active_mentorship_of(*, session: Session, mentee_id: int) -> Mentorship | None:
@@ -225,11 +227,11 @@ def start_mentorship(
         )
     try:
         with session.begin_nested():
-            took_place = session.execute(
+            took_place = session.exec(
                 update(MentoringOffer)
-                .where(MentoringOffer.member_id == mentor_id)
-                .where(MentoringOffer.paused.is_(False))  # type: ignore[attr-defined]
-                .where(MentoringOffer.active_mentees < MentoringOffer.capacity)
+                .where(col(MentoringOffer.member_id) == mentor_id)
+                .where(col(MentoringOffer.paused).is_(False))
+                .where(col(MentoringOffer.active_mentees) < col(MentoringOffer.capacity))
                 .values(active_mentees=MentoringOffer.active_mentees + 1)
             ).rowcount
             if not took_place:
@@ -251,7 +253,7 @@ def start_mentorship(
     if proposal is not None:
         move_offer(
             session=session,
-            proposal_id=proposal.id,  # type: ignore[arg-type]
+            proposal_id=proposal.id,
             to="accepted",
             mentorship_id=mentorship.id,
         )
@@ -303,7 +305,7 @@ def _close_the_rest(
     for other in requests:
         if keep_request is not None and other.id == keep_request.id:
             continue
-        if move_request(session=session, request_id=other.id, to="withdrawn", strict=False):  # type: ignore[arg-type]
+        if move_request(session=session, request_id=other.id, to="withdrawn", strict=False):
             other_mentor = session.get(Member, other.mentor_id)
             if other_mentor is not None:
                 tell(
@@ -327,7 +329,7 @@ def _close_the_rest(
         rounds.add(offer.round_id)
         closed = move_offer(
             session=session,
-            proposal_id=offer.id,  # type: ignore[arg-type]
+            proposal_id=offer.id,
             to="withdrawn",
             strict=False,
             decline_reason="The mentee started a mentorship with someone else.",

@@ -22,7 +22,7 @@ MENTORSHIP_STATUSES: tuple[str, ...] = ("active", "completed", "ended_early")
 MAX_OPEN_REQUESTS = 3
 
 
-def _member_fk(*, nullable: bool = False, ondelete: str = "CASCADE") -> Column:  # type: ignore[type-arg]
+def _member_fk(*, nullable: bool = False, ondelete: str = "CASCADE") -> Column:
     return Column(
         Integer, ForeignKey("member.id", ondelete=ondelete), nullable=nullable, index=True
     )
@@ -48,7 +48,7 @@ class MentorRequest(SQLModel, table=True):
         Index("uq_mentor_request_idempotency", "mentee_id", "idempotency_key", unique=True),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     mentee_id: int = Field(sa_column=_member_fk())
     mentor_id: int = Field(sa_column=_member_fk())
     message: str = Field(sa_column=Column(Text, nullable=False))
@@ -94,7 +94,7 @@ class Mentorship(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     mentor_id: int | None = Field(
         default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
     )
@@ -127,7 +127,7 @@ class MentoringSession(SQLModel, table=True):
         CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="ck_mentoring_session_duration"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     mentorship_id: int = Field(
         sa_column=Column(
             Integer, ForeignKey("mentorship.id", ondelete="CASCADE"), nullable=False, index=True
@@ -152,7 +152,7 @@ class MentorshipFeedback(SQLModel, table=True):
         one_of("author_role", ("mentor", "mentee"), name="ck_mentorship_feedback_role"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     mentorship_id: int = Field(
         sa_column=Column(
             Integer, ForeignKey("mentorship.id", ondelete="CASCADE"), nullable=False, index=True

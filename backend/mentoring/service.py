@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from backend.db import utcnow
@@ -111,12 +111,12 @@ def request_mentor(
     if mentor is None or not mentor.is_active:
         raise NotFound("No member with that id.", field="mentorId")
     _refuse_rule_breaking_pair(session, mentee, mentor)
-    offer = member_service.offer_of(session=session, member_id=mentor.id)  # type: ignore[arg-type]
+    offer = member_service.offer_of(session=session, member_id=mentor.id)
     if offer.paused:
         raise Conflict(f"{mentor.name} has paused mentoring for now.", field="mentorId")
     if free_places(offer=offer) == 0:
         raise CapacityReached(f"{mentor.name} has no free mentoring places at the moment.")
-    if _active_mentorship_as_mentee(session, mentee.id) is not None:  # type: ignore[arg-type]
+    if _active_mentorship_as_mentee(session, mentee.id) is not None:
         raise Conflict("You already have a mentor. End that mentorship before asking another.")
     existing = session.exec(
         select(MentorRequest.id)
@@ -127,10 +127,10 @@ def request_mentor(
     if existing is not None:
         raise DuplicateRequest(f"You already have an open request to {mentor.name}.")
     # Take one of the three slots atomically: racing sends cannot both take the last one.
-    took_slot = session.execute(
+    took_slot = session.exec(
         update(Member)
-        .where(Member.id == mentee.id)
-        .where(Member.open_requests < MAX_OPEN_REQUESTS)
+        .where(col(Member.id) == mentee.id)
+        .where(col(Member.open_requests) < MAX_OPEN_REQUESTS)
         .values(open_requests=Member.open_requests + 1)
     ).rowcount
     if not took_slot:
@@ -142,8 +142,8 @@ def request_mentor(
     now = utcnow()
     request = MentorRequest(
         created_at=now,
-        mentee_id=mentee.id,  # type: ignore[arg-type]
-        mentor_id=mentor.id,  # type: ignore[arg-type]
+        mentee_id=mentee.id,
+        mentor_id=mentor.id,
         message=text,
         skills=";".join(skill_list),
         idempotency_key=idempotency_key,
@@ -181,8 +181,8 @@ def _refuse_rule_breaking_pair(session: Session, mentee: Member, mentor: Member)
     # The matcher's hard rules, checked for this one pair (they live once, in matching/).
     violation = pair_rules.pair_violation(
         session=session,
-        mentee_id=mentee.id,  # type: ignore[arg-type]
-        mentor_id=mentor.id,  # type: ignore[arg-type]
+        mentee_id=mentee.id,
+        mentor_id=mentor.id,
     )
     if violation is None:
         return
@@ -229,9 +229,9 @@ def withdraw_request(*, session: Session, mentee: Member | None, request_id: int
     """The mentee takes back an open request."""
     mentee = member_service.require_member(mentee)
     request = _own_request(session, request_id, member=mentee, side="mentee")
-    if not _close_open(session, request.id, "withdrawn"):  # type: ignore[arg-type]
+    if not _close_open(session, request.id, "withdrawn"):
         raise Conflict("This request is no longer open.")
-    _recount_open_requests(session, mentee.id)  # type: ignore[arg-type]
+    _recount_open_requests(session, mentee.id)
     mentor = session.get(Member, request.mentor_id)
     if mentor is not None:
         lifecycle.tell(
@@ -272,9 +272,9 @@ def respond_to_request(
     if accept:
         accept_request(session=session, mentor=mentor, request=request, mentee=mentee)
     else:
-        if not _close_open(session, request.id, "declined", decline_reason=reason):  # type: ignore[arg-type]
+        if not _close_open(session, request.id, "declined", decline_reason=reason):
             raise Conflict("This request is no longer open.")
-        _recount_open_requests(session, mentee.id)  # type: ignore[arg-type]
+        _recount_open_requests(session, mentee.id)
         kind_reason = f' They said: "{reason}"' if reason else ""
         lifecycle.tell(
             session,
@@ -294,13 +294,13 @@ def accept_request(
     *, session: Session, mentor: Member, request: MentorRequest, mentee: Member
 ) -> Acceptance:
     """Accept a request: close it and start the mentorship (``lifecycle.start_mentorship``)."""
-    lifecycle.lock_mentee(session=session, mentee_id=mentee.id)  # type: ignore[arg-type]
+    lifecycle.lock_mentee(session=session, mentee_id=mentee.id)
     try:
-        lifecycle.move_request(session=session, request_id=request.id, to="accepted")  # type: ignore[arg-type]
+        lifecycle.move_request(session=session, request_id=request.id, to="accepted")
         mentorship = lifecycle.start_mentorship(
             session=session,
-            mentor_id=mentor.id,  # type: ignore[arg-type]
-            mentee_id=mentee.id,  # type: ignore[arg-type]
+            mentor_id=mentor.id,
+            mentee_id=mentee.id,
             request=request,
         )
     except CapacityReached:
@@ -325,7 +325,7 @@ def release_open_requests(*, session: Session, mentor: Member) -> int:
     ).all()
     released = 0
     for request in open_requests:
-        if not _close_open(session, request.id, "released"):  # type: ignore[arg-type]
+        if not _close_open(session, request.id, "released"):
             continue
         released += 1
         _recount_open_requests(session, request.mentee_id)
@@ -352,7 +352,7 @@ def _requests_statement(
     statement = select(MentorRequest).where(column == member.id)
     if status is not None:
         statement = statement.where(MentorRequest.status == status)
-    return statement.order_by(MentorRequest.created_at.desc(), MentorRequest.id.desc())  # type: ignore[attr-defined,union-attr]
+    return statement.order_by(col(MentorRequest.created_at).desc(), col(MentorRequest.id).desc())
 
 
 def list_requests(
@@ -401,7 +401,7 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> int:
     ).all()
     expired = 0
     for request in due:
-        if not _close_open(session, request.id, "expired"):  # type: ignore[arg-type]
+        if not _close_open(session, request.id, "expired"):
             continue
         expired += 1
         _recount_open_requests(session, request.mentee_id)
@@ -436,15 +436,15 @@ def nudge_mentors(*, session: Session, now: datetime | None = None) -> int:
     due = session.exec(
         select(MentorRequest)
         .where(MentorRequest.status == "open")
-        .where(MentorRequest.nudged_at.is_(None))  # type: ignore[union-attr]
+        .where(col(MentorRequest.nudged_at).is_(None))
         .where(MentorRequest.created_at <= cutoff)
     ).all()
     nudged = 0
     for request in due:
-        claimed = session.execute(
+        claimed = session.exec(
             update(MentorRequest)
-            .where(MentorRequest.id == request.id)
-            .where(MentorRequest.nudged_at.is_(None))  # type: ignore[union-attr]
+            .where(col(MentorRequest.id) == request.id)
+            .where(col(MentorRequest.nudged_at).is_(None))
             .values(nudged_at=now)
         ).rowcount
         mentor = session.get(Member, request.mentor_id)
@@ -481,11 +481,11 @@ def list_mentorships(
     """The member's mentorships, as mentor or mentee, newest first."""
     member = member_service.require_member(member)
     statement = select(Mentorship).where(
-        or_(Mentorship.mentor_id == member.id, Mentorship.mentee_id == member.id)
+        or_(col(Mentorship.mentor_id) == member.id, col(Mentorship.mentee_id) == member.id)
     )
     if status is not None:
         statement = statement.where(Mentorship.status == status)
-    return list(session.exec(statement.order_by(Mentorship.started_at.desc())).all())  # type: ignore[attr-defined]
+    return list(session.exec(statement.order_by(col(Mentorship.started_at).desc())).all())
 
 
 def get_mentorship(*, session: Session, member: Member | None, mentorship_id: int) -> Mentorship:
@@ -540,7 +540,7 @@ def sessions_of(
         session.exec(
             select(MentoringSession)
             .where(MentoringSession.mentorship_id == mentorship_id)
-            .order_by(MentoringSession.held_on.desc(), MentoringSession.id.desc())  # type: ignore[attr-defined,union-attr]
+            .order_by(col(MentoringSession.held_on).desc(), col(MentoringSession.id).desc())
         ).all()
     )
 
@@ -555,10 +555,10 @@ def sessions_for(
         return result
     rows = session.exec(
         select(MentoringSession)
-        .join(Mentorship, Mentorship.id == MentoringSession.mentorship_id)  # type: ignore[arg-type]
-        .where(MentoringSession.mentorship_id.in_(mentorship_ids))  # type: ignore[attr-defined]
-        .where(or_(Mentorship.mentor_id == member.id, Mentorship.mentee_id == member.id))
-        .order_by(MentoringSession.held_on.desc(), MentoringSession.id.desc())  # type: ignore[attr-defined,union-attr]
+        .join(Mentorship, col(Mentorship.id) == col(MentoringSession.mentorship_id))
+        .where(col(MentoringSession.mentorship_id).in_(mentorship_ids))
+        .where(or_(col(Mentorship.mentor_id) == member.id, col(Mentorship.mentee_id) == member.id))
+        .order_by(col(MentoringSession.held_on).desc(), col(MentoringSession.id).desc())
     ).all()
     for row in rows:
         result[row.mentorship_id].append(row)
@@ -575,9 +575,9 @@ def own_feedback_for(
         return result
     rows = session.exec(
         select(MentorshipFeedback, Mentorship)
-        .join(Mentorship, Mentorship.id == MentorshipFeedback.mentorship_id)  # type: ignore[arg-type]
-        .where(MentorshipFeedback.mentorship_id.in_(mentorship_ids))  # type: ignore[attr-defined]
-        .where(or_(Mentorship.mentor_id == member.id, Mentorship.mentee_id == member.id))
+        .join(Mentorship, col(Mentorship.id) == col(MentorshipFeedback.mentorship_id))
+        .where(col(MentorshipFeedback.mentorship_id).in_(mentorship_ids))
+        .where(or_(col(Mentorship.mentor_id) == member.id, col(Mentorship.mentee_id) == member.id))
     ).all()
     for feedback, mentorship in rows:
         role = "mentor" if mentorship.mentor_id == member.id else "mentee"
@@ -617,7 +617,7 @@ def log_session(
     if problems:
         raise FieldErrors(problems)
     record = MentoringSession(
-        mentorship_id=mentorship.id,  # type: ignore[arg-type]
+        mentorship_id=mentorship.id,
         held_on=held_on,
         duration_minutes=duration_minutes,
         notes=(notes or "").strip(),
@@ -675,7 +675,7 @@ def end_mentorship(
         raise FieldErrors(problems)
     lifecycle.move_mentorship(
         session=session,
-        mentorship_id=mentorship.id,  # type: ignore[arg-type]
+        mentorship_id=mentorship.id,
         to=outcome,
         ended_at=utcnow(),
         ended_by_id=member.id,
@@ -684,8 +684,8 @@ def end_mentorship(
     if mentorship.mentor_id is not None:
         session.execute(
             update(MentoringOffer)
-            .where(MentoringOffer.member_id == mentorship.mentor_id)
-            .where(MentoringOffer.active_mentees > 0)
+            .where(col(MentoringOffer.member_id) == mentorship.mentor_id)
+            .where(col(MentoringOffer.active_mentees) > 0)
             .values(active_mentees=MentoringOffer.active_mentees - 1)
         )
     if rating is not None:
@@ -722,7 +722,7 @@ def _save_feedback(
         raise Conflict("You have already given feedback on this mentorship.")
     session.add(
         MentorshipFeedback(
-            mentorship_id=mentorship.id,  # type: ignore[arg-type]
+            mentorship_id=mentorship.id,
             author_role=role,
             rating=rating,
             text=(text or "").strip(),

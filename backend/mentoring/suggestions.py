@@ -56,7 +56,7 @@ def suggest_mentors(
     )
     ranked = matchmaking.suggest(
         session=session,
-        member_id=member.id,  # type: ignore[arg-type]
+        member_id=member.id,
         k=k,
         exclude_ids=asked | set(exclude_ids) | {member.id},  # type: ignore[arg-type]
         exposure_counts=lambda mentor_ids: _waiting(session, mentor_ids),

@@ -16,7 +16,7 @@ class OutboxEmail(SQLModel, table=True):
 
     __tablename__ = "outbox_email"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     to_address: str = Field(max_length=254, index=True)
     subject: str = Field(max_length=200)
     body_text: str = Field(sa_column=Column(Text, nullable=False))
@@ -52,7 +52,7 @@ class Notification(SQLModel, table=True):
         Index("ix_notification_member_unread", "member_id", "read_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     member_id: int = Field(
         sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False)
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend import text
 from backend.db import utcnow
@@ -100,40 +100,38 @@ def _claim(session: Session, limit: int, lease: timedelta) -> list[_Claimed]:
     now = utcnow()
     due = session.exec(
         select(OutboxEmail.id)
-        .where(OutboxEmail.sent_at.is_(None))  # type: ignore[union-attr]
+        .where(col(OutboxEmail.sent_at).is_(None))
         .where(OutboxEmail.next_attempt_at <= now)
         .where(OutboxEmail.attempts < MAX_ATTEMPTS)
-        .where(
-            or_(OutboxEmail.claimed_until.is_(None), OutboxEmail.claimed_until < now)  # type: ignore[union-attr,operator]
-        )
-        .order_by(OutboxEmail.id)  # type: ignore[arg-type]
+        .where(or_(col(OutboxEmail.claimed_until).is_(None), col(OutboxEmail.claimed_until) < now))
+        .order_by(col(OutboxEmail.id))
         .limit(limit)
     ).all()
     until = now + lease
     mine: list[int] = []
     for email_id in due:
         # Conditional, so that of two workers only one claims each email.
-        claimed = session.execute(
+        claimed = session.exec(
             update(OutboxEmail)
-            .where(OutboxEmail.id == email_id)
-            .where(OutboxEmail.sent_at.is_(None))  # type: ignore[union-attr]
+            .where(col(OutboxEmail.id) == email_id)
+            .where(col(OutboxEmail.sent_at).is_(None))
             .where(
-                or_(OutboxEmail.claimed_until.is_(None), OutboxEmail.claimed_until < now)  # type: ignore[union-attr,operator]
+                or_(col(OutboxEmail.claimed_until).is_(None), col(OutboxEmail.claimed_until) < now)
             )
             .values(claimed_until=until, attempts=OutboxEmail.attempts + 1)
         ).rowcount
         if claimed:
-            mine.append(email_id)  # type: ignore[arg-type]
+            mine.append(email_id)
     rows = (
         session.exec(
-            select(OutboxEmail).where(OutboxEmail.id.in_(mine)).order_by(OutboxEmail.id)  # type: ignore[union-attr,arg-type]
+            select(OutboxEmail).where(col(OutboxEmail.id).in_(mine)).order_by(col(OutboxEmail.id))
         ).all()
         if mine
         else []
     )
     claimed_rows = [
         _Claimed(
-            id=row.id,  # type: ignore[arg-type]
+            id=row.id,
             to_address=row.to_address,
             subject=row.subject,
             body_text=row.body_text,
@@ -167,8 +165,8 @@ def _record(session: Session, email: _Claimed, error: str | None, permanent: boo
             values["attempts"] = MAX_ATTEMPTS
     session.execute(
         update(OutboxEmail)
-        .where(OutboxEmail.id == email.id)
-        .where(OutboxEmail.claimed_until == email.claimed_until)
+        .where(col(OutboxEmail.id) == email.id)
+        .where(col(OutboxEmail.claimed_until) == email.claimed_until)
         .values(**values)
     )
     session.commit()
@@ -293,7 +291,7 @@ def notify_member(
     """``notify`` for a member row: their id and email address come from it."""
     return notify(
         session=session,
-        member_id=member.id,  # type: ignore[arg-type]
+        member_id=member.id,
         email=member.email,
         kind=kind,
         title=title,
@@ -308,7 +306,7 @@ def unread_count(*, session: Session, member_id: int) -> int:
         select(func.count())
         .select_from(Notification)
         .where(Notification.member_id == member_id)
-        .where(Notification.read_at.is_(None))  # type: ignore[union-attr]
+        .where(col(Notification.read_at).is_(None))
     ).one()
 
 
@@ -320,7 +318,7 @@ def list_for(
         session.exec(
             select(Notification)
             .where(Notification.member_id == member_id)
-            .order_by(Notification.created_at.desc(), Notification.id.desc())  # type: ignore[attr-defined,union-attr]
+            .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
             .offset(offset)
             .limit(min(limit, 100))
         ).all()
@@ -335,7 +333,7 @@ def page(
     rows = session.exec(
         select(Notification)
         .where(Notification.member_id == member_id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
         .offset(max(offset, 0))
         .limit(limit + 1)
     ).all()
@@ -351,7 +349,7 @@ def get_own(
     rows = session.exec(
         select(Notification)
         .where(Notification.member_id == member_id)
-        .where(Notification.id.in_(notification_ids[:100]))  # type: ignore[union-attr]
+        .where(col(Notification.id).in_(notification_ids[:100]))
     ).all()
     return {row.id: row for row in rows if row.id is not None}
 
@@ -362,13 +360,13 @@ def mark_read(
     """Mark some (or all) of the member's own notifications read; returns how many changed."""
     statement = (
         update(Notification)
-        .where(Notification.member_id == member_id)
-        .where(Notification.read_at.is_(None))  # type: ignore[union-attr]
+        .where(col(Notification.member_id) == member_id)
+        .where(col(Notification.read_at).is_(None))
         .values(read_at=utcnow())
     )
     if notification_ids is not None:
-        statement = statement.where(Notification.id.in_(notification_ids[:100]))  # type: ignore[union-attr]
-    changed = session.execute(statement).rowcount
+        statement = statement.where(col(Notification.id).in_(notification_ids[:100]))
+    changed = session.exec(statement).rowcount
     session.commit()
     return changed
 
@@ -381,9 +379,9 @@ def send_digests(*, session: Session, now: datetime | None = None) -> int:
     week_ago = now - timedelta(days=7)
     pending = session.exec(
         select(Notification)
-        .where(Notification.emailed_at.is_(None))  # type: ignore[union-attr]
-        .where(Notification.read_at.is_(None))  # type: ignore[union-attr]
-        .order_by(Notification.member_id, Notification.created_at)  # type: ignore[arg-type]
+        .where(col(Notification.emailed_at).is_(None))
+        .where(col(Notification.read_at).is_(None))
+        .order_by(col(Notification.member_id), col(Notification.created_at))
     ).all()
     by_member: dict[int, list[Notification]] = {}
     for notification in pending:

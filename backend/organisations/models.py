@@ -41,7 +41,7 @@ class Organisation(OrganisationBase, table=True):
         one_of("region", REGIONS, name="ck_organisation_region", nullable=True),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     key: str = Field(sa_column=Column(String(200), nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend import text
 from backend.db import utcnow
@@ -69,7 +69,7 @@ def get_many(*, session: Session, organisation_ids: Sequence[int]) -> dict[int, 
     if not organisation_ids:
         return {}
     rows = session.exec(
-        select(Organisation).where(Organisation.id.in_(organisation_ids))  # type: ignore[union-attr]
+        select(Organisation).where(col(Organisation.id).in_(organisation_ids))
     ).all()
     return {row.id: row for row in rows if row.id is not None}
 
@@ -78,10 +78,10 @@ def page(
     *, session: Session, search: str = "", offset: int = 0, limit: int = 50
 ) -> tuple[list[Organisation], bool]:
     """A page of organisations by name, optionally matching ``search``, and whether more follow."""
-    statement = select(Organisation).order_by(Organisation.name, Organisation.id)  # type: ignore[arg-type]
+    statement = select(Organisation).order_by(col(Organisation.name), col(Organisation.id))
     folded = organisation_key(search or "")
     if folded:
         escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(Organisation.key.like(f"%{escaped}%", escape="\\"))  # type: ignore[attr-defined]
+        statement = statement.where(col(Organisation.key).like(f"%{escaped}%", escape="\\"))
     rows = list(session.exec(statement.offset(max(offset, 0)).limit(limit + 1)).all())
     return rows[:limit], len(rows) > limit

@@ -66,7 +66,7 @@ class ConsentRecord(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     member_id: int = Field(
         sa_column=Column(
             Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import String, Text, delete, func, insert, or_, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.accounts import passwords
 from backend.accounts.models import LoginThrottle
@@ -95,7 +95,7 @@ def _live_consent(session: Session, member_id: int) -> ConsentRecord | None:
         select(ConsentRecord)
         .where(ConsentRecord.member_id == member_id)
         .where(ConsentRecord.purpose == "demographics")
-        .where(ConsentRecord.withdrawn_at.is_(None))  # type: ignore[union-attr]
+        .where(col(ConsentRecord.withdrawn_at).is_(None))
     ).first()
 
 
@@ -126,8 +126,8 @@ def _store(
         session.flush()
     record = session.get(DemographicRecord, member_id)
     if record is None:
-        record = DemographicRecord(member_id=member_id, consent_id=consent.id)  # type: ignore[arg-type]
-    record.consent_id = consent.id  # type: ignore[assignment]
+        record = DemographicRecord(member_id=member_id, consent_id=consent.id)
+    record.consent_id = consent.id
     for question, value in answers.as_dict().items():
         setattr(record, question, value)
     record.updated_at = utcnow()
@@ -144,7 +144,7 @@ def record_demographics(
     if not consent:
         raise Invalid("Tick the box to agree before we can keep your answers.", field="consent")
     clean = validate_answers(answers)
-    record = _store(session, member_id=member.id, answers=clean, source="self")  # type: ignore[arg-type]
+    record = _store(session, member_id=member.id, answers=clean, source="self")
     session.commit()
     return record
 
@@ -169,9 +169,13 @@ def record_imported_many(
     live: dict[int, tuple[int, str]] = {}
     for start in range(0, len(member_ids), _CHUNK):
         for consent_id, member_id, version in session.execute(
-            sa_select(ConsentRecord.id, ConsentRecord.member_id, ConsentRecord.wording_version)
-            .where(ConsentRecord.member_id.in_(member_ids[start : start + _CHUNK]))  # type: ignore[attr-defined]
-            .where(ConsentRecord.withdrawn_at.is_(None))  # type: ignore[union-attr]
+            sa_select(
+                col(ConsentRecord.id),
+                col(ConsentRecord.member_id),
+                col(ConsentRecord.wording_version),
+            )
+            .where(col(ConsentRecord.member_id).in_(member_ids[start : start + _CHUNK]))
+            .where(col(ConsentRecord.withdrawn_at).is_(None))
         ).all():
             live[member_id] = (consent_id, version)
     now = utcnow()
@@ -203,15 +207,15 @@ def record_imported_many(
             {
                 member_id: consent_id
                 for consent_id, member_id in session.execute(
-                    sa_select(ConsentRecord.id, ConsentRecord.member_id)
-                    .where(ConsentRecord.member_id.in_(member_ids[start : start + _CHUNK]))  # type: ignore[attr-defined]
-                    .where(ConsentRecord.withdrawn_at.is_(None))  # type: ignore[union-attr]
+                    sa_select(col(ConsentRecord.id), col(ConsentRecord.member_id))
+                    .where(col(ConsentRecord.member_id).in_(member_ids[start : start + _CHUNK]))
+                    .where(col(ConsentRecord.withdrawn_at).is_(None))
                 ).all()
             }
         )
         session.execute(
             delete(DemographicRecord).where(
-                DemographicRecord.member_id.in_(member_ids[start : start + _CHUNK])  # type: ignore[attr-defined]
+                col(DemographicRecord.member_id).in_(member_ids[start : start + _CHUNK])
             )
         )
     session.execute(
@@ -232,13 +236,13 @@ def record_imported_many(
 def withdraw_demographics(*, session: Session, member: Member | None) -> bool:
     """Delete the member's answers and close their consent; True if anything was held."""
     member = member_service.require_member(member)
-    deleted = session.execute(
-        delete(DemographicRecord).where(DemographicRecord.member_id == member.id)  # type: ignore[arg-type]
+    deleted = session.exec(
+        delete(DemographicRecord).where(col(DemographicRecord.member_id) == member.id)
     ).rowcount
-    closed = session.execute(
+    closed = session.exec(
         update(ConsentRecord)
-        .where(ConsentRecord.member_id == member.id)  # type: ignore[arg-type]
-        .where(ConsentRecord.withdrawn_at.is_(None))  # type: ignore[union-attr]
+        .where(col(ConsentRecord.member_id) == member.id)
+        .where(col(ConsentRecord.withdrawn_at).is_(None))
         .values(withdrawn_at=utcnow())
     ).rowcount
     session.commit()
@@ -251,7 +255,7 @@ def my_demographics(*, session: Session, member: Member | None) -> MyDemographic
     consents = session.exec(
         select(ConsentRecord)
         .where(ConsentRecord.member_id == member.id)
-        .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())  # type: ignore[union-attr,attr-defined]
+        .order_by(col(ConsentRecord.given_at).desc(), col(ConsentRecord.id).desc())
     ).all()
     return MyDemographics(record=session.get(DemographicRecord, member.id), consents=list(consents))
 
@@ -285,15 +289,15 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
     organisation = session.get(Organisation, member.organisation_id)
     mentorships = session.exec(
         select(Mentorship)
-        .where(or_(Mentorship.mentor_id == member_id, Mentorship.mentee_id == member_id))
-        .order_by(Mentorship.id)  # type: ignore[arg-type]
+        .where(or_(col(Mentorship.mentor_id) == member_id, col(Mentorship.mentee_id) == member_id))
+        .order_by(col(Mentorship.id))
     ).all()
     mentorship_ids = [m.id for m in mentorships]
     sessions = (
         session.exec(
             select(MentoringSession)
-            .where(MentoringSession.mentorship_id.in_(mentorship_ids))  # type: ignore[attr-defined]
-            .order_by(MentoringSession.held_on, MentoringSession.id)  # type: ignore[arg-type]
+            .where(col(MentoringSession.mentorship_id).in_(mentorship_ids))
+            .order_by(col(MentoringSession.held_on), col(MentoringSession.id))
         ).all()
         if mentorship_ids
         else []
@@ -301,8 +305,8 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
     feedback = (
         session.exec(
             select(MentorshipFeedback)
-            .where(MentorshipFeedback.mentorship_id.in_(mentorship_ids))  # type: ignore[attr-defined]
-            .order_by(MentorshipFeedback.id)  # type: ignore[arg-type]
+            .where(col(MentorshipFeedback.mentorship_id).in_(mentorship_ids))
+            .order_by(col(MentorshipFeedback.id))
         ).all()
         if mentorship_ids
         else []
@@ -312,8 +316,12 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
     own_feedback = [f for f in feedback if roles_in.get(f.mentorship_id) == f.author_role]
     requests = session.exec(
         select(MentorRequest)
-        .where(or_(MentorRequest.mentee_id == member_id, MentorRequest.mentor_id == member_id))
-        .order_by(MentorRequest.id)  # type: ignore[arg-type]
+        .where(
+            or_(
+                col(MentorRequest.mentee_id) == member_id, col(MentorRequest.mentor_id) == member_id
+            )
+        )
+        .order_by(col(MentorRequest.id))
     ).all()
     offer = session.get(MentoringOffer, member_id)
     mine = my_demographics(session=session, member=member)
@@ -322,13 +330,13 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
         "exported_at": utcnow().isoformat(),
         "profile": _row(member, skip=("password_hash", "open_requests")),
         "organisation": _row(organisation) if organisation else None,
-        "roles": member_service.roles_of(session=session, member_id=member_id),  # type: ignore[arg-type]
+        "roles": member_service.roles_of(session=session, member_id=member_id),
         "skills": [
             _row(s)
             for s in session.exec(
                 select(MemberSkill)
                 .where(MemberSkill.member_id == member_id)
-                .order_by(MemberSkill.kind, MemberSkill.skill_id)  # type: ignore[arg-type]
+                .order_by(MemberSkill.kind, MemberSkill.skill_id)
             ).all()
         ],
         "mentoring_offer": _row(offer) if offer else None,
@@ -341,9 +349,12 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
             for p in session.exec(
                 select(MatchProposal)
                 .where(
-                    or_(MatchProposal.mentee_id == member_id, MatchProposal.mentor_id == member_id)
+                    or_(
+                        col(MatchProposal.mentee_id) == member_id,
+                        col(MatchProposal.mentor_id) == member_id,
+                    )
                 )
-                .order_by(MatchProposal.id)  # type: ignore[arg-type]
+                .order_by(col(MatchProposal.id))
             ).all()
         ],
         "notifications": [
@@ -351,7 +362,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
             for n in session.exec(
                 select(Notification)
                 .where(Notification.member_id == member_id)
-                .order_by(Notification.id)  # type: ignore[arg-type]
+                .order_by(col(Notification.id))
             ).all()
         ],
         "notification_preferences": [
@@ -362,7 +373,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
         ],
         "consent_records": [_row(c) for c in mine.consents],
         "demographics": _row(mine.record, skip=("member_id",)) if mine.record else None,
-        "community": _community_data(session, member_id),  # type: ignore[arg-type]
+        "community": _community_data(session, member_id),
     }
 
 
@@ -426,14 +437,14 @@ def erase_my_account(
     active = session.exec(
         select(Mentorship)
         .where(Mentorship.status == "active")
-        .where(or_(Mentorship.mentor_id == member_id, Mentorship.mentee_id == member_id))
+        .where(or_(col(Mentorship.mentor_id) == member_id, col(Mentorship.mentee_id) == member_id))
     ).all()
     for mentorship in active:
         if mentorship.mentor_id is not None and mentorship.mentor_id != member_id:
             session.execute(
                 update(MentoringOffer)
-                .where(MentoringOffer.member_id == mentorship.mentor_id)  # type: ignore[arg-type]
-                .where(MentoringOffer.active_mentees > 0)  # type: ignore[arg-type]
+                .where(col(MentoringOffer.member_id) == mentorship.mentor_id)
+                .where(col(MentoringOffer.active_mentees) > 0)
                 .values(active_mentees=MentoringOffer.active_mentees - 1)
             )
         mentorship.status = "ended_early"
@@ -449,26 +460,26 @@ def erase_my_account(
         ).all()
     )
     session.flush()
-    session.execute(delete(DemographicRecord).where(DemographicRecord.member_id == member_id))  # type: ignore[arg-type]
-    session.execute(delete(ConsentRecord).where(ConsentRecord.member_id == member_id))  # type: ignore[arg-type]
-    session.execute(delete(MemberRole).where(MemberRole.member_id == member_id))  # type: ignore[arg-type]
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == email))  # type: ignore[arg-type]
+    session.execute(delete(DemographicRecord).where(col(DemographicRecord.member_id) == member_id))
+    session.execute(delete(ConsentRecord).where(col(ConsentRecord.member_id) == member_id))
+    session.execute(delete(MemberRole).where(col(MemberRole.member_id) == member_id))
+    session.execute(delete(LoginThrottle).where(col(LoginThrottle.key) == email))
     session.execute(delete(OutboxEmail).where(func.lower(OutboxEmail.to_address) == email))
     # Members this one line-managed lose the link (the FK does that too; explicit for clarity).
     session.execute(
-        update(Member).where(Member.line_manager_id == member_id).values(line_manager_id=None)  # type: ignore[arg-type]
+        update(Member).where(col(Member.line_manager_id) == member_id).values(line_manager_id=None)
     )
-    session.execute(delete(Member).where(Member.id == member_id))  # type: ignore[arg-type]
+    session.execute(delete(Member).where(col(Member.id) == member_id))
     for mentee_id in set(waiting):
         open_count = (
             sa_select(func.count())
             .select_from(MentorRequest)
-            .where(MentorRequest.mentee_id == mentee_id)
-            .where(MentorRequest.status == "open")
+            .where(col(MentorRequest.mentee_id) == mentee_id)
+            .where(col(MentorRequest.status) == "open")
             .scalar_subquery()
         )
         session.execute(
-            update(Member).where(Member.id == mentee_id).values(open_requests=open_count)  # type: ignore[arg-type]
+            update(Member).where(col(Member.id) == mentee_id).values(open_requests=open_count)
         )
     _scrub_text(session, needles=(email, name))
     network_changed(session=session)  # the matcher's view of the network moved

@@ -16,7 +16,7 @@ from collections import Counter
 
 from sqlalchemy import and_, case, func, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.db import utcnow
 from backend.members.models import Member, MemberSkill
@@ -47,13 +47,13 @@ def _unmatched_statement(round_id: int):  # type: ignore[no-untyped-def]
     latest = (
         select(MatchProposal.mentee_id, func.max(MatchProposal.id).label("last_id"))
         .where(MatchProposal.round_id == round_id)
-        .group_by(MatchProposal.mentee_id)
+        .group_by(col(MatchProposal.mentee_id))
         .subquery()
     )
     live = (
         select(MatchProposal.mentee_id)
         .where(MatchProposal.round_id == round_id)
-        .where(MatchProposal.status.in_(LIVE))  # type: ignore[attr-defined]
+        .where(col(MatchProposal.status).in_(LIVE))
     )
     return (
         select(MatchProposal.mentee_id, MatchProposal.status, MatchProposal.reasons)
@@ -75,8 +75,9 @@ def unmatched_mentees(
         statement = statement.limit(limit)
     rows = session.exec(statement).all()
     return [
-        (int(mentee_id), reasons if status == "unmatched" else WHY_CLOSED.get(status, status))  # type: ignore[arg-type]
+        (int(mentee_id), reasons if status == "unmatched" else WHY_CLOSED.get(status, status))
         for mentee_id, status, reasons in rows
+        if mentee_id is not None  # always (the query's condition), for the type checker
     ]
 
 
@@ -91,21 +92,24 @@ def compute(*, session: Session, round_id: int) -> dict[str, object]:
     mentee = aliased(Member)
     mentor = aliased(Member)
     is_live = and_(
-        MatchProposal.status.in_(LIVE),  # type: ignore[attr-defined]
-        MatchProposal.mentor_id.is_not(None),  # type: ignore[union-attr]
+        col(MatchProposal.status).in_(LIVE),
+        col(MatchProposal.mentor_id).is_not(None),
     )
     pairs = session.execute(
         select(
             func.count(),
             func.coalesce(func.sum(MatchProposal.score), 0.0),
             func.coalesce(
-                func.sum(case((mentee.organisation_id != mentor.organisation_id, 1), else_=0)), 0
+                func.sum(
+                    case((col(mentee.organisation_id) != col(mentor.organisation_id), 1), else_=0)
+                ),
+                0,
             ),
-            func.coalesce(func.sum(case((mentee.priority_access, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((col(mentee.priority_access), 1), else_=0)), 0),
         )
         .select_from(MatchProposal)
-        .join(mentee, mentee.id == MatchProposal.mentee_id)
-        .join(mentor, mentor.id == MatchProposal.mentor_id)
+        .join(mentee, col(mentee.id) == col(MatchProposal.mentee_id))
+        .join(mentor, col(mentor.id) == col(MatchProposal.mentor_id))
         .where(MatchProposal.round_id == round_id)
         .where(is_live)
     ).one()
@@ -118,24 +122,31 @@ def compute(*, session: Session, round_id: int) -> dict[str, object]:
     mentees, priority_mentees = session.execute(
         select(
             func.count(func.distinct(MatchProposal.mentee_id)),
-            func.count(func.distinct(case((mentee.priority_access, MatchProposal.mentee_id)))),
+            func.count(
+                func.distinct(case((col(mentee.priority_access), col(MatchProposal.mentee_id))))
+            ),
         )
         .select_from(MatchProposal)
-        .join(mentee, mentee.id == MatchProposal.mentee_id)
+        .join(mentee, col(mentee.id) == col(MatchProposal.mentee_id))
         .where(MatchProposal.round_id == round_id)
     ).one()
     sought = aliased(MemberSkill)
     offered = aliased(MemberSkill)
     n_sought, n_covered = session.execute(
-        select(func.count(), func.count(offered.skill_id))
+        select(func.count(), func.count(col(offered.skill_id)))
         .select_from(MatchProposal)
-        .join(sought, and_(sought.member_id == MatchProposal.mentee_id, sought.kind == "sought"))
+        .join(
+            sought,
+            and_(
+                col(sought.member_id) == col(MatchProposal.mentee_id), col(sought.kind) == "sought"
+            ),
+        )
         .outerjoin(
             offered,
             and_(
-                offered.member_id == MatchProposal.mentor_id,
-                offered.kind == "offered",
-                offered.skill_id == sought.skill_id,
+                col(offered.member_id) == col(MatchProposal.mentor_id),
+                col(offered.kind) == "offered",
+                col(offered.skill_id) == col(sought.skill_id),
             ),
         )
         .where(MatchProposal.round_id == round_id)
@@ -169,14 +180,14 @@ def refresh(*, session: Session, round_id: int) -> dict[str, object]:
     if matching_round is None:
         return {}
     session.flush()
-    summary = json.loads(matching_round.summary or "{}")
+    summary: dict[str, object] = json.loads(matching_round.summary or "{}")
     if "at_run" not in summary:
         summary["at_run"] = {key: summary.get(key) for key in RECOMPUTED if key in summary}
     summary.update(compute(session=session, round_id=round_id))
     summary["recomputed_at"] = utcnow().isoformat()
     session.execute(
         update(MatchingRound)
-        .where(MatchingRound.id == round_id)
+        .where(col(MatchingRound.id) == round_id)
         .values(summary=json.dumps(summary, default=float), figures_stale=False)
     )
     return summary
@@ -189,8 +200,8 @@ def mark_stale(*, session: Session, round_id: int) -> None:
     """
     session.execute(
         update(MatchingRound)
-        .where(MatchingRound.id == round_id)
-        .where(MatchingRound.figures_stale.is_(False))  # type: ignore[attr-defined]
+        .where(col(MatchingRound.id) == round_id)
+        .where(col(MatchingRound.figures_stale).is_(False))
         .values(figures_stale=True)
     )
 
@@ -199,11 +210,11 @@ def refresh_stale(*, session: Session, limit: int = 20) -> int:
     """Recompute the figures of rounds marked stale (a worker step); each round commits alone."""
     stale = session.exec(
         select(MatchingRound.id)
-        .where(MatchingRound.figures_stale.is_(True))  # type: ignore[attr-defined]
-        .order_by(MatchingRound.id)
+        .where(col(MatchingRound.figures_stale).is_(True))
+        .order_by(col(MatchingRound.id))
         .limit(limit)
     ).all()
     for round_id in stale:
-        refresh(session=session, round_id=round_id)  # type: ignore[arg-type]
+        refresh(session=session, round_id=round_id)
         session.commit()
     return len(stale)

@@ -46,7 +46,7 @@ class MatchingRound(SQLModel, table=True):
         CheckConstraint("respond_days BETWEEN 1 AND 60", name="ck_matching_round_respond_days"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     created_by_id: int | None = Field(
         default=None,
@@ -108,7 +108,7 @@ class MatchProposal(SQLModel, table=True):
         Index("ix_match_proposal_round_score", "round_id", "score", "id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     round_id: int = Field(
         sa_column=Column(
             Integer, ForeignKey("matching_round.id", ondelete="CASCADE"), nullable=False

@@ -21,11 +21,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, literal, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.db import session_scope, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound
@@ -41,6 +41,10 @@ from backend.notifications import service as notifications
 from backend.rounds import figures
 from backend.rounds.models import MatchingRound, MatchProposal
 from backend.settings import get_settings
+from backend.sqltypes import table_of
+
+if TYPE_CHECKING:
+    pass
 
 log = logging.getLogger("peerbridge.rounds")
 # The matcher's default weights, by name, for the surfaces (which never import the matcher).
@@ -127,7 +131,9 @@ def create_round(
     )
     if cohort == "members":
         found = set(
-            session.exec(select(Member.id).where(Member.id.in_(list(cohort_member_ids)))).all()  # type: ignore[union-attr]
+            session.exec(
+                select(col(Member.id)).where(col(Member.id).in_(list(cohort_member_ids)))
+            ).all()
         )
         missing = sorted(set(cohort_member_ids) - found)
         if missing:
@@ -204,8 +210,10 @@ def list_rounds(*, session: Session, organiser: Member | None) -> list[MatchingR
     member_service.require_organiser(session=session, member=organiser)
     return list(
         session.exec(
-            select(MatchingRound).order_by(MatchingRound.created_at.desc(), MatchingRound.id.desc())
-        ).all()  # type: ignore[attr-defined,union-attr]
+            select(MatchingRound).order_by(
+                col(MatchingRound.created_at).desc(), col(MatchingRound.id).desc()
+            )
+        ).all()
     )
 
 
@@ -291,7 +299,7 @@ def proposal_count(
     return int(session.exec(counted).one())
 
 
-def _proposals(round_id: int, status: str | None):  # type: ignore[no-untyped-def]
+def _proposals(round_id: int, status: str | None):
     statement = select(MatchProposal).where(MatchProposal.round_id == round_id)
     if status is not None:
         statement = statement.where(MatchProposal.status == status)
@@ -313,9 +321,9 @@ def _set_progress(
     with session_scope(engine) as session:
         session.execute(
             update(MatchingRound)
-            .where(MatchingRound.id == round_id)
-            .where(MatchingRound.status == "running")
-            .where(MatchingRound.attempts == attempt)
+            .where(col(MatchingRound.id) == round_id)
+            .where(col(MatchingRound.status) == "running")
+            .where(col(MatchingRound.attempts) == attempt)
             .values(stage=stage[:100], progress=max(0.0, min(1.0, fraction)), heartbeat_at=utcnow())
         )
 
@@ -324,9 +332,9 @@ def _beat(engine: Engine | None, round_id: int, attempt: int) -> None:
     with session_scope(engine) as session:
         session.execute(
             update(MatchingRound)
-            .where(MatchingRound.id == round_id)
-            .where(MatchingRound.status == "running")
-            .where(MatchingRound.attempts == attempt)
+            .where(col(MatchingRound.id) == round_id)
+            .where(col(MatchingRound.status) == "running")
+            .where(col(MatchingRound.attempts) == attempt)
             .values(heartbeat_at=utcnow())
         )
 
@@ -342,10 +350,10 @@ def run_round_job(round_id: int, engine: Engine | None = None) -> str:
     from backend.matchmaking.rounds import run_round
 
     with session_scope(engine) as session:
-        claimed = session.execute(
+        claimed = session.exec(
             update(MatchingRound)
-            .where(MatchingRound.id == round_id)
-            .where(MatchingRound.status.in_(("queued", "failed")))  # type: ignore[attr-defined]
+            .where(col(MatchingRound.id) == round_id)
+            .where(col(MatchingRound.status).in_(("queued", "failed")))
             .values(
                 status="running",
                 started_at=utcnow(),
@@ -406,9 +414,9 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
         with session_scope(engine) as session:
             session.execute(
                 update(MatchingRound)
-                .where(MatchingRound.id == round_id)
-                .where(MatchingRound.attempts == attempt)
-                .where(MatchingRound.status == "running")
+                .where(col(MatchingRound.id) == round_id)
+                .where(col(MatchingRound.attempts) == attempt)
+                .where(col(MatchingRound.status) == "running")
                 .values(
                     status="failed",
                     error=f"The matcher failed: {error}. Run it again."[:1000],
@@ -446,11 +454,11 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
     }
     with session_scope(engine) as session:
         # The status first: it locks the round's row, and only this attempt may finish it.
-        finished = session.execute(
+        finished = session.exec(
             update(MatchingRound)
-            .where(MatchingRound.id == round_id)
-            .where(MatchingRound.status == "running")
-            .where(MatchingRound.attempts == attempt)
+            .where(col(MatchingRound.id) == round_id)
+            .where(col(MatchingRound.status) == "running")
+            .where(col(MatchingRound.attempts) == attempt)
             .values(
                 status="ready",
                 progress=1.0,
@@ -467,7 +475,7 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
             return "superseded"
         # Any earlier attempt's proposals go, in the same transaction as the new ones.
         session.execute(
-            MatchProposal.__table__.delete().where(MatchProposal.round_id == round_id)  # type: ignore[attr-defined]
+            table_of(MatchProposal).delete().where(col(MatchProposal.round_id) == round_id)
         )
         for row in result.matches.itertuples(index=False):
             mentor = int(row.mentor_id) if row.mentor_id not in ("", None) else None
@@ -515,13 +523,14 @@ def fail_stalled_rounds(*, session: Session, now: datetime | None = None) -> int
             f"{_aware(last):%d %B %Y at %H:%M:%S} UTC). Run it again."
         )
         # Conditional on the attempt, so a job that beats again just now is left alone.
-        failed += session.execute(
+        failed += session.exec(
             update(MatchingRound)
-            .where(MatchingRound.id == matching_round.id)
-            .where(MatchingRound.status == "running")
-            .where(MatchingRound.attempts == matching_round.attempts)
+            .where(col(MatchingRound.id) == matching_round.id)
+            .where(col(MatchingRound.status) == "running")
+            .where(col(MatchingRound.attempts) == matching_round.attempts)
             .where(
-                (MatchingRound.heartbeat_at.is_(None)) | (MatchingRound.heartbeat_at < cutoff)  # type: ignore[union-attr,operator]
+                (col(MatchingRound.heartbeat_at).is_(None))
+                | (col(MatchingRound.heartbeat_at) < cutoff)
             )
             .values(status="failed", error=reason, finished_at=now, stage="Stopped")
         ).rowcount
@@ -540,11 +549,11 @@ def retry_round(*, session: Session, organiser: Member | None, round_id: int) ->
             "Only a round that failed, or whose worker stopped, can be run again.",
             field="round_id",
         )
-    queued = session.execute(
+    queued = session.exec(
         update(MatchingRound)
-        .where(MatchingRound.id == round_id)
-        .where(MatchingRound.status == matching_round.status)
-        .where(MatchingRound.attempts == matching_round.attempts)
+        .where(col(MatchingRound.id) == round_id)
+        .where(col(MatchingRound.status) == matching_round.status)
+        .where(col(MatchingRound.attempts) == matching_round.attempts)
         .values(status="queued", progress=0.0, stage="Waiting to run again", error="")
     ).rowcount
     if not queued:
@@ -576,7 +585,7 @@ def remove_proposal(
     proposal = _proposal_in_review(session, organiser, proposal_id)
     if proposal.status != "proposed":
         raise Conflict("Only proposed pairs can be removed.")
-    lifecycle.move_offer(session=session, proposal_id=proposal.id, to="removed")  # type: ignore[arg-type]
+    lifecycle.move_offer(session=session, proposal_id=proposal.id, to="removed")
     figures.refresh(session=session, round_id=proposal.round_id)
     session.commit()
     return proposal
@@ -592,14 +601,17 @@ def swap_mentors(
         raise Invalid("Choose two different pairs of the same round.")
     if first.status != "proposed" or second.status != "proposed":
         raise Conflict("Only proposed pairs can be swapped.")
+    # A proposed pair names both people (only an unmatched row lacks a mentor).
+    assert first.mentee_id is not None and first.mentor_id is not None
+    assert second.mentee_id is not None and second.mentor_id is not None
     for mentee_id, mentor_id in (
         (first.mentee_id, second.mentor_id),
         (second.mentee_id, first.mentor_id),
     ):
         problem = pair_rules.pair_violation(
             session=session,
-            mentee_id=mentee_id,  # type: ignore[arg-type]
-            mentor_id=mentor_id,  # type: ignore[arg-type]
+            mentee_id=mentee_id,
+            mentor_id=mentor_id,
         )
         if problem:
             raise Conflict(f"That swap breaks a rule: {problem}")
@@ -610,7 +622,7 @@ def swap_mentors(
     scored = score_pairs(
         session=session,
         matching_round=matching_round,
-        pairs=[(p.mentee_id, p.mentor_id) for p in (first, second)],  # type: ignore[misc]
+        pairs=[(first.mentee_id, first.mentor_id), (second.mentee_id, second.mentor_id)],
     )
     for proposal, (score, reasons) in zip((first, second), scored, strict=True):
         proposal.score = score
@@ -681,7 +693,7 @@ def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> b
     if mentee is None or mentor is None:
         return False
     why = None
-    if lifecycle.active_mentorship_of(session=session, mentee_id=mentee.id) is not None:  # type: ignore[arg-type]
+    if lifecycle.active_mentorship_of(session=session, mentee_id=mentee.id) is not None:
         why = "The mentee already has a mentor."
     else:
         now = utcnow()
@@ -689,7 +701,7 @@ def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> b
             with session.begin_nested():
                 lifecycle.move_offer(
                     session=session,
-                    proposal_id=proposal.id,  # type: ignore[arg-type]
+                    proposal_id=proposal.id,
                     to="offered",
                     offered_at=now,
                     respond_by=now + timedelta(days=respond_by_days),
@@ -700,7 +712,7 @@ def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> b
     if why is not None:
         lifecycle.move_offer(
             session=session,
-            proposal_id=proposal.id,  # type: ignore[arg-type]
+            proposal_id=proposal.id,
             to="withdrawn",
             decline_reason=why,
         )
@@ -748,8 +760,8 @@ def publish_preview(*, session: Session, organiser: Member | None, round_id: int
         select(MatchProposal.mentee_id, MatchProposal.mentor_id)
         .where(MatchProposal.round_id == round_id)
         .where(MatchProposal.status == "proposed")
-        .where(MatchProposal.mentee_id.not_in(busy))  # type: ignore[union-attr]
-        .where(MatchProposal.mentee_id.not_in(offered))  # type: ignore[union-attr]
+        .where(col(MatchProposal.mentee_id).not_in(busy))
+        .where(col(MatchProposal.mentee_id).not_in(offered))
     ).all()
     people = {i for pair in pairs for i in pair if i is not None}
     not_immediate = set()
@@ -758,7 +770,7 @@ def publish_preview(*, session: Session, organiser: Member | None, round_id: int
             session.exec(
                 select(NotificationPreference.member_id, NotificationPreference.mode)
                 .where(NotificationPreference.kind == "round")
-                .where(NotificationPreference.member_id.in_(people))  # type: ignore[attr-defined]
+                .where(col(NotificationPreference.member_id).in_(people))
             ).all()
         )
         default = DEFAULT_MODES["round"]
@@ -791,10 +803,10 @@ def publish_round(
                 field="expected_emails",
             )
     now = utcnow()
-    published = session.execute(
+    published = session.exec(
         update(MatchingRound)
-        .where(MatchingRound.id == round_id)
-        .where(MatchingRound.status == "ready")
+        .where(col(MatchingRound.id) == round_id)
+        .where(col(MatchingRound.status) == "ready")
         .values(
             status="published",
             published_at=now,
@@ -853,7 +865,7 @@ def my_proposals(*, session: Session, member: Member | None) -> list[MatchPropos
             select(MatchProposal)
             .where(MatchProposal.status == "offered")
             .where((MatchProposal.mentee_id == member.id) | (MatchProposal.mentor_id == member.id))
-            .order_by(MatchProposal.offered_at.desc())  # type: ignore[union-attr]
+            .order_by(col(MatchProposal.offered_at).desc())
         ).all()
     )
 
@@ -878,17 +890,19 @@ def respond_to_proposal(
     proposal = session.get(MatchProposal, proposal_id)
     if proposal is None or member.id not in (proposal.mentee_id, proposal.mentor_id):
         raise NotFound("No such proposal.", field="proposalId")
+    # An offer names both people.
+    assert proposal.mentee_id is not None and proposal.mentor_id is not None
     if len(reason or "") > 1000:
         raise Invalid("Reason must be 1,000 characters or fewer.", field="reason")
     # The mentee's lock first, as on every path to a mentorship (see lifecycle.lock_mentee).
-    lifecycle.lock_mentee(session=session, mentee_id=proposal.mentee_id)  # type: ignore[arg-type]
+    lifecycle.lock_mentee(session=session, mentee_id=proposal.mentee_id)
     side = "mentee" if member.id == proposal.mentee_id else "mentor"
     answer = "accepted" if accept else "declined"
     column = getattr(MatchProposal, f"{side}_answer")
-    recorded = session.execute(
+    recorded = session.exec(
         update(MatchProposal)
-        .where(MatchProposal.id == proposal.id)
-        .where(MatchProposal.status == "offered")
+        .where(col(MatchProposal.id) == proposal.id)
+        .where(col(MatchProposal.status) == "offered")
         .where(column.is_(None))
         .values({f"{side}_answer": answer, "answered_at": utcnow()})
     ).rowcount
@@ -905,8 +919,8 @@ def respond_to_proposal(
         try:
             lifecycle.start_mentorship(
                 session=session,
-                mentor_id=proposal.mentor_id,  # type: ignore[arg-type]
-                mentee_id=proposal.mentee_id,  # type: ignore[arg-type]
+                mentor_id=proposal.mentor_id,
+                mentee_id=proposal.mentee_id,
                 proposal=proposal,
             )
         except lifecycle.CapacityReached:
@@ -914,7 +928,7 @@ def respond_to_proposal(
             # was written): the worker's re-offer step finds the mentee someone else.
             lifecycle.move_offer(
                 session=session,
-                proposal_id=proposal.id,  # type: ignore[arg-type]
+                proposal_id=proposal.id,
                 to="declined",
                 decline_reason="The mentor no longer has a free place.",
                 reoffer_pending=True,
@@ -933,7 +947,7 @@ def _decline(session: Session, proposal: MatchProposal, by: Member, reason: str)
     # (``reoffer_pending``), never part of the member's own request.
     lifecycle.move_offer(
         session=session,
-        proposal_id=proposal.id,  # type: ignore[arg-type]
+        proposal_id=proposal.id,
         to="declined",
         decline_reason=(reason or "").strip(),
         reoffer_pending=True,
@@ -967,6 +981,7 @@ def _next_mentor(
     """
     from backend.matchmaking.rounds import run_round
 
+    assert proposal.mentee_id is not None  # a re-offer is always for a mentee
     already = set(
         session.exec(
             select(MatchProposal.mentor_id)
@@ -976,7 +991,7 @@ def _next_mentor(
     )
     frame = population.member_frame(
         session=session,
-        mentee_ids=[proposal.mentee_id],  # type: ignore[list-item]
+        mentee_ids=[proposal.mentee_id],
         exclude_mentors={i for i in already if i is not None},
     )
     weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
@@ -1006,7 +1021,7 @@ def _propose(
     ):
         return None
     new = MatchProposal(
-        round_id=matching_round.id,  # type: ignore[arg-type]
+        round_id=matching_round.id,
         mentee_id=mentee_id,
         mentor_id=mentor_id,
         score=score,
@@ -1113,19 +1128,19 @@ def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
     """
     pending = session.exec(
         select(MatchProposal.id)
-        .join(MatchingRound, MatchingRound.id == MatchProposal.round_id)  # type: ignore[arg-type]
-        .where(MatchProposal.reoffer_pending.is_(True))  # type: ignore[attr-defined]
+        .join(MatchingRound, col(MatchingRound.id) == col(MatchProposal.round_id))
+        .where(col(MatchProposal.reoffer_pending).is_(True))
         .where(MatchingRound.status == "published")
-        .order_by(MatchProposal.id)
+        .order_by(col(MatchProposal.id))
         .limit(limit)
     ).all()
     session.commit()
     offered = 0
     for proposal_id in pending:
-        claimed = session.execute(
+        claimed = session.exec(
             update(MatchProposal)
-            .where(MatchProposal.id == proposal_id)
-            .where(MatchProposal.reoffer_pending.is_(True))  # type: ignore[attr-defined]
+            .where(col(MatchProposal.id) == proposal_id)
+            .where(col(MatchProposal.reoffer_pending).is_(True))
             .values(reoffer_pending=False)
         ).rowcount
         session.commit()
@@ -1140,7 +1155,7 @@ def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
             log.exception("re-offer of proposal %s failed", proposal_id)
             session.execute(
                 update(MatchProposal)
-                .where(MatchProposal.id == proposal_id)
+                .where(col(MatchProposal.id) == proposal_id)
                 .values(reoffer_pending=True)
             )
             session.commit()
@@ -1156,7 +1171,7 @@ def _tell_no_other_mentor(session: Session, proposal: MatchProposal) -> None:
     mentee = session.get(Member, proposal.mentee_id) if proposal.mentee_id else None
     if mentee is None:
         return
-    if lifecycle.active_mentorship_of(session=session, mentee_id=mentee.id) is not None:  # type: ignore[arg-type]
+    if lifecycle.active_mentorship_of(session=session, mentee_id=mentee.id) is not None:
         return
     notifications.notify_member(
         session=session,
@@ -1181,26 +1196,27 @@ def remind_offers(*, session: Session, now: datetime | None = None) -> int:
     due = session.exec(
         select(MatchProposal)
         .where(MatchProposal.status == "offered")
-        .where(MatchProposal.reminded_at.is_(None))  # type: ignore[union-attr]
-        .where(MatchProposal.respond_by.is_not(None))  # type: ignore[union-attr]
-        .where(MatchProposal.respond_by <= now + OFFER_REMINDER_BEFORE)  # type: ignore[operator]
-        .where(MatchProposal.respond_by > now)  # type: ignore[operator]
+        .where(col(MatchProposal.reminded_at).is_(None))
+        .where(col(MatchProposal.respond_by).is_not(None))
+        .where(col(MatchProposal.respond_by) <= now + OFFER_REMINDER_BEFORE)
+        .where(col(MatchProposal.respond_by) > now)
     ).all()
     reminded = 0
     for proposal in due:
         offered_at = proposal.offered_at or now
-        if now - offered_at < (proposal.respond_by - offered_at) / 2:  # type: ignore[operator]
+        assert proposal.respond_by is not None  # the query keeps offers with a deadline
+        if now - offered_at < (proposal.respond_by - offered_at) / 2:
             continue
-        claimed = session.execute(
+        claimed = session.exec(
             update(MatchProposal)
-            .where(MatchProposal.id == proposal.id)
-            .where(MatchProposal.reminded_at.is_(None))  # type: ignore[union-attr]
+            .where(col(MatchProposal.id) == proposal.id)
+            .where(col(MatchProposal.reminded_at).is_(None))
             .values(reminded_at=now)
         ).rowcount
         if not claimed:
             continue
         reminded += 1
-        closes = f"{proposal.respond_by.day} {proposal.respond_by:%B %Y}"  # type: ignore[union-attr]
+        closes = f"{proposal.respond_by.day} {proposal.respond_by:%B %Y}"
         mentee = session.get(Member, proposal.mentee_id)
         mentor = session.get(Member, proposal.mentor_id)
         if mentee is None or mentor is None:
@@ -1233,18 +1249,16 @@ def expire_offers(*, session: Session, now: datetime | None = None) -> int:
     remind_offers(session=session, now=now)
     due = session.exec(
         select(MatchProposal)
-        .join(MatchingRound, MatchingRound.id == MatchProposal.round_id)  # type: ignore[arg-type]
+        .join(MatchingRound, col(MatchingRound.id) == col(MatchProposal.round_id))
         .where(MatchProposal.status == "offered")
-        .where(
-            func.coalesce(MatchProposal.respond_by, MatchingRound.respond_by) <= now  # type: ignore[arg-type]
-        )
+        .where(func.coalesce(MatchProposal.respond_by, MatchingRound.respond_by) <= now)
     ).all()
     closed: Counter[int] = Counter()
     for proposal in due:
         mentee_waited = proposal.mentee_answer == "accepted"
         if not lifecycle.move_offer(
             session=session,
-            proposal_id=proposal.id,  # type: ignore[arg-type]
+            proposal_id=proposal.id,
             to="expired",
             strict=False,
             # Whoever answered is offered again: the mentee another mentor, or the mentor's
@@ -1329,7 +1343,8 @@ def export_csv(*, session: Session, organiser: Member | None, round_id: int) -> 
         ["mentee_id", "mentee_name", "mentor_id", "mentor_name", "score", "reasons", "status"]
     )
     for p in proposals:
-        mentee, mentor = people.get(p.mentee_id), people.get(p.mentor_id) if p.mentor_id else None  # type: ignore[arg-type]
+        mentee = people.get(p.mentee_id) if p.mentee_id else None
+        mentor = people.get(p.mentor_id) if p.mentor_id else None
         writer.writerow(
             [
                 (mentee.external_id or mentee.id) if mentee else "",
