@@ -16,6 +16,7 @@ from datetime import datetime
 
 import strawberry
 
+from backend import db
 from backend.errors import NotFound
 from backend.members import importing
 from backend.members import service as member_service
@@ -146,14 +147,14 @@ class ImportMutation:
                 mode=input.mode.value,
             )
             import_id: int = started.id  # type: ignore[assignment]
-            context.session.commit()  # the job reads the file from its own session
+            db.commit_for_job(context.session)  # the job reads the file from its own session
             if input.background:
                 importing.enqueue_import(import_id=import_id, engine=info.context.job_engine)
             else:
                 importing.run_import_job(import_id, engine=info.context.job_engine)
             context.session.expire_all()
             found = importing.get_import(session=context.session, actor=actor, import_id=import_id)
-            context.session.commit()
+            db.commit_for_job(context.session)
             context.reset_loaders()
             return ImportMembersSuccess.from_import(found)
 

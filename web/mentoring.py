@@ -29,6 +29,7 @@ from web.deps import (
     CheckedVisitor,
     CurrentVisitor,
     Form,
+    UnitOfWorkRoute,
     Visitor,
     form_int,
     form_list,
@@ -36,7 +37,7 @@ from web.deps import (
 )
 from web.render import NOTICES, form_errors, render, templates
 
-router = APIRouter()
+router = APIRouter(route_class=UnitOfWorkRoute)
 
 PAGE_SIZE = 20
 SUGGESTIONS = 10
@@ -352,7 +353,6 @@ def request_submit(visitor: CheckedVisitor, form: Form) -> Response:
     except NotFound:
         raise
     except DomainError as error:
-        visitor.db.rollback()
         errors = form_errors(error, default_field="mentor")
         errors = {("mentor" if k == "mentorId" else k): m for k, m in errors.items()}
         return _request_form(
@@ -443,7 +443,6 @@ def request_accept(visitor: CheckedVisitor, request_id: int) -> Response:
             session=visitor.db, mentor=visitor.member, request_id=path_id(request_id), accept=True
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _request_page(visitor, request_id, status_code=400, errors={"answer": error.message})
     mentorship = _accepted_mentorship(visitor, request)
     if mentorship is None:
@@ -464,7 +463,6 @@ def request_decline(visitor: CheckedVisitor, request_id: int, form: Form) -> Res
             reason=reason,
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _request_page(
             visitor,
             request_id,
@@ -483,7 +481,6 @@ def request_withdraw(visitor: CheckedVisitor, request_id: int) -> Response:
             session=visitor.db, mentee=visitor.member, request_id=path_id(request_id)
         )
     except Conflict as error:
-        visitor.db.rollback()
         return _request_page(visitor, request_id, status_code=400, errors={"answer": error.message})
     return redirect(f"/mentoring/requests/{request_id}?notice=request-withdrawn")
 
@@ -560,7 +557,6 @@ def agreement_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) ->
             planned_months=form_int(form, "planned_months"),  # type: ignore[arg-type]
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _mentorship_page(
             visitor,
             mentorship_id,
@@ -602,7 +598,6 @@ def session_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> R
             notes=values["notes"],
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         errors = form_errors(error, default_field="held_on")
         if "held_on" in errors and not isinstance(held_on, date):
             errors["held_on"] = BAD_DATE  # the service's wording is for typed ISO dates
@@ -638,7 +633,6 @@ def end_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Respo
             reason=values["reason"],
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _mentorship_page(
             visitor,
             mentorship_id,
@@ -664,7 +658,6 @@ def feedback_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> 
             feedback=values["feedback"],
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _mentorship_page(
             visitor,
             mentorship_id,
@@ -727,7 +720,6 @@ def _answer_proposal(visitor: Visitor, proposal_id: int, *, accept: bool, reason
             reason=reason,
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _proposal_page(
             visitor,
             proposal_id,

@@ -15,6 +15,7 @@ from web.deps import (
     CheckedVisitor,
     CurrentVisitor,
     Form,
+    UnitOfWorkRoute,
     Visitor,
     form_flag,
     form_int,
@@ -23,7 +24,7 @@ from web.deps import (
 )
 from web.render import form_errors, render
 
-router = APIRouter()
+router = APIRouter(route_class=UnitOfWorkRoute)
 
 PROFILE_TEXT_FIELDS = (
     "name",
@@ -101,7 +102,6 @@ def edit_profile_submit(visitor: CheckedVisitor, form: Form) -> Response:
     try:
         member_service.update_profile(session=visitor.db, member=visitor.member, update=update)
     except Invalid as error:
-        visitor.db.rollback()
         values = {
             name: form_text(form, name) for name in (*PROFILE_TEXT_FIELDS, "management_years")
         }
@@ -165,7 +165,6 @@ def offer_submit(visitor: CheckedVisitor, form: Form) -> Response:
     try:
         member_service.set_mentoring_offer(session=visitor.db, member=visitor.member, offer=offer)
     except Invalid as error:
-        visitor.db.rollback()
         return render(
             visitor,
             "profile/offer.html",

@@ -215,7 +215,7 @@ def set_preferences(
         record.peer_connect = peer_connect
     record.updated_at = utcnow()
     session.add(record)
-    session.commit()
+    session.flush()
     session.refresh(record)
     return record
 
@@ -282,7 +282,7 @@ def form(*, session: Session, organiser: Member | None) -> list[Circle]:
                 "organisations. Say hello in the circle's discussion.",
                 link=f"/circles/{circle.id}",
             )
-    session.commit()
+    session.flush()
     return circles
 
 
@@ -346,13 +346,12 @@ def leave(*, session: Session, member: Member | None) -> None:
         delete(CircleMember).where(CircleMember.member_id == member.id)  # type: ignore[arg-type]
     ).rowcount
     if not removed:
-        session.rollback()
         raise Conflict("You are not in a circle.")
     record = session.get(CommunityPreference, member.id)
     if record is not None:
         record.circles = False
         session.add(record)
-    session.commit()
+    session.flush()
 
 
 def move(*, session: Session, organiser: Member | None, member_id: int, circle_id: int) -> None:
@@ -375,4 +374,4 @@ def move(*, session: Session, organiser: Member | None, member_id: int, circle_i
         body=f"An organiser moved you to {circle.name}.",
         link=f"/circles/{circle_id}",
     )
-    session.commit()
+    session.flush()

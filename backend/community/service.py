@@ -191,7 +191,7 @@ def create_post(
     session.add(post)
     session.flush()
     _set_skills(session, post.id, skills)  # type: ignore[arg-type]
-    session.commit()
+    session.flush()
     session.refresh(post)
     return post
 
@@ -247,7 +247,7 @@ def edit_post(
     post.edited_at = utcnow()
     session.add(post)
     _set_skills(session, post.id, skills)  # type: ignore[arg-type]
-    session.commit()
+    session.flush()
     session.refresh(post)
     return post
 
@@ -258,7 +258,7 @@ def delete_post(*, session: Session, member: Member | None, post_id: int) -> Pos
     post = _own_post(session, member, post_id)
     post.deleted_at = utcnow()
     session.add(post)
-    session.commit()
+    session.flush()
     return post
 
 
@@ -485,7 +485,7 @@ def add_comment(*, session: Session, author: Member | None, post_id: int, body: 
                 body=f'{author.name} replied to "{post.title}".',
                 link=f"/community/posts/{post.id}",
             )
-    session.commit()
+    session.flush()
     session.refresh(comment)
     return comment
 
@@ -498,14 +498,14 @@ def toggle_useful(*, session: Session, member: Member | None, post_id: int) -> b
         delete(Reaction).where(Reaction.post_id == post.id, Reaction.member_id == member.id)  # type: ignore[arg-type]
     ).rowcount
     if removed:
-        session.commit()
+        session.flush()
         return False
     try:
-        session.add(Reaction(post_id=post.id, member_id=member.id))  # type: ignore[arg-type]
-        session.commit()
+        with session.begin_nested():
+            session.add(Reaction(post_id=post.id, member_id=member.id))  # type: ignore[arg-type]
+            session.flush()
     except IntegrityError:
-        # A racing click marked it first: it is marked either way.
-        session.rollback()
+        pass  # a racing click marked it first: it is marked either way
     return True
 
 
@@ -516,7 +516,6 @@ def set_useful(*, session: Session, member: Member | None, post_id: int, useful:
     marked = post.id in useful_to(session=session, member_id=member.id, post_ids=[post.id])  # type: ignore[list-item]
     if marked != useful:
         return toggle_useful(session=session, member=member, post_id=post_id)
-    session.rollback()
     return useful
 
 
@@ -531,10 +530,11 @@ def follow(*, session: Session, follower: Member | None, member_id: int) -> None
         raise Invalid("You cannot follow yourself.", field="memberId")
     if session.get(Follow, (follower.id, target.id)) is None:
         try:
-            session.add(Follow(follower_id=follower.id, followed_id=target.id))  # type: ignore[arg-type]
-            session.commit()
+            with session.begin_nested():
+                session.add(Follow(follower_id=follower.id, followed_id=target.id))  # type: ignore[arg-type]
+                session.flush()
         except IntegrityError:
-            session.rollback()
+            pass  # a racing follow was first: followed either way
 
 
 def unfollow(*, session: Session, follower: Member | None, member_id: int) -> None:
@@ -543,7 +543,7 @@ def unfollow(*, session: Session, follower: Member | None, member_id: int) -> No
     session.execute(
         delete(Follow).where(Follow.follower_id == follower.id, Follow.followed_id == member_id)  # type: ignore[arg-type]
     )
-    session.commit()
+    session.flush()
 
 
 def is_following(*, session: Session, follower_id: int, member_id: int) -> bool:
@@ -603,11 +603,11 @@ def report(
     if recent >= limit:
         raise RateLimited(f"You can make {limit} reports an hour.", retry_after=3600)
     record = Report(reporter_id=reporter.id, post_id=post_id, comment_id=comment_id, reason=text)
-    session.add(record)
     try:
-        session.commit()
+        with session.begin_nested():
+            session.add(record)
+            session.flush()
     except IntegrityError:
-        session.rollback()
         raise Conflict("You have already reported this.") from None
     session.refresh(record)
     return record
@@ -718,7 +718,7 @@ def _moderate(
         .where(Report.status == "open")
         .values(status="resolved", resolved_at=utcnow(), resolved_by_id=organiser.id)
     )
-    session.commit()
+    session.flush()
     session.refresh(target)
     return target
 
@@ -781,5 +781,5 @@ def dismiss_reports(
         .where(Report.status == "open")
         .values(status="resolved", resolved_at=utcnow(), resolved_by_id=organiser.id)
     ).rowcount
-    session.commit()
+    session.flush()
     return count

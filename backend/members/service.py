@@ -252,7 +252,7 @@ def update_profile(*, session: Session, member: Member | None, update: ProfileUp
     member.updated_at = utcnow()
     session.add(member)
     network_changed(session=session)  # the matcher's view of the network moved
-    session.commit()
+    session.flush()
     session.refresh(member)
     return member
 
@@ -312,7 +312,7 @@ def set_mentoring_offer(
         session.flush()
         mentoring_service.release_open_requests(session=session, mentor=member)
     network_changed(session=session)  # the matcher's view of the network moved
-    session.commit()
+    session.flush()
     session.refresh(record)
     return record
 

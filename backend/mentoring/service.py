@@ -130,19 +130,6 @@ def request_mentor(
     ).first()
     if existing is not None:
         raise DuplicateRequest(f"You already have an open request to {mentor.name}.")
-    # Take one of the three slots atomically: racing sends cannot both take the last one.
-    took_slot = session.execute(
-        update(Member)
-        .where(Member.id == mentee.id)
-        .where(Member.open_requests < MAX_OPEN_REQUESTS)
-        .values(open_requests=Member.open_requests + 1)
-    ).rowcount
-    if not took_slot:
-        session.rollback()
-        raise TooManyOpenRequests(
-            f"You have {MAX_OPEN_REQUESTS} open requests. Wait for an answer or withdraw one "
-            "before asking someone else."
-        )
     now = utcnow()
     request = MentorRequest(
         created_at=now,
@@ -153,11 +140,23 @@ def request_mentor(
         idempotency_key=idempotency_key,
         expires_at=now + timedelta(days=get_settings().request_expiry_days),
     )
-    session.add(request)
     try:
-        session.flush()
+        with session.begin_nested():  # the slot and the request, or neither
+            # Take one of the three slots atomically: racing sends cannot both take the last.
+            took_slot = session.execute(
+                update(Member)
+                .where(Member.id == mentee.id)
+                .where(Member.open_requests < MAX_OPEN_REQUESTS)
+                .values(open_requests=Member.open_requests + 1)
+            ).rowcount
+            if not took_slot:
+                raise TooManyOpenRequests(
+                    f"You have {MAX_OPEN_REQUESTS} open requests. Wait for an answer or "
+                    "withdraw one before asking someone else."
+                )
+            session.add(request)
+            session.flush()
     except IntegrityError as error:
-        session.rollback()
         if idempotency_key:
             earlier = session.exec(
                 select(MentorRequest)
@@ -176,7 +175,7 @@ def request_mentor(
         f"Please answer within {get_settings().request_expiry_days} days.",
         f"/mentoring/requests/{request.id}",
     )
-    session.commit()
+    session.flush()
     session.refresh(request)
     return request
 
@@ -246,7 +245,7 @@ def withdraw_request(*, session: Session, mentee: Member | None, request_id: int
             f"{mentee.name} no longer needs an answer to their mentoring request.",
             "/mentoring/requests",
         )
-    session.commit()
+    session.flush()
     session.refresh(request)
     return request
 
@@ -289,7 +288,7 @@ def respond_to_request(
             "could help.",
             "/mentoring/suggestions",
         )
-        session.commit()
+        session.flush()
     session.refresh(request)
     return request
 
@@ -300,22 +299,19 @@ def accept_request(
     """Accept a request: close it and start the mentorship (``lifecycle.start_mentorship``)."""
     lifecycle.lock_mentee(session=session, mentee_id=mentee.id)  # type: ignore[arg-type]
     try:
-        lifecycle.move_request(session=session, request_id=request.id, to="accepted")  # type: ignore[arg-type]
-        mentorship = lifecycle.start_mentorship(
-            session=session,
-            mentor_id=mentor.id,  # type: ignore[arg-type]
-            mentee_id=mentee.id,  # type: ignore[arg-type]
-            request=request,
-        )
+        with session.begin_nested():  # accepted and started, or neither
+            lifecycle.move_request(session=session, request_id=request.id, to="accepted")  # type: ignore[arg-type]
+            mentorship = lifecycle.start_mentorship(
+                session=session,
+                mentor_id=mentor.id,  # type: ignore[arg-type]
+                mentee_id=mentee.id,  # type: ignore[arg-type]
+                request=request,
+            )
     except CapacityReached:
-        session.rollback()
         raise CapacityReached(
             "All your mentoring places are taken. End a mentorship or raise your capacity first."
         ) from None
-    except Conflict:
-        session.rollback()
-        raise
-    session.commit()
+    session.flush()
     session.refresh(mentorship)
     return Acceptance(request=request, mentorship=mentorship)
 
@@ -429,7 +425,7 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> int:
                 f"The request from {mentee.name} was not answered in time and has closed.",
                 "/mentoring/requests",
             )
-    session.commit()
+    session.flush()
     return expired
 
 
@@ -465,7 +461,7 @@ def nudge_mentors(*, session: Session, now: datetime | None = None) -> int:
                 f"the request closes in {days_left} days.",
                 f"/mentoring/requests/{request.id}",
             )
-    session.commit()
+    session.flush()
     return nudged
 
 
@@ -529,7 +525,7 @@ def update_agreement(
     mentorship.meeting_rhythm = meeting_rhythm.strip()
     mentorship.planned_months = planned_months
     session.add(mentorship)
-    session.commit()
+    session.flush()
     session.refresh(mentorship)
     return mentorship
 
@@ -640,7 +636,7 @@ def log_session(
             "minutes).",
             f"/mentoring/mentorships/{mentorship.id}",
         )
-    session.commit()
+    session.flush()
     session.refresh(record)
     return record
 
@@ -708,7 +704,7 @@ def end_mentorship(
             f"/mentoring/mentorships/{mentorship.id}",
         )
     network_changed(session=session)  # the matcher's view of the network moved
-    session.commit()
+    session.flush()
     session.refresh(mentorship)
     return mentorship
 
@@ -746,11 +742,11 @@ def give_feedback(
         raise FieldErrors({"rating": "Rating must be a whole number from 1 to 5."})
     if len(feedback or "") > 4000:
         raise FieldErrors({"feedback": "Feedback must be 4,000 characters or fewer."})
-    _save_feedback(session, mentorship, member, rating, feedback)
     try:
-        session.commit()
+        with session.begin_nested():
+            _save_feedback(session, mentorship, member, rating, feedback)
+            session.flush()
     except IntegrityError as error:
-        session.rollback()
         raise Conflict("You have already given feedback on this mentorship.") from error
     return session.exec(
         select(MentorshipFeedback)

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from backend import db
 from backend.db import session_scope, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound
 from backend.matchmaking import frames as population
@@ -122,7 +123,7 @@ def create_round(
         learn_from_outcomes=bool(learn_from_outcomes),
     )
     session.add(matching_round)
-    session.commit()
+    session.flush()
     session.refresh(matching_round)
     return matching_round
 
@@ -508,7 +509,7 @@ def remove_proposal(
         raise Conflict("Only proposed pairs can be removed.")
     lifecycle.move_offer(session=session, proposal_id=proposal.id, to="removed")  # type: ignore[arg-type]
     figures.refresh(session=session, round_id=proposal.round_id)
-    session.commit()
+    session.flush()
     return proposal
 
 
@@ -547,7 +548,7 @@ def swap_mentors(
         proposal.reasons = reasons
         session.add(proposal)
     figures.refresh(session=session, round_id=first.round_id)
-    session.commit()
+    session.flush()
     return first, second
 
 
@@ -741,7 +742,7 @@ def publish_round(
         _offer(session, proposal, matching_round.respond_days)
     figures.refresh(session=session, round_id=round_id)
     network_changed(session=session)  # offers reserve places: the matcher's view moved
-    session.commit()
+    session.flush()
     session.refresh(matching_round)
     return matching_round
 
@@ -804,7 +805,6 @@ def respond_to_proposal(
         .values({f"{side}_answer": answer, "answered_at": utcnow()})
     ).rowcount
     if not recorded:
-        session.rollback()
         session.refresh(proposal)
         if proposal.status == "offered":
             raise Conflict("You have already answered this offer.")
@@ -831,10 +831,7 @@ def respond_to_proposal(
                 reoffer_pending=True,
             )
             figures.mark_stale(session=session, round_id=proposal.round_id)
-        except Conflict:
-            session.rollback()
-            raise
-    session.commit()
+    session.flush()
     session.refresh(proposal)
     return proposal
 
@@ -892,7 +889,7 @@ def _next_mentor(
     )
     weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
     seed = matching_round.seed
-    session.commit()
+    db.commit_for_job(session)  # no transaction stays open while the matcher runs
     if frame.empty or not frame["seeking_mentor"].any():
         return None
     result = run_round(frame, weights=weights, seed=seed)
@@ -979,7 +976,7 @@ def offer_freed_place(*, session: Session, proposal: MatchProposal) -> MatchProp
     frame = population.member_frame(session=session, mentee_ids=candidates, places={mentor_id: 1})
     weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
     seed = matching_round.seed
-    session.commit()
+    db.commit_for_job(session)  # no transaction stays open while the matcher runs
     result = run_round(frame, weights=weights, seed=seed)
     chosen = result.matches[result.matches["mentor_id"] == str(mentor_id)]
     if chosen.empty:
@@ -998,7 +995,7 @@ def _reoffer_one(session: Session, proposal: MatchProposal) -> int:
             offered += 1
         else:
             _tell_no_other_mentor(session, proposal)
-        session.commit()
+        db.commit_for_job(session)
     place_freed = proposal.status == "declined" or proposal.mentor_answer == "accepted"
     if place_freed and offer_freed_place(session=session, proposal=proposal) is not None:
         offered += 1
@@ -1027,7 +1024,7 @@ def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
         .order_by(MatchProposal.id)
         .limit(limit)
     ).all()
-    session.commit()
+    db.commit_for_job(session)
     offered = 0
     for proposal_id in pending:
         claimed = session.execute(
@@ -1036,7 +1033,7 @@ def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
             .where(MatchProposal.reoffer_pending.is_(True))  # type: ignore[attr-defined]
             .values(reoffer_pending=False)
         ).rowcount
-        session.commit()
+        db.commit_for_job(session)  # the claim, seen by every other worker
         proposal = session.get(MatchProposal, proposal_id)
         if not claimed or proposal is None:
             continue
@@ -1044,17 +1041,17 @@ def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
             offered += _reoffer_one(session, proposal)
         except Exception:
             # Put the claim back so the next pass retries; one bad row never stops the rest.
-            session.rollback()
+            db.rollback_for_job(session)
             log.exception("re-offer of proposal %s failed", proposal_id)
             session.execute(
                 update(MatchProposal)
                 .where(MatchProposal.id == proposal_id)
                 .values(reoffer_pending=True)
             )
-            session.commit()
+            db.commit_for_job(session)
             continue
         figures.mark_stale(session=session, round_id=proposal.round_id)
-        session.commit()
+        db.commit_for_job(session)
     # Figures of rounds that members' answers (or the re-offers above) changed, once per round.
     figures.refresh_stale(session=session)
     return offered
@@ -1183,7 +1180,7 @@ def expire_offers(*, session: Session, now: datetime | None = None) -> int:
             )
         figures.refresh(session=session, round_id=round_id)
     network_changed(session=session)  # a declined offer frees the mentor's place
-    session.commit()
+    session.flush()
     return sum(closed.values())
 
 
