@@ -353,8 +353,7 @@ def request_submit(visitor: CheckedVisitor, form: Form) -> Response:
     except NotFound:
         raise
     except DomainError as error:
-        errors = form_errors(error, default_field="mentor")
-        errors = {("mentor" if k == "mentorId" else k): m for k, m in errors.items()}
+        errors = form_errors(error, default_field="mentor", fields={"mentor_id": "mentor"})
         return _request_form(
             visitor,
             mentor_id,

@@ -359,10 +359,10 @@ def move(*, session: Session, organiser: Member | None, member_id: int, circle_i
     member_service.require_organiser(session=session, member=organiser)
     member = session.get(Member, member_id) if 0 < member_id <= 2**31 - 1 else None
     if member is None or not member.is_active:
-        raise NotFound("No member with that id.", field="memberId")
+        raise NotFound("No member with that id.", field="member_id")
     circle = session.get(Circle, circle_id) if 0 < circle_id <= 2**31 - 1 else None
     if circle is None or circle.status != "active":
-        raise NotFound("No circle with that id.", field="circleId")
+        raise NotFound("No circle with that id.", field="circle_id")
     session.execute(delete(CircleMember).where(CircleMember.member_id == member_id))  # type: ignore[arg-type]
     session.add(CircleMember(circle_id=circle_id, member_id=member_id))
     notifications.notify(

@@ -199,7 +199,7 @@ def create_post(
 def _load_post(session: Session, post_id: int) -> Post:
     post = session.get(Post, post_id) if _valid_id(post_id) else None
     if post is None or post.deleted_at is not None:
-        raise NotFound("No post with that id.", field="postId")
+        raise NotFound("No post with that id.", field="post_id")
     return post
 
 
@@ -210,13 +210,13 @@ def get_post(*, session: Session, viewer: Member | None, post_id: int) -> Post:
     if post.circle_id is not None and not can_see_circle(
         session=session, viewer=viewer, circle_id=post.circle_id
     ):
-        raise NotFound("No post with that id.", field="postId")
+        raise NotFound("No post with that id.", field="post_id")
     if (
         post.status == "hidden"
         and post.author_id != viewer.id
         and not is_organiser(session=session, member=viewer)
     ):
-        raise NotFound("No post with that id.", field="postId")
+        raise NotFound("No post with that id.", field="post_id")
     return post
 
 
@@ -289,7 +289,7 @@ def feed(
     statement = select(Post).where(Post.deleted_at.is_(None))  # type: ignore[union-attr]
     if filter.circle_id is not None:
         if not can_see_circle(session=session, viewer=viewer, circle_id=filter.circle_id):
-            raise NotFound("No circle with that id.", field="circleId")
+            raise NotFound("No circle with that id.", field="circle_id")
         statement = statement.where(Post.circle_id == filter.circle_id)
     else:
         statement = statement.where(Post.circle_id.is_(None))  # type: ignore[union-attr]
@@ -527,7 +527,7 @@ def follow(*, session: Session, follower: Member | None, member_id: int) -> None
     follower = member_service.require_member(follower)
     target = member_service.get(session=session, member_id=member_id, viewer=follower)
     if target.id == follower.id:
-        raise Invalid("You cannot follow yourself.", field="memberId")
+        raise Invalid("You cannot follow yourself.", field="member_id")
     if session.get(Follow, (follower.id, target.id)) is None:
         try:
             with session.begin_nested():
@@ -572,7 +572,7 @@ def report(
     """Report a post or a comment to the organisers (one open report per person and target)."""
     reporter = member_service.require_member(reporter)
     if (post_id is None) == (comment_id is None):
-        raise Invalid("Report either a post or a comment.", field="postId")
+        raise Invalid("Report either a post or a comment.", field="post_id")
     text = (reason or "").strip()
     if not text:
         raise Invalid("Say what is wrong, so the organisers can act.", field="reason")
@@ -581,7 +581,7 @@ def report(
     if comment_id is not None:
         comment = session.get(Comment, comment_id) if _valid_id(comment_id) else None
         if comment is None or comment.deleted_at is not None:
-            raise NotFound("No comment with that id.", field="commentId")
+            raise NotFound("No comment with that id.", field="comment_id")
         get_post(session=session, viewer=reporter, post_id=comment.post_id)
     else:
         get_post(session=session, viewer=reporter, post_id=post_id)  # type: ignore[arg-type]
@@ -688,7 +688,7 @@ def _moderate(
 ) -> Post | Comment:
     organiser = member_service.require_organiser(session=session, member=organiser)
     if (post_id is None) == (comment_id is None):
-        raise Invalid("Choose either a post or a comment.", field="postId")
+        raise Invalid("Choose either a post or a comment.", field="post_id")
     text = (note or "").strip()
     if not text:
         raise Invalid("Write a note saying why, for the record.", field="note")
@@ -701,7 +701,7 @@ def _moderate(
         target = session.get(Comment, comment_id) if _valid_id(comment_id) else None  # type: ignore[arg-type]
     if target is None or target.deleted_at is not None:
         raise NotFound(
-            "Nothing to moderate with that id.", field="postId" if post_id else "commentId"
+            "Nothing to moderate with that id.", field="post_id" if post_id else "comment_id"
         )
     target.status = status
     target.moderation_note = text
@@ -771,7 +771,7 @@ def dismiss_reports(
     """Close the open reports about a post or comment without hiding it (organisers only)."""
     organiser = member_service.require_organiser(session=session, member=organiser)
     if (post_id is None) == (comment_id is None):
-        raise Invalid("Choose either a post or a comment.", field="postId")
+        raise Invalid("Choose either a post or a comment.", field="post_id")
     condition = (
         Report.post_id == post_id if post_id is not None else Report.comment_id == comment_id
     )

@@ -83,7 +83,7 @@ def request_mentor(
     if idempotency_key:
         if len(idempotency_key) > 100:
             raise Invalid(
-                "Idempotency key must be 100 characters or fewer.", field="idempotencyKey"
+                "Idempotency key must be 100 characters or fewer.", field="idempotency_key"
             )
         earlier = session.exec(
             select(MentorRequest)
@@ -113,11 +113,11 @@ def request_mentor(
         raise FieldErrors(problems)
     mentor = session.get(Member, mentor_id)
     if mentor is None or not mentor.is_active:
-        raise NotFound("No member with that id.", field="mentorId")
+        raise NotFound("No member with that id.", field="mentor_id")
     _refuse_rule_breaking_pair(session, mentee, mentor)
     offer = member_service.offer_of(session=session, member_id=mentor.id)  # type: ignore[arg-type]
     if offer.paused:
-        raise Conflict(f"{mentor.name} has paused mentoring for now.", field="mentorId")
+        raise Conflict(f"{mentor.name} has paused mentoring for now.", field="mentor_id")
     if _free_places(offer) == 0:
         raise CapacityReached(f"{mentor.name} has no free mentoring places at the moment.")
     if _active_mentorship_as_mentee(session, mentee.id) is not None:  # type: ignore[arg-type]
@@ -190,35 +190,35 @@ def _refuse_rule_breaking_pair(session: Session, mentee: Member, mentor: Member)
     if violation is None:
         return
     if violation == pair_rules.VIOLATION_SELF:
-        raise Invalid("You cannot ask yourself to be your mentor.", field="mentorId")
+        raise Invalid("You cannot ask yourself to be your mentor.", field="mentor_id")
     if violation == pair_rules.VIOLATION_CHAIN:
         raise Forbidden(
             "You cannot ask someone in your own line-management chain: a mentor should be "
             "independent of your line management.",
-            field="mentorId",
+            field="mentor_id",
         )
     if violation == pair_rules.VIOLATION_NOT_OFFERING:
-        raise Invalid(f"{mentor.name} is not offering mentoring.", field="mentorId")
+        raise Invalid(f"{mentor.name} is not offering mentoring.", field="mentor_id")
     if violation == pair_rules.VIOLATION_BAND:
         raise Invalid(
             f"{mentor.name} is not at a higher band than you: a mentor's band must be above "
             "their mentee's.",
-            field="mentorId",
+            field="mentor_id",
         )
     if violation == pair_rules.VIOLATION_OWN_ORGANISATION:
         raise Invalid(
             f"{mentor.name} works in your organisation, and your profile asks for a mentor "
             "from another one. Change that in your profile to ask them.",
-            field="mentorId",
+            field="mentor_id",
         )
-    raise Invalid(f"You cannot ask {mentor.name}: {violation}.", field="mentorId")
+    raise Invalid(f"You cannot ask {mentor.name}: {violation}.", field="mentor_id")
 
 
 def _own_request(session: Session, request_id: int, *, member: Member, side: str) -> MentorRequest:
     request = session.get(MentorRequest, request_id)
     owner = None if request is None else getattr(request, f"{side}_id")
     if request is None or owner != member.id:
-        raise NotFound("No such request.", field="requestId")
+        raise NotFound("No such request.", field="request_id")
     return request
 
 
@@ -384,7 +384,7 @@ def get_request(*, session: Session, member: Member | None, request_id: int) -> 
     member = member_service.require_member(member)
     request = session.get(MentorRequest, request_id)
     if request is None or member.id not in (request.mentee_id, request.mentor_id):
-        raise NotFound("No such request.", field="requestId")
+        raise NotFound("No such request.", field="request_id")
     return request
 
 
@@ -471,7 +471,7 @@ def nudge_mentors(*, session: Session, now: datetime | None = None) -> int:
 def _own_mentorship(session: Session, member: Member, mentorship_id: int) -> Mentorship:
     mentorship = session.get(Mentorship, mentorship_id)
     if mentorship is None or member.id not in (mentorship.mentor_id, mentorship.mentee_id):
-        raise NotFound("No such mentorship.", field="mentorshipId")
+        raise NotFound("No such mentorship.", field="mentorship_id")
     return mentorship
 
 

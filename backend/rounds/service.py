@@ -177,7 +177,7 @@ def get_round(*, session: Session, organiser: Member | None, round_id: int) -> M
     member_service.require_organiser(session=session, member=organiser)
     matching_round = session.get(MatchingRound, round_id)
     if matching_round is None:
-        raise NotFound("No such round.", field="roundId")
+        raise NotFound("No such round.", field="round_id")
     return matching_round
 
 
@@ -493,7 +493,7 @@ def _proposal_in_review(
     member_service.require_organiser(session=session, member=organiser)
     proposal = session.get(MatchProposal, proposal_id)
     if proposal is None:
-        raise NotFound("No such proposal.", field="proposalId")
+        raise NotFound("No such proposal.", field="proposal_id")
     matching_round = session.get(MatchingRound, proposal.round_id)
     if matching_round is None or matching_round.status != "ready":
         raise Conflict("Pairs can only be changed while the round is in review.")
@@ -778,7 +778,7 @@ def get_proposal(*, session: Session, member: Member | None, proposal_id: int) -
         member.id not in (proposal.mentee_id, proposal.mentor_id)
         and not member_service.has_role(session=session, member=member, role="organiser")
     ):
-        raise NotFound("No such proposal.", field="proposalId")
+        raise NotFound("No such proposal.", field="proposal_id")
     return proposal
 
 
@@ -789,7 +789,7 @@ def respond_to_proposal(
     member = member_service.require_member(member)
     proposal = session.get(MatchProposal, proposal_id)
     if proposal is None or member.id not in (proposal.mentee_id, proposal.mentor_id):
-        raise NotFound("No such proposal.", field="proposalId")
+        raise NotFound("No such proposal.", field="proposal_id")
     if len(reason or "") > 1000:
         raise Invalid("Reason must be 1,000 characters or fewer.", field="reason")
     # The mentee's lock first, as on every path to a mentorship (see lifecycle.lock_mentee).
