@@ -540,9 +540,11 @@ class MentoringMutation:
                 mentorship_id=decode(
                     input.mentorship_id, type_name="Mentorship", field="mentorshipId"
                 ),
-                goals=input.goals,
-                meeting_rhythm=input.meeting_rhythm,
-                planned_months=input.planned_months,
+                agreement=mentoring.AgreementUpdate(
+                    goals=input.goals,
+                    meeting_rhythm=input.meeting_rhythm,
+                    planned_months=input.planned_months,
+                ),
             )
             return MentorshipSuccess(mentorship=Mentorship.from_model(mentorship))
 
@@ -565,9 +567,11 @@ class MentoringMutation:
                 session=context.session,
                 member=context.member,
                 mentorship_id=mentorship_id,
-                held_on=input.held_on,
-                duration_minutes=input.duration_minutes,
-                notes=input.notes,
+                log=mentoring.SessionLog(
+                    held_on=input.held_on,
+                    duration_minutes=input.duration_minutes,
+                    notes=input.notes,
+                ),
             )
             context.reset_loaders()
             mentorship = mentoring.get_mentorship(

@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from backend.errors import Conflict, DomainError, FieldErrors, Forbidden, Invalid, NotFound
 from backend.members import directory
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
@@ -546,14 +546,19 @@ def agreement_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) ->
         "meeting_rhythm": form_text(form, "meeting_rhythm"),
         "planned_months": form_text(form, "planned_months"),
     }
+    planned_months = form_int(form, "planned_months")
     try:
+        if not isinstance(planned_months, int):
+            raise FieldErrors({"planned_months": mentoring.PLANNED_MONTHS})
         mentoring.update_agreement(
             session=visitor.db,
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
-            goals=values["goals"],
-            meeting_rhythm=values["meeting_rhythm"],
-            planned_months=form_int(form, "planned_months"),  # type: ignore[arg-type]
+            agreement=mentoring.AgreementUpdate(
+                goals=values["goals"],
+                meeting_rhythm=values["meeting_rhythm"],
+                planned_months=planned_months,
+            ),
         )
     except (Invalid, Conflict) as error:
         return _mentorship_page(
@@ -567,6 +572,7 @@ def agreement_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) ->
 
 
 BAD_DATE = "The date of the session must be a real date, like 14 3 2026."
+WHOLE_MINUTES = "Duration must be a whole number of minutes, like 45."
 
 
 def parse_date(form: FormData, name: str) -> date | str:
@@ -587,19 +593,24 @@ def session_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> R
         name: form_text(form, name)
         for name in ("held_on-day", "held_on-month", "held_on-year", "duration_minutes", "notes")
     }
+    duration = form_int(form, "duration_minutes")
     try:
+        unreadable = {
+            **({} if isinstance(held_on, date) else {"held_on": BAD_DATE}),
+            **({} if isinstance(duration, int) else {"duration_minutes": WHOLE_MINUTES}),
+        }
+        if unreadable or not isinstance(held_on, date) or not isinstance(duration, int):
+            raise FieldErrors(unreadable)
         mentoring.log_session(
             session=visitor.db,
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
-            held_on=held_on,  # type: ignore[arg-type]
-            duration_minutes=form_int(form, "duration_minutes"),  # type: ignore[arg-type]
-            notes=values["notes"],
+            log=mentoring.SessionLog(
+                held_on=held_on, duration_minutes=duration, notes=values["notes"]
+            ),
         )
     except (Invalid, Conflict) as error:
         errors = form_errors(error, default_field="held_on")
-        if "held_on" in errors and not isinstance(held_on, date):
-            errors["held_on"] = BAD_DATE  # the service's wording is for typed ISO dates
         return _mentorship_page(
             visitor, mentorship_id, status_code=400, errors=errors, values=values
         )

@@ -37,6 +37,10 @@ MAX_MESSAGE = 2000
 MAX_REQUEST_SKILLS = 10
 
 
+PLANNED_MONTHS = "Planned length must be from 6 to 12 months."
+DURATION = "Duration must be from 5 to 480 minutes."
+
+
 class DuplicateRequest(Conflict):
     """The mentee already has an open request to this mentor."""
 
@@ -494,16 +498,21 @@ def get_mentorship(*, session: Session, member: Member | None, mentorship_id: in
     return _own_mentorship(session, member, mentorship_id)
 
 
+@dataclass(frozen=True)
+class AgreementUpdate:
+    """What the pair agreed (a command, typed by the edge that read the form or input)."""
+
+    goals: str
+    meeting_rhythm: str
+    planned_months: int
+
+
 def update_agreement(
-    *,
-    session: Session,
-    member: Member | None,
-    mentorship_id: int,
-    goals: str,
-    meeting_rhythm: str,
-    planned_months: int,
+    *, session: Session, member: Member | None, mentorship_id: int, agreement: AgreementUpdate
 ) -> Mentorship:
     """Record what the pair agreed: goals, how often they meet, and for how long (6-12 months)."""
+    goals, meeting_rhythm = agreement.goals, agreement.meeting_rhythm
+    planned_months = agreement.planned_months
     member = member_service.require_member(member)
     mentorship = _own_mentorship(session, member, mentorship_id)
     if mentorship.status != "active":
@@ -513,12 +522,8 @@ def update_agreement(
         problems["goals"] = "Goals must be 4,000 characters or fewer."
     if len(meeting_rhythm) > 200:
         problems["meeting_rhythm"] = "Meeting rhythm must be 200 characters or fewer."
-    if (
-        isinstance(planned_months, bool)
-        or not isinstance(planned_months, int)
-        or not 6 <= planned_months <= 12
-    ):
-        problems["planned_months"] = "Planned length must be from 6 to 12 months."
+    if not 6 <= planned_months <= 12:
+        problems["planned_months"] = PLANNED_MONTHS
     if problems:
         raise FieldErrors(problems)
     mentorship.goals = goals.strip()
@@ -586,32 +591,32 @@ def own_feedback_for(
     return result
 
 
+@dataclass(frozen=True)
+class SessionLog:
+    """A meeting of the pair to log (a command, typed by the edge that read the form or input)."""
+
+    held_on: date
+    duration_minutes: int
+    notes: str = ""
+
+
 def log_session(
-    *,
-    session: Session,
-    member: Member | None,
-    mentorship_id: int,
-    held_on: date,
-    duration_minutes: int,
-    notes: str = "",
+    *, session: Session, member: Member | None, mentorship_id: int, log: SessionLog
 ) -> MentoringSession:
     """Log a meeting of the pair: when, how long, and notes only the two of them can read."""
+    held_on, duration_minutes, notes = log.held_on, log.duration_minutes, log.notes
     member = member_service.require_member(member)
     mentorship = _own_mentorship(session, member, mentorship_id)
     if mentorship.status != "active":
         raise Conflict("This mentorship has ended; sessions can no longer be logged.")
     problems: dict[str, str] = {}
     today = utcnow().date()
-    if not isinstance(held_on, date):
-        problems["held_on"] = "Enter the date of the session, like 2026-03-14."
-    elif held_on > today:
+    if held_on > today:
         problems["held_on"] = "The date of the session must be today or in the past."
     elif held_on < mentorship.started_at.date() - timedelta(days=31):
         problems["held_on"] = "The date must be after the mentorship started."
-    if isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int):
-        problems["duration_minutes"] = "Duration must be a whole number of minutes, like 45."
-    elif not 5 <= duration_minutes <= 480:
-        problems["duration_minutes"] = "Duration must be from 5 to 480 minutes."
+    if not 5 <= duration_minutes <= 480:
+        problems["duration_minutes"] = DURATION
     if len(notes or "") > 10000:
         problems["notes"] = "Notes must be 10,000 characters or fewer."
     if problems:

@@ -44,9 +44,11 @@ def test_the_pair_records_an_agreement_of_six_to_twelve_months(session, pair):
         session=session,
         member=mentor,
         mentorship_id=mentorship.id,
-        goals="Lead a QI project",
-        meeting_rhythm="Monthly, 45 minutes, on Teams",
-        planned_months=9,
+        agreement=mentoring.AgreementUpdate(
+            goals="Lead a QI project",
+            meeting_rhythm="Monthly, 45 minutes, on Teams",
+            planned_months=9,
+        ),
     )
 
     assert (updated.planned_months, updated.meeting_rhythm) == (9, "Monthly, 45 minutes, on Teams")
@@ -55,9 +57,7 @@ def test_the_pair_records_an_agreement_of_six_to_twelve_months(session, pair):
             session=session,
             member=mentor,
             mentorship_id=mentorship.id,
-            goals="",
-            meeting_rhythm="",
-            planned_months=18,
+            agreement=mentoring.AgreementUpdate(goals="", meeting_rhythm="", planned_months=18),
         )
     assert "planned_months" in raised.value.errors
 
@@ -70,9 +70,9 @@ def test_sessions_are_logged_and_private_to_the_pair(session, pair):
         session=session,
         member=mentee,
         mentorship_id=mentorship.id,
-        held_on=utcnow().date(),
-        duration_minutes=50,
-        notes="Talked about the rota review.",
+        log=mentoring.SessionLog(
+            held_on=utcnow().date(), duration_minutes=50, notes="Talked about the rota review."
+        ),
     )
 
     [logged] = mentoring.sessions_of(session=session, member=mentor, mentorship_id=mentorship.id)
@@ -91,8 +91,7 @@ def test_a_session_in_the_future_or_of_silly_length_is_refused(session, pair):
             session=session,
             member=mentee,
             mentorship_id=mentorship.id,
-            held_on=date.today() + timedelta(days=3),
-            duration_minutes=0,
+            log=mentoring.SessionLog(held_on=date.today() + timedelta(days=3), duration_minutes=0),
         )
 
     assert set(raised.value.errors) == {"held_on", "duration_minutes"}
