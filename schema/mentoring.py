@@ -598,10 +598,12 @@ class MentoringMutation:
                 mentorship_id=decode(
                     input.mentorship_id, type_name="Mentorship", field="mentorshipId"
                 ),
-                outcome=from_enum(input.outcome),
-                rating=input.rating,
-                feedback=input.feedback,
-                reason=input.reason,
+                ending=mentoring.MentorshipEnding(
+                    outcome=from_enum(input.outcome),
+                    rating=input.rating,
+                    feedback=input.feedback,
+                    reason=input.reason,
+                ),
             )
             context.reset_loaders()
             return MentorshipSuccess(mentorship=Mentorship.from_model(mentorship))
@@ -625,8 +627,7 @@ class MentoringMutation:
                 session=context.session,
                 member=context.member,
                 mentorship_id=mentorship_id,
-                rating=input.rating,
-                feedback=input.feedback,
+                given=mentoring.FeedbackGiven(rating=input.rating, feedback=input.feedback),
             )
             context.reset_loaders()
             mentorship = mentoring.get_mentorship(

@@ -623,9 +623,14 @@ def end_form(visitor: CurrentVisitor, mentorship_id: int) -> Response:
     return _mentorship_page(visitor, path_id(mentorship_id), template="mentoring/end.html")
 
 
-def _rating(form: FormData) -> int | str | None:
+def _rating(form: FormData) -> int | None:
+    """The chosen rating, None when none was chosen; anything else is explained here."""
     rating = form_int(form, "rating")
-    return None if rating == "" else rating
+    if rating == "":
+        return None
+    if not isinstance(rating, int):
+        raise FieldErrors({"rating": mentoring.RATING})
+    return rating
 
 
 @router.post("/mentoring/mentorships/{mentorship_id:int}/end", response_class=HTMLResponse)
@@ -637,10 +642,12 @@ def end_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Respo
             session=visitor.db,
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
-            outcome=values["outcome"],
-            rating=_rating(form),  # type: ignore[arg-type]
-            feedback=values["feedback"],
-            reason=values["reason"],
+            ending=mentoring.MentorshipEnding(
+                outcome=values["outcome"],
+                rating=_rating(form),
+                feedback=values["feedback"],
+                reason=values["reason"],
+            ),
         )
     except (Invalid, Conflict) as error:
         return _mentorship_page(
@@ -658,14 +665,15 @@ def end_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Respo
 def feedback_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Response:
     """Rate an ended mentorship, once per side."""
     values = {name: form_text(form, name) for name in ("rating", "feedback")}
-    rating = _rating(form)
     try:
+        rating = _rating(form)
+        if rating is None:
+            raise FieldErrors({"rating": mentoring.RATING})
         mentoring.give_feedback(
             session=visitor.db,
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
-            rating=rating if rating is not None else "",  # type: ignore[arg-type]
-            feedback=values["feedback"],
+            given=mentoring.FeedbackGiven(rating=rating, feedback=values["feedback"]),
         )
     except (Invalid, Conflict) as error:
         return _mentorship_page(

@@ -39,6 +39,7 @@ MAX_REQUEST_SKILLS = 10
 
 PLANNED_MONTHS = "Planned length must be from 6 to 12 months."
 DURATION = "Duration must be from 5 to 480 minutes."
+RATING = "Rating must be a whole number from 1 to 5."
 
 
 class DuplicateRequest(Conflict):
@@ -649,26 +650,33 @@ def log_session(
 OUTCOMES = ("completed", "ended_early")
 
 
+@dataclass(frozen=True)
+class MentorshipEnding:
+    """How a side ends the mentorship (a command, typed by the edge that read the input)."""
+
+    outcome: str
+    rating: int | None = None
+    feedback: str = ""
+    reason: str = ""
+
+
 def end_mentorship(
-    *,
-    session: Session,
-    member: Member | None,
-    mentorship_id: int,
-    outcome: str,
-    rating: int | None = None,
-    feedback: str = "",
-    reason: str = "",
+    *, session: Session, member: Member | None, mentorship_id: int, ending: MentorshipEnding
 ) -> Mentorship:
     """End a mentorship (completed, or early), freeing the mentor's place; feedback optional."""
+    outcome, rating, feedback, reason = (
+        ending.outcome,
+        ending.rating,
+        ending.feedback,
+        ending.reason,
+    )
     member = member_service.require_member(member)
     mentorship = _own_mentorship(session, member, mentorship_id)
     problems: dict[str, str] = {}
     if outcome not in OUTCOMES:
         problems["outcome"] = "Outcome must be completed or ended_early."
-    if rating is not None and (
-        isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5
-    ):
-        problems["rating"] = "Rating must be a whole number from 1 to 5."
+    if rating is not None and not 1 <= rating <= 5:
+        problems["rating"] = RATING
     elif rating is None and (feedback or "").strip():
         # Feedback is stored with its rating; words alone would be silently lost.
         problems["rating"] = "Choose a rating to go with your feedback."
@@ -735,16 +743,25 @@ def _save_feedback(
     )
 
 
+@dataclass(frozen=True)
+class FeedbackGiven:
+    """A side's rating (1-5) of an ended mentorship, with optional words (a command)."""
+
+    rating: int
+    feedback: str = ""
+
+
 def give_feedback(
-    *, session: Session, member: Member | None, mentorship_id: int, rating: int, feedback: str = ""
+    *, session: Session, member: Member | None, mentorship_id: int, given: FeedbackGiven
 ) -> MentorshipFeedback:
     """Rate an ended mentorship (1-5) with optional words; once per side."""
+    rating, feedback = given.rating, given.feedback
     member = member_service.require_member(member)
     mentorship = _own_mentorship(session, member, mentorship_id)
     if mentorship.status == "active":
         raise Conflict("Feedback is given when the mentorship ends.")
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise FieldErrors({"rating": "Rating must be a whole number from 1 to 5."})
+    if not 1 <= rating <= 5:
+        raise FieldErrors({"rating": RATING})
     if len(feedback or "") > 4000:
         raise FieldErrors({"feedback": "Feedback must be 4,000 characters or fewer."})
     try:

@@ -105,34 +105,48 @@ def test_ending_early_frees_the_mentors_place_and_records_feedback(session, pair
         session=session,
         member=mentee,
         mentorship_id=mentorship.id,
-        outcome="ended_early",
-        rating=4,
-        feedback="Helpful, but I changed jobs.",
-        reason="New role",
+        ending=mentoring.MentorshipEnding(
+            outcome="ended_early",
+            rating=4,
+            feedback="Helpful, but I changed jobs.",
+            reason="New role",
+        ),
     )
 
     assert ended.status == "ended_early" and ended.ended_at is not None
     session.expire_all()
     assert session.get(MentoringOffer, mentor.id).active_mentees == 0
     mentoring.give_feedback(
-        session=session, member=mentor, mentorship_id=mentorship.id, rating=5, feedback="Great"
+        session=session,
+        member=mentor,
+        mentorship_id=mentorship.id,
+        given=mentoring.FeedbackGiven(rating=5, feedback="Great"),
     )
     ratings = {f.author_role: f.rating for f in session.exec(select(MentorshipFeedback)).all()}
     assert ratings == {"mentee": 4, "mentor": 5}
     with pytest.raises(Conflict):
         mentoring.give_feedback(
-            session=session, member=mentor, mentorship_id=mentorship.id, rating=3
+            session=session,
+            member=mentor,
+            mentorship_id=mentorship.id,
+            given=mentoring.FeedbackGiven(rating=3),
         )
     with pytest.raises(Conflict):
         mentoring.end_mentorship(
-            session=session, member=mentor, mentorship_id=mentorship.id, outcome="completed"
+            session=session,
+            member=mentor,
+            mentorship_id=mentorship.id,
+            ending=mentoring.MentorshipEnding(outcome="completed"),
         )
 
 
 def test_after_ending_the_mentor_can_accept_someone_new(session, pair):
     mentor, _mentee, mentorship = pair
     mentoring.end_mentorship(
-        session=session, member=mentor, mentorship_id=mentorship.id, outcome="completed", rating=5
+        session=session,
+        member=mentor,
+        mentorship_id=mentorship.id,
+        ending=mentoring.MentorshipEnding(outcome="completed", rating=5),
     )
     newcomer = make_member(session)
 
@@ -149,7 +163,10 @@ def test_bad_outcome_and_rating_are_named(session, pair):
 
     with pytest.raises(FieldErrors) as raised:
         mentoring.end_mentorship(
-            session=session, member=mentee, mentorship_id=mentorship.id, outcome="done", rating=9
+            session=session,
+            member=mentee,
+            mentorship_id=mentorship.id,
+            ending=mentoring.MentorshipEnding(outcome="done", rating=9),
         )
 
     assert set(raised.value.errors) == {"outcome", "rating"}
