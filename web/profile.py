@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from backend.errors import Invalid
+from backend.errors import FieldErrors, Invalid
 from backend.members import service as member_service
 from backend.members.service import OfferUpdate, ProfileUpdate, ProfileView
 from backend.skills import service as skill_service
@@ -154,15 +154,17 @@ def offer_form(visitor: CurrentVisitor) -> Response:
 @router.post("/mentoring-offer", response_class=HTMLResponse)
 def offer_submit(visitor: CheckedVisitor, form: Form) -> Response:
     """Save the mentoring offer."""
+    capacity = form_int(form, "capacity")
     offer = OfferUpdate(
-        # Not a whole number: passed on as typed, so the service's check explains the problem.
-        capacity=form_int(form, "capacity"),  # type: ignore[arg-type]
+        capacity=capacity if isinstance(capacity, int) else 0,
         paused=form_flag(form, "paused"),
         skills_offered=form_list(form, "skills_offered"),
         meeting_format=form_text(form, "meeting_format") or None,
         note=form_text(form, "note"),
     )
     try:
+        if not isinstance(capacity, int):
+            raise FieldErrors({"capacity": member_service.CAPACITY_WHOLE})
         member_service.set_mentoring_offer(session=visitor.db, member=visitor.member, offer=offer)
     except Invalid as error:
         return render(

@@ -40,9 +40,12 @@ class ProfileUpdate:
     contact_visibility: str | None = None
 
 
+CAPACITY_WHOLE = "Capacity must be a whole number from 0 to 10."
+
+
 @dataclass
 class OfferUpdate:
-    """A member's mentoring offer."""
+    """A member's mentoring offer (a command: the edge types it from the form or input)."""
 
     capacity: int
     paused: bool = False
@@ -263,9 +266,7 @@ def set_mentoring_offer(
     """Set how many mentees the signed-in member will take, which skills, and whether paused."""
     member = require_member(member)
     problems: dict[str, str] = {}
-    if isinstance(offer.capacity, bool) or not isinstance(offer.capacity, int):
-        problems["capacity"] = "Capacity must be a whole number from 0 to 10."
-    elif not 0 <= offer.capacity <= 10:
+    if not 0 <= offer.capacity <= 10:
         problems["capacity"] = "Capacity must be from 0 (not mentoring) to 10 mentees at once."
     known = skill_service.skill_ids(session=session)
     unknown = sorted({s for s in offer.skills_offered if s not in known})
