@@ -150,10 +150,9 @@ def run_operation(
     """Authenticate, execute and shape the response; runs in a worker thread with its own loop."""
     scratch = Response()
     factory = request.app.state.sessions
-    read_only = is_query(query, operation_name)
-    kwargs = (
-        {"bind": request.app.state.engine.execution_options(read_only=True)} if read_only else {}
-    )
+    kwargs: dict[str, Any] = {}
+    if is_query(query, operation_name):
+        kwargs["bind"] = request.app.state.engine.execution_options(read_only=True)
     # One transaction for the operation (each mutation field in a savepoint of it, see
     # schema.build.MutationSavepoints), committed before the response is written: a commit
     # that fails is a 500, never a success whose writes were lost. A query starts read-only

@@ -38,7 +38,7 @@ def get_db(request: Request) -> Iterator[Session]:
     ``backend.db.write_apart``.
     """
     factory = request.app.state.sessions
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if request.method in READ_ONLY_METHODS:
         kwargs["bind"] = request.app.state.engine.execution_options(read_only=True)
     with factory(**kwargs) as session:

@@ -11,11 +11,14 @@ import time
 
 import pytest
 from sqlalchemy import func
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from backend.accounts import service as accounts
-from backend.accounts.models import EmailToken
+from backend.accounts.models import EmailToken, LoginThrottle
 from backend.notifications import service as notifications
+from backend.settings import get_settings
 from tests.factories import PASSWORD, make_member
 from tests.web.test_unit_of_work import another_writer
 
@@ -28,6 +31,7 @@ resetPassword(input: {token: $token, newPassword: $password}) {
   __typename ... on InvalidInput { field }
 }
 """
+LOG_IN = "mutation($e: String!, $p: String!) {logIn(input: {email: $e, password: $p}) {__typename}}"
 ASK = f'requestPasswordReset(input: {{email: "{EMAIL}"}}) {{ __typename }}'
 
 
@@ -108,7 +112,7 @@ def test_a_query_starts_read_only_and_never_waits_for_a_writer(client, session, 
     session.commit()
     logged_in = _post(
         client,
-        "mutation($e: String!, $p: String!) {logIn(input: {email: $e, password: $p}) {__typename}}",
+        LOG_IN,
         {"e": member.email, "p": PASSWORD},
     )
     assert logged_in["data"]["logIn"]["__typename"] == "LogInSuccess"
@@ -120,3 +124,36 @@ def test_a_query_starts_read_only_and_never_waits_for_a_writer(client, session, 
     assert "errors" not in answer, answer
     assert answer["data"]["me"] == {"name": member.name}
     assert elapsed < 2, f"a query waited {elapsed:.1f}s for another transaction's lock"
+
+
+def test_a_commit_that_fails_is_a_500_not_a_success(client, session, monkeypatch):
+    make_member(session, email=EMAIL)
+    session.commit()
+
+    def refuse(self) -> None:  # type: ignore[no-untyped-def]
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(Session, "commit", refuse)
+    response = client.post("/graphql", json={"query": f"mutation {{ {ASK} }}"})
+
+    assert response.status_code == 500
+    assert response.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+
+
+def test_a_failed_log_in_is_counted_though_its_field_is_undone(client, session):
+    # logIn returns InvalidInput, so its savepoint is rolled back; the count is a write
+    # apart (on SQLite: redone after that rollback), so the account is throttled all the same.
+    member = make_member(session)
+    session.commit()
+    wrong = {"e": member.email, "p": "not the password"}
+
+    answers = [
+        _post(client, LOG_IN, wrong)["data"]["logIn"]["__typename"]
+        for _ in range(get_settings().login_failures_before_backoff + 1)
+    ]
+
+    assert answers[-2:] == ["InvalidInput", "RateLimited"]
+    assert set(answers[:-1]) == {"InvalidInput"}
+    session.rollback()
+    throttle = session.get(LoginThrottle, member.email, populate_existing=True)
+    assert throttle.failures == get_settings().login_failures_before_backoff

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from backend.accounts import service as accounts
@@ -21,7 +23,7 @@ from backend.members.models import Member
 from backend.notifications import service as notifications
 from backend.settings import get_settings
 from tests.factories import make_member
-from tests.web.conftest import error_summary, log_in, post_form
+from tests.web.conftest import TestClient, csrf_token, error_summary, log_in, post_form
 
 NEW = "a brand new passphrase"
 
@@ -116,3 +118,22 @@ def test_get_pages_start_read_only_and_never_wait_for_a_writer(client, session, 
 
     assert [page.status_code for page in pages] == [200, 200, 200]
     assert elapsed < 2, f"GET pages waited {elapsed:.1f}s for another transaction's lock"
+
+
+def test_a_commit_that_fails_is_an_error_page_not_a_redirect(client, session, monkeypatch):
+    # The commit runs before the response is sent (get_db is function-scoped), so a write
+    # the database refuses at commit time is reported, never lost behind a 303.
+    member = make_member(session)
+    log_in(client, member.email)
+    token = csrf_token(client, "/notifications")
+
+    def refuse(self) -> None:  # type: ignore[no-untyped-def]
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    browser = TestClient(client.app, raise_server_exceptions=False, follow_redirects=False)
+    browser.cookies = client.cookies
+    monkeypatch.setattr(Session, "commit", refuse)
+    response = browser.post("/notifications/mark-read", data={"csrf_token": token})
+
+    assert response.status_code == 500
+    assert "location" not in response.headers
