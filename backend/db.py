@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import SessionTransaction, sessionmaker
 from sqlmodel import Session, create_engine
 
 from backend import text
@@ -117,19 +119,113 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     """
     factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
     event.listen(factory, "before_flush", text.check_flushed_texts)
+    event.listen(factory, "after_soft_rollback", _redo_kept_writes)
     return factory
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session for a job or a command: commits on success, rolls back on error."""
-    with session_factory(engine or get_engine())() as session:
+def session_scope(engine: Engine | None = None, *, read_only: bool = False) -> Iterator[Session]:
+    """A session for one unit of work: commits on success, rolls back on any error.
+
+    Jobs, commands and every web or GraphQL request run in one; services only ``flush()``.
+    ``read_only`` starts it without the write lock on SQLite (plain ``BEGIN``); a write such a
+    unit must make goes through ``write_apart``.
+    """
+    bind = engine or get_engine()
+    if read_only:
+        bind = bind.execution_options(read_only=True)
+    with session_factory(bind)() as session:
         try:
             yield session
             session.commit()
-        except Exception:
+        except BaseException:
             session.rollback()
             raise
+
+
+def commit_for_job(session: Session) -> None:
+    """End the unit of work early so that a job, in a session of its own, sees what it wrote.
+
+    For the edges only (a page or a mutation that starts an import or a round, a job handing
+    out a batch of claims): what was committed here is no longer undone by a later error.
+    """
+    session.commit()
+
+
+def rollback_for_job(session: Session) -> None:
+    """A job's counterpart of ``commit_for_job``: drop what this batch item wrote, go on."""
+    session.rollback()
+
+
+T = TypeVar("T")
+_KEPT = "peerbridge.kept_writes"
+
+
+@dataclass
+class _KeptWrite:
+    write: Callable[[Session], Any]
+    transaction: SessionTransaction
+
+
+def write_apart(session: Session, write: Callable[[Session], T]) -> T:
+    """Run ``write`` in a short transaction of its own, committed whatever ``session`` does next.
+
+    For what must survive a failing request: a failed log-in counted, an access token's last
+    use. ``write`` gets the session to write through and may run more than once (so it should
+    read what it changes). On PostgreSQL, and on SQLite when ``session`` holds no write lock (a
+    read-only request), it runs at once on a connection of its own. On SQLite a request that
+    writes holds the database's one write lock, which a second connection would wait for in
+    vain; there ``write`` runs inside ``session`` (in a savepoint) and, if that transaction or
+    savepoint is rolled back, runs again once the rollback is done.
+    """
+    if not _holds_write_lock(session):
+        return _write_now(session.get_bind(), write)
+    with session.begin_nested() as savepoint:
+        result = write(session)
+    session.info.setdefault(_KEPT, []).append(_KeptWrite(write, savepoint))
+    return result
+
+
+def _holds_write_lock(session: Session) -> bool:
+    if not is_sqlite(session) or not session.in_transaction():
+        return False
+    return not session.connection().get_execution_options().get("read_only", False)
+
+
+def _chain(transaction: SessionTransaction | None) -> Iterator[SessionTransaction]:
+    while transaction is not None:
+        yield transaction
+        transaction = transaction.parent
+
+
+def _redo_kept_writes(session: Session, previous: SessionTransaction) -> None:
+    """After a rollback, do again the ``write_apart`` writes it undid (see there)."""
+    kept: list[_KeptWrite] = session.info.get(_KEPT, [])
+    if not kept:
+        return
+    root = list(_chain(previous))[-1]
+    live = [k for k in kept if list(_chain(k.transaction))[-1] is root]  # older: committed
+    lost = [k for k in live if previous in _chain(k.transaction)]
+    session.info[_KEPT] = [k for k in live if k not in lost]
+    if previous.parent is None:
+        session.info[_KEPT] = []
+        for entry in lost:
+            _write_now(session.get_bind(), entry.write)
+        return
+    for entry in lost:
+        with session.begin_nested() as savepoint:
+            entry.write(session)
+        session.info[_KEPT].append(_KeptWrite(entry.write, savepoint))
+
+
+def _write_now(bind: Any, write: Callable[[Session], T]) -> T:
+    """Run ``write`` in a transaction of its own on ``bind`` and commit it."""
+    if isinstance(bind, Engine):
+        bind = bind.execution_options(read_only=False)
+    with session_factory(bind)() as apart:
+        result = write(apart)
+        apart.commit()
+    return result
 
 
 def is_sqlite(session: Session) -> bool:

@@ -98,6 +98,7 @@ def child(variant: str, path: str, probe_interval: float) -> None:
                 invited_by="Bench",
                 actor=organiser,
             )
+            session.commit()  # the caller's unit of work (services only flush)
         else:
             member_import = importing.start_import(
                 session=session, actor=organiser, data=data, mode="all-or-nothing"

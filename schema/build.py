@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLResolveInfo, OperationType
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from sqlalchemy.orm import SessionTransaction
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -133,6 +135,58 @@ class MaskUnexpectedErrors(MaskErrors):
         return masked
 
 
+class MutationSavepoints(SchemaExtension):
+    """Each mutation field in a savepoint of the request's transaction.
+
+    The field's writes are rolled back when it returns an error result (``InvalidInput``,
+    ``NotAllowed``, ...) or raises; the fields before it keep theirs. Mutation fields run one
+    after another, so savepoints nest cleanly. (A field that hands work to a job commits
+    with ``backend.db.commit_for_job``; what it wrote before that is kept.)
+    """
+
+    def resolve(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: GraphQLResolveInfo,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """Run a root mutation field inside a savepoint; other fields as they are."""
+        if info.operation.operation != OperationType.MUTATION or info.path.prev is not None:
+            return _next(root, info, *args, **kwargs)
+        session = info.context.session
+        savepoint = session.begin_nested()
+        try:
+            result = _next(root, info, *args, **kwargs)
+        except BaseException:
+            _end(savepoint, keep=False)
+            raise
+        if inspect.isawaitable(result):
+            return _settle(savepoint, result)
+        _end(savepoint, keep=not isinstance(result, errors.Error))
+        return result
+
+
+async def _settle(savepoint: SessionTransaction, pending: Awaitable[Any]) -> Any:
+    try:
+        result = await pending
+    except BaseException:
+        _end(savepoint, keep=False)
+        raise
+    _end(savepoint, keep=not isinstance(result, errors.Error))
+    return result
+
+
+def _end(savepoint: SessionTransaction, *, keep: bool) -> None:
+    if not savepoint.is_active:  # committed early (commit_for_job) or already undone
+        return
+    if keep:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
+
+
 class PeerbridgeSchema(strawberry.Schema):
     """A Strawberry schema that codes, cleans and logs errors the peerbridge way."""
 
@@ -220,6 +274,7 @@ def build_schema(settings: Settings) -> PeerbridgeSchema:
         lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
         lambda: AddValidationRules([ReadableLiterals]),
+        MutationSavepoints,
     ]
     if not settings.is_development:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))

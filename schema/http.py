@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
@@ -116,6 +117,20 @@ def check_readable(
             raise BadRequest(400, "INVALID_INPUT", f"The {part} {problem}", field=part)
 
 
+def is_query(query: str, operation_name: str | None) -> bool:
+    """True when the operation to run is a query (not a mutation), so it may start read-only.
+
+    A document that does not parse, or names no operation it has, is not a query here:
+    execution reports what is wrong with it.
+    """
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation == OperationType.QUERY
+
+
 def graphiql(request: Request) -> HTMLResponse:
     """GraphiQL (development only), its tags carrying this response's CSP nonce."""
     nonce = getattr(request.state, "csp_nonce", "")
@@ -134,12 +149,21 @@ def run_operation(
 ) -> Response:
     """Authenticate, execute and shape the response; runs in a worker thread with its own loop."""
     scratch = Response()
-    with request.app.state.sessions() as session:
+    factory = request.app.state.sessions
+    kwargs: dict[str, Any] = {}
+    if is_query(query, operation_name):
+        kwargs["bind"] = request.app.state.engine.execution_options(read_only=True)
+    # One transaction for the operation (each mutation field in a savepoint of it, see
+    # schema.build.MutationSavepoints), committed before the response is written: a commit
+    # that fails is a 500, never a success whose writes were lost. A query starts read-only
+    # (no write lock on SQLite); what it must write goes through backend.db.write_apart.
+    with factory(**kwargs) as session:
         try:
             context = context_for_request(
                 request, session=session, settings=settings, response=scratch
             )
             if bearer_token(request) is not None and context.member is None:
+                session.rollback()
                 return error_response(
                     401,
                     "INVALID_TOKEN",
@@ -149,6 +173,7 @@ def run_operation(
             result = execute(
                 schema, query, context=context, variables=variables, operation_name=operation_name
             )
+            session.commit()
         except Exception:
             session.rollback()
             log.exception(
@@ -158,10 +183,6 @@ def run_operation(
                 "Unexpected error." if settings.is_production else "Unexpected error (see log)."
             )
             return error_response(500, "INTERNAL_SERVER_ERROR", message)
-        finally:
-            # Leave no half-finished transaction behind a failed resolver.
-            if session.in_transaction():
-                session.rollback()
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = [error.formatted for error in result.errors]

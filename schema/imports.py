@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from backend import db
 from backend.errors import NotFound
 from backend.members import importing
 from backend.members import service as member_service
@@ -143,14 +144,14 @@ def _run_import(
 ) -> ImportMembersSuccess:
     """Run the queued import job now (or enqueue it) and report where it stands."""
     context = info.context
-    context.session.commit()  # the job reads the import from its own session
+    db.commit_for_job(context.session)  # the job reads the import from its own session
     if background:
         importing.enqueue_import(import_id=import_id, engine=context.job_engine)
     else:
         importing.run_import_job(import_id, engine=context.job_engine)
     context.session.expire_all()
     found = importing.get_import(session=context.session, actor=actor, import_id=import_id)
-    context.session.commit()
+    db.commit_for_job(context.session)
     context.reset_loaders()
     return ImportMembersSuccess.from_import(found)
 

@@ -550,9 +550,11 @@ class MentoringMutation:
                 mentorship_id=decode(
                     input.mentorship_id, type_name="Mentorship", field="mentorshipId"
                 ),
-                goals=input.goals,
-                meeting_rhythm=input.meeting_rhythm,
-                planned_months=input.planned_months,
+                agreement=mentoring.AgreementUpdate(
+                    goals=input.goals,
+                    meeting_rhythm=input.meeting_rhythm,
+                    planned_months=input.planned_months,
+                ),
             )
             return MentorshipSuccess(mentorship=Mentorship.from_model(mentorship))
 
@@ -575,9 +577,11 @@ class MentoringMutation:
                 session=context.session,
                 member=context.member,
                 mentorship_id=mentorship_id,
-                held_on=input.held_on,
-                duration_minutes=input.duration_minutes,
-                notes=input.notes,
+                log=mentoring.SessionLog(
+                    held_on=input.held_on,
+                    duration_minutes=input.duration_minutes,
+                    notes=input.notes,
+                ),
             )
             context.reset_loaders()
             mentorship = mentoring.get_mentorship(
@@ -604,10 +608,12 @@ class MentoringMutation:
                 mentorship_id=decode(
                     input.mentorship_id, type_name="Mentorship", field="mentorshipId"
                 ),
-                outcome=from_enum(input.outcome),
-                rating=input.rating,
-                feedback=input.feedback,
-                reason=input.reason,
+                ending=mentoring.MentorshipEnding(
+                    outcome=from_enum(input.outcome),
+                    rating=input.rating,
+                    feedback=input.feedback,
+                    reason=input.reason,
+                ),
             )
             context.reset_loaders()
             return MentorshipSuccess(mentorship=Mentorship.from_model(mentorship))
@@ -631,8 +637,7 @@ class MentoringMutation:
                 session=context.session,
                 member=context.member,
                 mentorship_id=mentorship_id,
-                rating=input.rating,
-                feedback=input.feedback,
+                given=mentoring.FeedbackGiven(rating=input.rating, feedback=input.feedback),
             )
             context.reset_loaders()
             mentorship = mentoring.get_mentorship(

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
+from backend import db
 from backend.errors import Invalid, NotFound
 from backend.members import service as member_service
 from backend.mentoring import service as mentoring
@@ -657,13 +658,13 @@ class RoundMutation:
             round_id: int = created.id
             # End this transaction first: the job writes from its own session, and on SQLite
             # an open transaction here would hold the write lock it needs.
-            context.session.commit()
+            db.commit_for_job(context.session)
             rounds.start_round(round_id=round_id, engine=info.context.job_engine)
             context.session.expire_all()  # the job may already have moved the round on
             found = rounds.get_round(
                 session=context.session, organiser=context.member, round_id=round_id
             )
-            context.session.commit()  # leave no lock behind while the job runs
+            db.commit_for_job(context.session)  # leave no lock behind while the job runs
             return MatchingRoundSuccess(round=MatchingRound.from_model(found))
 
         return errors.outcome(create)
@@ -681,13 +682,13 @@ class RoundMutation:
         def retry() -> MatchingRoundSuccess:
             round_id = decode(input.round_id, type_name="MatchingRound", field="roundId")
             rounds.retry_round(session=context.session, organiser=context.member, round_id=round_id)
-            context.session.commit()  # the job reads the queued round from its own session
+            db.commit_for_job(context.session)  # the job reads the queued round from its session
             rounds.start_round(round_id=round_id, engine=info.context.job_engine)
             context.session.expire_all()
             found = rounds.get_round(
                 session=context.session, organiser=context.member, round_id=round_id
             )
-            context.session.commit()
+            db.commit_for_job(context.session)
             return MatchingRoundSuccess(round=MatchingRound.from_model(found))
 
         return errors.outcome(retry)

@@ -12,10 +12,18 @@ from backend.accounts import service as accounts
 from backend.errors import Conflict, DomainError, NotFound, RateLimited
 from backend.members import service as member_service
 from backend.members.service import MAX_ID
-from web.deps import CheckedVisitor, CurrentVisitor, Form, Visitor, form_int, form_text
+from web.deps import (
+    CheckedVisitor,
+    CurrentVisitor,
+    Form,
+    UnitOfWorkRoute,
+    Visitor,
+    form_int,
+    form_text,
+)
 from web.render import form_errors, render
 
-router = APIRouter()
+router = APIRouter(route_class=UnitOfWorkRoute)
 
 
 def safe_next(target: str | None, default: str = "/profile") -> str:
@@ -341,7 +349,6 @@ def change_password(visitor: CheckedVisitor, form: Form) -> Response:
             current_token=visitor.token,
         )
     except DomainError as error:
-        visitor.db.rollback()
         return _account_page(
             visitor, status_code=400, errors=form_errors(error, default_field="new_password")
         )

@@ -19,10 +19,18 @@ from backend.members.service import MAX_ID
 from backend.organisations import service as organisation_service
 from backend.skills import service as skill_service
 from web.accounts import redirect
-from web.deps import CheckedVisitor, CurrentVisitor, Form, Visitor, form_list, form_text
+from web.deps import (
+    CheckedVisitor,
+    CurrentVisitor,
+    Form,
+    UnitOfWorkRoute,
+    Visitor,
+    form_list,
+    form_text,
+)
 from web.render import NOTICES, form_errors, render, templates
 
-router = APIRouter()
+router = APIRouter(route_class=UnitOfWorkRoute)
 
 PAGE_SIZE = 20
 templates.env.filters["markdown"] = markdown

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.responses import Response
 
 from backend import text
 from backend.accounts import cookies, csrf
@@ -22,14 +24,52 @@ from backend.accounts.models import UserSession
 from backend.members import service as member_service
 from backend.members.models import Member
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
 
 def get_db(request: Request) -> Iterator[Session]:
-    """A database session for one request."""
-    with request.app.state.sessions() as session:
-        yield session
+    """The request's unit of work: committed if the page succeeds, else rolled back.
+
+    Function-scoped, so this runs when the handler returns and BEFORE the response is sent
+    (FastAPI's default scope would run it after): a commit that fails is an error page, never
+    a redirect whose write was lost. Any exception, or a response of status 400 or more (a
+    form shown again with its errors, see ``UnitOfWorkRoute``), rolls everything back. GET and
+    HEAD start read-only (no write lock on SQLite); what they must write goes through
+    ``backend.db.write_apart``.
+    """
+    factory = request.app.state.sessions
+    kwargs: dict[str, Any] = {}
+    if request.method in READ_ONLY_METHODS:
+        kwargs["bind"] = request.app.state.engine.execution_options(read_only=True)
+    with factory(**kwargs) as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        if getattr(request.state, "failed", False):
+            session.rollback()
+        else:
+            session.commit()
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+class UnitOfWorkRoute(APIRoute):
+    """A page route whose error responses (status >= 400) roll the request's writes back."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The handler, noting a failed response before ``get_db`` decides."""
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            response = await handler(request)
+            if response.status_code >= 400:
+                request.state.failed = True
+            return response
+
+        return route_handler
 
 
 @dataclass

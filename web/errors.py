@@ -50,7 +50,8 @@ NOT_UTF8 = (
 def _signed_in(request: Request) -> tuple[Member | None, str]:
     """Who is signed in, so an error page keeps the header (never starts a session)."""
     try:
-        with request.app.state.sessions() as db:
+        read_only = request.app.state.engine.execution_options(read_only=True)
+        with request.app.state.sessions(bind=read_only) as db:
             record = accounts.session_for_token(session=db, token=cookies.read_token(request))
             member = accounts.member_for_session(session=db, record=record)
             if member is None or record is None:

@@ -10,10 +10,10 @@ from fastapi.responses import HTMLResponse, Response
 from backend.errors import NotFound
 from backend.insights import service as insights
 from backend.insights.disclosure import HIDDEN
-from web.deps import CurrentVisitor
+from web.deps import CurrentVisitor, UnitOfWorkRoute
 from web.render import render
 
-router = APIRouter(prefix="/organise/insights")
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/organise/insights")
 
 LABEL_WIDTH = 230
 BAR_AREA = 380

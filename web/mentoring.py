@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from backend.errors import Conflict, DomainError, FieldErrors, Forbidden, Invalid, NotFound
 from backend.members import directory
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
@@ -29,6 +29,7 @@ from web.deps import (
     CheckedVisitor,
     CurrentVisitor,
     Form,
+    UnitOfWorkRoute,
     Visitor,
     form_int,
     form_list,
@@ -36,7 +37,7 @@ from web.deps import (
 )
 from web.render import NOTICES, form_errors, render, templates
 
-router = APIRouter()
+router = APIRouter(route_class=UnitOfWorkRoute)
 
 PAGE_SIZE = 20
 SUGGESTIONS = 10
@@ -352,9 +353,7 @@ def request_submit(visitor: CheckedVisitor, form: Form) -> Response:
     except NotFound:
         raise
     except DomainError as error:
-        visitor.db.rollback()
-        errors = form_errors(error, default_field="mentor")
-        errors = {("mentor" if k == "mentorId" else k): m for k, m in errors.items()}
+        errors = form_errors(error, default_field="mentor", fields={"mentor_id": "mentor"})
         return _request_form(
             visitor,
             mentor_id,
@@ -443,7 +442,6 @@ def request_accept(visitor: CheckedVisitor, request_id: int) -> Response:
             session=visitor.db, mentor=visitor.member, request_id=path_id(request_id), accept=True
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _request_page(visitor, request_id, status_code=400, errors={"answer": error.message})
     mentorship = _accepted_mentorship(visitor, request)
     if mentorship is None:
@@ -464,7 +462,6 @@ def request_decline(visitor: CheckedVisitor, request_id: int, form: Form) -> Res
             reason=reason,
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _request_page(
             visitor,
             request_id,
@@ -483,7 +480,6 @@ def request_withdraw(visitor: CheckedVisitor, request_id: int) -> Response:
             session=visitor.db, mentee=visitor.member, request_id=path_id(request_id)
         )
     except Conflict as error:
-        visitor.db.rollback()
         return _request_page(visitor, request_id, status_code=400, errors={"answer": error.message})
     return redirect(f"/mentoring/requests/{request_id}?notice=request-withdrawn")
 
@@ -550,17 +546,21 @@ def agreement_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) ->
         "meeting_rhythm": form_text(form, "meeting_rhythm"),
         "planned_months": form_text(form, "planned_months"),
     }
+    planned_months = form_int(form, "planned_months")
     try:
+        if not isinstance(planned_months, int):
+            raise FieldErrors({"planned_months": mentoring.PLANNED_MONTHS})
         mentoring.update_agreement(
             session=visitor.db,
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
-            goals=values["goals"],
-            meeting_rhythm=values["meeting_rhythm"],
-            planned_months=form_int(form, "planned_months"),  # type: ignore[arg-type]
+            agreement=mentoring.AgreementUpdate(
+                goals=values["goals"],
+                meeting_rhythm=values["meeting_rhythm"],
+                planned_months=planned_months,
+            ),
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _mentorship_page(
             visitor,
             mentorship_id,
@@ -572,6 +572,7 @@ def agreement_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) ->
 
 
 BAD_DATE = "The date of the session must be a real date, like 14 3 2026."
+WHOLE_MINUTES = "Duration must be a whole number of minutes, like 45."
 
 
 def parse_date(form: FormData, name: str) -> date | str:
@@ -592,20 +593,24 @@ def session_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> R
         name: form_text(form, name)
         for name in ("held_on-day", "held_on-month", "held_on-year", "duration_minutes", "notes")
     }
+    duration = form_int(form, "duration_minutes")
     try:
+        unreadable = {
+            **({} if isinstance(held_on, date) else {"held_on": BAD_DATE}),
+            **({} if isinstance(duration, int) else {"duration_minutes": WHOLE_MINUTES}),
+        }
+        if unreadable or not isinstance(held_on, date) or not isinstance(duration, int):
+            raise FieldErrors(unreadable)
         mentoring.log_session(
             session=visitor.db,
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
-            held_on=held_on,  # type: ignore[arg-type]
-            duration_minutes=form_int(form, "duration_minutes"),  # type: ignore[arg-type]
-            notes=values["notes"],
+            log=mentoring.SessionLog(
+                held_on=held_on, duration_minutes=duration, notes=values["notes"]
+            ),
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         errors = form_errors(error, default_field="held_on")
-        if "held_on" in errors and not isinstance(held_on, date):
-            errors["held_on"] = BAD_DATE  # the service's wording is for typed ISO dates
         return _mentorship_page(
             visitor, mentorship_id, status_code=400, errors=errors, values=values
         )
@@ -618,9 +623,14 @@ def end_form(visitor: CurrentVisitor, mentorship_id: int) -> Response:
     return _mentorship_page(visitor, path_id(mentorship_id), template="mentoring/end.html")
 
 
-def _rating(form: FormData) -> int | str | None:
+def _rating(form: FormData) -> int | None:
+    """The chosen rating, None when none was chosen; anything else is explained here."""
     rating = form_int(form, "rating")
-    return None if rating == "" else rating
+    if rating == "":
+        return None
+    if not isinstance(rating, int):
+        raise FieldErrors({"rating": mentoring.RATING})
+    return rating
 
 
 @router.post("/mentoring/mentorships/{mentorship_id:int}/end", response_class=HTMLResponse)
@@ -632,13 +642,14 @@ def end_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Respo
             session=visitor.db,
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
-            outcome=values["outcome"],
-            rating=_rating(form),  # type: ignore[arg-type]
-            feedback=values["feedback"],
-            reason=values["reason"],
+            ending=mentoring.MentorshipEnding(
+                outcome=values["outcome"],
+                rating=_rating(form),
+                feedback=values["feedback"],
+                reason=values["reason"],
+            ),
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _mentorship_page(
             visitor,
             mentorship_id,
@@ -654,17 +665,17 @@ def end_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Respo
 def feedback_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Response:
     """Rate an ended mentorship, once per side."""
     values = {name: form_text(form, name) for name in ("rating", "feedback")}
-    rating = _rating(form)
     try:
+        rating = _rating(form)
+        if rating is None:
+            raise FieldErrors({"rating": mentoring.RATING})
         mentoring.give_feedback(
             session=visitor.db,
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
-            rating=rating if rating is not None else "",  # type: ignore[arg-type]
-            feedback=values["feedback"],
+            given=mentoring.FeedbackGiven(rating=rating, feedback=values["feedback"]),
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _mentorship_page(
             visitor,
             mentorship_id,
@@ -727,7 +738,6 @@ def _answer_proposal(visitor: Visitor, proposal_id: int, *, accept: bool, reason
             reason=reason,
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _proposal_page(
             visitor,
             proposal_id,

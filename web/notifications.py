@@ -10,10 +10,10 @@ from backend.members import service as member_service
 from backend.notifications import service as notifications
 from backend.notifications.models import NOTIFICATION_KINDS
 from web.accounts import redirect
-from web.deps import CheckedVisitor, CurrentVisitor, Form, Visitor, form_text
+from web.deps import CheckedVisitor, CurrentVisitor, Form, UnitOfWorkRoute, Visitor, form_text
 from web.render import NOTICES, form_errors, render, templates
 
-router = APIRouter()
+router = APIRouter(route_class=UnitOfWorkRoute)
 
 PAGE_SIZE = 20
 
@@ -108,7 +108,6 @@ def settings_submit(visitor: CheckedVisitor, form: Form) -> Response:
     try:
         notifications.set_preferences(session=visitor.db, member_id=member.id, modes=modes)  # type: ignore[arg-type]
     except Invalid as error:
-        visitor.db.rollback()
         return _settings_page(
             visitor,
             status_code=400,

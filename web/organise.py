@@ -6,16 +6,17 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
+from backend import db
 from backend.errors import Conflict, Invalid, NotFound
 from backend.members import importing
 from backend.members import service as member_service
 from backend.members.importing import MODES as IMPORT_MODES
 from web.accounts import redirect
-from web.deps import CheckedVisitor, CurrentVisitor, Form, form_text
+from web.deps import CheckedVisitor, CurrentVisitor, Form, UnitOfWorkRoute, form_text
 from web.mentoring import path_id
 from web.render import form_errors, render
 
-router = APIRouter(prefix="/organise")
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/organise")
 
 MODE_LABELS = {
     "all-or-nothing": "All or nothing: import nothing if any row is wrong",
@@ -62,7 +63,6 @@ def import_submit(visitor: CheckedVisitor, form: Form) -> Response:
             filename=upload.filename if isinstance(upload, UploadFile) else "",  # type: ignore[arg-type]
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return render(
             visitor,
             "organise/import.html",
@@ -72,7 +72,7 @@ def import_submit(visitor: CheckedVisitor, form: Form) -> Response:
             modes=MODES,
         )
     import_id: int = member_import.id  # type: ignore[assignment]
-    visitor.db.commit()  # the job reads the file from its own session
+    db.commit_for_job(visitor.db)  # the job reads the file from its own session
     importing.enqueue_import(import_id=import_id, engine=visitor.request.app.state.engine)
     return redirect(f"/organise/import/{import_id}")
 
@@ -125,6 +125,6 @@ def import_rejects(visitor: CurrentVisitor, import_id: int) -> Response:
 def import_retry(visitor: CheckedVisitor, import_id: int) -> Response:
     """Run an import that stopped again; rows already written are updated, not doubled."""
     importing.retry_import(session=visitor.db, actor=visitor.member, import_id=path_id(import_id))
-    visitor.db.commit()
+    db.commit_for_job(visitor.db)
     importing.enqueue_import(import_id=import_id, engine=visitor.request.app.state.engine)
     return redirect(f"/organise/import/{import_id}")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from web.deps import CurrentVisitor
+from web.deps import CurrentVisitor, UnitOfWorkRoute
 from web.render import render
 
-router = APIRouter()
+router = APIRouter(route_class=UnitOfWorkRoute)
 
 
 @router.get("/", response_class=HTMLResponse)

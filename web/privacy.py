@@ -13,10 +13,18 @@ from backend.members import service as member_service
 from backend.privacy import service as privacy
 from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION
 from web.accounts import redirect
-from web.deps import CheckedVisitor, CurrentVisitor, Form, Visitor, form_flag, form_text
+from web.deps import (
+    CheckedVisitor,
+    CurrentVisitor,
+    Form,
+    UnitOfWorkRoute,
+    Visitor,
+    form_flag,
+    form_text,
+)
 from web.render import NOTICES, form_errors, render
 
-router = APIRouter(prefix="/my-data")
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/my-data")
 
 NOTICES.update(
     {
@@ -101,7 +109,6 @@ def diversity_submit(visitor: CheckedVisitor, form: Form) -> Response:
             consent=form_flag(form, "consent"),
         )
     except Invalid as error:
-        visitor.db.rollback()
         return _diversity_page(
             visitor,
             status_code=400,
@@ -136,7 +143,6 @@ def erase_submit(visitor: CheckedVisitor, form: Form) -> Response:
             confirm=form_flag(form, "confirm"),
         )
     except Invalid as error:
-        visitor.db.rollback()
         return render(
             visitor,
             "privacy/erase.html",

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from backend.errors import Invalid
+from backend.errors import FieldErrors, Invalid
 from backend.members import service as member_service
 from backend.members.service import OfferUpdate, ProfileUpdate, ProfileView
 from backend.skills import service as skill_service
@@ -15,6 +15,7 @@ from web.deps import (
     CheckedVisitor,
     CurrentVisitor,
     Form,
+    UnitOfWorkRoute,
     Visitor,
     form_flag,
     form_int,
@@ -23,7 +24,7 @@ from web.deps import (
 )
 from web.render import form_errors, render
 
-router = APIRouter()
+router = APIRouter(route_class=UnitOfWorkRoute)
 
 PROFILE_TEXT_FIELDS = (
     "name",
@@ -101,7 +102,6 @@ def edit_profile_submit(visitor: CheckedVisitor, form: Form) -> Response:
     try:
         member_service.update_profile(session=visitor.db, member=visitor.member, update=update)
     except Invalid as error:
-        visitor.db.rollback()
         values = {
             name: form_text(form, name) for name in (*PROFILE_TEXT_FIELDS, "management_years")
         }
@@ -154,18 +154,19 @@ def offer_form(visitor: CurrentVisitor) -> Response:
 @router.post("/mentoring-offer", response_class=HTMLResponse)
 def offer_submit(visitor: CheckedVisitor, form: Form) -> Response:
     """Save the mentoring offer."""
+    capacity = form_int(form, "capacity")
     offer = OfferUpdate(
-        # Not a whole number: passed on as typed, so the service's check explains the problem.
-        capacity=form_int(form, "capacity"),  # type: ignore[arg-type]
+        capacity=capacity if isinstance(capacity, int) else 0,
         paused=form_flag(form, "paused"),
         skills_offered=form_list(form, "skills_offered"),
         meeting_format=form_text(form, "meeting_format") or None,
         note=form_text(form, "note"),
     )
     try:
+        if not isinstance(capacity, int):
+            raise FieldErrors({"capacity": member_service.CAPACITY_WHOLE})
         member_service.set_mentoring_offer(session=visitor.db, member=visitor.member, offer=offer)
     except Invalid as error:
-        visitor.db.rollback()
         return render(
             visitor,
             "profile/offer.html",

@@ -104,8 +104,16 @@ def render(
     return response
 
 
-def form_errors(error: DomainError, *, default_field: str) -> dict[str, str]:
-    """A domain error as form errors by field, for the error summary and inline messages."""
+def form_errors(
+    error: DomainError, *, default_field: str, fields: dict[str, str] | None = None
+) -> dict[str, str]:
+    """A domain error as form errors by field, for the error summary and inline messages.
+
+    Services name fields in snake_case (``mentor_id``); ``fields`` maps such a name to the
+    form's own field id where they differ (``{"mentor_id": "mentor"}``).
+    """
+    rename = fields or {}
     if isinstance(error, FieldErrors):
-        return dict(error.errors)
-    return {error.field or default_field: error.message}
+        return {rename.get(name, name): message for name, message in error.errors.items()}
+    name = error.field or default_field
+    return {rename.get(name, name): error.message}

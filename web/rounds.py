@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from backend import db
 from backend.errors import Conflict, Invalid, NotFound
 from backend.members import service as member_service
 from backend.rounds import service as rounds
@@ -19,6 +20,7 @@ from web.deps import (
     CheckedVisitor,
     CurrentVisitor,
     Form,
+    UnitOfWorkRoute,
     Visitor,
     form_flag,
     form_int,
@@ -28,7 +30,7 @@ from web.mentoring import path_id
 from web.organise import read_upload
 from web.render import NOTICES, form_errors, render
 
-router = APIRouter(prefix="/organise/rounds")
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/organise/rounds")
 
 PROPOSALS_PER_PAGE = 50
 UNMATCHED_SHOWN = 200
@@ -128,7 +130,7 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
             )
             # The import job writes from its own sessions, in chunks: commit the stored file
             # first (on SQLite an open transaction here would hold the lock it needs).
-            visitor.db.commit()
+            db.commit_for_job(visitor.db)
             imported, cohort_ids = rounds.run_cohort_import(
                 import_id=import_id, engine=visitor.request.app.state.engine
             )
@@ -164,7 +166,6 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
             learn_from_outcomes=bool(values["learn_from_outcomes"]),
         )
     except Invalid as error:
-        visitor.db.rollback()
         errors = form_errors(error, default_field="name")
         if "weights" in errors:
             errors = {
@@ -174,7 +175,7 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
     round_id: int = created.id  # type: ignore[assignment]
     # End this request's transaction first: the job writes from its own session, and on
     # SQLite an open transaction here would hold the write lock it needs.
-    visitor.db.commit()
+    db.commit_for_job(visitor.db)
     rounds.start_round(round_id=round_id, engine=visitor.request.app.state.engine)
     return redirect(f"/organise/rounds/{round_id}")
 
@@ -292,7 +293,6 @@ def proposal_remove(visitor: CheckedVisitor, round_id: int, proposal_id: int) ->
             session=visitor.db, organiser=visitor.member, proposal_id=path_id(proposal_id)
         )
     except Conflict as error:
-        visitor.db.rollback()
         return _round_page(
             visitor, path_id(round_id), status_code=400, errors={"proposals": error.message}
         )
@@ -313,7 +313,6 @@ def proposals_swap(visitor: CheckedVisitor, round_id: int, form: Form) -> Respon
             other_proposal_id=path_id(second),
         )
     except (Invalid, Conflict) as error:
-        visitor.db.rollback()
         return _round_page(
             visitor,
             path_id(round_id),
@@ -372,7 +371,6 @@ def round_publish(visitor: CheckedVisitor, round_id: int, form: Form) -> Respons
             expected_emails=expected,
         )
     except Conflict as error:
-        visitor.db.rollback()
         if error.field == "expected_emails":
             return _publish_page(
                 visitor, round_id, status_code=409, errors={"publish": error.message}
@@ -387,9 +385,8 @@ def round_retry(visitor: CheckedVisitor, round_id: int) -> Response:
     try:
         rounds.retry_round(session=visitor.db, organiser=visitor.member, round_id=path_id(round_id))
     except Conflict as error:
-        visitor.db.rollback()
         return _round_page(visitor, round_id, status_code=409, errors={"publish": error.message})
-    visitor.db.commit()  # the job reads the queued round from its own session
+    db.commit_for_job(visitor.db)  # the job reads the queued round from its own session
     rounds.start_round(round_id=round_id, engine=visitor.request.app.state.engine)
     return redirect(f"/organise/rounds/{round_id}")
 

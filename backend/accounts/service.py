@@ -11,7 +11,7 @@ from sqlalchemy import Engine, and_, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend import text
+from backend import db, text
 from backend.accounts import passwords
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.db import session_factory, session_scope, utcnow
@@ -61,7 +61,7 @@ def start_session(*, session: Session, member_id: int | None, user_agent: str = 
         user_agent=text.fit_column(user_agent, UserSession, "user_agent"),
     )
     session.add(record)
-    session.commit()
+    session.flush()
     return token
 
 
@@ -136,7 +136,7 @@ def revoke_session(*, session: Session, token: str | None) -> None:
     if record is not None:
         record.revoked_at = utcnow()
         session.add(record)
-        session.commit()
+        session.flush()
 
 
 def revoke_all_sessions(*, session: Session, member_id: int, keep: str | None = None) -> int:
@@ -275,7 +275,7 @@ def resend_verification(*, session: Session, member: Member) -> None:
     if member.is_verified:
         raise Conflict("Your email address is already confirmed.")
     send_verification(session=session, member=member)
-    session.commit()
+    session.flush()
 
 
 def verify_email(*, session: Session, token: str) -> Member:
@@ -287,7 +287,7 @@ def verify_email(*, session: Session, token: str) -> Member:
     if member.email_verified_at is None:
         member.email_verified_at = utcnow()
         session.add(member)
-    session.commit()
+    session.flush()
     return member
 
 
@@ -352,18 +352,17 @@ def sign_up(*, session: Session, data: SignUp) -> Member:
         profession=data.profession,
         management_years=data.management_years,
     )
-    session.add(member)
     try:
-        session.flush()
-        send_verification(session=session, member=member)
-        session.commit()
+        with session.begin_nested():
+            session.add(member)
+            session.flush()
     except IntegrityError as error:
         # Two sign-ups with one address raced; the unique constraint decided.
-        session.rollback()
         raise Conflict(
             "An account with this email address already exists. Log in, or reset your password.",
             field="email",
         ) from error
+    send_verification(session=session, member=member)
     session.refresh(member)
     return member
 
@@ -379,7 +378,8 @@ def _wait_text(seconds: int) -> str:
 
 
 def _check_throttle(*, session: Session, key: str) -> None:
-    record = session.get(LoginThrottle, key)
+    # Fresh from the database: failures are counted in a transaction of their own.
+    record = session.get(LoginThrottle, key, populate_existing=True)
     if record is not None and record.blocked_until is not None:
         remaining = int((record.blocked_until - utcnow()).total_seconds()) + 1
         if remaining > 0:
@@ -387,16 +387,21 @@ def _check_throttle(*, session: Session, key: str) -> None:
 
 
 def _record_failure(*, session: Session, key: str) -> None:
+    # The failure must count even though the request that made it fails: a write apart.
+    db.write_apart(session, lambda apart: _count_failure(session=apart, key=key))
+
+
+def _count_failure(*, session: Session, key: str) -> None:
     settings = get_settings()
     now = utcnow()
-    record = session.get(LoginThrottle, key)
+    record = session.get(LoginThrottle, key, populate_existing=True)
     if record is None:
         record = LoginThrottle(key=key, failures=0)
-        session.add(record)
         try:
-            session.flush()
+            with session.begin_nested():
+                session.add(record)
+                session.flush()
         except IntegrityError:
-            session.rollback()
             record = session.get(LoginThrottle, key)
             assert record is not None
     # Increment in the database so that parallel failures all count.
@@ -411,7 +416,7 @@ def _record_failure(*, session: Session, key: str) -> None:
         delay = min(2**over * 15, settings.login_backoff_max_seconds)
         record.blocked_until = now + timedelta(seconds=delay)
         session.add(record)
-    session.commit()
+    session.flush()
 
 
 def log_in(
@@ -432,13 +437,13 @@ def log_in(
     if not passwords.verify_password(member.password_hash, password):
         _record_failure(session=session, key=key)
         raise Invalid(LOGIN_FAILED, field="email")
-    throttle = session.get(LoginThrottle, key)
+    throttle = session.get(LoginThrottle, key, populate_existing=True)
     if throttle is not None:
         session.delete(throttle)
     if passwords.needs_rehash(member.password_hash):
         member.password_hash = passwords.hash_password(password)
         session.add(member)
-    session.commit()
+    session.flush()
     token = start_session(session=session, member_id=member.id, user_agent=user_agent)
     return member, token
 
@@ -474,7 +479,7 @@ def request_password_reset(*, session: Session, email: str) -> None:
             "If it was not you, ignore this email: your password has not changed.\n"
         ),
     )
-    session.commit()
+    session.flush()
 
 
 def _set_password(*, session: Session, member: Member, new_password: str) -> None:
@@ -512,7 +517,7 @@ def reset_password(*, session: Session, token: str, new_password: str) -> Member
     throttle = session.get(LoginThrottle, member.email)
     if throttle is not None:
         session.delete(throttle)
-    session.commit()
+    session.flush()
     return member
 
 
@@ -521,7 +526,7 @@ def accept_invitation(*, session: Session, token: str, new_password: str) -> Mem
     member = _password_from_link(
         session=session, token=token, purpose="invite", new_password=new_password
     )
-    session.commit()
+    session.flush()
     return member
 
 
@@ -562,7 +567,7 @@ def change_password(
     except Invalid as error:
         raise FieldErrors({"new_password": error.message}) from error
     revoke_all_sessions(session=session, member_id=member.id)
-    session.commit()
+    session.flush()
     return start_session(session=session, member_id=member.id)
 
 
@@ -593,7 +598,7 @@ def create_access_token(*, session: Session, member: Member, name: str) -> tuple
         token_hash=token_hash(secret),
     )
     session.add(record)
-    session.commit()
+    session.flush()
     session.refresh(record)
     return record, secret
 
@@ -617,7 +622,7 @@ def revoke_access_token(*, session: Session, member: Member, token_id: int) -> A
     if record.revoked_at is None:
         record.revoked_at = utcnow()
         session.add(record)
-        session.commit()
+        session.flush()
     return record
 
 
@@ -635,7 +640,12 @@ def member_for_access_token(*, session: Session, secret: str) -> Member | None:
         return None
     now = utcnow()
     if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=5):
+        # A query writes nothing in its own transaction (read-only on SQLite): a write apart.
+        db.write_apart(session, lambda apart: _mark_used(apart, record.id, now))  # type: ignore[arg-type]
         record.last_used_at = now
-        session.add(record)
-        session.commit()
+        session.expire(record, ["last_used_at"])
     return member
+
+
+def _mark_used(session: Session, token_id: int, now: datetime) -> None:
+    session.execute(update(AccessToken).where(AccessToken.id == token_id).values(last_used_at=now))

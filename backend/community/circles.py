@@ -215,7 +215,7 @@ def set_preferences(
         record.peer_connect = peer_connect
     record.updated_at = utcnow()
     session.add(record)
-    session.commit()
+    session.flush()
     session.refresh(record)
     return record
 
@@ -282,7 +282,7 @@ def form(*, session: Session, organiser: Member | None) -> list[Circle]:
                 "organisations. Say hello in the circle's discussion.",
                 link=f"/circles/{circle.id}",
             )
-    session.commit()
+    session.flush()
     return circles
 
 
@@ -346,13 +346,12 @@ def leave(*, session: Session, member: Member | None) -> None:
         delete(CircleMember).where(col(CircleMember.member_id) == member.id)
     ).rowcount
     if not removed:
-        session.rollback()
         raise Conflict("You are not in a circle.")
     record = session.get(CommunityPreference, member.id)
     if record is not None:
         record.circles = False
         session.add(record)
-    session.commit()
+    session.flush()
 
 
 def move(*, session: Session, organiser: Member | None, member_id: int, circle_id: int) -> None:
@@ -360,10 +359,10 @@ def move(*, session: Session, organiser: Member | None, member_id: int, circle_i
     member_service.require_organiser(session=session, member=organiser)
     member = session.get(Member, member_id) if 0 < member_id <= 2**31 - 1 else None
     if member is None or not member.is_active:
-        raise NotFound("No member with that id.", field="memberId")
+        raise NotFound("No member with that id.", field="member_id")
     circle = session.get(Circle, circle_id) if 0 < circle_id <= 2**31 - 1 else None
     if circle is None or circle.status != "active":
-        raise NotFound("No circle with that id.", field="circleId")
+        raise NotFound("No circle with that id.", field="circle_id")
     session.execute(delete(CircleMember).where(col(CircleMember.member_id) == member_id))
     session.add(CircleMember(circle_id=circle_id, member_id=member_id))
     notifications.notify(
@@ -375,4 +374,4 @@ def move(*, session: Session, organiser: Member | None, member_id: int, circle_i
         body=f"An organiser moved you to {circle.name}.",
         link=f"/circles/{circle_id}",
     )
-    session.commit()
+    session.flush()

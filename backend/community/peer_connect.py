@@ -149,7 +149,7 @@ def run_pairing(
                 "half-hour conversation.",
                 link=f"/members/{peer.id}",
             )
-    session.commit()
+    session.flush()
     return made
 
 

@@ -191,7 +191,7 @@ def create_post(
     session.add(post)
     session.flush()
     _set_skills(session, post.id, skills)
-    session.commit()
+    session.flush()
     session.refresh(post)
     return post
 
@@ -199,7 +199,7 @@ def create_post(
 def _load_post(session: Session, post_id: int) -> Post:
     post = session.get(Post, post_id) if _valid_id(post_id) else None
     if post is None or post.deleted_at is not None:
-        raise NotFound("No post with that id.", field="postId")
+        raise NotFound("No post with that id.", field="post_id")
     return post
 
 
@@ -210,13 +210,13 @@ def get_post(*, session: Session, viewer: Member | None, post_id: int) -> Post:
     if post.circle_id is not None and not can_see_circle(
         session=session, viewer=viewer, circle_id=post.circle_id
     ):
-        raise NotFound("No post with that id.", field="postId")
+        raise NotFound("No post with that id.", field="post_id")
     if (
         post.status == "hidden"
         and post.author_id != viewer.id
         and not is_organiser(session=session, member=viewer)
     ):
-        raise NotFound("No post with that id.", field="postId")
+        raise NotFound("No post with that id.", field="post_id")
     return post
 
 
@@ -247,7 +247,7 @@ def edit_post(
     post.edited_at = utcnow()
     session.add(post)
     _set_skills(session, post.id, skills)
-    session.commit()
+    session.flush()
     session.refresh(post)
     return post
 
@@ -258,7 +258,7 @@ def delete_post(*, session: Session, member: Member | None, post_id: int) -> Pos
     post = _own_post(session, member, post_id)
     post.deleted_at = utcnow()
     session.add(post)
-    session.commit()
+    session.flush()
     return post
 
 
@@ -289,7 +289,7 @@ def feed(
     statement = select(Post).where(col(Post.deleted_at).is_(None))
     if filter.circle_id is not None:
         if not can_see_circle(session=session, viewer=viewer, circle_id=filter.circle_id):
-            raise NotFound("No circle with that id.", field="circleId")
+            raise NotFound("No circle with that id.", field="circle_id")
         statement = statement.where(Post.circle_id == filter.circle_id)
     else:
         statement = statement.where(col(Post.circle_id).is_(None))
@@ -487,7 +487,7 @@ def add_comment(*, session: Session, author: Member | None, post_id: int, body: 
                 body=f'{author.name} replied to "{post.title}".',
                 link=f"/community/posts/{post.id}",
             )
-    session.commit()
+    session.flush()
     session.refresh(comment)
     return comment
 
@@ -502,14 +502,14 @@ def toggle_useful(*, session: Session, member: Member | None, post_id: int) -> b
         )
     ).rowcount
     if removed:
-        session.commit()
+        session.flush()
         return False
     try:
-        session.add(Reaction(post_id=post.id, member_id=member.id))
-        session.commit()
+        with session.begin_nested():
+            session.add(Reaction(post_id=post.id, member_id=member.id))
+            session.flush()
     except IntegrityError:
-        # A racing click marked it first: it is marked either way.
-        session.rollback()
+        pass  # a racing click marked it first: it is marked either way
     return True
 
 
@@ -520,7 +520,6 @@ def set_useful(*, session: Session, member: Member | None, post_id: int, useful:
     marked = post.id in useful_to(session=session, member_id=member.id, post_ids=[post.id])
     if marked != useful:
         return toggle_useful(session=session, member=member, post_id=post_id)
-    session.rollback()
     return useful
 
 
@@ -532,13 +531,14 @@ def follow(*, session: Session, follower: Member | None, member_id: int) -> None
     follower = member_service.require_member(follower)
     target = member_service.get(session=session, member_id=member_id, viewer=follower)
     if target.id == follower.id:
-        raise Invalid("You cannot follow yourself.", field="memberId")
+        raise Invalid("You cannot follow yourself.", field="member_id")
     if session.get(Follow, (follower.id, target.id)) is None:
         try:
-            session.add(Follow(follower_id=follower.id, followed_id=target.id))
-            session.commit()
+            with session.begin_nested():
+                session.add(Follow(follower_id=follower.id, followed_id=target.id))
+                session.flush()
         except IntegrityError:
-            session.rollback()
+            pass  # a racing follow was first: followed either way
 
 
 def unfollow(*, session: Session, follower: Member | None, member_id: int) -> None:
@@ -549,7 +549,7 @@ def unfollow(*, session: Session, follower: Member | None, member_id: int) -> No
             col(Follow.follower_id) == follower.id, col(Follow.followed_id) == member_id
         )
     )
-    session.commit()
+    session.flush()
 
 
 def is_following(*, session: Session, follower_id: int, member_id: int) -> bool:
@@ -578,7 +578,7 @@ def report(
     """Report a post or a comment to the organisers (one open report per person and target)."""
     reporter = member_service.require_member(reporter)
     if (post_id is None) == (comment_id is None):
-        raise Invalid("Report either a post or a comment.", field="postId")
+        raise Invalid("Report either a post or a comment.", field="post_id")
     text = (reason or "").strip()
     if not text:
         raise Invalid("Say what is wrong, so the organisers can act.", field="reason")
@@ -587,7 +587,7 @@ def report(
     if comment_id is not None:
         comment = session.get(Comment, comment_id) if _valid_id(comment_id) else None
         if comment is None or comment.deleted_at is not None:
-            raise NotFound("No comment with that id.", field="commentId")
+            raise NotFound("No comment with that id.", field="comment_id")
         get_post(session=session, viewer=reporter, post_id=comment.post_id)
     else:
         assert post_id is not None  # exactly one of the two was given (checked above)
@@ -610,11 +610,11 @@ def report(
     if recent >= limit:
         raise RateLimited(f"You can make {limit} reports an hour.", retry_after=3600)
     record = Report(reporter_id=reporter.id, post_id=post_id, comment_id=comment_id, reason=text)
-    session.add(record)
     try:
-        session.commit()
+        with session.begin_nested():
+            session.add(record)
+            session.flush()
     except IntegrityError:
-        session.rollback()
         raise Conflict("You have already reported this.") from None
     session.refresh(record)
     return record
@@ -696,7 +696,7 @@ def _moderate(
 ) -> Post | Comment:
     organiser = member_service.require_organiser(session=session, member=organiser)
     if (post_id is None) == (comment_id is None):
-        raise Invalid("Choose either a post or a comment.", field="postId")
+        raise Invalid("Choose either a post or a comment.", field="post_id")
     text = (note or "").strip()
     if not text:
         raise Invalid("Write a note saying why, for the record.", field="note")
@@ -710,7 +710,7 @@ def _moderate(
         target = session.get(Comment, comment_id) if _valid_id(comment_id) else None
     if target is None or target.deleted_at is not None:
         raise NotFound(
-            "Nothing to moderate with that id.", field="postId" if post_id else "commentId"
+            "Nothing to moderate with that id.", field="post_id" if post_id else "comment_id"
         )
     target.status = status
     target.moderation_note = text
@@ -729,7 +729,7 @@ def _moderate(
         .where(col(Report.status) == "open")
         .values(status="resolved", resolved_at=utcnow(), resolved_by_id=organiser.id)
     )
-    session.commit()
+    session.flush()
     session.refresh(target)
     return target
 
@@ -782,7 +782,7 @@ def dismiss_reports(
     """Close the open reports about a post or comment without hiding it (organisers only)."""
     organiser = member_service.require_organiser(session=session, member=organiser)
     if (post_id is None) == (comment_id is None):
-        raise Invalid("Choose either a post or a comment.", field="postId")
+        raise Invalid("Choose either a post or a comment.", field="post_id")
     condition = (
         col(Report.post_id) == post_id
         if post_id is not None
@@ -794,5 +794,5 @@ def dismiss_reports(
         .where(col(Report.status) == "open")
         .values(status="resolved", resolved_at=utcnow(), resolved_by_id=organiser.id)
     ).rowcount
-    session.commit()
+    session.flush()
     return count

@@ -196,7 +196,7 @@ def import_members(
             "Import the file again."
         ) from error
     network_changed(session=session)  # the matcher's view of the network moved
-    session.commit()
+    session.flush()
     return result
 
 

@@ -40,9 +40,12 @@ class ProfileUpdate:
     contact_visibility: str | None = None
 
 
+CAPACITY_WHOLE = "Capacity must be a whole number from 0 to 10."
+
+
 @dataclass
 class OfferUpdate:
-    """A member's mentoring offer."""
+    """A member's mentoring offer (a command: the edge types it from the form or input)."""
 
     capacity: int
     paused: bool = False
@@ -254,7 +257,7 @@ def update_profile(*, session: Session, member: Member | None, update: ProfileUp
     member.updated_at = utcnow()
     session.add(member)
     network_changed(session=session)  # the matcher's view of the network moved
-    session.commit()
+    session.flush()
     session.refresh(member)
     return member
 
@@ -265,9 +268,7 @@ def set_mentoring_offer(
     """Set how many mentees the signed-in member will take, which skills, and whether paused."""
     member = require_member(member)
     problems: dict[str, str] = {}
-    if isinstance(offer.capacity, bool) or not isinstance(offer.capacity, int):
-        problems["capacity"] = "Capacity must be a whole number from 0 to 10."
-    elif not 0 <= offer.capacity <= 10:
+    if not 0 <= offer.capacity <= 10:
         problems["capacity"] = "Capacity must be from 0 (not mentoring) to 10 mentees at once."
     known = skill_service.skill_ids(session=session)
     unknown = sorted({s for s in offer.skills_offered if s not in known})
@@ -318,7 +319,7 @@ def set_mentoring_offer(
     # Open round offers the places no longer cover (paused, or capacity lowered) close too.
     lifecycle.withdraw_uncovered_offers(session=session, mentor=member)
     network_changed(session=session)  # the matcher's view of the network moved
-    session.commit()
+    session.flush()
     session.refresh(record)
     return record
 

@@ -37,6 +37,11 @@ MAX_MESSAGE = 2000
 MAX_REQUEST_SKILLS = 10
 
 
+PLANNED_MONTHS = "Planned length must be from 6 to 12 months."
+DURATION = "Duration must be from 5 to 480 minutes."
+RATING = "Rating must be a whole number from 1 to 5."
+
+
 class DuplicateRequest(Conflict):
     """The mentee already has an open request to this mentor."""
 
@@ -79,7 +84,7 @@ def request_mentor(
     if idempotency_key:
         if len(idempotency_key) > 100:
             raise Invalid(
-                "Idempotency key must be 100 characters or fewer.", field="idempotencyKey"
+                "Idempotency key must be 100 characters or fewer.", field="idempotency_key"
             )
         earlier = session.exec(
             select(MentorRequest)
@@ -109,11 +114,11 @@ def request_mentor(
         raise FieldErrors(problems)
     mentor = session.get(Member, mentor_id)
     if mentor is None or not mentor.is_active:
-        raise NotFound("No member with that id.", field="mentorId")
+        raise NotFound("No member with that id.", field="mentor_id")
     _refuse_rule_breaking_pair(session, mentee, mentor)
     offer = member_service.offer_of(session=session, member_id=mentor.id)
     if offer.paused:
-        raise Conflict(f"{mentor.name} has paused mentoring for now.", field="mentorId")
+        raise Conflict(f"{mentor.name} has paused mentoring for now.", field="mentor_id")
     if free_places(offer=offer) == 0:
         raise CapacityReached(f"{mentor.name} has no free mentoring places at the moment.")
     if _active_mentorship_as_mentee(session, mentee.id) is not None:
@@ -126,19 +131,6 @@ def request_mentor(
     ).first()
     if existing is not None:
         raise DuplicateRequest(f"You already have an open request to {mentor.name}.")
-    # Take one of the three slots atomically: racing sends cannot both take the last one.
-    took_slot = session.exec(
-        update(Member)
-        .where(col(Member.id) == mentee.id)
-        .where(col(Member.open_requests) < MAX_OPEN_REQUESTS)
-        .values(open_requests=Member.open_requests + 1)
-    ).rowcount
-    if not took_slot:
-        session.rollback()
-        raise TooManyOpenRequests(
-            f"You have {MAX_OPEN_REQUESTS} open requests. Wait for an answer or withdraw one "
-            "before asking someone else."
-        )
     now = utcnow()
     request = MentorRequest(
         created_at=now,
@@ -149,11 +141,23 @@ def request_mentor(
         idempotency_key=idempotency_key,
         expires_at=now + timedelta(days=get_settings().request_expiry_days),
     )
-    session.add(request)
     try:
-        session.flush()
+        with session.begin_nested():  # the slot and the request, or neither
+            # Take one of the three slots atomically: racing sends cannot both take the last.
+            took_slot = session.execute(
+                update(Member)
+                .where(Member.id == mentee.id)
+                .where(Member.open_requests < MAX_OPEN_REQUESTS)
+                .values(open_requests=Member.open_requests + 1)
+            ).rowcount
+            if not took_slot:
+                raise TooManyOpenRequests(
+                    f"You have {MAX_OPEN_REQUESTS} open requests. Wait for an answer or "
+                    "withdraw one before asking someone else."
+                )
+            session.add(request)
+            session.flush()
     except IntegrityError as error:
-        session.rollback()
         if idempotency_key:
             earlier = session.exec(
                 select(MentorRequest)
@@ -172,7 +176,7 @@ def request_mentor(
         f"Please answer within {get_settings().request_expiry_days} days.",
         f"/mentoring/requests/{request.id}",
     )
-    session.commit()
+    session.flush()
     session.refresh(request)
     return request
 
@@ -187,35 +191,35 @@ def _refuse_rule_breaking_pair(session: Session, mentee: Member, mentor: Member)
     if violation is None:
         return
     if violation == pair_rules.VIOLATION_SELF:
-        raise Invalid("You cannot ask yourself to be your mentor.", field="mentorId")
+        raise Invalid("You cannot ask yourself to be your mentor.", field="mentor_id")
     if violation == pair_rules.VIOLATION_CHAIN:
         raise Forbidden(
             "You cannot ask someone in your own line-management chain: a mentor should be "
             "independent of your line management.",
-            field="mentorId",
+            field="mentor_id",
         )
     if violation == pair_rules.VIOLATION_NOT_OFFERING:
-        raise Invalid(f"{mentor.name} is not offering mentoring.", field="mentorId")
+        raise Invalid(f"{mentor.name} is not offering mentoring.", field="mentor_id")
     if violation == pair_rules.VIOLATION_BAND:
         raise Invalid(
             f"{mentor.name} is not at a higher band than you: a mentor's band must be above "
             "their mentee's.",
-            field="mentorId",
+            field="mentor_id",
         )
     if violation == pair_rules.VIOLATION_OWN_ORGANISATION:
         raise Invalid(
             f"{mentor.name} works in your organisation, and your profile asks for a mentor "
             "from another one. Change that in your profile to ask them.",
-            field="mentorId",
+            field="mentor_id",
         )
-    raise Invalid(f"You cannot ask {mentor.name}: {violation}.", field="mentorId")
+    raise Invalid(f"You cannot ask {mentor.name}: {violation}.", field="mentor_id")
 
 
 def _own_request(session: Session, request_id: int, *, member: Member, side: str) -> MentorRequest:
     request = session.get(MentorRequest, request_id)
     owner = None if request is None else getattr(request, f"{side}_id")
     if request is None or owner != member.id:
-        raise NotFound("No such request.", field="requestId")
+        raise NotFound("No such request.", field="request_id")
     return request
 
 
@@ -242,7 +246,7 @@ def withdraw_request(*, session: Session, mentee: Member | None, request_id: int
             f"{mentee.name} no longer needs an answer to their mentoring request.",
             "/mentoring/requests",
         )
-    session.commit()
+    session.flush()
     session.refresh(request)
     return request
 
@@ -285,7 +289,7 @@ def respond_to_request(
             "could help.",
             "/mentoring/suggestions",
         )
-        session.commit()
+        session.flush()
     session.refresh(request)
     return request
 
@@ -296,22 +300,19 @@ def accept_request(
     """Accept a request: close it and start the mentorship (``lifecycle.start_mentorship``)."""
     lifecycle.lock_mentee(session=session, mentee_id=mentee.id)
     try:
-        lifecycle.move_request(session=session, request_id=request.id, to="accepted")
-        mentorship = lifecycle.start_mentorship(
-            session=session,
-            mentor_id=mentor.id,
-            mentee_id=mentee.id,
-            request=request,
-        )
+        with session.begin_nested():  # accepted and started, or neither
+            lifecycle.move_request(session=session, request_id=request.id, to="accepted")
+            mentorship = lifecycle.start_mentorship(
+                session=session,
+                mentor_id=mentor.id,
+                mentee_id=mentee.id,
+                request=request,
+            )
     except CapacityReached:
-        session.rollback()
         raise CapacityReached(
             "All your mentoring places are taken. End a mentorship or raise your capacity first."
         ) from None
-    except Conflict:
-        session.rollback()
-        raise
-    session.commit()
+    session.flush()
     session.refresh(mentorship)
     return Acceptance(request=request, mentorship=mentorship)
 
@@ -384,7 +385,7 @@ def get_request(*, session: Session, member: Member | None, request_id: int) -> 
     member = member_service.require_member(member)
     request = session.get(MentorRequest, request_id)
     if request is None or member.id not in (request.mentee_id, request.mentor_id):
-        raise NotFound("No such request.", field="requestId")
+        raise NotFound("No such request.", field="request_id")
     return request
 
 
@@ -425,7 +426,7 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> int:
                 f"The request from {mentee.name} was not answered in time and has closed.",
                 "/mentoring/requests",
             )
-    session.commit()
+    session.flush()
     return expired
 
 
@@ -461,7 +462,7 @@ def nudge_mentors(*, session: Session, now: datetime | None = None) -> int:
                 f"the request closes in {days_left} days.",
                 f"/mentoring/requests/{request.id}",
             )
-    session.commit()
+    session.flush()
     return nudged
 
 
@@ -471,7 +472,7 @@ def nudge_mentors(*, session: Session, now: datetime | None = None) -> int:
 def _own_mentorship(session: Session, member: Member, mentorship_id: int) -> Mentorship:
     mentorship = session.get(Mentorship, mentorship_id)
     if mentorship is None or member.id not in (mentorship.mentor_id, mentorship.mentee_id):
-        raise NotFound("No such mentorship.", field="mentorshipId")
+        raise NotFound("No such mentorship.", field="mentorship_id")
     return mentorship
 
 
@@ -494,16 +495,21 @@ def get_mentorship(*, session: Session, member: Member | None, mentorship_id: in
     return _own_mentorship(session, member, mentorship_id)
 
 
+@dataclass(frozen=True)
+class AgreementUpdate:
+    """What the pair agreed (a command, typed by the edge that read the form or input)."""
+
+    goals: str
+    meeting_rhythm: str
+    planned_months: int
+
+
 def update_agreement(
-    *,
-    session: Session,
-    member: Member | None,
-    mentorship_id: int,
-    goals: str,
-    meeting_rhythm: str,
-    planned_months: int,
+    *, session: Session, member: Member | None, mentorship_id: int, agreement: AgreementUpdate
 ) -> Mentorship:
     """Record what the pair agreed: goals, how often they meet, and for how long (6-12 months)."""
+    goals, meeting_rhythm = agreement.goals, agreement.meeting_rhythm
+    planned_months = agreement.planned_months
     member = member_service.require_member(member)
     mentorship = _own_mentorship(session, member, mentorship_id)
     if mentorship.status != "active":
@@ -513,19 +519,15 @@ def update_agreement(
         problems["goals"] = "Goals must be 4,000 characters or fewer."
     if len(meeting_rhythm) > 200:
         problems["meeting_rhythm"] = "Meeting rhythm must be 200 characters or fewer."
-    if (
-        isinstance(planned_months, bool)
-        or not isinstance(planned_months, int)
-        or not 6 <= planned_months <= 12
-    ):
-        problems["planned_months"] = "Planned length must be from 6 to 12 months."
+    if not 6 <= planned_months <= 12:
+        problems["planned_months"] = PLANNED_MONTHS
     if problems:
         raise FieldErrors(problems)
     mentorship.goals = goals.strip()
     mentorship.meeting_rhythm = meeting_rhythm.strip()
     mentorship.planned_months = planned_months
     session.add(mentorship)
-    session.commit()
+    session.flush()
     session.refresh(mentorship)
     return mentorship
 
@@ -586,32 +588,32 @@ def own_feedback_for(
     return result
 
 
+@dataclass(frozen=True)
+class SessionLog:
+    """A meeting of the pair to log (a command, typed by the edge that read the form or input)."""
+
+    held_on: date
+    duration_minutes: int
+    notes: str = ""
+
+
 def log_session(
-    *,
-    session: Session,
-    member: Member | None,
-    mentorship_id: int,
-    held_on: date,
-    duration_minutes: int,
-    notes: str = "",
+    *, session: Session, member: Member | None, mentorship_id: int, log: SessionLog
 ) -> MentoringSession:
     """Log a meeting of the pair: when, how long, and notes only the two of them can read."""
+    held_on, duration_minutes, notes = log.held_on, log.duration_minutes, log.notes
     member = member_service.require_member(member)
     mentorship = _own_mentorship(session, member, mentorship_id)
     if mentorship.status != "active":
         raise Conflict("This mentorship has ended; sessions can no longer be logged.")
     problems: dict[str, str] = {}
     today = utcnow().date()
-    if not isinstance(held_on, date):
-        problems["held_on"] = "Enter the date of the session, like 2026-03-14."
-    elif held_on > today:
+    if held_on > today:
         problems["held_on"] = "The date of the session must be today or in the past."
     elif held_on < mentorship.started_at.date() - timedelta(days=31):
         problems["held_on"] = "The date must be after the mentorship started."
-    if isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int):
-        problems["duration_minutes"] = "Duration must be a whole number of minutes, like 45."
-    elif not 5 <= duration_minutes <= 480:
-        problems["duration_minutes"] = "Duration must be from 5 to 480 minutes."
+    if not 5 <= duration_minutes <= 480:
+        problems["duration_minutes"] = DURATION
     if len(notes or "") > 10000:
         problems["notes"] = "Notes must be 10,000 characters or fewer."
     if problems:
@@ -636,7 +638,7 @@ def log_session(
             "minutes).",
             f"/mentoring/mentorships/{mentorship.id}",
         )
-    session.commit()
+    session.flush()
     session.refresh(record)
     return record
 
@@ -644,26 +646,33 @@ def log_session(
 OUTCOMES = ("completed", "ended_early")
 
 
+@dataclass(frozen=True)
+class MentorshipEnding:
+    """How a side ends the mentorship (a command, typed by the edge that read the input)."""
+
+    outcome: str
+    rating: int | None = None
+    feedback: str = ""
+    reason: str = ""
+
+
 def end_mentorship(
-    *,
-    session: Session,
-    member: Member | None,
-    mentorship_id: int,
-    outcome: str,
-    rating: int | None = None,
-    feedback: str = "",
-    reason: str = "",
+    *, session: Session, member: Member | None, mentorship_id: int, ending: MentorshipEnding
 ) -> Mentorship:
     """End a mentorship (completed, or early), freeing the mentor's place; feedback optional."""
+    outcome, rating, feedback, reason = (
+        ending.outcome,
+        ending.rating,
+        ending.feedback,
+        ending.reason,
+    )
     member = member_service.require_member(member)
     mentorship = _own_mentorship(session, member, mentorship_id)
     problems: dict[str, str] = {}
     if outcome not in OUTCOMES:
         problems["outcome"] = "Outcome must be completed or ended_early."
-    if rating is not None and (
-        isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5
-    ):
-        problems["rating"] = "Rating must be a whole number from 1 to 5."
+    if rating is not None and not 1 <= rating <= 5:
+        problems["rating"] = RATING
     elif rating is None and (feedback or "").strip():
         # Feedback is stored with its rating; words alone would be silently lost.
         problems["rating"] = "Choose a rating to go with your feedback."
@@ -704,7 +713,7 @@ def end_mentorship(
             f"/mentoring/mentorships/{mentorship.id}",
         )
     network_changed(session=session)  # the matcher's view of the network moved
-    session.commit()
+    session.flush()
     session.refresh(mentorship)
     return mentorship
 
@@ -730,23 +739,32 @@ def _save_feedback(
     )
 
 
+@dataclass(frozen=True)
+class FeedbackGiven:
+    """A side's rating (1-5) of an ended mentorship, with optional words (a command)."""
+
+    rating: int
+    feedback: str = ""
+
+
 def give_feedback(
-    *, session: Session, member: Member | None, mentorship_id: int, rating: int, feedback: str = ""
+    *, session: Session, member: Member | None, mentorship_id: int, given: FeedbackGiven
 ) -> MentorshipFeedback:
     """Rate an ended mentorship (1-5) with optional words; once per side."""
+    rating, feedback = given.rating, given.feedback
     member = member_service.require_member(member)
     mentorship = _own_mentorship(session, member, mentorship_id)
     if mentorship.status == "active":
         raise Conflict("Feedback is given when the mentorship ends.")
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise FieldErrors({"rating": "Rating must be a whole number from 1 to 5."})
+    if not 1 <= rating <= 5:
+        raise FieldErrors({"rating": RATING})
     if len(feedback or "") > 4000:
         raise FieldErrors({"feedback": "Feedback must be 4,000 characters or fewer."})
-    _save_feedback(session, mentorship, member, rating, feedback)
     try:
-        session.commit()
+        with session.begin_nested():
+            _save_feedback(session, mentorship, member, rating, feedback)
+            session.flush()
     except IntegrityError as error:
-        session.rollback()
         raise Conflict("You have already given feedback on this mentorship.") from error
     return session.exec(
         select(MentorshipFeedback)

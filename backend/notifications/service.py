@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from backend import text
+from backend import db, text
 from backend.db import utcnow
 from backend.errors import FieldErrors
 from backend.notifications.models import (
@@ -141,7 +141,7 @@ def _claim(session: Session, limit: int, lease: timedelta) -> list[_Claimed]:
         )
         for row in rows
     ]
-    session.commit()
+    db.commit_for_job(session)  # the lease must be seen by every other worker before we send
     return claimed_rows
 
 
@@ -169,7 +169,7 @@ def _record(session: Session, email: _Claimed, error: str | None, permanent: boo
         .where(col(OutboxEmail.claimed_until) == email.claimed_until)
         .values(**values)
     )
-    session.commit()
+    db.commit_for_job(session)
 
 
 def deliver_pending(*, session: Session, limit: int = 100, settings: Settings | None = None) -> int:
@@ -181,7 +181,7 @@ def deliver_pending(*, session: Session, limit: int = 100, settings: Settings | 
     so one bad email never holds up the others.
     """
     settings = settings or get_settings()
-    session.commit()  # end whatever the caller had open: nothing may be held while we send
+    db.commit_for_job(session)  # end what the job had open: nothing may be held while we send
     lease = timedelta(seconds=max(60.0, settings.smtp_timeout_seconds * 6))
     sent = 0
     for email in _claim(session, limit, lease):
@@ -249,7 +249,7 @@ def set_preferences(*, session: Session, member_id: int, modes: dict[str, str]) 
         else:
             row.mode = mode
             session.add(row)
-    session.commit()
+    session.flush()
     return preferences(session=session, member_id=member_id)
 
 
@@ -367,7 +367,7 @@ def mark_read(
     if notification_ids is not None:
         statement = statement.where(col(Notification.id).in_(notification_ids[:100]))
     changed = session.exec(statement).rowcount
-    session.commit()
+    session.flush()
     return changed
 
 
@@ -411,5 +411,5 @@ def send_digests(*, session: Session, now: datetime | None = None) -> int:
             item.emailed_at = now
             session.add(item)
         sent += 1
-    session.commit()
+    session.flush()
     return sent

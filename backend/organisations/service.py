@@ -47,7 +47,7 @@ def get_or_create(
     if problem:
         raise Invalid(problem, field="organisation")
     if type not in ORGANISATION_TYPES:
-        raise Invalid(f"'{type}' is not an organisation type.", field="organisationType")
+        raise Invalid(f"'{type}' is not an organisation type.", field="organisation_type")
     if region is not None and region not in REGIONS:
         raise Invalid(f"'{region}' is not an NHS England region.", field="region")
     key = organisation_key(clean)

@@ -145,7 +145,7 @@ def record_demographics(
         raise Invalid("Tick the box to agree before we can keep your answers.", field="consent")
     clean = validate_answers(answers)
     record = _store(session, member_id=member.id, answers=clean, source="self")
-    session.commit()
+    session.flush()
     return record
 
 
@@ -245,7 +245,7 @@ def withdraw_demographics(*, session: Session, member: Member | None) -> bool:
         .where(col(ConsentRecord.withdrawn_at).is_(None))
         .values(withdrawn_at=utcnow())
     ).rowcount
-    session.commit()
+    session.flush()
     return bool(deleted or closed)
 
 
@@ -483,7 +483,7 @@ def erase_my_account(
         )
     _scrub_text(session, needles=(email, name))
     network_changed(session=session)  # the matcher's view of the network moved
-    session.commit()
+    session.flush()
     if member in session:
         session.expunge(member)
 

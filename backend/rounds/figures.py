@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from backend import db
 from backend.db import utcnow
 from backend.members.models import Member, MemberSkill
 from backend.rounds.models import MatchingRound, MatchProposal
@@ -216,5 +217,5 @@ def refresh_stale(*, session: Session, limit: int = 20) -> int:
     ).all()
     for round_id in stale:
         refresh(session=session, round_id=round_id)
-        session.commit()
+        db.commit_for_job(session)
     return len(stale)

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, func, literal, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backend import db
 from backend.db import session_scope, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound
 from backend.matchmaking import frames as population
@@ -152,7 +153,7 @@ def create_round(
         learn_from_outcomes=bool(learn_from_outcomes),
     )
     session.add(matching_round)
-    session.commit()
+    session.flush()
     session.refresh(matching_round)
     return matching_round
 
@@ -222,7 +223,7 @@ def get_round(*, session: Session, organiser: Member | None, round_id: int) -> M
     member_service.require_organiser(session=session, member=organiser)
     matching_round = session.get(MatchingRound, round_id)
     if matching_round is None:
-        raise NotFound("No such round.", field="roundId")
+        raise NotFound("No such round.", field="round_id")
     return matching_round
 
 
@@ -571,7 +572,7 @@ def _proposal_in_review(
     member_service.require_organiser(session=session, member=organiser)
     proposal = session.get(MatchProposal, proposal_id)
     if proposal is None:
-        raise NotFound("No such proposal.", field="proposalId")
+        raise NotFound("No such proposal.", field="proposal_id")
     matching_round = session.get(MatchingRound, proposal.round_id)
     if matching_round is None or matching_round.status != "ready":
         raise Conflict("Pairs can only be changed while the round is in review.")
@@ -587,7 +588,7 @@ def remove_proposal(
         raise Conflict("Only proposed pairs can be removed.")
     lifecycle.move_offer(session=session, proposal_id=proposal.id, to="removed")
     figures.refresh(session=session, round_id=proposal.round_id)
-    session.commit()
+    session.flush()
     return proposal
 
 
@@ -629,7 +630,7 @@ def swap_mentors(
         proposal.reasons = reasons
         session.add(proposal)
     figures.refresh(session=session, round_id=first.round_id)
-    session.commit()
+    session.flush()
     return first, second
 
 
@@ -823,7 +824,7 @@ def publish_round(
         _offer(session, proposal, matching_round.respond_days)
     figures.refresh(session=session, round_id=round_id)
     network_changed(session=session)  # offers reserve places: the matcher's view moved
-    session.commit()
+    session.flush()
     session.refresh(matching_round)
     return matching_round
 
@@ -878,7 +879,7 @@ def get_proposal(*, session: Session, member: Member | None, proposal_id: int) -
         member.id not in (proposal.mentee_id, proposal.mentor_id)
         and not member_service.has_role(session=session, member=member, role="organiser")
     ):
-        raise NotFound("No such proposal.", field="proposalId")
+        raise NotFound("No such proposal.", field="proposal_id")
     return proposal
 
 
@@ -889,7 +890,7 @@ def respond_to_proposal(
     member = member_service.require_member(member)
     proposal = session.get(MatchProposal, proposal_id)
     if proposal is None or member.id not in (proposal.mentee_id, proposal.mentor_id):
-        raise NotFound("No such proposal.", field="proposalId")
+        raise NotFound("No such proposal.", field="proposal_id")
     # An offer names both people.
     assert proposal.mentee_id is not None and proposal.mentor_id is not None
     if len(reason or "") > 1000:
@@ -907,7 +908,6 @@ def respond_to_proposal(
         .values({f"{side}_answer": answer, "answered_at": utcnow()})
     ).rowcount
     if not recorded:
-        session.rollback()
         session.refresh(proposal)
         if proposal.status == "offered":
             raise Conflict("You have already answered this offer.")
@@ -934,10 +934,7 @@ def respond_to_proposal(
                 reoffer_pending=True,
             )
             figures.mark_stale(session=session, round_id=proposal.round_id)
-        except Conflict:
-            session.rollback()
-            raise
-    session.commit()
+    session.flush()
     session.refresh(proposal)
     return proposal
 
@@ -996,7 +993,7 @@ def _next_mentor(
     )
     weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
     seed = matching_round.seed
-    session.commit()
+    db.commit_for_job(session)  # no transaction stays open while the matcher runs
     if frame.empty or not frame["seeking_mentor"].any():
         return None
     result = run_round(frame, weights=weights, seed=seed)
@@ -1083,7 +1080,7 @@ def offer_freed_place(*, session: Session, proposal: MatchProposal) -> MatchProp
     frame = population.member_frame(session=session, mentee_ids=candidates, places={mentor_id: 1})
     weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
     seed = matching_round.seed
-    session.commit()
+    db.commit_for_job(session)  # no transaction stays open while the matcher runs
     result = run_round(frame, weights=weights, seed=seed)
     chosen = result.matches[result.matches["mentor_id"] == str(mentor_id)]
     if chosen.empty:
@@ -1105,7 +1102,7 @@ def _reoffer_one(session: Session, proposal: MatchProposal) -> int:
             offered += 1
         else:
             _tell_no_other_mentor(session, proposal)
-        session.commit()
+        db.commit_for_job(session)
     place_freed = proposal.status == "declined" or proposal.mentor_answer == "accepted"
     if place_freed and offer_freed_place(session=session, proposal=proposal) is not None:
         offered += 1
@@ -1134,7 +1131,7 @@ def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
         .order_by(col(MatchProposal.id))
         .limit(limit)
     ).all()
-    session.commit()
+    db.commit_for_job(session)
     offered = 0
     for proposal_id in pending:
         claimed = session.exec(
@@ -1143,7 +1140,7 @@ def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
             .where(col(MatchProposal.reoffer_pending).is_(True))
             .values(reoffer_pending=False)
         ).rowcount
-        session.commit()
+        db.commit_for_job(session)  # the claim, seen by every other worker
         proposal = session.get(MatchProposal, proposal_id)
         if not claimed or proposal is None:
             continue
@@ -1151,17 +1148,17 @@ def reoffer_pending(*, session: Session, limit: int = REOFFER_BATCH) -> int:
             offered += _reoffer_one(session, proposal)
         except Exception:
             # Put the claim back so the next pass retries; one bad row never stops the rest.
-            session.rollback()
+            db.rollback_for_job(session)
             log.exception("re-offer of proposal %s failed", proposal_id)
             session.execute(
                 update(MatchProposal)
                 .where(col(MatchProposal.id) == proposal_id)
                 .values(reoffer_pending=True)
             )
-            session.commit()
+            db.commit_for_job(session)
             continue
         figures.mark_stale(session=session, round_id=proposal.round_id)
-        session.commit()
+        db.commit_for_job(session)
     # Figures of rounds that members' answers (or the re-offers above) changed, once per round.
     figures.refresh_stale(session=session)
     return offered
@@ -1289,7 +1286,7 @@ def expire_offers(*, session: Session, now: datetime | None = None) -> int:
             )
         figures.refresh(session=session, round_id=round_id)
     network_changed(session=session)  # a declined offer frees the mentor's place
-    session.commit()
+    session.flush()
     return sum(closed.values())
 
 

@@ -251,6 +251,7 @@ def _last_seen(session, token):  # type: ignore[no-untyped-def]
 def test_touching_a_session_writes_at_most_once_a_minute(session, engine):
     member = make_member(session)
     token = accounts.start_session(session=session, member_id=member.id)
+    session.commit()  # the sign-in request's unit of work ends here
     started = _last_seen(session, token)
 
     assert accounts.touch_session(engine=engine, token=token) is False  # just started

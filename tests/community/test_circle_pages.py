@@ -31,6 +31,7 @@ def test_organiser_forms_circles_and_members_discuss_then_leave(client, session)
         member = make_member(session, organisation=f"Trust {i}", name=f"Peer {i}")
         circles.set_preferences(session=session, member=member, circles=True)
         members.append(member)
+    session.commit()
     log_in(client, olu.email)
     assert "8 members waiting" in client.get("/circles").text
 
@@ -70,6 +71,7 @@ def test_organiser_moves_a_member_and_runs_peer_connect(client, session):
         circles.set_preferences(session=session, member=member, circles=True, peer_connect=True)
     first, second = circles.form(session=session, organiser=olu)
     mover = circles.get(session=session, viewer=olu, circle_id=first.id).members[0]
+    session.commit()
     log_in(client, olu.email)
 
     moved = post_form(

@@ -23,7 +23,7 @@ def test_a_mentor_at_the_same_band_cannot_be_asked(session):
     with pytest.raises(Invalid) as raised:
         ask(session, mentee, peer)
 
-    assert "higher band" in raised.value.message and raised.value.field == "mentorId"
+    assert "higher band" in raised.value.message and raised.value.field == "mentor_id"
 
 
 def test_a_mentee_who_wants_someone_from_elsewhere_cannot_ask_a_colleague(session):

@@ -68,7 +68,7 @@ def test_a_profile_change_refits_every_process(engine, session):
             member=session.get(Member, best),
             update=member_service.ProfileUpdate(band="4"),
         )
-        session.rollback()  # end the read after the commit (on SQLite it holds the lock)
+        session.commit()  # end the unit of work (on SQLite it holds the lock)
 
         assert network_state(session=elsewhere).version == before + 1
         assert _ids(elsewhere, me, there) == [other]

@@ -22,10 +22,11 @@ REPEATS = 3
 
 def race(engine, session, jobs: list[Callable]) -> Counter:
     """Run each job in its own thread and database session, all released at once."""
-    # The test's own session must hold no transaction (SQLite locks the file for it). Jobs
-    # must capture plain ids beforehand: touching an expired ORM object in a thread would
-    # quietly use this session from there.
-    session.rollback()
+    # The test's own session must hold no transaction (SQLite locks the file for it), and
+    # what it set up must be committed. Jobs must capture plain ids beforehand: touching an
+    # expired ORM object in a thread would quietly use this session from there.
+    session.commit()
+    session.expire_all()  # what the test reads afterwards comes from the database
     barrier = threading.Barrier(len(jobs))
     outcomes: Counter = Counter()
     lock = threading.Lock()
@@ -35,6 +36,7 @@ def race(engine, session, jobs: list[Callable]) -> Counter:
             barrier.wait()
             try:
                 job(session)
+                session.commit()  # each job is one unit of work, like a request
                 outcome = "ok"
             except DomainError as error:
                 outcome = type(error).__name__

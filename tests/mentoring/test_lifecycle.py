@@ -73,6 +73,7 @@ def test_accepted_directly_then_accepting_an_offer_is_refused(session, people):
     mentoring.respond_to_request(
         session=session, mentor=request_mentor, request_id=request.id, accept=True
     )
+    session.commit()
 
     with pytest.raises(Conflict):
         rounds.respond_to_proposal(
@@ -201,7 +202,8 @@ def test_the_state_tables_cover_every_status():
 
 def race(engine, session, jobs: list[Callable]) -> Counter:
     """Run each job in its own thread and session, released together; count the outcomes."""
-    session.rollback()
+    session.commit()
+    session.expire_all()  # what the test reads afterwards comes from the database
     barrier = threading.Barrier(len(jobs))
     outcomes: Counter = Counter()
     lock = threading.Lock()

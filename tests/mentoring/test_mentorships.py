@@ -44,9 +44,11 @@ def test_the_pair_records_an_agreement_of_six_to_twelve_months(session, pair):
         session=session,
         member=mentor,
         mentorship_id=mentorship.id,
-        goals="Lead a QI project",
-        meeting_rhythm="Monthly, 45 minutes, on Teams",
-        planned_months=9,
+        agreement=mentoring.AgreementUpdate(
+            goals="Lead a QI project",
+            meeting_rhythm="Monthly, 45 minutes, on Teams",
+            planned_months=9,
+        ),
     )
 
     assert (updated.planned_months, updated.meeting_rhythm) == (9, "Monthly, 45 minutes, on Teams")
@@ -55,9 +57,7 @@ def test_the_pair_records_an_agreement_of_six_to_twelve_months(session, pair):
             session=session,
             member=mentor,
             mentorship_id=mentorship.id,
-            goals="",
-            meeting_rhythm="",
-            planned_months=18,
+            agreement=mentoring.AgreementUpdate(goals="", meeting_rhythm="", planned_months=18),
         )
     assert "planned_months" in raised.value.errors
 
@@ -70,9 +70,9 @@ def test_sessions_are_logged_and_private_to_the_pair(session, pair):
         session=session,
         member=mentee,
         mentorship_id=mentorship.id,
-        held_on=utcnow().date(),
-        duration_minutes=50,
-        notes="Talked about the rota review.",
+        log=mentoring.SessionLog(
+            held_on=utcnow().date(), duration_minutes=50, notes="Talked about the rota review."
+        ),
     )
 
     [logged] = mentoring.sessions_of(session=session, member=mentor, mentorship_id=mentorship.id)
@@ -91,8 +91,7 @@ def test_a_session_in_the_future_or_of_silly_length_is_refused(session, pair):
             session=session,
             member=mentee,
             mentorship_id=mentorship.id,
-            held_on=date.today() + timedelta(days=3),
-            duration_minutes=0,
+            log=mentoring.SessionLog(held_on=date.today() + timedelta(days=3), duration_minutes=0),
         )
 
     assert set(raised.value.errors) == {"held_on", "duration_minutes"}
@@ -106,34 +105,48 @@ def test_ending_early_frees_the_mentors_place_and_records_feedback(session, pair
         session=session,
         member=mentee,
         mentorship_id=mentorship.id,
-        outcome="ended_early",
-        rating=4,
-        feedback="Helpful, but I changed jobs.",
-        reason="New role",
+        ending=mentoring.MentorshipEnding(
+            outcome="ended_early",
+            rating=4,
+            feedback="Helpful, but I changed jobs.",
+            reason="New role",
+        ),
     )
 
     assert ended.status == "ended_early" and ended.ended_at is not None
     session.expire_all()
     assert session.get(MentoringOffer, mentor.id).active_mentees == 0
     mentoring.give_feedback(
-        session=session, member=mentor, mentorship_id=mentorship.id, rating=5, feedback="Great"
+        session=session,
+        member=mentor,
+        mentorship_id=mentorship.id,
+        given=mentoring.FeedbackGiven(rating=5, feedback="Great"),
     )
     ratings = {f.author_role: f.rating for f in session.exec(select(MentorshipFeedback)).all()}
     assert ratings == {"mentee": 4, "mentor": 5}
     with pytest.raises(Conflict):
         mentoring.give_feedback(
-            session=session, member=mentor, mentorship_id=mentorship.id, rating=3
+            session=session,
+            member=mentor,
+            mentorship_id=mentorship.id,
+            given=mentoring.FeedbackGiven(rating=3),
         )
     with pytest.raises(Conflict):
         mentoring.end_mentorship(
-            session=session, member=mentor, mentorship_id=mentorship.id, outcome="completed"
+            session=session,
+            member=mentor,
+            mentorship_id=mentorship.id,
+            ending=mentoring.MentorshipEnding(outcome="completed"),
         )
 
 
 def test_after_ending_the_mentor_can_accept_someone_new(session, pair):
     mentor, _mentee, mentorship = pair
     mentoring.end_mentorship(
-        session=session, member=mentor, mentorship_id=mentorship.id, outcome="completed", rating=5
+        session=session,
+        member=mentor,
+        mentorship_id=mentorship.id,
+        ending=mentoring.MentorshipEnding(outcome="completed", rating=5),
     )
     newcomer = make_member(session)
 
@@ -150,7 +163,10 @@ def test_bad_outcome_and_rating_are_named(session, pair):
 
     with pytest.raises(FieldErrors) as raised:
         mentoring.end_mentorship(
-            session=session, member=mentee, mentorship_id=mentorship.id, outcome="done", rating=9
+            session=session,
+            member=mentee,
+            mentorship_id=mentorship.id,
+            ending=mentoring.MentorshipEnding(outcome="done", rating=9),
         )
 
     assert set(raised.value.errors) == {"outcome", "rating"}

@@ -54,9 +54,11 @@ def pair(session):
         session=session,
         member=mentee,
         mentorship_id=as_mentor.id,
-        held_on=date(2026, 11, 1),
-        duration_minutes=45,
-        notes=f"Talked with {NAME} ({EMAIL}) about rotas",
+        log=mentoring.SessionLog(
+            held_on=date(2026, 11, 1),
+            duration_minutes=45,
+            notes=f"Talked with {NAME} ({EMAIL}) about rotas",
+        ),
     )
     return priya, mentor, mentee
 

@@ -271,6 +271,7 @@ def _set_offer(session, mentor, *, capacity, paused):  # type: ignore[no-untyped
             capacity=capacity, paused=paused, skills_offered=["quality-improvement"]
         ),
     )
+    session.commit()  # the request's unit of work ends here
     session.expire_all()
 
 

@@ -40,7 +40,10 @@ Run = Callable[..., dict[str, Any]]
 
 @pytest.fixture
 def run(session: Session) -> Run:
-    """Execute an operation directly: run(query, variables=None, member=None) -> result dict."""
+    """Execute an operation directly: run(query, variables=None, member=None) -> result dict.
+
+    Committed afterwards, like a request to /graphql (mutation fields have their savepoints).
+    """
 
     def _run(
         query: str,
@@ -53,6 +56,7 @@ def run(session: Session) -> Run:
         context = Context(session=session, settings=settings, member=member)
         context.auth = "cookie" if member is not None else "none"
         result = execute(schema_for(settings), query, context=context, variables=variables)
+        session.commit()  # as schema.http does: the operation is one unit of work
         out: dict[str, Any] = {"data": result.data}
         if result.errors:
             out["errors"] = [error.formatted for error in result.errors]

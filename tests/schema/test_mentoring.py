@@ -440,9 +440,9 @@ def test_a_stranger_cannot_read_or_touch_others_requests_mentorships_or_notes(ru
         session=session,
         member=mentee,
         mentorship_id=mentorship.id,
-        held_on=utcnow().date(),
-        duration_minutes=30,
-        notes="Private notes",
+        log=mentoring.SessionLog(
+            held_on=utcnow().date(), duration_minutes=30, notes="Private notes"
+        ),
     )
     stranger = make_member(session)
     request_gid, mentorship_gid = gid("MentorRequest", request.id), gid("Mentorship", mentorship.id)
@@ -678,9 +678,9 @@ def test_mentorship_lists_take_the_same_queries_for_1_or_5_mentorships(run, sess
                 session=session,
                 member=mentee,
                 mentorship_id=mentorship.id,
-                held_on=utcnow().date(),
-                duration_minutes=30,
-                notes="Notes",
+                log=mentoring.SessionLog(
+                    held_on=utcnow().date(), duration_minutes=30, notes="Notes"
+                ),
             )
 
     def listing():
