@@ -33,18 +33,23 @@ class LearningOutcome:
 
 
 def outcome_history(*, session: Session) -> pd.DataFrame:
-    """Every answered pair: columns mentee_id, mentor_id (database ids as text), outcome."""
+    """Every answered pair: columns mentee_id, mentor_id (database ids as text), outcome.
+
+    In id order: the held-out split depends on the order, so an unordered read (PostgreSQL
+    returns rows in whatever order its pages hold them) would make the verdict vary.
+    """
     rows: list[tuple[int, int, str]] = []
     for mentee, mentor, status in session.exec(
-        select(MentorRequest.mentee_id, MentorRequest.mentor_id, MentorRequest.status).where(
-            MentorRequest.status.in_(("accepted", "declined"))  # type: ignore[attr-defined]
-        )
+        select(MentorRequest.mentee_id, MentorRequest.mentor_id, MentorRequest.status)
+        .where(MentorRequest.status.in_(("accepted", "declined")))  # type: ignore[attr-defined]
+        .order_by(MentorRequest.id)  # type: ignore[arg-type]
     ).all():
         rows.append((mentee, mentor, status))
     for mentee, mentor, status in session.exec(
         select(MatchProposal.mentee_id, MatchProposal.mentor_id, MatchProposal.status)
         .where(MatchProposal.status.in_(("accepted", "declined")))  # type: ignore[attr-defined]
         .where(MatchProposal.mentor_id.is_not(None))  # type: ignore[union-attr]
+        .order_by(MatchProposal.id)  # type: ignore[arg-type]
     ).all():
         rows.append((mentee, mentor, status))  # type: ignore[arg-type]
     for mentee, mentor, status in session.exec(
@@ -52,6 +57,7 @@ def outcome_history(*, session: Session) -> pd.DataFrame:
         .where(Mentorship.status.in_(("completed", "ended_early")))  # type: ignore[attr-defined]
         .where(Mentorship.mentee_id.is_not(None))  # type: ignore[union-attr]
         .where(Mentorship.mentor_id.is_not(None))  # type: ignore[union-attr]
+        .order_by(Mentorship.id)  # type: ignore[arg-type]
     ).all():
         rows.append((mentee, mentor, status))  # type: ignore[arg-type]
     return pd.DataFrame(
