@@ -2,10 +2,11 @@
 
 Every factory writes a valid row (the database's own checks hold), fills what it needs that
 was not given (``make_proposal(session)`` makes a round, its organiser, a mentee and a
-mentor), commits, and returns the row. Factories write directly, past the services, but keep
-the counters the services keep: an open request takes one of the mentee's three slots, an
-active mentorship one of the mentor's places, and a change the matcher sees moves the
-network version. Use a service instead when the service's own rules are what is tested.
+mentor), commits, and returns the row. Most write rows directly, past the services (secrets
+come from the accounts service, which owns their format), but keep the counters the services
+keep: an open request takes one of the mentee's three slots, an active mentorship one of the
+mentor's places, and a change the matcher sees moves the network version. Use a service
+instead when the service's own rules are what is tested.
 
 ``FACTORIES`` names the factory for each table; tests/test_factories.py checks that every
 table has one, and that each makes a row both databases accept.

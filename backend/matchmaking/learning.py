@@ -33,13 +33,17 @@ class LearningOutcome:
 
 
 def outcome_history(*, session: Session) -> pd.DataFrame:
-    """Every answered pair: columns mentee_id, mentor_id (database ids as text), outcome."""
+    """Every answered pair: columns mentee_id, mentor_id (database ids as text), outcome.
+
+    In id order: the held-out split depends on the order, so an unordered read (PostgreSQL
+    returns rows in whatever order its pages hold them) would make the verdict vary.
+    """
     rows: list[tuple[int | None, int | None, str]] = []
     rows.extend(
         session.exec(
-            select(MentorRequest.mentee_id, MentorRequest.mentor_id, MentorRequest.status).where(
-                col(MentorRequest.status).in_(("accepted", "declined"))
-            )
+            select(MentorRequest.mentee_id, MentorRequest.mentor_id, MentorRequest.status)
+            .where(col(MentorRequest.status).in_(("accepted", "declined")))
+            .order_by(col(MentorRequest.id))
         ).all()
     )
     rows.extend(
@@ -47,6 +51,7 @@ def outcome_history(*, session: Session) -> pd.DataFrame:
             select(MatchProposal.mentee_id, MatchProposal.mentor_id, MatchProposal.status)
             .where(col(MatchProposal.status).in_(("accepted", "declined")))
             .where(col(MatchProposal.mentor_id).is_not(None))
+            .order_by(col(MatchProposal.id))
         ).all()
     )
     rows.extend(
@@ -55,6 +60,7 @@ def outcome_history(*, session: Session) -> pd.DataFrame:
             .where(col(Mentorship.status).in_(("completed", "ended_early")))
             .where(col(Mentorship.mentee_id).is_not(None))
             .where(col(Mentorship.mentor_id).is_not(None))
+            .order_by(col(Mentorship.id))
         ).all()
     )
     return pd.DataFrame(

@@ -21,7 +21,8 @@ def test_a_verified_member_shares_learning_with_skill_tags(session):
 
     post = _post(session, ann, skills=["rota-management", "rota-management"])
 
-    assert post.id and post.title == "What I learned"
+    stored = session.exec(select(Post.title, Post.author_id).where(Post.id == post.id)).one()
+    assert tuple(stored) == ("What I learned", ann.id)
     assert community.skills_for(session=session, post_ids=[post.id]) == {
         post.id: ["rota-management"]
     }
