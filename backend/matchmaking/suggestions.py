@@ -17,10 +17,10 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, Float, Select, cast, event, func, null, select, text
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
@@ -85,7 +85,8 @@ class SuggesterCache:
 CACHE = SuggesterCache()
 
 
-Counts = Callable[[list[int]], Mapping[int, float]]
+# Given mentor ids, a SELECT of (mentor_id, count) of the offers the caller knows of.
+Counts = Callable[[list[int]], Select[tuple[int, int]]]
 
 
 def suggest(
@@ -99,9 +100,10 @@ def suggest(
 ) -> list[Ranked]:
     """Top-``k`` mentors with a free place for one member, under the matcher's hard rules.
 
-    ``exposure_counts`` gives the offers the caller knows of (open requests, say) for the
-    mentor ids it is asked about; the suggester's own recent offers, shared by every process,
-    are added to them. Both are read only for the mentors that can reach the top ``k``.
+    ``exposure_counts`` gives the statement counting the offers the caller knows of (open
+    requests, say) for the mentor ids it is asked about; the suggester's own recent offers,
+    shared by every process, are added to them. Both are read in one statement, only for the
+    mentors that can reach the top ``k``.
     """
     state = network_state(session=session)
     suggester = cache.suggester(session=session, state=state)
@@ -117,10 +119,8 @@ def suggest(
 
     def counts(mentor_ids: Sequence[str]) -> dict[str, float]:
         ids = [int(x) for x in mentor_ids]
-        exposure = _remembered(session, state, ids)
-        for mentor, count in (exposure_counts(ids) if exposure_counts else {}).items():
-            exposure[mentor] = exposure.get(mentor, 0.0) + float(count)
-        return {str(m): c for m, c in exposure.items()}
+        known = exposure_counts(ids) if exposure_counts else None
+        return {str(m): c for m, c in _exposure(session, state, ids, known).items()}
 
     found = suggester.suggest(
         requester,
@@ -135,19 +135,40 @@ def suggest(
     return ranked
 
 
-def _remembered(session: Session, state: NetworkState | None, ids: list[int]) -> dict[int, float]:
-    """Decayed offers of the last ``WINDOW`` suggestion requests, for the mentors ``ids``."""
-    if state is None or not ids:
+def _exposure(
+    session: Session,
+    state: NetworkState | None,
+    ids: list[int],
+    known: Select[tuple[int, int]] | None,
+) -> dict[int, float]:
+    """Per mentor of ``ids``: the decayed offers of the last ``WINDOW`` suggestion requests,
+    plus the counts ``known`` selects (one round trip: the two are a UNION ALL)."""
+    if not ids:
         return {}
-    now = state.requests
-    rows = session.execute(
-        select(  # type: ignore[call-overload]
-            SuggestionExposure.mentor_id, SuggestionExposure.offers, SuggestionExposure.at_request
+    now = state.requests if state is not None else 0
+    # A count the caller knows of comes with no request number: it does not decay.
+    remembered = select(  # type: ignore[call-overload]
+        SuggestionExposure.mentor_id,
+        SuggestionExposure.offers,
+        SuggestionExposure.at_request,
+    ).where(
+        SuggestionExposure.mentor_id.in_(ids),  # type: ignore[attr-defined]
+        SuggestionExposure.at_request > now - WINDOW,
+    )
+    if known is not None:
+        counted = known.subquery()
+        remembered = remembered.union_all(
+            select(
+                counted.c[0].label("mentor_id"),
+                cast(counted.c[1], Float).label("offers"),
+                null().label("at_request"),
+            )
         )
-        .where(SuggestionExposure.mentor_id.in_(ids))  # type: ignore[attr-defined]
-        .where(SuggestionExposure.at_request > now - WINDOW)
-    ).all()
-    return {mentor: offers * 0.5 ** (max(0, now - at) / HALFLIFE) for mentor, offers, at in rows}
+    out: dict[int, float] = {}
+    for mentor, offers, at in session.execute(remembered).all():
+        decay = 1.0 if at is None else 0.5 ** (max(0, now - at) / HALFLIFE)
+        out[mentor] = out.get(mentor, 0.0) + float(offers) * decay
+    return out
 
 
 def _remember_after_transaction(session: Session, mentor_ids: list[int]) -> None:

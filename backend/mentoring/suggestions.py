@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import Select, func
 from sqlmodel import Session, select
 
 from backend.matchmaking import suggestions as matchmaking
@@ -59,7 +59,7 @@ def suggest_mentors(
         member_id=member.id,  # type: ignore[arg-type]
         k=k,
         exclude_ids=asked | set(exclude_ids) | {member.id},  # type: ignore[arg-type]
-        exposure_counts=lambda mentor_ids: _waiting(session, mentor_ids),
+        exposure_counts=_waiting,
     )
     return [
         SuggestedMentor(member_id=r.mentor_id, score=round(r.score), reasons=r.reasons)
@@ -67,13 +67,11 @@ def suggest_mentors(
     ]
 
 
-def _waiting(session: Session, mentor_ids: list[int]) -> dict[int, int]:
-    """Open requests per mentor, for the mentors ``mentor_ids``."""
-    return dict(
-        session.exec(
-            select(MentorRequest.mentor_id, func.count())
-            .where(MentorRequest.mentor_id.in_(mentor_ids))  # type: ignore[attr-defined]
-            .where(MentorRequest.status == "open")
-            .group_by(MentorRequest.mentor_id)
-        ).all()
+def _waiting(mentor_ids: list[int]) -> Select[tuple[int, int]]:
+    """Open requests per mentor, for the mentors ``mentor_ids`` (a statement to run)."""
+    return (
+        select(MentorRequest.mentor_id, func.count())  # type: ignore[return-value]
+        .where(MentorRequest.mentor_id.in_(mentor_ids))  # type: ignore[attr-defined]
+        .where(MentorRequest.status == "open")
+        .group_by(MentorRequest.mentor_id)
     )
