@@ -14,13 +14,14 @@ holds the write lock; a read-only request never commits it).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, Float, Select, cast, event, func, null, select, text
+from sqlalchemy import Engine, Float, Select, bindparam, cast, event, func, null, select, text
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
@@ -85,8 +86,10 @@ class SuggesterCache:
 CACHE = SuggesterCache()
 
 
-# Given mentor ids, a SELECT of (mentor_id, count) of the offers the caller knows of.
-Counts = Callable[[list[int]], Select[tuple[int, int]]]
+# A SELECT of (mentor_id, count), the offers the caller knows of, for the mentors in the
+# expanding parameter "mentor_ids" (built once by the caller, so every request reuses it).
+Counts = Select[tuple[int, int]]
+MENTOR_IDS = "mentor_ids"
 
 
 def suggest(
@@ -100,8 +103,8 @@ def suggest(
 ) -> list[Ranked]:
     """Top-``k`` mentors with a free place for one member, under the matcher's hard rules.
 
-    ``exposure_counts`` gives the statement counting the offers the caller knows of (open
-    requests, say) for the mentor ids it is asked about; the suggester's own recent offers,
+    ``exposure_counts`` is the statement counting the offers the caller knows of (open
+    requests, say) for the mentors in ``MENTOR_IDS``; the suggester's own recent offers,
     shared by every process, are added to them. Both are read in one statement, only for the
     mentors that can reach the top ``k``.
     """
@@ -119,8 +122,7 @@ def suggest(
 
     def counts(mentor_ids: Sequence[str]) -> dict[str, float]:
         ids = [int(x) for x in mentor_ids]
-        known = exposure_counts(ids) if exposure_counts else None
-        return {str(m): c for m, c in _exposure(session, state, ids, known).items()}
+        return {str(m): c for m, c in _exposure(session, state, ids, exposure_counts).items()}
 
     found = suggester.suggest(
         requester,
@@ -135,37 +137,43 @@ def suggest(
     return ranked
 
 
-def _exposure(
-    session: Session,
-    state: NetworkState | None,
-    ids: list[int],
-    known: Select[tuple[int, int]] | None,
-) -> dict[int, float]:
-    """Per mentor of ``ids``: the decayed offers of the last ``WINDOW`` suggestion requests,
-    plus the counts ``known`` selects (one round trip: the two are a UNION ALL)."""
-    if not ids:
-        return {}
-    now = state.requests if state is not None else 0
-    # A count the caller knows of comes with no request number: it does not decay.
+@functools.cache
+def _exposure_statement(known: Counts | None) -> Select[tuple[int, float, int | None]]:
+    """The exposure rows of the mentors in ``MENTOR_IDS`` and the counts ``known`` selects,
+    as one UNION ALL (built once per caller's statement; a count has no request number)."""
     remembered = select(  # type: ignore[call-overload]
         SuggestionExposure.mentor_id,
         SuggestionExposure.offers,
         SuggestionExposure.at_request,
     ).where(
-        SuggestionExposure.mentor_id.in_(ids),  # type: ignore[attr-defined]
-        SuggestionExposure.at_request > now - WINDOW,
+        SuggestionExposure.mentor_id.in_(bindparam(MENTOR_IDS, expanding=True)),  # type: ignore[attr-defined]
+        SuggestionExposure.at_request > bindparam("since"),
     )
-    if known is not None:
-        counted = known.subquery()
-        remembered = remembered.union_all(
-            select(
-                counted.c[0].label("mentor_id"),
-                cast(counted.c[1], Float).label("offers"),
-                null().label("at_request"),
-            )
+    if known is None:
+        return remembered  # type: ignore[no-any-return]
+    counted = known.subquery()
+    return remembered.union_all(  # type: ignore[no-any-return]
+        select(
+            counted.c[0].label("mentor_id"),
+            cast(counted.c[1], Float).label("offers"),
+            null().label("at_request"),
         )
+    )
+
+
+def _exposure(
+    session: Session, state: NetworkState | None, ids: list[int], known: Counts | None
+) -> dict[int, float]:
+    """Per mentor of ``ids``: the decayed offers of the last ``WINDOW`` suggestion requests,
+    plus the counts ``known`` selects, in one round trip."""
+    if not ids:
+        return {}
+    now = state.requests if state is not None else 0
+    rows = session.execute(
+        _exposure_statement(known), {MENTOR_IDS: ids, "since": now - WINDOW}
+    ).all()
     out: dict[int, float] = {}
-    for mentor, offers, at in session.execute(remembered).all():
+    for mentor, offers, at in rows:
         decay = 1.0 if at is None else 0.5 ** (max(0, now - at) / HALFLIFE)
         out[mentor] = out.get(mentor, 0.0) + float(offers) * decay
     return out
@@ -189,16 +197,42 @@ def _record_pending(session: Session, transaction: SessionTransaction) -> None:
         log.warning("could not record suggestion exposure", exc_info=True)
 
 
+# PostgreSQL: a request's offers in one statement run on its own (autocommit): the clock moves
+# and the offers are added in one round trip, and the commit does not wait for the
+# write-ahead log to reach the disk (a ranking hint: losing the last few on a crash is
+# harmless). The same upserts as the portable path below.
+_RECORD_POSTGRESQL = text(
+    "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)), "
+    "clock AS (INSERT INTO matchmaking_state (id, token, version, requests) "
+    "VALUES (1, :token, 0, 1) ON CONFLICT (id) DO UPDATE "
+    "SET requests = matchmaking_state.requests + 1 RETURNING requests) "
+    "INSERT INTO suggestion_exposure (mentor_id, offers, at_request) "
+    "SELECT shown.id, 1.0, clock.requests "
+    "FROM quick, clock, unnest(CAST(:mentor_ids AS integer[])) AS shown(id) "
+    "ON CONFLICT (mentor_id) DO UPDATE SET offers = suggestion_exposure.offers * "
+    "power(0.5, (excluded.at_request - suggestion_exposure.at_request) / :halflife) + 1.0, "
+    "at_request = excluded.at_request"
+)
+
+
 def record_offers(*, engine: Engine, offers: list[list[int]]) -> None:
     """Remember that each request in ``offers`` showed those mentors (own transaction)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for mentor_ids in offers:
+                connection.execute(
+                    _RECORD_POSTGRESQL,
+                    {
+                        "token": uuid.uuid4().hex,
+                        "mentor_ids": sorted(set(mentor_ids)),
+                        "halflife": HALFLIFE,
+                    },
+                )
+        return
     insert = dialect_insert(engine)
     state = MatchmakingState.__table__  # type: ignore[attr-defined]
     table = SuggestionExposure.__table__  # type: ignore[attr-defined]
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            # A ranking hint: losing the last few on a crash is harmless, so the request does
-            # not wait for the write-ahead log to reach the disk.
-            connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
         for mentor_ids in offers:
             clock = insert(state).values(id=1, token=uuid.uuid4().hex, version=0, requests=1)
             now = connection.execute(
