@@ -14,16 +14,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from sqlalchemy import and_, case, func, update
+from sqlalchemy import and_, case, exists, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from backend.db import utcnow
 from backend.members.models import Member, MemberSkill
-from backend.rounds.models import MatchingRound, MatchProposal
+from backend.rounds.models import PROPOSAL_STATUSES, MatchingRound, MatchProposal
 
 # A mentee is matched while one of their proposals is in one of these states.
 LIVE = ("proposed", "offered", "accepted")
+CLOSED = tuple(status for status in PROPOSAL_STATUSES if status not in LIVE)
 RECOMPUTED = (
     "matched",
     "unmatched",
@@ -43,23 +44,32 @@ WHY_CLOSED = {
 
 
 def unmatched_mentees(*, session: Session, round_id: int) -> list[tuple[int, str]]:
-    """Mentees of the round who have no live pair, with why (their latest proposal says)."""
-    latest = (
-        select(MatchProposal.mentee_id, func.max(MatchProposal.id).label("last_id"))
-        .where(MatchProposal.round_id == round_id)
-        .group_by(MatchProposal.mentee_id)
-        .subquery()
-    )
-    live = (
-        select(MatchProposal.mentee_id)
-        .where(MatchProposal.round_id == round_id)
-        .where(MatchProposal.status.in_(LIVE))  # type: ignore[attr-defined]
-    )
+    """Mentees of the round who have no live pair, with why (their latest proposal says).
+
+    Read from the round's closed proposals alone (``ix_match_proposal_round_status``), each
+    checked to be its mentee's latest and to have no live sibling: the cost follows the
+    mentees without a mentor, not the size of the round.
+    """
+    latest = aliased(MatchProposal)
+    live = aliased(MatchProposal)
     rows = session.exec(
         select(MatchProposal.mentee_id, MatchProposal.status, MatchProposal.reasons)
-        .join(latest, latest.c.last_id == MatchProposal.id)
+        .where(MatchProposal.round_id == round_id)
+        .where(MatchProposal.status.in_(CLOSED))  # type: ignore[attr-defined]
         .where(MatchProposal.mentee_id.is_not(None))  # type: ignore[union-attr]
-        .where(MatchProposal.mentee_id.not_in(live))  # type: ignore[union-attr]
+        .where(
+            MatchProposal.id
+            == select(func.max(latest.id))
+            .where(latest.round_id == round_id, latest.mentee_id == MatchProposal.mentee_id)
+            .scalar_subquery()
+        )
+        .where(
+            ~exists().where(
+                live.round_id == round_id,
+                live.mentee_id == MatchProposal.mentee_id,
+                live.status.in_(LIVE),  # type: ignore[attr-defined]
+            )
+        )
         .order_by(MatchProposal.mentee_id)
     ).all()
     return [
