@@ -230,9 +230,12 @@ def _round_page(
         edge = f"before={first_key}" if n < page else f"after={last_key}"
         return f"{base}?page={n}&{edge}#proposals"
 
-    unmatched = []
+    unmatched: list = []
+    unmatched_total = 0
     if matching_round.status in ("ready", "published"):
-        unmatched = rounds.unmatched_of(session=visitor.db, organiser=organiser, round_id=round_id)
+        unmatched, unmatched_total = rounds.unmatched_page(
+            session=visitor.db, organiser=organiser, round_id=round_id, limit=UNMATCHED_SHOWN
+        )
     ids = {p.mentee_id for p in shown} | {p.mentor_id for p in shown}
     people = member_service.get_many(session=visitor.db, member_ids=[i for i in ids if i])
     return render(
@@ -249,8 +252,8 @@ def _round_page(
         has_more=has_more,
         href=href,
         people=people,
-        unmatched=unmatched[:UNMATCHED_SHOWN],
-        unmatched_total=len(unmatched),
+        unmatched=unmatched,
+        unmatched_total=unmatched_total,
         stalled=rounds.is_stalled(matching_round),
         **_figures(matching_round),
     )

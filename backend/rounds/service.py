@@ -783,10 +783,22 @@ def unmatched_of(
     *, session: Session, organiser: Member | None, round_id: int
 ) -> list[tuple[Member | None, str]]:
     """The round's mentees left without a mentor, each with why (organisers only)."""
+    shown, _ = unmatched_page(session=session, organiser=organiser, round_id=round_id)
+    return shown
+
+
+def unmatched_page(
+    *, session: Session, organiser: Member | None, round_id: int, limit: int | None = None
+) -> tuple[list[tuple[Member | None, str]], int]:
+    """The first ``limit`` mentees left without a mentor (with why), and how many there are.
+
+    Only the members shown are read: a page of a big round does not load every one of them.
+    """
     get_round(session=session, organiser=organiser, round_id=round_id)
     rows = figures.unmatched_mentees(session=session, round_id=round_id)
-    people = member_service.get_many(session=session, member_ids=[i for i, _ in rows])
-    return [(people.get(i), why) for i, why in rows]
+    shown = rows if limit is None else rows[: max(0, limit)]
+    people = member_service.get_many(session=session, member_ids=[i for i, _ in shown])
+    return [(people.get(i), why) for i, why in shown], len(rows)
 
 
 def my_proposals(*, session: Session, member: Member | None) -> list[MatchProposal]:
