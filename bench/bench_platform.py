@@ -11,12 +11,15 @@ PostgreSQL database (dropped afterwards), with bulk inserts. Then, on each datab
 - ``mentorSuggestions(first: 10)`` through ``schema.execute`` for ``--calls`` different
   members, each call a request of its own (session, context, operation, end of the
   transaction with its exposure write): server time p50 / p95, after one warm call that fits
-  the suggester; beside it the library's own fitted ``MentorSuggester.suggest`` for the same
-  members, in the same run;
-- directory text search (``backend.members.directory.search``) for a few kinds of words;
+  the suggester; interleaved with it, the library's own fitted ``MentorSuggester.suggest``
+  for the same members (each app request, then the library's answer), so both meet the same
+  load; and the app request's own CPU time;
+- directory text search (``backend.members.directory.search``) for a few kinds of words,
+  once every database is built, interleaved call by call across the databases;
 - a page of a round's review (``proposals_of`` by key, as the page and the GraphQL cursor
   read it), first and last page, in a round of 1,000 proposals and in one of ``--members``
-  proposals; and the round's count (the page's heading), timed apart.
+  proposals; and, timed apart, the round's count (the page's heading) and its mentees
+  without a mentor (the page's other list).
 
 Not a timed test: the figures go into docs/performance.md with the machine.
 """
@@ -267,8 +270,10 @@ def _p(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def measure(name: str, engine: Engine, n: int, calls: int) -> list[dict[str, object]]:
-    """Build, then time suggestions, search and review pages on ``engine``."""
+def measure(
+    name: str, engine: Engine, n: int, calls: int
+) -> tuple[list[dict[str, object]], dict[str, object]]:
+    """Build, then time suggestions and review pages on ``engine``; the rows and the network."""
     start = time.perf_counter()
     migrate.upgrade(engine)
     built = build(engine, n)
@@ -297,18 +302,21 @@ def measure(name: str, engine: Engine, n: int, calls: int) -> list[dict[str, obj
     start = time.perf_counter()
     graphql(askers[0])
     warm_s = time.perf_counter() - start
-    app = []
-    for member_id in askers[1:]:
-        app += _times(lambda m=member_id: graphql(m), 1)
-    assert cache.fits == fits + 1, (fits, cache.fits)  # one fit, then the fitted suggester
+    assert cache.fits == fits + 1, (fits, cache.fits)  # the first call fitted
     with sessions() as session:
         frame = frames.network_frame(session=session)
     fit_start = time.perf_counter()
     library = MentorSuggester().fit(frame)
     lib_fit_s = time.perf_counter() - fit_start
-    lib = []
+    # Interleaved, one app request then the library's answer for the same member, so both
+    # meet the same load on a shared machine. CPU: this thread's own time in the request.
+    app, app_cpu, lib = [], [], []
     for member_id in askers[1:]:
+        cpu = time.thread_time()
+        app += _times(lambda m=member_id: graphql(m), 1)
+        app_cpu.append((time.thread_time() - cpu) * 1000)
         lib += _times(lambda m=member_id: library.suggest(str(m), k=10), 1)
+    assert cache.fits == fits + 1, (fits, cache.fits)  # one fit, then the fitted suggester
     rows.append(
         {
             "database": name,
@@ -318,34 +326,13 @@ def measure(name: str, engine: Engine, n: int, calls: int) -> list[dict[str, obj
             "reference": "MentorSuggester.suggest",
             "ref p50 ms": _p(lib, 50),
             "ref p95 ms": _p(lib, 95),
-            "note": f"first call (frame + fit) {warm_s:.2f} s; library fit {lib_fit_s:.2f} s; "
-            f"app/library p95 {_p(app, 95) / _p(lib, 95):.1f}x; "
-            f"{sum(k == 10 for k in shown[1:])} of {calls} calls got 10",
+            "note": f"app/library p50 {_p(app, 50) / _p(lib, 50):.1f}x, p95 "
+            f"{_p(app, 95) / _p(lib, 95):.1f}x; app CPU p50/p95 {_p(app_cpu, 50):.1f}/"
+            f"{_p(app_cpu, 95):.1f} ms; first call (frame + fit) {warm_s:.2f} s; library fit "
+            f"{lib_fit_s:.2f} s; {sum(k == 10 for k in shown[1:])} of {calls} calls got 10",
         }
     )
     with sessions() as session:
-        viewer = session.get(Member, built["organiser"])
-        for label, words in SEARCHES.items():
-
-            def search(words: str = words) -> int:
-                found, _ = directory.search(
-                    session=session,
-                    viewer=viewer,
-                    filter=directory.DirectoryFilter(text=words),
-                    limit=20,
-                )
-                return len(found)
-
-            hits = search()
-            times = _times(search, max(10, calls // 2))
-            rows.append(
-                {
-                    "database": name,
-                    "what": f"directory search: {label} ({words!r}, {hits} on page)",
-                    "p50 ms": _p(times, 50),
-                    "p95 ms": _p(times, 95),
-                }
-            )
         organiser = session.get(Member, built["organiser"])
         for size, round_id in built["rounds"].items():  # type: ignore[attr-defined]
             # The key the last page starts after (found once, not timed): the page is read by
@@ -396,6 +383,66 @@ def measure(name: str, engine: Engine, n: int, calls: int) -> list[dict[str, obj
                     "p95 ms": _p(times, 95),
                 }
             )
+
+            def unmatched(round_id: int = round_id) -> int:
+                return len(
+                    rounds.unmatched_of(session=session, organiser=organiser, round_id=round_id)
+                )
+
+            times = _times(unmatched, max(10, calls // 2))
+            rows.append(
+                {
+                    "database": name,
+                    "what": f"round review: mentees without a mentor, of {size:,} proposals",
+                    "p50 ms": _p(times, 50),
+                    "p95 ms": _p(times, 95),
+                }
+            )
+    return rows, built
+
+
+def compare_search(engines: dict[str, tuple[Engine, int]], calls: int) -> list[dict[str, object]]:
+    """Directory text search on every database, interleaved call by call (the same load)."""
+    rows: list[dict[str, object]] = []
+    sessions = {name: session_factory(engine)() for name, (engine, _) in engines.items()}
+    try:
+        viewers = {
+            name: sessions[name].get(Member, organiser) for name, (_, organiser) in engines.items()
+        }
+        for label, words in SEARCHES.items():
+
+            def search(name: str, words: str = words) -> int:
+                found, _ = directory.search(
+                    session=sessions[name],
+                    viewer=viewers[name],
+                    filter=directory.DirectoryFilter(text=words),
+                    limit=20,
+                )
+                return len(found)
+
+            hits = {name: search(name) for name in engines}
+            times: dict[str, list[float]] = {name: [] for name in engines}
+            for _ in range(max(10, calls // 2)):
+                for name in engines:
+                    times[name] += _times(lambda name=name: search(name), 1)
+            first = next(iter(engines))
+            for name in engines:
+                rows.append(
+                    {
+                        "database": name,
+                        "what": f"directory search: {label} ({words!r}, {hits[name]} on page)",
+                        "p50 ms": _p(times[name], 50),
+                        "p95 ms": _p(times[name], 95),
+                        "reference": f"{first}, interleaved" if name != first else "",
+                        "ref p50 ms": _p(times[first], 50) if name != first else "",
+                        "note": f"{_p(times[name], 50) / _p(times[first], 50):.1f}x {first} (p50)"
+                        if name != first
+                        else "",
+                    }
+                )
+    finally:
+        for session in sessions.values():
+            session.close()
     return rows
 
 
@@ -436,17 +483,26 @@ def main() -> None:
     )
     args = parser.parse_args()
     results: list[dict[str, object]] = []
-    if not args.skip_sqlite:
-        with tempfile.TemporaryDirectory() as folder:
-            engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
-            results += _shown(measure("SQLite", engine, args.members, args.calls))
-            engine.dispose()
-    if args.postgres:
-        engine, drop = _postgres(args.postgres)
+    engines: dict[str, tuple[Engine, int]] = {}
+    drop: Callable[[], None] | None = None
+    with tempfile.TemporaryDirectory() as folder:
         try:
-            results += _shown(measure("PostgreSQL", engine, args.members, args.calls))
+            if not args.skip_sqlite:
+                engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
+                rows, built = measure("SQLite", engine, args.members, args.calls)
+                results += _shown(rows)
+                engines["SQLite"] = (engine, int(built["organiser"]))  # type: ignore[call-overload]
+            if args.postgres:
+                engine, drop = _postgres(args.postgres)
+                rows, built = measure("PostgreSQL", engine, args.members, args.calls)
+                results += _shown(rows)
+                engines["PostgreSQL"] = (engine, int(built["organiser"]))  # type: ignore[call-overload]
+            results += _shown(compare_search(engines, args.calls))
         finally:
-            drop()
+            for engine, _ in engines.values():
+                engine.dispose()
+            if drop is not None:
+                drop()
     print(
         f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "

@@ -250,11 +250,8 @@ def _round_page(
     unmatched: list = []
     unmatched_total = 0
     if matching_round.status in ("ready", "published"):
-        unmatched = rounds.unmatched_of(
+        unmatched, unmatched_total = rounds.unmatched_page(
             session=visitor.db, organiser=organiser, round_id=round_id, limit=UNMATCHED_SHOWN
-        )
-        unmatched_total = rounds.unmatched_count(
-            session=visitor.db, organiser=organiser, round_id=round_id
         )
     ids = {p.mentee_id for p in shown} | {p.mentor_id for p in shown}
     people = member_service.get_many(session=visitor.db, member_ids=[i for i in ids if i])

@@ -14,14 +14,15 @@ holds the write lock; a read-only request never commits it).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, Float, Select, bindparam, cast, event, func, null, select, text
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
@@ -90,7 +91,10 @@ class SuggesterCache:
 CACHE = SuggesterCache()
 
 
-Counts = Callable[[list[int]], Mapping[int, float]]
+# A SELECT of (mentor_id, count), the offers the caller knows of, for the mentors in the
+# expanding parameter "mentor_ids" (built once by the caller, so every request reuses it).
+Counts = Select[tuple[int, int]]
+MENTOR_IDS = "mentor_ids"
 
 
 def suggest(
@@ -104,9 +108,10 @@ def suggest(
 ) -> list[Ranked]:
     """Top-``k`` mentors with a free place for one member, under the matcher's hard rules.
 
-    ``exposure_counts`` gives the offers the caller knows of (open requests, say) for the
-    mentor ids it is asked about; the suggester's own recent offers, shared by every process,
-    are added to them. Both are read only for the mentors that can reach the top ``k``.
+    ``exposure_counts`` is the statement counting the offers the caller knows of (open
+    requests, say) for the mentors in ``MENTOR_IDS``; the suggester's own recent offers,
+    shared by every process, are added to them. Both are read in one statement, only for the
+    mentors that can reach the top ``k``.
     """
     state = network_state(session=session)
     suggester = cache.suggester(session=session, state=state)
@@ -122,10 +127,7 @@ def suggest(
 
     def counts(mentor_ids: Sequence[str]) -> dict[str, float]:
         ids = [int(x) for x in mentor_ids]
-        exposure = _remembered(session, state, ids)
-        for mentor, count in (exposure_counts(ids) if exposure_counts else {}).items():
-            exposure[mentor] = exposure.get(mentor, 0.0) + float(count)
-        return {str(m): c for m, c in exposure.items()}
+        return {str(m): c for m, c in _exposure(session, state, ids, exposure_counts).items()}
 
     found = suggester.suggest(
         requester,
@@ -140,19 +142,46 @@ def suggest(
     return ranked
 
 
-def _remembered(session: Session, state: NetworkState | None, ids: list[int]) -> dict[int, float]:
-    """Decayed offers of the last ``WINDOW`` suggestion requests, for the mentors ``ids``."""
-    if state is None or not ids:
-        return {}
-    now = state.requests
-    rows = session.execute(
-        select(  # type: ignore[call-overload]
-            SuggestionExposure.mentor_id, SuggestionExposure.offers, SuggestionExposure.at_request
+@functools.cache
+def _exposure_statement(known: Counts | None) -> Select[tuple[int, float, int | None]]:
+    """The exposure rows of the mentors in ``MENTOR_IDS`` and the counts ``known`` selects,
+    as one UNION ALL (built once per caller's statement; a count has no request number)."""
+    remembered = select(  # type: ignore[call-overload]
+        SuggestionExposure.mentor_id,
+        SuggestionExposure.offers,
+        SuggestionExposure.at_request,
+    ).where(
+        SuggestionExposure.mentor_id.in_(bindparam(MENTOR_IDS, expanding=True)),  # type: ignore[attr-defined]
+        SuggestionExposure.at_request > bindparam("since"),
+    )
+    if known is None:
+        return remembered  # type: ignore[no-any-return]
+    counted = known.subquery()
+    return remembered.union_all(  # type: ignore[no-any-return]
+        select(
+            counted.c[0].label("mentor_id"),
+            cast(counted.c[1], Float).label("offers"),
+            null().label("at_request"),
         )
-        .where(SuggestionExposure.mentor_id.in_(ids))  # type: ignore[attr-defined]
-        .where(SuggestionExposure.at_request > now - WINDOW)
+    )
+
+
+def _exposure(
+    session: Session, state: NetworkState | None, ids: list[int], known: Counts | None
+) -> dict[int, float]:
+    """Per mentor of ``ids``: the decayed offers of the last ``WINDOW`` suggestion requests,
+    plus the counts ``known`` selects, in one round trip."""
+    if not ids:
+        return {}
+    now = state.requests if state is not None else 0
+    rows = session.execute(
+        _exposure_statement(known), {MENTOR_IDS: ids, "since": now - WINDOW}
     ).all()
-    return {mentor: offers * 0.5 ** (max(0, now - at) / HALFLIFE) for mentor, offers, at in rows}
+    out: dict[int, float] = {}
+    for mentor, offers, at in rows:
+        decay = 1.0 if at is None else 0.5 ** (max(0, now - at) / HALFLIFE)
+        out[mentor] = out.get(mentor, 0.0) + float(offers) * decay
+    return out
 
 
 def _remember_after_transaction(session: Session, mentor_ids: list[int]) -> None:
@@ -176,16 +205,42 @@ def _record_pending(session: Session, transaction: SessionTransaction) -> None:
         log.warning("could not record suggestion exposure", exc_info=True)
 
 
+# PostgreSQL: a request's offers in one statement run on its own (autocommit): the clock moves
+# and the offers are added in one round trip, and the commit does not wait for the
+# write-ahead log to reach the disk (a ranking hint: losing the last few on a crash is
+# harmless). The same upserts as the portable path below.
+_RECORD_POSTGRESQL = text(
+    "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)), "
+    "clock AS (INSERT INTO matchmaking_state (id, token, version, requests) "
+    "VALUES (1, :token, 0, 1) ON CONFLICT (id) DO UPDATE "
+    "SET requests = matchmaking_state.requests + 1 RETURNING requests) "
+    "INSERT INTO suggestion_exposure (mentor_id, offers, at_request) "
+    "SELECT shown.id, 1.0, clock.requests "
+    "FROM quick, clock, unnest(CAST(:mentor_ids AS integer[])) AS shown(id) "
+    "ON CONFLICT (mentor_id) DO UPDATE SET offers = suggestion_exposure.offers * "
+    "power(0.5, (excluded.at_request - suggestion_exposure.at_request) / :halflife) + 1.0, "
+    "at_request = excluded.at_request"
+)
+
+
 def record_offers(*, engine: Engine, offers: list[list[int]]) -> None:
     """Remember that each request in ``offers`` showed those mentors (own transaction)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for mentor_ids in offers:
+                connection.execute(
+                    _RECORD_POSTGRESQL,
+                    {
+                        "token": uuid.uuid4().hex,
+                        "mentor_ids": sorted(set(mentor_ids)),
+                        "halflife": HALFLIFE,
+                    },
+                )
+        return
     insert = dialect_insert(engine)
     state = table_of(MatchmakingState)
     table = table_of(SuggestionExposure)
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            # A ranking hint: losing the last few on a crash is harmless, so the request does
-            # not wait for the write-ahead log to reach the disk.
-            connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
         for mentor_ids in offers:
             clock = insert(state).values(id=1, token=uuid.uuid4().hex, version=0, requests=1)
             now = connection.execute(

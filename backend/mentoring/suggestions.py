@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from backend.matchmaking import suggestions as matchmaking
@@ -20,6 +20,15 @@ from backend.members.models import Member
 from backend.mentoring.models import MentorRequest
 
 MAX_SUGGESTIONS = 50
+# Open requests per mentor, for the mentors the matcher asks about (its expanding parameter).
+WAITING = (
+    select(MentorRequest.mentor_id, func.count())
+    .where(
+        MentorRequest.mentor_id.in_(bindparam(matchmaking.MENTOR_IDS, expanding=True))  # type: ignore[attr-defined]
+    )
+    .where(MentorRequest.status == "open")
+    .group_by(MentorRequest.mentor_id)
+)
 
 
 @dataclass(frozen=True)
@@ -59,21 +68,9 @@ def suggest_mentors(
         member_id=member.id,
         k=k,
         exclude_ids=asked | set(exclude_ids) | {member.id},  # type: ignore[arg-type]
-        exposure_counts=lambda mentor_ids: _waiting(session, mentor_ids),
+        exposure_counts=WAITING,
     )
     return [
         SuggestedMentor(member_id=r.mentor_id, score=round(r.score), reasons=r.reasons)
         for r in ranked
     ]
-
-
-def _waiting(session: Session, mentor_ids: list[int]) -> dict[int, int]:
-    """Open requests per mentor, for the mentors ``mentor_ids``."""
-    return dict(
-        session.exec(
-            select(MentorRequest.mentor_id, func.count())
-            .where(MentorRequest.mentor_id.in_(mentor_ids))  # type: ignore[attr-defined]
-            .where(MentorRequest.status == "open")
-            .group_by(MentorRequest.mentor_id)
-        ).all()
-    )

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
-from sqlalchemy import and_, case, func, update
+from sqlalchemy import and_, case, exists, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backend import db
 from backend.db import utcnow
 from backend.members.models import Member, MemberSkill
-from backend.rounds.models import MatchingRound, MatchProposal
+from backend.rounds.models import PROPOSAL_STATUSES, MatchingRound, MatchProposal
 
 # A mentee is matched while one of their proposals is in one of these states.
 LIVE = ("proposed", "offered", "accepted")
+CLOSED = tuple(status for status in PROPOSAL_STATUSES if status not in LIVE)
 RECOMPUTED = (
     "matched",
     "unmatched",
@@ -43,24 +45,33 @@ WHY_CLOSED = {
 }
 
 
-def _unmatched_statement(round_id: int):  # type: ignore[no-untyped-def]
-    """The round's mentees without a live pair, each with their latest proposal's status."""
-    latest = (
-        select(MatchProposal.mentee_id, func.max(MatchProposal.id).label("last_id"))
-        .where(MatchProposal.round_id == round_id)
-        .group_by(col(MatchProposal.mentee_id))
-        .subquery()
-    )
-    live = (
-        select(MatchProposal.mentee_id)
-        .where(MatchProposal.round_id == round_id)
-        .where(col(MatchProposal.status).in_(LIVE))
-    )
+def _unmatched_statement(round_id: int) -> Any:
+    """The round's mentees without a live pair, each with their latest proposal's status.
+
+    Read from the round's closed proposals alone (``ix_match_proposal_round_status``), each
+    checked to be its mentee's latest and to have no live sibling: the cost follows the
+    mentees without a mentor, not the size of the round.
+    """
+    latest = aliased(MatchProposal)
+    live = aliased(MatchProposal)
     return (
         select(MatchProposal.mentee_id, MatchProposal.status, MatchProposal.reasons)
-        .join(latest, latest.c.last_id == MatchProposal.id)
-        .where(MatchProposal.mentee_id.is_not(None))  # type: ignore[union-attr]
-        .where(MatchProposal.mentee_id.not_in(live))  # type: ignore[union-attr]
+        .where(MatchProposal.round_id == round_id)
+        .where(col(MatchProposal.status).in_(CLOSED))
+        .where(col(MatchProposal.mentee_id).is_not(None))
+        .where(
+            col(MatchProposal.id)
+            == select(func.max(col(latest.id)))
+            .where(latest.round_id == round_id, latest.mentee_id == MatchProposal.mentee_id)
+            .scalar_subquery()
+        )
+        .where(
+            ~exists().where(
+                live.round_id == round_id,
+                live.mentee_id == MatchProposal.mentee_id,
+                col(live.status).in_(LIVE),
+            )
+        )
     )
 
 
@@ -71,7 +82,9 @@ def unmatched_mentees(
 
     In mentee id order; ``offset`` and ``limit`` page it in the database.
     """
-    statement = _unmatched_statement(round_id).order_by(MatchProposal.mentee_id).offset(offset)
+    statement = (
+        _unmatched_statement(round_id).order_by(col(MatchProposal.mentee_id)).offset(offset)
+    )
     if limit is not None:
         statement = statement.limit(limit)
     rows = session.exec(statement).all()

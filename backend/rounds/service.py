@@ -852,6 +852,17 @@ def unmatched_of(
     return [(people.get(i), why) for i, why in rows]
 
 
+def unmatched_page(
+    *, session: Session, organiser: Member | None, round_id: int, limit: int
+) -> tuple[list[tuple[Member | None, str]], int]:
+    """The first ``limit`` mentees left without a mentor (with why), and how many there are.
+
+    Only the members shown are read: a page of a big round does not load every one of them.
+    """
+    shown = unmatched_of(session=session, organiser=organiser, round_id=round_id, limit=limit)
+    return shown, figures.unmatched_count(session=session, round_id=round_id)
+
+
 def unmatched_count(*, session: Session, organiser: Member | None, round_id: int) -> int:
     """How many of the round's mentees are left without a mentor (organisers only)."""
     get_round(session=session, organiser=organiser, round_id=round_id)

@@ -11,7 +11,8 @@ from strawberry import relay
 
 from backend.members.models import Member
 from backend.rounds import service as rounds
-from backend.rounds.models import MatchProposal
+from backend.rounds.models import MatchingRound, MatchProposal
+from tests.factories import make_member
 from tests.perf.networks import make_review
 
 
@@ -75,3 +76,48 @@ def test_graphql_proposals_pages_by_key_and_refuses_a_made_up_cursor(run, sessio
 
     made_up = run(query, {**variables, "after": "bm90IGEgY3Vyc29y"}, member=organiser)
     assert "That cursor is not one this API gave out." in made_up["errors"][0]["message"]
+
+
+def test_the_unmatched_list_reads_only_the_members_shown_and_counts_them_all(session):
+    organiser = make_member(session, band="9", roles=("organiser",))
+    mentor = make_member(session, band="8a")
+    matching_round = MatchingRound(
+        name="Unmatched round", created_by_id=organiser.id, status="ready", progress=1.0
+    )
+    session.add(matching_round)
+    session.flush()
+    mentees = [make_member(session, name=f"Una {i}", band="4") for i in range(5)]
+    for i, mentee in enumerate(mentees):
+        session.add_all(
+            [
+                MatchProposal(
+                    round_id=matching_round.id,  # type: ignore[arg-type]
+                    mentee_id=mentee.id,
+                    mentor_id=mentor.id,
+                    score=50,
+                    status="removed",
+                ),
+                # the latest says why; the first two found a live pair after all
+                MatchProposal(
+                    round_id=matching_round.id,  # type: ignore[arg-type]
+                    mentee_id=mentee.id,
+                    mentor_id=mentor.id if i < 2 else None,
+                    score=40,
+                    status="proposed" if i < 2 else "unmatched",
+                    reasons="" if i < 2 else "nobody fits",
+                ),
+            ]
+        )
+    session.commit()
+
+    shown, total = rounds.unmatched_page(
+        session=session, organiser=organiser, round_id=matching_round.id, limit=2
+    )
+    everyone = rounds.unmatched_of(session=session, organiser=organiser, round_id=matching_round.id)
+
+    assert total == 3 == len(everyone)
+    assert [(m.name, why) for m, why in shown] == [
+        ("Una 2", "nobody fits"),
+        ("Una 3", "nobody fits"),
+    ]
+    assert [m.name for m, _ in everyone] == ["Una 2", "Una 3", "Una 4"]
