@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from matching.keys import in_keys, unique_keys
 from matching.scoring import PairScorer
 
 
@@ -412,7 +413,7 @@ def add_mentor_side(
     m = np.concatenate([p[1] for p in parts])
     width = pop.n_mentors
     have = graph.mentee * width + graph.mentor
-    fresh = ~np.isin(e * width + m, have)
+    fresh = ~in_keys(e * width + m, unique_keys(have))
     e, m = e[fresh], m[fresh]
     if len(e) == 0:
         return graph
