@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -92,6 +93,8 @@ def child_round(n: int) -> dict:
         "wall": wall,
         "cpu": r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime,
         "timings": s.timings,
+        "cpu_timings": s.cpu_timings,
+        "load": os.getloadavg()[0],
         "mentees": r.n_mentees,
         "mentors": r.n_mentors,
         "capacity": r.total_capacity,
@@ -342,22 +345,25 @@ def main() -> None:
 
     if a.sizes:
         emit(
+            "Round, members.csv in to matches.csv out: wall seconds by stage, CPU seconds (every "
+            "thread) in brackets.",
+            "",
             "| members | mentees | mentors (places) | CSV→CSV wall (CPU) | read | features "
             "| candidates | coverage | solve | reasons | write | peak RSS | matched / bound "
-            "| skills covered |",
-            "|" + "---|" * 14,
+            "| skills covered | load at end |",
+            "|" + "---|" * 15,
         )
+        stages = ("read", "features", "candidates", "coverage", "solve", "reasons", "write")
         for n in _ints(a.sizes):
             _members_csv(n)
             r = _run_child(f"round:{n}")
-            t = r["timings"]
+            t, c = r["timings"], r["cpu_timings"]
+            cells = " | ".join(f"{t.get(x, 0):.2f} ({c.get(x, 0):.2f})" for x in stages)
             emit(
                 f"| {n:,} | {r['mentees']:,} | {r['mentors']:,} ({r['capacity']:,}) "
-                f"| {r['wall']:.1f} s ({r['cpu']:.1f} s) | {t.get('read', 0):.1f} "
-                f"| {t['features']:.1f} | {t['candidates']:.1f} | {t['coverage']:.2f} "
-                f"| {t['solve']:.1f} | {t['reasons']:.1f} | {t.get('write', 0):.1f} "
+                f"| {r['wall']:.1f} s ({r['cpu']:.1f} s) | {cells} "
                 f"| {r['peak_mib']:,.0f} MiB | {r['matched']:,} / {r['bound']:,} "
-                f"| {100 * r['skills']:.2f}% |"
+                f"| {100 * r['skills']:.2f}% | {r['load']:.1f} |"
             )
     if a.coverage:
         emit(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from matching.keys import unique_keys
+
 
 def auction_assign(
     n_mentees: int,
@@ -79,7 +81,7 @@ def auction_assign(
         target = mentor[edge[best_pos[keep]]]
         bid = price[target] + (best[keep] - second[keep]) + epsilon
         # Each receiving mentor keeps its capacity's worth of the highest bids.
-        recv = np.unique(target)
+        recv = unique_keys(target)
         held_p = slot_person[recv].ravel()
         held_b = slot_price[recv].ravel()
         held_m = np.repeat(recv, cap_max)

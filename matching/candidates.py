@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from matching.keys import in_keys, unique_keys
 from matching.scoring import PairScorer
 
 
@@ -92,14 +93,15 @@ class ScoreBlocks:
         # Work on mentor-sorted copies so that every band suffix is a contiguous slice.
         goals = scorer.component_slices_["goals"]
         # Seniority and organisation are the same for every mentee of one band: one row per
-        # band group, added to the block instead of multiplied through it.
+        # band group, one more term of the product (each mentee's row ends with a 1).
         sen = scorer.component_slices_["seniority"]
         org = scorer.component_slices_["organisation"]
         const = np.r_[sen.start : sen.stop, org.start : org.stop]
         rest = np.setdiff1d(
             np.arange(scorer.mentee_matrix_.shape[1]), np.r_[const, goals.start : goals.stop]
         )
-        self.e_rest = np.ascontiguousarray(scorer.mentee_matrix_[:, rest])
+        n_e = scorer.mentee_matrix_.shape[0]
+        self.e_rest = np.hstack([scorer.mentee_matrix_[:, rest], np.ones((n_e, 1), np.float32)])
         self.e_goals = np.ascontiguousarray(scorer.mentee_matrix_[:, goals])
         self.goals_max = np.float32(scorer.weight_points_["goals"])
         m_mat = scorer.mentor_matrix_[self.order_m]
@@ -123,14 +125,15 @@ class ScoreBlocks:
             group = by_band[bands == band]
             width = n_m - start
             padded = -(-width // chunk) * chunk
-            cols_t = np.zeros((len(rest), padded), np.float32)
-            cols_t[:, :width] = m_mat[start:, rest].T
+            cols_t = np.zeros((len(rest) + 1, padded), np.float32)
+            cols_t[: len(rest), :width] = m_mat[start:, rest].T
+            cols_t[len(rest), :width] = (
+                m_mat[start:, const] @ scorer.mentee_matrix_[group[0], const]
+            )
             cols_g = np.zeros((goals.stop - goals.start, padded), np.float32)
             cols_g[:, :width] = m_mat[start:, goals].T
-            row = np.zeros(padded, np.float32)
-            row[:width] = m_mat[start:, const] @ scorer.mentee_matrix_[group[0], const]
             for b0 in range(0, len(group), block_size):
-                job = (group[b0 : b0 + block_size], start, (cols_t, cols_g, row), width)
+                job = (group[b0 : b0 + block_size], start, (cols_t, cols_g), width)
                 self.jobs.append(job)
 
     def scores(self, job: tuple, cols: np.ndarray | None = None) -> np.ndarray:
@@ -140,14 +143,13 @@ class ScoreBlocks:
         in that order.
         """
         pop = self.pop
-        blk, start, (cols_t, cols_g, row), width = job
+        blk, start, (cols_t, cols_g), width = job
         if cols is not None:
             cols = np.asarray(cols, np.int64)
-            cols_t, cols_g, row = cols_t[:, cols], cols_g[:, cols], row[cols]
+            cols_t, cols_g = cols_t[:, cols], cols_g[:, cols]
         s = self.e_rest[blk] @ cols_t
         g = self.e_goals[blk] @ cols_g
         np.clip(g, 0.0, self.goals_max, out=g)
-        g += row
         s += g
         del g
         if cols is None:
@@ -411,7 +413,7 @@ def add_mentor_side(
     m = np.concatenate([p[1] for p in parts])
     width = pop.n_mentors
     have = graph.mentee * width + graph.mentor
-    fresh = ~np.isin(e * width + m, have)
+    fresh = ~in_keys(e * width + m, unique_keys(have))
     e, m = e[fresh], m[fresh]
     if len(e) == 0:
         return graph

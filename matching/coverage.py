@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from matching.assignment import augment_to_maximum, maximum_on_edges
+from matching.keys import in_keys, unique_keys
 from matching.rules import Population, feasible_pairs
 
 N_BANDS = 13
@@ -96,7 +97,7 @@ def feasible_network(pop: Population) -> tuple[np.ndarray, np.ndarray, np.ndarra
     cls, rep, c_ptr, c_idx = _classes(pop)
     # Only mentors in some class's chain list need a node of their own; the others of each
     # (band, organisation) group are one "clean" node with their total capacity.
-    chain_m = np.unique(c_idx)
+    chain_m = unique_keys(c_idx)
     leaf_of = np.full(n_m, -1, np.int64)
     leaf_of[chain_m] = np.arange(len(chain_m))
     source, sink = 0, 1
@@ -173,7 +174,7 @@ def feasible_network(pop: Population) -> tuple[np.ndarray, np.ndarray, np.ndarra
     x_org = pop.mentor_org[c_idx]
     x_cls = np.repeat(np.arange(n_c), n_x)
     # special organisations of each class: own (outside-only) and those of its chain mentors
-    sp_keys = np.unique(
+    sp_keys = unique_keys(
         np.concatenate([np.flatnonzero(c_out) * n_o + c_org[c_out], x_cls * n_o + x_org]).astype(
             np.int64
         )
@@ -196,7 +197,7 @@ def feasible_network(pop: Population) -> tuple[np.ndarray, np.ndarray, np.ndarra
         arcs(np.full(gb.size, cls0 + c), q(gb.ravel(), go.ravel()))
     # partially excluded organisations (those of chain mentors, unless outside-only excludes
     # the whole organisation): clean groups whole, groups holding a chain mentor one by one
-    part = np.unique(x_cls * n_o + x_org)
+    part = unique_keys(x_cls * n_o + x_org)
     p_cls, p_org = part // n_o, part % n_o
     full_out = c_out[p_cls] & (p_org == c_org[p_cls])
     p_cls, p_org = p_cls[~full_out], p_org[~full_out]
@@ -206,9 +207,9 @@ def feasible_network(pop: Population) -> tuple[np.ndarray, np.ndarray, np.ndarra
     g_band = np.repeat(c_band[p_cls] + 1, span) + (
         np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
     )
-    dirty_keys = np.unique((x_cls * nb + pop.mentor_band[c_idx]) * n_o + x_org)
+    dirty_keys = unique_keys((x_cls * nb + pop.mentor_band[c_idx]) * n_o + x_org)
     g_keys = (g_cls * nb + g_band) * n_o + g_org
-    dirty = np.isin(g_keys, dirty_keys)
+    dirty = in_keys(g_keys, dirty_keys)
     arcs(cls0 + g_cls[~dirty], q(g_band[~dirty], g_org[~dirty]))
     if dirty.any():
         # the clean part of each dirty group, and its chain mentors not in the class's list
@@ -223,7 +224,7 @@ def feasible_network(pop: Population) -> tuple[np.ndarray, np.ndarray, np.ndarra
         start = np.repeat(g_ptr[d_grp], cnt)
         e_leaf = by_group[start + np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)]
         n_l = max(len(chain_m), 1)
-        banned = np.isin(e_cls * n_l + e_leaf, x_cls * n_l + leaf_of[c_idx])
+        banned = in_keys(e_cls * n_l + e_leaf, unique_keys(x_cls * n_l + leaf_of[c_idx]))
         arcs(cls0 + e_cls[~banned], leaf0 + e_leaf[~banned])
     return (
         np.concatenate(tails),
@@ -348,7 +349,7 @@ def cover(
         cur = np.flatnonzero(match >= 0)
         e_all = np.concatenate([e_all, ne, cur])
         m_all = np.concatenate([m_all, nm, match[cur]])
-        key = np.unique(e_all * max(pop.n_mentors, 1) + m_all)
+        key = unique_keys(e_all * max(pop.n_mentors, 1) + m_all)
         e_all, m_all = key // max(pop.n_mentors, 1), key % max(pop.n_mentors, 1)
         match = maximum_on_edges(n, pop.mentor_capacity, e_all, m_all)
     missing = bound - int((match >= 0).sum())

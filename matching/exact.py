@@ -129,15 +129,15 @@ def exact_optimum(
         limit_e = top + d[:n]
         d_m = d[n : n + n_m]
         have = np.sort(e * width + m)
-        fresh: list[tuple[np.ndarray, np.ndarray]] = []
-        for job in blocks.jobs:
+
+        def price(job, s: np.ndarray, limit_e=limit_e, d_m=d_m) -> tuple[np.ndarray, ...]:
             blk, start, _, w = job
-            s = blocks.scores(job)[:, :w]
             cols = blocks.order_m[start : start + w]
             limit = (limit_e[blk][:, None] - d_m[cols][None, :]) / scale
-            r, c = np.nonzero(s > limit - margin)
-            if len(r):
-                fresh.append((blk[r], cols[c]))
+            r, c = np.nonzero(s[:, :w] > limit - margin)
+            return blk[r], cols[c]
+
+        fresh = [p for p in blocks.map(price) if len(p[0])]
         if fresh:
             fe = np.concatenate([p[0] for p in fresh])
             fm = np.concatenate([p[1] for p in fresh])

@@ -27,6 +27,7 @@ from matching.auction import auction_assign
 from matching.candidates import add_mentor_side, blocking_pairs_full, candidate_graph
 from matching.coverage import cover, maximum_cardinality
 from matching.features import check_member_frame
+from matching.keys import in_keys, unique_keys
 from matching.learning import use_learned
 from matching.reasons import match_reasons
 from matching.rules import feasible_counts, unmatched_reasons
@@ -399,7 +400,7 @@ def _with_edges(
     e = np.flatnonzero(match >= 0)
     new_keys = e * width + match[e]
     have = graph.mentee * width + graph.mentor
-    new_keys = new_keys[~np.isin(new_keys, have)]
+    new_keys = new_keys[~in_keys(new_keys, unique_keys(have))]
     if len(new_keys) == 0:
         return graph
     ne, nm = new_keys // width, new_keys % width

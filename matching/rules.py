@@ -17,6 +17,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from matching.keys import unique_keys
 from vocabulary import BAND_RANK
 
 
@@ -83,7 +84,7 @@ def chain_pairs(member_ids: np.ndarray, manager_ids: np.ndarray) -> tuple[np.nda
     if not people:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     a, b = np.concatenate(people), np.concatenate(ancestors)
-    key = np.unique(a * n + b)  # cycles may repeat pairs
+    key = unique_keys(a * n + b)  # cycles may repeat pairs
     return key // n, key % n
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -145,3 +146,14 @@ def test_feasible_pairs_on_synthetic_population_match_the_round():
     e = np.flatnonzero(matcher.match_ >= 0)
     assert feasible_pairs(pop, e, matcher.match_[e]).all()
     assert matcher.result_.matched == maximum_cardinality_bruteforce(pop)
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 5000])
+def test_key_sets_by_sorting_equal_numpys(size):
+    from matching.keys import in_keys, unique_keys
+
+    rng = np.random.default_rng(size)
+    keys = rng.integers(0, 3 * size + 1, size)
+    probe = rng.integers(0, 3 * size + 1, 2 * size)
+    assert np.array_equal(unique_keys(keys), np.unique(keys))
+    assert np.array_equal(in_keys(probe, unique_keys(keys)), np.isin(probe, keys))
