@@ -7,7 +7,12 @@ resident memory (ru_maxrss) is its own:
 
 - ``one transaction``: the old path, ``import_members`` (what ``/organise/import`` did inside
   the request), the reference;
-- ``job in chunks``: the new path, ``start_import`` then ``run_import_job``.
+- ``job in chunks``: the new path, ``start_import`` then ``run_import_job``;
+- ``parse and check``: only the job's first phase (parse the file, check it against the
+  database), where the job's peak memory is reached; quick enough for the full 240,000 rows.
+
+``--tree DIR`` runs the variants on another checkout of the code (``git archive`` of an earlier
+commit, say), so a change can be measured against its parent in the same run.
 
 While each runs, a probe thread in the same process writes a row every ``--probe-interval``
 seconds from its own session (as a log-in would) and records how long each write waited:
@@ -90,7 +95,23 @@ def child(variant: str, path: str, probe_interval: float) -> None:
     prober.start()
     with session_factory(engine)() as session:
         organiser = session.merge(organiser)
-        if variant == "one transaction":
+        if variant == "parse and check":
+            # The job's first phase, where its peak memory is reached: the whole file parsed
+            # and checked against the database (reading only), before any chunk is written.
+            from backend.settings import get_settings
+            from backend.skills import service as skill_service
+            from members_csv import parse_members_csv
+
+            known = skill_service.skill_ids(session=session)
+            session.commit()
+            parsed = parse_members_csv(
+                data, known_skills=known, max_bytes=get_settings().max_import_bytes
+            )
+            del data
+            with importing._read_scope(engine) as reader:
+                plans, problems = importing._check_against_database(reader, parsed.records)
+            assert not parsed.errors and not problems and len(plans) == len(parsed.records)
+        elif variant == "one transaction":
             importing.import_members(
                 session=session,
                 data=data,
@@ -126,35 +147,43 @@ def main() -> None:
         "--variants", default="one transaction,job in chunks", help="comma-separated"
     )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--tree", action="append", default=[], help="also run on this checkout (repeatable)"
+    )
     args = parser.parse_args()
     if args.child:
         child(args.child[0], args.child[1], args.probe_interval)
         return
+    trees = [("this tree", ROOT), *((Path(t).name, Path(t).resolve()) for t in args.tree)]
     with tempfile.TemporaryDirectory() as folder:
         rows: list[tuple[str, list[str]]] = []
         for variant in args.variants.split(","):
-            path = Path(folder) / f"{variant.replace(' ', '-')}.csv"
-            path.write_bytes(members_file(args.rows))
-            size = path.stat().st_size
-            command = [sys.executable, __file__, "--child", variant, str(path)]
-            out = subprocess.run(
-                [*command, "--probe-interval", str(args.probe_interval)],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.split()
-            rows.append((variant, out))
+            for label, tree in trees:
+                path = Path(folder) / f"{variant.replace(' ', '-')}-{len(rows)}.csv"
+                path.write_bytes(members_file(args.rows))
+                size = path.stat().st_size
+                script = tree / "bench" / "bench_import.py"
+                command = [sys.executable, str(script), "--child", variant, str(path)]
+                out = subprocess.run(
+                    [*command, "--probe-interval", str(args.probe_interval)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=tree,
+                ).stdout.split()
+                name = variant if len(trees) == 1 else f"{variant} ({label})"
+                rows.append((name, out))
     print(
         f"members CSV: {args.rows:,} rows, {size / 1e6:.1f} MB; SQLite; "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(
-        f"{'variant':<18} {'seconds':>8} {'peak RSS MiB':>13} {'longest write wait s':>21} "
+        f"{'variant':<30} {'seconds':>8} {'peak RSS MiB':>13} {'longest write wait s':>21} "
         f"{'median wait s':>14} {'probes':>7} {'failed':>7} {'members':>8}"
     )
     for variant, (seconds, peak, longest, median, probes, failed, members) in rows:
         print(
-            f"{variant:<18} {float(seconds):>8.1f} {float(peak):>13.0f} {float(longest):>21.2f} "
+            f"{variant:<30} {float(seconds):>8.1f} {float(peak):>13.0f} {float(longest):>21.2f} "
             f"{float(median):>14.3f} {probes:>7} {failed:>7} {members:>8}"
         )
 

@@ -81,6 +81,7 @@ def run_offline_round(
     if not parsed.ok:
         raise MembersFileError([str(e) for e in parsed.errors])
     frame = records_to_frame(parsed.records)
+    del parsed  # the frame has what the round needs: never hold the records and the frame
     clock.stop("read")
     result = run_round(frame, weights=weights, priority=priority, seed=seed, progress=progress)
     clock.wall.update(result.timings)

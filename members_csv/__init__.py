@@ -113,6 +113,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f]")
 _CONTROL_IN_GOALS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INVISIBLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _LINE_BREAK = re.compile("\r\n|\r|\n")
+# One line with its ending, split as io.StringIO(newline="") splits them (\r\n, \r or \n).
+_RECORD_LINE = re.compile("[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 # Four digits are plenty for 0-60 and 0-10, and keep int() away from 5,000-digit strings.
 _DIGITS = re.compile("[0-9]{1,4}")
 _SLUG_NOISE = re.compile(r"[\s_-]+")
@@ -141,9 +143,13 @@ class RowError:
         return f"{where}: {self.reason}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberRecord:
-    """One valid member row, with every value parsed and normalised."""
+    """One valid member row, with every value parsed and normalised.
+
+    Slotted: a national file holds a quarter of a million of these, and a slotted record is a
+    fifth of the size of one with a ``__dict__``.
+    """
 
     line: int
     member_id: str
@@ -259,12 +265,14 @@ def records_to_frame(records: Sequence[MemberRecord]) -> pandas.DataFrame:
     """Build the matcher's member table: one row per member, skills as tuples, no demographics."""
     import pandas as pd  # imported here so the backend's import path does not pay for pandas
 
-    columns = {name: [getattr(r, name) for r in records] for name in _FRAME_COLUMNS}
-    # object dtype keeps None (not NaN) for a missing line manager and tuples as tuples
+    # One column at a time, so only one column's list of values exists beside the series.
+    # object dtype keeps None (not NaN) for a missing line manager and tuples as tuples.
     return pd.DataFrame(
         {
-            name: pd.Series(values, dtype=_FRAME_DTYPES.get(name, object))
-            for name, values in columns.items()
+            name: pd.Series(
+                [getattr(r, name) for r in records], dtype=_FRAME_DTYPES.get(name, object)
+            )
+            for name in _FRAME_COLUMNS
         }
     )
 
@@ -566,19 +574,51 @@ _ABSENT: dict[str, object] = {
 # The parser
 
 
-class _Row:
-    """One data record while it is being checked."""
+_NOTHING: dict[str, object] = {}
+_SEPARATOR = "\x00"  # joins a checked row's cells; kept as a list when a cell holds it
 
-    __slots__ = ("cells", "errors", "line", "readable", "values")
+
+class _Row:
+    """One data record while it is being checked.
+
+    Once a row passes its own checks, its values become its ``MemberRecord`` and its cells are
+    joined into one string (kept for a rejects file, should a check across rows refuse it), so
+    a big file is held as compact records rather than as dictionaries and lists of cells.
+    """
+
+    __slots__ = ("cells", "errors", "line", "readable", "record", "values")
 
     def __init__(self, line: int, cells: list[str] | None) -> None:
         self.line = line
-        self.cells = cells
+        self.cells: list[str] | str | None = cells
         # False when the row's cells cannot be trusted to sit under the right columns.
         self.readable = cells is not None
         self.values: dict[str, object] = {}
+        self.record: MemberRecord | None = None
         # Most rows are clean, so the list is only made for the first error.
         self.errors: list[tuple[int, str | None, str]] | tuple[()] = ()
+
+    def get(self, column: str) -> object:
+        """A checked value of the row (None when the column is absent or was refused)."""
+        record = self.record
+        return self.values.get(column) if record is None else getattr(record, column)
+
+    def settle(self) -> None:
+        """After its own checks: a clean row keeps only its record and its joined cells."""
+        if self.errors or not self.readable or self.record is not None:
+            return
+        self.record = _record(self)
+        self.values = _NOTHING
+        cells = self.cells
+        if isinstance(cells, list):
+            joined = _SEPARATOR.join(cells)
+            if joined.count(_SEPARATOR) == len(cells) - 1:
+                self.cells = joined
+
+    def raw(self) -> list[str] | None:
+        """The row's cells as read."""
+        cells = self.cells
+        return cells.split(_SEPARATOR) if isinstance(cells, str) else cells
 
     def error(self, column: str | None, reason: str) -> None:
         rank = -1 if column is None else _COLUMN_RANK.get(column, len(COLUMNS))
@@ -636,6 +676,8 @@ class _Parser:
         if self.header_usable:
             for row in rows:
                 self.check_row(row)
+                if not self.broken:  # a broken file's rows are all rejected: none settles
+                    row.settle()
             self.check_across_rows(rows)
         return self.result(rows)
 
@@ -669,7 +711,10 @@ class _Parser:
     def read_rows(self, text: str) -> list[_Row]:
         """Split the text into records, remembering the line where each one starts."""
         # strict: a stray quote is reported instead of silently garbling the values around it.
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+        # Lines are sliced from the text as the reader asks for them: an io.StringIO would hold
+        # a second copy of the file, at four bytes a character.
+        lines = (match.group() for match in _RECORD_LINE.finditer(text))
+        reader = csv.reader(lines, strict=True, skipinitialspace=True)
         rows: list[_Row] = []
         end = 0  # the line where the previous record ended
         while True:
@@ -835,7 +880,7 @@ class _Parser:
     def check_row(self, row: _Row) -> None:
         """Check every cell of one row, collecting all of its problems."""
         cells = row.cells
-        if cells is None:
+        if not isinstance(cells, list):
             return
         if len(cells) > self.width:
             if any(cell.strip() for cell in cells[self.width :]):
@@ -929,10 +974,10 @@ class _Parser:
         by_id: dict[str, list[_Row]] = {}
         by_email: dict[str, list[_Row]] = {}
         for row in rows:
-            member_id = row.values.get("member_id")
+            member_id = row.get("member_id")
             if isinstance(member_id, str):
                 by_id.setdefault(member_id, []).append(row)
-            email = row.values.get("email")
+            email = row.get("email")
             if isinstance(email, str) and row.readable:
                 by_email.setdefault(email, []).append(row)
 
@@ -960,10 +1005,10 @@ class _Parser:
             return
         manager_of: dict[_Row, _Row] = {}
         for row in rows:
-            manager_id = row.values.get("line_manager_id")
+            manager_id = row.get("line_manager_id")
             if not row.readable or not isinstance(manager_id, str):
                 continue
-            own_id = row.values.get("member_id")
+            own_id = row.get("member_id")
             if manager_id == own_id:
                 reason = (
                     f"{_show(manager_id)} is this member's own member_id; a member cannot be "
@@ -997,7 +1042,7 @@ class _Parser:
                 row = manager_of.get(row)
             if row is not None and row in on_path:
                 ring = path[on_path[row] :]
-                shown = [f"line {r.line} ({_show(str(r.values['member_id']))})" for r in ring]
+                shown = [f"line {r.line} ({_show(str(r.get('member_id')))})" for r in ring]
                 if len(shown) > 8:
                     shown = [*shown[:8], f"{len(shown) - 8} more"]
                 chain = " → ".join([*shown, f"back to line {ring[0].line}"])
@@ -1015,13 +1060,13 @@ class _Parser:
         # a manager's manager mentor their own report, so such rows cannot be accepted alone.
         reports: dict[str, list[_Row]] = {}
         for row in rows:
-            manager_id = row.values.get("line_manager_id")
+            manager_id = row.get("line_manager_id")
             if row.readable and not row.errors and isinstance(manager_id, str):
                 reports.setdefault(manager_id, []).append(row)
         queue = [row for row in rows if row.errors or not row.readable]
         while queue:
             rejected = queue.pop()
-            member_id = rejected.values.get("member_id")
+            member_id = rejected.get("member_id")
             if not isinstance(member_id, str):
                 continue
             for report in reports.pop(member_id, []):
@@ -1057,7 +1102,8 @@ class _Parser:
             elif self.broken:
                 rejected[row.line] = self.raw_cells(row)
             else:
-                records.append(_record(row))
+                records.append(row.record or _record(row))
+            row.values = _NOTHING  # the row's share of memory goes as its record is taken
         errors.extend(after)
         return ParsedMembers(
             records=records, errors=errors, rejected_lines=rejected, header=self.header
@@ -1065,9 +1111,10 @@ class _Parser:
 
     def raw_cells(self, row: _Row) -> list[str]:
         """The row's cells for a rejects file, without demographics given without consent."""
-        if row.cells is None:
+        raw = row.raw()
+        if raw is None:
             return []
-        cells = [_clean(cell) for cell in row.cells] if self.has_undecodable else list(row.cells)
+        cells = [_clean(cell) for cell in raw] if self.has_undecodable else list(raw)
         consent_at = self.positions.get("demographics_consent")
         consented = (
             consent_at is not None
@@ -1086,13 +1133,24 @@ def _by_rank(error: tuple[int, str | None, str]) -> int:
     return error[0]
 
 
+# Each field's slot, set directly: a frozen dataclass's __init__ goes through a keyword call and
+# a checked __setattr__ per field, a large share of the time on a national file.
+_RECORD_SLOTS = tuple(
+    (name, getattr(MemberRecord, name).__set__)
+    for name in MemberRecord.__dataclass_fields__
+    if name != "line"
+)
+_SET_LINE = MemberRecord.line.__set__  # type: ignore[attr-defined]
+
+
 def _record(row: _Row) -> MemberRecord:
-    # A frozen dataclass's __init__ sets each of its 25 fields through object.__setattr__, a
-    # large share of the time on a national file; row.values already holds exactly the fields,
-    # checked, and MemberRecord has no __post_init__ to skip, so the instance is filled directly.
+    # row.values holds exactly the fields, checked, and MemberRecord has no __post_init__ to
+    # skip, so the instance is filled slot by slot.
     record = object.__new__(MemberRecord)
-    record.__dict__.update(row.values)
-    record.__dict__["line"] = row.line
+    values = row.values
+    for name, put in _RECORD_SLOTS:
+        put(record, values[name])
+    _SET_LINE(record, row.line)
     return record
 
 

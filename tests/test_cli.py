@@ -100,6 +100,14 @@ def test_match_round_on_a_missing_file_says_so(tmp_path):
     assert "no such file" in " ".join(result.output.split())
 
 
+def _write_rows(path, rows):  # type: ignore[no-untyped-def]
+    """Write ``rows`` (dicts) back to the members CSV at ``path``."""
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def _use_database(monkeypatch, engine, tmp_path):
     """Point the CLI (which reads settings) at the test database."""
     from backend.db import get_engine
@@ -179,10 +187,7 @@ def test_import_members_all_or_nothing_then_partial_with_rejects(
     managers = {row["line_manager_id"] for row in rows}
     bad = next(i for i, row in enumerate(rows) if row["member_id"] not in managers)
     rows[bad]["region"] = "Wales"  # not an NHS England region; nobody reports to this member
-    with members.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    _write_rows(members, rows)
     _use_database(monkeypatch, engine, tmp_path)
     try:
         strict = runner.invoke(app, ["import-members", str(members), "--no-invite"])
@@ -268,10 +273,7 @@ def test_import_members_names_the_bad_row_and_column_and_writes_nothing(
     write_members_csv(make_population(12, seed=8), str(members))
     rows = list(csv.DictReader(members.open(encoding="utf-8")))
     rows[9]["band"] = "11"
-    with members.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    _write_rows(members, rows)
     _use_database(monkeypatch, engine, tmp_path)
     try:
         result = runner.invoke(app, ["import-members", str(members), "--no-invite"])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, delete, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from backend import db, text
@@ -21,6 +22,8 @@ from backend.members.models import Member
 from backend.notifications import service as notifications
 from backend.organisations import service as organisation_service
 from backend.settings import get_settings
+
+log = logging.getLogger("peerbridge.accounts")
 
 LOGIN_FAILED = "The email address or password is not right."
 TOO_MANY = "Too many failed attempts to log in to this account. Try again in {wait}."
@@ -109,16 +112,22 @@ def touch_session(*, engine: Engine, token: str | None, now: datetime | None = N
         ).first()
     if last_seen is None or last_seen > now - TOUCH_EVERY or last_seen <= now - idle_timeout():
         return False
-    with session_scope(engine) as writer:
-        touched = writer.execute(
-            update(UserSession)
-            .where(UserSession.id == key)
-            .where(UserSession.revoked_at.is_(None))  # type: ignore[union-attr]
-            .where(UserSession.expires_at > now)
-            .where(UserSession.last_seen_at <= now - TOUCH_EVERY)
-            .where(UserSession.last_seen_at > now - idle_timeout())
-            .values(last_seen_at=now)
-        ).rowcount
+    try:
+        with session_scope(engine) as writer:
+            touched = writer.execute(
+                update(UserSession)
+                .where(UserSession.id == key)
+                .where(UserSession.revoked_at.is_(None))  # type: ignore[union-attr]
+                .where(UserSession.expires_at > now)
+                .where(UserSession.last_seen_at <= now - TOUCH_EVERY)
+                .where(UserSession.last_seen_at > now - idle_timeout())
+                .values(last_seen_at=now)
+            ).rowcount
+    except OperationalError:
+        # The write lock was not to be had (SQLite) or the write failed: the request goes on,
+        # and a later request touches the session (it has a whole idle timeout to do so).
+        log.warning("could not record that a session is in use", exc_info=True)
+        return False
     return bool(touched)
 
 

@@ -137,7 +137,7 @@ class ImportResult:
         return text
 
 
-@dataclass
+@dataclass(slots=True)
 class _Plan:
     """The rows that passed every check, with the existing member each one updates (if any)."""
 

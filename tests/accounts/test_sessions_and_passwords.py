@@ -304,3 +304,25 @@ def test_the_periodic_pass_purges_stale_sessions(session, engine):
     assert done["sessions_purged"] == 1
     session.expire_all()
     assert session.exec(select(UserSession)).all() == []
+
+
+def test_a_touch_that_cannot_get_the_write_lock_lets_the_request_go_on(session, engine):
+    import sqlite3
+
+    from sqlalchemy import create_engine
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+    member = make_member(session)
+    token = accounts.start_session(session=session, member_id=member.id)
+    _seen(session, token, utcnow() - timedelta(minutes=5))
+    impatient = create_engine(engine.url, connect_args={"timeout": 0.1})
+    holder = sqlite3.connect(engine.url.database)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        assert accounts.touch_session(engine=impatient, token=token) is False
+    finally:
+        holder.rollback()
+        holder.close()
+        impatient.dispose()
+    assert accounts.touch_session(engine=engine, token=token) is True

@@ -988,3 +988,22 @@ def test_property_the_email_shortcut_agrees_with_email_validator(address: str) -
         expected = str(exc)
     # Then the parser's verdict, and its words, are email-validator's
     assert members_csv._email_problem(address) == expected
+
+
+def test_records_are_slotted_and_rows_refused_across_rows_keep_their_cells_as_read() -> None:
+    # A clean row is held compactly (a slotted record, its cells joined) until the checks across
+    # rows, which may still refuse it: its rejects line must then be exactly what was read.
+    rows = [
+        member(1),
+        member(2, email="Same@example.nhs.uk"),
+        member(3, email="same@EXAMPLE.nhs.uk"),
+    ]
+    rows[1]["goals"] = 'Lead a team, "well"\nand grow'
+    parsed = parse(rows)
+
+    [record] = parsed.records
+    assert not hasattr(record, "__dict__") and record.line == 2
+    assert sorted(parsed.rejected_lines) == [3, 5]
+    assert parsed.rejected_lines[3] == [rows[1][c] for c in COLUMNS]
+    rejects = list(csv.reader(io.StringIO(write_rejects_csv(parsed))))
+    assert rejects[1][: len(COLUMNS)] == [rows[1][c] for c in COLUMNS]
