@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import weakref
 from collections.abc import Callable, Iterator
@@ -19,6 +20,8 @@ from sqlmodel import Session, create_engine
 
 from backend import text
 from backend.settings import get_settings
+
+log = logging.getLogger("peerbridge.db")
 
 
 def utcnow() -> datetime:
@@ -209,13 +212,16 @@ def _redo_kept_writes(session: Session, previous: SessionTransaction) -> None:
     session.info[_KEPT] = [k for k in live if k not in lost]
     if previous.parent is None:
         session.info[_KEPT] = []
-        for entry in lost:
-            _write_now(session.get_bind(), entry.write)
-        return
     for entry in lost:
-        with session.begin_nested() as savepoint:
-            entry.write(session)
-        session.info[_KEPT].append(_KeptWrite(entry.write, savepoint))
+        try:
+            if previous.parent is None:
+                _write_now(session.get_bind(), entry.write)
+                continue
+            with session.begin_nested() as savepoint:
+                entry.write(session)
+            session.info[_KEPT].append(_KeptWrite(entry.write, savepoint))
+        except Exception:  # never let it hide why the rollback happened
+            log.exception("a write that had to survive the rollback could not be redone")
 
 
 def _write_now(bind: Any, write: Callable[[Session], T]) -> T:

@@ -8,6 +8,7 @@ from starlette.datastructures import FormData
 
 from backend.errors import FieldErrors, Invalid
 from backend.members import service as member_service
+from backend.members import validation
 from backend.members.service import OfferUpdate, ProfileUpdate, ProfileView
 from backend.skills import service as skill_service
 from web.accounts import redirect
@@ -83,23 +84,31 @@ def edit_profile_form(visitor: CurrentVisitor) -> Response:
     )
 
 
-def _profile_update(form: FormData) -> ProfileUpdate:
+def _profile_update(form: FormData) -> tuple[ProfileUpdate, dict[str, str]]:
+    """The typed update, and the fields that could not be read as their type (explained)."""
     text = {name: form_text(form, name) for name in PROFILE_TEXT_FIELDS}
-    return ProfileUpdate(
+    years = form_int(form, "management_years")
+    unreadable: dict[str, str] = {}
+    if not isinstance(years, int):
+        unreadable["management_years"] = validation.management_years_problem(years) or ""
+    update = ProfileUpdate(
         **text,
-        # Not a whole number: passed on as typed, so the service's check explains the problem.
-        management_years=form_int(form, "management_years"),  # type: ignore[arg-type]
+        management_years=years if isinstance(years, int) else None,
         skills_sought=form_list(form, "skills_sought"),
         seeking_mentor=form_flag(form, "seeking_mentor"),
         outside_organisation_only=form_flag(form, "outside_organisation_only"),
     )
+    return update, unreadable
 
 
 @router.post("/profile/edit", response_class=HTMLResponse)
 def edit_profile_submit(visitor: CheckedVisitor, form: Form) -> Response:
     """Save the profile; every problem is shown at once and nothing is saved until all pass."""
-    update = _profile_update(form)
+    update, unreadable = _profile_update(form)
     try:
+        if unreadable:  # explained together with every other problem of the form
+            problems = member_service.profile_problems(update, session=visitor.db)
+            raise FieldErrors({**problems, **unreadable})
         member_service.update_profile(session=visitor.db, member=visitor.member, update=update)
     except Invalid as error:
         values = {

@@ -180,7 +180,8 @@ def offers_for(*, session: Session, member_ids: Sequence[int]) -> dict[int, Ment
     }
 
 
-def _profile_problems(update: ProfileUpdate, *, session: Session) -> dict[str, str]:
+def profile_problems(update: ProfileUpdate, *, session: Session) -> dict[str, str]:
+    """What is wrong with ``update``, by field (nothing is written)."""
     problems: dict[str, str] = {}
     checks = {
         "name": lambda x: v.line_problem(x, label="full name", maximum=v.MAX_NAME, required=True),
@@ -221,7 +222,7 @@ def _profile_problems(update: ProfileUpdate, *, session: Session) -> dict[str, s
 def update_profile(*, session: Session, member: Member | None, update: ProfileUpdate) -> Member:
     """Change the signed-in member's own profile; every problem is reported at once."""
     member = require_member(member)
-    problems = _profile_problems(update, session=session)
+    problems = profile_problems(update, session=session)
     if problems:
         raise FieldErrors(problems)
     for name in (

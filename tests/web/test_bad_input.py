@@ -396,3 +396,21 @@ def test_a_profile_edit_with_a_line_break_in_the_name_changes_nothing(client, se
     assert response.status_code == 400
     assert 'href="#name"' in response.text and 'href="#job_title"' in response.text
     assert _nothing_new(session, member.id)
+
+
+def test_unreadable_years_are_explained_with_the_other_problems_and_nothing_changes(
+    client, session
+):
+    member = make_member(session, name="Priya Shah")
+    log_in(client, member.email)
+    form = _profile_form(management_years="lots", band="8z")
+
+    response = client.post(
+        "/profile/edit", data={"csrf_token": csrf_token(client, "/profile/edit"), **form}
+    )
+
+    assert response.status_code == 400
+    assert 'href="#management_years"' in response.text and 'href="#band"' in response.text
+    assert "must be a whole number, like 3" in response.text
+    session.expire_all()
+    assert session.get(Member, member.id).band == "5"
