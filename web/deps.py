@@ -82,7 +82,7 @@ def get_visitor(request: Request, db: DbSession) -> Visitor:
     token = cookies.read_token(request)
     record = accounts.session_for_token(session=db, token=token)
     member = accounts.member_for_session(session=db, record=record)
-    roles = member_service.roles_of(session=db, member_id=member.id) if member else []  # type: ignore[arg-type]
+    roles = member_service.roles_of(session=db, member_id=member.id) if member else []
     return Visitor(
         request=request,
         db=db,

@@ -199,7 +199,7 @@ def overview(visitor: CurrentVisitor) -> Response:
         received_open=len(received),
         offers=offers,
         people=people,
-        offer=member_service.offer_of(session=visitor.db, member_id=member.id),  # type: ignore[arg-type]
+        offer=member_service.offer_of(session=visitor.db, member_id=member.id),
     )
 
 
@@ -220,7 +220,7 @@ def suggestions(visitor: CurrentVisitor) -> Response:
         has_mentor=has_mentor,
         has_skills=bool(
             member_service.skills_of(session=visitor.db, member_id=member.id)["sought"]
-        ),  # type: ignore[arg-type]
+        ),
         **_mentor_cards(visitor, [s.member_id for s in suggested]),
     )
 
@@ -285,7 +285,7 @@ def mentor_directory(visitor: CurrentVisitor) -> Response:
         has_more=has_more,
         href=href,
         skill_options=[(s.id, s.name) for s in skill_service.list_skills(session=visitor.db)],
-        **_mentor_cards(visitor, [m.id for m in found]),  # type: ignore[misc]
+        **_mentor_cards(visitor, [m.id for m in found]),
     )
 
 
@@ -303,7 +303,7 @@ def _request_form(
 ) -> HTMLResponse:
     member = member_service.require_member(visitor.member)
     view = member_service.profile_view(session=visitor.db, member_id=mentor_id, viewer=member)
-    own = member_service.skills_of(session=visitor.db, member_id=member.id)["sought"]  # type: ignore[arg-type]
+    own = member_service.skills_of(session=visitor.db, member_id=member.id)["sought"]
     names = _skill_names(visitor)
     # The mentor's skills first, then the mentee's own that the mentor does not list.
     offered = [s.id for s in view.skills_offered]
@@ -335,8 +335,9 @@ def request_submit(visitor: CheckedVisitor, form: Form) -> Response:
     if not isinstance(mentor_id, int):
         raise NotFound("No member with that id.")
     path_id(mentor_id)
+    message = form_text(form, "message")
     values = {
-        "message": form_text(form, "message"),
+        "message": message,
         "idempotency_key": form_text(form, "idempotency_key")[:100] or None,
     }
     skills = form_list(form, "skills")
@@ -345,7 +346,7 @@ def request_submit(visitor: CheckedVisitor, form: Form) -> Response:
             session=visitor.db,
             mentee=visitor.member,
             mentor_id=mentor_id,
-            message=values["message"],  # type: ignore[arg-type]
+            message=message,
             skills=skills,
             idempotency_key=values["idempotency_key"],
         )
@@ -557,7 +558,7 @@ def agreement_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) ->
             mentorship_id=path_id(mentorship_id),
             goals=values["goals"],
             meeting_rhythm=values["meeting_rhythm"],
-            planned_months=form_int(form, "planned_months"),  # type: ignore[arg-type]
+            planned_months=form_int(form, "planned_months"),  # type: ignore[arg-type]  # the service checks what was typed
         )
     except (Invalid, Conflict) as error:
         visitor.db.rollback()
@@ -597,8 +598,8 @@ def session_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> R
             session=visitor.db,
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
-            held_on=held_on,  # type: ignore[arg-type]
-            duration_minutes=form_int(form, "duration_minutes"),  # type: ignore[arg-type]
+            held_on=held_on,  # type: ignore[arg-type]  # the service checks what was typed
+            duration_minutes=form_int(form, "duration_minutes"),  # type: ignore[arg-type]  # the service checks what was typed
             notes=values["notes"],
         )
     except (Invalid, Conflict) as error:
@@ -633,7 +634,7 @@ def end_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Respo
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
             outcome=values["outcome"],
-            rating=_rating(form),  # type: ignore[arg-type]
+            rating=_rating(form),  # type: ignore[arg-type]  # the service checks what was typed
             feedback=values["feedback"],
             reason=values["reason"],
         )
@@ -660,7 +661,7 @@ def feedback_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> 
             session=visitor.db,
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
-            rating=rating if rating is not None else "",  # type: ignore[arg-type]
+            rating=rating if rating is not None else "",  # type: ignore[arg-type]  # the service checks what was typed
             feedback=values["feedback"],
         )
     except (Invalid, Conflict) as error:

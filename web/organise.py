@@ -59,7 +59,7 @@ def import_submit(visitor: CheckedVisitor, form: Form) -> Response:
             actor=organiser,
             data=data,
             mode=mode,
-            filename=upload.filename if isinstance(upload, UploadFile) else "",  # type: ignore[arg-type]
+            filename=(upload.filename or "") if isinstance(upload, UploadFile) else "",
         )
     except (Invalid, Conflict) as error:
         visitor.db.rollback()
@@ -71,7 +71,7 @@ def import_submit(visitor: CheckedVisitor, form: Form) -> Response:
             values=values,
             modes=MODES,
         )
-    import_id: int = member_import.id  # type: ignore[assignment]
+    import_id: int = member_import.id
     visitor.db.commit()  # the job reads the file from its own session
     importing.enqueue_import(import_id=import_id, engine=visitor.request.app.state.engine)
     return redirect(f"/organise/import/{import_id}")

@@ -44,7 +44,7 @@ def _own_view(visitor: Visitor) -> ProfileView:
     member = member_service.require_member(visitor.member)
     return member_service.profile_view(
         session=visitor.db,
-        member_id=member.id,  # type: ignore[arg-type]
+        member_id=member.id,
         viewer=member,
     )
 
@@ -87,7 +87,7 @@ def _profile_update(form: FormData) -> ProfileUpdate:
     return ProfileUpdate(
         **text,
         # Not a whole number: passed on as typed, so the service's check explains the problem.
-        management_years=form_int(form, "management_years"),  # type: ignore[arg-type]
+        management_years=form_int(form, "management_years"),  # type: ignore[arg-type]  # the service checks what was typed
         skills_sought=form_list(form, "skills_sought"),
         seeking_mentor=form_flag(form, "seeking_mentor"),
         outside_organisation_only=form_flag(form, "outside_organisation_only"),
@@ -102,7 +102,7 @@ def edit_profile_submit(visitor: CheckedVisitor, form: Form) -> Response:
         member_service.update_profile(session=visitor.db, member=visitor.member, update=update)
     except Invalid as error:
         visitor.db.rollback()
-        values = {
+        values: dict[str, object] = {
             name: form_text(form, name) for name in (*PROFILE_TEXT_FIELDS, "management_years")
         }
         values.update(
@@ -156,7 +156,7 @@ def offer_submit(visitor: CheckedVisitor, form: Form) -> Response:
     """Save the mentoring offer."""
     offer = OfferUpdate(
         # Not a whole number: passed on as typed, so the service's check explains the problem.
-        capacity=form_int(form, "capacity"),  # type: ignore[arg-type]
+        capacity=form_int(form, "capacity"),  # type: ignore[arg-type]  # the service checks what was typed
         paused=form_flag(form, "paused"),
         skills_offered=form_list(form, "skills_offered"),
         meeting_format=form_text(form, "meeting_format") or None,
