@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
@@ -148,7 +149,7 @@ def sign_up_submit(visitor: CheckedVisitor, form: Form) -> Response:
         band=values["band"],
         profession=values["profession"],
         # Not a whole number: passed on as typed, so the service's check explains the problem.
-        management_years=form_int(form, "management_years"),  # type: ignore[arg-type]
+        management_years=form_int(form, "management_years"),  # type: ignore[arg-type]  # the service checks what was typed
     )
     try:
         member = accounts.sign_up(session=visitor.db, data=data)
@@ -324,10 +325,10 @@ def invitation_submit(visitor: CheckedVisitor, form: Form) -> Response:
 # Account and security -------------------------------------------------------------------------
 
 
-def _account_page(visitor: Visitor, **context: object) -> HTMLResponse:
+def _account_page(visitor: Visitor, **context: Any) -> HTMLResponse:
     member = member_service.require_member(visitor.member)
     tokens = accounts.list_access_tokens(session=visitor.db, member=member)
-    return render(visitor, "accounts/account.html", tokens=tokens, **context)  # type: ignore[arg-type]
+    return render(visitor, "accounts/account.html", tokens=tokens, **context)
 
 
 @router.get("/account", response_class=HTMLResponse)

@@ -147,7 +147,11 @@ def create_post(visitor: CheckedVisitor, form: Form) -> Response:
     skills = form_list(form, "skills")
     try:
         post = community.create_post(
-            session=visitor.db, author=visitor.member, skills=skills, **values
+            session=visitor.db,
+            author=visitor.member,
+            skills=skills,
+            title=values["title"],
+            body=values["body"],
         )
     except DomainError as error:
         if error.code == "not_authenticated":
@@ -169,7 +173,7 @@ def post_page(visitor: CurrentVisitor, post_id: int) -> Response:
     """One post with its comments, the useful button, and a reply form."""
     member = member_service.require_member(visitor.member)
     post = community.get_post(session=visitor.db, viewer=member, post_id=path_id(post_id))
-    return _post_page(visitor, post_id=post.id)  # type: ignore[arg-type]
+    return _post_page(visitor, post_id=post.id)
 
 
 def _post_page(
@@ -198,8 +202,8 @@ def _post_page(
         following=view.author is not None
         and community.is_following(
             session=visitor.db,
-            follower_id=member.id,  # type: ignore[arg-type]
-            member_id=view.author.id,  # type: ignore[arg-type]
+            follower_id=member.id,
+            member_id=view.author.id,
         ),
         is_organiser=visitor.is_organiser,
     )
@@ -369,10 +373,10 @@ def moderate(visitor: CheckedVisitor, form: Form) -> Response:
     note = form_text(form, "note")
     try:
         if action == "dismiss":
-            community.dismiss_reports(session=visitor.db, organiser=visitor.member, **target)  # type: ignore[arg-type]
+            community.dismiss_reports(session=visitor.db, organiser=visitor.member, **target)
         elif action in ("hide", "restore"):
             act = community.hide if action == "hide" else community.restore
-            act(session=visitor.db, organiser=visitor.member, note=note, **target)  # type: ignore[arg-type]
+            act(session=visitor.db, organiser=visitor.member, note=note, **target)
         else:
             raise NotFound("No such action.")
     except DomainError as error:
@@ -473,9 +477,9 @@ def circles_page(visitor: CurrentVisitor) -> Response:
     return render(
         visitor,
         "community/circles.html",
-        preferences=circles.preferences_of(session=visitor.db, member_id=member.id),  # type: ignore[arg-type]
-        my_circle=circles.circle_of(session=visitor.db, member_id=member.id),  # type: ignore[arg-type]
-        pairings=peer_connect.pairings_of(session=visitor.db, member_id=member.id),  # type: ignore[arg-type]
+        preferences=circles.preferences_of(session=visitor.db, member_id=member.id),
+        my_circle=circles.circle_of(session=visitor.db, member_id=member.id),
+        pairings=peer_connect.pairings_of(session=visitor.db, member_id=member.id),
         all_circles=circles.list_circles(session=visitor.db, organiser=member) if organiser else [],
         waiting=len(circles.waiting_member_ids(session=visitor.db)) if organiser else 0,
         is_organiser=organiser,

@@ -123,7 +123,7 @@ def get_visitor(request: Request, db: DbSession) -> Visitor:
     accounts.touch_session(engine=request.app.state.engine, token=token)
     record = accounts.session_for_token(session=db, token=token)
     member = accounts.member_for_session(session=db, record=record)
-    roles = member_service.roles_of(session=db, member_id=member.id) if member else []  # type: ignore[arg-type]
+    roles = member_service.roles_of(session=db, member_id=member.id) if member else []
     return Visitor(
         request=request,
         db=db,

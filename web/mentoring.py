@@ -200,7 +200,7 @@ def overview(visitor: CurrentVisitor) -> Response:
         received_open=len(received),
         offers=offers,
         people=people,
-        offer=member_service.offer_of(session=visitor.db, member_id=member.id),  # type: ignore[arg-type]
+        offer=member_service.offer_of(session=visitor.db, member_id=member.id),
     )
 
 
@@ -221,7 +221,7 @@ def suggestions(visitor: CurrentVisitor) -> Response:
         has_mentor=has_mentor,
         has_skills=bool(
             member_service.skills_of(session=visitor.db, member_id=member.id)["sought"]
-        ),  # type: ignore[arg-type]
+        ),
         **_mentor_cards(visitor, [s.member_id for s in suggested]),
     )
 
@@ -286,7 +286,7 @@ def mentor_directory(visitor: CurrentVisitor) -> Response:
         has_more=has_more,
         href=href,
         skill_options=[(s.id, s.name) for s in skill_service.list_skills(session=visitor.db)],
-        **_mentor_cards(visitor, [m.id for m in found]),  # type: ignore[misc]
+        **_mentor_cards(visitor, [m.id for m in found]),
     )
 
 
@@ -304,7 +304,7 @@ def _request_form(
 ) -> HTMLResponse:
     member = member_service.require_member(visitor.member)
     view = member_service.profile_view(session=visitor.db, member_id=mentor_id, viewer=member)
-    own = member_service.skills_of(session=visitor.db, member_id=member.id)["sought"]  # type: ignore[arg-type]
+    own = member_service.skills_of(session=visitor.db, member_id=member.id)["sought"]
     names = _skill_names(visitor)
     # The mentor's skills first, then the mentee's own that the mentor does not list.
     offered = [s.id for s in view.skills_offered]
@@ -336,8 +336,9 @@ def request_submit(visitor: CheckedVisitor, form: Form) -> Response:
     if not isinstance(mentor_id, int):
         raise NotFound("No member with that id.")
     path_id(mentor_id)
+    message = form_text(form, "message")
     values = {
-        "message": form_text(form, "message"),
+        "message": message,
         "idempotency_key": form_text(form, "idempotency_key")[:100] or None,
     }
     skills = form_list(form, "skills")
@@ -346,7 +347,7 @@ def request_submit(visitor: CheckedVisitor, form: Form) -> Response:
             session=visitor.db,
             mentee=visitor.member,
             mentor_id=mentor_id,
-            message=values["message"],  # type: ignore[arg-type]
+            message=message,
             skills=skills,
             idempotency_key=values["idempotency_key"],
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
@@ -57,7 +59,7 @@ def notification_list(visitor: CurrentVisitor, page: str = "1") -> Response:
     number = int(page) if page.isdigit() and 0 < int(page) <= 10_000 else 1
     items, has_more = notifications.page(
         session=visitor.db,
-        member_id=member.id,  # type: ignore[arg-type]
+        member_id=member.id,
         offset=(number - 1) * PAGE_SIZE,
         limit=PAGE_SIZE,
     )
@@ -75,22 +77,22 @@ def notification_list(visitor: CurrentVisitor, page: str = "1") -> Response:
 def mark_all_read(visitor: CheckedVisitor) -> Response:
     """Mark every notification of the member as read."""
     member = member_service.require_member(visitor.member)
-    notifications.mark_read(session=visitor.db, member_id=member.id)  # type: ignore[arg-type]
+    notifications.mark_read(session=visitor.db, member_id=member.id)
     return redirect("/notifications?notice=notifications-read")
 
 
-def _settings_page(visitor: Visitor, **context: object) -> HTMLResponse:
+def _settings_page(visitor: Visitor, **context: Any) -> HTMLResponse:
     member = member_service.require_member(visitor.member)
     context.setdefault(
         "values",
-        notifications.preferences(session=visitor.db, member_id=member.id),  # type: ignore[arg-type]
+        notifications.preferences(session=visitor.db, member_id=member.id),
     )
     return render(
         visitor,
         "notifications/settings.html",
         kinds=[(kind, KIND_LABELS.get(kind, kind)) for kind in NOTIFICATION_KINDS],
         modes=MODES,
-        **context,  # type: ignore[arg-type]
+        **context,
     )
 
 
@@ -106,7 +108,7 @@ def settings_submit(visitor: CheckedVisitor, form: Form) -> Response:
     member = member_service.require_member(visitor.member)
     modes = {kind: form_text(form, kind) for kind in NOTIFICATION_KINDS if kind in form}
     try:
-        notifications.set_preferences(session=visitor.db, member_id=member.id, modes=modes)  # type: ignore[arg-type]
+        notifications.set_preferences(session=visitor.db, member_id=member.id, modes=modes)
     except Invalid as error:
         return _settings_page(
             visitor,

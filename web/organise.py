@@ -60,7 +60,7 @@ def import_submit(visitor: CheckedVisitor, form: Form) -> Response:
             actor=organiser,
             data=data,
             mode=mode,
-            filename=upload.filename if isinstance(upload, UploadFile) else "",  # type: ignore[arg-type]
+            filename=(upload.filename or "") if isinstance(upload, UploadFile) else "",
         )
     except (Invalid, Conflict) as error:
         return render(

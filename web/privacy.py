@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
@@ -41,7 +42,7 @@ QUESTIONS = [
 ]
 
 
-def _diversity_page(visitor: Visitor, **context: object) -> HTMLResponse:
+def _diversity_page(visitor: Visitor, **context: Any) -> HTMLResponse:
     mine = privacy.my_demographics(session=visitor.db, member=visitor.member)
     record = mine.record
     context.setdefault(
@@ -60,7 +61,7 @@ def _diversity_page(visitor: Visitor, **context: object) -> HTMLResponse:
             (c, privacy.consent_description(session=visitor.db, consent=c)) for c in mine.consents
         ],
         wording_version=DEMOGRAPHICS_WORDING_VERSION,
-        **context,  # type: ignore[arg-type]
+        **context,
     )
 
 

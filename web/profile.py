@@ -46,7 +46,7 @@ def _own_view(visitor: Visitor) -> ProfileView:
     member = member_service.require_member(visitor.member)
     return member_service.profile_view(
         session=visitor.db,
-        member_id=member.id,  # type: ignore[arg-type]
+        member_id=member.id,
         viewer=member,
     )
 

@@ -104,10 +104,12 @@ def round_list(visitor: CurrentVisitor) -> Response:
 @router.post("", response_class=HTMLResponse)
 def round_create(visitor: CheckedVisitor, form: Form) -> Response:
     """Create a round and start it as a background job; then watch its progress."""
-    values = {name: form_text(form, name) for name in ("name", "respond_days", "seed")}
+    values: dict[str, object] = {
+        name: form_text(form, name) for name in ("name", "respond_days", "seed")
+    }
     values.update({f"weight_{n}": form_text(form, f"weight_{n}") for n in rounds.WEIGHT_NAMES})
-    values["priority"] = form_flag(form, "priority")  # type: ignore[assignment]
-    values["learn_from_outcomes"] = form_flag(form, "learn_from_outcomes")  # type: ignore[assignment]
+    values["priority"] = form_flag(form, "priority")
+    values["learn_from_outcomes"] = form_flag(form, "learn_from_outcomes")
     weights = _weights(form)
     values["cohort"] = form_text(form, "cohort") or "seeking"
     try:
@@ -156,13 +158,13 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
         created = rounds.create_round(
             session=visitor.db,
             organiser=visitor.member,
-            name=values["name"],
+            name=form_text(form, "name"),
             cohort="members" if values["cohort"] == "csv" else "seeking",
             cohort_member_ids=cohort_ids,
-            weights=weights,  # type: ignore[arg-type]
+            weights=weights,  # type: ignore[arg-type]  # the service checks what was typed
             priority=bool(values["priority"]),
-            seed=form_int(form, "seed") if values["seed"].strip() else 0,  # type: ignore[arg-type]
-            respond_days=form_int(form, "respond_days"),  # type: ignore[arg-type]
+            seed=form_int(form, "seed") if form_text(form, "seed").strip() else 0,  # type: ignore[arg-type]  # the service checks what was typed
+            respond_days=form_int(form, "respond_days"),  # type: ignore[arg-type]  # the service checks what was typed
             learn_from_outcomes=bool(values["learn_from_outcomes"]),
         )
     except Invalid as error:
@@ -172,7 +174,7 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
                 (_weight_field(weights) if k == "weights" else k): m for k, m in errors.items()
             }
         return _list_page(visitor, status_code=400, errors=errors, values=values)
-    round_id: int = created.id  # type: ignore[assignment]
+    round_id: int = created.id
     # End this request's transaction first: the job writes from its own session, and on
     # SQLite an open transaction here would hold the write lock it needs.
     db.commit_for_job(visitor.db)
