@@ -13,6 +13,7 @@ Organisations, places and people are invented. Generated addresses use the reser
 from __future__ import annotations
 
 import csv
+import io
 import random
 import re
 import time
@@ -74,11 +75,11 @@ class _Goal:
 
 
 def _organisations() -> tuple[_Org, ...]:
-    with (_DATA / "organisations.csv").open(encoding="utf-8", newline="") as file:
-        return tuple(
-            _Org(row["name"], row["type"], row["region"], row["domain"], int(row["size"]))
-            for row in csv.DictReader(file)
-        )
+    text = (_DATA / "organisations.csv").read_text(encoding="utf-8")
+    return tuple(
+        _Org(row["name"], row["type"], row["region"], row["domain"], int(row["size"]))
+        for row in csv.DictReader(io.StringIO(text, newline=""))
+    )
 
 
 ORGANISATIONS = _organisations()
@@ -424,7 +425,7 @@ def _add_demo_accounts(
         )
         session.add(member)
         session.flush()
-        member_id: int = member.id  # type: ignore[assignment]
+        member_id: int = member.id
         ids[account["role"]] = member_id
         session.add_all(
             [
@@ -566,7 +567,7 @@ def _add_posts(rng: random.Random, session: Session, member_ids: list[int]) -> N
         session.add(post)
         session.flush()
         for tag in tags:
-            session.add(PostSkill(post_id=post.id, skill_id=tag))  # type: ignore[arg-type]
+            session.add(PostSkill(post_id=post.id, skill_id=tag))
         for reply in rng.sample(_REPLIES, k=rng.randint(1, 2)):
             session.add(
                 Comment(

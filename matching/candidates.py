@@ -114,7 +114,7 @@ class ScoreBlocks:
         np.add.at(org_ptr, m_org + 1, 1)
         self.org_ptr = np.cumsum(org_ptr)
         self.penalty = np.float32(scorer.org_penalty_)
-        self.jobs: list[tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray, np.ndarray], int]] = []
+        self.jobs: list[tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray], int]] = []
         mentees = np.asarray(mentees, np.int64)
         by_band = mentees[np.argsort(pop.mentee_band[mentees], kind="stable")]
         bands = pop.mentee_band[by_band]

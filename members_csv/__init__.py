@@ -1140,7 +1140,7 @@ _RECORD_SLOTS = tuple(
     for name in MemberRecord.__dataclass_fields__
     if name != "line"
 )
-_SET_LINE = MemberRecord.line.__set__  # type: ignore[attr-defined]
+_SET_LINE = MemberRecord.line.__set__  # type: ignore[attr-defined,misc]  # the slot descriptor, read off the class
 
 
 def _record(row: _Row) -> MemberRecord:

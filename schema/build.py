@@ -233,9 +233,9 @@ class ValidDocuments:
 
     def __contains__(self, text: object) -> bool:
         with self._lock:
-            if text not in self._texts:
+            if not isinstance(text, str) or text not in self._texts:
                 return False
-            self._texts.move_to_end(text)  # type: ignore[arg-type]
+            self._texts.move_to_end(text)
             return True
 
     def add(self, text: str) -> None:

@@ -176,7 +176,7 @@ class ImportMutation:
                 data=input.csv.encode("utf-8", errors="surrogatepass"),
                 mode=input.mode.value,
             )
-            import_id: int = started.id  # type: ignore[assignment]
+            import_id: int = started.id
             return _run_import(info, actor, import_id, background=input.background)
 
         return errors.outcome(run)
@@ -185,7 +185,7 @@ class ImportMutation:
         description="Organisers: run an import that stopped again; it resumes after the rows "
         "already written."
     )
-    def retry_member_import(self, info: Info, input: RetryMemberImportInput) -> ImportMembersResult:  # type: ignore[valid-type]
+    def retry_member_import(self, info: Info, input: RetryMemberImportInput) -> ImportMembersResult:
         """Queue the import again and run it (or, with background, enqueue it)."""
         context = info.context
 

@@ -349,7 +349,7 @@ class MatchingRound(relay.Node):
     )
     def unmatched_mentees(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[UnmatchedMentee]:
+    ) -> relay.Connection[UnmatchedMentee]:  # type: ignore[type-var]  # a Connection of a non-Node
         """Named, with the reason (nobody fits the rules, declined, expired, removed...)."""
         limit = page_size(first, info, default=50)
         offset = decode_offset(after)
@@ -360,7 +360,7 @@ class MatchingRound(relay.Node):
             offset=offset,
             limit=limit + 1,  # one more tells whether a next page exists
         )
-        return connection(
+        return connection(  # type: ignore[type-var]  # UnmatchedMentee is not a relay Node
             [
                 UnmatchedMentee(member_id=member.id if member else None, reason=why)
                 for member, why in rows[:limit]

@@ -71,7 +71,7 @@ def import_submit(visitor: CheckedVisitor, form: Form) -> Response:
             values=values,
             modes=MODES,
         )
-    import_id: int = member_import.id  # type: ignore[assignment]
+    import_id: int = member_import.id
     db.commit_for_job(visitor.db)  # the job reads the file from its own session
     importing.enqueue_import(import_id=import_id, engine=visitor.request.app.state.engine)
     return redirect(f"/organise/import/{import_id}")

@@ -111,7 +111,7 @@ def edit_profile_submit(visitor: CheckedVisitor, form: Form) -> Response:
             raise FieldErrors({**problems, **unreadable})
         member_service.update_profile(session=visitor.db, member=visitor.member, update=update)
     except Invalid as error:
-        values = {
+        values: dict[str, object] = {
             name: form_text(form, name) for name in (*PROFILE_TEXT_FIELDS, "management_years")
         }
         values.update(

@@ -122,10 +122,10 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
                 raise Invalid("Select the members CSV file of the cohort.", field="cohort_file")
             # The form is checked first, so a wrong setting never leaves an import behind.
             rounds.check_round(
-                name=values["name"],
-                weights=weights,  # type: ignore[arg-type]
-                seed=form_int(form, "seed") if values["seed"].strip() else 0,  # type: ignore[arg-type]
-                respond_days=form_int(form, "respond_days"),  # type: ignore[arg-type]
+                name=form_text(form, "name"),
+                weights=weights,  # type: ignore[arg-type]  # the service checks what was typed
+                seed=form_int(form, "seed") if form_text(form, "seed").strip() else 0,  # type: ignore[arg-type]  # the service checks what was typed
+                respond_days=form_int(form, "respond_days"),  # type: ignore[arg-type]  # the service checks what was typed
             )
             import_id = rounds.start_cohort_import(
                 session=visitor.db, organiser=visitor.member, data=data
@@ -136,11 +136,11 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
             imported, cohort_ids = rounds.run_cohort_import(
                 import_id=import_id, engine=visitor.request.app.state.engine
             )
-            if imported.errors:  # type: ignore[attr-defined]
-                problems = list(imported.errors)  # type: ignore[attr-defined]
+            if imported.errors:
+                problems = list(imported.errors)
                 message = (
                     f"The file has {len(problems)} problems; nothing was imported."
-                    if not imported.imported  # type: ignore[attr-defined]
+                    if not imported.imported
                     else str(problems[-1])
                 )
                 return _list_page(

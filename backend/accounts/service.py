@@ -114,13 +114,13 @@ def touch_session(*, engine: Engine, token: str | None, now: datetime | None = N
         return False
     try:
         with session_scope(engine) as writer:
-            touched = writer.execute(
+            touched = writer.exec(
                 update(UserSession)
-                .where(UserSession.id == key)
-                .where(UserSession.revoked_at.is_(None))  # type: ignore[union-attr]
-                .where(UserSession.expires_at > now)
-                .where(UserSession.last_seen_at <= now - TOUCH_EVERY)
-                .where(UserSession.last_seen_at > now - idle_timeout())
+                .where(col(UserSession.id) == key)
+                .where(col(UserSession.revoked_at).is_(None))
+                .where(col(UserSession.expires_at) > now)
+                .where(col(UserSession.last_seen_at) <= now - TOUCH_EVERY)
+                .where(col(UserSession.last_seen_at) > now - idle_timeout())
                 .values(last_seen_at=now)
             ).rowcount
     except OperationalError:
@@ -183,7 +183,7 @@ def purge_stale_sessions(*, session: Session, now: datetime | None = None) -> in
                 col(UserSession.member_id).is_(None),
                 col(UserSession.last_seen_at) < now - ANONYMOUS_SESSION_IDLE,
             ),
-            UserSession.last_seen_at <= now - idle_timeout(),
+            col(UserSession.last_seen_at) <= now - idle_timeout(),
         )
     )
     return session.exec(statement).rowcount
@@ -650,11 +650,13 @@ def member_for_access_token(*, session: Session, secret: str) -> Member | None:
     now = utcnow()
     if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=5):
         # A query writes nothing in its own transaction (read-only on SQLite): a write apart.
-        db.write_apart(session, lambda apart: _mark_used(apart, record.id, now))  # type: ignore[arg-type]
+        db.write_apart(session, lambda apart: _mark_used(apart, record.id, now))
         record.last_used_at = now
         session.expire(record, ["last_used_at"])
     return member
 
 
 def _mark_used(session: Session, token_id: int, now: datetime) -> None:
-    session.execute(update(AccessToken).where(AccessToken.id == token_id).values(last_used_at=now))
+    session.execute(
+        update(AccessToken).where(col(AccessToken.id) == token_id).values(last_used_at=now)
+    )

@@ -20,11 +20,11 @@ import threading
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Float, Select, bindparam, cast, event, func, null, select, text
 from sqlalchemy.orm import SessionTransaction
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from backend.matchmaking import frames
 from backend.matchmaking.models import MatchmakingState, SuggestionExposure
@@ -93,7 +93,8 @@ CACHE = SuggesterCache()
 
 # A SELECT of (mentor_id, count), the offers the caller knows of, for the mentors in the
 # expanding parameter "mentor_ids" (built once by the caller, so every request reuses it).
-Counts = Select[tuple[int, int]]
+# A statement of (mentor id, count) rows: SQLAlchemy's or SQLModel's select (typed apart).
+Counts = Any
 MENTOR_IDS = "mentor_ids"
 
 
@@ -117,7 +118,7 @@ def suggest(
     suggester = cache.suggester(session=session, state=state)
     if suggester is None:
         return []
-    requester: str | dict = str(member_id)
+    requester: str | dict[str, object] = str(member_id)
     if requester not in suggester.row_of_:
         # Joined since the fit (joining does not move the version): score their profile.
         profile = frames.profile_of(session=session, member_id=member_id)
@@ -146,18 +147,18 @@ def suggest(
 def _exposure_statement(known: Counts | None) -> Select[tuple[int, float, int | None]]:
     """The exposure rows of the mentors in ``MENTOR_IDS`` and the counts ``known`` selects,
     as one UNION ALL (built once per caller's statement; a count has no request number)."""
-    remembered = select(  # type: ignore[call-overload]
+    remembered = select(  # type: ignore[call-overload]  # three ORM columns: no typed overload
         SuggestionExposure.mentor_id,
         SuggestionExposure.offers,
         SuggestionExposure.at_request,
     ).where(
-        SuggestionExposure.mentor_id.in_(bindparam(MENTOR_IDS, expanding=True)),  # type: ignore[attr-defined]
+        col(SuggestionExposure.mentor_id).in_(bindparam(MENTOR_IDS, expanding=True)),
         SuggestionExposure.at_request > bindparam("since"),
     )
     if known is None:
-        return remembered  # type: ignore[no-any-return]
+        return remembered  # type: ignore[no-any-return]  # the untyped select above
     counted = known.subquery()
-    return remembered.union_all(  # type: ignore[no-any-return]
+    return remembered.union_all(  # type: ignore[no-any-return]  # the untyped select above
         select(
             counted.c[0].label("mentor_id"),
             cast(counted.c[1], Float).label("offers"),

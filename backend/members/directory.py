@@ -117,13 +117,13 @@ def _full_text_condition(words: list[str], *, sqlite: bool) -> ColumnElement[boo
         matches = text("SELECT rowid FROM member_fts WHERE member_fts MATCH :fts_query").bindparams(
             bindparam("fts_query", query)
         )
-        return Member.id.in_(matches.columns(column("rowid", Integer)))  # type: ignore[union-attr]
+        return col(Member.id).in_(matches.columns(column("rowid", Integer)))
     # One match on one GIN index: each member's document (name, job title, organisation name,
     # bio) is a row of member_fts_document, kept by triggers (migration 0010), as FTS5 keeps
     # member_fts. ANY(ARRAY(...)) is computed once and then read through the primary key (as
     # member.id IN (...), the planner may scan every member for a hash join).
     query = " & ".join(f"{word}:*" for word in words)
-    return text(  # type: ignore[return-value]
+    return text(
         "member.id = ANY(ARRAY(SELECT member_fts_document.member_id FROM member_fts_document "
         "WHERE member_fts_document.document @@ to_tsquery('simple'::regconfig, :fts_query)))"
     ).bindparams(bindparam("fts_query", query))

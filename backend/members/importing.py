@@ -793,7 +793,7 @@ def run_import_job(
         except Exception as error:
             log.exception("import %s failed", import_id)
             with session_scope(engine) as session:
-                written = session.exec(
+                rows_written = session.exec(
                     select(MemberImport.rows_written).where(MemberImport.id == import_id)
                 ).one()
                 session.execute(
@@ -804,7 +804,7 @@ def run_import_job(
                         status="failed",
                         stage="Stopped",
                         finished_at=utcnow(),
-                        failure=_failure_text(error, written),
+                        failure=_failure_text(error, rows_written),
                     )
                 )
             return "failed"
@@ -1051,8 +1051,8 @@ def retry_import(*, session: Session, actor: Member | None, import_id: int) -> M
         )
     session.execute(
         update(MemberImport)
-        .where(MemberImport.id == import_id)
-        .where(MemberImport.status == "failed")
+        .where(col(MemberImport.id) == import_id)
+        .where(col(MemberImport.status) == "failed")
         .values(
             status="queued",
             stage=f"Waiting to resume after {member_import.rows_written:,} rows"

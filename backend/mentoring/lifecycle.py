@@ -373,7 +373,7 @@ def withdraw_uncovered_offers(*, session: Session, mentor: Member) -> int:
     for offer in kept_first[max(places, 0) :]:
         if not move_offer(
             session=session,
-            proposal_id=offer.id,  # type: ignore[arg-type]
+            proposal_id=offer.id,
             to="withdrawn",
             strict=False,
             decline_reason="The mentor paused mentoring or reduced their places.",

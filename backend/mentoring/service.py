@@ -144,10 +144,10 @@ def request_mentor(
     try:
         with session.begin_nested():  # the slot and the request, or neither
             # Take one of the three slots atomically: racing sends cannot both take the last.
-            took_slot = session.execute(
+            took_slot = session.exec(
                 update(Member)
-                .where(Member.id == mentee.id)
-                .where(Member.open_requests < MAX_OPEN_REQUESTS)
+                .where(col(Member.id) == mentee.id)
+                .where(col(Member.open_requests) < MAX_OPEN_REQUESTS)
                 .values(open_requests=Member.open_requests + 1)
             ).rowcount
             if not took_slot:

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.matchmaking import suggestions as matchmaking
 from backend.members import service as member_service
@@ -23,11 +23,9 @@ MAX_SUGGESTIONS = 50
 # Open requests per mentor, for the mentors the matcher asks about (its expanding parameter).
 WAITING = (
     select(MentorRequest.mentor_id, func.count())
-    .where(
-        MentorRequest.mentor_id.in_(bindparam(matchmaking.MENTOR_IDS, expanding=True))  # type: ignore[attr-defined]
-    )
+    .where(col(MentorRequest.mentor_id).in_(bindparam(matchmaking.MENTOR_IDS, expanding=True)))
     .where(MentorRequest.status == "open")
-    .group_by(MentorRequest.mentor_id)
+    .group_by(col(MentorRequest.mentor_id))
 )
 
 
@@ -67,7 +65,7 @@ def suggest_mentors(
         session=session,
         member_id=member.id,
         k=k,
-        exclude_ids=asked | set(exclude_ids) | {member.id},  # type: ignore[arg-type]
+        exclude_ids=asked | set(exclude_ids) | {member.id},
         exposure_counts=WAITING,
     )
     return [

@@ -67,8 +67,8 @@ def _unmatched_statement(round_id: int) -> Any:
         )
         .where(
             ~exists().where(
-                live.round_id == round_id,
-                live.mentee_id == MatchProposal.mentee_id,
+                col(live.round_id) == round_id,
+                col(live.mentee_id) == col(MatchProposal.mentee_id),
                 col(live.status).in_(LIVE),
             )
         )
@@ -82,9 +82,7 @@ def unmatched_mentees(
 
     In mentee id order; ``offset`` and ``limit`` page it in the database.
     """
-    statement = (
-        _unmatched_statement(round_id).order_by(col(MatchProposal.mentee_id)).offset(offset)
-    )
+    statement = _unmatched_statement(round_id).order_by(col(MatchProposal.mentee_id)).offset(offset)
     if limit is not None:
         statement = statement.limit(limit)
     rows = session.exec(statement).all()

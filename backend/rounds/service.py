@@ -166,7 +166,7 @@ def start_cohort_import(*, session: Session, organiser: Member | None, data: byt
     """
     from backend.members import importing
 
-    return importing.start_import(  # type: ignore[return-value]
+    return importing.start_import(
         session=session, actor=organiser, data=data, mode="all-or-nothing", filename="cohort.csv"
     ).id
 
@@ -237,7 +237,7 @@ class ProposalKey:
     @classmethod
     def of(cls, proposal: MatchProposal) -> ProposalKey:
         """The key of ``proposal``."""
-        return cls(score=float(proposal.score), id=int(proposal.id))  # type: ignore[arg-type]
+        return cls(score=float(proposal.score), id=int(proposal.id))
 
     @classmethod
     def parse(cls, text: str | None) -> ProposalKey | None:
@@ -278,9 +278,9 @@ def proposals_of(
         statement = statement.where(key > tuple_(literal(before.score), literal(before.id)))
     backwards = before is not None and after is None
     if backwards:  # the page nearest the key, read upwards, then put in the review's order
-        order = (MatchProposal.score, MatchProposal.id)
+        order = (col(MatchProposal.score).asc(), col(MatchProposal.id).asc())
     else:
-        order = (MatchProposal.score.desc(), MatchProposal.id.desc())  # type: ignore[attr-defined]
+        order = (col(MatchProposal.score).desc(), col(MatchProposal.id).desc())
     statement = statement.order_by(*order)
     if limit is not None:
         statement = statement.limit(max(0, limit))
