@@ -59,7 +59,8 @@ OPERATIONS = {
     "createdBy { name } figures { matched } } } } }",
     "matchingRound": "query($round: ID!) { matchingRound(id: $round) { name "
     "publishPreview { pairs } "
-    "unmatchedMentees { reason mentee { name } } proposals(first: 50) { edges { node { "
+    "unmatchedMentees { edges { node { reason mentee { name } } } } "
+    "proposals(first: 50) { edges { node { "
     "score mentee { name } mentor { name organisation { name } } } } } } }",
     "exportMatchingRound": "query($round: ID!) { exportMatchingRound(roundId: $round) }",
     "myProposedMatches": "{ myProposedMatches { status score myRole mentee { name "
