@@ -85,7 +85,7 @@ def _make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -144,6 +144,37 @@ def session_scope(engine: Engine | None = None, *, read_only: bool = False) -> I
         except BaseException:
             session.rollback()
             raise
+
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # what every SQLite connection waits for the write lock
+
+
+@contextmanager
+def skippable_write(engine: Engine, *, wait_ms: int = 100) -> Iterator[Session]:
+    """A short unit of work for a write the caller may skip when the database is busy.
+
+    On SQLite it waits at most ``wait_ms`` for the write lock (not the usual 30 s) and then
+    raises ``OperationalError``: a read-only page must never stand in line behind another
+    transaction to record, say, that a session is in use. Elsewhere it is ``session_scope``.
+    """
+    if engine.dialect.name != "sqlite":
+        with session_scope(engine) as session:
+            yield session
+        return
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        raw.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+        try:
+            with session_factory(engine)(bind=connection) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def commit_for_job(session: Session) -> None:

@@ -113,7 +113,7 @@ def touch_session(*, engine: Engine, token: str | None, now: datetime | None = N
     if last_seen is None or last_seen > now - TOUCH_EVERY or last_seen <= now - idle_timeout():
         return False
     try:
-        with session_scope(engine) as writer:
+        with db.skippable_write(engine) as writer:  # never holds a page behind a writer
             touched = writer.exec(
                 update(UserSession)
                 .where(col(UserSession.id) == key)

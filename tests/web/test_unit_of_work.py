@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from contextlib import contextmanager
 
 from sqlalchemy import update
@@ -18,7 +19,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from backend.accounts import service as accounts
-from backend.accounts.models import EmailToken, LoginThrottle
+from backend.accounts.models import EmailToken, LoginThrottle, UserSession
+from backend.db import utcnow
 from backend.members.models import Member
 from backend.notifications import service as notifications
 from backend.settings import get_settings
@@ -118,6 +120,24 @@ def test_get_pages_start_read_only_and_never_wait_for_a_writer(client, session, 
 
     assert [page.status_code for page in pages] == [200, 200, 200]
     assert elapsed < 2, f"GET pages waited {elapsed:.1f}s for another transaction's lock"
+
+
+def test_a_due_session_touch_never_makes_a_get_page_wait_for_a_writer(client, session, engine):
+    # The session was last seen two minutes ago, so this request would record it in use: on
+    # SQLite that write needs the lock another transaction holds. It gives up at once (a later
+    # request records it) rather than holding the page for the 30 s busy timeout.
+    member = make_member(session)
+    log_in(client, member.email)
+    session.exec(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=2)))
+    session.commit()
+
+    with another_writer(engine, member.id):
+        started = time.monotonic()
+        page = client.get("/profile")
+        elapsed = time.monotonic() - started
+
+    assert page.status_code == 200
+    assert elapsed < 2, f"a GET page waited {elapsed:.1f}s to record its session in use"
 
 
 def test_a_commit_that_fails_is_an_error_page_not_a_redirect(client, session, monkeypatch):
