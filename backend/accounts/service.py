@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from backend import db, text
 from backend.accounts import passwords
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
-from backend.db import session_factory, session_scope, utcnow
+from backend.db import session_factory, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound, RateLimited
 from backend.members import validation as v
 from backend.members.models import Member

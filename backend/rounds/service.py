@@ -35,7 +35,7 @@ from backend.matchmaking import rules as pair_rules
 from backend.matchmaking.rounds import ScoreWeights
 from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
-from backend.members.models import Member
+from backend.members.models import Member, MentoringOffer
 from backend.mentoring import lifecycle
 from backend.mentoring.models import Mentorship
 from backend.notifications import service as notifications
@@ -687,6 +687,9 @@ def score_pairs(
 # Publishing and answering ---------------------------------------------------------------------
 
 
+MENTOR_PAUSED = "The mentor has paused mentoring."
+
+
 def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> bool:
     """Offer a proposed pair to both sides; False when the mentee cannot take it now."""
     mentee = session.get(Member, proposal.mentee_id)
@@ -694,8 +697,12 @@ def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> b
     if mentee is None or mentor is None:
         return False
     why = None
+    mentor_offer = session.get(MentoringOffer, mentor.id)
     if lifecycle.active_mentorship_of(session=session, mentee_id=mentee.id) is not None:
         why = "The mentee already has a mentor."
+    elif mentor_offer is None or mentor_offer.paused:
+        # Paused since the round ran: the mentee is owed another mentor (the re-offer step).
+        why = MENTOR_PAUSED
     else:
         now = utcnow()
         try:
@@ -716,6 +723,7 @@ def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> b
             proposal_id=proposal.id,
             to="withdrawn",
             decline_reason=why,
+            reoffer_pending=why == MENTOR_PAUSED,
         )
         return False
     days = f"within {respond_by_days} days"

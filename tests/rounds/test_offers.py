@@ -385,3 +385,28 @@ def test_unmatched_mentees_are_paged_in_the_database(session, engine, network):
     assert [m.id for m, _ in rest] == [m.id for m, _ in everyone[2:]]
     paged = [s for s in statements if "max(" in s.lower() and "match_proposal" in s]
     assert len(paged) == 2 and all("LIMIT" in s.upper() for s in paged)
+
+
+def test_a_pair_whose_mentor_paused_before_publishing_is_not_offered(session, engine, network):
+    organiser, _, _ = network
+    matching_round = run(session, engine, organiser)
+    proposal = rounds.proposals_of(
+        session=session, organiser=organiser, round_id=matching_round.id, status="proposed"
+    )[0]
+    mentor = session.get(Member, proposal.mentor_id)
+    _set_offer(session, mentor, capacity=1, paused=True)
+
+    rounds.publish_round(session=session, organiser=organiser, round_id=matching_round.id)
+
+    session.expire_all()
+    closed = session.get(MatchProposal, proposal.id)
+    assert (closed.status, closed.reoffer_pending) == ("withdrawn", True)
+    assert closed.decline_reason == "The mentor has paused mentoring."
+    assert not any(
+        t.startswith("We have found you a mentor") for t in titles(session, closed.mentee_id)
+    )
+    assert "Would you mentor" not in " ".join(titles(session, mentor.id))
+    others = rounds.proposals_of(
+        session=session, organiser=organiser, round_id=matching_round.id, status="offered"
+    )
+    assert others and all(o.mentor_id != mentor.id for o in others)

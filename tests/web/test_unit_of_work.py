@@ -10,8 +10,8 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
