@@ -8,8 +8,9 @@ profile would run on the organiser's machine when they open an export. The rule,
 * a cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, also
   after leading whitespace (so ``" =1+1"`` counts), gets a single quote ``'`` put in front;
   spreadsheets show the quote-prefixed text as text and run nothing;
-* except a plain number (``-3``, ``-0.5``, ``-.5``, ``12``): it stays as it is, so figures stay
-  usable as numbers (a plain number cannot call anything);
+* except a plain number (ASCII digits, one optional leading ``-`` and one optional point:
+  ``-3``, ``-0.5``, ``-.5``, ``12``; not ``-1e5`` nor ``-1,000``): it stays as it is, so
+  figures stay usable as numbers (a plain number cannot call anything);
 * every other cell is written unchanged. Non-text values (ints, finite floats) are numbers and
   pass through; ``None`` becomes an empty cell, as ``csv.writer`` writes it.
 
@@ -27,7 +28,7 @@ from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_START_SET = frozenset(FORMULA_STARTS)
-_PLAIN_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+_PLAIN_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")  # ASCII digits only
 
 
 def neutralise(value: object) -> object:
