@@ -6,7 +6,6 @@ The CLI (``peerbridge match-round``) calls :func:`run_offline_round` and prints
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import os
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from matching.rounds import Progress, RoundResult, StageClock, run_round
 from matching.scoring import ScoreWeights
-from members_csv import parse_members_csv, records_to_frame
+from members_csv import parse_members_csv, records_to_frame, safe_writer
 
 MATCHES_HEADER: tuple[str, ...] = ("mentee_id", "mentor_id", "score", "reasons")
 # The upload limit of the web import guards a shared server; an organiser's own file on their
@@ -52,7 +51,7 @@ class RoundSummary:
 def write_matches_csv(result: RoundResult, out: str | os.PathLike[str]) -> None:
     """Write matches.csv: ``mentee_id,mentor_id,score,reasons``, one row per mentee."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = safe_writer(buf, lineterminator="\r\n")
     writer.writerow(MATCHES_HEADER)
     m = result.matches
     scores = [

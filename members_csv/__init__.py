@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, cast
 
 from email_validator import EmailNotValidError, validate_email
 
+from members_csv.formulas import neutralise as neutralise
+from members_csv.formulas import safe_writer as safe_writer
 from vocabulary import (
     AGE_BANDS,
     BANDS,
@@ -252,7 +254,7 @@ def write_rejects_csv(parsed: ParsedMembers, header: Sequence[str] | None = None
 
     width = max([len(columns), *(len(cells) for cells in parsed.rejected_lines.values())])
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = safe_writer(out, lineterminator="\r\n")
     writer.writerow([*columns, *[""] * (width - len(columns)), "line", "reason"])
     for line in sorted(parsed.rejected_lines):
         cells = parsed.rejected_lines[line]

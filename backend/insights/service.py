@@ -9,7 +9,6 @@ rows never leave this module: only ``disclosure``-protected counts do.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +29,7 @@ from backend.mentoring.models import MentorRequest, Mentorship
 from backend.organisations.models import ORGANISATION_TYPES, Organisation
 from backend.privacy.models import DemographicRecord
 from backend.rounds.models import MatchProposal
+from members_csv import safe_writer
 from vocabulary import (
     AGE_BANDS,
     BANDS,
@@ -137,7 +137,7 @@ class Table:
     def to_csv(self) -> str:
         """The table as CSV, suppressed exactly as shown on the page."""
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = safe_writer(out, lineterminator="\n")
         writer.writerow(self.columns)
         for row in self.rows:
             writer.writerow([cell.replace(",", "") if _is_number(cell) else cell for cell in row])

@@ -11,7 +11,6 @@ place goes to the round's best waiting mentee. Every path to a mentorship goes t
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -43,6 +42,7 @@ from backend.rounds import figures
 from backend.rounds.models import MatchingRound, MatchProposal
 from backend.settings import get_settings
 from backend.sqltypes import table_of
+from members_csv import safe_writer
 
 if TYPE_CHECKING:
     pass
@@ -1354,7 +1354,7 @@ def export_csv(*, session: Session, organiser: Member | None, round_id: int) -> 
     ids = {p.mentee_id for p in proposals} | {p.mentor_id for p in proposals if p.mentor_id}
     people = member_service.get_many(session=session, member_ids=[i for i in ids if i])
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = safe_writer(out, lineterminator="\n")
     writer.writerow(
         ["mentee_id", "mentee_name", "mentor_id", "mentor_name", "score", "reasons", "status"]
     )
@@ -1364,17 +1364,12 @@ def export_csv(*, session: Session, organiser: Member | None, round_id: int) -> 
         writer.writerow(
             [
                 (mentee.external_id or mentee.id) if mentee else "",
-                _csv_safe(mentee.name) if mentee else "Former member",
+                mentee.name if mentee else "Former member",
                 (mentor.external_id or mentor.id) if mentor else "",
-                _csv_safe(mentor.name) if mentor else "",
+                mentor.name if mentor else "",
                 f"{p.score:.0f}" if p.mentor_id else "",
                 p.reasons,
                 p.status,
             ]
         )
     return out.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    # A cell starting with = + - @ runs as a formula in spreadsheets: neutralise it.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -135,3 +135,26 @@ def test_cross_organisation_share_and_supply(session, network):
     assert cross[0][:2] == ["Across organisations", "20"]  # 19 matches, all across
     assert report.supply_by_region.rows[-1][0] == "Total"
     assert report.trend.rows[-1][1] == "35"
+
+
+def test_csv_export_neutralises_formula_cells_and_keeps_numbers():
+    # Given a table whose cells include formulas and plain (negative) numbers
+    hostile = ['=HYPERLINK("http://x","y")', "@SUM(1)", "+1+1", "-1+1", "\t=1+1"]
+    table = insights.Table(
+        key="t",
+        title="T",
+        summary="",
+        columns=["=HEADING()", "n"],
+        rows=[
+            [value, number]
+            for value, number in zip(hostile, ["-3", "-0.5", "1,234", "*", "0"], strict=True)
+        ],
+    )
+
+    # When it is exported and read back
+    parsed = list(csv.reader(io.StringIO(table.to_csv(), newline="")))
+
+    # Then every formula is quote-prefixed and the figures stay figures
+    assert parsed[0] == ["'=HEADING()", "n"]
+    assert [row[0] for row in parsed[1:]] == ["'" + value for value in hostile]
+    assert [row[1] for row in parsed[1:]] == ["-3", "-0.5", "1234", "*", "0"]

@@ -82,3 +82,33 @@ def test_bad_file_raises_with_located_errors(tmp_path):
         run_offline_round(members, tmp_path / "matches.csv")
     assert "line 2" in str(err.value)
     assert not (tmp_path / "matches.csv").exists()
+
+
+def test_matches_csv_neutralises_formula_ids_from_the_organisers_file(tmp_path):
+    # Given member ids that a spreadsheet would run as formulas, and plain negative numbers
+    mentees = ['=HYPERLINK("http://x","y")', "+1+1", "-3"]
+    mentors = ["@SUM(1)", "-1+1", "-7"]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(HEADER.strip().split(","))
+    for n, (mid, band, seeking, cap) in enumerate(
+        [*((m, "5", "yes", 0) for m in mentees), *((m, "8a", "no", 1) for m in mentors)]
+    ):
+        writer.writerow(
+            [
+                *(mid, f"Member {n}", f"member{n}@example.nhs.uk", f"Trust {n}", "London"),
+                *("operational-management", band, "non-clinical", "3", "", seeking, cap),
+                *("quality-improvement", "quality-improvement", "", "either", "no", "no"),
+            ]
+        )
+    members = tmp_path / "members.csv"
+    members.write_text(text.getvalue(), encoding="utf-8", newline="")
+    out = tmp_path / "matches.csv"
+
+    # When the offline round writes matches.csv
+    run_offline_round(members, out, seed=1)
+
+    # Then, read back, each formula id is quote-prefixed and the negative numbers stay numbers
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
+    assert {r["mentee_id"] for r in rows} == {"'" + mentees[0], "'+1+1", "-3"}
+    assert {r["mentor_id"] for r in rows} == {"'@SUM(1)", "'-1+1", "-7"}

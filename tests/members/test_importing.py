@@ -661,3 +661,22 @@ def test_a_stalled_import_can_be_retried_and_a_finished_one_cannot(session):
 
     with pytest.raises(Conflict, match="this one is done"):
         importing.retry_import(session=session, actor=organiser, import_id=member_import.id)
+
+
+def test_the_stored_rejects_file_neutralises_formula_cells(session):
+    # Given a partial import whose rejected rows carry formulas in the organiser's own cells
+    organiser = make_organiser(session)
+    hostile = ['=HYPERLINK("http://x","y")', "@SUM(1)", "+1+1", "-1+1"]
+    data = members_csv(
+        row("M1"),
+        *(row(f"B{n}", name=value, region="Wales") for n, value in enumerate(hostile)),
+        row("-3", region="Wales"),
+    )
+
+    # When the import job stores its rejects file, and it is read back
+    done = _run_job(session, organiser, data, mode="partial")
+    rejects = list(csv.DictReader(io.StringIO(done.rejects_csv, newline="")))
+
+    # Then each formula is quote-prefixed, and the negative-number id stays a number
+    assert [r["name"] for r in rejects[:-1]] == ["'" + value for value in hostile]
+    assert rejects[-1]["member_id"] == "-3"

@@ -181,6 +181,36 @@ def test_export_lists_every_mentee_with_score_reasons_and_status(session, engine
     assert all(r["reasons"] for r in rows)
 
 
+def test_export_neutralises_formula_cells_and_keeps_numbers(session, engine, network):
+    # Given members whose names and ids a spreadsheet would run as formulas, and one whose id
+    # is a plain negative number
+    organiser, mentors, mentees = network
+    hostile = [
+        ('=HYPERLINK("http://x","y")', "@SUM(1)"),
+        ("+1+1", "-1+1"),
+        (" =1+1", "-3"),
+        ("-Mentor", "@M1"),
+    ]
+    for member, (name, external_id) in zip([*mentees[:3], mentors[0]], hostile, strict=True):
+        member.name, member.external_id = name, external_id
+        session.add(member)
+    session.commit()
+    matching_round = run(session, engine, organiser)
+
+    # When the round is exported and read back
+    text = rounds.export_csv(session=session, organiser=organiser, round_id=matching_round.id)
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+
+    # Then each formula is quote-prefixed, the negative number stays a number
+    cells = [cell for row in rows for cell in row]
+    for name, external_id in hostile:
+        assert name not in cells and "'" + name in cells
+        if external_id == "-3":
+            assert "-3" in cells and "'-3" not in cells
+        else:
+            assert external_id not in cells and "'" + external_id in cells
+
+
 def test_a_members_cohort_matches_only_those_members(session, engine, network):
     organiser, _, mentees = network
 
