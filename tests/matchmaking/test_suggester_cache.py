@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlmodel import delete, select
 
+from backend import jobs
 from backend.db import session_factory
 from backend.matchmaking import suggestions as matchmaking
 from backend.matchmaking.models import MatchmakingState, SuggestionExposure
@@ -112,3 +113,22 @@ def test_exposure_is_shared_between_processes(engine, session):
         held_back = _ids(elsewhere, me, there, k=1)
     # A process that never showed anyone still holds the best mentor back.
     assert held_back == [other]
+
+
+def test_a_worker_pass_with_nothing_due_does_not_refit(engine, session, mail_dir):
+    # The worker's periodic pass runs every couple of seconds; when it closes no offer the
+    # network did not change, so the suggester fitted before it still answers after it.
+    me, best, other = _network(session)
+    cache = matchmaking.SuggesterCache()
+    first = _ids(session, me, cache)
+    assert set(first) == {best, other}
+    before = network_state(session=session).version
+    session.rollback()
+
+    jobs.run_once(engine)
+    jobs.run_once(engine)
+
+    assert network_state(session=session).version == before
+    session.rollback()
+    assert set(_ids(session, me, cache)) == set(first)
+    assert cache.fits == 1
