@@ -132,3 +132,38 @@ def test_a_worker_pass_with_nothing_due_does_not_refit(engine, session, mail_dir
     session.rollback()
     assert set(_ids(session, me, cache)) == set(first)
     assert cache.fits == 1
+
+
+def test_suggestions_over_http_with_a_worker_pass_between_refit_once(engine, session, mail_dir):
+    # The served path: the app's own per-process cache, the worker's pass between requests.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Starlette's note about httpx2
+        from fastapi.testclient import TestClient
+
+    from peerbridge.app import create_app
+    from tests.factories import PASSWORD
+
+    me, _best, _other = _network(session)
+    email = session.get(Member, me).email
+    session.close()  # on SQLite an open transaction here would block the app's writes
+    query = "{ mentorSuggestions(first: 5) { mentor { id } } }"
+    log_in = (
+        "mutation($input: LogInInput!) { logIn(input: $input) { __typename } }",
+        {"input": {"email": email, "password": PASSWORD}},
+    )
+    with TestClient(create_app(engine=engine), base_url="http://localhost") as client:
+        signed_in = client.post("/graphql", json={"query": log_in[0], "variables": log_in[1]})
+        assert signed_in.json()["data"]["logIn"]["__typename"] == "LogInSuccess"
+        shown = []
+        for _ in range(3):
+            response = client.post("/graphql", json={"query": query})
+            assert response.status_code == 200 and "errors" not in response.json()
+            shown.append(len(response.json()["data"]["mentorSuggestions"]))
+            if len(shown) == 1:
+                fits = matchmaking.CACHE.fits
+            jobs.run_once(engine)
+
+    assert shown == [2, 2, 2]
+    assert matchmaking.CACHE.fits == fits  # the first request fitted; no pass made it refit
