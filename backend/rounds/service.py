@@ -1304,7 +1304,11 @@ def expire_offers(*, session: Session, now: datetime | None = None) -> int:
                 link=f"/organise/rounds/{round_id}",
             )
         figures.refresh(session=session, round_id=round_id)
-    network_changed(session=session)  # a declined offer frees the mentor's place
+    if closed:
+        # A closed offer frees the mentor's place. Only then: this runs on every periodic
+        # pass, and a version moved with nothing closed makes every process refit its
+        # suggester (seconds at 10,000 members) on its next request.
+        network_changed(session=session)
     session.flush()
     return sum(closed.values())
 

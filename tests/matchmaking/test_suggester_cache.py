@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlmodel import delete, select
 
+from backend import jobs
 from backend.db import session_factory
 from backend.matchmaking import suggestions as matchmaking
 from backend.matchmaking.models import MatchmakingState, SuggestionExposure
@@ -112,3 +113,57 @@ def test_exposure_is_shared_between_processes(engine, session):
         held_back = _ids(elsewhere, me, there, k=1)
     # A process that never showed anyone still holds the best mentor back.
     assert held_back == [other]
+
+
+def test_a_worker_pass_with_nothing_due_does_not_refit(engine, session, mail_dir):
+    # The worker's periodic pass runs every couple of seconds; when it closes no offer the
+    # network did not change, so the suggester fitted before it still answers after it.
+    me, best, other = _network(session)
+    cache = matchmaking.SuggesterCache()
+    first = _ids(session, me, cache)
+    assert set(first) == {best, other}
+    before = network_state(session=session).version
+    session.rollback()
+
+    jobs.run_once(engine)
+    jobs.run_once(engine)
+
+    assert network_state(session=session).version == before
+    session.rollback()
+    assert set(_ids(session, me, cache)) == set(first)
+    assert cache.fits == 1
+
+
+def test_suggestions_over_http_with_a_worker_pass_between_refit_once(engine, session, mail_dir):
+    # The served path: the app's own per-process cache, the worker's pass between requests.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Starlette's note about httpx2
+        from fastapi.testclient import TestClient
+
+    from peerbridge.app import create_app
+    from tests.factories import PASSWORD
+
+    me, _best, _other = _network(session)
+    email = session.get(Member, me).email
+    session.close()  # on SQLite an open transaction here would block the app's writes
+    query = "{ mentorSuggestions(first: 5) { mentor { id } } }"
+    log_in = (
+        "mutation($input: LogInInput!) { logIn(input: $input) { __typename } }",
+        {"input": {"email": email, "password": PASSWORD}},
+    )
+    with TestClient(create_app(engine=engine), base_url="http://localhost") as client:
+        signed_in = client.post("/graphql", json={"query": log_in[0], "variables": log_in[1]})
+        assert signed_in.json()["data"]["logIn"]["__typename"] == "LogInSuccess"
+        shown = []
+        for _ in range(3):
+            response = client.post("/graphql", json={"query": query})
+            assert response.status_code == 200 and "errors" not in response.json()
+            shown.append(len(response.json()["data"]["mentorSuggestions"]))
+            if len(shown) == 1:
+                fits = matchmaking.CACHE.fits
+            jobs.run_once(engine)
+
+    assert shown == [2, 2, 2]
+    assert matchmaking.CACHE.fits == fits  # the first request fitted; no pass made it refit
