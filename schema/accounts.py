@@ -83,6 +83,7 @@ class ChangePasswordInput:
 @strawberry.type(description="Password changed; other sessions have ended, this one continues.")
 class ChangePasswordSuccess:
     member: Member
+    message: str
 
 
 SignUpResult = Annotated[
@@ -241,7 +242,7 @@ class AccountMutation:
 
     @strawberry.mutation(description="Set a new password with the token from the emailed link.")
     def reset_password(self, info: Info, input: ResetPasswordInput) -> ResetPasswordResult:
-        """Reset a forgotten password; every session of the account ends."""
+        """Reset a forgotten password; every session and access token of the account ends."""
         context = info.context
 
         def reset() -> Done:
@@ -254,11 +255,17 @@ class AccountMutation:
                 if error.field == "password":
                     error.field = "new_password"
                 raise
-            return Done(message="Your password has been changed. Log in with your new password.")
+            return Done(
+                message="Your password has been changed. You have been signed out everywhere; "
+                "access tokens you made were revoked. Log in with your new password."
+            )
 
         return errors.outcome(reset)
 
-    @strawberry.mutation(description="Change your password; your other sessions end.")
+    @strawberry.mutation(
+        description="Change your password; your other sessions end and your access tokens are "
+        "revoked."
+    )
     def change_password(self, info: Info, input: ChangePasswordInput) -> ChangePasswordResult:
         """Change the signed-in member's password."""
         context = info.context
@@ -278,6 +285,9 @@ class AccountMutation:
             else:
                 # Token clients have no use for a browser session; end it straight away.
                 accounts.revoke_session(session=context.session, token=token)
-            return ChangePasswordSuccess(member=Member.from_model(member))
+            return ChangePasswordSuccess(
+                member=Member.from_model(member),
+                message="Your password has been changed. " + accounts.SIGNED_OUT_ELSEWHERE,
+            )
 
         return errors.outcome(change)

@@ -464,6 +464,10 @@ def log_out(*, session: Session, token: str | None) -> None:
 
 # Passwords ------------------------------------------------------------------------------------
 
+SIGNED_OUT_ELSEWHERE = (
+    "You have been signed out everywhere else; access tokens you made were revoked."
+)
+
 
 def request_password_reset(*, session: Session, email: str) -> None:
     """Email a reset link if the account exists; say nothing either way (no account probing)."""
@@ -518,11 +522,15 @@ def _password_from_link(*, session: Session, token: str, purpose: str, new_passw
 
 
 def reset_password(*, session: Session, token: str, new_password: str) -> Member:
-    """Set a new password from an emailed link; every existing session is ended."""
+    """Set a new password from an emailed link; every session and access token is ended.
+
+    Nobody is signed in by the reset: the member logs in again with the new password.
+    """
     member = _password_from_link(
         session=session, token=token, purpose="reset", new_password=new_password
     )
     revoke_all_sessions(session=session, member_id=member.id)
+    revoke_all_access_tokens(session=session, member_id=member.id)
     throttle = session.get(LoginThrottle, member.email)
     if throttle is not None:
         session.delete(throttle)
@@ -566,7 +574,8 @@ def change_password(
     new_password: str,
     current_token: str | None,
 ) -> str:
-    """Change the password; other sessions end and this one gets a new id (returned)."""
+    """Change the password; this session gets a new id (returned), every other session and
+    every access token of the member ends (including one used to make the change)."""
     if not passwords.verify_password(member.password_hash, current_password or ""):
         raise FieldErrors({"current_password": "Your current password is not right."})
     if current_password == new_password:
@@ -576,6 +585,7 @@ def change_password(
     except Invalid as error:
         raise FieldErrors({"new_password": error.message}) from error
     revoke_all_sessions(session=session, member_id=member.id)
+    revoke_all_access_tokens(session=session, member_id=member.id)
     session.flush()
     return start_session(session=session, member_id=member.id)
 
@@ -610,6 +620,16 @@ def create_access_token(*, session: Session, member: Member, name: str) -> tuple
     session.flush()
     session.refresh(record)
     return record, secret
+
+
+def revoke_all_access_tokens(*, session: Session, member_id: int) -> int:
+    """Revoke every active token of a member (after a password change or reset); how many."""
+    return session.exec(
+        update(AccessToken)
+        .where(col(AccessToken.member_id) == member_id)
+        .where(col(AccessToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
 
 
 def list_access_tokens(*, session: Session, member: Member) -> list[AccessToken]:

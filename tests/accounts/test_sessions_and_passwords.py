@@ -326,3 +326,67 @@ def test_a_touch_that_cannot_get_the_write_lock_lets_the_request_go_on(session, 
         holder.close()
         impatient.dispose()
     assert accounts.touch_session(engine=engine, token=token) is True
+
+
+def _reset_link(session, mail_dir, email: str) -> str:  # type: ignore[no-untyped-def]
+    accounts.request_password_reset(session=session, email=email)
+    notifications.deliver_pending(session=session)
+    [mail] = sorted(mail_dir.glob("*.eml"))[-1:]
+    return mail.read_text().split("/reset-password?token=")[1].split()[0]
+
+
+def test_password_reset_revokes_every_access_token_and_only_that_members(session, mail_dir):
+    member = make_member(session, email="lee@example.org")
+    other = make_member(session, email="sam@example.org")
+    _, first = accounts.create_access_token(session=session, member=member, name="Reports")
+    _, second = accounts.create_access_token(session=session, member=member, name="Sync")
+    _, theirs = accounts.create_access_token(session=session, member=other, name="Theirs")
+
+    token = _reset_link(session, mail_dir, "lee@example.org")
+    accounts.reset_password(session=session, token=token, new_password="a brand new passphrase")
+
+    assert accounts.member_for_access_token(session=session, secret=first) is None
+    assert accounts.member_for_access_token(session=session, secret=second) is None
+    assert accounts.member_for_access_token(session=session, secret=theirs).id == other.id
+    listed = accounts.list_access_tokens(session=session, member=member)
+    assert all(record.revoked_at is not None for record in listed) and len(listed) == 2
+
+
+def test_change_password_revokes_every_access_token_but_keeps_this_session(session):
+    member = make_member(session, email="lee@example.org")
+    other = make_member(session, email="sam@example.org")
+    _, here = accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+    _, theirs_session = accounts.log_in(session=session, email="sam@example.org", password=PASSWORD)
+    _, secret = accounts.create_access_token(session=session, member=member, name="Reports")
+    _, theirs = accounts.create_access_token(session=session, member=other, name="Theirs")
+
+    new_token = accounts.change_password(
+        session=session,
+        member=member,
+        current_password=PASSWORD,
+        new_password="an even longer passphrase",
+        current_token=here,
+    )
+
+    assert accounts.member_for_access_token(session=session, secret=secret) is None
+    assert accounts.session_for_token(session=session, token=new_token).member_id == member.id
+    assert accounts.member_for_access_token(session=session, secret=theirs).id == other.id
+    assert accounts.session_for_token(session=session, token=theirs_session) is not None
+
+
+def test_a_refused_password_change_revokes_nothing(session):
+    member = make_member(session, email="lee@example.org")
+    _, here = accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+    _, secret = accounts.create_access_token(session=session, member=member, name="Reports")
+
+    with pytest.raises(FieldErrors):
+        accounts.change_password(
+            session=session,
+            member=member,
+            current_password=PASSWORD,
+            new_password="short",
+            current_token=here,
+        )
+
+    assert accounts.member_for_access_token(session=session, secret=secret).id == member.id
+    assert accounts.session_for_token(session=session, token=here) is not None

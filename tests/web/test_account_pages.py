@@ -163,7 +163,53 @@ def test_resetting_the_password_ends_every_session(client, session, mail_dir, en
         assert done.status_code == 303
         assert done.headers["location"] == "/login?notice=password-reset"
         assert other_device.get("/profile").status_code == 303  # logged out there too
+    assert "access tokens you made were revoked" in client.get(done.headers["location"]).text
     log_in(client, member.email, "a brand new passphrase")
+
+
+def test_resetting_the_password_revokes_the_access_tokens(client, session, mail_dir):
+    member = make_member(session)
+    _, secret = accounts.create_access_token(session=session, member=member, name="Reports")
+    session.commit()  # end the write transaction: SQLite would block the app's writes
+    post_form(client, "/forgotten-password", {"email": member.email})
+    token = _link(session, mail_dir, "/reset-password")
+    new = "a brand new passphrase"
+
+    done = post_form(
+        client,
+        "/reset-password",
+        {"token": token, "password": new, "confirm_password": new},
+        page=f"/reset-password?token={token}",
+    )
+
+    assert done.status_code == 303
+    session.expire_all()
+    assert accounts.member_for_access_token(session=session, secret=secret) is None
+
+
+def test_changing_the_password_keeps_this_session_and_revokes_the_rest(client, session, engine):
+    member = make_member(session)
+    _, secret = accounts.create_access_token(session=session, member=member, name="Reports")
+    session.commit()  # end the write transaction: SQLite would block the app's writes
+    with another_client(engine) as other_device:
+        log_in(other_device, member.email)
+        log_in(client, member.email)
+
+        changed = post_form(
+            client,
+            "/account/password",
+            {"current_password": PASSWORD, "new_password": "another long passphrase"},
+            page="/account",
+        )
+
+        assert changed.status_code == 303
+        page = client.get(changed.headers["location"])
+        assert page.status_code == 200  # still signed in here
+        assert "You have been signed out everywhere else" in page.text
+        assert "access tokens you made were revoked" in page.text
+        assert other_device.get("/profile").status_code == 303
+    session.expire_all()
+    assert accounts.member_for_access_token(session=session, secret=secret) is None
 
 
 def test_an_invited_member_chooses_a_password_and_is_signed_in(client, session, mail_dir):
