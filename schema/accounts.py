@@ -279,6 +279,7 @@ class AccountMutation:
                 current_password=input.current_password,
                 new_password=input.new_password,
                 current_token=context.session_token,
+                user_agent=context.user_agent,
             )
             if context.auth == "cookie":
                 _start_cookie_session(info, token)

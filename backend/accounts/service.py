@@ -161,6 +161,40 @@ def revoke_all_sessions(*, session: Session, member_id: int, keep: str | None = 
     return session.exec(statement).rowcount
 
 
+def session_key(record: UserSession) -> str:
+    """The public name of a session, for the sessions list (a hash of the stored hash: it can
+    neither be used as the cookie nor be traced back to it)."""
+    return token_hash(record.id)[:24]
+
+
+def list_sessions(*, session: Session, member: Member) -> list[UserSession]:
+    """The member's live sessions, most recently used first."""
+    now = utcnow()
+    return list(
+        session.exec(
+            select(UserSession)
+            .where(UserSession.member_id == member.id)
+            .where(col(UserSession.revoked_at).is_(None))
+            .where(col(UserSession.expires_at) > now)
+            .where(col(UserSession.last_seen_at) > now - idle_timeout())
+            .order_by(col(UserSession.last_seen_at).desc(), col(UserSession.created_at).desc())
+        ).all()
+    )
+
+
+def end_session(*, session: Session, member: Member, key: str) -> UserSession:
+    """End one of the member's own live sessions, named by ``session_key``."""
+    for record in list_sessions(session=session, member=member):
+        if secrets.compare_digest(
+            session_key(record).encode(), (key or "").encode("utf-8", "surrogatepass")
+        ):
+            record.revoked_at = utcnow()
+            session.add(record)
+            session.flush()
+            return record
+    raise NotFound("No such session: it may have ended already.")
+
+
 # Anonymous sessions are no longer started (forms use a signed CSRF cookie); rows left from
 # before, and any a visitor never came back to, go after this long without use.
 ANONYMOUS_SESSION_IDLE = timedelta(days=1)
@@ -573,6 +607,7 @@ def change_password(
     current_password: str,
     new_password: str,
     current_token: str | None,
+    user_agent: str = "",
 ) -> str:
     """Change the password; this session gets a new id (returned), every other session and
     every access token of the member ends (including one used to make the change)."""
@@ -587,7 +622,7 @@ def change_password(
     revoke_all_sessions(session=session, member_id=member.id)
     revoke_all_access_tokens(session=session, member_id=member.id)
     session.flush()
-    return start_session(session=session, member_id=member.id)
+    return start_session(session=session, member_id=member.id, user_agent=user_agent)
 
 
 # Personal access tokens -----------------------------------------------------------------------

@@ -8,10 +8,11 @@ import pytest
 from argon2 import PasswordHasher
 from sqlmodel import select
 
+from backend.accounts import devices
 from backend.accounts import service as accounts
 from backend.accounts.models import LoginThrottle, UserSession
 from backend.db import utcnow
-from backend.errors import FieldErrors, Invalid, RateLimited
+from backend.errors import FieldErrors, Invalid, NotFound, RateLimited
 from backend.notifications import service as notifications
 from tests.factories import PASSWORD, make_member
 
@@ -390,3 +391,73 @@ def test_a_refused_password_change_revokes_nothing(session):
 
     assert accounts.member_for_access_token(session=session, secret=secret).id == member.id
     assert accounts.session_for_token(session=session, token=here) is not None
+
+
+def test_a_member_lists_their_live_sessions_and_ends_one(session):
+    member = make_member(session, email="lee@example.org")
+    other = make_member(session, email="sam@example.org")
+    _, phone = accounts.log_in(
+        session=session,
+        email="lee@example.org",
+        password=PASSWORD,
+        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) AppleWebKit Version/17.0 Safari/604.1",
+    )
+    _, desk = accounts.log_in(
+        session=session,
+        email="lee@example.org",
+        password=PASSWORD,
+        user_agent="Mozilla/5.0 (Windows NT 10.0; rv:120.0) Gecko/20100101 Firefox/120.0",
+    )
+    _, ended = accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+    accounts.log_out(session=session, token=ended)
+    _, theirs = accounts.log_in(session=session, email="sam@example.org", password=PASSWORD)
+
+    listed = accounts.list_sessions(session=session, member=member)
+
+    assert {record.id for record in listed} == {
+        accounts.token_hash(phone),
+        accounts.token_hash(desk),
+    }
+    assert {devices.device_label(record.user_agent) for record in listed} == {
+        "Safari on iPhone",
+        "Firefox on Windows",
+    }
+    phone_record = accounts.session_for_token(session=session, token=phone)
+    key = accounts.session_key(phone_record)
+    assert phone not in key and phone_record.id not in key
+    with pytest.raises(NotFound):  # someone else's session is not theirs to end
+        accounts.end_session(session=session, member=other, key=key)
+    theirs_key = accounts.session_key(accounts.session_for_token(session=session, token=theirs))
+    with pytest.raises(NotFound):
+        accounts.end_session(session=session, member=member, key=theirs_key)
+
+    accounts.end_session(session=session, member=member, key=key)
+
+    assert accounts.session_for_token(session=session, token=phone) is None
+    assert accounts.session_for_token(session=session, token=desk) is not None
+    assert accounts.session_for_token(session=session, token=theirs) is not None
+    with pytest.raises(NotFound):
+        accounts.end_session(session=session, member=member, key=key)
+
+
+@pytest.mark.parametrize(
+    ("agent", "label"),
+    [
+        (
+            "Mozilla/5.0 (Windows NT 10.0) AppleWebKit Chrome/120.0 Safari/537.36 Edg/120.0",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit Chrome/120.0 Safari/537.36",
+            "Chrome on macOS",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit Chrome/120.0 Mobile Safari/537.36",
+            "Chrome on Android",
+        ),
+        ("python-httpx/0.27", "A program using the API"),
+        ("", "Unknown device"),
+    ],
+)
+def test_device_labels(agent, label):
+    assert devices.device_label(agent) == label

@@ -341,3 +341,46 @@ def test_pages_keep_a_session_alive_and_end_it_when_idle(client, session):
     assert client.get("/profile").status_code == 303  # signed out: idle too long
     me = client.post("/graphql", json={"query": "{ me { id } }"})
     assert me.json()["data"]["me"] is None
+
+
+FIREFOX_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0"
+)
+
+
+def test_a_member_sees_their_sessions_and_ends_another_one(client, session, engine):
+    member = make_member(session)
+    stranger = make_member(session)
+    session.commit()
+    with another_client(engine) as laptop, another_client(engine) as theirs:
+        laptop.headers["user-agent"] = FIREFOX_ON_WINDOWS
+        log_in(laptop, member.email)
+        log_in(theirs, stranger.email)
+        log_in(client, member.email)
+
+        page = client.get("/account").text
+        assert "Where you are logged in" in page and "Firefox on Windows" in page
+        assert "This device" in page
+        [key] = re.findall(r'action="/account/sessions/([0-9a-f]+)/end"', page)
+        assert 'End session<span class="nhsuk-u-visually-hidden"> on Firefox on Windows' in page
+
+        no_csrf = client.post(f"/account/sessions/{key}/end", data={})
+        assert no_csrf.status_code in (400, 403)
+        assert laptop.get("/profile").status_code == 200  # nothing ended without the token
+
+        stranger_page = theirs.get("/account").text
+        assert key not in stranger_page
+        refused = post_form(theirs, f"/account/sessions/{key}/end", {}, page="/account")
+        assert refused.status_code == 404
+        assert laptop.get("/profile").status_code == 200
+
+        for bad in ("é" * 70, "0" * 24, "x"):
+            nothing = post_form(client, f"/account/sessions/{bad}/end", {}, page="/account")
+            assert nothing.status_code == 404
+        ended = post_form(client, f"/account/sessions/{key}/end", {}, page="/account")
+
+        assert ended.headers["location"] == "/account?notice=session-ended"
+        assert laptop.get("/profile").status_code == 303  # logged out there
+        after = client.get(ended.headers["location"]).text
+        assert "That session has ended" in after and "Firefox on Windows" not in after
+        assert client.get("/profile").status_code == 200  # still logged in here
