@@ -367,9 +367,12 @@ def test_change_password_revokes_every_access_token_but_keeps_this_session(sessi
         current_password=PASSWORD,
         new_password="an even longer passphrase",
         current_token=here,
+        user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
     )
 
     assert accounts.member_for_access_token(session=session, secret=secret) is None
+    [kept] = accounts.list_sessions(session=session, member=member)
+    assert devices.device_label(kept.user_agent) == "Firefox on Linux"  # the device stays named
     assert accounts.session_for_token(session=session, token=new_token).member_id == member.id
     assert accounts.member_for_access_token(session=session, secret=theirs).id == other.id
     assert accounts.session_for_token(session=session, token=theirs_session) is not None
