@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
 
-from backend.accounts import cookies
+from backend.accounts import cookies, devices
 from backend.accounts import service as accounts
+from backend.accounts.models import UserSession
 from backend.errors import Invalid
 from backend.members import service as member_service
 from schema import errors
@@ -15,6 +17,7 @@ from schema.context import Info
 from schema.enums import Band, Profession, Region, RoleFamily, from_enum
 from schema.inputs import check_text
 from schema.members import Member
+from schema.permissions import IsAuthenticated
 
 
 @strawberry.input(description="Everything a new member gives when joining.")
@@ -83,6 +86,7 @@ class ChangePasswordInput:
 @strawberry.type(description="Password changed; other sessions have ended, this one continues.")
 class ChangePasswordSuccess:
     member: Member
+    message: str
 
 
 SignUpResult = Annotated[
@@ -91,6 +95,62 @@ SignUpResult = Annotated[
 LogInResult = Annotated[
     LogInSuccess | errors.Problem, errors.result_named("LogInResult", LogInSuccess)
 ]
+
+
+@strawberry.type(description="A place where you are logged in (a browser session).")
+class ActiveSession:
+    id: strawberry.ID = strawberry.field(description="Names the session for `endSession`.")
+    device: str = strawberry.field(description='From the User-Agent, like "Firefox on Windows".')
+    last_seen_at: datetime = strawberry.field(description="Updated at most once a minute.")
+    created_at: datetime
+    current: bool = strawberry.field(description="True for the session making this request.")
+
+    @classmethod
+    def from_model(cls, record: UserSession, *, here: str | None) -> ActiveSession:
+        """The GraphQL view of a session record."""
+        return cls(
+            id=strawberry.ID(accounts.session_key(record)),
+            device=devices.device_label(record.user_agent),
+            last_seen_at=record.last_seen_at,
+            created_at=record.created_at,
+            current=here is not None and record.id == accounts.token_hash(here),
+        )
+
+
+@strawberry.input(description="The `id` of one of your sessions, from `mySessions`.")
+class EndSessionInput:
+    id: strawberry.ID
+
+
+@strawberry.type(description="The session has ended: its cookie no longer works.")
+class EndSessionSuccess:
+    message: str
+
+
+EndSessionResult = Annotated[
+    EndSessionSuccess | errors.Problem, errors.result_named("EndSessionResult", EndSessionSuccess)
+]
+
+
+@strawberry.type
+class SessionQuery:
+    """Where the signed-in member is logged in."""
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Your live sessions, most recently used first.",
+    )
+    def my_sessions(self, info: Info) -> list[ActiveSession]:
+        """The caller's own sessions."""
+        context = info.context
+        member = member_service.require_member(context.member)
+        here = context.session_token if context.auth == "cookie" else None
+        return [
+            ActiveSession.from_model(record, here=here)
+            for record in accounts.list_sessions(session=context.session, member=member)
+        ]
+
+
 LogOutResult = Annotated[Done | errors.Problem, errors.result_named("LogOutResult", Done)]
 VerifyEmailResult = Annotated[
     VerifyEmailSuccess | errors.Problem,
@@ -241,7 +301,7 @@ class AccountMutation:
 
     @strawberry.mutation(description="Set a new password with the token from the emailed link.")
     def reset_password(self, info: Info, input: ResetPasswordInput) -> ResetPasswordResult:
-        """Reset a forgotten password; every session of the account ends."""
+        """Reset a forgotten password; every session and access token of the account ends."""
         context = info.context
 
         def reset() -> Done:
@@ -254,11 +314,17 @@ class AccountMutation:
                 if error.field == "password":
                     error.field = "new_password"
                 raise
-            return Done(message="Your password has been changed. Log in with your new password.")
+            return Done(
+                message="Your password has been changed. You have been signed out everywhere; "
+                "access tokens you made were revoked. Log in with your new password."
+            )
 
         return errors.outcome(reset)
 
-    @strawberry.mutation(description="Change your password; your other sessions end.")
+    @strawberry.mutation(
+        description="Change your password; your other sessions end and your access tokens are "
+        "revoked."
+    )
     def change_password(self, info: Info, input: ChangePasswordInput) -> ChangePasswordResult:
         """Change the signed-in member's password."""
         context = info.context
@@ -272,12 +338,31 @@ class AccountMutation:
                 current_password=input.current_password,
                 new_password=input.new_password,
                 current_token=context.session_token,
+                user_agent=context.user_agent,
             )
             if context.auth == "cookie":
                 _start_cookie_session(info, token)
             else:
                 # Token clients have no use for a browser session; end it straight away.
                 accounts.revoke_session(session=context.session, token=token)
-            return ChangePasswordSuccess(member=Member.from_model(member))
+            return ChangePasswordSuccess(
+                member=Member.from_model(member),
+                message="Your password has been changed. " + accounts.SIGNED_OUT_ELSEWHERE,
+            )
 
         return errors.outcome(change)
+
+    @strawberry.mutation(description="End one of your sessions (another device): it is logged out.")
+    def end_session(self, info: Info, input: EndSessionInput) -> EndSessionResult:
+        """End a session of the signed-in member."""
+        context = info.context
+
+        def end() -> EndSessionSuccess:
+            member = member_service.require_member(context.member)
+            check_text(id=input.id)
+            accounts.end_session(session=context.session, member=member, key=str(input.id)[:64])
+            return EndSessionSuccess(
+                message="That session has ended. Whoever used it there is now logged out."
+            )
+
+        return errors.outcome(end)

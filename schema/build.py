@@ -32,7 +32,7 @@ from backend.errors import Invalid
 from backend.settings import Settings
 from schema import errors
 from schema.access_tokens import AccessTokenMutation
-from schema.accounts import AccountMutation
+from schema.accounts import AccountMutation, SessionQuery
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
 from schema.ids import decode
@@ -79,6 +79,7 @@ class Query(
     SuggestionQuery,
     InsightsQuery,
     PrivacyQuery,
+    SessionQuery,
 ):
     """Everything a client can read."""
 

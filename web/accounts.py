@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from backend.accounts import cookies
+from backend.accounts import cookies, devices
 from backend.accounts import service as accounts
 from backend.errors import Conflict, DomainError, NotFound, RateLimited
 from backend.members import service as member_service
@@ -328,7 +328,18 @@ def invitation_submit(visitor: CheckedVisitor, form: Form) -> Response:
 def _account_page(visitor: Visitor, **context: Any) -> HTMLResponse:
     member = member_service.require_member(visitor.member)
     tokens = accounts.list_access_tokens(session=visitor.db, member=member)
-    return render(visitor, "accounts/account.html", tokens=tokens, **context)
+    here = visitor.record.id if visitor.record is not None else None
+    sessions = [
+        {
+            "key": accounts.session_key(record),
+            "device": devices.device_label(record.user_agent),
+            "last_seen_at": record.last_seen_at,
+            "created_at": record.created_at,
+            "current": record.id == here,
+        }
+        for record in accounts.list_sessions(session=visitor.db, member=member)
+    ]
+    return render(visitor, "accounts/account.html", tokens=tokens, sessions=sessions, **context)
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -348,6 +359,7 @@ def change_password(visitor: CheckedVisitor, form: Form) -> Response:
             current_password=form_text(form, "current_password"),
             new_password=form_text(form, "new_password"),
             current_token=visitor.token,
+            user_agent=visitor.request.headers.get("user-agent", ""),
         )
     except DomainError as error:
         return _account_page(
@@ -356,6 +368,14 @@ def change_password(visitor: CheckedVisitor, form: Form) -> Response:
     response = redirect("/account?notice=password-changed")
     cookies.set_session_cookie(response, token)
     return response
+
+
+@router.post("/account/sessions/{key}/end")
+def end_session(visitor: CheckedVisitor, key: str) -> Response:
+    """End one of the member's sessions (another device): its cookie stops working."""
+    member = member_service.require_member(visitor.member)
+    accounts.end_session(session=visitor.db, member=member, key=key[:64])
+    return redirect("/account?notice=session-ended")
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)

@@ -61,8 +61,11 @@ NOTICES = {
     "logged-out": "You have logged out.",
     "profile-saved": "Your profile has been saved.",
     "offer-saved": "Your mentoring offer has been saved.",
-    "password-changed": "Your password has been changed. You have been logged out everywhere else.",
-    "password-reset": "Your password has been changed. Log in with your new password.",
+    "password-changed": "Your password has been changed. You have been signed out everywhere "
+    "else; access tokens you made were revoked.",
+    "password-reset": "Your password has been changed. You have been signed out everywhere; "
+    "access tokens you made were revoked. Log in with your new password.",
+    "session-ended": "That session has ended. Whoever used it there is now logged out.",
     "token-revoked": "The access token has been revoked. Programs using it can no longer sign in.",
     "verification-sent": "We have sent you a new link to confirm your email address.",
     "already-verified": "Your email address is already confirmed.",

@@ -161,6 +161,40 @@ def revoke_all_sessions(*, session: Session, member_id: int, keep: str | None = 
     return session.exec(statement).rowcount
 
 
+def session_key(record: UserSession) -> str:
+    """The public name of a session, for the sessions list (a hash of the stored hash: it can
+    neither be used as the cookie nor be traced back to it)."""
+    return token_hash(record.id)[:24]
+
+
+def list_sessions(*, session: Session, member: Member) -> list[UserSession]:
+    """The member's live sessions, most recently used first."""
+    now = utcnow()
+    return list(
+        session.exec(
+            select(UserSession)
+            .where(UserSession.member_id == member.id)
+            .where(col(UserSession.revoked_at).is_(None))
+            .where(col(UserSession.expires_at) > now)
+            .where(col(UserSession.last_seen_at) > now - idle_timeout())
+            .order_by(col(UserSession.last_seen_at).desc(), col(UserSession.created_at).desc())
+        ).all()
+    )
+
+
+def end_session(*, session: Session, member: Member, key: str) -> UserSession:
+    """End one of the member's own live sessions, named by ``session_key``."""
+    for record in list_sessions(session=session, member=member):
+        if secrets.compare_digest(
+            session_key(record).encode(), (key or "").encode("utf-8", "surrogatepass")
+        ):
+            record.revoked_at = utcnow()
+            session.add(record)
+            session.flush()
+            return record
+    raise NotFound("No such session: it may have ended already.")
+
+
 # Anonymous sessions are no longer started (forms use a signed CSRF cookie); rows left from
 # before, and any a visitor never came back to, go after this long without use.
 ANONYMOUS_SESSION_IDLE = timedelta(days=1)
@@ -464,6 +498,10 @@ def log_out(*, session: Session, token: str | None) -> None:
 
 # Passwords ------------------------------------------------------------------------------------
 
+SIGNED_OUT_ELSEWHERE = (
+    "You have been signed out everywhere else; access tokens you made were revoked."
+)
+
 
 def request_password_reset(*, session: Session, email: str) -> None:
     """Email a reset link if the account exists; say nothing either way (no account probing)."""
@@ -518,11 +556,15 @@ def _password_from_link(*, session: Session, token: str, purpose: str, new_passw
 
 
 def reset_password(*, session: Session, token: str, new_password: str) -> Member:
-    """Set a new password from an emailed link; every existing session is ended."""
+    """Set a new password from an emailed link; every session and access token is ended.
+
+    Nobody is signed in by the reset: the member logs in again with the new password.
+    """
     member = _password_from_link(
         session=session, token=token, purpose="reset", new_password=new_password
     )
     revoke_all_sessions(session=session, member_id=member.id)
+    revoke_all_access_tokens(session=session, member_id=member.id)
     throttle = session.get(LoginThrottle, member.email)
     if throttle is not None:
         session.delete(throttle)
@@ -565,8 +607,10 @@ def change_password(
     current_password: str,
     new_password: str,
     current_token: str | None,
+    user_agent: str = "",
 ) -> str:
-    """Change the password; other sessions end and this one gets a new id (returned)."""
+    """Change the password; this session gets a new id (returned), every other session and
+    every access token of the member ends (including one used to make the change)."""
     if not passwords.verify_password(member.password_hash, current_password or ""):
         raise FieldErrors({"current_password": "Your current password is not right."})
     if current_password == new_password:
@@ -576,8 +620,9 @@ def change_password(
     except Invalid as error:
         raise FieldErrors({"new_password": error.message}) from error
     revoke_all_sessions(session=session, member_id=member.id)
+    revoke_all_access_tokens(session=session, member_id=member.id)
     session.flush()
-    return start_session(session=session, member_id=member.id)
+    return start_session(session=session, member_id=member.id, user_agent=user_agent)
 
 
 # Personal access tokens -----------------------------------------------------------------------
@@ -610,6 +655,16 @@ def create_access_token(*, session: Session, member: Member, name: str) -> tuple
     session.flush()
     session.refresh(record)
     return record, secret
+
+
+def revoke_all_access_tokens(*, session: Session, member_id: int) -> int:
+    """Revoke every active token of a member (after a password change or reset); how many."""
+    return session.exec(
+        update(AccessToken)
+        .where(col(AccessToken.member_id) == member_id)
+        .where(col(AccessToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
 
 
 def list_access_tokens(*, session: Session, member: Member) -> list[AccessToken]:

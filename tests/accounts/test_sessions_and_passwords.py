@@ -8,10 +8,11 @@ import pytest
 from argon2 import PasswordHasher
 from sqlmodel import select
 
+from backend.accounts import devices
 from backend.accounts import service as accounts
 from backend.accounts.models import LoginThrottle, UserSession
 from backend.db import utcnow
-from backend.errors import FieldErrors, Invalid, RateLimited
+from backend.errors import FieldErrors, Invalid, NotFound, RateLimited
 from backend.notifications import service as notifications
 from tests.factories import PASSWORD, make_member
 
@@ -326,3 +327,140 @@ def test_a_touch_that_cannot_get_the_write_lock_lets_the_request_go_on(session, 
         holder.close()
         impatient.dispose()
     assert accounts.touch_session(engine=engine, token=token) is True
+
+
+def _reset_link(session, mail_dir, email: str) -> str:  # type: ignore[no-untyped-def]
+    accounts.request_password_reset(session=session, email=email)
+    notifications.deliver_pending(session=session)
+    [mail] = sorted(mail_dir.glob("*.eml"))[-1:]
+    return mail.read_text().split("/reset-password?token=")[1].split()[0]
+
+
+def test_password_reset_revokes_every_access_token_and_only_that_members(session, mail_dir):
+    member = make_member(session, email="lee@example.org")
+    other = make_member(session, email="sam@example.org")
+    _, first = accounts.create_access_token(session=session, member=member, name="Reports")
+    _, second = accounts.create_access_token(session=session, member=member, name="Sync")
+    _, theirs = accounts.create_access_token(session=session, member=other, name="Theirs")
+
+    token = _reset_link(session, mail_dir, "lee@example.org")
+    accounts.reset_password(session=session, token=token, new_password="a brand new passphrase")
+
+    assert accounts.member_for_access_token(session=session, secret=first) is None
+    assert accounts.member_for_access_token(session=session, secret=second) is None
+    assert accounts.member_for_access_token(session=session, secret=theirs).id == other.id
+    listed = accounts.list_access_tokens(session=session, member=member)
+    assert all(record.revoked_at is not None for record in listed) and len(listed) == 2
+
+
+def test_change_password_revokes_every_access_token_but_keeps_this_session(session):
+    member = make_member(session, email="lee@example.org")
+    other = make_member(session, email="sam@example.org")
+    _, here = accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+    _, theirs_session = accounts.log_in(session=session, email="sam@example.org", password=PASSWORD)
+    _, secret = accounts.create_access_token(session=session, member=member, name="Reports")
+    _, theirs = accounts.create_access_token(session=session, member=other, name="Theirs")
+
+    new_token = accounts.change_password(
+        session=session,
+        member=member,
+        current_password=PASSWORD,
+        new_password="an even longer passphrase",
+        current_token=here,
+        user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
+    )
+
+    assert accounts.member_for_access_token(session=session, secret=secret) is None
+    [kept] = accounts.list_sessions(session=session, member=member)
+    assert devices.device_label(kept.user_agent) == "Firefox on Linux"  # the device stays named
+    assert accounts.session_for_token(session=session, token=new_token).member_id == member.id
+    assert accounts.member_for_access_token(session=session, secret=theirs).id == other.id
+    assert accounts.session_for_token(session=session, token=theirs_session) is not None
+
+
+def test_a_refused_password_change_revokes_nothing(session):
+    member = make_member(session, email="lee@example.org")
+    _, here = accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+    _, secret = accounts.create_access_token(session=session, member=member, name="Reports")
+
+    with pytest.raises(FieldErrors):
+        accounts.change_password(
+            session=session,
+            member=member,
+            current_password=PASSWORD,
+            new_password="short",
+            current_token=here,
+        )
+
+    assert accounts.member_for_access_token(session=session, secret=secret).id == member.id
+    assert accounts.session_for_token(session=session, token=here) is not None
+
+
+def test_a_member_lists_their_live_sessions_and_ends_one(session):
+    member = make_member(session, email="lee@example.org")
+    other = make_member(session, email="sam@example.org")
+    _, phone = accounts.log_in(
+        session=session,
+        email="lee@example.org",
+        password=PASSWORD,
+        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) AppleWebKit Version/17.0 Safari/604.1",
+    )
+    _, desk = accounts.log_in(
+        session=session,
+        email="lee@example.org",
+        password=PASSWORD,
+        user_agent="Mozilla/5.0 (Windows NT 10.0; rv:120.0) Gecko/20100101 Firefox/120.0",
+    )
+    _, ended = accounts.log_in(session=session, email="lee@example.org", password=PASSWORD)
+    accounts.log_out(session=session, token=ended)
+    _, theirs = accounts.log_in(session=session, email="sam@example.org", password=PASSWORD)
+
+    listed = accounts.list_sessions(session=session, member=member)
+
+    assert {record.id for record in listed} == {
+        accounts.token_hash(phone),
+        accounts.token_hash(desk),
+    }
+    assert {devices.device_label(record.user_agent) for record in listed} == {
+        "Safari on iPhone",
+        "Firefox on Windows",
+    }
+    phone_record = accounts.session_for_token(session=session, token=phone)
+    key = accounts.session_key(phone_record)
+    assert phone not in key and phone_record.id not in key
+    with pytest.raises(NotFound):  # someone else's session is not theirs to end
+        accounts.end_session(session=session, member=other, key=key)
+    theirs_key = accounts.session_key(accounts.session_for_token(session=session, token=theirs))
+    with pytest.raises(NotFound):
+        accounts.end_session(session=session, member=member, key=theirs_key)
+
+    accounts.end_session(session=session, member=member, key=key)
+
+    assert accounts.session_for_token(session=session, token=phone) is None
+    assert accounts.session_for_token(session=session, token=desk) is not None
+    assert accounts.session_for_token(session=session, token=theirs) is not None
+    with pytest.raises(NotFound):
+        accounts.end_session(session=session, member=member, key=key)
+
+
+@pytest.mark.parametrize(
+    ("agent", "label"),
+    [
+        (
+            "Mozilla/5.0 (Windows NT 10.0) AppleWebKit Chrome/120.0 Safari/537.36 Edg/120.0",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit Chrome/120.0 Safari/537.36",
+            "Chrome on macOS",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit Chrome/120.0 Mobile Safari/537.36",
+            "Chrome on Android",
+        ),
+        ("python-httpx/0.27", "A program using the API"),
+        ("", "Unknown device"),
+    ],
+)
+def test_device_labels(agent, label):
+    assert devices.device_label(agent) == label

@@ -163,7 +163,53 @@ def test_resetting_the_password_ends_every_session(client, session, mail_dir, en
         assert done.status_code == 303
         assert done.headers["location"] == "/login?notice=password-reset"
         assert other_device.get("/profile").status_code == 303  # logged out there too
+    assert "access tokens you made were revoked" in client.get(done.headers["location"]).text
     log_in(client, member.email, "a brand new passphrase")
+
+
+def test_resetting_the_password_revokes_the_access_tokens(client, session, mail_dir):
+    member = make_member(session)
+    _, secret = accounts.create_access_token(session=session, member=member, name="Reports")
+    session.commit()  # end the write transaction: SQLite would block the app's writes
+    post_form(client, "/forgotten-password", {"email": member.email})
+    token = _link(session, mail_dir, "/reset-password")
+    new = "a brand new passphrase"
+
+    done = post_form(
+        client,
+        "/reset-password",
+        {"token": token, "password": new, "confirm_password": new},
+        page=f"/reset-password?token={token}",
+    )
+
+    assert done.status_code == 303
+    session.expire_all()
+    assert accounts.member_for_access_token(session=session, secret=secret) is None
+
+
+def test_changing_the_password_keeps_this_session_and_revokes_the_rest(client, session, engine):
+    member = make_member(session)
+    _, secret = accounts.create_access_token(session=session, member=member, name="Reports")
+    session.commit()  # end the write transaction: SQLite would block the app's writes
+    with another_client(engine) as other_device:
+        log_in(other_device, member.email)
+        log_in(client, member.email)
+
+        changed = post_form(
+            client,
+            "/account/password",
+            {"current_password": PASSWORD, "new_password": "another long passphrase"},
+            page="/account",
+        )
+
+        assert changed.status_code == 303
+        page = client.get(changed.headers["location"])
+        assert page.status_code == 200  # still signed in here
+        assert "You have been signed out everywhere else" in page.text
+        assert "access tokens you made were revoked" in page.text
+        assert other_device.get("/profile").status_code == 303
+    session.expire_all()
+    assert accounts.member_for_access_token(session=session, secret=secret) is None
 
 
 def test_an_invited_member_chooses_a_password_and_is_signed_in(client, session, mail_dir):
@@ -295,3 +341,46 @@ def test_pages_keep_a_session_alive_and_end_it_when_idle(client, session):
     assert client.get("/profile").status_code == 303  # signed out: idle too long
     me = client.post("/graphql", json={"query": "{ me { id } }"})
     assert me.json()["data"]["me"] is None
+
+
+FIREFOX_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0"
+)
+
+
+def test_a_member_sees_their_sessions_and_ends_another_one(client, session, engine):
+    member = make_member(session)
+    stranger = make_member(session)
+    session.commit()
+    with another_client(engine) as laptop, another_client(engine) as theirs:
+        laptop.headers["user-agent"] = FIREFOX_ON_WINDOWS
+        log_in(laptop, member.email)
+        log_in(theirs, stranger.email)
+        log_in(client, member.email)
+
+        page = client.get("/account").text
+        assert "Where you are logged in" in page and "Firefox on Windows" in page
+        assert "This device" in page
+        [key] = re.findall(r'action="/account/sessions/([0-9a-f]+)/end"', page)
+        assert 'End session<span class="nhsuk-u-visually-hidden"> on Firefox on Windows' in page
+
+        no_csrf = client.post(f"/account/sessions/{key}/end", data={})
+        assert no_csrf.status_code in (400, 403)
+        assert laptop.get("/profile").status_code == 200  # nothing ended without the token
+
+        stranger_page = theirs.get("/account").text
+        assert key not in stranger_page
+        refused = post_form(theirs, f"/account/sessions/{key}/end", {}, page="/account")
+        assert refused.status_code == 404
+        assert laptop.get("/profile").status_code == 200
+
+        for bad in ("é" * 70, "0" * 24, "x"):
+            nothing = post_form(client, f"/account/sessions/{bad}/end", {}, page="/account")
+            assert nothing.status_code == 404
+        ended = post_form(client, f"/account/sessions/{key}/end", {}, page="/account")
+
+        assert ended.headers["location"] == "/account?notice=session-ended"
+        assert laptop.get("/profile").status_code == 303  # logged out there
+        after = client.get(ended.headers["location"]).text
+        assert "That session has ended" in after and "Firefox on Windows" not in after
+        assert client.get("/profile").status_code == 200  # still logged in here
