@@ -105,6 +105,10 @@ def _counts(run, session, counter, hub: Hub, seeker_id: int) -> dict[str, tuple[
         session.rollback()  # the operation's own reads only
         run(query, variables[name], member=member)  # warm: the first call after a change refits
         session.rollback()
+        # An empty identity map, so what is loaded is the operation's doing, not what earlier
+        # operations left behind for the garbage collector (which made the count flaky).
+        session.expunge_all()
+        member = session.get(Member, seeker_id if name == "mentorSuggestions" else hub.viewer_id)
         counter.statements.clear()
         result = run(query, variables[name], member=member)
         assert "errors" not in result, (name, result["errors"])
