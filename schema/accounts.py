@@ -31,9 +31,11 @@ class SignUpInput:
     management_years: int = 0
 
 
-@strawberry.type(description="The new account; a verification link has been emailed.")
+@strawberry.type(
+    description="Sign-up received; an email says what happened. The answer is the same "
+    "whether or not the address already had an account (no account probing)."
+)
 class SignUpSuccess:
-    member: Member
     message: str
 
 
@@ -123,7 +125,10 @@ def _start_cookie_session(info: Info, token: str) -> None:
 class AccountMutation:
     """Mutations about accounts and sessions."""
 
-    @strawberry.mutation(description="Join the network; a verification link is emailed.")
+    @strawberry.mutation(
+        description="Join the network; an email confirms the address (or, for an address that "
+        "already has an account, tells its owner how to log in)."
+    )
     def sign_up(self, info: Info, input: SignUpInput) -> SignUpResult:
         """Create an account."""
         context = info.context
@@ -136,7 +141,7 @@ class AccountMutation:
                 organisation=input.organisation,
                 job_title=input.job_title,
             )
-            member = accounts.sign_up(
+            accounts.sign_up(
                 session=context.session,
                 data=accounts.SignUp(
                     email=input.email,
@@ -152,7 +157,6 @@ class AccountMutation:
                 ),
             )
             return SignUpSuccess(
-                member=Member.from_model(member),
                 message="Check your email for a link to confirm your address, then log in.",
             )
 

@@ -136,7 +136,11 @@ def sign_up_form(visitor: CurrentVisitor) -> Response:
 
 @router.post("/sign-up", response_class=HTMLResponse)
 def sign_up_submit(visitor: CheckedVisitor, form: Form) -> Response:
-    """Create the account, sign the new member in, and ask them to confirm their email."""
+    """Create the account and ask the new member to confirm their email, then log in.
+
+    The answer is the same whether or not the address already has an account (no account
+    probing), so nobody is signed in here; the email says what happened.
+    """
     values = {name: form_text(form, name) for name in SIGN_UP_FIELDS}
     data = accounts.SignUp(
         email=values["email"],
@@ -152,7 +156,7 @@ def sign_up_submit(visitor: CheckedVisitor, form: Form) -> Response:
         management_years=form_int(form, "management_years"),  # type: ignore[arg-type]  # the service checks what was typed
     )
     try:
-        member = accounts.sign_up(session=visitor.db, data=data)
+        accounts.sign_up(session=visitor.db, data=data)
     except DomainError as error:
         return render(
             visitor,
@@ -161,19 +165,14 @@ def sign_up_submit(visitor: CheckedVisitor, form: Form) -> Response:
             errors=form_errors(error, default_field="email"),
             values=values,
         )
-    token = accounts.start_session(
-        session=visitor.db,
-        member_id=member.id,
-        user_agent=visitor.request.headers.get("user-agent", ""),
-    )
-    return sign_in_as(visitor, token, "/sign-up/check-email")
+    return redirect("/sign-up/check-email")
 
 
 @router.get("/sign-up/check-email", response_class=HTMLResponse)
 def check_email(visitor: CurrentVisitor) -> Response:
-    """After joining: where the confirmation link went."""
-    member = member_service.require_member(visitor.member)
-    return render(visitor, "accounts/check_email.html", email=member.email)
+    """After joining: where the confirmation link went (and a new one, once signed in)."""
+    email = visitor.member.email if visitor.member else None
+    return render(visitor, "accounts/check_email.html", email=email)
 
 
 @router.get("/verify", response_class=HTMLResponse)

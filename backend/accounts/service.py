@@ -335,23 +335,49 @@ def _sign_up_problems(data: SignUp) -> tuple[str | None, dict[str, str]]:
     return email, problems
 
 
-def sign_up(*, session: Session, data: SignUp) -> Member:
-    """Create an account and profile, and email a verification link."""
+ALREADY_JOINED_SUBJECT = "Someone tried to join peerbridge with your email address"
+
+
+def _tell_owner_of_attempt(*, session: Session, email: str) -> None:
+    """Email the owner of an address that someone tried to sign up with again."""
+    base = get_settings().base_url.rstrip("/")
+    notifications.enqueue_email(
+        session=session,
+        to=email,
+        subject=ALREADY_JOINED_SUBJECT,
+        kind="sign-up-again",
+        body=(
+            "Hello,\n\nSomeone tried to create a peerbridge account with your email address, "
+            "but you already have one, so nothing has changed.\n\n"
+            f"If it was you, log in at {base}/login or reset your password at "
+            f"{base}/forgotten-password.\n\n"
+            "If it was not you, you can ignore this email: your account is safe.\n"
+        ),
+    )
+    session.flush()
+
+
+def sign_up(*, session: Session, data: SignUp) -> Member | None:
+    """Create an account and profile, and email a verification link.
+
+    The answer does not say whether the address already had an account (no account
+    probing): for a taken address nothing is created, the owner is emailed about the attempt,
+    and None is returned; callers answer both cases alike.
+    """
     email, problems = _sign_up_problems(data)
     if problems:
         raise FieldErrors(problems)
     assert email is not None
+    password_hash = passwords.hash_password(data.password)  # same time either way
     if session.exec(select(Member.id).where(Member.email == email)).first() is not None:
-        raise Conflict(
-            "An account with this email address already exists. Log in, or reset your password.",
-            field="email",
-        )
+        _tell_owner_of_attempt(session=session, email=email)
+        return None
     organisation = organisation_service.get_or_create(
         session=session, name=data.organisation, region=data.region
     )
     member = Member(
         email=email,
-        password_hash=passwords.hash_password(data.password),
+        password_hash=password_hash,
         name=data.name.strip(),
         job_title=data.job_title.strip(),
         organisation_id=organisation.id,
@@ -365,12 +391,10 @@ def sign_up(*, session: Session, data: SignUp) -> Member:
         with session.begin_nested():
             session.add(member)
             session.flush()
-    except IntegrityError as error:
+    except IntegrityError:
         # Two sign-ups with one address raced; the unique constraint decided.
-        raise Conflict(
-            "An account with this email address already exists. Log in, or reset your password.",
-            field="email",
-        ) from error
+        _tell_owner_of_attempt(session=session, email=email)
+        return None
     send_verification(session=session, member=member)
     session.refresh(member)
     return member
