@@ -143,6 +143,7 @@ class AccountMutation:
             )
             accounts.sign_up(
                 session=context.session,
+                client=context.client_address,
                 data=accounts.SignUp(
                     email=input.email,
                     password=input.password,
@@ -220,7 +221,9 @@ class AccountMutation:
 
         def resend() -> Done:
             member = member_service.require_member(context.member)
-            accounts.resend_verification(session=context.session, member=member)
+            accounts.resend_verification(
+                session=context.session, member=member, client=context.client_address
+            )
             return Done(message="We have sent you a new link. Check your email.")
 
         return errors.outcome(resend)
@@ -235,7 +238,9 @@ class AccountMutation:
         context = info.context
 
         def request() -> Done:
-            accounts.request_password_reset(session=context.session, email=input.email)
+            accounts.request_password_reset(
+                session=context.session, email=input.email, client=context.client_address
+            )
             return Done(
                 message="If an account uses that address, we have emailed it a link to reset "
                 "the password."

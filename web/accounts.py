@@ -43,6 +43,12 @@ def safe_next(target: str | None, default: str = "/profile") -> str:
     return target
 
 
+def client_address(visitor: Visitor) -> str | None:
+    """The client's IP address (behind the proxy, as the server was told), for rate limits."""
+    client = visitor.request.client
+    return client.host if client else None
+
+
 def redirect(path: str) -> RedirectResponse:
     """A redirect after a successful POST (303, so the browser GETs the next page)."""
     return RedirectResponse(path, status_code=303)
@@ -156,7 +162,7 @@ def sign_up_submit(visitor: CheckedVisitor, form: Form) -> Response:
         management_years=form_int(form, "management_years"),  # type: ignore[arg-type]  # the service checks what was typed
     )
     try:
-        accounts.sign_up(session=visitor.db, data=data)
+        accounts.sign_up(session=visitor.db, data=data, client=client_address(visitor))
     except DomainError as error:
         return render(
             visitor,
@@ -210,7 +216,9 @@ def verify_resend(visitor: CheckedVisitor) -> Response:
     """Send another confirmation link to the signed-in member."""
     member = member_service.require_member(visitor.member)
     try:
-        accounts.resend_verification(session=visitor.db, member=member)
+        accounts.resend_verification(
+            session=visitor.db, member=member, client=client_address(visitor)
+        )
     except Conflict:
         return redirect("/profile?notice=already-verified")
     return redirect("/profile?notice=verification-sent")
@@ -230,7 +238,9 @@ def forgotten_password_submit(visitor: CheckedVisitor, form: Form) -> Response:
     """Email a link if the account exists; the answer is the same either way."""
     email = form_text(form, "email")
     try:
-        accounts.request_password_reset(session=visitor.db, email=email)
+        accounts.request_password_reset(
+            session=visitor.db, email=email, client=client_address(visitor)
+        )
     except DomainError as error:
         return render(
             visitor,

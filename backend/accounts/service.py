@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, delete, or_, update
+from sqlalchemy import Engine, and_, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -20,6 +20,7 @@ from backend.errors import Conflict, FieldErrors, Invalid, NotFound, RateLimited
 from backend.members import validation as v
 from backend.members.models import Member
 from backend.notifications import service as notifications
+from backend.notifications.models import OutboxEmail
 from backend.organisations import service as organisation_service
 from backend.settings import get_settings
 
@@ -228,6 +229,64 @@ def _consume_email_token(*, session: Session, token: str, purpose: str) -> Email
     return record
 
 
+# Emails anyone can ask for ----------------------------------------------------------------------
+
+# Kinds of email a stranger can cause to be sent to an address; limited per address and client.
+ASKED_FOR_KINDS = ("verify", "reset", "sign-up-again")
+EMAIL_WINDOW = timedelta(hours=1)
+# A client's count is a login_throttle row under this key. Log-in keys are folded to lower
+# case, so an upper-case key can never be one: typing it at log-in cannot touch the count.
+CLIENT_EMAILS_KEY = "EMAILS-ASKED-BY {client}"
+
+
+def _within_email_limits(*, session: Session, to: str, client: str | None) -> bool:
+    """Whether one more asked-for email may go to ``to`` for ``client``; counts it if so.
+
+    Over either limit the caller answers exactly as if it had sent (nobody learns whether the
+    address has an account), and nothing is sent.
+    """
+    settings = get_settings()
+    now = utcnow()
+    sent = session.exec(
+        select(func.count())
+        .select_from(OutboxEmail)
+        .where(OutboxEmail.to_address == to)
+        .where(col(OutboxEmail.kind).in_(ASKED_FOR_KINDS))
+        .where(OutboxEmail.created_at > now - EMAIL_WINDOW)
+    ).one()
+    if sent >= settings.account_emails_per_address_per_hour:
+        log.info("an asked-for email over the per-address limit was not sent")
+        return False
+    if not client:
+        return True
+    key = text.fit_column(CLIENT_EMAILS_KEY.format(client=client), LoginThrottle, "key")
+    if session.get(LoginThrottle, key) is None:
+        try:
+            with session.begin_nested():
+                session.add(LoginThrottle(key=key, failures=0, blocked_until=now + EMAIL_WINDOW))
+                session.flush()
+        except IntegrityError:
+            pass  # another request made it first
+    # A window that has ended starts again; then the count rises only while under the limit
+    # (conditional updates, so parallel requests cannot all slip under it).
+    session.execute(
+        update(LoginThrottle)
+        .where(col(LoginThrottle.key) == key)
+        .where(col(LoginThrottle.blocked_until) <= now)
+        .values(failures=0, blocked_until=now + EMAIL_WINDOW)
+    )
+    counted = session.execute(
+        update(LoginThrottle)
+        .where(col(LoginThrottle.key) == key)
+        .where(col(LoginThrottle.failures) < settings.account_emails_per_client_per_hour)
+        .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
+    ).rowcount
+    if not counted:
+        log.info("an asked-for email over the per-client limit was not sent")
+        return False
+    return True
+
+
 def _link(path: str, token: str) -> str:
     return f"{get_settings().base_url.rstrip('/')}{path}?token={token}"
 
@@ -279,11 +338,16 @@ def send_verification(*, session: Session, member: Member) -> None:
     )
 
 
-def resend_verification(*, session: Session, member: Member) -> None:
-    """Send another verification link, unless the address is already confirmed."""
+def resend_verification(*, session: Session, member: Member, client: str | None = None) -> None:
+    """Send another verification link, unless the address is already confirmed.
+
+    Within the hourly limits per address and per ``client`` (its IP address) only; over them
+    the answer is the same and no email goes.
+    """
     if member.is_verified:
         raise Conflict("Your email address is already confirmed.")
-    send_verification(session=session, member=member)
+    if _within_email_limits(session=session, to=member.email, client=client):
+        send_verification(session=session, member=member)
     session.flush()
 
 
@@ -338,8 +402,10 @@ def _sign_up_problems(data: SignUp) -> tuple[str | None, dict[str, str]]:
 ALREADY_JOINED_SUBJECT = "Someone tried to join peerbridge with your email address"
 
 
-def _tell_owner_of_attempt(*, session: Session, email: str) -> None:
-    """Email the owner of an address that someone tried to sign up with again."""
+def _tell_owner_of_attempt(*, session: Session, email: str, client: str | None) -> None:
+    """Email the owner of an address that someone tried to sign up with again (within limits)."""
+    if not _within_email_limits(session=session, to=email, client=client):
+        return
     base = get_settings().base_url.rstrip("/")
     notifications.enqueue_email(
         session=session,
@@ -357,7 +423,7 @@ def _tell_owner_of_attempt(*, session: Session, email: str) -> None:
     session.flush()
 
 
-def sign_up(*, session: Session, data: SignUp) -> Member | None:
+def sign_up(*, session: Session, data: SignUp, client: str | None = None) -> Member | None:
     """Create an account and profile, and email a verification link.
 
     The answer does not say whether the address already had an account (no account
@@ -370,7 +436,7 @@ def sign_up(*, session: Session, data: SignUp) -> Member | None:
     assert email is not None
     password_hash = passwords.hash_password(data.password)  # same time either way
     if session.exec(select(Member.id).where(Member.email == email)).first() is not None:
-        _tell_owner_of_attempt(session=session, email=email)
+        _tell_owner_of_attempt(session=session, email=email, client=client)
         return None
     organisation = organisation_service.get_or_create(
         session=session, name=data.organisation, region=data.region
@@ -393,7 +459,7 @@ def sign_up(*, session: Session, data: SignUp) -> Member | None:
             session.flush()
     except IntegrityError:
         # Two sign-ups with one address raced; the unique constraint decided.
-        _tell_owner_of_attempt(session=session, email=email)
+        _tell_owner_of_attempt(session=session, email=email, client=client)
         return None
     send_verification(session=session, member=member)
     session.refresh(member)
@@ -489,13 +555,19 @@ def log_out(*, session: Session, token: str | None) -> None:
 # Passwords ------------------------------------------------------------------------------------
 
 
-def request_password_reset(*, session: Session, email: str) -> None:
-    """Email a reset link if the account exists; say nothing either way (no account probing)."""
+def request_password_reset(*, session: Session, email: str, client: str | None = None) -> None:
+    """Email a reset link if the account exists; say nothing either way (no account probing).
+
+    Within the hourly limits per address and per ``client`` (its IP address) only; over them
+    the answer is the same and no email goes.
+    """
     folded, problem = v.normalise_email(email)
     if problem:
         raise Invalid(problem, field="email")
     member = session.exec(select(Member).where(Member.email == folded)).first()
     if member is None or not member.is_active:
+        return
+    if not _within_email_limits(session=session, to=member.email, client=client):
         return
     minutes = get_settings().password_reset_minutes
     _email_link(
