@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     password_reset_minutes: int = Field(default=60, ge=5)
     invitation_days: int = Field(default=14, ge=1)
     login_failures_before_backoff: int = Field(default=5, ge=1)
+    # The back-off above is per account and client; the account as a whole backs off only after
+    # this many failures from anywhere, so nobody can lock the owner out from elsewhere.
+    login_account_failures_before_backoff: int = Field(default=100, ge=1)
     login_backoff_max_seconds: int = Field(default=900, ge=1)
     # Emails that anyone can ask for (reset links, verification links, "someone tried to join
     # with your address"): at most this many an hour to one address, and from one client.

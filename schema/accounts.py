@@ -175,6 +175,7 @@ class AccountMutation:
                 email=input.email,
                 password=input.password,
                 user_agent=context.user_agent,
+                client=context.client_address,
             )
             # A new session id at login: the one the browser had (if any) ends here.
             accounts.revoke_session(session=context.session, token=context.session_token)

@@ -86,6 +86,7 @@ def login_submit(visitor: CheckedVisitor, form: Form) -> Response:
             email=email,
             password=form_text(form, "password"),
             user_agent=visitor.request.headers.get("user-agent", ""),
+            client=client_address(visitor),
         )
     except RateLimited as error:
         response = render(

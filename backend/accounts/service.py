@@ -476,21 +476,50 @@ def _wait_text(seconds: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def _check_throttle(*, session: Session, key: str) -> None:
+# Failed log-ins are counted per account and client pair, which backs off after a few, and per
+# account, which backs off only after many: an attacker elsewhere cannot lock the owner out.
+# A pair's key is upper case (log-in keys are folded to lower case, so none can be typed) and
+# holds a hash, not the email.
+PAIR_KEY = "PAIR {digest}"
+
+
+def _throttle_keys(*, key: str, client: str | None) -> list[tuple[str, int]]:
+    """The throttle rows a log-in attempt counts against, each with its failures before back-off.
+
+    Without a client address (not over HTTP) the account alone is counted, strictly.
+    """
+    settings = get_settings()
+    if not client:
+        return [(key, settings.login_failures_before_backoff)]
+    pair = PAIR_KEY.format(digest=token_hash(f"{key}\n{client}"))
+    return [
+        (pair, settings.login_failures_before_backoff),
+        (key, settings.login_account_failures_before_backoff),
+    ]
+
+
+def _check_throttle(*, session: Session, keys: list[tuple[str, int]]) -> None:
     # Fresh from the database: failures are counted in a transaction of their own.
-    record = session.get(LoginThrottle, key, populate_existing=True)
-    if record is not None and record.blocked_until is not None:
-        remaining = int((record.blocked_until - utcnow()).total_seconds()) + 1
-        if remaining > 0:
-            raise RateLimited(TOO_MANY.format(wait=_wait_text(remaining)), retry_after=remaining)
+    waits = []
+    for key, _allowed in keys:
+        record = session.get(LoginThrottle, key, populate_existing=True)
+        if record is not None and record.blocked_until is not None:
+            waits.append(int((record.blocked_until - utcnow()).total_seconds()) + 1)
+    remaining = max(waits, default=0)
+    if remaining > 0:
+        raise RateLimited(TOO_MANY.format(wait=_wait_text(remaining)), retry_after=remaining)
 
 
-def _record_failure(*, session: Session, key: str) -> None:
+def _record_failure(*, session: Session, keys: list[tuple[str, int]]) -> None:
     # The failure must count even though the request that made it fails: a write apart.
-    db.write_apart(session, lambda apart: _count_failure(session=apart, key=key))
+    def count(apart: Session) -> None:
+        for key, allowed in keys:
+            _count_failure(session=apart, key=key, allowed=allowed)
+
+    db.write_apart(session, count)
 
 
-def _count_failure(*, session: Session, key: str) -> None:
+def _count_failure(*, session: Session, key: str, allowed: int) -> None:
     settings = get_settings()
     now = utcnow()
     record = session.get(LoginThrottle, key, populate_existing=True)
@@ -510,35 +539,47 @@ def _count_failure(*, session: Session, key: str) -> None:
         .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
     )
     session.refresh(record)
-    over = record.failures - settings.login_failures_before_backoff
+    over = record.failures - allowed
     if over >= 0:
-        delay = min(2**over * 15, settings.login_backoff_max_seconds)
+        delay = min(2 ** min(over, 30) * 15, settings.login_backoff_max_seconds)
         record.blocked_until = now + timedelta(seconds=delay)
         session.add(record)
     session.flush()
 
 
 def log_in(
-    *, session: Session, email: str, password: str, user_agent: str = ""
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    user_agent: str = "",
+    client: str | None = None,
 ) -> tuple[Member, str]:
-    """Check the credentials and start a fresh session; the same failure for unknown accounts."""
+    """Check the credentials and start a fresh session; the same failure for unknown accounts.
+
+    Failures back off per account and ``client`` (its IP address) after
+    ``PEERBRIDGE_LOGIN_FAILURES_BEFORE_BACKOFF``, and for the account as a whole only after
+    ``PEERBRIDGE_LOGIN_ACCOUNT_FAILURES_BEFORE_BACKOFF``.
+    """
     key = (email or "").strip().lower()[:254]
     if not key or not password:
         raise Invalid(
             "Enter your email address and password.", field="email" if not key else "password"
         )
-    _check_throttle(session=session, key=key)
+    keys = _throttle_keys(key=key, client=client)
+    _check_throttle(session=session, keys=keys)
     member = session.exec(select(Member).where(Member.email == key)).first()
     if member is None or member.password_hash is None or not member.is_active:
         passwords.verify_password(passwords.dummy_hash(), password)  # same time either way
-        _record_failure(session=session, key=key)
+        _record_failure(session=session, keys=keys)
         raise Invalid(LOGIN_FAILED, field="email")
     if not passwords.verify_password(member.password_hash, password):
-        _record_failure(session=session, key=key)
+        _record_failure(session=session, keys=keys)
         raise Invalid(LOGIN_FAILED, field="email")
-    throttle = session.get(LoginThrottle, key, populate_existing=True)
-    if throttle is not None:
-        session.delete(throttle)
+    for throttle_key, _allowed in keys:
+        throttle = session.get(LoginThrottle, throttle_key, populate_existing=True)
+        if throttle is not None:
+            session.delete(throttle)
     if passwords.needs_rehash(member.password_hash):
         member.password_hash = passwords.hash_password(password)
         session.add(member)
