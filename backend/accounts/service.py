@@ -275,7 +275,7 @@ def _within_email_limits(*, session: Session, to: str, client: str | None) -> bo
         .where(col(LoginThrottle.blocked_until) <= now)
         .values(failures=0, blocked_until=now + EMAIL_WINDOW)
     )
-    counted = session.execute(
+    counted = session.exec(
         update(LoginThrottle)
         .where(col(LoginThrottle.key) == key)
         .where(col(LoginThrottle.failures) < settings.account_emails_per_client_per_hour)
