@@ -106,7 +106,7 @@ def create_user(
     """Create a verified account, for example the first admin."""
     from backend.accounts import service as accounts
     from backend.db import session_scope, utcnow
-    from backend.errors import DomainError, FieldErrors
+    from backend.errors import Conflict, DomainError, FieldErrors
     from backend.members import service as member_service
 
     if password is None:
@@ -126,6 +126,8 @@ def create_user(
                     profession=profession,
                 ),
             )
+            if member is None:  # an operator may be told (sign-up answers alike for others)
+                raise Conflict("An account with this email address already exists.")
             member.email_verified_at = utcnow()
             session.add(member)
             for extra in role:

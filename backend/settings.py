@@ -84,7 +84,14 @@ class Settings(BaseSettings):
     password_reset_minutes: int = Field(default=60, ge=5)
     invitation_days: int = Field(default=14, ge=1)
     login_failures_before_backoff: int = Field(default=5, ge=1)
+    # The back-off above is per account and client; the account as a whole backs off only after
+    # this many failures from anywhere, so nobody can lock the owner out from elsewhere.
+    login_account_failures_before_backoff: int = Field(default=100, ge=1)
     login_backoff_max_seconds: int = Field(default=900, ge=1)
+    # Emails that anyone can ask for (reset links, verification links, "someone tried to join
+    # with your address"): at most this many an hour to one address, and from one client.
+    account_emails_per_address_per_hour: int = Field(default=3, ge=1)
+    account_emails_per_client_per_hour: int = Field(default=20, ge=1)
     graphql_max_depth: int = Field(default=10, ge=2)
     graphql_max_aliases: int = Field(default=15, ge=1)
     graphql_max_tokens: int = Field(default=2000, ge=100)

@@ -34,9 +34,11 @@ class SignUpInput:
     management_years: int = 0
 
 
-@strawberry.type(description="The new account; a verification link has been emailed.")
+@strawberry.type(
+    description="Sign-up received; an email says what happened. The answer is the same "
+    "whether or not the address already had an account (no account probing)."
+)
 class SignUpSuccess:
-    member: Member
     message: str
 
 
@@ -183,7 +185,10 @@ def _start_cookie_session(info: Info, token: str) -> None:
 class AccountMutation:
     """Mutations about accounts and sessions."""
 
-    @strawberry.mutation(description="Join the network; a verification link is emailed.")
+    @strawberry.mutation(
+        description="Join the network; an email confirms the address (or, for an address that "
+        "already has an account, tells its owner how to log in)."
+    )
     def sign_up(self, info: Info, input: SignUpInput) -> SignUpResult:
         """Create an account."""
         context = info.context
@@ -196,8 +201,9 @@ class AccountMutation:
                 organisation=input.organisation,
                 job_title=input.job_title,
             )
-            member = accounts.sign_up(
+            accounts.sign_up(
                 session=context.session,
+                client=context.client_address,
                 data=accounts.SignUp(
                     email=input.email,
                     password=input.password,
@@ -212,7 +218,6 @@ class AccountMutation:
                 ),
             )
             return SignUpSuccess(
-                member=Member.from_model(member),
                 message="Check your email for a link to confirm your address, then log in.",
             )
 
@@ -230,6 +235,7 @@ class AccountMutation:
                 email=input.email,
                 password=input.password,
                 user_agent=context.user_agent,
+                client=context.client_address,
             )
             # A new session id at login: the one the browser had (if any) ends here.
             accounts.revoke_session(session=context.session, token=context.session_token)
@@ -276,7 +282,9 @@ class AccountMutation:
 
         def resend() -> Done:
             member = member_service.require_member(context.member)
-            accounts.resend_verification(session=context.session, member=member)
+            accounts.resend_verification(
+                session=context.session, member=member, client=context.client_address
+            )
             return Done(message="We have sent you a new link. Check your email.")
 
         return errors.outcome(resend)
@@ -291,7 +299,9 @@ class AccountMutation:
         context = info.context
 
         def request() -> Done:
-            accounts.request_password_reset(session=context.session, email=input.email)
+            accounts.request_password_reset(
+                session=context.session, email=input.email, client=context.client_address
+            )
             return Done(
                 message="If an account uses that address, we have emailed it a link to reset "
                 "the password."

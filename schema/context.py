@@ -48,6 +48,12 @@ class Context:
         self.loaders = make_loaders(self.session, lambda: self.member)
 
     @property
+    def client_address(self) -> str | None:
+        """The client's IP address, for rate limits (None outside HTTP)."""
+        client = self.request.client if self.request else None
+        return client.host if client else None
+
+    @property
     def user_agent(self) -> str:
         """The client's User-Agent, for the session record."""
         return self.request.headers.get("user-agent", "") if self.request else ""

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from backend import cli
 from backend.cli import app
 from matching.synthetic import make_population, write_members_csv
+from tests.factories import make_member
 
 runner = CliRunner()
 
@@ -171,6 +172,31 @@ def test_create_user_names_what_is_wrong(engine, monkeypatch, tmp_path):
     assert result.exit_code == 2
     text = " ".join(result.output.split())
     assert "email" in text and "band" in text and "password" in text
+
+
+def test_create_user_with_a_taken_address_says_so_and_changes_nothing(
+    engine, session, monkeypatch, tmp_path
+):
+    from sqlmodel import select
+
+    from backend.members.models import Member
+    from backend.notifications.models import OutboxEmail
+
+    make_member(session, email="lead@example.nhs.uk")
+    session.commit()
+    _use_database(monkeypatch, engine, tmp_path)
+    try:
+        result = runner.invoke(
+            app, ["create-user", "lead@example.nhs.uk", "Lead", "--password", "a long passphrase!"]
+        )
+    finally:
+        _restore()
+
+    assert result.exit_code == 2
+    assert "already exists" in " ".join(result.output.split())
+    session.expire_all()
+    assert len(session.exec(select(Member)).all()) == 1
+    assert session.exec(select(OutboxEmail)).all() == []
 
 
 def test_import_members_all_or_nothing_then_partial_with_rejects(

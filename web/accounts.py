@@ -43,6 +43,12 @@ def safe_next(target: str | None, default: str = "/profile") -> str:
     return target
 
 
+def client_address(visitor: Visitor) -> str | None:
+    """The client's IP address (behind the proxy, as the server was told), for rate limits."""
+    client = visitor.request.client
+    return client.host if client else None
+
+
 def redirect(path: str) -> RedirectResponse:
     """A redirect after a successful POST (303, so the browser GETs the next page)."""
     return RedirectResponse(path, status_code=303)
@@ -80,6 +86,7 @@ def login_submit(visitor: CheckedVisitor, form: Form) -> Response:
             email=email,
             password=form_text(form, "password"),
             user_agent=visitor.request.headers.get("user-agent", ""),
+            client=client_address(visitor),
         )
     except RateLimited as error:
         response = render(
@@ -136,7 +143,11 @@ def sign_up_form(visitor: CurrentVisitor) -> Response:
 
 @router.post("/sign-up", response_class=HTMLResponse)
 def sign_up_submit(visitor: CheckedVisitor, form: Form) -> Response:
-    """Create the account, sign the new member in, and ask them to confirm their email."""
+    """Create the account and ask the new member to confirm their email, then log in.
+
+    The answer is the same whether or not the address already has an account (no account
+    probing), so nobody is signed in here; the email says what happened.
+    """
     values = {name: form_text(form, name) for name in SIGN_UP_FIELDS}
     data = accounts.SignUp(
         email=values["email"],
@@ -152,7 +163,7 @@ def sign_up_submit(visitor: CheckedVisitor, form: Form) -> Response:
         management_years=form_int(form, "management_years"),  # type: ignore[arg-type]  # the service checks what was typed
     )
     try:
-        member = accounts.sign_up(session=visitor.db, data=data)
+        accounts.sign_up(session=visitor.db, data=data, client=client_address(visitor))
     except DomainError as error:
         return render(
             visitor,
@@ -161,19 +172,14 @@ def sign_up_submit(visitor: CheckedVisitor, form: Form) -> Response:
             errors=form_errors(error, default_field="email"),
             values=values,
         )
-    token = accounts.start_session(
-        session=visitor.db,
-        member_id=member.id,
-        user_agent=visitor.request.headers.get("user-agent", ""),
-    )
-    return sign_in_as(visitor, token, "/sign-up/check-email")
+    return redirect("/sign-up/check-email")
 
 
 @router.get("/sign-up/check-email", response_class=HTMLResponse)
 def check_email(visitor: CurrentVisitor) -> Response:
-    """After joining: where the confirmation link went."""
-    member = member_service.require_member(visitor.member)
-    return render(visitor, "accounts/check_email.html", email=member.email)
+    """After joining: where the confirmation link went (and a new one, once signed in)."""
+    email = visitor.member.email if visitor.member else None
+    return render(visitor, "accounts/check_email.html", email=email)
 
 
 @router.get("/verify", response_class=HTMLResponse)
@@ -211,7 +217,9 @@ def verify_resend(visitor: CheckedVisitor) -> Response:
     """Send another confirmation link to the signed-in member."""
     member = member_service.require_member(visitor.member)
     try:
-        accounts.resend_verification(session=visitor.db, member=member)
+        accounts.resend_verification(
+            session=visitor.db, member=member, client=client_address(visitor)
+        )
     except Conflict:
         return redirect("/profile?notice=already-verified")
     return redirect("/profile?notice=verification-sent")
@@ -231,7 +239,9 @@ def forgotten_password_submit(visitor: CheckedVisitor, form: Form) -> Response:
     """Email a link if the account exists; the answer is the same either way."""
     email = form_text(form, "email")
     try:
-        accounts.request_password_reset(session=visitor.db, email=email)
+        accounts.request_password_reset(
+            session=visitor.db, email=email, client=client_address(visitor)
+        )
     except DomainError as error:
         return render(
             visitor,

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, delete, or_, update
+from sqlalchemy import Engine, and_, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -20,6 +20,7 @@ from backend.errors import Conflict, FieldErrors, Invalid, NotFound, RateLimited
 from backend.members import validation as v
 from backend.members.models import Member
 from backend.notifications import service as notifications
+from backend.notifications.models import OutboxEmail
 from backend.organisations import service as organisation_service
 from backend.settings import get_settings
 
@@ -262,6 +263,64 @@ def _consume_email_token(*, session: Session, token: str, purpose: str) -> Email
     return record
 
 
+# Emails anyone can ask for ----------------------------------------------------------------------
+
+# Kinds of email a stranger can cause to be sent to an address; limited per address and client.
+ASKED_FOR_KINDS = ("verify", "reset", "sign-up-again")
+EMAIL_WINDOW = timedelta(hours=1)
+# A client's count is a login_throttle row under this key. Log-in keys are folded to lower
+# case, so an upper-case key can never be one: typing it at log-in cannot touch the count.
+CLIENT_EMAILS_KEY = "EMAILS-ASKED-BY {client}"
+
+
+def _within_email_limits(*, session: Session, to: str, client: str | None) -> bool:
+    """Whether one more asked-for email may go to ``to`` for ``client``; counts it if so.
+
+    Over either limit the caller answers exactly as if it had sent (nobody learns whether the
+    address has an account), and nothing is sent.
+    """
+    settings = get_settings()
+    now = utcnow()
+    sent = session.exec(
+        select(func.count())
+        .select_from(OutboxEmail)
+        .where(OutboxEmail.to_address == to)
+        .where(col(OutboxEmail.kind).in_(ASKED_FOR_KINDS))
+        .where(OutboxEmail.created_at > now - EMAIL_WINDOW)
+    ).one()
+    if sent >= settings.account_emails_per_address_per_hour:
+        log.info("an asked-for email over the per-address limit was not sent")
+        return False
+    if not client:
+        return True
+    key = text.fit_column(CLIENT_EMAILS_KEY.format(client=client), LoginThrottle, "key")
+    if session.get(LoginThrottle, key) is None:
+        try:
+            with session.begin_nested():
+                session.add(LoginThrottle(key=key, failures=0, blocked_until=now + EMAIL_WINDOW))
+                session.flush()
+        except IntegrityError:
+            pass  # another request made it first
+    # A window that has ended starts again; then the count rises only while under the limit
+    # (conditional updates, so parallel requests cannot all slip under it).
+    session.execute(
+        update(LoginThrottle)
+        .where(col(LoginThrottle.key) == key)
+        .where(col(LoginThrottle.blocked_until) <= now)
+        .values(failures=0, blocked_until=now + EMAIL_WINDOW)
+    )
+    counted = session.exec(
+        update(LoginThrottle)
+        .where(col(LoginThrottle.key) == key)
+        .where(col(LoginThrottle.failures) < settings.account_emails_per_client_per_hour)
+        .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
+    ).rowcount
+    if not counted:
+        log.info("an asked-for email over the per-client limit was not sent")
+        return False
+    return True
+
+
 def _link(path: str, token: str) -> str:
     return f"{get_settings().base_url.rstrip('/')}{path}?token={token}"
 
@@ -313,11 +372,16 @@ def send_verification(*, session: Session, member: Member) -> None:
     )
 
 
-def resend_verification(*, session: Session, member: Member) -> None:
-    """Send another verification link, unless the address is already confirmed."""
+def resend_verification(*, session: Session, member: Member, client: str | None = None) -> None:
+    """Send another verification link, unless the address is already confirmed.
+
+    Within the hourly limits per address and per ``client`` (its IP address) only; over them
+    the answer is the same and no email goes.
+    """
     if member.is_verified:
         raise Conflict("Your email address is already confirmed.")
-    send_verification(session=session, member=member)
+    if _within_email_limits(session=session, to=member.email, client=client):
+        send_verification(session=session, member=member)
     session.flush()
 
 
@@ -369,23 +433,51 @@ def _sign_up_problems(data: SignUp) -> tuple[str | None, dict[str, str]]:
     return email, problems
 
 
-def sign_up(*, session: Session, data: SignUp) -> Member:
-    """Create an account and profile, and email a verification link."""
+ALREADY_JOINED_SUBJECT = "Someone tried to join peerbridge with your email address"
+
+
+def _tell_owner_of_attempt(*, session: Session, email: str, client: str | None) -> None:
+    """Email the owner of an address that someone tried to sign up with again (within limits)."""
+    if not _within_email_limits(session=session, to=email, client=client):
+        return
+    base = get_settings().base_url.rstrip("/")
+    notifications.enqueue_email(
+        session=session,
+        to=email,
+        subject=ALREADY_JOINED_SUBJECT,
+        kind="sign-up-again",
+        body=(
+            "Hello,\n\nSomeone tried to create a peerbridge account with your email address, "
+            "but you already have one, so nothing has changed.\n\n"
+            f"If it was you, log in at {base}/login or reset your password at "
+            f"{base}/forgotten-password.\n\n"
+            "If it was not you, you can ignore this email: your account is safe.\n"
+        ),
+    )
+    session.flush()
+
+
+def sign_up(*, session: Session, data: SignUp, client: str | None = None) -> Member | None:
+    """Create an account and profile, and email a verification link.
+
+    The answer does not say whether the address already had an account (no account
+    probing): for a taken address nothing is created, the owner is emailed about the attempt,
+    and None is returned; callers answer both cases alike.
+    """
     email, problems = _sign_up_problems(data)
     if problems:
         raise FieldErrors(problems)
     assert email is not None
+    password_hash = passwords.hash_password(data.password)  # same time either way
     if session.exec(select(Member.id).where(Member.email == email)).first() is not None:
-        raise Conflict(
-            "An account with this email address already exists. Log in, or reset your password.",
-            field="email",
-        )
+        _tell_owner_of_attempt(session=session, email=email, client=client)
+        return None
     organisation = organisation_service.get_or_create(
         session=session, name=data.organisation, region=data.region
     )
     member = Member(
         email=email,
-        password_hash=passwords.hash_password(data.password),
+        password_hash=password_hash,
         name=data.name.strip(),
         job_title=data.job_title.strip(),
         organisation_id=organisation.id,
@@ -399,12 +491,10 @@ def sign_up(*, session: Session, data: SignUp) -> Member:
         with session.begin_nested():
             session.add(member)
             session.flush()
-    except IntegrityError as error:
+    except IntegrityError:
         # Two sign-ups with one address raced; the unique constraint decided.
-        raise Conflict(
-            "An account with this email address already exists. Log in, or reset your password.",
-            field="email",
-        ) from error
+        _tell_owner_of_attempt(session=session, email=email, client=client)
+        return None
     send_verification(session=session, member=member)
     session.refresh(member)
     return member
@@ -420,21 +510,50 @@ def _wait_text(seconds: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def _check_throttle(*, session: Session, key: str) -> None:
+# Failed log-ins are counted per account and client pair, which backs off after a few, and per
+# account, which backs off only after many: an attacker elsewhere cannot lock the owner out.
+# A pair's key is upper case (log-in keys are folded to lower case, so none can be typed) and
+# holds a hash, not the email.
+PAIR_KEY = "PAIR {digest}"
+
+
+def _throttle_keys(*, key: str, client: str | None) -> list[tuple[str, int]]:
+    """The throttle rows a log-in attempt counts against, each with its failures before back-off.
+
+    Without a client address (not over HTTP) the account alone is counted, strictly.
+    """
+    settings = get_settings()
+    if not client:
+        return [(key, settings.login_failures_before_backoff)]
+    pair = PAIR_KEY.format(digest=token_hash(f"{key}\n{client}"))
+    return [
+        (pair, settings.login_failures_before_backoff),
+        (key, settings.login_account_failures_before_backoff),
+    ]
+
+
+def _check_throttle(*, session: Session, keys: list[tuple[str, int]]) -> None:
     # Fresh from the database: failures are counted in a transaction of their own.
-    record = session.get(LoginThrottle, key, populate_existing=True)
-    if record is not None and record.blocked_until is not None:
-        remaining = int((record.blocked_until - utcnow()).total_seconds()) + 1
-        if remaining > 0:
-            raise RateLimited(TOO_MANY.format(wait=_wait_text(remaining)), retry_after=remaining)
+    waits = []
+    for key, _allowed in keys:
+        record = session.get(LoginThrottle, key, populate_existing=True)
+        if record is not None and record.blocked_until is not None:
+            waits.append(int((record.blocked_until - utcnow()).total_seconds()) + 1)
+    remaining = max(waits, default=0)
+    if remaining > 0:
+        raise RateLimited(TOO_MANY.format(wait=_wait_text(remaining)), retry_after=remaining)
 
 
-def _record_failure(*, session: Session, key: str) -> None:
+def _record_failure(*, session: Session, keys: list[tuple[str, int]]) -> None:
     # The failure must count even though the request that made it fails: a write apart.
-    db.write_apart(session, lambda apart: _count_failure(session=apart, key=key))
+    def count(apart: Session) -> None:
+        for key, allowed in keys:
+            _count_failure(session=apart, key=key, allowed=allowed)
+
+    db.write_apart(session, count)
 
 
-def _count_failure(*, session: Session, key: str) -> None:
+def _count_failure(*, session: Session, key: str, allowed: int) -> None:
     settings = get_settings()
     now = utcnow()
     record = session.get(LoginThrottle, key, populate_existing=True)
@@ -454,35 +573,47 @@ def _count_failure(*, session: Session, key: str) -> None:
         .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
     )
     session.refresh(record)
-    over = record.failures - settings.login_failures_before_backoff
+    over = record.failures - allowed
     if over >= 0:
-        delay = min(2**over * 15, settings.login_backoff_max_seconds)
+        delay = min(2 ** min(over, 30) * 15, settings.login_backoff_max_seconds)
         record.blocked_until = now + timedelta(seconds=delay)
         session.add(record)
     session.flush()
 
 
 def log_in(
-    *, session: Session, email: str, password: str, user_agent: str = ""
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    user_agent: str = "",
+    client: str | None = None,
 ) -> tuple[Member, str]:
-    """Check the credentials and start a fresh session; the same failure for unknown accounts."""
+    """Check the credentials and start a fresh session; the same failure for unknown accounts.
+
+    Failures back off per account and ``client`` (its IP address) after
+    ``PEERBRIDGE_LOGIN_FAILURES_BEFORE_BACKOFF``, and for the account as a whole only after
+    ``PEERBRIDGE_LOGIN_ACCOUNT_FAILURES_BEFORE_BACKOFF``.
+    """
     key = (email or "").strip().lower()[:254]
     if not key or not password:
         raise Invalid(
             "Enter your email address and password.", field="email" if not key else "password"
         )
-    _check_throttle(session=session, key=key)
+    keys = _throttle_keys(key=key, client=client)
+    _check_throttle(session=session, keys=keys)
     member = session.exec(select(Member).where(Member.email == key)).first()
     if member is None or member.password_hash is None or not member.is_active:
         passwords.verify_password(passwords.dummy_hash(), password)  # same time either way
-        _record_failure(session=session, key=key)
+        _record_failure(session=session, keys=keys)
         raise Invalid(LOGIN_FAILED, field="email")
     if not passwords.verify_password(member.password_hash, password):
-        _record_failure(session=session, key=key)
+        _record_failure(session=session, keys=keys)
         raise Invalid(LOGIN_FAILED, field="email")
-    throttle = session.get(LoginThrottle, key, populate_existing=True)
-    if throttle is not None:
-        session.delete(throttle)
+    for throttle_key, _allowed in keys:
+        throttle = session.get(LoginThrottle, throttle_key, populate_existing=True)
+        if throttle is not None:
+            session.delete(throttle)
     if passwords.needs_rehash(member.password_hash):
         member.password_hash = passwords.hash_password(password)
         session.add(member)
@@ -503,13 +634,19 @@ SIGNED_OUT_ELSEWHERE = (
 )
 
 
-def request_password_reset(*, session: Session, email: str) -> None:
-    """Email a reset link if the account exists; say nothing either way (no account probing)."""
+def request_password_reset(*, session: Session, email: str, client: str | None = None) -> None:
+    """Email a reset link if the account exists; say nothing either way (no account probing).
+
+    Within the hourly limits per address and per ``client`` (its IP address) only; over them
+    the answer is the same and no email goes.
+    """
     folded, problem = v.normalise_email(email)
     if problem:
         raise Invalid(problem, field="email")
     member = session.exec(select(Member).where(Member.email == folded)).first()
     if member is None or not member.is_active:
+        return
+    if not _within_email_limits(session=session, to=member.email, client=client):
         return
     minutes = get_settings().password_reset_minutes
     _email_link(

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from backend.accounts import service as accounts
-from backend.errors import Conflict, FieldErrors
+from backend.errors import FieldErrors
 from backend.members.models import Member
 from backend.notifications import service as notifications
 from backend.notifications.models import OutboxEmail
@@ -39,14 +39,27 @@ def test_sign_up_creates_member_with_argon2id_hash_and_queues_verification(sessi
     assert "/verify?token=" in emails[0].body_text
 
 
-def test_duplicate_email_differing_in_case_is_refused(session):
-    accounts.sign_up(session=session, data=sign_up_data())
+def test_signing_up_again_creates_nothing_and_emails_the_owner_what_happened(session):
+    first = accounts.sign_up(session=session, data=sign_up_data())
+    password_hash = first.password_hash
 
-    with pytest.raises(Conflict) as raised:
-        accounts.sign_up(session=session, data=sign_up_data(email="ASHA.PATEL@example.nhs.uk"))
+    again = accounts.sign_up(
+        session=session,
+        data=sign_up_data(email="ASHA.PATEL@example.nhs.uk", password="another fine passphrase"),
+    )
 
-    assert raised.value.field == "email"
-    assert len(session.exec(select(Member)).all()) == 1
+    assert again is None  # callers answer exactly as for a new account
+    [member] = session.exec(select(Member)).all()
+    assert member.password_hash == password_hash  # the account is untouched
+    emails = session.exec(select(OutboxEmail).order_by(OutboxEmail.id)).all()
+    assert [e.to_address for e in emails] == ["asha.patel@example.nhs.uk"] * 2
+    attempt = emails[1]
+    assert attempt.subject == accounts.ALREADY_JOINED_SUBJECT
+    assert "Someone tried to create a peerbridge account with your email address" in (
+        attempt.body_text
+    )
+    assert "/login" in attempt.body_text and "/forgotten-password" in attempt.body_text
+    assert "?token=" not in attempt.body_text  # no link that does anything
 
 
 def test_every_bad_field_is_named_and_nothing_is_written(session):

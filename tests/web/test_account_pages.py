@@ -20,20 +20,40 @@ def _link(session, mail_dir, path: str) -> str:  # type: ignore[no-untyped-def]
     return re.search(rf"{path}\?token=(\S+)", mail.read_text()).group(1)
 
 
-def test_sign_up_logs_the_new_member_in_and_asks_them_to_check_their_email(
-    client, session, mail_dir
-):
+def test_sign_up_asks_the_new_member_to_check_their_email_then_log_in(client, session, mail_dir):
     response = post_form(client, "/sign-up", GOOD_SIGN_UP)
 
     assert response.status_code == 303
     assert response.headers["location"] == "/sign-up/check-email"
+    assert "set-cookie" not in response.headers  # nobody is signed in by a sign-up
     page = client.get("/sign-up/check-email")
     assert page.status_code == 200
-    assert "Check your email" in page.text and GOOD_SIGN_UP["email"] in page.text
+    assert "Check your email" in page.text and "then log in" in page.text
     member = session.exec(select(Member)).one()
     assert (member.name, member.band, member.management_years) == ("Sam Jones", "4", 1)
     assert not member.is_verified
+    log_in(client, GOOD_SIGN_UP["email"], GOOD_SIGN_UP["password"])
     assert "Confirm your email address to contact other members" in client.get("/profile").text
+
+
+def test_signing_up_with_a_taken_address_answers_exactly_the_same(client, session, mail_dir):
+    make_member(session, email=GOOD_SIGN_UP["email"], name="Sam Original")
+    fresh = post_form(client, "/sign-up", {**GOOD_SIGN_UP, "email": "new.person@example.nhs.uk"})
+
+    taken = post_form(client, "/sign-up", {**GOOD_SIGN_UP, "email": "SAM.JONES@example.nhs.uk"})
+
+    assert (taken.status_code, taken.headers["location"]) == (
+        fresh.status_code,
+        fresh.headers["location"],
+    )
+    assert sorted(taken.headers.keys()) == sorted(fresh.headers.keys())
+    session.expire_all()
+    assert len(session.exec(select(Member)).all()) == 2
+    notifications.deliver_pending(session=session)
+    [mail] = [m for m in mail_dir.glob("*.eml") if "sam.jones@" in m.read_text()]
+    assert "Someone tried to create a peerbridge account with your email address" in (
+        mail.read_text()
+    )
 
 
 def test_the_sign_up_form_is_labelled_with_hints_and_autocomplete(client):

@@ -58,23 +58,6 @@ def test_bad_sign_up_is_explained_and_writes_nothing(client, session, case):
     assert GOOD_SIGN_UP["password"] not in response.text  # never echoed back
 
 
-def test_sign_up_with_an_address_already_taken_is_refused_plainly(client, session):
-    make_member(session, email=GOOD_SIGN_UP["email"])
-    response = client.post(
-        "/sign-up",
-        data={
-            "csrf_token": csrf_token(client, "/sign-up"),
-            **GOOD_SIGN_UP,
-            "email": "SAM.JONES@example.nhs.uk",
-        },
-    )
-    assert response.status_code == 400
-    assert error_summary(response.text) == [
-        "An account with this email address already exists. Log in, or reset your password."
-    ]
-    assert len(_members(session)) == 1
-
-
 @pytest.mark.parametrize(
     "body",
     [
