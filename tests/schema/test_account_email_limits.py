@@ -4,7 +4,7 @@ limit of emails; a client asking for many addresses is limited as well."""
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backend.notifications.models import OutboxEmail
 from backend.settings import get_settings
@@ -20,7 +20,11 @@ mutation($e: String!) {
 
 def _resets(session) -> list[OutboxEmail]:  # type: ignore[no-untyped-def]
     session.expire_all()
-    return list(session.exec(select(OutboxEmail).where(OutboxEmail.kind == "reset")).all())
+    return list(
+        session.exec(
+            select(OutboxEmail).where(OutboxEmail.kind == "reset").order_by(col(OutboxEmail.id))
+        ).all()
+    )
 
 
 def test_thirty_resets_answer_alike_and_send_at_most_the_limit(client, session):
