@@ -24,6 +24,7 @@ OPERATIONS = {
     "members": f"{{ members(first: 50) {{ edges {{ node {{ {PERSON} roles "
     "skillsSought { name } mentoringOffer { capacity skillsOffered { id } } } } } }",
     "skills": "{ skills { id name } }",
+    "mySessions": "{ mySessions { id device lastSeenAt createdAt current } }",
     "organisations": "{ organisations(first: 50) { edges { node { name type region } } } }",
     "regions": "{ regions { value label } bands { value label } roleFamilies { value label } "
     "professions { value label } meetingFormats { value label } }",
