@@ -644,16 +644,18 @@ class RoundMutation:
             created = rounds.create_round(
                 session=context.session,
                 organiser=context.member,
-                name=input.name,
-                cohort=from_enum(input.cohort),
-                cohort_member_ids=[
-                    decode(i, type_name="Member", field="memberIds") for i in input.member_ids
-                ],
-                weights=_weights(input.weights),
-                priority=input.priority,
-                seed=input.seed,
-                respond_days=input.respond_days,
-                learn_from_outcomes=input.learn_from_outcomes,
+                settings=rounds.RoundSettings(
+                    name=input.name,
+                    cohort=from_enum(input.cohort),
+                    cohort_member_ids=[
+                        decode(i, type_name="Member", field="memberIds") for i in input.member_ids
+                    ],
+                    weights=_weights(input.weights),
+                    priority=input.priority,
+                    seed=input.seed,
+                    respond_days=input.respond_days,
+                    learn_from_outcomes=input.learn_from_outcomes,
+                ),
             )
             round_id: int = created.id
             # End this transaction first: the job writes from its own session, and on SQLite

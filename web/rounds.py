@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from backend import db
-from backend.errors import Conflict, Invalid, NotFound
+from backend.errors import Conflict, FieldErrors, Invalid, NotFound
 from backend.members import service as member_service
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound
@@ -62,22 +62,68 @@ WEIGHT_HINTS = {
 _NUMBER = re.compile(r"[0-9]{1,6}(\.[0-9]{1,3})?")
 
 
-def _weights(form: FormData) -> dict[str, float | str]:
-    """The weights typed (blank ones left at their defaults); the service checks the values."""
-    weights: dict[str, float | str] = {}
+def _weights(form: FormData) -> tuple[dict[str, float], list[str]]:
+    """The weights typed (blank ones left at their defaults), and the names of unreadable ones."""
+    weights: dict[str, float] = {}
+    unreadable: list[str] = []
     for name in rounds.WEIGHT_NAMES:
         text = form_text(form, f"weight_{name}").strip()
-        if text:
-            weights[name] = float(text) if _NUMBER.fullmatch(text) else text
-    return weights
+        if text and _NUMBER.fullmatch(text):
+            weights[name] = float(text)
+        elif text:
+            unreadable.append(name)
+    return weights, unreadable
 
 
-def _weight_field(weights: dict[str, float | str]) -> str:
+def _weight_field(weights: dict[str, float], unreadable: list[str]) -> str:
     """The form field a weights problem belongs to: the first odd one, or the first box."""
-    for name, value in weights.items():
-        if isinstance(value, str) or value > 1000:
+    for name in rounds.WEIGHT_NAMES:
+        if name in unreadable or weights.get(name, 0) > 1000:
             return f"weight_{name}"
     return f"weight_{rounds.WEIGHT_NAMES[0]}"
+
+
+# The order the form's fields are explained in.
+_SETTING_FIELDS = ("name", "cohort", "weights", "respond_days", "seed")
+
+
+def _round_settings(
+    form: FormData, *, cohort: str, cohort_member_ids: list[int]
+) -> tuple[rounds.RoundSettings, dict[str, str], list[str]]:
+    """The typed settings; the fields that could not be read as their type (explained, in the
+    service's words); and the unreadable weights. Unreadable numbers keep their defaults in
+    the settings, which are then only used to explain every other problem at once."""
+    weights, odd_weights = _weights(form)
+    unreadable: dict[str, str] = {}
+    if odd_weights:
+        unreadable["weights"] = rounds.WEIGHTS_PROBLEM
+    seed = form_int(form, "seed") if form_text(form, "seed").strip() else 0
+    if not isinstance(seed, int):
+        unreadable["seed"] = rounds.SEED_PROBLEM
+    respond_days = form_int(form, "respond_days")
+    if not isinstance(respond_days, int):
+        unreadable["respond_days"] = rounds.RESPOND_DAYS_PROBLEM
+    settings = rounds.RoundSettings(
+        name=form_text(form, "name"),
+        cohort=cohort,
+        cohort_member_ids=cohort_member_ids,
+        weights=weights,
+        priority=form_flag(form, "priority"),
+        seed=seed if isinstance(seed, int) else 0,
+        respond_days=respond_days if isinstance(respond_days, int) else 7,
+        learn_from_outcomes=form_flag(form, "learn_from_outcomes"),
+    )
+    return settings, unreadable, odd_weights
+
+
+def _check_settings(settings: rounds.RoundSettings, unreadable: dict[str, str]) -> None:
+    """Raise ``FieldErrors`` for every problem of the form at once: unreadable numbers and the
+    service's range and rule checks of the rest."""
+    if not unreadable:
+        rounds.check_round(settings)
+        return
+    problems = {**rounds.round_problems(settings), **unreadable}
+    raise FieldErrors({field: problems[field] for field in _SETTING_FIELDS if field in problems})
 
 
 def _list_page(visitor: Visitor, **context: Any) -> HTMLResponse:
@@ -110,8 +156,9 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
     values.update({f"weight_{n}": form_text(form, f"weight_{n}") for n in rounds.WEIGHT_NAMES})
     values["priority"] = form_flag(form, "priority")
     values["learn_from_outcomes"] = form_flag(form, "learn_from_outcomes")
-    weights = _weights(form)
     values["cohort"] = form_text(form, "cohort") or "seeking"
+    odd_weights: list[str] = []
+    weights: dict[str, float] = {}
     try:
         cohort_ids: list[int] = []
         if values["cohort"] == "csv":
@@ -121,12 +168,11 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
             if data is None:
                 raise Invalid("Select the members CSV file of the cohort.", field="cohort_file")
             # The form is checked first, so a wrong setting never leaves an import behind.
-            rounds.check_round(
-                name=form_text(form, "name"),
-                weights=weights,  # type: ignore[arg-type]  # the service checks what was typed
-                seed=form_int(form, "seed") if form_text(form, "seed").strip() else 0,  # type: ignore[arg-type]  # the service checks what was typed
-                respond_days=form_int(form, "respond_days"),  # type: ignore[arg-type]  # the service checks what was typed
+            settings, unreadable, odd_weights = _round_settings(
+                form, cohort="seeking", cohort_member_ids=[]
             )
+            weights = dict(settings.weights or {})
+            _check_settings(settings, unreadable)
             import_id = rounds.start_cohort_import(
                 session=visitor.db, organiser=visitor.member, data=data
             )
@@ -155,23 +201,22 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
                     "Nobody in the file is seeking a mentor (seeking_mentor = yes).",
                     field="cohort_file",
                 )
-        created = rounds.create_round(
-            session=visitor.db,
-            organiser=visitor.member,
-            name=form_text(form, "name"),
+        settings, unreadable, odd_weights = _round_settings(
+            form,
             cohort="members" if values["cohort"] == "csv" else "seeking",
             cohort_member_ids=cohort_ids,
-            weights=weights,  # type: ignore[arg-type]  # the service checks what was typed
-            priority=bool(values["priority"]),
-            seed=form_int(form, "seed") if form_text(form, "seed").strip() else 0,  # type: ignore[arg-type]  # the service checks what was typed
-            respond_days=form_int(form, "respond_days"),  # type: ignore[arg-type]  # the service checks what was typed
-            learn_from_outcomes=bool(values["learn_from_outcomes"]),
+        )
+        weights = dict(settings.weights or {})
+        _check_settings(settings, unreadable)
+        created = rounds.create_round(
+            session=visitor.db, organiser=visitor.member, settings=settings
         )
     except Invalid as error:
         errors = form_errors(error, default_field="name")
         if "weights" in errors:
             errors = {
-                (_weight_field(weights) if k == "weights" else k): m for k, m in errors.items()
+                (_weight_field(weights, odd_weights) if k == "weights" else k): m
+                for k, m in errors.items()
             }
         return _list_page(visitor, status_code=400, errors=errors, values=values)
     round_id: int = created.id

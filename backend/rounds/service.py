@@ -56,31 +56,42 @@ WEIGHT_NAMES = tuple(DEFAULT_WEIGHTS)
 # Creating and listing -------------------------------------------------------------------------
 
 
-def check_round(
-    *,
-    name: str,
-    cohort: str = "seeking",
-    cohort_member_ids: Sequence[int] = (),
-    weights: dict[str, float] | None = None,
-    seed: int = 0,
-    respond_days: int = 7,
-) -> tuple[str, dict[str, float]]:
-    """Check a new round's settings (``FieldErrors`` naming each wrong one); the clean name
-    and the chosen weights when they are right. Lets a page check the form before a CSV
-    cohort is imported, so a wrong name never leaves an import without its round."""
+# What a surface says when a number cannot be read as its type (also the range message).
+WEIGHTS_PROBLEM = "Weights must be numbers of 0 or more, and not all 0."
+RESPOND_DAYS_PROBLEM = "Time to answer must be from 1 to 60 days."
+SEED_PROBLEM = "Seed must be a whole number from 0 to 2147483647."
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    """A new round's settings, already read as their types by the surface (page or API)."""
+
+    name: str
+    cohort: str = "seeking"
+    cohort_member_ids: Sequence[int] = ()
+    weights: dict[str, float] | None = None
+    priority: bool = False
+    seed: int = 0
+    respond_days: int = 7
+    learn_from_outcomes: bool = False
+
+
+def round_problems(settings: RoundSettings) -> dict[str, str]:
+    """What is wrong with a new round's settings (ranges and rules), by field; empty if none."""
     problems: dict[str, str] = {}
-    clean_name = " ".join((name or "").split())
+    clean_name = " ".join((settings.name or "").split())
     if not clean_name:
         problems["name"] = "Give the round a name, like 'Spring 2026 cohort'."
     elif len(clean_name) > 200:
         problems["name"] = "Name must be 200 characters or fewer."
+    cohort, cohort_member_ids = settings.cohort, settings.cohort_member_ids
     if cohort not in ("seeking", "members"):
         problems["cohort"] = "Cohort must be everyone seeking a mentor, or chosen members."
     elif cohort == "members" and not cohort_member_ids:
         problems["cohort"] = "Choose the members of the cohort."
     elif len(cohort_member_ids) > 100_000:
         problems["cohort"] = "A cohort can have at most 100,000 members."
-    chosen = dict(weights or {})
+    chosen = dict(settings.weights or {})
     unknown = sorted(set(chosen) - set(WEIGHT_NAMES))
     if unknown:
         problems["weights"] = (
@@ -89,47 +100,35 @@ def check_round(
     else:
         try:
             ScoreWeights.from_dict({**ScoreWeights().as_dict(), **chosen}).as_array()
-        except (TypeError, ValueError):
-            problems["weights"] = "Weights must be numbers of 0 or more, and not all 0."
+        except ValueError:
+            problems["weights"] = WEIGHTS_PROBLEM
         else:
             if any(value > 1000 for value in chosen.values()):
                 problems["weights"] = "Weights must be 1,000 or less."
-    if (
-        isinstance(respond_days, bool)
-        or not isinstance(respond_days, int)
-        or not 1 <= respond_days <= 60
-    ):
-        problems["respond_days"] = "Time to answer must be from 1 to 60 days."
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
-        problems["seed"] = "Seed must be a whole number from 0 to 2147483647."
+    if not 1 <= settings.respond_days <= 60:
+        problems["respond_days"] = RESPOND_DAYS_PROBLEM
+    if not 0 <= settings.seed < 2**31:
+        problems["seed"] = SEED_PROBLEM
+    return problems
+
+
+def check_round(settings: RoundSettings) -> tuple[str, dict[str, float]]:
+    """Check a new round's settings (``FieldErrors`` naming each wrong one); the clean name
+    and the chosen weights when they are right. Lets a page check the form before a CSV
+    cohort is imported, so a wrong name never leaves an import without its round."""
+    problems = round_problems(settings)
     if problems:
         raise FieldErrors(problems)
-    return clean_name, chosen
+    return " ".join(settings.name.split()), dict(settings.weights or {})
 
 
 def create_round(
-    *,
-    session: Session,
-    organiser: Member | None,
-    name: str,
-    cohort: str = "seeking",
-    cohort_member_ids: Sequence[int] = (),
-    weights: dict[str, float] | None = None,
-    priority: bool = False,
-    seed: int = 0,
-    respond_days: int = 7,
-    learn_from_outcomes: bool = False,
+    *, session: Session, organiser: Member | None, settings: RoundSettings
 ) -> MatchingRound:
     """Create a round (queued); the caller starts the job with ``start_round``."""
     organiser = member_service.require_organiser(session=session, member=organiser)
-    clean_name, chosen = check_round(
-        name=name,
-        cohort=cohort,
-        cohort_member_ids=cohort_member_ids,
-        weights=weights,
-        seed=seed,
-        respond_days=respond_days,
-    )
+    clean_name, chosen = check_round(settings)
+    cohort, cohort_member_ids = settings.cohort, settings.cohort_member_ids
     if cohort == "members":
         found = set(
             session.exec(
@@ -147,10 +146,10 @@ def create_round(
         weights=json.dumps(
             {**ScoreWeights().as_dict(), **{k: float(v) for k, v in chosen.items()}}
         ),
-        priority=priority,
-        seed=seed,
-        respond_days=respond_days,
-        learn_from_outcomes=bool(learn_from_outcomes),
+        priority=settings.priority,
+        seed=settings.seed,
+        respond_days=settings.respond_days,
+        learn_from_outcomes=settings.learn_from_outcomes,
     )
     session.add(matching_round)
     session.flush()

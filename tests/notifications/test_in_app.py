@@ -182,7 +182,9 @@ def test_a_200_character_name_does_not_block_publishing_a_round(session, engine)
         skills_sought=("quality-improvement",),
         goals="Lead a quality improvement project",
     )
-    created = rounds.create_round(session=session, organiser=organiser, name="Spring cohort")
+    created = rounds.create_round(
+        session=session, organiser=organiser, settings=rounds.RoundSettings(name="Spring cohort")
+    )
     session.commit()
     assert rounds.run_round_job(created.id, engine=engine) == "ready"
     session.expire_all()

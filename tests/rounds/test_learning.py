@@ -95,7 +95,9 @@ def test_a_round_that_learns_says_which_score_it_used(session, engine):
     organiser = make_organiser(session, band="8b")
     make_member(session, band="5", seeking_mentor=True, region=REGIONS[0])
     matching_round = rounds.create_round(
-        session=session, organiser=organiser, name="Learning", learn_from_outcomes=True
+        session=session,
+        organiser=organiser,
+        settings=rounds.RoundSettings(name="Learning", learn_from_outcomes=True),
     )
     session.commit()
 

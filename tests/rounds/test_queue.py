@@ -144,7 +144,9 @@ def test_a_queued_round_is_run_by_an_rq_worker(session, redis_settings):
     organiser = make_organiser(session, band="8b")
     make_member(session, band="8a", organisation="Elsewhere", capacity=1)
     make_member(session, band="4", seeking_mentor=True)
-    matching_round = rounds.create_round(session=session, organiser=organiser, name="Queued")
+    matching_round = rounds.create_round(
+        session=session, organiser=organiser, settings=rounds.RoundSettings(name="Queued")
+    )
     session.commit()
 
     rounds.start_round(round_id=matching_round.id)
@@ -164,7 +166,9 @@ def test_rounds_queued_back_to_back_all_finish_on_a_real_worker(engine, session,
     round_ids = []
     for number in range(5):
         matching_round = rounds.create_round(
-            session=session, organiser=organiser, name=f"Back to back {number}"
+            session=session,
+            organiser=organiser,
+            settings=rounds.RoundSettings(name=f"Back to back {number}"),
         )
         round_ids.append(matching_round.id)
     session.commit()
@@ -205,7 +209,9 @@ def test_a_round_whose_worker_is_killed_is_marked_failed_and_runs_again_once(
     engine, session, start_worker
 ):
     organiser = _small_network(session, mentors=40, mentees=80)
-    matching_round = rounds.create_round(session=session, organiser=organiser, name="Killed")
+    matching_round = rounds.create_round(
+        session=session, organiser=organiser, settings=rounds.RoundSettings(name="Killed")
+    )
     round_id = matching_round.id
     session.commit()
     fast = {"PEERBRIDGE_JOB_HEARTBEAT_SECONDS": "0.5", "PEERBRIDGE_JOB_STALE_SECONDS": "4"}

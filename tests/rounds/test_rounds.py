@@ -18,9 +18,8 @@ from vocabulary import BAND_RANK
 
 
 def run(session, engine, organiser, **kwargs):
-    matching_round = rounds.create_round(
-        session=session, organiser=organiser, name=kwargs.pop("name", "Spring cohort"), **kwargs
-    )
+    settings = rounds.RoundSettings(name=kwargs.pop("name", "Spring cohort"), **kwargs)
+    matching_round = rounds.create_round(session=session, organiser=organiser, settings=settings)
     session.commit()
     assert rounds.run_round_job(matching_round.id, engine=engine) == "ready"
     session.expire_all()
@@ -31,7 +30,9 @@ def test_only_organisers_create_rounds(session, network):
     _, mentors, _ = network
 
     with pytest.raises(Forbidden):
-        rounds.create_round(session=session, organiser=mentors[0], name="Mine")
+        rounds.create_round(
+            session=session, organiser=mentors[0], settings=rounds.RoundSettings(name="Mine")
+        )
 
 
 def test_bad_settings_are_named_and_nothing_is_created(session, network):
@@ -41,9 +42,9 @@ def test_bad_settings_are_named_and_nothing_is_created(session, network):
         rounds.create_round(
             session=session,
             organiser=organiser,
-            name=" ",
-            weights={"skills": -1, "charm": 3},
-            respond_days=90,
+            settings=rounds.RoundSettings(
+                name=" ", weights={"skills": -1, "charm": 3}, respond_days=90
+            ),
         )
 
     assert set(raised.value.errors) == {"name", "weights", "respond_days"}

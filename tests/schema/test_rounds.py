@@ -415,3 +415,17 @@ def test_a_failed_round_is_run_again_through_the_api(session, client, network, m
     mentee_ids = session.exec(select(MatchProposal.mentee_id)).all()
     assert sorted(mentee_ids) == sorted(m.id for m in mentees)
     session.rollback()
+
+
+def test_an_unreadable_seed_or_answer_time_is_named_and_nothing_is_created(
+    session, client, network
+):
+    organiser, _, _ = network
+    log_in(client, organiser)
+
+    for field, value in (("seed", "lucky"), ("respondDays", "a week"), ("seed", 2**31)):
+        answer = post(client, CREATE, {"input": {"name": "Spring cohort", field: value}})
+        assert answer.get("data") is None, answer
+        [error] = answer["errors"]
+        assert f"at .{field}:" in error["message"] and "Int" in error["message"], error
+    assert session.exec(select(func.count()).select_from(MatchingRound)).one() == 0

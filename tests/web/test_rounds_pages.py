@@ -347,3 +347,24 @@ def test_a_round_whose_worker_stopped_says_why_and_can_be_run_again(
     # A round that is ready cannot be "run again".
     again = post_form(client, retry["action"], {}, page=f"/organise/rounds/{round_id}")
     assert again.status_code == 409
+
+
+def test_an_unreadable_seed_or_answer_time_is_named_and_nothing_is_created(
+    client, session, network
+):
+    organiser, _, _ = network
+    log_in(client, organiser.email)
+
+    response = create_round(client, seed="lucky", respond_days="a week", weight_skills="lots")
+
+    assert response.status_code == 400
+    messages = [html.unescape(m) for m in error_summary(response.text)]
+    assert messages == [
+        "Weights must be numbers of 0 or more, and not all 0.",
+        "Time to answer must be from 1 to 60 days.",
+        "Seed must be a whole number from 0 to 2147483647.",
+    ]
+    assert 'href="#seed"' in response.text and 'href="#respond_days"' in response.text
+    assert 'href="#weight_skills"' in response.text
+    assert 'value="lucky"' in response.text and 'value="a week"' in response.text
+    assert session.exec(select(MatchingRound)).all() == []
