@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.accounts import cookies, devices
 from backend.accounts import service as accounts
-from backend.errors import Conflict, DomainError, NotFound, RateLimited
+from backend.errors import Conflict, DomainError, FieldErrors, NotFound, RateLimited
 from backend.members import service as member_service
+from backend.members import validation
 from backend.members.service import MAX_ID
 from web.deps import (
     CheckedVisitor,
@@ -149,6 +150,7 @@ def sign_up_submit(visitor: CheckedVisitor, form: Form) -> Response:
     probing), so nobody is signed in here; the email says what happened.
     """
     values = {name: form_text(form, name) for name in SIGN_UP_FIELDS}
+    years = form_int(form, "management_years")
     data = accounts.SignUp(
         email=values["email"],
         password=form_text(form, "password"),
@@ -159,10 +161,12 @@ def sign_up_submit(visitor: CheckedVisitor, form: Form) -> Response:
         role_family=values["role_family"],
         band=values["band"],
         profession=values["profession"],
-        # Not a whole number: passed on as typed, so the service's check explains the problem.
-        management_years=form_int(form, "management_years"),  # type: ignore[arg-type]  # the service checks what was typed
+        management_years=years if isinstance(years, int) else 0,
     )
     try:
+        if not isinstance(years, int):  # explained together with every other problem
+            problem = validation.management_years_problem(years) or ""
+            raise FieldErrors({**accounts.sign_up_problems(data), "management_years": problem})
         accounts.sign_up(session=visitor.db, data=data, client=client_address(visitor))
     except DomainError as error:
         return render(

@@ -457,6 +457,12 @@ def _tell_owner_of_attempt(*, session: Session, email: str, client: str | None) 
     session.flush()
 
 
+def sign_up_problems(data: SignUp) -> dict[str, str]:
+    """What is wrong with a sign-up, by field (empty if nothing): lets a surface explain a
+    field it could not read together with every other problem of the form."""
+    return _sign_up_problems(data)[1]
+
+
 def sign_up(*, session: Session, data: SignUp, client: str | None = None) -> Member | None:
     """Create an account and profile, and email a verification link.
 

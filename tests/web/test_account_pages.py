@@ -404,3 +404,19 @@ def test_a_member_sees_their_sessions_and_ends_another_one(client, session, engi
         after = client.get(ended.headers["location"]).text
         assert "That session has ended" in after and "Firefox on Windows" not in after
         assert client.get("/profile").status_code == 200  # still logged in here
+
+
+def test_unreadable_management_years_are_explained_with_the_rest_and_nothing_is_created(
+    client, session
+):
+    form = {**GOOD_SIGN_UP, "management_years": "three", "name": " "}
+
+    response = post_form(client, "/sign-up", form)
+
+    assert response.status_code == 400
+    assert error_summary(response.text) == [
+        "Enter your full name.",
+        "Years of management experience must be a whole number, like 3.",
+    ]
+    assert 'href="#management_years"' in response.text and 'value="three"' in response.text
+    assert session.exec(select(Member)).all() == []
