@@ -21,10 +21,7 @@ Every measurement runs in its own subprocess, so peak memory is that process's m
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -36,6 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var" / "bench"
 HR_VENV = VAR / "hrvenv"
 SEED = 1
+sys.path.insert(0, str(ROOT))
+
+from bench.common import lsa_reference, machine, peak_mib  # noqa: E402
 
 
 def _members_csv(n: int) -> Path:
@@ -56,10 +56,6 @@ def _frame(path: Path):
 
     parsed = parse_members_csv(path.read_bytes(), max_bytes=OFFLINE_MAX_BYTES)
     return records_to_frame(parsed.records)
-
-
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child_round(n: int) -> dict:
@@ -89,7 +85,7 @@ def child_round(n: int) -> dict:
         "skills_covered": r.skills_covered,
         "blocking": r.blocking_pairs,
         "solver": r.solver,
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_mib(),
     }
 
 
@@ -110,33 +106,10 @@ def child_priority(n: int) -> dict:
 
 def child_exact(n: int) -> dict:
     """Exact optimum of the round's scores (scipy LSA on capacity-expanded columns)."""
-    import numpy as np
-
-    from matching.assignment import exact_total
     from matching.rounds import RoundMatcher
 
     m = RoundMatcher(random_state=SEED).fit(_frame(_members_csv(n)))
-    scorer = m.scorer_
-    pop = scorer.population_
-
-    def block(rows):
-        e = np.repeat(rows, pop.n_mentors)
-        mm = np.tile(np.arange(pop.n_mentors), len(rows))
-        return scorer.score_pairs(e, mm).reshape(len(rows), -1)
-
-    digest = hashlib.sha256()
-    for a in range(0, pop.n_mentees, 512):
-        digest.update(np.round(block(np.arange(a, min(pop.n_mentees, a + 512))), 4).tobytes())
-    digest.update(pop.mentor_capacity.tobytes())
-    digest.update(str(m.result_.bound).encode())
-    cache = VAR / f"exact_{n}_{digest.hexdigest()[:16]}.json"
-    if cache.exists():
-        exact = json.loads(cache.read_text())
-    else:
-        t = time.perf_counter()
-        _, total = exact_total(pop, block, m.result_.bound)
-        exact = {"exact": total, "exact_time": time.perf_counter() - t, "peak_mib": _peak_mib()}
-        cache.write_text(json.dumps(exact))
+    exact = lsa_reference(m, VAR, f"exact_{n}")
     ours = m.result_.total_score
     return {**exact, "ours": ours, "gap": 1 - ours / exact["exact"] if exact["exact"] else 0.0}
 
@@ -235,7 +208,7 @@ def child_suggest(n_mentors: int, requests: int = 1000) -> dict:
         "id_p95": float(np.percentile(by_id, 95)) * ms,
         "profile_p50": float(np.median(by_profile)) * ms,
         "profile_p95": float(np.percentile(by_profile, 95)) * ms,
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_mib(),
     }
 
 
@@ -252,28 +225,6 @@ def _run_child(spec: str, *extra: str) -> tuple[dict, float]:
     if p.returncode != 0:
         raise RuntimeError(f"{spec} failed:\n{p.stderr[-3000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1]), wall
-
-
-def machine() -> str:
-    """nproc, memory and CPU model of this machine."""
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(
-            int(line.split()[1])
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-        mem = f"{mem_kb / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, StopIteration):
-        mem = "unknown RAM"
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{os.cpu_count()} cores, {cpu}, {mem}, Python {platform.python_version()}; " + (
-        f"load average {load:.1f} at the start"
-    )
 
 
 def _pct(x: float | None, digits: int = 1) -> str:

@@ -29,7 +29,6 @@ subprocess, so peak RSS is that process's. Medians of ``--repeat`` runs where it
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import statistics
@@ -45,7 +44,9 @@ SEED = 1
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_matching import _frame, _peak_mib, machine  # noqa: E402
+from bench_matching import _frame  # noqa: E402
+
+from bench.common import lsa_reference, machine, peak_mib  # noqa: E402
 
 
 def _members_csv(n: int) -> Path:
@@ -103,7 +104,7 @@ def child_round(n: int) -> dict:
         "total": r.total_score,
         "skills": r.skills_covered,
         "solver": r.solver,
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_mib(),
     }
 
 
@@ -148,7 +149,7 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
         "ref_cpu": statistics.median(ref_cpu),
     }
     if not old:  # the candidate graph and the old stage only at the sizes asked for
-        out["peak_mib"] = _peak_mib()
+        out["peak_mib"] = peak_mib()
         return out
     k = default_candidates(pop.n_mentees)
     graph = add_mentor_side(scorer, candidate_graph(scorer, k), k)
@@ -179,7 +180,7 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
     out["weak_old"] = time.perf_counter() - t
     out["weak_old_paths"] = n_aug
     out["weak_missing"] = bound - out["weak_start"]
-    out["peak_mib"] = _peak_mib()
+    out["peak_mib"] = peak_mib()
     return out
 
 
@@ -190,9 +191,6 @@ def child_exact(n: int, lsa: bool) -> dict:
     feasible graph by its potentials. With ``lsa``, also scipy ``linear_sum_assignment`` on
     capacity-expanded columns (cached in var/bench/ by a hash of the scores).
     """
-    import numpy as np
-
-    from matching.assignment import exact_total
     from matching.exact import exact_optimum
     from matching.rounds import RoundMatcher
 
@@ -214,25 +212,7 @@ def child_exact(n: int, lsa: bool) -> dict:
         "edges": x.edges,
     }
     if lsa:
-
-        def block(rows):
-            e = np.repeat(rows, pop.n_mentors)
-            mm = np.tile(np.arange(pop.n_mentors), len(rows))
-            return scorer.score_pairs(e, mm).reshape(len(rows), -1)
-
-        digest = hashlib.sha256()
-        for a in range(0, pop.n_mentees, 512):
-            digest.update(np.round(block(np.arange(a, min(pop.n_mentees, a + 512))), 4).tobytes())
-        digest.update(pop.mentor_capacity.tobytes())
-        digest.update(str(m.result_.bound).encode())
-        cache = VAR / f"exact_realistic_{n}_{digest.hexdigest()[:16]}.json"
-        if cache.exists():
-            ref = json.loads(cache.read_text())
-        else:
-            t = time.perf_counter()
-            _, total = exact_total(pop, block, m.result_.bound)
-            ref = {"exact": total, "exact_time": time.perf_counter() - t, "peak_mib": _peak_mib()}
-            cache.write_text(json.dumps(ref))
+        ref = lsa_reference(m, VAR, f"exact_realistic_{n}")
         out["lsa"] = ref["exact"]
         out["lsa_time"] = ref["exact_time"]
     ours = m.result_.total_score
