@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ HR_VENV = VAR / "hrvenv"
 SEED = 1
 sys.path.insert(0, str(ROOT))
 
-from bench.common import lsa_reference, machine, peak_mib  # noqa: E402
+from bench.common import lsa_reference, machine, peak_mib, run_child, timed_offline_round  # noqa: E402
 
 
 def _members_csv(n: int) -> Path:
@@ -60,16 +59,7 @@ def _frame(path: Path):
 
 def child_round(n: int) -> dict:
     """members.csv in, matches.csv out."""
-    from matching.offline import run_offline_round
-
-    path = _members_csv(n)
-    out = Path(tempfile.mkdtemp()) / "matches.csv"
-    r0 = resource.getrusage(resource.RUSAGE_SELF)
-    t = time.perf_counter()
-    s = run_offline_round(path, out, seed=SEED)
-    wall = time.perf_counter() - t
-    r1 = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+    s, wall, cpu = timed_offline_round(_members_csv(n), SEED)
     r = s.result
     return {
         "wall": wall,
@@ -212,21 +202,6 @@ def child_suggest(n_mentors: int, requests: int = 1000) -> dict:
     }
 
 
-def _run_child(spec: str, *extra: str) -> tuple[dict, float]:
-    """Run one measurement in a subprocess; return its JSON and the process's wall time."""
-    t = time.perf_counter()
-    p = subprocess.run(
-        [sys.executable, __file__, "--child", spec, *extra],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - t
-    if p.returncode != 0:
-        raise RuntimeError(f"{spec} failed:\n{p.stderr[-3000:]}")
-    return json.loads(p.stdout.strip().splitlines()[-1]), wall
-
-
 def _pct(x: float | None, digits: int = 1) -> str:
     return "n/a" if x is None else f"{100 * x:.{digits}f}%"
 
@@ -266,11 +241,11 @@ def main() -> None:
     lines += [head, "|" + "---|" * 18]
     for n in sizes:
         _members_csv(n)
-        r, proc = _run_child(f"round:{n}")
-        p, _ = _run_child(f"priority:{n}")
+        r, proc = run_child(__file__, f"round:{n}")
+        p, _ = run_child(__file__, f"priority:{n}")
         gap = "n/a"
         if n <= a.exact_max:
-            ex, _ = _run_child(f"exact:{n}")
+            ex, _ = run_child(__file__, f"exact:{n}")
             gap = f"{100 * ex['gap']:.3f}% (exact {ex['exact_time']:.0f} s)"
         t = r["timings"]
         row = (
@@ -294,7 +269,7 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     for n in [int(x) for x in a.hr.split(",") if x]:
-        h, _ = _run_child(f"hr:{n}", "--hr-timeout", str(a.hr_timeout))
+        h, _ = run_child(__file__, f"hr:{n}", "--hr-timeout", str(a.hr_timeout))
         if "hr" in h:
             row = f"| {n:,} | {h['hr']} | {h['ours_time']:.1f} s | | | {h['ours_matched']:,} | |"
         else:
@@ -306,7 +281,7 @@ def main() -> None:
         lines.append(row)
         print(row, flush=True)
     if a.suggest_mentors:
-        s, _ = _run_child(f"suggest:{a.suggest_mentors}")
+        s, _ = run_child(__file__, f"suggest:{a.suggest_mentors}")
         lines += [
             "",
             "| mentors with free places | fit | top-10 by id p50 / p95 | top-10 by profile "

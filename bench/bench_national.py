@@ -32,9 +32,7 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -46,7 +44,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_matching import _frame  # noqa: E402
 
-from bench.common import lsa_reference, machine, peak_mib  # noqa: E402
+from bench.common import lsa_reference, machine, peak_mib, run_child, timed_offline_round  # noqa: E402
 
 
 def _members_csv(n: int) -> Path:
@@ -78,21 +76,11 @@ def _skills_covered(frame, pop, match) -> float:
 
 def child_round(n: int) -> dict:
     """members.csv in, matches.csv out."""
-    import resource
-
-    from matching.offline import run_offline_round
-
-    path = _members_csv(n)
-    out = Path(tempfile.mkdtemp()) / "matches.csv"
-    r0 = resource.getrusage(resource.RUSAGE_SELF)
-    t = time.perf_counter()
-    s = run_offline_round(path, out, seed=SEED)
-    wall = time.perf_counter() - t
-    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    s, wall, cpu = timed_offline_round(_members_csv(n), SEED)
     r = s.result
     return {
         "wall": wall,
-        "cpu": r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime,
+        "cpu": cpu,
         "timings": s.timings,
         "cpu_timings": s.cpu_timings,
         "load": os.getloadavg()[0],
@@ -271,18 +259,6 @@ def child_priority(n: int) -> dict:
     }
 
 
-def _run_child(spec: str, *extra: str) -> dict:
-    p = subprocess.run(
-        [sys.executable, __file__, "--child", spec, *extra],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if p.returncode != 0:
-        raise RuntimeError(f"{spec} failed:\n{p.stderr[-3000:]}")
-    return json.loads(p.stdout.strip().splitlines()[-1])
-
-
 def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
 
@@ -336,7 +312,7 @@ def main() -> None:
         stages = ("read", "features", "candidates", "coverage", "solve", "reasons", "write")
         for n in _ints(a.sizes):
             _members_csv(n)
-            r = _run_child(f"round:{n}")
+            r = run_child(__file__, f"round:{n}")[0]
             t, c = r["timings"], r["cpu_timings"]
             cells = " | ".join(f"{t.get(x, 0):.2f} ({c.get(x, 0):.2f})" for x in stages)
             emit(
@@ -359,7 +335,7 @@ def main() -> None:
         )
         for n in _ints(a.coverage):
             _members_csv(n)
-            c = _run_child(f"coverage:{n}", "--repeat", str(a.repeat), "--old", a.old)
+            c = run_child(__file__, f"coverage:{n}", "--repeat", str(a.repeat), "--old", a.old)[0]
             old = f"{c['old_bfs']:.2f} s ({c['old_paths']:,})" if "old_bfs" in c else "not run"
             hk = f"{c['hk']:.2f} s ({c['hk_matched']:,})" if "hk" in c else "not run"
             cov = f"{c['cover']:.2f} s" if "cover" in c else "not run"
@@ -391,7 +367,7 @@ def main() -> None:
         )
         for n in _ints(a.exact):
             _members_csv(n)
-            x = _run_child(f"exact:{n}", "--lsa", a.lsa)
+            x = run_child(__file__, f"exact:{n}", "--lsa", a.lsa)[0]
             lsa = f"{x['lsa']:,.1f} ({x['lsa_time']:.0f} s)" if "lsa" in x else "not run"
             emit(
                 f"| {n:,} | {x['mentees']:,} | {x['matched']:,} / {x['bound']:,} "
@@ -411,7 +387,7 @@ def main() -> None:
         )
         for n in _ints(a.skills):
             _members_csv(n)
-            s = _run_child(f"skills:{n}")
+            s = run_child(__file__, f"skills:{n}")[0]
             emit(
                 f"| {n:,} | {100 * s['ours']:.3f}% | {100 * s['ref']:.3f}% "
                 f"| {100 * (s['ours'] - s['ref']):+.3f} points "
@@ -429,7 +405,7 @@ def main() -> None:
         )
         for n in _ints(a.priority):
             _members_csv(n)
-            p = _run_child(f"priority:{n}")
+            p = run_child(__file__, f"priority:{n}")[0]
             emit(
                 f"| {n:,} | {100 * p['prio_rate']:.1f}% | {100 * p['other_rate']:.1f}% "
                 f"| {100 * p['prio_cost']:.2f}% | {p['matched']:,} / {p['bound']:,} |"

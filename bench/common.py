@@ -120,3 +120,38 @@ def lsa_reference(matcher, cache_dir: Path, prefix: str) -> dict:  # type: ignor
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(ref))
     return ref
+
+
+def run_child(script: str, spec: str, *extra: str) -> tuple[dict, float]:
+    """Run ``script --child spec`` in a subprocess (its own peak RSS); return the JSON it prints
+    last and the process's wall time."""
+    import subprocess
+    import sys
+
+    t = time.perf_counter()
+    p = subprocess.run(
+        [sys.executable, script, "--child", spec, *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - t
+    if p.returncode != 0:
+        raise RuntimeError(f"{spec} failed:\n{p.stderr[-3000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1]), wall
+
+
+def timed_offline_round(path: Path, seed: int):  # type: ignore[no-untyped-def]
+    """``run_offline_round`` on ``path`` (matches.csv to a temporary folder): the summary, wall
+    seconds and CPU seconds (user + system, every thread)."""
+    import tempfile
+
+    from matching.offline import run_offline_round
+
+    out = Path(tempfile.mkdtemp()) / "matches.csv"
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    t = time.perf_counter()
+    summary = run_offline_round(path, out, seed=seed)
+    wall = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    return summary, wall, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
