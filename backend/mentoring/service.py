@@ -317,6 +317,22 @@ def accept_request(
     return Acceptance(request=request, mentorship=mentorship)
 
 
+def _close_each(
+    session: Session, requests: Sequence[MentorRequest], status: str
+) -> list[tuple[MentorRequest, Member | None]]:
+    """Close each request still open with ``status`` and recount its mentee's open requests.
+
+    The requests closed here (one closed meanwhile by a racing answer is skipped), each with
+    its mentee.
+    """
+    closed: list[tuple[MentorRequest, Member | None]] = []
+    for request in requests:
+        if _close_open(session, request.id, status):
+            _recount_open_requests(session, request.mentee_id)
+            closed.append((request, session.get(Member, request.mentee_id)))
+    return closed
+
+
 def release_open_requests(*, session: Session, mentor: Member) -> int:
     """Close a pausing mentor's open requests, kindly, so mentees can ask someone else."""
     open_requests = session.exec(
@@ -324,13 +340,8 @@ def release_open_requests(*, session: Session, mentor: Member) -> int:
         .where(MentorRequest.mentor_id == mentor.id)
         .where(MentorRequest.status == "open")
     ).all()
-    released = 0
-    for request in open_requests:
-        if not _close_open(session, request.id, "released"):
-            continue
-        released += 1
-        _recount_open_requests(session, request.mentee_id)
-        mentee = session.get(Member, request.mentee_id)
+    closed = _close_each(session, open_requests, "released")
+    for _, mentee in closed:
         if mentee is not None:
             lifecycle.tell(
                 session,
@@ -341,7 +352,7 @@ def release_open_requests(*, session: Session, mentor: Member) -> int:
                 "nothing to do with you: here are other mentors who could help.",
                 "/mentoring/suggestions",
             )
-    return released
+    return len(closed)
 
 
 def _requests_statement(
@@ -400,13 +411,8 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> int:
         .where(MentorRequest.status == "open")
         .where(MentorRequest.expires_at <= now)
     ).all()
-    expired = 0
-    for request in due:
-        if not _close_open(session, request.id, "expired"):
-            continue
-        expired += 1
-        _recount_open_requests(session, request.mentee_id)
-        mentee = session.get(Member, request.mentee_id)
+    closed = _close_each(session, due, "expired")
+    for request, mentee in closed:
         mentor = session.get(Member, request.mentor_id)
         if mentee is not None and mentor is not None:
             lifecycle.tell(
@@ -427,7 +433,7 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> int:
                 "/mentoring/requests",
             )
     session.flush()
-    return expired
+    return len(closed)
 
 
 def nudge_mentors(*, session: Session, now: datetime | None = None) -> int:
