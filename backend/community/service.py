@@ -140,9 +140,9 @@ def _post_problems(
     else:
         from backend.skills import service as skill_service
 
-        unknown = sorted(set(unique) - skill_service.skill_ids(session=session))
-        if unknown:
-            problems["skills"] = f"Unknown skill: {', '.join(s[:60] for s in unknown[:5])}."
+        problem = skill_service.unknown_skills(session=session, skills=unique)
+        if problem:
+            problems["skills"] = problem
     return problems
 
 

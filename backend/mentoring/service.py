@@ -107,9 +107,9 @@ def request_mentor(
     else:
         from backend.skills import service as skill_service
 
-        unknown = sorted(set(skill_list) - skill_service.skill_ids(session=session))
-        if unknown:
-            problems["skills"] = f"Unknown skill: {', '.join(s[:60] for s in unknown[:5])}."
+        problem = skill_service.unknown_skills(session=session, skills=skill_list)
+        if problem:
+            problems["skills"] = problem
     if problems:
         raise FieldErrors(problems)
     mentor = session.get(Member, mentor_id)
