@@ -34,18 +34,19 @@ HR_VENV = VAR / "hrvenv"
 SEED = 1
 sys.path.insert(0, str(ROOT))
 
-from bench.common import lsa_reference, machine, peak_mib, run_child, timed_offline_round  # noqa: E402
+from bench.common import (  # noqa: E402
+    lsa_reference,
+    machine,
+    peak_mib,
+    run_child,
+    synthetic_members_csv,
+    timed_offline_round,
+)
 
 
 def _members_csv(n: int) -> Path:
     """The synthetic members.csv of ``n`` mentees (written once, reused)."""
-    path = VAR / f"members_{n}_seed{SEED}.csv"
-    if not path.exists():
-        from matching.synthetic import make_population, write_members_csv
-
-        VAR.mkdir(parents=True, exist_ok=True)
-        write_members_csv(make_population(n, seed=SEED), str(path))
-    return path
+    return synthetic_members_csv(VAR, n, SEED)
 
 
 def _frame(path: Path):

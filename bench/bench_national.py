@@ -44,18 +44,19 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_matching import _frame  # noqa: E402
 
-from bench.common import lsa_reference, machine, peak_mib, run_child, timed_offline_round  # noqa: E402
+from bench.common import (  # noqa: E402
+    lsa_reference,
+    machine,
+    peak_mib,
+    run_child,
+    synthetic_members_csv,
+    timed_offline_round,
+)
 
 
 def _members_csv(n: int) -> Path:
     """The realistic members.csv of ``n`` members (written once, reused)."""
-    path = VAR / f"realistic_{n}_seed{SEED}.csv"
-    if not path.exists():
-        from matching.synthetic import make_realistic_population, write_members_csv
-
-        VAR.mkdir(parents=True, exist_ok=True)
-        write_members_csv(make_realistic_population(n, seed=SEED), str(path))
-    return path
+    return synthetic_members_csv(VAR, n, SEED, realistic=True)
 
 
 def _skills_covered(frame, pop, match) -> float:

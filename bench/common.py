@@ -155,3 +155,19 @@ def timed_offline_round(path: Path, seed: int):  # type: ignore[no-untyped-def]
     wall = time.perf_counter() - t
     r1 = resource.getrusage(resource.RUSAGE_SELF)
     return summary, wall, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+
+
+def synthetic_members_csv(folder: Path, n: int, seed: int, *, realistic: bool = False) -> Path:
+    """The synthetic members.csv of ``n`` people in ``folder``, written once and reused:
+    ``make_population`` (``n`` mentees) or, with ``realistic``, ``make_realistic_population``
+    (``n`` members)."""
+    path = folder / (
+        f"realistic_{n}_seed{seed}.csv" if realistic else f"members_{n}_seed{seed}.csv"
+    )
+    if not path.exists():
+        from matching.synthetic import make_population, make_realistic_population, write_members_csv
+
+        make = make_realistic_population if realistic else make_population
+        folder.mkdir(parents=True, exist_ok=True)
+        write_members_csv(make(n, seed=seed), str(path))
+    return path
