@@ -70,6 +70,15 @@ def free_places(*, offer: MentoringOffer) -> int:
     return 0 if offer.paused else max(offer.capacity - offer.active_mentees, 0)
 
 
+def _sent_with_key(session: Session, mentee_id: int | None, key: str) -> MentorRequest | None:
+    """The mentee's request sent earlier with this idempotency key, if any (a retried send)."""
+    return session.exec(
+        select(MentorRequest)
+        .where(MentorRequest.mentee_id == mentee_id)
+        .where(MentorRequest.idempotency_key == key)
+    ).first()
+
+
 def request_mentor(
     *,
     session: Session,
@@ -86,11 +95,7 @@ def request_mentor(
             raise Invalid(
                 "Idempotency key must be 100 characters or fewer.", field="idempotency_key"
             )
-        earlier = session.exec(
-            select(MentorRequest)
-            .where(MentorRequest.mentee_id == mentee.id)
-            .where(MentorRequest.idempotency_key == idempotency_key)
-        ).first()
+        earlier = _sent_with_key(session, mentee.id, idempotency_key)
         if earlier is not None:
             return earlier
     if not mentee.is_verified:
@@ -159,11 +164,7 @@ def request_mentor(
             session.flush()
     except IntegrityError as error:
         if idempotency_key:
-            earlier = session.exec(
-                select(MentorRequest)
-                .where(MentorRequest.mentee_id == mentee.id)
-                .where(MentorRequest.idempotency_key == idempotency_key)
-            ).first()
+            earlier = _sent_with_key(session, mentee.id, idempotency_key)
             if earlier is not None:
                 return earlier
         raise DuplicateRequest(f"You already have an open request to {mentor.name}.") from error
