@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -27,8 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -48,6 +46,7 @@ from backend.privacy.models import (  # noqa: E402
     ConsentRecord,
     DemographicRecord,
 )
+from bench.common import batched, machine, markdown_table, postgres_database  # noqa: E402
 from vocabulary import (  # noqa: E402
     AGE_BANDS,
     BANDS,
@@ -60,21 +59,13 @@ from vocabulary import (  # noqa: E402
     SKILL_IDS,
 )
 
-BATCH = 5000
-
-
-def _batched(engine: Engine, table: type, rows: list[dict]) -> None:
-    with engine.begin() as connection:
-        for start in range(0, len(rows), BATCH):
-            connection.execute(insert(table), rows[start : start + BATCH])
-
 
 def build(engine: Engine, n: int, seed: int = 1) -> int:
     """Fill an empty, migrated database with ``n`` members; returns the organiser's id."""
     rng = np.random.default_rng(seed)
     now = datetime.now(UTC)
     n_orgs = 300
-    _batched(
+    batched(
         engine,
         Organisation,
         [
@@ -118,16 +109,16 @@ def build(engine: Engine, n: int, seed: int = 1) -> int:
         }
         for i in range(n)
     ]
-    _batched(engine, Member, members)
+    batched(engine, Member, members)
     ids = np.arange(1, n + 1)
     skills = []
     for i in range(n):
         kind = "offered" if mentor[i] else "sought"
         for s in rng.choice(len(SKILL_IDS), 2, replace=False):
             skills.append({"member_id": i + 1, "skill_id": SKILL_IDS[int(s)], "kind": kind})
-    _batched(engine, MemberSkill, skills)
+    batched(engine, MemberSkill, skills)
     mentor_ids = ids[mentor]
-    _batched(
+    batched(
         engine,
         MentoringOffer,
         [
@@ -143,7 +134,7 @@ def build(engine: Engine, n: int, seed: int = 1) -> int:
         ],
     )
     consented = ids[rng.random(n) < 0.6]
-    _batched(
+    batched(
         engine,
         ConsentRecord,
         [
@@ -159,7 +150,7 @@ def build(engine: Engine, n: int, seed: int = 1) -> int:
         ],
     )
     pick = rng.integers
-    _batched(
+    batched(
         engine,
         DemographicRecord,
         [
@@ -213,10 +204,10 @@ def build(engine: Engine, n: int, seed: int = 1) -> int:
                 "end_reason": "",
             }
         )
-    _batched(engine, MentorRequest, requests)
-    _batched(engine, Mentorship, mentorships)
+    batched(engine, MentorRequest, requests)
+    batched(engine, Mentorship, mentorships)
     organiser_id = n  # the last member organises
-    _batched(engine, MemberRole, [{"member_id": organiser_id, "role": "organiser"}])
+    batched(engine, MemberRole, [{"member_id": organiser_id, "role": "organiser"}])
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             for table in ("organisation", "member", "consent_record"):
@@ -277,24 +268,6 @@ def measure(name: str, engine: Engine, n: int, repeat: int) -> dict[str, object]
     }
 
 
-def _postgres(url: str) -> tuple[Engine, Callable[[], None]]:
-    base = make_url(url)
-    name = f"{base.database}_bench_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
-
-    def drop() -> None:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return engine, drop
-
-
 def main() -> None:
     """Run the benchmark and print a table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -312,21 +285,13 @@ def main() -> None:
         results.append(measure("SQLite", engine, args.members, args.repeat))
         engine.dispose()
     if args.postgres:
-        engine, drop = _postgres(args.postgres)
+        engine, drop = postgres_database(args.postgres, "bench")
         try:
             results.append(measure("PostgreSQL", engine, args.members, args.repeat))
         finally:
             drop()
-    print(
-        f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
-    )
-    columns = list(results[0])
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns))
-    for row in results:
-        cells = [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()]
-        print("| " + " | ".join(cells) + " |")
+    print(f"\nMachine: {machine()}")
+    print("\n".join(markdown_table(results, digits=3)))
 
 
 if __name__ == "__main__":

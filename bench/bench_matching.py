@@ -21,11 +21,7 @@ Every measurement runs in its own subprocess, so peak memory is that process's m
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
-import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -36,17 +32,21 @@ ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var" / "bench"
 HR_VENV = VAR / "hrvenv"
 SEED = 1
+sys.path.insert(0, str(ROOT))
+
+from bench.common import (  # noqa: E402
+    lsa_reference,
+    machine,
+    peak_mib,
+    run_child,
+    synthetic_members_csv,
+    timed_offline_round,
+)
 
 
 def _members_csv(n: int) -> Path:
     """The synthetic members.csv of ``n`` mentees (written once, reused)."""
-    path = VAR / f"members_{n}_seed{SEED}.csv"
-    if not path.exists():
-        from matching.synthetic import make_population, write_members_csv
-
-        VAR.mkdir(parents=True, exist_ok=True)
-        write_members_csv(make_population(n, seed=SEED), str(path))
-    return path
+    return synthetic_members_csv(VAR, n, SEED)
 
 
 def _frame(path: Path):
@@ -58,22 +58,9 @@ def _frame(path: Path):
     return records_to_frame(parsed.records)
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def child_round(n: int) -> dict:
     """members.csv in, matches.csv out."""
-    from matching.offline import run_offline_round
-
-    path = _members_csv(n)
-    out = Path(tempfile.mkdtemp()) / "matches.csv"
-    r0 = resource.getrusage(resource.RUSAGE_SELF)
-    t = time.perf_counter()
-    s = run_offline_round(path, out, seed=SEED)
-    wall = time.perf_counter() - t
-    r1 = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+    s, wall, cpu = timed_offline_round(_members_csv(n), SEED)
     r = s.result
     return {
         "wall": wall,
@@ -89,7 +76,7 @@ def child_round(n: int) -> dict:
         "skills_covered": r.skills_covered,
         "blocking": r.blocking_pairs,
         "solver": r.solver,
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_mib(),
     }
 
 
@@ -110,33 +97,10 @@ def child_priority(n: int) -> dict:
 
 def child_exact(n: int) -> dict:
     """Exact optimum of the round's scores (scipy LSA on capacity-expanded columns)."""
-    import numpy as np
-
-    from matching.assignment import exact_total
     from matching.rounds import RoundMatcher
 
     m = RoundMatcher(random_state=SEED).fit(_frame(_members_csv(n)))
-    scorer = m.scorer_
-    pop = scorer.population_
-
-    def block(rows):
-        e = np.repeat(rows, pop.n_mentors)
-        mm = np.tile(np.arange(pop.n_mentors), len(rows))
-        return scorer.score_pairs(e, mm).reshape(len(rows), -1)
-
-    digest = hashlib.sha256()
-    for a in range(0, pop.n_mentees, 512):
-        digest.update(np.round(block(np.arange(a, min(pop.n_mentees, a + 512))), 4).tobytes())
-    digest.update(pop.mentor_capacity.tobytes())
-    digest.update(str(m.result_.bound).encode())
-    cache = VAR / f"exact_{n}_{digest.hexdigest()[:16]}.json"
-    if cache.exists():
-        exact = json.loads(cache.read_text())
-    else:
-        t = time.perf_counter()
-        _, total = exact_total(pop, block, m.result_.bound)
-        exact = {"exact": total, "exact_time": time.perf_counter() - t, "peak_mib": _peak_mib()}
-        cache.write_text(json.dumps(exact))
+    exact = lsa_reference(m, VAR, f"exact_{n}")
     ours = m.result_.total_score
     return {**exact, "ours": ours, "gap": 1 - ours / exact["exact"] if exact["exact"] else 0.0}
 
@@ -235,45 +199,8 @@ def child_suggest(n_mentors: int, requests: int = 1000) -> dict:
         "id_p95": float(np.percentile(by_id, 95)) * ms,
         "profile_p50": float(np.median(by_profile)) * ms,
         "profile_p95": float(np.percentile(by_profile, 95)) * ms,
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_mib(),
     }
-
-
-def _run_child(spec: str, *extra: str) -> tuple[dict, float]:
-    """Run one measurement in a subprocess; return its JSON and the process's wall time."""
-    t = time.perf_counter()
-    p = subprocess.run(
-        [sys.executable, __file__, "--child", spec, *extra],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - t
-    if p.returncode != 0:
-        raise RuntimeError(f"{spec} failed:\n{p.stderr[-3000:]}")
-    return json.loads(p.stdout.strip().splitlines()[-1]), wall
-
-
-def machine() -> str:
-    """nproc, memory and CPU model of this machine."""
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(
-            int(line.split()[1])
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-        mem = f"{mem_kb / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, StopIteration):
-        mem = "unknown RAM"
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{os.cpu_count()} cores, {cpu}, {mem}, Python {platform.python_version()}; " + (
-        f"load average {load:.1f} at the start"
-    )
 
 
 def _pct(x: float | None, digits: int = 1) -> str:
@@ -315,11 +242,11 @@ def main() -> None:
     lines += [head, "|" + "---|" * 18]
     for n in sizes:
         _members_csv(n)
-        r, proc = _run_child(f"round:{n}")
-        p, _ = _run_child(f"priority:{n}")
+        r, proc = run_child(__file__, f"round:{n}")
+        p, _ = run_child(__file__, f"priority:{n}")
         gap = "n/a"
         if n <= a.exact_max:
-            ex, _ = _run_child(f"exact:{n}")
+            ex, _ = run_child(__file__, f"exact:{n}")
             gap = f"{100 * ex['gap']:.3f}% (exact {ex['exact_time']:.0f} s)"
         t = r["timings"]
         row = (
@@ -343,7 +270,7 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     for n in [int(x) for x in a.hr.split(",") if x]:
-        h, _ = _run_child(f"hr:{n}", "--hr-timeout", str(a.hr_timeout))
+        h, _ = run_child(__file__, f"hr:{n}", "--hr-timeout", str(a.hr_timeout))
         if "hr" in h:
             row = f"| {n:,} | {h['hr']} | {h['ours_time']:.1f} s | | | {h['ours_matched']:,} | |"
         else:
@@ -355,7 +282,7 @@ def main() -> None:
         lines.append(row)
         print(row, flush=True)
     if a.suggest_mentors:
-        s, _ = _run_child(f"suggest:{a.suggest_mentors}")
+        s, _ = run_child(__file__, f"suggest:{a.suggest_mentors}")
         lines += [
             "",
             "| mentors with free places | fit | top-10 by id p50 / p95 | top-10 by profile "

@@ -29,13 +29,10 @@ subprocess, so peak RSS is that process's. Medians of ``--repeat`` runs where it
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,18 +42,21 @@ SEED = 1
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_matching import _frame, _peak_mib, machine  # noqa: E402
+from bench_matching import _frame  # noqa: E402
+
+from bench.common import (  # noqa: E402
+    lsa_reference,
+    machine,
+    peak_mib,
+    run_child,
+    synthetic_members_csv,
+    timed_offline_round,
+)
 
 
 def _members_csv(n: int) -> Path:
     """The realistic members.csv of ``n`` members (written once, reused)."""
-    path = VAR / f"realistic_{n}_seed{SEED}.csv"
-    if not path.exists():
-        from matching.synthetic import make_realistic_population, write_members_csv
-
-        VAR.mkdir(parents=True, exist_ok=True)
-        write_members_csv(make_realistic_population(n, seed=SEED), str(path))
-    return path
+    return synthetic_members_csv(VAR, n, SEED, realistic=True)
 
 
 def _skills_covered(frame, pop, match) -> float:
@@ -77,21 +77,11 @@ def _skills_covered(frame, pop, match) -> float:
 
 def child_round(n: int) -> dict:
     """members.csv in, matches.csv out."""
-    import resource
-
-    from matching.offline import run_offline_round
-
-    path = _members_csv(n)
-    out = Path(tempfile.mkdtemp()) / "matches.csv"
-    r0 = resource.getrusage(resource.RUSAGE_SELF)
-    t = time.perf_counter()
-    s = run_offline_round(path, out, seed=SEED)
-    wall = time.perf_counter() - t
-    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    s, wall, cpu = timed_offline_round(_members_csv(n), SEED)
     r = s.result
     return {
         "wall": wall,
-        "cpu": r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime,
+        "cpu": cpu,
         "timings": s.timings,
         "cpu_timings": s.cpu_timings,
         "load": os.getloadavg()[0],
@@ -103,7 +93,7 @@ def child_round(n: int) -> dict:
         "total": r.total_score,
         "skills": r.skills_covered,
         "solver": r.solver,
-        "peak_mib": _peak_mib(),
+        "peak_mib": peak_mib(),
     }
 
 
@@ -148,7 +138,7 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
         "ref_cpu": statistics.median(ref_cpu),
     }
     if not old:  # the candidate graph and the old stage only at the sizes asked for
-        out["peak_mib"] = _peak_mib()
+        out["peak_mib"] = peak_mib()
         return out
     k = default_candidates(pop.n_mentees)
     graph = add_mentor_side(scorer, candidate_graph(scorer, k), k)
@@ -179,7 +169,7 @@ def child_coverage(n: int, repeat: int, old: bool) -> dict:
     out["weak_old"] = time.perf_counter() - t
     out["weak_old_paths"] = n_aug
     out["weak_missing"] = bound - out["weak_start"]
-    out["peak_mib"] = _peak_mib()
+    out["peak_mib"] = peak_mib()
     return out
 
 
@@ -190,9 +180,6 @@ def child_exact(n: int, lsa: bool) -> dict:
     feasible graph by its potentials. With ``lsa``, also scipy ``linear_sum_assignment`` on
     capacity-expanded columns (cached in var/bench/ by a hash of the scores).
     """
-    import numpy as np
-
-    from matching.assignment import exact_total
     from matching.exact import exact_optimum
     from matching.rounds import RoundMatcher
 
@@ -214,25 +201,7 @@ def child_exact(n: int, lsa: bool) -> dict:
         "edges": x.edges,
     }
     if lsa:
-
-        def block(rows):
-            e = np.repeat(rows, pop.n_mentors)
-            mm = np.tile(np.arange(pop.n_mentors), len(rows))
-            return scorer.score_pairs(e, mm).reshape(len(rows), -1)
-
-        digest = hashlib.sha256()
-        for a in range(0, pop.n_mentees, 512):
-            digest.update(np.round(block(np.arange(a, min(pop.n_mentees, a + 512))), 4).tobytes())
-        digest.update(pop.mentor_capacity.tobytes())
-        digest.update(str(m.result_.bound).encode())
-        cache = VAR / f"exact_realistic_{n}_{digest.hexdigest()[:16]}.json"
-        if cache.exists():
-            ref = json.loads(cache.read_text())
-        else:
-            t = time.perf_counter()
-            _, total = exact_total(pop, block, m.result_.bound)
-            ref = {"exact": total, "exact_time": time.perf_counter() - t, "peak_mib": _peak_mib()}
-            cache.write_text(json.dumps(ref))
+        ref = lsa_reference(m, VAR, f"exact_realistic_{n}")
         out["lsa"] = ref["exact"]
         out["lsa_time"] = ref["exact_time"]
     ours = m.result_.total_score
@@ -291,18 +260,6 @@ def child_priority(n: int) -> dict:
     }
 
 
-def _run_child(spec: str, *extra: str) -> dict:
-    p = subprocess.run(
-        [sys.executable, __file__, "--child", spec, *extra],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if p.returncode != 0:
-        raise RuntimeError(f"{spec} failed:\n{p.stderr[-3000:]}")
-    return json.loads(p.stdout.strip().splitlines()[-1])
-
-
 def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x]
 
@@ -356,7 +313,7 @@ def main() -> None:
         stages = ("read", "features", "candidates", "coverage", "solve", "reasons", "write")
         for n in _ints(a.sizes):
             _members_csv(n)
-            r = _run_child(f"round:{n}")
+            r = run_child(__file__, f"round:{n}")[0]
             t, c = r["timings"], r["cpu_timings"]
             cells = " | ".join(f"{t.get(x, 0):.2f} ({c.get(x, 0):.2f})" for x in stages)
             emit(
@@ -379,7 +336,7 @@ def main() -> None:
         )
         for n in _ints(a.coverage):
             _members_csv(n)
-            c = _run_child(f"coverage:{n}", "--repeat", str(a.repeat), "--old", a.old)
+            c = run_child(__file__, f"coverage:{n}", "--repeat", str(a.repeat), "--old", a.old)[0]
             old = f"{c['old_bfs']:.2f} s ({c['old_paths']:,})" if "old_bfs" in c else "not run"
             hk = f"{c['hk']:.2f} s ({c['hk_matched']:,})" if "hk" in c else "not run"
             cov = f"{c['cover']:.2f} s" if "cover" in c else "not run"
@@ -411,7 +368,7 @@ def main() -> None:
         )
         for n in _ints(a.exact):
             _members_csv(n)
-            x = _run_child(f"exact:{n}", "--lsa", a.lsa)
+            x = run_child(__file__, f"exact:{n}", "--lsa", a.lsa)[0]
             lsa = f"{x['lsa']:,.1f} ({x['lsa_time']:.0f} s)" if "lsa" in x else "not run"
             emit(
                 f"| {n:,} | {x['mentees']:,} | {x['matched']:,} / {x['bound']:,} "
@@ -431,7 +388,7 @@ def main() -> None:
         )
         for n in _ints(a.skills):
             _members_csv(n)
-            s = _run_child(f"skills:{n}")
+            s = run_child(__file__, f"skills:{n}")[0]
             emit(
                 f"| {n:,} | {100 * s['ours']:.3f}% | {100 * s['ref']:.3f}% "
                 f"| {100 * (s['ours'] - s['ref']):+.3f} points "
@@ -449,7 +406,7 @@ def main() -> None:
         )
         for n in _ints(a.priority):
             _members_csv(n)
-            p = _run_child(f"priority:{n}")
+            p = run_child(__file__, f"priority:{n}")[0]
             emit(
                 f"| {n:,} | {100 * p['prio_rate']:.1f}% | {100 * p['other_rate']:.1f}% "
                 f"| {100 * p['prio_cost']:.2f}% | {p['matched']:,} / {p['bound']:,} |"

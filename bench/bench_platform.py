@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -37,8 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, bindparam, create_engine, insert, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, bindparam, insert, text, update
 from sqlmodel import select
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,12 +56,12 @@ from backend.organisations.models import Organisation  # noqa: E402
 from backend.rounds import service as rounds  # noqa: E402
 from backend.rounds.models import MatchingRound, MatchProposal  # noqa: E402
 from backend.settings import get_settings  # noqa: E402
+from bench.common import batched, machine, markdown_table, postgres_database  # noqa: E402
 from matching.suggestions import MentorSuggester  # noqa: E402
 from matching.synthetic import make_population  # noqa: E402
 from schema.build import build_schema, execute  # noqa: E402
 from schema.context import Context  # noqa: E402
 
-BATCH = 5000
 PAGE = 50
 SUGGESTIONS = """
 query { mentorSuggestions(first: 10) { score reasons mentor { id name jobTitle band } } }
@@ -76,12 +74,6 @@ SEARCHES = {
 }
 
 
-def _batched(engine: Engine, table: type, rows: list[dict]) -> None:
-    with engine.begin() as connection:
-        for start in range(0, len(rows), BATCH):
-            connection.execute(insert(table), rows[start : start + BATCH])
-
-
 def build(engine: Engine, n: int, seed: int = 1) -> dict[str, object]:
     """Fill an empty, migrated database with ``n`` members, open requests and two rounds."""
     rng = np.random.default_rng(seed)
@@ -92,7 +84,7 @@ def build(engine: Engine, n: int, seed: int = 1) -> dict[str, object]:
         index=False
     ):
         orgs.setdefault(key, (len(orgs) + 1, name, region))
-    _batched(
+    batched(
         engine,
         Organisation,
         [
@@ -150,7 +142,7 @@ def build(engine: Engine, n: int, seed: int = 1) -> dict[str, object]:
                     "updated_at": now,
                 }
             )
-    _batched(engine, Member, members)
+    batched(engine, Member, members)
     managers = [
         {"member": k + 1, "manager": ids[m]}
         for k, m in enumerate(people["line_manager_id"])
@@ -163,12 +155,12 @@ def build(engine: Engine, n: int, seed: int = 1) -> dict[str, object]:
             .values(line_manager_id=bindparam("manager")),
             managers,
         )
-    _batched(engine, MemberSkill, skills)
-    _batched(engine, MentoringOffer, offers)
+    batched(engine, MemberSkill, skills)
+    batched(engine, MentoringOffer, offers)
     mentors = np.array([o["member_id"] for o in offers])
     seekers = np.array([m["id"] for m in members if m["seeking_mentor"]])
     asking = rng.choice(seekers, size=min(len(seekers), n // 25), replace=False)
-    _batched(
+    batched(
         engine,
         MentorRequest,
         [
@@ -193,7 +185,7 @@ def build(engine: Engine, n: int, seed: int = 1) -> dict[str, object]:
             )
         )
     organiser_id = int(members[-1]["id"])
-    _batched(engine, MemberRole, [{"member_id": organiser_id, "role": "organiser"}])
+    batched(engine, MemberRole, [{"member_id": organiser_id, "role": "organiser"}])
     round_ids = {}
     for size in (1000, n):
         round_ids[size] = _round(engine, rng, size, organiser_id, n, now)
@@ -237,7 +229,7 @@ def _round(engine: Engine, rng, size: int, organiser: int, n: int, now: datetime
             .returning(MatchingRound.id)
         ).scalar_one()
     mentees = rng.permutation(np.arange(1, n + 1))[:size]
-    _batched(
+    batched(
         engine,
         MatchProposal,
         [
@@ -446,24 +438,6 @@ def compare_search(engines: dict[str, tuple[Engine, int]], calls: int) -> list[d
     return rows
 
 
-def _postgres(url: str) -> tuple[Engine, Callable[[], None]]:
-    base = make_url(url)
-    name = f"{base.database}_platform_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
-
-    def drop() -> None:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return engine, drop
-
-
 def _shown(rows: list[dict[str, object]]) -> list[dict[str, object]]:
     for row in rows:  # as soon as measured, in case a later database fails
         print("  ", {k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()})
@@ -493,7 +467,7 @@ def main() -> None:
                 results += _shown(rows)
                 engines["SQLite"] = (engine, int(built["organiser"]))  # type: ignore[call-overload]
             if args.postgres:
-                engine, drop = _postgres(args.postgres)
+                engine, drop = postgres_database(args.postgres, "platform")
                 rows, built = measure("PostgreSQL", engine, args.members, args.calls)
                 results += _shown(rows)
                 engines["PostgreSQL"] = (engine, int(built["organiser"]))  # type: ignore[call-overload]
@@ -503,20 +477,8 @@ def main() -> None:
                 engine.dispose()
             if drop is not None:
                 drop()
-    print(
-        f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
-        f"{args.members:,} members, {args.calls} calls"
-    )
-    columns = list(dict.fromkeys(c for row in results for c in row))
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns))
-    for row in results:
-        cells = [
-            f"{row[c]:.2f}" if isinstance(row.get(c), float) else str(row.get(c, ""))
-            for c in columns
-        ]
-        print("| " + " | ".join(cells) + " |")
+    print(f"\nMachine: {machine()}; {args.members:,} members, {args.calls} calls")
+    print("\n".join(markdown_table(results, digits=2)))
 
 
 if __name__ == "__main__":

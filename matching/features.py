@@ -52,6 +52,9 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "outside_organisation_only",
     "priority_access",
 )
+# The required columns and the optional free text the features also read (a missing "bio"
+# reads as empty): what a frame built for the matcher carries.
+FRAME_COLUMNS: tuple[str, ...] = (*REQUIRED_COLUMNS, "bio")
 
 
 def check_member_frame(frame: pd.DataFrame) -> None:

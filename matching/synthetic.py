@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from matching.features import FRAME_COLUMNS as MATCHER_FRAME_COLUMNS
 from vocabulary import (
     BANDS,
     MEETING_FORMATS,
@@ -21,27 +22,13 @@ from vocabulary import (
     SKILL_NAMES,
 )
 
+# A members.csv's identity columns, then the matcher's frame (features.FRAME_COLUMNS).
 FRAME_COLUMNS: tuple[str, ...] = (
     "member_id",
     "name",
     "email",
     "organisation",
-    "organisation_key",
-    "region",
-    "role_family",
-    "band",
-    "profession",
-    "management_years",
-    "line_manager_id",
-    "seeking_mentor",
-    "mentor_capacity",
-    "skills_sought",
-    "skills_offered",
-    "goals",
-    "meeting_format",
-    "outside_organisation_only",
-    "priority_access",
-    "bio",
+    *MATCHER_FRAME_COLUMNS[1:],
 )
 
 # Mentor supply per region relative to demand: East of England and the South West are scarce.

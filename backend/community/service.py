@@ -140,9 +140,9 @@ def _post_problems(
     else:
         from backend.skills import service as skill_service
 
-        unknown = sorted(set(unique) - skill_service.skill_ids(session=session))
-        if unknown:
-            problems["skills"] = f"Unknown skill: {', '.join(s[:60] for s in unknown[:5])}."
+        problem = skill_service.unknown_skills(session=session, skills=unique)
+        if problem:
+            problems["skills"] = problem
     return problems
 
 
@@ -685,6 +685,23 @@ def moderation_queue(*, session: Session, organiser: Member | None) -> list[Queu
     return items
 
 
+def _resolve_open_reports(
+    session: Session, organiser: Member, *, post_id: int | None, comment_id: int | None
+) -> int:
+    """Mark the open reports about the post (or else the comment) resolved by ``organiser``."""
+    condition = (
+        col(Report.post_id) == post_id
+        if post_id is not None
+        else col(Report.comment_id) == comment_id
+    )
+    return session.exec(
+        update(Report)
+        .where(condition)
+        .where(col(Report.status) == "open")
+        .values(status="resolved", resolved_at=utcnow(), resolved_by_id=organiser.id)
+    ).rowcount
+
+
 def _moderate(
     *,
     session: Session,
@@ -718,17 +735,7 @@ def _moderate(
     target.moderated_at = utcnow()
     session.add(target)
     # Acting on content answers every open report about it.
-    condition = (
-        col(Report.post_id) == post_id
-        if post_id is not None
-        else col(Report.comment_id) == comment_id
-    )
-    session.execute(
-        update(Report)
-        .where(condition)
-        .where(col(Report.status) == "open")
-        .values(status="resolved", resolved_at=utcnow(), resolved_by_id=organiser.id)
-    )
+    _resolve_open_reports(session, organiser, post_id=post_id, comment_id=comment_id)
     session.flush()
     session.refresh(target)
     return target
@@ -783,16 +790,6 @@ def dismiss_reports(
     organiser = member_service.require_organiser(session=session, member=organiser)
     if (post_id is None) == (comment_id is None):
         raise Invalid("Choose either a post or a comment.", field="post_id")
-    condition = (
-        col(Report.post_id) == post_id
-        if post_id is not None
-        else col(Report.comment_id) == comment_id
-    )
-    count = session.exec(
-        update(Report)
-        .where(condition)
-        .where(col(Report.status) == "open")
-        .values(status="resolved", resolved_at=utcnow(), resolved_by_id=organiser.id)
-    ).rowcount
+    count = _resolve_open_reports(session, organiser, post_id=post_id, comment_id=comment_id)
     session.flush()
     return count

@@ -20,26 +20,8 @@ from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.mentoring.models import Mentorship
 from backend.organisations.models import Organisation
 from backend.rounds.models import MatchProposal
+from matching.features import FRAME_COLUMNS
 
-FRAME_COLUMNS = (
-    "member_id",
-    "organisation_key",
-    "region",
-    "role_family",
-    "band",
-    "profession",
-    "management_years",
-    "line_manager_id",
-    "seeking_mentor",
-    "mentor_capacity",
-    "skills_sought",
-    "skills_offered",
-    "goals",
-    "bio",
-    "meeting_format",
-    "outside_organisation_only",
-    "priority_access",
-)
 # Above this many ids one scan of the table beats a long IN list (and SQLite's variable cap).
 IN_LIST_LIMIT = 500
 
@@ -189,10 +171,10 @@ def _frame(
             skills.get((member_id, "sought"), empty),
             skills.get((member_id, "offered"), empty),
             goals,
-            bio,
             meeting_format,
             outside,
             priority,
+            bio,
         )
         for (
             member_id,

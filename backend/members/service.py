@@ -210,10 +210,9 @@ def profile_problems(update: ProfileUpdate, *, session: Session) -> dict[str, st
             if problem:
                 problems[name] = problem
     if update.skills_sought is not None:
-        known = skill_service.skill_ids(session=session)
-        unknown = sorted({s for s in update.skills_sought if s not in known})
+        unknown = skill_service.unknown_skills(session=session, skills=update.skills_sought)
         if unknown:
-            problems["skills_sought"] = f"Unknown skill: {', '.join(x[:60] for x in unknown[:5])}."
+            problems["skills_sought"] = unknown
         elif len(set(update.skills_sought)) > 10:
             problems["skills_sought"] = "Choose at most 10 skills you want to develop."
     return problems
@@ -271,10 +270,9 @@ def set_mentoring_offer(
     problems: dict[str, str] = {}
     if not 0 <= offer.capacity <= 10:
         problems["capacity"] = "Capacity must be from 0 (not mentoring) to 10 mentees at once."
-    known = skill_service.skill_ids(session=session)
-    unknown = sorted({s for s in offer.skills_offered if s not in known})
+    unknown = skill_service.unknown_skills(session=session, skills=offer.skills_offered)
     if unknown:
-        problems["skills_offered"] = f"Unknown skill: {', '.join(x[:60] for x in unknown[:5])}."
+        problems["skills_offered"] = unknown
     elif offer.capacity and not offer.skills_offered:
         problems["skills_offered"] = "Choose at least one skill you can help mentees with."
     if offer.meeting_format is not None:

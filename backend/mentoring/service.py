@@ -70,6 +70,15 @@ def free_places(*, offer: MentoringOffer) -> int:
     return 0 if offer.paused else max(offer.capacity - offer.active_mentees, 0)
 
 
+def _sent_with_key(session: Session, mentee_id: int | None, key: str) -> MentorRequest | None:
+    """The mentee's request sent earlier with this idempotency key, if any (a retried send)."""
+    return session.exec(
+        select(MentorRequest)
+        .where(MentorRequest.mentee_id == mentee_id)
+        .where(MentorRequest.idempotency_key == key)
+    ).first()
+
+
 def request_mentor(
     *,
     session: Session,
@@ -86,11 +95,7 @@ def request_mentor(
             raise Invalid(
                 "Idempotency key must be 100 characters or fewer.", field="idempotency_key"
             )
-        earlier = session.exec(
-            select(MentorRequest)
-            .where(MentorRequest.mentee_id == mentee.id)
-            .where(MentorRequest.idempotency_key == idempotency_key)
-        ).first()
+        earlier = _sent_with_key(session, mentee.id, idempotency_key)
         if earlier is not None:
             return earlier
     if not mentee.is_verified:
@@ -107,9 +112,9 @@ def request_mentor(
     else:
         from backend.skills import service as skill_service
 
-        unknown = sorted(set(skill_list) - skill_service.skill_ids(session=session))
-        if unknown:
-            problems["skills"] = f"Unknown skill: {', '.join(s[:60] for s in unknown[:5])}."
+        problem = skill_service.unknown_skills(session=session, skills=skill_list)
+        if problem:
+            problems["skills"] = problem
     if problems:
         raise FieldErrors(problems)
     mentor = session.get(Member, mentor_id)
@@ -159,11 +164,7 @@ def request_mentor(
             session.flush()
     except IntegrityError as error:
         if idempotency_key:
-            earlier = session.exec(
-                select(MentorRequest)
-                .where(MentorRequest.mentee_id == mentee.id)
-                .where(MentorRequest.idempotency_key == idempotency_key)
-            ).first()
+            earlier = _sent_with_key(session, mentee.id, idempotency_key)
             if earlier is not None:
                 return earlier
         raise DuplicateRequest(f"You already have an open request to {mentor.name}.") from error
@@ -317,6 +318,22 @@ def accept_request(
     return Acceptance(request=request, mentorship=mentorship)
 
 
+def _close_each(
+    session: Session, requests: Sequence[MentorRequest], status: str
+) -> list[tuple[MentorRequest, Member | None]]:
+    """Close each request still open with ``status`` and recount its mentee's open requests.
+
+    The requests closed here (one closed meanwhile by a racing answer is skipped), each with
+    its mentee.
+    """
+    closed: list[tuple[MentorRequest, Member | None]] = []
+    for request in requests:
+        if _close_open(session, request.id, status):
+            _recount_open_requests(session, request.mentee_id)
+            closed.append((request, session.get(Member, request.mentee_id)))
+    return closed
+
+
 def release_open_requests(*, session: Session, mentor: Member) -> int:
     """Close a pausing mentor's open requests, kindly, so mentees can ask someone else."""
     open_requests = session.exec(
@@ -324,13 +341,8 @@ def release_open_requests(*, session: Session, mentor: Member) -> int:
         .where(MentorRequest.mentor_id == mentor.id)
         .where(MentorRequest.status == "open")
     ).all()
-    released = 0
-    for request in open_requests:
-        if not _close_open(session, request.id, "released"):
-            continue
-        released += 1
-        _recount_open_requests(session, request.mentee_id)
-        mentee = session.get(Member, request.mentee_id)
+    closed = _close_each(session, open_requests, "released")
+    for _, mentee in closed:
         if mentee is not None:
             lifecycle.tell(
                 session,
@@ -341,7 +353,7 @@ def release_open_requests(*, session: Session, mentor: Member) -> int:
                 "nothing to do with you: here are other mentors who could help.",
                 "/mentoring/suggestions",
             )
-    return released
+    return len(closed)
 
 
 def _requests_statement(
@@ -400,13 +412,8 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> int:
         .where(MentorRequest.status == "open")
         .where(MentorRequest.expires_at <= now)
     ).all()
-    expired = 0
-    for request in due:
-        if not _close_open(session, request.id, "expired"):
-            continue
-        expired += 1
-        _recount_open_requests(session, request.mentee_id)
-        mentee = session.get(Member, request.mentee_id)
+    closed = _close_each(session, due, "expired")
+    for request, mentee in closed:
         mentor = session.get(Member, request.mentor_id)
         if mentee is not None and mentor is not None:
             lifecycle.tell(
@@ -427,7 +434,7 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> int:
                 "/mentoring/requests",
             )
     session.flush()
-    return expired
+    return len(closed)
 
 
 def nudge_mentors(*, session: Session, now: datetime | None = None) -> int:

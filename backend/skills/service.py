@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlmodel import Session, select
 
 from backend.skills.models import Skill
@@ -18,6 +20,13 @@ def list_skills(*, session: Session) -> list[Skill]:
 def skill_ids(*, session: Session) -> set[str]:
     """The ids of every skill in the framework."""
     return set(session.exec(select(Skill.id)).all())
+
+
+def unknown_skills(*, session: Session, skills: Iterable[str]) -> str | None:
+    """The problem with ``skills`` that are not in the framework ("Unknown skill: a, b.", up to
+    five ids, each cut to 60 characters), or ``None`` when every one is known."""
+    unknown = sorted(set(skills) - skill_ids(session=session))
+    return f"Unknown skill: {', '.join(s[:60] for s in unknown[:5])}." if unknown else None
 
 
 def grouped(*, session: Session) -> list[tuple[str, list[Skill]]]:

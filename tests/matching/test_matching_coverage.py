@@ -11,35 +11,17 @@ from matching.coverage import _scipy_max_flow, cover, feasible_network, maximum_
 from matching.rules import build_population, feasible_matrix
 from matching.synthetic import make_population, make_realistic_population, person
 from matching.synthetic import small_frame as frame
+from tests.matching.populations import populations
 from vocabulary import BANDS
 
 ORGS = ("Leeds NHS Trust", "York NHS Trust", "Hull NHS Trust", "Bath NHS Trust")
 
 
-@st.composite
-def populations(draw):
-    """Random populations with chains (also across organisations), outside-only mentees,
-    members who both mentor and seek, and capacity 0: every rule the network compresses."""
-    n = draw(st.integers(1, 24))
-    rows = []
-    for i in range(n):
-        manager = draw(st.one_of(st.none(), st.integers(0, n - 1)))
-        rows.append(
-            person(
-                f"P{i}",
-                organisation=draw(st.sampled_from(ORGS)),
-                band=draw(st.sampled_from(BANDS)),
-                seeking_mentor=draw(st.booleans()),
-                mentor_capacity=draw(st.sampled_from([0, 0, 1, 1, 2, 3])),
-                outside_organisation_only=draw(st.booleans()),
-                line_manager_id=None if manager is None or manager == i else f"P{manager}",
-            )
-        )
-    return frame(*rows)
+POPULATIONS = populations(max_size=24, orgs=ORGS)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(populations())
+@given(POPULATIONS)
 def test_network_bound_equals_brute_force_maximum_cardinality(f):
     # given a random population, when the bound is the maximum flow of the compressed network
     pop = build_population(f)
@@ -52,7 +34,7 @@ def test_network_bound_equals_brute_force_maximum_cardinality(f):
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(populations(), st.integers(0, 3))
+@given(POPULATIONS, st.integers(0, 3))
 def test_cover_reaches_the_bound_from_a_poor_candidate_graph(f, keep):
     # given a random population and a candidate graph of at most `keep` feasible edges a mentee
     pop = build_population(f)

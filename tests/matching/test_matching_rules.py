@@ -12,50 +12,17 @@ from matching.rounds import RoundMatcher
 from matching.rules import build_population, feasible_pairs
 from matching.synthetic import person
 from matching.synthetic import small_frame as frame
+from tests.matching.populations import populations
 from vocabulary import BANDS
 
-ORGS = ("Leeds NHS Trust", "York NHS Trust", "Hull NHS Trust")
 SOLVERS = ["exact", "auction", *(["flow"] if flow_available() else [])]
 
 
-@st.composite
-def populations(draw):
-    """Random small populations with chains, outside-only mentees and capacity 0."""
-    n = draw(st.integers(1, 14))
-    rows = []
-    for i in range(n):
-        manager = draw(st.one_of(st.none(), st.integers(0, n - 1)))
-        rows.append(
-            person(
-                f"P{i}",
-                organisation=draw(st.sampled_from(ORGS)),
-                band=draw(st.sampled_from(BANDS)),
-                seeking_mentor=draw(st.booleans()),
-                mentor_capacity=draw(st.sampled_from([0, 0, 1, 1, 2, 3])),
-                outside_organisation_only=draw(st.booleans()),
-                priority_access=draw(st.booleans()),
-                line_manager_id=None if manager is None or manager == i else f"P{manager}",
-                skills_sought=tuple(
-                    draw(
-                        st.sets(
-                            st.sampled_from(
-                                ["quality-improvement", "budget-management", "team-leadership"]
-                            )
-                        )
-                    )
-                ),
-                skills_offered=tuple(
-                    draw(
-                        st.sets(
-                            st.sampled_from(
-                                ["quality-improvement", "budget-management", "rota-management"]
-                            )
-                        )
-                    )
-                ),
-            )
-        )
-    return frame(*rows)
+POPULATIONS = populations(
+    priority=True,
+    sought=("quality-improvement", "budget-management", "team-leadership"),
+    offered=("quality-improvement", "budget-management", "rota-management"),
+)
 
 
 def _ancestors(f, member_id):
@@ -68,7 +35,7 @@ def _ancestors(f, member_id):
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(populations(), st.booleans(), st.sampled_from(SOLVERS))
+@given(POPULATIONS, st.booleans(), st.sampled_from(SOLVERS))
 def test_round_never_breaks_a_hard_rule_and_reaches_the_bound(f, priority, solver):
     # given a random population, when a round runs
     result = RoundMatcher(priority=priority, solver=solver, n_candidates=2).fit(f).result_

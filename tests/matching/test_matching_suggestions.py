@@ -11,33 +11,13 @@ from sklearn.base import clone
 from matching.suggestions import MentorSuggester, Suggestion
 from matching.synthetic import make_population, person
 from matching.synthetic import small_frame as frame
+from tests.matching.populations import populations
 from vocabulary import BANDS
 
-ORGS = ("Leeds NHS Trust", "York NHS Trust", "Hull NHS Trust")
 SKILLS = ["quality-improvement", "budget-management", "team-leadership", "rota-management"]
 
 
-@st.composite
-def populations(draw):
-    """Small random populations with chains, outside-only members and capacity 0."""
-    n = draw(st.integers(1, 14))
-    rows = []
-    for i in range(n):
-        manager = draw(st.one_of(st.none(), st.integers(0, n - 1)))
-        rows.append(
-            person(
-                f"P{i}",
-                organisation=draw(st.sampled_from(ORGS)),
-                band=draw(st.sampled_from(BANDS)),
-                seeking_mentor=draw(st.booleans()),
-                mentor_capacity=draw(st.sampled_from([0, 0, 1, 2, 3])),
-                outside_organisation_only=draw(st.booleans()),
-                line_manager_id=None if manager is None or manager == i else f"P{manager}",
-                skills_sought=tuple(draw(st.sets(st.sampled_from(SKILLS)))),
-                skills_offered=tuple(draw(st.sets(st.sampled_from(SKILLS)))),
-            )
-        )
-    return frame(*rows)
+POPULATIONS = populations(capacities=(0, 0, 1, 2, 3), sought=SKILLS, offered=SKILLS)
 
 
 def _chain(f, member_id):
@@ -56,7 +36,7 @@ def _chain(f, member_id):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(populations(), st.integers(1, 5), st.data())
+@given(POPULATIONS, st.integers(1, 5), st.data())
 def test_suggestions_never_break_a_hard_rule(f, k, data):
     # given a random population and any member (seeking a mentor or only browsing)
     sug = MentorSuggester().fit(f)

@@ -7,7 +7,6 @@ never hold (two active mentorships of one mentee, two open offers to one mentee)
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 
@@ -16,8 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from backend.db import session_factory
-from backend.errors import Conflict, DomainError
+from backend.errors import Conflict
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring import service as mentoring
 from backend.mentoring.models import MentorRequest, Mentorship
@@ -25,6 +23,7 @@ from backend.notifications.models import Notification
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchProposal
 from tests.factories import make_member, make_organiser, make_proposal, make_round
+from tests.races import race
 
 RACES = 20
 
@@ -198,38 +197,6 @@ def test_the_state_tables_cover_every_status():
 
 
 # Racing the two paths ---------------------------------------------------------------------
-
-
-def race(engine, session, jobs: list[Callable]) -> Counter:
-    """Run each job in its own thread and session, released together; count the outcomes."""
-    session.commit()
-    session.expire_all()  # what the test reads afterwards comes from the database
-    barrier = threading.Barrier(len(jobs))
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
-
-    def run(job: Callable) -> None:
-        with session_factory(engine)() as own:
-            barrier.wait()
-            try:
-                job(own)
-                own.commit()
-                outcome = "ok"
-            except Conflict:
-                outcome = "Conflict"
-            except DomainError as error:
-                outcome = type(error).__name__
-            except Exception as error:  # anything else is a bug the test must show
-                outcome = f"unexpected {type(error).__name__}: {error}"
-        with lock:
-            outcomes[outcome] += 1
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 def the_two_accepts(
