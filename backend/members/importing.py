@@ -171,15 +171,7 @@ def import_members(
     errors = sorted([*parsed.errors, *database_errors], key=lambda error: error.line)
     result = ImportResult(mode=mode, errors=errors)
     if errors:
-        rejected = dict(parsed.rejected_lines)
-        by_line = {record.line: record for record in parsed.records}
-        for error in database_errors:
-            rejected.setdefault(error.line, _cells(parsed.header, by_line.get(error.line)))
-        result.rejected_rows = len(rejected)
-        result.rejects_csv = write_rejects_csv(
-            ParsedMembers(errors=errors, rejected_lines=rejected, header=parsed.header),
-            parsed.header or None,
-        )
+        result.rejected_rows, result.rejects_csv = _rejects(parsed, errors, database_errors)
         if mode == "all-or-nothing":
             return result
     if not plans:
@@ -588,6 +580,21 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _rejects(
+    parsed: ParsedMembers, errors: list[RowError], database_errors: list[RowError]
+) -> tuple[int, str]:
+    """How many rows are rejected and the rejects file: the parser's rejected lines, and
+    the rows the database checks refused, each with every reason found for its line."""
+    rejected = dict(parsed.rejected_lines)
+    by_line = {record.line: record for record in parsed.records}
+    for error in database_errors:
+        rejected.setdefault(error.line, _cells(parsed.header, by_line.get(error.line)))
+    return len(rejected), write_rejects_csv(
+        ParsedMembers(errors=errors, rejected_lines=rejected, header=parsed.header),
+        parsed.header or None,
+    )
+
+
 def _cells(header: Sequence[str], record: MemberRecord | None) -> list[str]:
     """A row the parser accepted, written back in the file's column order for the rejects file."""
     if record is None:
@@ -845,15 +852,7 @@ def _run_import(
     errors = sorted([*parsed.errors, *database_errors], key=lambda error: error.line)
     totals = ImportResult(mode=mode, errors=errors)
     if errors:
-        rejected = dict(parsed.rejected_lines)
-        by_line = {record.line: record for record in parsed.records}
-        for error in database_errors:
-            rejected.setdefault(error.line, _cells(parsed.header, by_line.get(error.line)))
-        totals.rejected_rows = len(rejected)
-        totals.rejects_csv = write_rejects_csv(
-            ParsedMembers(errors=errors, rejected_lines=rejected, header=parsed.header),
-            parsed.header or None,
-        )
+        totals.rejected_rows, totals.rejects_csv = _rejects(parsed, errors, database_errors)
     del parsed
     if errors and mode == "all-or-nothing":
         plans = []
