@@ -855,6 +855,14 @@ def scenario_kill_worker(
     """Start a round, SIGKILL the worker once it is running, restart it, and see the round
     through: READY, or FAILED and retried to READY; never stuck RUNNING."""
     api = shape.organiser()
+    # A small round can go from QUEUED to READY between two polls. Hold a write lock on the
+    # proposals table (reads still pass) so the job, once RUNNING, cannot write its result
+    # until the worker has been killed: the kill then always lands mid-round, at the last and
+    # hardest moment (the result half-written in an open transaction).
+    assert shape.engine is not None
+    hold = shape.engine.connect()
+    hold_open = hold.begin()
+    hold.exec_driver_sql("LOCK TABLE match_proposal IN EXCLUSIVE MODE")
     try:
         round_id = create_round(api, "Killed mid-round", seed=99)
         running = wait_for_round(api, round_id, timeout=start_timeout, until=("RUNNING", "READY"))
@@ -881,6 +889,8 @@ def scenario_kill_worker(
         killed = shape.kill_worker()
         shape.say(f"worker killed (SIGKILL, {len(killed)} processes) at progress {progress:.2f}")
         status_after_kill = round_state(api, round_id)["status"]
+        hold_open.rollback()
+        hold.close()
         shape.start_worker()
         started = time.perf_counter()
         outcome = wait_for_round(api, round_id, timeout=recover_timeout)
@@ -910,6 +920,9 @@ def scenario_kill_worker(
             worker_log=shape.log_lines("worker", "rror", 10),
         )
     finally:
+        if hold_open.is_active:
+            hold_open.rollback()
+        hold.close()
         api.close()
 
 
