@@ -519,8 +519,13 @@ def _wait_text(seconds: int) -> str:
 # Failed log-ins are counted per account and client pair, which backs off after a few, and per
 # account, which backs off only after many: an attacker elsewhere cannot lock the owner out.
 # A pair's key is upper case (log-in keys are folded to lower case, so none can be typed) and
-# holds a hash, not the email.
-PAIR_KEY = "PAIR {digest}"
+# holds hashes, not the email: the account's (so erasure can find every pair of an address)
+# and the pair's.
+PAIR_KEY = "PAIR {account} {pair}"
+
+
+def _pair_prefix(key: str) -> str:
+    return PAIR_KEY.format(account=token_hash(key), pair="")
 
 
 def _throttle_keys(*, key: str, client: str | None) -> list[tuple[str, int]]:
@@ -531,7 +536,7 @@ def _throttle_keys(*, key: str, client: str | None) -> list[tuple[str, int]]:
     settings = get_settings()
     if not client:
         return [(key, settings.login_failures_before_backoff)]
-    pair = PAIR_KEY.format(digest=token_hash(f"{key}\n{client}"))
+    pair = _pair_prefix(key) + token_hash(f"{key}\n{client}")
     return [
         (pair, settings.login_failures_before_backoff),
         (key, settings.login_account_failures_before_backoff),
@@ -585,6 +590,22 @@ def _count_failure(*, session: Session, key: str, allowed: int) -> None:
         record.blocked_until = now + timedelta(seconds=delay)
         session.add(record)
     session.flush()
+
+
+def forget_throttles(*, session: Session, email: str) -> int:
+    """Delete every throttle row counted against ``email``: the account's own (keyed by the
+    folded address) and each account and client pair (keyed by its hash). For erasure."""
+    key = (email or "").strip().lower()[:254]
+    if not key:
+        return 0
+    return session.exec(
+        delete(LoginThrottle).where(
+            or_(
+                col(LoginThrottle.key) == key,
+                col(LoginThrottle.key).startswith(_pair_prefix(key), autoescape=True),
+            )
+        )
+    ).rowcount
 
 
 def log_in(

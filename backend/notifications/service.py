@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -68,6 +72,36 @@ def _write_file(message: EmailMessage, email: OutboxEmail | _Claimed, settings: 
     directory.mkdir(parents=True, exist_ok=True)
     stamp = email.created_at.strftime("%Y%m%dT%H%M%S")
     (directory / f"{stamp}-{email.id:06d}.eml").write_bytes(bytes(message))
+
+
+def _mail_file_text(raw: bytes) -> str:
+    """A mail file's recipient, subject and text, decoded (headers and quoted-printable too)."""
+    message = message_from_bytes(raw, policy=email_policy.default)
+    parts = [str(message.get("To", "")), str(message.get("Subject", ""))]
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            with contextlib.suppress(LookupError, ValueError):  # an unknown charset
+                parts.append(str(part.get_content()))
+    parts.append(raw.decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+def forget_mail_files(*, naming: Callable[[str], bool], settings: Settings | None = None) -> int:
+    """Delete the mail files (development's ``file`` backend) that are to or about someone:
+    those whose recipient, subject or text ``naming`` matches. Returns how many went."""
+    settings = settings or get_settings()
+    directory = Path(settings.mail_dir)
+    if not directory.is_dir():
+        return 0
+    removed = 0
+    for path in sorted(directory.glob("*.eml")):
+        try:
+            if naming(_mail_file_text(path.read_bytes())):
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # removed meanwhile
+    return removed
 
 
 def _send_smtp(message: EmailMessage, settings: Settings) -> None:

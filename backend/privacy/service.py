@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, Text, delete, func, insert, or_, update
+from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend.accounts import passwords
-from backend.accounts.models import LoginThrottle
+from backend.accounts import service as accounts
 from backend.db import utcnow
 from backend.errors import FieldErrors, Invalid
 from backend.matchmaking.version import network_changed
@@ -29,8 +29,10 @@ from backend.mentoring.models import (
     Mentorship,
     MentorshipFeedback,
 )
+from backend.notifications import service as notifications
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
+from backend.privacy import scrub
 from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION, ConsentRecord, DemographicRecord
 from backend.rounds.models import MatchProposal
 from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
@@ -463,8 +465,10 @@ def erase_my_account(
     session.execute(delete(DemographicRecord).where(col(DemographicRecord.member_id) == member_id))
     session.execute(delete(ConsentRecord).where(col(ConsentRecord.member_id) == member_id))
     session.execute(delete(MemberRole).where(col(MemberRole.member_id) == member_id))
-    session.execute(delete(LoginThrottle).where(col(LoginThrottle.key) == email))
-    session.execute(delete(OutboxEmail).where(func.lower(OutboxEmail.to_address) == email))
+    accounts.forget_throttles(session=session, email=email)
+    session.execute(
+        delete(OutboxEmail).where(func.lower(OutboxEmail.to_address) == email.strip().lower())
+    )
     # Members this one line-managed lose the link (the FK does that too; explicit for clarity).
     session.execute(
         update(Member).where(col(Member.line_manager_id) == member_id).values(line_manager_id=None)
@@ -481,30 +485,16 @@ def erase_my_account(
         session.execute(
             update(Member).where(col(Member.id) == mentee_id).values(open_requests=open_count)
         )
-    _scrub_text(session, needles=(email, name))
+    session.flush()
+    person = scrub.Person(email=email, name=name)
+    scrubber = scrub.Scrubber(person, protected=scrub.protected_names(session, person))
+    from backend.models import metadata
+
+    scrub.scrub_tables(session, scrubber, metadata.sorted_tables)
+    scrub.optimise_search_index(session)
     network_changed(session=session)  # the matcher's view of the network moved
     session.flush()
     if member in session:
         session.expunge(member)
-
-
-def _scrub_text(session: Session, *, needles: tuple[str, ...]) -> None:
-    # Other members' rows may quote the erased member ("Alex Smith accepted your request").
-    # Every free-text column of every table is searched, so a new table is covered too.
-    from backend.models import metadata
-
-    skip = {("organisation", "name"), ("organisation", "key"), ("alembic_version", "version_num")}
-    for table in metadata.sorted_tables:
-        for column in table.columns:
-            if not isinstance(column.type, String | Text) or column.primary_key:
-                continue
-            if (table.name, column.name) in skip or column.foreign_keys:
-                continue
-            for needle in needles:
-                if len(needle.strip()) < 3:
-                    continue
-                session.execute(
-                    table.update()
-                    .where(column.contains(needle, autoescape=True))
-                    .values({column.name: func.replace(column, needle, FORMER_MEMBER)})
-                )
+    # Development's mail folder is not in the transaction: its files go once the rows have.
+    notifications.forget_mail_files(naming=scrubber.names)
