@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, delete, or_
 from sqlmodel import Session, col, select
 
 from backend.db import utcnow
@@ -85,6 +85,12 @@ def can_see_contact(*, member: Member, viewer: Member | None) -> bool:
     if viewer.id == member.id:
         return True
     return member.contact_visibility == "members"
+
+
+def contact_visible_to(viewer: Member) -> ColumnElement[bool]:
+    """``can_see_contact`` as SQL over ``member`` rows: what a search of contact fields
+    (organisation name and type) must carry, so no viewer matches what they cannot see."""
+    return or_(col(Member.contact_visibility) == "members", col(Member.id) == viewer.id)
 
 
 def can_see_account(*, member: Member, viewer: Member | None) -> bool:
