@@ -101,7 +101,6 @@ def test_the_member_themself_finds_their_own_hidden_organisation(session, people
 
 def test_organisers_cannot_match_a_hidden_organisation_either(session, people):
     """Organisers see no one's hidden contact details (can_see_contact), so cannot search them."""
-    *_, shown = people
     organiser = make_organiser(session, name="Olu Organiser")
     assert names(session, organiser, text="Quarrybank") == ["Sid Shown"]
     assert names(session, organiser, organisation_type="community-trust") == ["Sid Shown"]

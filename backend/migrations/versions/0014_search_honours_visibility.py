@@ -1,4 +1,4 @@
-"""directory search honours contact visibility
+"""directory search honours contact visibility; imports report diversity answers not used
 
 Revision ID: 0014
 Revises: 0010
@@ -18,10 +18,15 @@ cannot match them, while the member can still find themselves:
 
 Both are kept in step by triggers, now also when ``contact_visibility`` changes.
 backend/members/directory.py writes the matching queries.
+
+``member_import`` gains ``demographics_stored``, ``demographics_skipped`` and ``notes``: an
+import never creates or changes a member's own diversity answers (they have an account, or
+withdrew), and says so row by row while importing the rest of the row.
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
@@ -125,6 +130,14 @@ def _sqlite(*, columns: str, row: str, watched: str, renamed: str) -> None:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("member_import", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("demographics_stored", sa.Integer(), server_default="0", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("demographics_skipped", sa.Integer(), server_default="0", nullable=False)
+        )
+        batch_op.add_column(sa.Column("notes", sa.Text(), server_default="[]", nullable=False))
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         _postgresql(DOCUMENT, extra=", contact_visibility")
@@ -145,6 +158,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("member_import", schema=None) as batch_op:
+        batch_op.drop_column("notes")
+        batch_op.drop_column("demographics_skipped")
+        batch_op.drop_column("demographics_stored")
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         _postgresql(OLD_DOCUMENT, extra="")
