@@ -96,6 +96,18 @@ class ImportMembersSuccess:
         description="The bad rows with a reason column, to fix and import again; null if none."
     )
     summary: str = strawberry.field(description="One or two sentences for the organiser.")
+    demographics_stored: int = strawberry.field(
+        default=0, description="Members whose diversity answers this import stored."
+    )
+    demographics_skipped: int = strawberry.field(
+        default=0,
+        description="Rows imported without their diversity answers: the member has an account "
+        "or withdrew consent, so only they can give or change them.",
+    )
+    notes: list[ImportRowError] = strawberry.field(
+        default_factory=list,
+        description="Rows imported, but not in full, and why (first 500).",
+    )
     job: MemberImport | None = strawberry.field(
         default=None, description="The import job (with background: true, still running)."
     )
@@ -121,6 +133,11 @@ class ImportMembersSuccess:
             ],
             rejects_csv=result.rejects_csv,
             summary=result.summary(),
+            demographics_stored=result.demographics_stored,
+            demographics_skipped=result.demographics_skipped,
+            notes=[
+                ImportRowError(line=n.line, column=n.column, reason=n.reason) for n in result.notes
+            ],
         )
 
 

@@ -48,6 +48,11 @@ class MemberImport(SQLModel, table=True):
     invitations: int = Field(default=0)
     organisations_created: int = Field(default=0)
     rejected_rows: int = Field(default=0)
+    # Diversity answers stored, and rows whose answers were not used (the member's own).
+    demographics_stored: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    demographics_skipped: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Notes on rows imported but not in full, as JSON [[line, column, reason], ...] (first 500).
+    notes: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     error_count: int = Field(default=0)
     # The first problems as JSON [[line, column, reason], ...]; all of them in rejects_csv.
     errors: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))

@@ -101,6 +101,11 @@ class ImportResult:
     # The database id of every member written, and whether their row seeks a mentor: what a
     # round's CSV cohort is made of, so the file is never parsed a second time.
     members_written: dict[int, bool] = field(default_factory=dict)
+    # Diversity answers stored, and rows whose answers were not used (the row itself was
+    # imported): the member has an account or withdrew, so only they may answer.
+    demographics_stored: int = 0
+    demographics_skipped: int = 0
+    notes: list[RowError] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
@@ -129,6 +134,14 @@ class ImportResult:
             plural = "s" if self.organisations_created != 1 else ""
             text += f", {self.organisations_created:,} new organisation{plural}"
         text += f"; {self.invitations:,} invitation{'s' if self.invitations != 1 else ''} queued."
+        if self.demographics_skipped:
+            skipped = self.demographics_skipped
+            rows_skipped = f"{skipped:,} row{'s' if skipped != 1 else ''}"
+            text += (
+                f" Diversity answers on {rows_skipped} were not used: "
+                f"{'those members have' if skipped != 1 else 'that member has'} an account or "
+                "withdrew consent, so only they can give or change their answers."
+            )
         if self.errors:
             text += (
                 f" {rows.capitalize()} not imported ({problems}); the rejects file lists them "
@@ -180,7 +193,7 @@ def import_members(
     try:
         with session.begin_nested():
             _write(session, plans, result, invited_by=invited_by, invite=send_invitations)
-            _write_demographics(session, plans, actor)
+            _write_demographics(session, plans, actor, result)
     except IntegrityError as error:
         # Someone else added a member with one of these emails or ids while we were checking.
         raise Conflict(
@@ -546,13 +559,17 @@ def _write_offers(session: Session, plans: Sequence[_Plan], ids: dict[str, int])
         session.execute(update(MentoringOffer), updates)
 
 
-def _write_demographics(session: Session, plans: Sequence[_Plan], actor: Member | None) -> None:
-    """Store diversity answers only for rows whose ``demographics_consent`` is yes."""
+def _write_demographics(
+    session: Session, plans: Sequence[_Plan], actor: Member | None, result: ImportResult
+) -> None:
+    """Store diversity answers only for rows whose ``demographics_consent`` is yes, and only
+    where the privacy service allows (never for a member with an account): a row whose answers
+    are not used is still imported, with a note saying why."""
     consenting = [plan for plan in plans if plan.record.demographics_consent]
     if not consenting:
         return
     ids = _ids_by_external_id(session, [plan.record.member_id for plan in consenting])
-    privacy_service.record_imported_many(
+    outcome = privacy_service.record_imported_many(
         session=session,
         answers={
             ids[plan.record.member_id]: privacy_service.DemographicAnswers(
@@ -565,6 +582,12 @@ def _write_demographics(session: Session, plans: Sequence[_Plan], actor: Member 
         },
         organiser_id=actor.id if actor is not None else None,
     )
+    result.demographics_stored += outcome.stored
+    result.demographics_skipped += len(outcome.skipped)
+    for plan in consenting:
+        reason = outcome.skipped.get(ids[plan.record.member_id])
+        if reason is not None:
+            result.notes.append(RowError(plan.record.line, "demographics_consent", reason))
 
 
 # The rejects file --------------------------------------------------------------------------------
@@ -746,8 +769,28 @@ def import_result(member_import: MemberImport) -> ImportResult:
         rejected_rows=member_import.rejected_rows,
         invitations=member_import.invitations,
         organisations_created=member_import.organisations_created,
+        demographics_stored=member_import.demographics_stored,
+        demographics_skipped=member_import.demographics_skipped,
+        notes=[
+            RowError(line, column, reason)
+            for line, column, reason in json.loads(member_import.notes or "[]")
+        ],
     )
     return result
+
+
+def _add_notes(session: Session, import_id: int, notes: Sequence[RowError]) -> None:
+    """Keep the first notes of an import (rows imported, but not every part of them)."""
+    kept = session.exec(select(MemberImport.notes).where(MemberImport.id == import_id)).one()
+    shown = json.loads(kept or "[]")
+    room = _SHOWN_ERRORS - len(shown)
+    if room > 0:
+        shown.extend([note.line, note.column, note.reason] for note in notes[:room])
+        session.execute(
+            update(MemberImport)
+            .where(col(MemberImport.id) == import_id)
+            .values(notes=json.dumps(shown))
+        )
 
 
 def _set(engine: Engine | None, import_id: int, attempt: int, **values: object) -> None:
@@ -885,7 +928,7 @@ def _run_import(
             actor = session.get(Member, actor_id) if actor_id is not None else None
             if fresh:
                 _write(session, fresh, chunk_result, invited_by=invited_by, invite=invite)
-                _write_demographics(session, fresh, actor)
+                _write_demographics(session, fresh, actor, chunk_result)
             written += len(chunk)
             session.execute(
                 update(MemberImport)
@@ -900,8 +943,14 @@ def _run_import(
                     invitations=MemberImport.invitations + chunk_result.invitations,
                     organisations_created=MemberImport.organisations_created
                     + chunk_result.organisations_created,
+                    demographics_stored=MemberImport.demographics_stored
+                    + chunk_result.demographics_stored,
+                    demographics_skipped=MemberImport.demographics_skipped
+                    + chunk_result.demographics_skipped,
                 )
             )
+            if chunk_result.notes:
+                _add_notes(session, import_id, chunk_result.notes)
             sqlite = session.get_bind().dialect.name == "sqlite"
         if written_ids is not None:  # the chunk has committed: its members are in
             written_ids.update(chunk_result.members_written)
@@ -915,6 +964,8 @@ def _run_import(
         totals.created, totals.updated = done.created, done.updated
         totals.invitations = done.invitations
         totals.organisations_created = done.organisations_created
+        totals.demographics_stored = done.demographics_stored
+        totals.demographics_skipped = done.demographics_skipped
         totals.errors.sort(key=lambda error: error.line)
         session.execute(
             update(MemberImport)

@@ -6,9 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, delete, exists, or_
 from sqlmodel import Session, col, select
 
+from backend.accounts.models import AccessToken, UserSession
 from backend.db import utcnow
 from backend.errors import FieldErrors, Forbidden, NotAuthenticated, NotFound
 from backend.matchmaking.version import network_changed
@@ -87,9 +88,40 @@ def can_see_contact(*, member: Member, viewer: Member | None) -> bool:
     return member.contact_visibility == "members"
 
 
+def contact_visible_to(viewer: Member) -> ColumnElement[bool]:
+    """``can_see_contact`` as SQL over ``member`` rows: what a search of contact fields
+    (organisation name and type) must carry, so no viewer matches what they cannot see."""
+    return or_(col(Member.contact_visibility) == "members", col(Member.id) == viewer.id)
+
+
 def can_see_account(*, member: Member, viewer: Member | None) -> bool:
     """Whether ``viewer`` may see ``member``'s account settings and tokens (only their own)."""
     return viewer is not None and viewer.id is not None and viewer.id == member.id
+
+
+def with_accounts(*, session: Session, member_ids: Sequence[int]) -> set[int]:
+    """Which of ``member_ids`` have an account: any way to sign in, now or before.
+
+    A password, a confirmed email address, a session (signed in at least once) or a personal
+    access token. Members imported and never signed in have none of these.
+    """
+    if not member_ids:
+        return set()
+    ids = list(member_ids)
+    found = set(
+        session.exec(
+            select(Member.id).where(
+                col(Member.id).in_(ids),
+                or_(
+                    col(Member.password_hash).is_not(None),
+                    col(Member.email_verified_at).is_not(None),
+                    exists().where(col(UserSession.member_id) == col(Member.id)),
+                    exists().where(col(AccessToken.member_id) == col(Member.id)),
+                ),
+            )
+        ).all()
+    )
+    return {member_id for member_id in found if member_id is not None}
 
 
 def roles_of(*, session: Session, member_id: int) -> list[str]:

@@ -8,7 +8,8 @@ aggregates under disclosure control.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -154,19 +155,80 @@ def record_demographics(
 _CHUNK = 500
 
 
+HAS_ACCOUNT = (
+    "Diversity answers not used: this member has an account, so only they can give or change "
+    "their answers."
+)
+WITHDREW = (
+    "Diversity answers not used: this member withdrew their consent, and only they can give "
+    "it again."
+)
+
+
+@dataclass
+class ImportedDemographics:
+    """What an import did with the diversity answers it carried."""
+
+    stored: int = 0
+    # Members whose answers were left alone, with why (the member's own choice rules).
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+def members_own_consent(*, session: Session, member_ids: Sequence[int]) -> dict[int, str]:
+    """Members whose diversity answers an import may never create or change, with why.
+
+    Consent is the member's: once they have an account (a password, a confirmed email, a
+    session or an access token: any way of signing in), only they answer, and a withdrawal
+    stands until they consent again. The rest (imported, never signed in) may be given an
+    organiser's answers, as the members CSV allows.
+    """
+    found: dict[int, str] = {}
+    ids = sorted(set(member_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for member_id in member_service.with_accounts(session=session, member_ids=chunk):
+            found[member_id] = HAS_ACCOUNT
+        rest = [member_id for member_id in chunk if member_id not in found]
+        if not rest:
+            continue
+        # Answered themselves once (an account since removed?), or withdrew: theirs to change.
+        history = session.execute(
+            sa_select(
+                col(ConsentRecord.member_id),
+                col(ConsentRecord.source),
+                col(ConsentRecord.withdrawn_at),
+            ).where(col(ConsentRecord.member_id).in_(rest))
+        ).all()
+        live = {member_id for member_id, _source, withdrawn in history if withdrawn is None}
+        for member_id, source, withdrawn in history:
+            if source == "self":
+                found[member_id] = HAS_ACCOUNT
+            elif withdrawn is not None and member_id not in live:
+                found.setdefault(member_id, WITHDREW)
+    return found
+
+
 def record_imported_many(
     *,
     session: Session,
     answers: dict[int, DemographicAnswers],
     organiser_id: int | None,
-) -> int:
+) -> ImportedDemographics:
     """Store answers given with consent on imported rows, in bulk (no commit: the import's).
 
-    Each member gets a consent record saying it came on an organiser's list, with the current
-    wording version; a live consent to the same wording is kept. Returns how many were stored.
+    Never for a member whose consent is their own (``members_own_consent``): their answers
+    and consent records are left exactly as they are, and the result says who and why.
+    Each other member gets a consent record saying it came on an organiser's list, with the
+    current wording version; a live consent to the same wording is kept.
     """
+    outcome = ImportedDemographics()
     if not answers:
-        return 0
+        return outcome
+    outcome.skipped = members_own_consent(session=session, member_ids=list(answers))
+    answers = {m: a for m, a in answers.items() if m not in outcome.skipped}
+    outcome.stored = len(answers)
+    if not answers:
+        return outcome
     member_ids = sorted(answers)
     live: dict[int, tuple[int, str]] = {}
     for start in range(0, len(member_ids), _CHUNK):
@@ -232,7 +294,7 @@ def record_imported_many(
             for m in member_ids
         ],
     )
-    return len(member_ids)
+    return outcome
 
 
 def withdraw_demographics(*, session: Session, member: Member | None) -> bool:

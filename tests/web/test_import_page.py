@@ -255,3 +255,24 @@ def test_a_stopped_import_is_resumed_from_its_page(organiser_client, session, mo
     assert _imported(session) == [f"imported{n}@example.nhs.uk" for n in (1, 2, 3)]
     session.rollback()
     assert session.get(MemberImport, import_id).status == "done"
+
+
+def test_the_result_page_notes_rows_whose_diversity_answers_were_not_used(
+    organiser_client, session
+):  # type: ignore[no-untyped-def]
+    """A member with an account owns their answers: the row imports, the answers do not."""
+    make_member(session, email="imported2@example.nhs.uk", name="Has Account")
+    session.commit()
+    data = members_csv(
+        {"demographics_consent": "yes", "gender": "woman"},
+        {"demographics_consent": "yes", "gender": "man"},
+    )
+
+    page = upload(organiser_client, data)
+
+    assert page.status_code == 200 and "Import finished" in page.text
+    assert "Diversity answers on 1 row were not used" in page.text
+    notes = page.text[page.text.index('id="import-notes"') :]
+    assert "Rows imported without their diversity answers" in notes
+    assert re.search(r"<td[^>]*>3</td>\s*<td[^>]*>demographics_consent</td>", notes)
+    assert "only they can give or change their answers" in notes
