@@ -96,6 +96,7 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
     Emails go last so that what the other steps queued leaves in the same pass.
     """
     from backend.accounts import service as accounts
+    from backend.accounts import sso
     from backend.community import peer_connect
     from backend.members import importing
     from backend.mentoring import service as mentoring
@@ -113,6 +114,7 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
         done["peer_pairs"] = peer_connect.run_if_due(session=session)
         done["digests_sent"] = notifications.send_digests(session=session)
         done["sessions_purged"] = accounts.purge_stale_sessions(session=session)
+        done["sso_sign_ins_purged"] = sso.purge_stale_sign_ins(session=session)
         done["emails_sent"] = notifications.deliver_pending(session=session)
     return done
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
+from backend.accounts.sso_models import AccountIdentity, SsoSignIn
 from backend.community.models import (
     Circle,
     CircleMember,
@@ -36,6 +37,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccessToken",
+    "AccountIdentity",
     "Circle",
     "CircleMember",
     "Comment",
@@ -67,6 +69,7 @@ __all__ = [
     "Reaction",
     "Report",
     "Skill",
+    "SsoSignIn",
     "SuggestionExposure",
     "UserSession",
     "metadata",

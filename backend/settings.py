@@ -102,6 +102,35 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_parallelism: int = Field(default=1, ge=1)
 
+    # Single sign-on with OpenID Connect (backend/accounts/sso.py). Off until an issuer and a
+    # client id are set. Entra ID (NHSmail): the tenant's issuer, such as
+    # https://login.microsoftonline.com/<tenant id>/v2.0 (not "common": its tokens name the
+    # tenant, so they cannot match one issuer).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    # Comma-separated email domains that may sign in this way ("nhs.net"); subdomains are not
+    # included unless listed. Empty: nobody may (a provider is never trusted for every domain).
+    oidc_allowed_email_domains: str = "nhs.net"
+    # The provider's name as people know it, on the button ("Sign in with NHSmail") and pages.
+    oidc_provider_name: str = "NHSmail"
+    # Seconds of clock difference allowed when checking an ID token's times.
+    oidc_leeway_seconds: int = Field(default=60, ge=0, le=300)
+    oidc_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """True when single sign-on is configured (an issuer and a client id)."""
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
+    def oidc_domains(self) -> tuple[str, ...]:
+        """The allowed email domains, folded to lower case."""
+        parts = (
+            part.strip().lower().lstrip("@") for part in self.oidc_allowed_email_domains.split(",")
+        )
+        return tuple(part for part in parts if part)
+
     @property
     def is_development(self) -> bool:
         """True on a developer's machine (GraphiQL, plain-HTTP cookies)."""
@@ -129,6 +158,12 @@ class Settings(BaseSettings):
                 "outside development (for example: python -c 'import secrets; "
                 "print(secrets.token_urlsafe(48))')"
             )
+        if (
+            self.environment == "production"
+            and self.oidc_issuer
+            and not self.oidc_issuer.startswith("https://")
+        ):
+            raise ValueError("PEERBRIDGE_OIDC_ISSUER must be an https:// address in production")
         return self
 
 

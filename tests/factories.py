@@ -26,6 +26,7 @@ from sqlmodel import Session, SQLModel
 from backend.accounts import passwords
 from backend.accounts import service as accounts
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
+from backend.accounts.sso_models import AccountIdentity, SsoSignIn
 from backend.community.models import (
     Circle,
     CircleMember,
@@ -727,6 +728,37 @@ def make_login_throttle(
     return _save(session, throttle)
 
 
+def make_account_identity(
+    session: Session,
+    *,
+    member: Member | None = None,
+    issuer: str = "https://login.microsoftonline.com/test-tenant/v2.0",
+    subject: str | None = None,
+) -> AccountIdentity:
+    """A member's link to an account at an OpenID provider (single sign-on)."""
+    member = member or make_member(session)
+    identity = AccountIdentity(
+        member_id=member.id,  # type: ignore[arg-type]
+        issuer=issuer,
+        subject=subject or f"subject-{next(_numbers)}",
+    )
+    return _save(session, identity)
+
+
+def make_sso_sign_in(
+    session: Session, *, expires_in: timedelta = timedelta(minutes=10)
+) -> tuple[SsoSignIn, str]:
+    """A single sign-on under way: the row and the state the browser holds."""
+    state = secrets.token_urlsafe(32)
+    record = SsoSignIn(
+        id=accounts.token_hash(state),
+        nonce=secrets.token_urlsafe(32),
+        code_verifier=secrets.token_urlsafe(64),
+        expires_at=utcnow() + expires_in,
+    )
+    return _save(session, record), state
+
+
 # Imports, privacy and the matcher's shared state -----------------------------------------------
 
 
@@ -839,6 +871,8 @@ FACTORIES: dict[str, Callable[..., object]] = {
     "email_token": make_email_token,
     "access_token": make_access_token,
     "login_throttle": make_login_throttle,
+    "account_identity": make_account_identity,
+    "sso_sign_in": make_sso_sign_in,
     "member_import": make_member_import,
     "consent_record": make_consent,
     "demographic_record": make_demographics,

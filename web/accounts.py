@@ -58,6 +58,11 @@ def redirect(path: str) -> RedirectResponse:
 def sign_in_as(visitor: Visitor, token: str, target: str) -> RedirectResponse:
     """Replace the visitor's session by a new signed-in one, and go to ``target``."""
     accounts.revoke_session(session=visitor.db, token=visitor.token)
+    return signed_in_redirect(visitor, token, target)
+
+
+def signed_in_redirect(visitor: Visitor, token: str, target: str) -> RedirectResponse:
+    """Go to ``target`` with the new session's cookie (the old session already revoked)."""
     response = redirect(target)
     cookies.set_session_cookie(response, token)
     if visitor.csrf_seed:
@@ -134,6 +139,37 @@ SIGN_UP_FIELDS = (
 )
 
 
+def read_sign_up(
+    form: Form, *, profile_only: bool = False
+) -> tuple[dict[str, str], accounts.SignUp, dict[str, str]]:
+    """The sign-up form's values as typed, as a ``SignUp``, and its problems by field when the
+    years are not a whole number (explained together with every other problem of the form;
+    otherwise the service finds them). ``profile_only``: the form of a first single sign-on,
+    without email and password."""
+    values = {name: form_text(form, name) for name in SIGN_UP_FIELDS}
+    years = form_int(form, "management_years")
+    data = accounts.SignUp(
+        email=values["email"],
+        password=form_text(form, "password"),
+        name=values["name"],
+        job_title=values["job_title"],
+        organisation=values["organisation"],
+        region=values["region"],
+        role_family=values["role_family"],
+        band=values["band"],
+        profession=values["profession"],
+        management_years=years if isinstance(years, int) else 0,
+    )
+    problems: dict[str, str] = {}
+    if not isinstance(years, int):
+        check = accounts.profile_problems if profile_only else accounts.sign_up_problems
+        problems = {
+            **check(data),
+            "management_years": validation.management_years_problem(years) or "",
+        }
+    return values, data, problems
+
+
 @router.get("/sign-up", response_class=HTMLResponse)
 def sign_up_form(visitor: CurrentVisitor) -> Response:
     """The form to join the network."""
@@ -149,24 +185,10 @@ def sign_up_submit(visitor: CheckedVisitor, form: Form) -> Response:
     The answer is the same whether or not the address already has an account (no account
     probing), so nobody is signed in here; the email says what happened.
     """
-    values = {name: form_text(form, name) for name in SIGN_UP_FIELDS}
-    years = form_int(form, "management_years")
-    data = accounts.SignUp(
-        email=values["email"],
-        password=form_text(form, "password"),
-        name=values["name"],
-        job_title=values["job_title"],
-        organisation=values["organisation"],
-        region=values["region"],
-        role_family=values["role_family"],
-        band=values["band"],
-        profession=values["profession"],
-        management_years=years if isinstance(years, int) else 0,
-    )
+    values, data, problems = read_sign_up(form)
     try:
-        if not isinstance(years, int):  # explained together with every other problem
-            problem = validation.management_years_problem(years) or ""
-            raise FieldErrors({**accounts.sign_up_problems(data), "management_years": problem})
+        if problems:
+            raise FieldErrors(problems)
         accounts.sign_up(session=visitor.db, data=data, client=client_address(visitor))
     except DomainError as error:
         return render(

@@ -69,6 +69,8 @@ NOTICES = {
     "token-revoked": "The access token has been revoked. Programs using it can no longer sign in.",
     "verification-sent": "We have sent you a new link to confirm your email address.",
     "already-verified": "Your email address is already confirmed.",
+    "sso-welcome": "Welcome to peerbridge. Your account is ready and your email address is "
+    "confirmed.",
     "welcome": "Welcome to peerbridge. Your password is set: check your profile is right.",
 }
 

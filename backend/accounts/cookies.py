@@ -56,3 +56,33 @@ def clear_csrf_cookie(response: Response) -> None:
     response.delete_cookie(
         CSRF_COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=_secure()
     )
+
+
+SSO_COOKIE_NAME = "pb_sso"  # the state of a single sign-on under way (backend/accounts/sso.py)
+SSO_COOKIE_PATH = "/sign-in/sso"
+
+
+def read_sso_state(request: HTTPConnection) -> str | None:
+    """The state of the single sign-on this browser started, if any."""
+    return request.cookies.get(SSO_COOKIE_NAME)
+
+
+def set_sso_cookie(response: Response, state: str, *, max_age: int) -> None:
+    """Keep the state of a sign-in with the browser that started it: HttpOnly, SameSite=Lax
+    (sent on the provider's redirect back, a top-level GET), only under /sign-in/sso."""
+    response.set_cookie(
+        SSO_COOKIE_NAME,
+        state,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(),
+        path=SSO_COOKIE_PATH,
+    )
+
+
+def clear_sso_cookie(response: Response) -> None:
+    """Forget the state of a finished (or failed) sign-in."""
+    response.delete_cookie(
+        SSO_COOKIE_NAME, path=SSO_COOKIE_PATH, httponly=True, samesite="lax", secure=_secure()
+    )

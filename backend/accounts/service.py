@@ -401,14 +401,10 @@ def verify_email(*, session: Session, token: str) -> Member:
 # Sign-up --------------------------------------------------------------------------------------
 
 
-def _sign_up_problems(data: SignUp) -> tuple[str | None, dict[str, str]]:
+def profile_problems(data: SignUp) -> dict[str, str]:
+    """What is wrong with the profile part of a sign-up (every field but email and password):
+    the same required fields whether a member joins with a password or by single sign-on."""
     problems: dict[str, str] = {}
-    email, problem = v.normalise_email(data.email)
-    if problem:
-        problems["email"] = problem
-    password_problem = passwords.password_problem(data.password or "", email=email or "")
-    if password_problem:
-        problems["password"] = password_problem
     for field, check in (
         ("name", lambda x: v.line_problem(x, label="full name", maximum=v.MAX_NAME, required=True)),
         (
@@ -430,7 +426,38 @@ def _sign_up_problems(data: SignUp) -> tuple[str | None, dict[str, str]]:
         problem = check(getattr(data, field))
         if problem:
             problems[field] = problem
+    return problems
+
+
+def _sign_up_problems(data: SignUp) -> tuple[str | None, dict[str, str]]:
+    problems: dict[str, str] = {}
+    email, problem = v.normalise_email(data.email)
+    if problem:
+        problems["email"] = problem
+    password_problem = passwords.password_problem(data.password or "", email=email or "")
+    if password_problem:
+        problems["password"] = password_problem
+    problems.update(profile_problems(data))
     return email, problems
+
+
+def new_member(*, session: Session, data: SignUp, email: str, password_hash: str | None) -> Member:
+    """A member built from a checked sign-up (not yet added): the organisation found or made."""
+    organisation = organisation_service.get_or_create(
+        session=session, name=data.organisation, region=data.region
+    )
+    return Member(
+        email=email,
+        password_hash=password_hash,
+        name=data.name.strip(),
+        job_title=data.job_title.strip(),
+        organisation_id=organisation.id,
+        region=data.region,
+        role_family=data.role_family,
+        band=data.band,
+        profession=data.profession,
+        management_years=data.management_years,
+    )
 
 
 ALREADY_JOINED_SUBJECT = "Someone tried to join peerbridge with your email address"
@@ -478,21 +505,7 @@ def sign_up(*, session: Session, data: SignUp, client: str | None = None) -> Mem
     if session.exec(select(Member.id).where(Member.email == email)).first() is not None:
         _tell_owner_of_attempt(session=session, email=email, client=client)
         return None
-    organisation = organisation_service.get_or_create(
-        session=session, name=data.organisation, region=data.region
-    )
-    member = Member(
-        email=email,
-        password_hash=password_hash,
-        name=data.name.strip(),
-        job_title=data.job_title.strip(),
-        organisation_id=organisation.id,
-        region=data.region,
-        role_family=data.role_family,
-        band=data.band,
-        profession=data.profession,
-        management_years=data.management_years,
-    )
+    member = new_member(session=session, data=data, email=email, password_hash=password_hash)
     try:
         with session.begin_nested():
             session.add(member)
