@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from backend.accounts.factor_models import (
+    RecoveryCode,
+    TotpCredential,
+    WebauthnChallenge,
+    WebauthnCredential,
+)
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.community.models import (
     Circle,
@@ -65,9 +71,13 @@ __all__ = [
     "Post",
     "PostSkill",
     "Reaction",
+    "RecoveryCode",
     "Report",
     "Skill",
     "SuggestionExposure",
+    "TotpCredential",
     "UserSession",
+    "WebauthnChallenge",
+    "WebauthnCredential",
     "metadata",
 ]
