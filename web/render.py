@@ -69,6 +69,13 @@ NOTICES = {
     "token-revoked": "The access token has been revoked. Programs using it can no longer sign in.",
     "verification-sent": "We have sent you a new link to confirm your email address.",
     "already-verified": "Your email address is already confirmed.",
+    "second-factor-timed-out": "Your sign-in timed out before the second step. Log in again.",
+    "second-factor-required": "Organisers and admins must set up a second factor (an "
+    "authenticator app or a passkey) before using organiser tools.",
+    "totp-on": "Your authenticator app is set up. You will need a code from it to log in.",
+    "totp-off": "Your authenticator app has been turned off.",
+    "passkey-added": "Your passkey has been added.",
+    "passkey-removed": "The passkey has been removed.",
     "welcome": "Welcome to peerbridge. Your password is set: check your profile is right.",
 }
 

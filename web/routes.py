@@ -16,12 +16,14 @@ from web import (
     privacy,
     profile,
     rounds,
+    two_factor,
 )
 
 router = APIRouter()
 router.include_router(assets.router)
 router.include_router(pages.router)
 router.include_router(accounts.router)
+router.include_router(two_factor.router)
 router.include_router(profile.router)
 router.include_router(organise.router)
 router.include_router(rounds.router)
