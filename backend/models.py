@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from backend.accounts.factor_models import (
+    RecoveryCode,
+    TotpCredential,
+    WebauthnChallenge,
+    WebauthnCredential,
+)
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.accounts.sso_models import AccountIdentity, SsoSignIn
 from backend.community.models import (
@@ -67,10 +73,14 @@ __all__ = [
     "Post",
     "PostSkill",
     "Reaction",
+    "RecoveryCode",
     "Report",
     "Skill",
     "SsoSignIn",
     "SuggestionExposure",
+    "TotpCredential",
     "UserSession",
+    "WebauthnChallenge",
+    "WebauthnCredential",
     "metadata",
 ]

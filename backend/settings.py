@@ -92,6 +92,18 @@ class Settings(BaseSettings):
     # with your address"): at most this many an hour to one address, and from one client.
     account_emails_per_address_per_hour: int = Field(default=3, ge=1)
     account_emails_per_client_per_hour: int = Field(default=20, ge=1)
+    # Second factors. Organisers and admins must have one (TOTP or a passkey) before any
+    # organiser or admin operation works; unset means on in production, off elsewhere.
+    require_second_factor_for_staff: bool | None = None
+    # After the right password, this long to give the second factor before starting again.
+    second_factor_pending_minutes: int = Field(default=5, ge=1, le=60)
+    # Erasure and role changes need a second factor proved within this many minutes.
+    step_up_minutes: int = Field(default=10, ge=1, le=120)
+    # WebAuthn relying party: id (a domain; browsers refuse IP addresses, so use "localhost"
+    # in development) and origin; unset means taken from base_url.
+    webauthn_rp_id: str | None = None
+    webauthn_origin: str | None = None
+    webauthn_rp_name: str = "peerbridge"
     graphql_max_depth: int = Field(default=10, ge=2)
     graphql_max_aliases: int = Field(default=15, ge=1)
     graphql_max_tokens: int = Field(default=2000, ge=100)
@@ -140,6 +152,13 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         """True where real people's data lives."""
         return self.environment == "production"
+
+    @property
+    def second_factor_required_for_staff(self) -> bool:
+        """Whether organisers and admins must have a second factor (on in production)."""
+        if self.require_second_factor_for_staff is not None:
+            return self.require_second_factor_for_staff
+        return self.is_production
 
     @property
     def run_jobs_in_process(self) -> bool:

@@ -15,6 +15,7 @@ from graphql import GraphQLError
 from strawberry.types.union import StrawberryUnion
 
 from backend import errors as domain
+from backend.accounts.two_factor import SecondFactorRequired
 from backend.mentoring import service as mentoring
 
 log = logging.getLogger("peerbridge.graphql")
@@ -100,6 +101,7 @@ CODES: dict[type[domain.DomainError], str] = {
     mentoring.DuplicateRequest: "DUPLICATE_REQUEST",
     mentoring.TooManyOpenRequests: "TOO_MANY_OPEN_REQUESTS",
     domain.NotAuthenticated: "NOT_AUTHENTICATED",
+    SecondFactorRequired: "SECOND_FACTOR_REQUIRED",
     domain.Forbidden: "NOT_ALLOWED",
     domain.NotFound: "NOT_FOUND",
     domain.Conflict: "CONFLICT",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from backend.accounts import cookies, devices
+from backend.accounts import cookies, devices, two_factor
 from backend.accounts import service as accounts
 from backend.errors import Conflict, DomainError, FieldErrors, NotFound, RateLimited
 from backend.members import service as member_service
@@ -112,6 +112,10 @@ def login_submit(visitor: CheckedVisitor, form: Form) -> Response:
             errors=form_errors(error, default_field="email"),
             values=values,
         )
+    if two_factor.pending_session(session=visitor.db, token=token) is not None:
+        # The password was right; the member is signed in only after the second factor.
+        second = f"/login/second-factor?next={quote(values['next'], safe='')}"
+        return sign_in_as(visitor, token, second)
     return sign_in_as(visitor, token, values["next"])
 
 

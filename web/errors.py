@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.accounts import cookies
 from backend.accounts import service as accounts
+from backend.accounts.two_factor import SecondFactorRequired
 from backend.errors import DomainError, Forbidden, NotAuthenticated, NotFound
 from backend.members.models import Member
 from web.deps import CsrfFailed, FormNotReadable, FormNotUtf8, FormTooLarge
@@ -118,6 +119,13 @@ def install_error_pages(app: FastAPI) -> None:
         if request.method == "GET" and request.url.query:
             target += "?" + request.url.query
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(SecondFactorRequired)
+    async def _set_up_second_factor(request: Request, _error: SecondFactorRequired) -> Response:
+        # Organisers and admins must have a second factor before organiser pages work.
+        return RedirectResponse(
+            "/account/two-factor?notice=second-factor-required", status_code=303
+        )
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, _error: Forbidden) -> Response:

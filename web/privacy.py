@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from backend.accounts import cookies
-from backend.errors import Invalid
+from backend.accounts import cookies, two_factor
+from backend.errors import FieldErrors, Invalid
 from backend.members import service as member_service
 from backend.privacy import service as privacy
 from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION
@@ -24,6 +24,7 @@ from web.deps import (
     form_text,
 )
 from web.render import NOTICES, form_errors, render
+from web.two_factor import step_up_path
 
 router = APIRouter(route_class=UnitOfWorkRoute, prefix="/my-data")
 
@@ -128,9 +129,12 @@ def diversity_withdraw(visitor: CheckedVisitor) -> Response:
 
 @router.get("/erase", response_class=HTMLResponse)
 def erase_form(visitor: CurrentVisitor) -> Response:
-    """Ask for the password and a tick before erasing anything."""
-    member_service.require_member(visitor.member)
-    return render(visitor, "privacy/erase.html")
+    """Ask for the password (or, with a second factor, a fresh check of it) and a tick."""
+    member = member_service.require_member(visitor.member)
+    with_factor = two_factor.needed(session=visitor.db, member=member)
+    if with_factor and not two_factor.fresh_step_up(visitor.record):
+        return redirect(step_up_path("/my-data/erase"))
+    return render(visitor, "privacy/erase.html", with_factor=with_factor)
 
 
 @router.post("/erase", response_class=HTMLResponse)
@@ -142,13 +146,18 @@ def erase_submit(visitor: CheckedVisitor, form: Form) -> Response:
             member=visitor.member,
             password=form_text(form, "password"),
             confirm=form_flag(form, "confirm"),
+            current=visitor.record,
         )
     except Invalid as error:
+        if isinstance(error, FieldErrors) and "second_factor" in error.errors:
+            return redirect(step_up_path("/my-data/erase"))
+        member = member_service.require_member(visitor.member)
         return render(
             visitor,
             "privacy/erase.html",
             status_code=400,
             errors=form_errors(error, default_field="confirm"),
+            with_factor=two_factor.needed(session=visitor.db, member=member),
         )
     response = redirect("/?notice=account-erased")
     cookies.clear_session_cookie(response)

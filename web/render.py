@@ -71,6 +71,13 @@ NOTICES = {
     "already-verified": "Your email address is already confirmed.",
     "sso-welcome": "Welcome to peerbridge. Your account is ready and your email address is "
     "confirmed.",
+    "second-factor-timed-out": "Your sign-in timed out before the second step. Log in again.",
+    "second-factor-required": "Organisers and admins must set up a second factor (an "
+    "authenticator app or a passkey) before using organiser tools.",
+    "totp-on": "Your authenticator app is set up. You will need a code from it to log in.",
+    "totp-off": "Your authenticator app has been turned off.",
+    "passkey-added": "Your passkey has been added.",
+    "passkey-removed": "The passkey has been removed.",
     "welcome": "Welcome to peerbridge. Your password is set: check your profile is right.",
 }
 

@@ -17,6 +17,7 @@ from web import (
     profile,
     rounds,
     sso,
+    two_factor,
 )
 
 router = APIRouter()
@@ -24,6 +25,7 @@ router.include_router(assets.router)
 router.include_router(pages.router)
 router.include_router(accounts.router)
 router.include_router(sso.router)
+router.include_router(two_factor.router)
 router.include_router(profile.router)
 router.include_router(organise.router)
 router.include_router(rounds.router)

@@ -35,6 +35,11 @@ class UserSession(SQLModel, table=True):
     expires_at: datetime = Field(index=True)
     revoked_at: datetime | None = None
     user_agent: str = Field(default="", max_length=300)
+    # Set while the password is right but the second factor is still to come: until then the
+    # session signs nobody in (``backend.accounts.two_factor``); after it, the session is dead.
+    pending_until: datetime | None = None
+    # When this session last proved a second factor (sign-in or step-up, for erasure etc.).
+    second_factor_at: datetime | None = None
 
 
 class EmailToken(SQLModel, table=True):

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from backend import db, text
-from backend.accounts import passwords
+from backend.accounts import passwords, two_factor
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.db import session_factory, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound, RateLimited
@@ -54,15 +54,31 @@ def token_hash(token: str) -> str:
 # Sessions -------------------------------------------------------------------------------------
 
 
-def start_session(*, session: Session, member_id: int | None, user_agent: str = "") -> str:
-    """Create a server-side session and return the cookie token (only its hash is stored)."""
+def start_session(
+    *,
+    session: Session,
+    member_id: int | None,
+    user_agent: str = "",
+    pending: bool = False,
+    second_factor: bool = False,
+) -> str:
+    """Create a server-side session and return the cookie token (only its hash is stored).
+
+    ``pending``: the password was right but the second factor is still to come; the session
+    signs nobody in and ends after ``PEERBRIDGE_SECOND_FACTOR_PENDING_MINUTES``
+    (``backend.accounts.two_factor``). ``second_factor``: it was just given.
+    """
     token = secrets.token_urlsafe(32)
+    now = utcnow()
+    minutes = get_settings().second_factor_pending_minutes
     record = UserSession(
         id=token_hash(token),
         member_id=member_id,
         csrf_token=secrets.token_urlsafe(32),
         expires_at=utcnow() + timedelta(days=get_settings().session_days),
         user_agent=text.fit_column(user_agent, UserSession, "user_agent"),
+        pending_until=now + timedelta(minutes=minutes) if pending else None,
+        second_factor_at=now if second_factor else None,
     )
     session.add(record)
     session.flush()
@@ -85,6 +101,7 @@ def session_for_token(*, session: Session, token: str | None) -> UserSession | N
         or record.revoked_at is not None
         or record.expires_at <= now
         or record.last_seen_at <= now - idle_timeout()
+        or (record.pending_until is not None and record.pending_until <= now)
     ):
         return None
     return record
@@ -133,8 +150,9 @@ def touch_session(*, engine: Engine, token: str | None, now: datetime | None = N
 
 
 def member_for_session(*, session: Session, record: UserSession | None) -> Member | None:
-    """The active member signed in to a session, if any."""
-    if record is None or record.member_id is None:
+    """The active member signed in to a session, if any (nobody while the second factor is
+    still to come)."""
+    if record is None or record.member_id is None or record.pending_until is not None:
         return None
     member = session.get(Member, record.member_id)
     return member if member is not None and member.is_active else None
@@ -176,6 +194,7 @@ def list_sessions(*, session: Session, member: Member) -> list[UserSession]:
             select(UserSession)
             .where(UserSession.member_id == member.id)
             .where(col(UserSession.revoked_at).is_(None))
+            .where(col(UserSession.pending_until).is_(None))
             .where(col(UserSession.expires_at) > now)
             .where(col(UserSession.last_seen_at) > now - idle_timeout())
             .order_by(col(UserSession.last_seen_at).desc(), col(UserSession.created_at).desc())
@@ -219,6 +238,7 @@ def purge_stale_sessions(*, session: Session, now: datetime | None = None) -> in
                 col(UserSession.last_seen_at) < now - ANONYMOUS_SESSION_IDLE,
             ),
             col(UserSession.last_seen_at) <= now - idle_timeout(),
+            col(UserSession.pending_until) <= now,
         )
     )
     return session.exec(statement).rowcount
@@ -577,6 +597,11 @@ def _record_failure(*, session: Session, keys: list[tuple[str, int]]) -> None:
     db.write_apart(session, count)
 
 
+# For the second-factor step (``backend.accounts.two_factor``), which backs off the same way.
+check_throttle = _check_throttle
+record_failure = _record_failure
+
+
 def _count_failure(*, session: Session, key: str, allowed: int) -> None:
     settings = get_settings()
     now = utcnow()
@@ -631,6 +656,9 @@ def log_in(
 ) -> tuple[Member, str]:
     """Check the credentials and start a fresh session; the same failure for unknown accounts.
 
+    For a member with a second factor the session is pending until it is given
+    (``two_factor.pending_session``; ``two_factor.needed`` says which).
+
     Failures back off per account and ``client`` (its IP address) after
     ``PEERBRIDGE_LOGIN_FAILURES_BEFORE_BACKOFF``, and for the account as a whole only after
     ``PEERBRIDGE_LOGIN_ACCOUNT_FAILURES_BEFORE_BACKOFF``.
@@ -658,7 +686,12 @@ def log_in(
         member.password_hash = passwords.hash_password(password)
         session.add(member)
     session.flush()
-    token = start_session(session=session, member_id=member.id, user_agent=user_agent)
+    token = start_session(
+        session=session,
+        member_id=member.id,
+        user_agent=user_agent,
+        pending=two_factor.needed(session=session, member=member),
+    )
     return member, token
 
 

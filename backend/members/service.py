@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, delete, exists, or_
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import AccessToken, UserSession
+from backend.accounts import two_factor
 from backend.db import utcnow
 from backend.errors import FieldErrors, Forbidden, NotAuthenticated, NotFound
 from backend.matchmaking.version import network_changed
@@ -142,19 +143,35 @@ def roles_for(*, session: Session, member_ids: Sequence[int]) -> dict[int, list[
     return result
 
 
-def has_role(*, session: Session, member: Member | None, role: str) -> bool:
-    """True when ``member`` holds ``role`` (admins hold every organiser power too)."""
+def _holds(*, session: Session, member: Member | None, role: str) -> bool:
     if member is None or member.id is None:
         return False
     roles = roles_of(session=session, member_id=member.id)
     return role in roles or (role == "organiser" and "admin" in roles)
 
 
+def has_role(*, session: Session, member: Member | None, role: str) -> bool:
+    """True when ``member`` holds ``role`` (admins hold every organiser power too).
+
+    Where organisers and admins must have a second factor, the role's powers wait for one.
+    """
+    if not _holds(session=session, member=member, role=role):
+        return False
+    assert member is not None
+    try:
+        two_factor.require_for_staff(session=session, member=member)
+    except two_factor.SecondFactorRequired:
+        return False
+    return True
+
+
 def require_organiser(*, session: Session, member: Member | None) -> Member:
-    """The member, if an organiser or admin; otherwise Forbidden."""
+    """The member, if an organiser or admin; otherwise Forbidden (SecondFactorRequired for one
+    without a second factor where the policy requires it)."""
     member = require_member(member)
-    if not has_role(session=session, member=member, role="organiser"):
+    if not _holds(session=session, member=member, role="organiser"):
         raise Forbidden("Only network organisers can do this.")
+    two_factor.require_for_staff(session=session, member=member)
     return member
 
 

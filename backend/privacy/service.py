@@ -19,6 +19,8 @@ from sqlmodel import Session, col, select
 
 from backend.accounts import passwords
 from backend.accounts import service as accounts
+from backend.accounts import two_factor
+from backend.accounts.models import LoginThrottle, UserSession
 from backend.db import utcnow
 from backend.errors import FieldErrors, Invalid
 from backend.matchmaking.version import network_changed
@@ -477,20 +479,31 @@ def _community_data(session: Session, member_id: int) -> dict[str, Any]:
 
 
 def erase_my_account(
-    *, session: Session, member: Member | None, password: str, confirm: bool
+    *,
+    session: Session,
+    member: Member | None,
+    password: str,
+    confirm: bool,
+    current: UserSession | None = None,
 ) -> None:
     """Delete the member and every row about them; partners then see "former member".
 
     Rows the member shares with others (mentorships, session notes) stay for the partner
     with the member's reference set NULL; their email and name are scrubbed from every text
     column that could quote them (notifications, queued emails, shared notes).
+
+    A step-up first: a member with a second factor must have proved it in ``current`` (their
+    session) within ``PEERBRIDGE_STEP_UP_MINUTES``; one without gives the password again.
     """
     member = member_service.require_member(member)
     problems: dict[str, str] = {}
     if not confirm:
         problems["confirm"] = "Tick the box to confirm that you want your account erased."
-    if not passwords.verify_password(member.password_hash, password or ""):
-        problems["password"] = "Your password is not right."  # noqa: S105
+    problems.update(
+        two_factor.step_up_problems(
+            session=session, member=member, record=current, password=password
+        )
+    )
     if problems:
         raise FieldErrors(problems)
     member_id = member.id
