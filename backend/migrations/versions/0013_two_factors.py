@@ -1,7 +1,7 @@
 """two factors: TOTP, recovery codes, passkeys, pending and step-up sessions
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-01
 
 An authenticator app's secret (encrypted), single-use recovery codes (keyed hashes), WebAuthn
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

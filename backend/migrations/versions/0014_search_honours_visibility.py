@@ -1,7 +1,7 @@
 """directory search honours contact visibility; imports report diversity answers not used
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-01
 
 A member who shares their contact details with nobody was still found by the words of their
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0010"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
