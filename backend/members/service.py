@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, delete, exists, or_
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import AccessToken, UserSession
 from backend.accounts import two_factor
+from backend.accounts.models import AccessToken, UserSession
 from backend.db import utcnow
 from backend.errors import FieldErrors, Forbidden, NotAuthenticated, NotFound
 from backend.matchmaking.version import network_changed

@@ -17,10 +17,9 @@ from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from backend.accounts import passwords
 from backend.accounts import service as accounts
 from backend.accounts import two_factor
-from backend.accounts.models import LoginThrottle, UserSession
+from backend.accounts.models import UserSession
 from backend.db import utcnow
 from backend.errors import FieldErrors, Invalid
 from backend.matchmaking.version import network_changed
