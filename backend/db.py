@@ -61,7 +61,11 @@ def pool_sizes() -> tuple[int, int]:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL mode and foreign keys on every connection."""
+    """An engine for ``url``; SQLite gets WAL mode and foreign keys on every connection.
+
+    Statement parameters (emails, search words, names) are never put in log lines or in the
+    text of database errors, which are logged with their tracebacks.
+    """
     engine = _make_engine(url)
     _ENGINES.add(engine)
     return engine
@@ -73,7 +77,10 @@ def _make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_pre_ping=True,
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -106,6 +113,7 @@ def _make_engine(url: str) -> Engine:
         pool_size=size,
         max_overflow=overflow,
         pool_timeout=get_settings().db_pool_timeout_seconds,
+        hide_parameters=True,
     )
 
 

@@ -6,7 +6,9 @@
 - Logs: one JSON object per line (``PEERBRIDGE_LOG_FORMAT=json``, the default in production) or
   plain text. Every record logged while a request is handled carries its ``request_id`` (the
   ``X-Request-ID`` the app already returns), through a context variable that follows the request
-  into worker threads. One access line per request gives route, status and duration.
+  into worker threads. One access line per request gives the route *template*, status and
+  duration: never the path or query string, so no search words, ids or addresses reach a log;
+  nor do SQL statements or their parameters (``backend.db.make_engine`` hides them).
 - Metrics: request latency by route *template* (``/members/{member_id}``, never the raw path),
   job durations and failures by job name, and database gauges read at scrape time (the outbox
   backlog, rounds by status). ``/metrics`` is off unless ``PEERBRIDGE_METRICS_TOKEN`` is set,
@@ -26,6 +28,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -83,6 +86,33 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# PostgreSQL's error details quote the values of the row ("Key (email)=(...) already exists",
+# "Failing row contains (...)"); database drivers put them in the exception's text.
+_DETAIL = re.compile(r"^(\s*DETAIL:).*$", re.MULTILINE)
+HIDDEN_DETAIL = r"\1  (hidden: it may quote personal data)"
+
+
+def redact(text: str) -> str:
+    """``text`` without the database's DETAIL lines, which quote the values of rows."""
+    return _DETAIL.sub(HIDDEN_DETAIL, text)
+
+
+class RedactFilter(logging.Filter):
+    """Removes what database errors quote of rows from a record's message and traceback (SQL
+    parameters are never in them: ``backend.db.make_engine`` hides those)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the message and the formatted exception; never drops a record."""
+        message = record.getMessage()
+        if "DETAIL:" in message:
+            record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id and any extras."""
 
@@ -98,8 +128,10 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
@@ -129,6 +161,7 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> lo
         root.removeHandler(old)
     handler = _OwnHandler(stream or sys.stderr)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactFilter())
     if log_format(settings) == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -139,7 +172,28 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> lo
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    # uvicorn's access lines are off (``serve``), but should anyone turn them on they lose the
+    # query string (directory searches, email links' tokens). SQL is never logged, even at
+    # DEBUG: statements carry what members typed.
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, QueryStringFilter) for f in access.filters):
+        access.addFilter(QueryStringFilter())
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     return handler
+
+
+class QueryStringFilter(logging.Filter):
+    """Drops the query string from uvicorn's access lines (their third argument is the path):
+    an access log holds the route, never the words searched for or an address."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Cut ``?...`` from every path-like argument; never drops a record."""
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                a.split("?", 1)[0] if isinstance(a, str) and a.startswith("/") else a
+                for a in record.args
+            )
+        return True
 
 
 # Metrics -------------------------------------------------------------------------------------

@@ -192,27 +192,37 @@ def protected_names(session: Session, person: Person) -> tuple[str, ...]:
 def scrub_tables(
     session: Session, scrubber: Scrubber, tables: Iterable[Table]
 ) -> dict[tuple[str, str], int]:
-    """Rewrite every cell of ``tables`` that names the person; the count changed per column."""
+    """Rewrite every cell of ``tables`` that names the person; the count changed per column.
+
+    One read per table (the rows where any of its columns may name the person), then one
+    update per row that changed.
+    """
     changed: dict[tuple[str, str], int] = {}
     terms = scrubber.person.terms
     if not terms:
         return changed
+    by_table: dict[str, tuple[Table, list[tuple[Column[Any], str]]]] = {}
     for table, column, kind in scrubbed_columns(tables):
+        by_table.setdefault(table.name, (table, []))[1].append((column, kind))
+    for table, columns in by_table.values():
         keys = list(table.primary_key.columns)
-        rows = session.execute(
-            sa_select(*keys, column).where(_candidates(column, kind, terms))
-        ).all()
-        for row in rows:
-            *key, value = row
-            new = scrubber.any(value)
-            if new == value:
-                continue
-            length = getattr(column.type, "length", None)
-            if isinstance(new, str) and length and len(new) > length:
-                new = new[:length]
-            where = [k == v for k, v in zip(keys, key, strict=True)]
-            session.execute(table.update().where(*where).values({column.name: new}))
-            changed[(table.name, column.name)] = changed.get((table.name, column.name), 0) + 1
+        condition = or_(*(_candidates(column, kind, terms) for column, kind in columns))
+        rows = session.execute(sa_select(*keys, *(c for c, _ in columns)).where(condition))
+        for row in rows.all():
+            key, values = row[: len(keys)], row[len(keys) :]
+            update: dict[str, Any] = {}
+            for (column, _kind), value in zip(columns, values, strict=True):
+                new = scrubber.any(value)
+                if new == value:
+                    continue
+                length = getattr(column.type, "length", None)
+                if isinstance(new, str) and length and len(new) > length:
+                    new = new[:length]
+                update[column.name] = new
+                changed[(table.name, column.name)] = changed.get((table.name, column.name), 0) + 1
+            if update:
+                where = [k == v for k, v in zip(keys, key, strict=True)]
+                session.execute(table.update().where(*where).values(update))
     return changed
 
 

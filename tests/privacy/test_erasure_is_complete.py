@@ -50,12 +50,18 @@ from tests.factories import (
     make_round,
     make_user_session,
 )
+from tests.web.conftest import log_in, post_form
 
 NAME = "Zebedee Quillfeather"
 EMAIL = "zebedee.quillfeather@example.nhs.uk"
 PARTS = ("Zebedee", "Quillfeather")
 NEEDLES = (EMAIL, NAME, *PARTS, accounts.token_hash(EMAIL))
 CLIENT = "192.0.2.77"
+ERASE = """
+mutation($input: EraseMyAccountInput!) {
+  eraseMyAccount(input: $input) { __typename }
+}
+"""
 
 
 def _searchable(value: object) -> str:
@@ -263,14 +269,36 @@ def test_after_erasure_no_cell_of_any_table_holds_the_email_or_the_name(
     assert session.get(Member, ada.id) is not None
 
 
-def test_erasing_through_the_api_leaves_no_throttle_row_and_none_comes_back(
-    session, engine, erased_world
-):
-    zeb, *_ = erased_world
-    privacy.erase_my_account(session=session, member=zeb, password=PASSWORD, confirm=True)
-    session.commit()
-
-    rows = session.exec(select(LoginThrottle.key)).all()
+def _throttle_rows_of_the_email(session: Session) -> list[str]:
+    session.expire_all()
     pair_prefix = f"PAIR {accounts.token_hash(EMAIL)}"
-    assert [k for k in rows if k == EMAIL or k.startswith(pair_prefix)] == []
+    keys = session.exec(select(LoginThrottle.key)).all()
+    return [k for k in keys if k == EMAIL or k.startswith(pair_prefix)]
+
+
+def test_erasing_on_the_page_leaves_nothing_and_brings_no_throttle_row_back(
+    client, session, engine, erased_world
+):
+    log_in(client, EMAIL)  # clears this client's rows; the other client's pair row stays
+    assert _throttle_rows_of_the_email(session)
+    wrong = post_form(client, "/my-data/erase", {"password": "not it", "confirm": "yes"})
+    assert wrong.status_code == 400
+
+    erased = post_form(client, "/my-data/erase", {"password": PASSWORD, "confirm": "yes"})
+
+    assert erased.status_code == 303
+    assert _throttle_rows_of_the_email(session) == []
+    assert cells_holding(engine) == set()
+    # Signing in again is refused like any unknown address; that attempt (not the erasure)
+    # counts against the address, as it would for any address typed at the log-in page.
+    assert client.get("/my-data").status_code in (302, 303, 401)
+
+
+def test_erasing_through_graphql_leaves_nothing(run, session, engine, erased_world):
+    zeb, *_ = erased_world
+
+    done = run(ERASE, {"input": {"password": PASSWORD, "confirm": True}}, member=zeb)
+
+    assert done["data"]["eraseMyAccount"]["__typename"] == "EraseMyAccountSuccess"
+    assert _throttle_rows_of_the_email(session) == []
     assert cells_holding(engine) == set()
