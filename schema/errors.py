@@ -100,6 +100,7 @@ CODES: dict[type[domain.DomainError], str] = {
     mentoring.DuplicateRequest: "DUPLICATE_REQUEST",
     mentoring.TooManyOpenRequests: "TOO_MANY_OPEN_REQUESTS",
     domain.NotAuthenticated: "NOT_AUTHENTICATED",
+    domain.NotVerified: "NOT_VERIFIED",
     domain.Forbidden: "NOT_ALLOWED",
     domain.NotFound: "NOT_FOUND",
     domain.Conflict: "CONFLICT",

@@ -72,7 +72,7 @@ def _label(value: str) -> str:
 @router.get("", response_class=HTMLResponse)
 def my_data(visitor: CurrentVisitor) -> Response:
     """What we hold about you, the download, and how to erase your account."""
-    member_service.require_member(visitor.member)
+    member_service.require_account(visitor.member)
     mine = privacy.my_demographics(session=visitor.db, member=visitor.member)
     return render(visitor, "privacy/my_data.html", mine=mine)
 
@@ -94,7 +94,7 @@ def download(visitor: CurrentVisitor) -> Response:
 @router.get("/diversity", response_class=HTMLResponse)
 def diversity_form(visitor: CurrentVisitor) -> Response:
     """What we ask, why, who sees what, and how to withdraw; then the questions."""
-    member_service.require_member(visitor.member)
+    member_service.require_account(visitor.member)
     return _diversity_page(visitor)
 
 
@@ -129,7 +129,7 @@ def diversity_withdraw(visitor: CheckedVisitor) -> Response:
 @router.get("/erase", response_class=HTMLResponse)
 def erase_form(visitor: CurrentVisitor) -> Response:
     """Ask for the password and a tick before erasing anything."""
-    member_service.require_member(visitor.member)
+    member_service.require_account(visitor.member)
     return render(visitor, "privacy/erase.html")
 
 

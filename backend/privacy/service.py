@@ -141,7 +141,7 @@ def record_demographics(
     *, session: Session, member: Member | None, answers: DemographicAnswers, consent: bool
 ) -> DemographicRecord:
     """Save the member's answers with a consent record; consent must be given explicitly."""
-    member = member_service.require_member(member)
+    member = member_service.require_account(member)  # their own data rights, confirmed or not
     if not consent:
         raise Invalid("Tick the box to agree before we can keep your answers.", field="consent")
     clean = validate_answers(answers)
@@ -297,7 +297,7 @@ def record_imported_many(
 
 def withdraw_demographics(*, session: Session, member: Member | None) -> bool:
     """Delete the member's answers and close their consent; True if anything was held."""
-    member = member_service.require_member(member)
+    member = member_service.require_account(member)  # their own data rights, confirmed or not
     deleted = session.exec(
         delete(DemographicRecord).where(col(DemographicRecord.member_id) == member.id)
     ).rowcount
@@ -313,7 +313,7 @@ def withdraw_demographics(*, session: Session, member: Member | None) -> bool:
 
 def my_demographics(*, session: Session, member: Member | None) -> MyDemographics:
     """The member's own answers and consent history (nobody else's, ever)."""
-    member = member_service.require_member(member)
+    member = member_service.require_account(member)  # their own data rights, confirmed or not
     consents = session.exec(
         select(ConsentRecord)
         .where(ConsentRecord.member_id == member.id)
@@ -346,7 +346,7 @@ def _row(model: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
 
 def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]:
     """Everything held about the member, as JSON-ready data (no password hash, no tokens)."""
-    member = member_service.require_member(member)
+    member = member_service.require_account(member)  # their own data rights, confirmed or not
     member_id = member.id
     organisation = session.get(Organisation, member.organisation_id)
     mentorships = session.exec(
@@ -483,7 +483,7 @@ def erase_my_account(
     with the member's reference set NULL; their email and name are scrubbed from every text
     column that could quote them (notifications, queued emails, shared notes).
     """
-    member = member_service.require_member(member)
+    member = member_service.require_account(member)  # their own data rights, confirmed or not
     problems: dict[str, str] = {}
     if not confirm:
         problems["confirm"] = "Tick the box to confirm that you want your account erased."
