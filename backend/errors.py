@@ -26,6 +26,13 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class NotVerified(Forbidden):
+    """Signed in, but the email address is not confirmed yet: only their own profile and
+    account until it is."""
+
+    code = "not_verified"
+
+
 class NotAuthenticated(DomainError):
     """The caller must sign in first."""
 

@@ -123,7 +123,7 @@ class AccessTokenMutation:
         context = info.context
 
         def revoke() -> RevokeAccessTokenSuccess:
-            member = member_service.require_member(context.member)
+            member = member_service.require_account(context.member)
             token_id = decode(input.id, type_name="AccessToken")
             record = accounts.revoke_access_token(
                 session=context.session, member=member, token_id=token_id

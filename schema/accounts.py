@@ -145,7 +145,7 @@ class SessionQuery:
     def my_sessions(self, info: Info) -> list[ActiveSession]:
         """The caller's own sessions."""
         context = info.context
-        member = member_service.require_member(context.member)
+        member = member_service.require_account(context.member)
         here = context.session_token if context.auth == "cookie" else None
         return [
             ActiveSession.from_model(record, here=here)
@@ -281,7 +281,7 @@ class AccountMutation:
         context = info.context
 
         def resend() -> Done:
-            member = member_service.require_member(context.member)
+            member = member_service.require_account(context.member)
             accounts.resend_verification(
                 session=context.session, member=member, client=context.client_address
             )
@@ -340,7 +340,7 @@ class AccountMutation:
         context = info.context
 
         def change() -> ChangePasswordSuccess:
-            member = member_service.require_member(context.member)
+            member = member_service.require_account(context.member)
             check_text(current_password=input.current_password, new_password=input.new_password)
             token = accounts.change_password(
                 session=context.session,
@@ -368,7 +368,7 @@ class AccountMutation:
         context = info.context
 
         def end() -> EndSessionSuccess:
-            member = member_service.require_member(context.member)
+            member = member_service.require_account(context.member)
             check_text(id=input.id)
             accounts.end_session(session=context.session, member=member, key=str(input.id)[:64])
             return EndSessionSuccess(

@@ -102,6 +102,7 @@ CODES: dict[type[domain.DomainError], str] = {
     mentoring.TooManyOpenRequests: "TOO_MANY_OPEN_REQUESTS",
     domain.NotAuthenticated: "NOT_AUTHENTICATED",
     SecondFactorRequired: "SECOND_FACTOR_REQUIRED",
+    domain.NotVerified: "NOT_VERIFIED",
     domain.Forbidden: "NOT_ALLOWED",
     domain.NotFound: "NOT_FOUND",
     domain.Conflict: "CONFLICT",

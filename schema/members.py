@@ -137,7 +137,7 @@ class Member(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Member | None]:
         """Members by id, with the same rule as `member(id)`: signed-in callers only."""
-        viewer = member_service.require_member(info.context.member)
+        viewer = member_service.require_account(info.context.member)
         result: list[Member | None] = []
         for raw in node_ids:
             member_id = database_id(raw)
@@ -416,7 +416,7 @@ class MemberMutation:
                 ),
             )
             context.reset_loaders()
-            member = member_service.require_member(context.member)
+            member = member_service.require_account(context.member)
             return SetMentoringOfferSuccess(
                 member=Member.from_model(member),
                 mentoring_offer=MentoringOffer.from_model(offer, member=member),

@@ -12,7 +12,8 @@ from schema.context import Info
 
 
 class IsAuthenticated(BasePermission):
-    """The caller must be signed in (by session cookie or access token)."""
+    """The caller must be signed in (by session cookie or access token), confirmed or not:
+    the services refuse an unconfirmed account all but its own profile and account."""
 
     message = "Log in to do this."
     error_extensions = {"code": "NOT_AUTHENTICATED"}
@@ -20,7 +21,7 @@ class IsAuthenticated(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         """True when a member is signed in."""
         try:
-            member_service.require_member(info.context.member)
+            member_service.require_account(info.context.member)
         except NotAuthenticated:
             return False
         return True

@@ -187,7 +187,7 @@ class PrivacyMutation:
         context = info.context
 
         def erase() -> EraseMyAccountSuccess:
-            member_service.require_member(context.member)
+            member_service.require_account(context.member)
             privacy.erase_my_account(
                 session=context.session,
                 member=context.member,

@@ -245,7 +245,7 @@ def verify_submit(visitor: CheckedVisitor, form: Form) -> Response:
 @router.post("/verify/resend")
 def verify_resend(visitor: CheckedVisitor) -> Response:
     """Send another confirmation link to the signed-in member."""
-    member = member_service.require_member(visitor.member)
+    member = member_service.require_account(visitor.member)
     try:
         accounts.resend_verification(
             session=visitor.db, member=member, client=client_address(visitor)
@@ -366,7 +366,7 @@ def invitation_submit(visitor: CheckedVisitor, form: Form) -> Response:
 
 
 def _account_page(visitor: Visitor, **context: Any) -> HTMLResponse:
-    member = member_service.require_member(visitor.member)
+    member = member_service.require_account(visitor.member)
     tokens = accounts.list_access_tokens(session=visitor.db, member=member)
     here = visitor.record.id if visitor.record is not None else None
     sessions = [
@@ -391,7 +391,7 @@ def account(visitor: CurrentVisitor) -> Response:
 @router.post("/account/password", response_class=HTMLResponse)
 def change_password(visitor: CheckedVisitor, form: Form) -> Response:
     """Change the password: other sessions end, and this one gets a new id."""
-    member = member_service.require_member(visitor.member)
+    member = member_service.require_account(visitor.member)
     try:
         token = accounts.change_password(
             session=visitor.db,
@@ -413,7 +413,7 @@ def change_password(visitor: CheckedVisitor, form: Form) -> Response:
 @router.post("/account/sessions/{key}/end")
 def end_session(visitor: CheckedVisitor, key: str) -> Response:
     """End one of the member's sessions (another device): its cookie stops working."""
-    member = member_service.require_member(visitor.member)
+    member = member_service.require_account(visitor.member)
     accounts.end_session(session=visitor.db, member=member, key=key[:64])
     return redirect("/account?notice=session-ended")
 
@@ -435,7 +435,7 @@ def create_token(visitor: CheckedVisitor, form: Form) -> Response:
 @router.post("/account/tokens/{token_id:int}/revoke")
 def revoke_token(visitor: CheckedVisitor, token_id: int) -> Response:
     """Revoke one of the member's tokens."""
-    member = member_service.require_member(visitor.member)
+    member = member_service.require_account(visitor.member)
     if token_id > MAX_ID:
         raise NotFound("No such token.")
     accounts.revoke_access_token(session=visitor.db, member=member, token_id=token_id)

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from backend.accounts import cookies
 from backend.accounts import service as accounts
 from backend.accounts.two_factor import SecondFactorRequired
-from backend.errors import DomainError, Forbidden, NotAuthenticated, NotFound
+from backend.errors import DomainError, Forbidden, NotAuthenticated, NotFound, NotVerified
 from backend.members.models import Member
 from web.deps import CsrfFailed, FormNotReadable, FormNotUtf8, FormTooLarge
 
@@ -39,6 +39,8 @@ MESSAGES = {
     500: ("Sorry, there is a problem with the service", "Try again later."),
 }
 
+
+VERIFY_FIRST_TITLE = "Confirm your email address first"
 
 NOT_UTF8 = (
     "Some of the text sent could not be read",
@@ -126,6 +128,10 @@ def install_error_pages(app: FastAPI) -> None:
         return RedirectResponse(
             "/account/two-factor?notice=second-factor-required", status_code=303
         )
+    @app.exception_handler(NotVerified)
+    async def _not_verified(request: Request, error: NotVerified) -> Response:
+        # The page (base.html) offers to send the link again to a signed-in, unconfirmed member.
+        return error_page(request, 403, (VERIFY_FIRST_TITLE, error.message))
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, _error: Forbidden) -> Response:

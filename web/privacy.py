@@ -73,7 +73,7 @@ def _label(value: str) -> str:
 @router.get("", response_class=HTMLResponse)
 def my_data(visitor: CurrentVisitor) -> Response:
     """What we hold about you, the download, and how to erase your account."""
-    member_service.require_member(visitor.member)
+    member_service.require_account(visitor.member)
     mine = privacy.my_demographics(session=visitor.db, member=visitor.member)
     return render(visitor, "privacy/my_data.html", mine=mine)
 
@@ -95,7 +95,7 @@ def download(visitor: CurrentVisitor) -> Response:
 @router.get("/diversity", response_class=HTMLResponse)
 def diversity_form(visitor: CurrentVisitor) -> Response:
     """What we ask, why, who sees what, and how to withdraw; then the questions."""
-    member_service.require_member(visitor.member)
+    member_service.require_account(visitor.member)
     return _diversity_page(visitor)
 
 
@@ -130,7 +130,7 @@ def diversity_withdraw(visitor: CheckedVisitor) -> Response:
 @router.get("/erase", response_class=HTMLResponse)
 def erase_form(visitor: CurrentVisitor) -> Response:
     """Ask for the password (or, with a second factor, a fresh check of it) and a tick."""
-    member = member_service.require_member(visitor.member)
+    member = member_service.require_account(visitor.member)
     with_factor = two_factor.needed(session=visitor.db, member=member)
     if with_factor and not two_factor.fresh_step_up(visitor.record):
         return redirect(step_up_path("/my-data/erase"))

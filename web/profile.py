@@ -43,7 +43,7 @@ PROFILE_TEXT_FIELDS = (
 
 
 def _own_view(visitor: Visitor) -> ProfileView:
-    member = member_service.require_member(visitor.member)
+    member = member_service.require_account(visitor.member)
     return member_service.profile_view(
         session=visitor.db,
         member_id=member.id,

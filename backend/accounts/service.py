@@ -17,6 +17,7 @@ from backend.accounts import passwords, two_factor
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.db import session_factory, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound, RateLimited
+from backend.members import service as member_service
 from backend.members import validation as v
 from backend.members.models import Member
 from backend.notifications import service as notifications
@@ -841,7 +842,11 @@ ACCESS_TOKEN_PREFIX = "pbat_"  # noqa: S105 - a public prefix, not a secret
 
 
 def create_access_token(*, session: Session, member: Member, name: str) -> tuple[AccessToken, str]:
-    """Create a personal access token; the secret is shown once and stored only as a hash."""
+    """Create a personal access token; the secret is shown once and stored only as a hash.
+
+    Only once the email address is confirmed: a token reads what the member can read.
+    """
+    member = member_service.require_member(member)
     clean = " ".join((name or "").split())
     if not clean:
         raise Invalid("Give the token a name, like 'Reporting script'.", field="name")

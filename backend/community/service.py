@@ -71,13 +71,6 @@ def is_organiser(*, session: Session, member: Member | None) -> bool:
     return member_service.has_role(session=session, member=member, role="organiser")
 
 
-def _require_verified(member: Member | None) -> Member:
-    member = member_service.require_member(member)
-    if not member.is_verified:
-        raise Forbidden("Confirm your email address before you post or reply.")
-    return member
-
-
 def circle_of(*, session: Session, member_id: int) -> int | None:
     """The id of the member's circle, if they are in one."""
     return session.exec(
@@ -162,7 +155,7 @@ def create_post(
     circle_id: int | None = None,
 ) -> Post:
     """Share learning in the feed (or in the author's circle); verified members only."""
-    author = _require_verified(author)
+    author = member_service.require_member(author)
     problems = _post_problems(session=session, title=title, body=body, skills=skills)
     if problems:
         raise FieldErrors(problems)
@@ -237,7 +230,7 @@ def edit_post(
     skills: Sequence[str] = (),
 ) -> Post:
     """Change the title, body and skills of one of your own posts."""
-    member = _require_verified(member)
+    member = member_service.require_member(member)
     post = _own_post(session, member, post_id)
     problems = _post_problems(session=session, title=title, body=body, skills=skills)
     if problems:
@@ -448,7 +441,7 @@ def authors_of(*, session: Session, comments: Sequence[Comment]) -> dict[int, Me
 
 def add_comment(*, session: Session, author: Member | None, post_id: int, body: str) -> Comment:
     """Reply to a post you can see; verified members only; the post's author is told."""
-    author = _require_verified(author)
+    author = member_service.require_member(author)
     post = get_post(session=session, viewer=author, post_id=post_id)
     text = body or ""
     if not text.strip():

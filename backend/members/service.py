@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from backend.accounts import two_factor
 from backend.accounts.models import AccessToken, UserSession
 from backend.db import utcnow
-from backend.errors import FieldErrors, Forbidden, NotAuthenticated, NotFound
+from backend.errors import FieldErrors, Forbidden, NotAuthenticated, NotFound, NotVerified
 from backend.matchmaking.version import network_changed
 from backend.members import validation as v
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
@@ -56,16 +56,46 @@ class OfferUpdate:
     note: str = ""
 
 
-def require_member(member: Member | None) -> Member:
-    """The signed-in member, or NotAuthenticated."""
+VERIFY_FIRST = (
+    "Confirm your email address first: follow the link in the email we sent you, or ask for "
+    "a new link."
+)
+
+
+def require_account(member: Member | None) -> Member:
+    """The signed-in member, confirmed or not, or NotAuthenticated.
+
+    Only for what an unconfirmed account may do: see and edit their own profile and offer,
+    manage their own account (password, sessions, tokens they hold, the confirmation email)
+    and exercise their data rights (diversity answers, download, erasure). Everything else
+    calls ``require_member``.
+    """
     if member is None:
         raise NotAuthenticated("Log in to do this.")
     return member
 
 
+def require_verified(member: Member | None) -> Member:
+    """The signed-in member once their email address is confirmed; NotVerified before that,
+    NotAuthenticated when nobody is signed in. The one rule for unconfirmed accounts."""
+    member = require_account(member)
+    if not member.is_verified:
+        raise NotVerified(VERIFY_FIRST)
+    return member
+
+
+def require_member(member: Member | None) -> Member:
+    """A signed-in member with a confirmed email address (``require_verified``): what every
+    service asks of its caller, unless it is one of ``require_account``'s few exceptions."""
+    return require_verified(member)
+
+
 def get(*, session: Session, member_id: int, viewer: Member | None) -> Member:
-    """A member's profile, as ``viewer`` may see it (signed-in members only)."""
-    require_member(viewer)
+    """A member's profile, as ``viewer`` may see it (signed-in members only; anyone else's
+    only once the viewer's email address is confirmed)."""
+    viewer = require_account(viewer)
+    if viewer.id != member_id:
+        require_verified(viewer)
     member = session.get(Member, member_id)
     if member is None or not member.is_active:
         raise NotFound("No member with that id.")
@@ -269,7 +299,7 @@ def profile_problems(update: ProfileUpdate, *, session: Session) -> dict[str, st
 
 def update_profile(*, session: Session, member: Member | None, update: ProfileUpdate) -> Member:
     """Change the signed-in member's own profile; every problem is reported at once."""
-    member = require_member(member)
+    member = require_account(member)  # an unconfirmed account may edit its own profile
     problems = profile_problems(update, session=session)
     if problems:
         raise FieldErrors(problems)
@@ -315,7 +345,7 @@ def set_mentoring_offer(
     *, session: Session, member: Member | None, offer: OfferUpdate
 ) -> MentoringOffer:
     """Set how many mentees the signed-in member will take, which skills, and whether paused."""
-    member = require_member(member)
+    member = require_account(member)  # part of their own profile
     problems: dict[str, str] = {}
     if not 0 <= offer.capacity <= 10:
         problems["capacity"] = "Capacity must be from 0 (not mentoring) to 10 mentees at once."
@@ -391,8 +421,8 @@ class ProfileView:
 
 
 def profile_view(*, session: Session, member_id: int, viewer: Member | None) -> ProfileView:
-    """What ``viewer`` may see of a member's profile (signed-in members only)."""
-    viewer = require_member(viewer)
+    """What ``viewer`` may see of a member's profile (signed-in members only; see ``get``)."""
+    viewer = require_account(viewer)
     if not 0 < member_id <= MAX_ID:
         raise NotFound("No member with that id.")
     member = get(session=session, member_id=member_id, viewer=viewer)

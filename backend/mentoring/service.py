@@ -98,8 +98,6 @@ def request_mentor(
         earlier = _sent_with_key(session, mentee.id, idempotency_key)
         if earlier is not None:
             return earlier
-    if not mentee.is_verified:
-        raise Forbidden("Confirm your email address before you contact other members.")
     problems: dict[str, str] = {}
     text = (message or "").strip()
     if not text:

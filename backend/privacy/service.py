@@ -144,7 +144,7 @@ def record_demographics(
     *, session: Session, member: Member | None, answers: DemographicAnswers, consent: bool
 ) -> DemographicRecord:
     """Save the member's answers with a consent record; consent must be given explicitly."""
-    member = member_service.require_member(member)
+    member = member_service.require_account(member)  # their own data rights, confirmed or not
     if not consent:
         raise Invalid("Tick the box to agree before we can keep your answers.", field="consent")
     clean = validate_answers(answers)
@@ -300,7 +300,7 @@ def record_imported_many(
 
 def withdraw_demographics(*, session: Session, member: Member | None) -> bool:
     """Delete the member's answers and close their consent; True if anything was held."""
-    member = member_service.require_member(member)
+    member = member_service.require_account(member)  # their own data rights, confirmed or not
     deleted = session.exec(
         delete(DemographicRecord).where(col(DemographicRecord.member_id) == member.id)
     ).rowcount
@@ -316,7 +316,7 @@ def withdraw_demographics(*, session: Session, member: Member | None) -> bool:
 
 def my_demographics(*, session: Session, member: Member | None) -> MyDemographics:
     """The member's own answers and consent history (nobody else's, ever)."""
-    member = member_service.require_member(member)
+    member = member_service.require_account(member)  # their own data rights, confirmed or not
     consents = session.exec(
         select(ConsentRecord)
         .where(ConsentRecord.member_id == member.id)
@@ -349,7 +349,7 @@ def _row(model: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
 
 def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]:
     """Everything held about the member, as JSON-ready data (no password hash, no tokens)."""
-    member = member_service.require_member(member)
+    member = member_service.require_account(member)  # their own data rights, confirmed or not
     member_id = member.id
     organisation = session.get(Organisation, member.organisation_id)
     mentorships = session.exec(
@@ -494,7 +494,7 @@ def erase_my_account(
     A step-up first: a member with a second factor must have proved it in ``current`` (their
     session) within ``PEERBRIDGE_STEP_UP_MINUTES``; one without gives the password again.
     """
-    member = member_service.require_member(member)
+    member = member_service.require_account(member)  # their own data rights, confirmed or not
     problems: dict[str, str] = {}
     if not confirm:
         problems["confirm"] = "Tick the box to confirm that you want your account erased."

@@ -50,10 +50,11 @@ def test_unverified_members_are_refused_and_anonymous_go_to_log_in(client, sessi
     newcomer = make_member(session, verified=False)
     log_in(client, newcomer.email)
 
-    response = _share(client)
-
-    assert response.status_code == 400
-    assert "Confirm your email" in response.text
+    for path in ("/community", "/community/posts/new"):
+        response = client.get(path)
+        assert response.status_code == 403
+        assert "Confirm your email address first" in response.text
+        assert 'action="/verify/resend"' in response.text
 
 
 def test_comment_useful_and_follow(client, session):
