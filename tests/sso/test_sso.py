@@ -426,3 +426,30 @@ def test_the_code_is_exchanged_only_with_its_pkce_verifier(client, session, sso_
 
     assert response.status_code == 400 and reason(response) == "token_refused"
     assert identities(session) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", "state_missing"),
+        ("?code=abc", "state_missing"),
+        ("?state=" + "x" * 5000 + "&code=abc", "state_mismatch"),
+        ("?state=%C3%A9t%C3%A9&code=abc", "state_mismatch"),
+        ("?error=access_denied", "state_missing"),
+    ],
+)
+def test_a_malformed_callback_is_a_clear_page_not_a_server_error(client, sso_on, query, expected):
+    start(client)  # the browser holds a state of its own
+
+    response = client.get("/sign-in/sso/callback" + query)
+
+    assert response.status_code == 400 and reason(response) == expected
+
+
+def test_a_callback_without_a_code_says_so(client, sso_on):
+    authorize = start(client)
+    state = parse_qs(urlsplit(authorize).query)["state"][0]
+
+    response = client.get(f"/sign-in/sso/callback?state={state}")
+
+    assert response.status_code == 400 and reason(response) == "code_missing"
