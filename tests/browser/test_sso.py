@@ -11,6 +11,7 @@ from sqlmodel import select
 from backend.accounts.sso_models import AccountIdentity
 from backend.members.models import Member
 from tests.browser.conftest import screenshot
+from tests.browser.test_accessibility import _check as check_page_structure
 from tests.sso.conftest import sso_configured
 from tests.sso.oidc import OpenIdProvider, running_provider
 
@@ -25,7 +26,8 @@ def provider(live_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Open
 
 
 def test_sign_in_with_nhsmail_then_complete_the_profile(page, session, provider, request):
-    page.goto("/login")
+    for path in ("/sign-in/sso", "/sign-in/sso/callback", "/login"):  # the last stays open
+        check_page_structure(page, path)  # one h1, labelled inputs, a language, a title
     page.get_by_role("button", name="Sign in with NHSmail").click()
 
     # The provider's own login page (oidc-provider's development interactions).
@@ -35,6 +37,7 @@ def test_sign_in_with_nhsmail_then_complete_the_profile(page, session, provider,
     page.get_by_role("button", name="Sign-in").click()
 
     page.wait_for_url("**/sign-in/sso/complete-profile")
+    check_page_structure(page, "/sign-in/sso/complete-profile")
     assert page.locator("h1").inner_text() == "Complete your NHS profile"
     assert "priya.shah@nhs.net" in page.locator("main").inner_text()
     assert page.get_by_label("Full name").input_value() == "Priya.shah"
