@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from starlette.middleware.base import RequestResponseEndpoint
 
 from backend import observability
+from backend.accounts import sso
 from backend.db import get_engine, session_factory
 from backend.settings import Settings, get_settings
 from schema.http import router as graphql_router
@@ -35,10 +36,13 @@ def _security_headers(response: Response, *, nonce: str, settings: Settings, pat
         # GraphiQL (development only) is a script-heavy page of its own.
         script_src += " 'unsafe-eval'"
         style_src += f" 'nonce-{nonce}'"
+    # The single sign-on button posts here and is redirected to the provider: browsers check
+    # that redirect against form-action too.
+    form_action = " ".join(("'self'", *sso.form_action_origins()))
     response.headers["Content-Security-Policy"] = (
         f"default-src 'self'; script-src {script_src}; style-src {style_src}; "
         "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        f"object-src 'none'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"

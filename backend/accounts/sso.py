@@ -25,6 +25,7 @@ for tests and logs), never a server error.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 import time
@@ -32,6 +33,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from authlib.oidc.core import CodeIDToken  # type: ignore[import-untyped]
@@ -321,6 +323,31 @@ def forget_provider() -> None:
     """Drop the cached discovery documents and keys (settings changed; tests)."""
     with _lock:
         _providers.clear()
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?")
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return origin if _ORIGIN.fullmatch(origin) else None
+
+
+def form_action_origins() -> tuple[str, ...]:
+    """Where the sign-in button's POST is redirected (the provider's authorization endpoint),
+    for the pages' Content-Security-Policy ``form-action``: the issuer's origin, and the
+    authorization endpoint's once discovery has named it. Empty when single sign-on is off."""
+    settings = get_settings()
+    if not settings.oidc_enabled:
+        return ()
+    issuer = str(settings.oidc_issuer)
+    urls = [issuer]
+    with _lock:
+        cached = _providers.get(issuer)
+    if cached is not None:
+        urls.append(cached.metadata["authorization_endpoint"])
+    return tuple(sorted({origin for origin in map(_origin, urls) if origin}))
 
 
 def _client(settings: Settings) -> OAuth2Client:

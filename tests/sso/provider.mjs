@@ -19,6 +19,7 @@
 //   expired        carry exp an hour ago and iat two hours ago (re-signed with the provider's key)
 //   nonce          carry a nonce other than the one asked for (re-signed with the provider's key)
 //   bad_signature  keep every claim but be signed by another key under the same key id
+//   mfa            carry amr ["pwd", "mfa"], as a provider that checked a second factor does
 // Each mode applies to one token answer, then the provider is honest again.
 
 import { generateKeyPair, exportJWK, decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
@@ -103,6 +104,7 @@ async function tampered(idToken, mode) {
   else if (mode === 'expired') Object.assign(claims, { iat: now - 7200, exp: now - 3600 });
   else if (mode === 'nonce') claims.nonce = 'not-the-nonce-that-was-sent';
   else if (mode === 'bad_signature') key = rogue.privateKey;
+  else if (mode === 'mfa') claims.amr = ['pwd', 'mfa'];
   else throw new Error(`unknown tamper mode ${mode}`);
   return new SignJWT(claims).setProtectedHeader(header).sign(key);
 }

@@ -25,15 +25,22 @@ from backend.members.models import Member
 from tests.factories import make_member, make_sso_sign_in
 from tests.sso.conftest import sso_configured
 from tests.sso.oidc import OpenIdProvider, sign_in_at_provider
-from tests.web.conftest import GOOD_SIGN_UP, another_client, csrf_token, error_summary, post_form
+from tests.web.conftest import (
+    GOOD_SIGN_UP,
+    another_client,
+    csrf_token,
+    error_summary,
+    log_in,
+    post_form,
+)
 
 PROFILE = {k: v for k, v in GOOD_SIGN_UP.items() if k not in ("email", "password")}
 BACK = "http://testserver/"
 
 
-def start(client) -> str:  # type: ignore[no-untyped-def]
-    """Press the single sign-on button on the log-in page; the provider's address."""
-    response = post_form(client, "/sign-in/sso", {"next": "/profile"}, page="/login")
+def start(client, page: str = "/login") -> str:  # type: ignore[no-untyped-def]
+    """Press the single sign-on button on ``page``; the provider's address."""
+    response = post_form(client, "/sign-in/sso", {"next": "/profile"}, page=page)
     assert response.status_code == 303, response.text
     return response.headers["location"]
 
@@ -355,3 +362,94 @@ def test_stale_sign_ins_are_purged(session, sso_on):
     assert sso.purge_stale_sign_ins(session=session) == 1
     session.commit()
     assert [row.id for row in session.exec(select(SsoSignIn)).all()] == [live.id]
+
+
+def test_a_signed_in_visitor_gets_a_new_session_and_the_old_one_ends(client, session, sso_on):
+    member = make_member(session, email="olu@nhs.net")
+    log_in(client, "olu@nhs.net")
+    old = client.cookies.get("pb_session")
+
+    # The button is on /sign-in/sso too (the log-in page sends signed-in visitors on).
+    response = client.get(
+        sign_in_at_provider(start(client, "/sign-in/sso"), "olu@nhs.net", until=BACK)
+    )
+
+    assert response.status_code == 303
+    assert response.cookies.get("pb_session") not in (None, old)
+    session.rollback()
+    assert session.get(UserSession, token_hash(old)).revoked_at is not None
+    assert sessions_of(session, member.id) == 1
+
+
+def test_the_providers_second_factor_claim_is_kept_with_the_identity(client, session, sso_on):
+    make_member(session, email="pia@nhs.net")
+    sso_on.tamper_next_token("mfa")  # re-signed with the provider's own key: a valid token
+
+    assert sign_in(client, "pia@nhs.net").status_code == 303
+
+    [identity] = identities(session)
+    assert identity.last_amr == "pwd mfa"
+
+
+def test_the_forms_need_their_csrf_token(client, session, sso_on):
+    client.get("/login")
+    assert client.post("/sign-in/sso", data={"next": "/profile"}).status_code == 403
+    assert client.post("/sign-in/sso/complete-profile", data=PROFILE).status_code == 403
+    session.rollback()
+    assert session.exec(select(SsoSignIn)).all() == []
+
+
+def test_the_pages_let_the_button_reach_the_provider_and_nowhere_else(client, sso_on):
+    policy = client.get("/login").headers["content-security-policy"]
+
+    assert f"form-action 'self' {sso_on.issuer};" in policy
+
+
+def test_a_code_the_provider_does_not_know_is_refused(client, session, sso_on):
+    callback = callback_for(client, "quin@nhs.net")
+    forged = re.sub(r"code=[^&]+", "code=forged-code", callback)
+
+    response = client.get(forged)
+
+    assert response.status_code == 400 and reason(response) == "token_refused"
+    assert "invalid_grant" in response.text
+
+
+def test_the_code_is_exchanged_only_with_its_pkce_verifier(client, session, sso_on):
+    make_member(session, email="rae@nhs.net")
+    callback = callback_for(client, "rae@nhs.net")
+    # As if someone who stole the code tried it without the verifier this browser's sign-in holds.
+    session.exec(update(SsoSignIn).values(code_verifier="x" * 64))
+    session.commit()
+
+    response = client.get(callback)
+
+    assert response.status_code == 400 and reason(response) == "token_refused"
+    assert identities(session) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", "state_missing"),
+        ("?code=abc", "state_missing"),
+        ("?state=" + "x" * 5000 + "&code=abc", "state_mismatch"),
+        ("?state=%C3%A9t%C3%A9&code=abc", "state_mismatch"),
+        ("?error=access_denied", "state_missing"),
+    ],
+)
+def test_a_malformed_callback_is_a_clear_page_not_a_server_error(client, sso_on, query, expected):
+    start(client)  # the browser holds a state of its own
+
+    response = client.get("/sign-in/sso/callback" + query)
+
+    assert response.status_code == 400 and reason(response) == expected
+
+
+def test_a_callback_without_a_code_says_so(client, sso_on):
+    authorize = start(client)
+    state = parse_qs(urlsplit(authorize).query)["state"][0]
+
+    response = client.get(f"/sign-in/sso/callback?state={state}")
+
+    assert response.status_code == 400 and reason(response) == "code_missing"
