@@ -47,6 +47,7 @@ from schema.privacy import PrivacyMutation, PrivacyQuery
 from schema.reference import ReferenceQuery
 from schema.rounds import RoundMutation, RoundQuery
 from schema.suggestions import SuggestionQuery
+from schema.two_factor import TwoFactorMutation, TwoFactorQuery
 
 log = logging.getLogger("peerbridge.graphql")
 SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
@@ -80,6 +81,7 @@ class Query(
     InsightsQuery,
     PrivacyQuery,
     SessionQuery,
+    TwoFactorQuery,
 ):
     """Everything a client can read."""
 
@@ -111,6 +113,7 @@ class Mutation(
     CommunityMutation,
     CircleMutation,
     PrivacyMutation,
+    TwoFactorMutation,
 ):
     """Everything a client can change."""
 
