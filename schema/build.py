@@ -45,6 +45,7 @@ from schema.notifications import NotificationMutation, NotificationQuery
 from schema.permissions import IsAuthenticated
 from schema.privacy import PrivacyMutation, PrivacyQuery
 from schema.reference import ReferenceQuery
+from schema.roles import RoleMutation
 from schema.rounds import RoundMutation, RoundQuery
 from schema.suggestions import SuggestionQuery
 from schema.two_factor import TwoFactorMutation, TwoFactorQuery
@@ -114,6 +115,7 @@ class Mutation(
     CircleMutation,
     PrivacyMutation,
     TwoFactorMutation,
+    RoleMutation,
 ):
     """Everything a client can change."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import update
+from strawberry import relay
 
 from backend.accounts.models import UserSession
 from backend.db import utcnow
@@ -125,3 +126,24 @@ def test_step_up_needs_a_browser_session(client, session):
         headers={"authorization": f"Bearer {token}"},
     )["data"]["confirmSecondFactor"]
     assert refused["__typename"] == "NotAllowed"
+
+
+SET_ROLE = """
+mutation($id: ID!) { setMemberRole(input: {memberId: $id, role: ORGANISER, granted: true}) {
+  __typename ... on SetMemberRoleSuccess { roles } ... on InvalidInput { errors { field } }
+} }
+"""
+
+
+def test_set_member_role_needs_a_fresh_second_factor(client, session):
+    admin = make_member(session, roles=("admin",))
+    member = make_member(session)
+    member_id = str(relay.GlobalID("Member", str(member.id)))
+    secret = _with_app(client, admin.email)
+    session.exec(update(UserSession).values(second_factor_at=utcnow() - timedelta(minutes=11)))
+    session.commit()
+    refused = post(client, SET_ROLE, {"id": member_id})["data"]["setMemberRole"]
+    assert refused == {"__typename": "InvalidInput", "errors": [{"field": "secondFactor"}]}
+    post(client, STEP_UP, {"code": code_at(secret, 1)})
+    done = post(client, SET_ROLE, {"id": member_id})["data"]["setMemberRole"]
+    assert done == {"__typename": "SetMemberRoleSuccess", "roles": ["MEMBER", "ORGANISER"]}
