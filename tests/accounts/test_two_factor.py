@@ -305,68 +305,45 @@ def test_erasure_without_a_second_factor_still_needs_the_password(session):
     assert "password" in error.value.errors
 
 
+def change_role(session, admin, member, *, current=None, granted=True, password=PASSWORD):  # type: ignore[no-untyped-def]
+    """``admin`` gives (or takes away) ``member``'s organiser role."""
+    return member_service.change_role(
+        session=session,
+        admin=admin,
+        current=current,
+        member_id=member.id,
+        role="organiser",
+        granted=granted,
+        password=password,
+    )
+
+
 def test_a_role_change_needs_a_fresh_second_factor_when_the_admin_has_one(session):
     admin = make_member(session, roles=("admin",))
     member = make_member(session)
     secret = with_totp(session, admin)
     token = accounts.start_session(session=session, member_id=admin.id)
     record = accounts.session_for_token(session=session, token=token)
-
-    def change():  # type: ignore[no-untyped-def]
-        return member_service.change_role(
-            session=session,
-            admin=admin,
-            current=record,
-            member_id=member.id,
-            role="organiser",
-            granted=True,
-            password=PASSWORD,  # not enough once the admin has a second factor
-        )
-
+    # The password is not enough once the admin has a second factor.
     with pytest.raises(FieldErrors) as stale:
-        change()
+        change_role(session, admin, member, current=record)
     assert stale.value.errors == {"second_factor": two_factor.STEP_UP_NEEDED}
     assert member_service.roles_of(session=session, member_id=member.id) == ["member"]
     two_factor.step_up(session=session, member=admin, token=token, code=code_at(secret, 1))
-    assert change() == ["member", "organiser"]
+    assert change_role(session, admin, member, current=record) == ["member", "organiser"]
 
 
 def test_a_role_change_without_a_second_factor_needs_the_password(session):
     admin = make_member(session, roles=("admin",))
     member = make_member(session, roles=("organiser",))
     with pytest.raises(FieldErrors) as wrong:
-        member_service.change_role(
-            session=session,
-            admin=admin,
-            current=None,
-            member_id=member.id,
-            role="organiser",
-            granted=False,
-            password="not the password",
-        )
+        change_role(session, admin, member, granted=False, password="not the password")
     assert "password" in wrong.value.errors
-    roles = member_service.change_role(
-        session=session,
-        admin=admin,
-        current=None,
-        member_id=member.id,
-        role="organiser",
-        granted=False,
-        password=PASSWORD,
-    )
-    assert roles == ["member"]
+    assert change_role(session, admin, member, granted=False) == ["member"]
 
 
 def test_only_admins_change_roles(session):
     organiser = make_organiser(session)
     member = make_member(session)
     with pytest.raises(Forbidden):
-        member_service.change_role(
-            session=session,
-            admin=organiser,
-            current=None,
-            member_id=member.id,
-            role="organiser",
-            granted=True,
-            password=PASSWORD,
-        )
+        change_role(session, organiser, member)

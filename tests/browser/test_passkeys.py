@@ -12,7 +12,7 @@ import pytest
 
 from backend.settings import get_settings
 from tests.accounts.test_two_factor import code_at
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, watch_for_problems
 from tests.factories import PASSWORD, make_member
 
 
@@ -51,16 +51,7 @@ def page(browser, origin: str) -> Iterator[object]:  # type: ignore[no-untyped-d
             }
         },
     )
-    problems: list[str] = []
-    new_page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    new_page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = watch_for_problems(new_page)
     yield new_page
     context.close()
     assert problems == [], problems
