@@ -27,25 +27,22 @@ def _signed_in(session, member):  # type: ignore[no-untyped-def]
     return accounts.session_for_token(session=session, token=token)
 
 
-def _answer(options_json: str, challenge: str | None = None) -> str:
-    """A browser's answer carrying the options' challenge, with a bogus attestation."""
+def _answer(options_json: str, challenge: str | None = None, *, get: bool = False) -> str:
+    """A browser's answer carrying the options' challenge, with a bogus attestation (or, for
+    ``get``, a bogus signature)."""
     options = json.loads(options_json)
     client_data = {
-        "type": "webauthn.create",
+        "type": "webauthn.get" if get else "webauthn.create",
         "challenge": challenge or options["challenge"],
         "origin": "http://testserver",
     }
-    return json.dumps(
-        {
-            "id": "AAAA",
-            "rawId": "AAAA",
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": bytes_to_base64url(json.dumps(client_data).encode()),
-                "attestationObject": bytes_to_base64url(b"not an attestation"),
-            },
-        }
-    )
+    bogus = bytes_to_base64url(b"not a real one")
+    response = {"clientDataJSON": bytes_to_base64url(json.dumps(client_data).encode())}
+    if get:
+        response |= {"authenticatorData": bogus, "signature": bogus, "userHandle": bogus}
+    else:
+        response |= {"attestationObject": bogus}
+    return json.dumps({"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": response})
 
 
 def _register(session, member, record, answer: str):  # type: ignore[no-untyped-def]
@@ -135,3 +132,19 @@ def test_signing_in_with_a_passkey_needs_one(session):
     record = _signed_in(session, member)
     with pytest.raises(Conflict):
         passkeys.authentication_options(session=session, member=member, record=record)
+
+
+def test_a_passwordless_challenge_belongs_to_the_browser_that_asked(session):
+    options = passkeys.passwordless_options(session=session, seed="browser-one-seed")
+    assert json.loads(options)["userVerification"] == "required"
+    answer = _answer(options, get=True)
+    with pytest.raises(Invalid) as elsewhere:
+        passkeys.passwordless_sign_in(
+            session=session, seed="browser-two-seed", credential_json=answer
+        )
+    assert elsewhere.value.message == USED_OR_EXPIRED
+    with pytest.raises(Invalid) as unknown:  # the right browser, but no such passkey
+        passkeys.passwordless_sign_in(
+            session=session, seed="browser-one-seed", credential_json=answer
+        )
+    assert unknown.value.message == passkeys.NOT_ACCEPTED

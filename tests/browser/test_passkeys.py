@@ -124,3 +124,20 @@ def test_set_up_an_authenticator_app_then_log_in_with_a_code(page, session, requ
     )
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/profile")
+
+
+def test_log_in_with_a_passkey_alone(page, session):
+    member = make_member(session, name="Pat Passwordless")
+    _log_in(page, member.email)
+    page.wait_for_url("**/profile")
+    page.goto("/account/two-factor")
+    page.get_by_label("Name for a new passkey").fill("Phone")
+    page.get_by_role("button", name="Add a passkey").click()
+    page.wait_for_url("**/account/passkeys")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/?notice=logged-out")
+
+    page.goto("/login")
+    page.get_by_role("button", name="Use a passkey instead of a password").click()
+    page.wait_for_url("**/profile")
+    assert "Pat Passwordless" in page.content()
