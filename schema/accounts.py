@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from backend.accounts import cookies, devices
+from backend.accounts import cookies, devices, two_factor
 from backend.accounts import service as accounts
 from backend.accounts.models import UserSession
 from backend.errors import Invalid
@@ -53,6 +53,16 @@ class LogInSuccess:
     member: Member
 
 
+@strawberry.type(
+    description="The password was right; now give the second factor with completeLogIn (a "
+    "code, or a passkey: passkeyAuthenticationOptions). Until then nobody is signed in."
+)
+class SecondFactorNeeded:
+    message: str
+    methods: list[str] = strawberry.field(description='"totp", "recovery_code", "passkey".')
+    expires_in_seconds: int
+
+
 @strawberry.type(description="Done.")
 class Done:
     message: str
@@ -95,7 +105,8 @@ SignUpResult = Annotated[
     SignUpSuccess | errors.Problem, errors.result_named("SignUpResult", SignUpSuccess)
 ]
 LogInResult = Annotated[
-    LogInSuccess | errors.Problem, errors.result_named("LogInResult", LogInSuccess)
+    LogInSuccess | SecondFactorNeeded | errors.Problem,
+    errors.result_named("LogInResult", LogInSuccess),
 ]
 
 
@@ -228,7 +239,7 @@ class AccountMutation:
         """Check the credentials and start a new session."""
         context = info.context
 
-        def log_in() -> LogInSuccess:
+        def log_in() -> LogInSuccess | SecondFactorNeeded:
             check_text(email=input.email, password=input.password)
             member, token = accounts.log_in(
                 session=context.session,
@@ -239,6 +250,14 @@ class AccountMutation:
             )
             # A new session id at login: the one the browser had (if any) ends here.
             accounts.revoke_session(session=context.session, token=context.session_token)
+            if two_factor.pending_session(session=context.session, token=token) is not None:
+                cookies.set_session_cookie(context.response, token)
+                context.session_token = token
+                return SecondFactorNeeded(
+                    message="Now give your second factor with completeLogIn.",
+                    methods=two_factor.methods(session=context.session, member=member),
+                    expires_in_seconds=context.settings.second_factor_pending_minutes * 60,
+                )
             context.member = member
             _start_cookie_session(info, token)
             return LogInSuccess(member=Member.from_model(member))

@@ -45,8 +45,10 @@ from schema.notifications import NotificationMutation, NotificationQuery
 from schema.permissions import IsAuthenticated
 from schema.privacy import PrivacyMutation, PrivacyQuery
 from schema.reference import ReferenceQuery
+from schema.roles import RoleMutation
 from schema.rounds import RoundMutation, RoundQuery
 from schema.suggestions import SuggestionQuery
+from schema.two_factor import TwoFactorMutation, TwoFactorQuery
 
 log = logging.getLogger("peerbridge.graphql")
 SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
@@ -80,6 +82,7 @@ class Query(
     InsightsQuery,
     PrivacyQuery,
     SessionQuery,
+    TwoFactorQuery,
 ):
     """Everything a client can read."""
 
@@ -111,6 +114,8 @@ class Mutation(
     CommunityMutation,
     CircleMutation,
     PrivacyMutation,
+    TwoFactorMutation,
+    RoleMutation,
 ):
     """Everything a client can change."""
 

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from backend.accounts import cookies
+from backend.accounts import service as accounts
 from backend.members import service as member_service
 from backend.privacy import service as privacy
 from backend.privacy.models import ConsentRecord
@@ -193,6 +194,10 @@ class PrivacyMutation:
                 member=context.member,
                 password=input.password,
                 confirm=input.confirm,
+                current=accounts.session_for_token(
+                    session=context.session,
+                    token=context.session_token if context.auth == "cookie" else None,
+                ),
             )
             context.member = None
             context.auth = "none"

@@ -130,6 +130,46 @@ def sign_in_passkey(visitor: CheckedVisitor, form: Form) -> Response:
     )
 
 
+# A passkey alone ------------------------------------------------------------------------------
+
+
+def _anonymous_binding(visitor: Visitor) -> str | None:
+    """What ties a passwordless challenge to this browser: its CSRF seed, or its session."""
+    if visitor.csrf_seed:
+        return visitor.csrf_seed
+    return visitor.record.id if visitor.record is not None else None
+
+
+@router.post("/login/passkey/options")
+def passwordless_options(visitor: CheckedVisitor) -> Response:
+    """The challenge for logging in with a passkey alone (JSON, for the page's script)."""
+    return _options(
+        lambda: passkeys.passwordless_options(session=visitor.db, seed=_anonymous_binding(visitor))
+    )
+
+
+@router.post("/login/passkey", response_class=HTMLResponse)
+def passwordless_submit(visitor: CheckedVisitor, form: Form) -> Response:
+    """Log in with the passkey's answer (it verified the user: two factors in one)."""
+    next_path = safe_next(form_text(form, "next"))
+    try:
+        _member, token = passkeys.passwordless_sign_in(
+            session=visitor.db,
+            seed=_anonymous_binding(visitor),
+            credential_json=form_text(form, "credential"),
+            user_agent=visitor.request.headers.get("user-agent", ""),
+        )
+    except DomainError as error:
+        return render(
+            visitor,
+            "accounts/login.html",
+            status_code=400,
+            errors={"email": error.message},
+            values={"next": next_path},
+        )
+    return sign_in_as(visitor, token, next_path)
+
+
 # Step-up --------------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from webauthn.helpers import (
 )
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
+    AuthenticationCredential,
     AuthenticatorSelectionCriteria,
     AuthenticatorTransport,
     PublicKeyCredentialDescriptor,
@@ -90,14 +91,20 @@ def _descriptors(credentials: list[WebauthnCredential]) -> list[PublicKeyCredent
 
 
 def _new_challenge(
-    *, session: Session, record: UserSession, member: Member, purpose: str, challenge: bytes
+    *,
+    session: Session,
+    record: UserSession | None,
+    member: Member | None,
+    purpose: str,
+    challenge: bytes,
+    binding: str | None = None,
 ) -> None:
     session.add(
         WebauthnChallenge(
             challenge=bytes_to_base64url(challenge),
             purpose=purpose,
-            session_id=record.id,
-            member_id=member.id,
+            session_id=binding or (record.id if record else ""),
+            member_id=member.id if member else None,
             expires_at=utcnow() + CHALLENGE_LIFETIME,
         )
     )
@@ -105,19 +112,27 @@ def _new_challenge(
 
 
 def _use_challenge(
-    *, session: Session, record: UserSession, member: Member, purpose: str, client_data: bytes
+    *,
+    session: Session,
+    record: UserSession | None,
+    member: Member | None,
+    purpose: str,
+    client_data: bytes,
+    binding: str | None = None,
 ) -> bytes:
-    """The challenge the browser signed, if this session asked for it, in time; used up now."""
+    """The challenge the browser signed, if this session (or ``binding``) asked for it for
+    ``member`` (or for whoever: None), in time; used up now."""
     try:
         challenge = bytes_to_base64url(parse_client_data_json(client_data).challenge)
     except (WebAuthnException, ValueError, KeyError, TypeError) as error:
         raise Invalid(NOT_ACCEPTED, field="credential") from error
+    owner = col(WebauthnChallenge.member_id)
     used = session.exec(
         update(WebauthnChallenge)
         .where(col(WebauthnChallenge.challenge) == challenge)
         .where(col(WebauthnChallenge.purpose) == purpose)
-        .where(col(WebauthnChallenge.session_id) == record.id)
-        .where(col(WebauthnChallenge.member_id) == member.id)
+        .where(col(WebauthnChallenge.session_id) == (binding or (record.id if record else "-")))
+        .where(owner == member.id if member else owner.is_(None))
         .where(col(WebauthnChallenge.used_at).is_(None))
         .where(col(WebauthnChallenge.expires_at) > utcnow())
         .values(used_at=utcnow())
@@ -287,6 +302,21 @@ def authenticate(
         .where(WebauthnCredential.credential_id == bytes_to_base64url(credential.raw_id))
         .where(WebauthnCredential.member_id == member.id)
     ).first()
+    return _verify_assertion(
+        session=session, member=member, row=row, credential=credential, challenge=challenge
+    )
+
+
+def _verify_assertion(
+    *,
+    session: Session,
+    member: Member,
+    row: WebauthnCredential | None,
+    credential: AuthenticationCredential,
+    challenge: bytes,
+    require_user_verification: bool = False,
+) -> WebauthnCredential:
+    """Check the signature with the stored key; count a failure, or clear them and note use."""
     rp_id, origin = relying_party()
     try:
         if row is None:
@@ -298,6 +328,7 @@ def authenticate(
             expected_origin=origin,
             credential_public_key=webauthn.base64url_to_bytes(row.public_key),
             credential_current_sign_count=row.sign_count,
+            require_user_verification=require_user_verification,
         )
     except WebAuthnException as error:
         two_factor.record_failure(session=session, member=member)
@@ -335,3 +366,72 @@ def step_up(*, session: Session, member: Member, record: UserSession, credential
     record.second_factor_at = utcnow()
     session.add(record)
     session.flush()
+
+
+# Passwordless: a passkey alone (it holds the user, and verifies them) ---------------------------
+
+
+def _binding(seed: str) -> str:
+    """What a passwordless challenge is bound to: the anonymous visitor's CSRF seed, hashed."""
+    return "ANON " + hashlib.sha256(seed.encode()).hexdigest()[:59]
+
+
+def passwordless_options(*, session: Session, seed: str | None) -> str:
+    """Options for logging in with a passkey alone (any of the browser's passkeys for us)."""
+    if not seed:
+        raise Invalid("Reload the page and try again.", field="credential")
+    rp_id, _origin = relying_party()
+    options = webauthn.generate_authentication_options(
+        rp_id=rp_id, user_verification=UserVerificationRequirement.REQUIRED
+    )
+    _new_challenge(
+        session=session,
+        record=None,
+        member=None,
+        purpose="authenticate",
+        challenge=options.challenge,
+        binding=_binding(seed),
+    )
+    return webauthn.options_to_json(options)
+
+
+def passwordless_sign_in(
+    *, session: Session, seed: str | None, credential_json: str, user_agent: str = ""
+) -> tuple[Member, str]:
+    """Log in with a passkey alone: it must verify the user (PIN or biometrics), so it is two
+    factors in one. The member and a full session's token."""
+    from backend.accounts import service as accounts
+
+    try:
+        credential = parse_authentication_credential_json(_check_json(credential_json))
+    except WebAuthnException as error:
+        raise Invalid(NOT_ACCEPTED, field="credential") from error
+    challenge = _use_challenge(
+        session=session,
+        record=None,
+        member=None,
+        purpose="authenticate",
+        client_data=credential.response.client_data_json,
+        binding=_binding(seed or ""),
+    )
+    row = session.exec(
+        select(WebauthnCredential).where(
+            WebauthnCredential.credential_id == bytes_to_base64url(credential.raw_id)
+        )
+    ).first()
+    member = session.get(Member, row.member_id) if row is not None else None
+    if row is None or member is None or not member.is_active:
+        raise Invalid(NOT_ACCEPTED, field="credential")
+    two_factor.check_throttle(session=session, member=member)
+    _verify_assertion(
+        session=session,
+        member=member,
+        row=row,
+        credential=credential,
+        challenge=challenge,
+        require_user_verification=True,
+    )
+    token = accounts.start_session(
+        session=session, member_id=member.id, user_agent=user_agent, second_factor=True
+    )
+    return member, token

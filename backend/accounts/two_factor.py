@@ -105,6 +105,18 @@ def needed(*, session: Session, member: Member) -> bool:
     )
 
 
+def methods(*, session: Session, member: Member) -> list[str]:
+    """The ways the member can give a second factor ("totp", "recovery_code", "passkey")."""
+    found = []
+    if has_totp(session=session, member=member):
+        found.append("totp")
+    if recovery_codes_left(session=session, member=member):
+        found.append("recovery_code")
+    if passkey_count(session=session, member=member):
+        found.append("passkey")
+    return found
+
+
 def recovery_codes_left(*, session: Session, member: Member) -> int:
     """How many unused recovery codes the member has."""
     return session.exec(

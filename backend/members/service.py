@@ -12,10 +12,18 @@ from sqlmodel import Session, col, select
 from backend.accounts import two_factor
 from backend.accounts.models import AccessToken, UserSession
 from backend.db import utcnow
-from backend.errors import FieldErrors, Forbidden, NotAuthenticated, NotFound, NotVerified
+from backend.errors import (
+    Conflict,
+    FieldErrors,
+    Forbidden,
+    Invalid,
+    NotAuthenticated,
+    NotFound,
+    NotVerified,
+)
 from backend.matchmaking.version import network_changed
 from backend.members import validation as v
-from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
+from backend.members.models import ROLES, Member, MemberRole, MemberSkill, MentoringOffer
 from backend.organisations import service as organisation_service
 from backend.skills import service as skill_service
 from backend.skills.models import Skill
@@ -203,6 +211,45 @@ def require_organiser(*, session: Session, member: Member | None) -> Member:
         raise Forbidden("Only network organisers can do this.")
     two_factor.require_for_staff(session=session, member=member)
     return member
+
+
+def change_role(
+    *,
+    session: Session,
+    admin: Member | None,
+    current: UserSession | None,
+    member_id: int,
+    role: str,
+    granted: bool,
+    password: str = "",
+) -> list[str]:
+    """An admin gives or takes away a role (organiser or admin); the member's roles after.
+
+    A step-up first: an admin with a second factor must have proved it in ``current`` (their
+    session) within ``PEERBRIDGE_STEP_UP_MINUTES``; one without gives the password again.
+    """
+    admin = require_member(admin)
+    if not _holds(session=session, member=admin, role="admin"):
+        raise Forbidden("Only admins can change roles.")
+    two_factor.require_for_staff(session=session, member=admin)
+    if role not in ROLES:
+        raise Invalid(f"'{role}' is not a role; use organiser or admin.", field="role")
+    target = session.get(Member, member_id)
+    if target is None or not target.is_active:
+        raise NotFound("No member with that id.", field="member_id")
+    if target.id == admin.id and role == "admin" and not granted:
+        raise Conflict("You cannot take away your own admin role; ask another admin.")
+    two_factor.require_step_up(session=session, member=admin, record=current, password=password)
+    if granted:
+        grant_role(session=session, member_id=member_id, role=role)
+    else:
+        session.execute(
+            delete(MemberRole)
+            .where(col(MemberRole.member_id) == member_id)
+            .where(col(MemberRole.role) == role)
+        )
+        session.flush()
+    return roles_of(session=session, member_id=member_id)
 
 
 def grant_role(*, session: Session, member_id: int, role: str) -> None:

@@ -16,7 +16,7 @@ from backend.accounts import two_factor
 from backend.accounts.factor_models import RecoveryCode, TotpCredential
 from backend.accounts.models import UserSession
 from backend.db import utcnow
-from backend.errors import Conflict, FieldErrors, Invalid, NotAuthenticated, RateLimited
+from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotAuthenticated, RateLimited
 from backend.members import service as member_service
 from backend.privacy import service as privacy
 from backend.settings import get_settings
@@ -303,3 +303,47 @@ def test_erasure_without_a_second_factor_still_needs_the_password(session):
     with pytest.raises(FieldErrors) as error:
         privacy.erase_my_account(session=session, member=member, password="nope", confirm=True)
     assert "password" in error.value.errors
+
+
+def change_role(session, admin, member, *, current=None, granted=True, password=PASSWORD):  # type: ignore[no-untyped-def]
+    """``admin`` gives (or takes away) ``member``'s organiser role."""
+    return member_service.change_role(
+        session=session,
+        admin=admin,
+        current=current,
+        member_id=member.id,
+        role="organiser",
+        granted=granted,
+        password=password,
+    )
+
+
+def test_a_role_change_needs_a_fresh_second_factor_when_the_admin_has_one(session):
+    admin = make_member(session, roles=("admin",))
+    member = make_member(session)
+    secret = with_totp(session, admin)
+    token = accounts.start_session(session=session, member_id=admin.id)
+    record = accounts.session_for_token(session=session, token=token)
+    # The password is not enough once the admin has a second factor.
+    with pytest.raises(FieldErrors) as stale:
+        change_role(session, admin, member, current=record)
+    assert stale.value.errors == {"second_factor": two_factor.STEP_UP_NEEDED}
+    assert member_service.roles_of(session=session, member_id=member.id) == ["member"]
+    two_factor.step_up(session=session, member=admin, token=token, code=code_at(secret, 1))
+    assert change_role(session, admin, member, current=record) == ["member", "organiser"]
+
+
+def test_a_role_change_without_a_second_factor_needs_the_password(session):
+    admin = make_member(session, roles=("admin",))
+    member = make_member(session, roles=("organiser",))
+    with pytest.raises(FieldErrors) as wrong:
+        change_role(session, admin, member, granted=False, password="not the password")
+    assert "password" in wrong.value.errors
+    assert change_role(session, admin, member, granted=False) == ["member"]
+
+
+def test_only_admins_change_roles(session):
+    organiser = make_organiser(session)
+    member = make_member(session)
+    with pytest.raises(Forbidden):
+        change_role(session, organiser, member)

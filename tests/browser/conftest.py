@@ -87,8 +87,16 @@ def page(browser, live_server: str) -> Iterator[object]:  # type: ignore[no-unty
     context = browser.new_context(base_url=live_server, viewport={"width": 1100, "height": 900})
     context.set_default_timeout(10_000)
     new_page = context.new_page()
+    problems = watch_for_problems(new_page)
+    yield new_page
+    context.close()
+    assert problems == [], problems
+
+
+def watch_for_problems(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """A list that collects the page's CSP violations and script errors as they happen."""
     problems: list[str] = []
-    new_page.on(
+    page.on(
         "console",
         lambda message: (
             problems.append(message.text)
@@ -96,10 +104,8 @@ def page(browser, live_server: str) -> Iterator[object]:  # type: ignore[no-unty
             else None
         ),
     )
-    new_page.on("pageerror", lambda error: problems.append(str(error)))
-    yield new_page
-    context.close()
-    assert problems == [], problems
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
 
 
 def screenshot(page, name: str, request: pytest.FixtureRequest) -> Path:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ import pytest
 
 from backend.settings import get_settings
 from tests.accounts.test_two_factor import code_at
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, watch_for_problems
 from tests.factories import PASSWORD, make_member
 
 
@@ -51,16 +51,7 @@ def page(browser, origin: str) -> Iterator[object]:  # type: ignore[no-untyped-d
             }
         },
     )
-    problems: list[str] = []
-    new_page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    new_page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = watch_for_problems(new_page)
     yield new_page
     context.close()
     assert problems == [], problems
@@ -133,3 +124,20 @@ def test_set_up_an_authenticator_app_then_log_in_with_a_code(page, session, requ
     )
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/profile")
+
+
+def test_log_in_with_a_passkey_alone(page, session):
+    member = make_member(session, name="Pat Passwordless")
+    _log_in(page, member.email)
+    page.wait_for_url("**/profile")
+    page.goto("/account/two-factor")
+    page.get_by_label("Name for a new passkey").fill("Phone")
+    page.get_by_role("button", name="Add a passkey").click()
+    page.wait_for_url("**/account/passkeys")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/?notice=logged-out")
+
+    page.goto("/login")
+    page.get_by_role("button", name="Use a passkey instead of a password").click()
+    page.wait_for_url("**/profile")
+    assert "Pat Passwordless" in page.content()

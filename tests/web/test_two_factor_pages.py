@@ -176,3 +176,31 @@ def test_erasure_asks_for_the_second_factor_again(client, session):
     assert erased.status_code == 303
     session.expire_all()
     assert session.get(Member, member_id) is None
+
+
+@pytest.mark.parametrize("credential", ["", "not json", "[]", '{"id": 5}', "x" * 30_000])
+def test_a_broken_passkey_answer_gets_a_clear_error(client, session, credential):
+    member = make_member(session)
+    log_in(client, member.email)
+    page = post_form(
+        client,
+        "/account/passkeys",
+        {"name": "Laptop", "credential": credential},
+        page="/account/two-factor",
+    )
+    assert page.status_code == 400
+    assert error_summary(page.text) and "Laptop" in page.text
+    step_up = post_form(
+        client, "/account/confirm/passkey", {"credential": credential}, page="/account/confirm"
+    )
+    assert step_up.status_code == 400 and error_summary(step_up.text)
+
+
+def test_passkey_options_need_a_passkey_and_say_so_as_json(client, session):
+    member = make_member(session)
+    log_in(client, member.email)
+    token = csrf_token(client, "/account/confirm")
+    answer = client.post("/account/confirm/passkey/options", data={"csrf_token": token})
+    assert answer.status_code == 409 and "no passkey" in answer.json()["message"]
+    options = client.post("/account/passkeys/options", data={"csrf_token": token})
+    assert options.status_code == 200 and options.json()["rp"]["id"] == "testserver"
