@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
+from backend.audit.models import AuditEvent
 from backend.community.models import (
     Circle,
     CircleMember,
@@ -36,6 +37,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccessToken",
+    "AuditEvent",
     "Circle",
     "CircleMember",
     "Comment",

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, and_, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from backend import db, text
+from backend import audit, db, text
 from backend.accounts import passwords
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.db import session_factory, utcnow
@@ -625,6 +625,7 @@ def log_in(
         session.add(member)
     session.flush()
     token = start_session(session=session, member_id=member.id, user_agent=user_agent)
+    audit.record_sign_in(session, member=member, user_agent=user_agent, address=client)
     return member, token
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from backend import audit
 from backend.db import utcnow
 from backend.errors import FieldErrors, Forbidden, NotAuthenticated, NotFound
 from backend.matchmaking.version import network_changed
@@ -126,11 +127,34 @@ def require_organiser(*, session: Session, member: Member | None) -> Member:
     return member
 
 
-def grant_role(*, session: Session, member_id: int, role: str) -> None:
-    """Give a member an extra role (idempotent)."""
+def grant_role(*, session: Session, member_id: int, role: str, by: Member | None = None) -> None:
+    """Give a member an extra role (idempotent); a change is audited (``by`` None: the
+    command line or the system)."""
     if session.get(MemberRole, (member_id, role)) is None:
         session.add(MemberRole(member_id=member_id, role=role))
         session.flush()
+        _audit_role(session, audit.actions.ROLE_GRANTED, member_id=member_id, role=role, by=by)
+
+
+def revoke_role(*, session: Session, member_id: int, role: str, by: Member | None = None) -> bool:
+    """Take an extra role away (False when the member did not hold it); audited like a grant."""
+    held = session.get(MemberRole, (member_id, role))
+    if held is None:
+        return False
+    session.delete(held)
+    session.flush()
+    _audit_role(session, audit.actions.ROLE_REVOKED, member_id=member_id, role=role, by=by)
+    return True
+
+
+def _audit_role(session: Session, action: str, *, member_id: int, role: str, by: Member | None):
+    audit.record(
+        session,
+        actor=by,
+        action=action,
+        subject=audit.subject("member", member_id),
+        details={"role": role},
+    )
 
 
 def skills_of(*, session: Session, member_id: int) -> dict[str, list[str]]:

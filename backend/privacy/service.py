@@ -16,6 +16,7 @@ from sqlalchemy import String, Text, delete, func, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from backend import audit
 from backend.accounts import passwords
 from backend.accounts.models import LoginThrottle
 from backend.db import utcnow
@@ -325,6 +326,12 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
     ).all()
     offer = session.get(MentoringOffer, member_id)
     mine = my_demographics(session=session, member=member)
+    audit.record(
+        session,
+        actor=member,
+        action=audit.actions.MEMBER_DATA_EXPORTED,
+        subject=audit.subject("member", member_id),
+    )
     return {
         "format": "peerbridge-my-data/1",
         "exported_at": utcnow().isoformat(),
@@ -495,6 +502,8 @@ def _scrub_text(session: Session, *, needles: tuple[str, ...]) -> None:
 
     skip = {("organisation", "name"), ("organisation", "key"), ("alembic_version", "version_num")}
     for table in metadata.sorted_tables:
+        if table.info.get("no_free_text"):  # the audit log: ids and codes only, append-only
+            continue
         for column in table.columns:
             if not isinstance(column.type, String | Text) or column.primary_key:
                 continue
