@@ -11,6 +11,9 @@ MEMBERS_IMPORTED = "members.imported"  # an import job finished: counts in detai
 IMPORT_REJECTS_EXPORTED = "import.rejects_exported"  # the rejected rows downloaded
 MEMBER_VIEWED = "member.viewed"  # an organiser or admin opened a member's profile
 MEMBER_DATA_EXPORTED = "member.data_exported"  # a member downloaded their own data (JSON)
+# A member erased their account. On SQLite a deleted member's id can be given again to the next
+# new member, so events up to this one that name the id are the erased member's, never theirs.
+MEMBER_ERASED = "member.erased"
 INSIGHTS_EXPORTED = "insights.exported"  # an insights table downloaded as CSV
 # Matching rounds
 ROUND_CREATED = "round.created"
@@ -44,6 +47,7 @@ LABELS: dict[str, str] = {
     IMPORT_REJECTS_EXPORTED: "Downloaded an import's rejected rows",
     MEMBER_VIEWED: "Viewed a member's profile",
     MEMBER_DATA_EXPORTED: "Downloaded their own data",
+    MEMBER_ERASED: "Erased their account",
     INSIGHTS_EXPORTED: "Downloaded an insights table",
     ROUND_CREATED: "Created a matching round",
     ROUND_RUN: "Matching round finished running",

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from backend import db
@@ -131,6 +131,18 @@ def record(
     return write(session)
 
 
+def _last_erasure(member_id: int | None):
+    """The id of the last erasure of ``member_id`` (0: never). On SQLite a new member may get
+    an erased member's id: events up to the erasure are not theirs."""
+    return (
+        select(func.coalesce(func.max(AuditEvent.id), 0))
+        .where(AuditEvent.action == a.MEMBER_ERASED)
+        .where(AuditEvent.subject_type == "member")
+        .where(AuditEvent.subject_id == member_id)
+        .scalar_subquery()
+    )
+
+
 def record_sign_in(
     session: Session,
     *,
@@ -149,6 +161,7 @@ def record_sign_in(
             .where(AuditEvent.actor_id == member.id)
             .where(AuditEvent.action == a.SIGNIN_NEW_DEVICE)
             .where(AuditEvent.client == key)
+            .where(col(AuditEvent.id) > _last_erasure(member.id))
             .limit(1)
         ).first()
         if known is not None:
@@ -254,19 +267,39 @@ def _names(session: Session, ids: Sequence[int | None]) -> dict[int, str]:
     return {member_id: name for member_id, name in rows}
 
 
-def actor_label(actor_id: int | None, names: dict[int, str]) -> str:
-    """Who acted: their name, "Former member 12" once erased, "The system" for none."""
+def _erasures(session: Session, ids: Sequence[int | None]) -> dict[int, int]:
+    """For each of ``ids`` erased, the id of its latest erasure event."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(AuditEvent.subject_id, func.max(AuditEvent.id))
+        .where(AuditEvent.action == a.MEMBER_ERASED)
+        .where(AuditEvent.subject_type == "member")
+        .where(col(AuditEvent.subject_id).in_(wanted))
+        .group_by(col(AuditEvent.subject_id))
+    ).all()
+    return {member_id: last for member_id, last in rows if member_id is not None}
+
+
+def actor_label(event: AuditEvent, names: dict[int, str], erased: dict[int, int]) -> str:
+    """Who acted: their name, "Former member 12" once erased (also when SQLite gave the id to
+    someone new since), "The system" for none."""
+    actor_id = event.actor_id
     if actor_id is None:
         return "The system"
+    if actor_id in erased and event.id <= erased[actor_id]:
+        return f"Former member {actor_id}"
     return names.get(actor_id, f"Former member {actor_id}")
 
 
 def _views(session: Session, events: Sequence[AuditEvent]) -> list[EventView]:
-    names = _names(session, [e.actor_id for e in events])
+    actors = [e.actor_id for e in events]
+    names, erased = _names(session, actors), _erasures(session, actors)
     return [
         EventView(
             event=e,
-            actor_name=actor_label(e.actor_id, names),
+            actor_name=actor_label(e, names, erased),
             label=a.LABELS.get(e.action, e.action),
             details=json.loads(e.details or "{}"),
         )
@@ -391,14 +424,16 @@ def seen_by(
     rows = session.exec(
         select(AuditEvent)
         .where(about_me)
+        .where(col(AuditEvent.id) > _last_erasure(member.id))
         .order_by(col(AuditEvent.id).desc())
         .limit(max(1, min(limit, MAX_PAGE)))
     ).all()
-    names = _names(session, [e.actor_id for e in rows])
+    actors = [e.actor_id for e in rows]
+    names, erased = _names(session, actors), _erasures(session, actors)
     return [
         SeenByEvent(
             at=e.at,
-            who="You" if e.actor_id == member.id else actor_label(e.actor_id, names),
+            who="You" if e.actor_id == member.id else actor_label(e, names, erased),
             what=a.ABOUT_YOU[e.action],
             action=e.action,
         )

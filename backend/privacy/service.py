@@ -489,6 +489,12 @@ def erase_my_account(
             update(Member).where(col(Member.id) == mentee_id).values(open_requests=open_count)
         )
     _scrub_text(session, needles=(email, name))
+    audit.record(
+        session,
+        actor=member_id,
+        action=audit.actions.MEMBER_ERASED,
+        subject=audit.subject("member", member_id),
+    )
     network_changed(session=session)  # the matcher's view of the network moved
     session.flush()
     if member in session:
