@@ -12,6 +12,7 @@ from backend.accounts.factor_models import (
 )
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.accounts.sso_models import AccountIdentity, SsoSignIn
+from backend.audit.models import AuditEvent
 from backend.community.models import (
     Circle,
     CircleMember,
@@ -44,6 +45,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "AccessToken",
     "AccountIdentity",
+    "AuditEvent",
     "Circle",
     "CircleMember",
     "Comment",

@@ -33,6 +33,7 @@ from backend.settings import Settings
 from schema import errors
 from schema.access_tokens import AccessTokenMutation
 from schema.accounts import AccountMutation, SessionQuery
+from schema.audit import AuditQuery
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
 from schema.ids import decode
@@ -65,11 +66,13 @@ NODE_TYPES = (
     "Post",
     "Comment",
     "Circle",
+    "AuditEvent",
 )
 
 
 @strawberry.type
 class Query(
+    AuditQuery,
     CommunityQuery,
     ImportQuery,
     CircleQuery,

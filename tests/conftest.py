@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from backend import migrate
+from backend.audit import schema as audit_schema
 from backend.db import make_engine, session_factory
 from backend.models import metadata
 from backend.settings import get_settings
@@ -94,12 +95,27 @@ def postgresql_engine() -> Iterator[Engine]:
     drop()
 
 
+def empty_audit_log(connection: Connection) -> None:
+    """Delete every audit event, in the caller's transaction: the append-only triggers are
+    dropped for the DELETE and made again before it commits (nothing else may empty it)."""
+    if connection.execute(text("SELECT 1 FROM audit_event LIMIT 1")).first() is None:
+        return
+    dialect = connection.dialect.name
+    for statement in audit_schema.drop_statements(dialect):
+        connection.execute(text(statement))
+    connection.execute(text("DELETE FROM audit_event"))
+    for statement in audit_schema.create_statements(dialect):
+        connection.execute(text(statement))
+
+
 def _empty_tables(engine: Engine) -> None:
     # DELETE, child tables first: on tables this small it is far quicker than TRUNCATE.
     tables = [t for t in reversed(metadata.sorted_tables) if t.name not in KEEP_TABLES]
     with engine.begin() as connection:
         for table in tables:
-            if table.name != "skill":
+            if table.name == "audit_event":
+                empty_audit_log(connection)
+            elif table.name != "skill":
                 connection.execute(table.delete())
         # Keep the seeded framework; drop what a test added.
         connection.execute(text("DELETE FROM skill WHERE builtin = false"))

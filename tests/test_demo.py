@@ -16,13 +16,16 @@ from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.models import metadata
 from backend.organisations.models import Organisation
 from backend.settings import get_settings
+from tests.conftest import empty_audit_log
 from vocabulary import BAND_RANK, BANDS, PROFESSIONS, REGIONS, ROLE_FAMILIES, SKILL_IDS
 
 
 def wipe(session: Session) -> None:
     """Empty every table but the skills framework, as the fixtures do between tests."""
     for table in reversed(metadata.sorted_tables):
-        if table.name not in ("skill", "alembic_version"):
+        if table.name == "audit_event":
+            empty_audit_log(session.connection())
+        elif table.name not in ("skill", "alembic_version"):
             session.execute(table.delete())
     session.commit()
 

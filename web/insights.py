@@ -154,8 +154,7 @@ def dashboard(visitor: CurrentVisitor) -> Response:
 @router.get("/{key}.csv")
 def table_csv(visitor: CurrentVisitor, key: str) -> Response:
     """One table as CSV, suppressed exactly as on the page."""
-    report = insights.insights(session=visitor.db, organiser=visitor.member)
-    table = report.table(key)
+    table = insights.export_table(session=visitor.db, organiser=visitor.member, key=key)
     if table is None:
         raise NotFound("There is no table with that name.")
     return Response(

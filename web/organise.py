@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from backend import db
-from backend.errors import Conflict, Invalid, NotFound
+from backend.errors import Conflict, Invalid
 from backend.members import importing
 from backend.members import service as member_service
 from backend.members.importing import MODES as IMPORT_MODES
@@ -109,13 +109,11 @@ def import_status(visitor: CurrentVisitor, import_id: int) -> Response:
 @router.get("/import/{import_id:int}/rejects.csv")
 def import_rejects(visitor: CurrentVisitor, import_id: int) -> Response:
     """The rejected rows with their reasons, to fix and import again."""
-    member_import = importing.get_import(
+    rejects = importing.rejects_file(
         session=visitor.db, actor=visitor.member, import_id=path_id(import_id)
     )
-    if not member_import.rejects_csv:
-        raise NotFound("This import rejected no rows.")
     return Response(
-        member_import.rejects_csv.encode("utf-8"),
+        rejects.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="rejected-rows.csv"'},
     )

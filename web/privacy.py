@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from backend.accounts import cookies, two_factor
+from backend.audit import service as audit_service
 from backend.errors import FieldErrors, Invalid
 from backend.members import service as member_service
 from backend.privacy import service as privacy
@@ -75,7 +76,8 @@ def my_data(visitor: CurrentVisitor) -> Response:
     """What we hold about you, the download, and how to erase your account."""
     member_service.require_account(visitor.member)
     mine = privacy.my_demographics(session=visitor.db, member=visitor.member)
-    return render(visitor, "privacy/my_data.html", mine=mine)
+    seen = audit_service.seen_by(session=visitor.db, member=visitor.member)
+    return render(visitor, "privacy/my_data.html", mine=mine, seen=seen)
 
 
 @router.get("/download")

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from backend import db
-from backend.errors import Conflict, FieldErrors, Invalid, NotFound
+from backend.errors import Conflict, FieldErrors, Invalid
 from backend.members import service as member_service
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound
@@ -454,23 +454,17 @@ def round_export(visitor: CurrentVisitor, round_id: int) -> Response:
 @router.get("/{round_id:int}/proposals/{proposal_id:int}", response_class=HTMLResponse)
 def proposal_side_by_side(visitor: CurrentVisitor, round_id: int, proposal_id: int) -> Response:
     """A proposed pair's two profiles side by side (profiles only, never diversity data)."""
-    organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
-    proposal = rounds.get_proposal(
-        session=visitor.db, member=organiser, proposal_id=path_id(proposal_id)
+    review = rounds.review_proposal(
+        session=visitor.db,
+        organiser=visitor.member,
+        round_id=round_id,
+        proposal_id=path_id(proposal_id),
     )
-    if proposal.round_id != round_id:
-        raise NotFound("No such proposal.")
-    views = {
-        side: member_service.profile_view(session=visitor.db, member_id=member_id, viewer=organiser)
-        if member_id
-        else None
-        for side, member_id in (("mentee", proposal.mentee_id), ("mentor", proposal.mentor_id))
-    }
     return render(
         visitor,
         "rounds/proposal.html",
-        proposal=proposal,
-        round=rounds.get_round(session=visitor.db, organiser=organiser, round_id=round_id),
-        mentee=views["mentee"],
-        mentor=views["mentor"],
+        proposal=review.proposal,
+        round=rounds.get_round(session=visitor.db, organiser=visitor.member, round_id=round_id),
+        mentee=review.mentee,
+        mentor=review.mentor,
     )

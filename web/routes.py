@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from web import (
     accounts,
+    admin,
     assets,
     community,
     insights,
@@ -34,3 +35,4 @@ router.include_router(notifications.router)
 router.include_router(community.router)
 router.include_router(privacy.router)
 router.include_router(insights.router)
+router.include_router(admin.router)

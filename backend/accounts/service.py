@@ -12,7 +12,7 @@ from sqlalchemy import Engine, and_, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from backend import db, text
+from backend import audit, db, text
 from backend.accounts import passwords, two_factor
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.db import session_factory, utcnow
@@ -693,6 +693,7 @@ def log_in(
         user_agent=user_agent,
         pending=two_factor.needed(session=session, member=member),
     )
+    audit.record_sign_in(session, member=member, user_agent=user_agent, address=client)
     return member, token
 
 

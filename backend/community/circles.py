@@ -29,6 +29,7 @@ import numpy as np
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from backend import audit
 from backend.community.models import Circle, CircleMember, CommunityPreference
 from backend.db import utcnow
 from backend.errors import Conflict, Invalid, NotFound
@@ -282,7 +283,12 @@ def form(*, session: Session, organiser: Member | None) -> list[Circle]:
                 "organisations. Say hello in the circle's discussion.",
                 link=f"/circles/{circle.id}",
             )
-    session.flush()
+    audit.record(
+        session,
+        actor=organiser,
+        action=audit.actions.CIRCLES_FORMED,
+        details={"circles": len(circles), "members": len(people)},
+    )
     return circles
 
 
@@ -356,7 +362,7 @@ def leave(*, session: Session, member: Member | None) -> None:
 
 def move(*, session: Session, organiser: Member | None, member_id: int, circle_id: int) -> None:
     """Organisers: put a member in another circle (or in one, if they had none)."""
-    member_service.require_organiser(session=session, member=organiser)
+    organiser = member_service.require_organiser(session=session, member=organiser)
     member = session.get(Member, member_id) if 0 < member_id <= 2**31 - 1 else None
     if member is None or not member.is_active:
         raise NotFound("No member with that id.", field="member_id")
@@ -374,4 +380,10 @@ def move(*, session: Session, organiser: Member | None, member_id: int, circle_i
         body=f"An organiser moved you to {circle.name}.",
         link=f"/circles/{circle_id}",
     )
-    session.flush()
+    audit.record(
+        session,
+        actor=organiser,
+        action=audit.actions.CIRCLE_MEMBER_MOVED,
+        subject=audit.subject("member", member_id),
+        details={"circle": circle_id},
+    )

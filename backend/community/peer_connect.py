@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from backend import audit
 from backend.community.models import CommunityPreference, PeerPairing
 from backend.db import utcnow
 from backend.members import service as member_service
@@ -155,8 +156,15 @@ def run_pairing(
 
 def trigger(*, session: Session, organiser: Member | None) -> list[PeerPairing]:
     """Organisers: run this month's pairing now."""
-    member_service.require_organiser(session=session, member=organiser)
-    return run_pairing(session=session)
+    organiser = member_service.require_organiser(session=session, member=organiser)
+    made = run_pairing(session=session)
+    audit.record(
+        session,
+        actor=organiser,
+        action=audit.actions.PEER_PAIRING_RUN,
+        details={"pairs": len(made)},
+    )
+    return made
 
 
 def run_if_due(*, session: Session, now: datetime | None = None) -> int:

@@ -16,6 +16,7 @@ from sqlalchemy import delete, exists, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backend import audit
 from backend.community.models import (
     MAX_BODY,
     MAX_COMMENT,
@@ -728,10 +729,38 @@ def _moderate(
     target.moderated_at = utcnow()
     session.add(target)
     # Acting on content answers every open report about it.
-    _resolve_open_reports(session, organiser, post_id=post_id, comment_id=comment_id)
-    session.flush()
+    resolved = _resolve_open_reports(session, organiser, post_id=post_id, comment_id=comment_id)
+    _audit_moderation(
+        session,
+        organiser,
+        audit.actions.CONTENT_HIDDEN if status == "hidden" else audit.actions.CONTENT_RESTORED,
+        post_id=post_id,
+        comment_id=comment_id,
+        reports=resolved,
+    )
     session.refresh(target)
     return target
+
+
+def _audit_moderation(
+    session: Session,
+    organiser: Member,
+    action: str,
+    *,
+    post_id: int | None,
+    comment_id: int | None,
+    reports: int,
+) -> None:
+    """The moderation's event (the note stays on the content, never in the audit log)."""
+    audit.record(
+        session,
+        actor=organiser,
+        action=action,
+        subject=audit.subject("post", post_id)
+        if post_id is not None
+        else audit.subject("comment", comment_id),
+        details={"reports_resolved": reports},
+    )
 
 
 def hide(
@@ -784,5 +813,12 @@ def dismiss_reports(
     if (post_id is None) == (comment_id is None):
         raise Invalid("Choose either a post or a comment.", field="post_id")
     count = _resolve_open_reports(session, organiser, post_id=post_id, comment_id=comment_id)
-    session.flush()
+    _audit_moderation(
+        session,
+        organiser,
+        audit.actions.REPORTS_DISMISSED,
+        post_id=post_id,
+        comment_id=comment_id,
+        reports=count,
+    )
     return count

@@ -20,6 +20,7 @@ from sqlalchemy import Float, Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from backend import audit
 from backend.db import is_sqlite, utcnow
 from backend.insights import disclosure as dc
 from backend.insights.disclosure import Count, Ratio
@@ -737,6 +738,21 @@ def insights(
         shortfalls=shortfalls,
         trend=_trend(session, frame, now),
     )
+
+
+def export_table(*, session: Session, organiser: Member | None, key: str) -> Table | None:
+    """One dashboard table to download (None when there is no table ``key``), suppressed as on
+    the page; the download is recorded in the audit log."""
+    table = insights(session=session, organiser=organiser).table(key)
+    if table is not None:
+        audit.record(
+            session,
+            actor=organiser,
+            action=audit.actions.INSIGHTS_EXPORTED,
+            subject=audit.subject("insights", None),
+            details={"table": table.key},
+        )
+    return table
 
 
 def dimension(key: str) -> Dimension | None:

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, delete, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backend import audit
 from backend.accounts import service as account_service
 from backend.db import get_engine, session_factory, session_scope, utcnow
 from backend.errors import Conflict, Invalid, NotFound
@@ -201,8 +202,29 @@ def import_members(
             "Import the file again."
         ) from error
     network_changed(session=session)  # the matcher's view of the network moved
-    session.flush()
+    _audit_import(session, actor_id=actor.id if actor else None, import_id=None, totals=result)
     return result
+
+
+def _audit_import(
+    session: Session, *, actor_id: int | None, import_id: int | None, totals: ImportResult
+) -> None:
+    """The import's event in the audit log, with its counts (``None`` actor: the CLI)."""
+    audit.record(
+        session,
+        actor=actor_id,
+        action=audit.actions.MEMBERS_IMPORTED,
+        subject=audit.subject("import", import_id) if import_id is not None else None,
+        details={
+            "mode": totals.mode,
+            "created": totals.created,
+            "updated": totals.updated,
+            "rejected": totals.rejected_rows,
+            "errors": len(totals.errors),
+            "invitations": totals.invitations,
+            "organisations_created": totals.organisations_created,
+        },
+    )
 
 
 # Checks against the database -------------------------------------------------------------------
@@ -741,6 +763,22 @@ def get_import(*, session: Session, actor: Member | None, import_id: int) -> Mem
     return found
 
 
+def rejects_file(*, session: Session, actor: Member | None, import_id: int) -> str:
+    """The import's rejected rows with their reasons, as CSV to fix and import again
+    (organisers only); the download is recorded in the audit log."""
+    member_import = get_import(session=session, actor=actor, import_id=import_id)
+    if not member_import.rejects_csv:
+        raise NotFound("This import rejected no rows.")
+    audit.record(
+        session,
+        actor=actor,
+        action=audit.actions.IMPORT_REJECTS_EXPORTED,
+        subject=audit.subject("import", import_id),
+        details={"rows": member_import.rejected_rows},
+    )
+    return member_import.rejects_csv
+
+
 def is_stalled(member_import: MemberImport, now: datetime | None = None) -> bool:
     """True when the import is running but its job has not beaten for too long."""
     if member_import.status != "running" or member_import.heartbeat_at is None:
@@ -987,6 +1025,7 @@ def _run_import(
                 data=None,  # the file has served its purpose; the result keeps what matters
             )
         )
+        _audit_import(session, actor_id=actor_id, import_id=import_id, totals=totals)
     return "done"
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, delete, exists, or_
 from sqlmodel import Session, col, select
 
+from backend import audit
 from backend.accounts import two_factor
 from backend.accounts.models import AccessToken, UserSession
 from backend.db import utcnow
@@ -241,22 +242,40 @@ def change_role(
         raise Conflict("You cannot take away your own admin role; ask another admin.")
     two_factor.require_step_up(session=session, member=admin, record=current, password=password)
     if granted:
-        grant_role(session=session, member_id=member_id, role=role)
+        grant_role(session=session, member_id=member_id, role=role, by=admin)
     else:
-        session.execute(
-            delete(MemberRole)
-            .where(col(MemberRole.member_id) == member_id)
-            .where(col(MemberRole.role) == role)
-        )
-        session.flush()
+        revoke_role(session=session, member_id=member_id, role=role, by=admin)
     return roles_of(session=session, member_id=member_id)
 
 
-def grant_role(*, session: Session, member_id: int, role: str) -> None:
-    """Give a member an extra role (idempotent)."""
+def grant_role(*, session: Session, member_id: int, role: str, by: Member | None = None) -> None:
+    """Give a member an extra role (idempotent); a change is audited (``by`` None: the
+    command line or the system)."""
     if session.get(MemberRole, (member_id, role)) is None:
         session.add(MemberRole(member_id=member_id, role=role))
         session.flush()
+        _audit_role(session, audit.actions.ROLE_GRANTED, member_id=member_id, role=role, by=by)
+
+
+def revoke_role(*, session: Session, member_id: int, role: str, by: Member | None = None) -> bool:
+    """Take an extra role away (False when the member did not hold it); audited like a grant."""
+    held = session.get(MemberRole, (member_id, role))
+    if held is None:
+        return False
+    session.delete(held)
+    session.flush()
+    _audit_role(session, audit.actions.ROLE_REVOKED, member_id=member_id, role=role, by=by)
+    return True
+
+
+def _audit_role(session: Session, action: str, *, member_id: int, role: str, by: Member | None):
+    audit.record(
+        session,
+        actor=by,
+        action=action,
+        subject=audit.subject("member", member_id),
+        details={"role": role},
+    )
 
 
 def skills_of(*, session: Session, member_id: int) -> dict[str, list[str]]:

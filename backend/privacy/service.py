@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from backend import audit
 from backend.accounts import service as accounts
 from backend.accounts import two_factor
 from backend.accounts.models import UserSession
@@ -390,6 +391,12 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
     ).all()
     offer = session.get(MentoringOffer, member_id)
     mine = my_demographics(session=session, member=member)
+    audit.record(
+        session,
+        actor=member,
+        action=audit.actions.MEMBER_DATA_EXPORTED,
+        subject=audit.subject("member", member_id),
+    )
     return {
         "format": "peerbridge-my-data/1",
         "exported_at": utcnow().isoformat(),
@@ -566,6 +573,12 @@ def erase_my_account(
 
     scrub.scrub_tables(session, scrubber, metadata.sorted_tables)
     scrub.optimise_search_index(session)
+    audit.record(
+        session,
+        actor=member_id,
+        action=audit.actions.MEMBER_ERASED,
+        subject=audit.subject("member", member_id),
+    )
     network_changed(session=session)  # the matcher's view of the network moved
     session.flush()
     if member in session:

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, func, literal, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend import db
+from backend import audit, db
 from backend.db import session_scope, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound
 from backend.matchmaking import frames as population
@@ -154,6 +154,13 @@ def create_round(
     session.add(matching_round)
     session.flush()
     session.refresh(matching_round)
+    audit.record(
+        session,
+        actor=organiser,
+        action=audit.actions.ROUND_CREATED,
+        subject=audit.subject("round", matching_round.id),
+        details={"cohort": cohort, "cohort_size": len(set(cohort_member_ids))},
+    )
     return matching_round
 
 
@@ -489,6 +496,18 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
                     status="proposed" if mentor else "unmatched",
                 )
             )
+        audit.record(
+            session,
+            actor=matching_round.created_by_id,
+            action=audit.actions.ROUND_RUN,
+            subject=audit.subject("round", round_id),
+            details={
+                "attempt": attempt,
+                "mentees": int(result.n_mentees),
+                "mentors": int(result.n_mentors),
+                "matched": int(result.matched),
+            },
+        )
     return "ready"
 
 
@@ -559,6 +578,13 @@ def retry_round(*, session: Session, organiser: Member | None, round_id: int) ->
     if not queued:
         raise Conflict("The round changed just now; look again.", field="round_id")
     session.refresh(matching_round)
+    audit.record(
+        session,
+        actor=organiser,
+        action=audit.actions.ROUND_RETRIED,
+        subject=audit.subject("round", round_id),
+        details={"attempts": matching_round.attempts},
+    )
     return matching_round
 
 
@@ -587,7 +613,13 @@ def remove_proposal(
         raise Conflict("Only proposed pairs can be removed.")
     lifecycle.move_offer(session=session, proposal_id=proposal.id, to="removed")
     figures.refresh(session=session, round_id=proposal.round_id)
-    session.flush()
+    audit.record(
+        session,
+        actor=organiser,
+        action=audit.actions.PROPOSAL_REMOVED,
+        subject=audit.subject("proposal", proposal.id),
+        details={"round": proposal.round_id},
+    )
     return proposal
 
 
@@ -629,7 +661,13 @@ def swap_mentors(
         proposal.reasons = reasons
         session.add(proposal)
     figures.refresh(session=session, round_id=first.round_id)
-    session.flush()
+    audit.record(
+        session,
+        actor=organiser,
+        action=audit.actions.PROPOSAL_SWAPPED,
+        subject=audit.subject("proposal", first.id),
+        details={"round": first.round_id, "other_proposal": second.id},
+    )
     return first, second
 
 
@@ -823,15 +861,23 @@ def publish_round(
     ).rowcount
     if not published:
         raise Conflict("Only a round that is ready for review can be published.")
-    for proposal in session.exec(
+    proposed = session.exec(
         select(MatchProposal)
         .where(MatchProposal.round_id == round_id)
         .where(MatchProposal.status == "proposed")
-    ).all():
-        _offer(session, proposal, matching_round.respond_days)
+    ).all()
+    offered = sum(
+        1 for proposal in proposed if _offer(session, proposal, matching_round.respond_days)
+    )
     figures.refresh(session=session, round_id=round_id)
     network_changed(session=session)  # offers reserve places: the matcher's view moved
-    session.flush()
+    audit.record(
+        session,
+        actor=organiser,
+        action=audit.actions.ROUND_PUBLISHED,
+        subject=audit.subject("round", round_id),
+        details={"proposed": len(proposed), "offered": offered},
+    )
     session.refresh(matching_round)
     return matching_round
 
@@ -899,6 +945,41 @@ def get_proposal(*, session: Session, member: Member | None, proposal_id: int) -
     ):
         raise NotFound("No such proposal.", field="proposal_id")
     return proposal
+
+
+@dataclass
+class ProposalReview:
+    """A proposed pair as an organiser reviews it: both profiles (never diversity data)."""
+
+    proposal: MatchProposal
+    mentee: member_service.ProfileView | None
+    mentor: member_service.ProfileView | None
+
+
+def review_proposal(
+    *, session: Session, organiser: Member | None, round_id: int, proposal_id: int
+) -> ProposalReview:
+    """A proposed pair's two profiles side by side (organisers only); each profile an
+    organiser opens this way is recorded as viewed, which its member can see."""
+    organiser = member_service.require_organiser(session=session, member=organiser)
+    proposal = get_proposal(session=session, member=organiser, proposal_id=proposal_id)
+    if proposal.round_id != round_id:
+        raise NotFound("No such proposal.", field="proposal_id")
+    views: dict[str, member_service.ProfileView | None] = {}
+    for side, member_id in (("mentee", proposal.mentee_id), ("mentor", proposal.mentor_id)):
+        views[side] = None
+        if member_id:
+            views[side] = member_service.profile_view(
+                session=session, member_id=member_id, viewer=organiser
+            )
+            audit.record(
+                session,
+                actor=organiser,
+                action=audit.actions.MEMBER_VIEWED,
+                subject=audit.subject("member", member_id),
+                details={"round": round_id, "proposal": proposal.id},
+            )
+    return ProposalReview(proposal, views["mentee"], views["mentor"])
 
 
 def respond_to_proposal(
@@ -1375,4 +1456,11 @@ def export_csv(*, session: Session, organiser: Member | None, round_id: int) -> 
                 p.status,
             ]
         )
+    audit.record(
+        session,
+        actor=organiser,
+        action=audit.actions.ROUND_EXPORTED,
+        subject=audit.subject("round", round_id),
+        details={"rows": len(proposals)},
+    )
     return out.getvalue()

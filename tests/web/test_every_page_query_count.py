@@ -66,6 +66,9 @@ PAGES = [
     "/my-data/download",
     "/my-data/diversity",
     "/my-data/erase",
+    "/admin/audit",
+    "/admin/audit?action=round.exported",
+    "/admin/audit.csv",
 ]
 
 

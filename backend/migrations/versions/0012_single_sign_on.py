@@ -1,7 +1,7 @@
 """single sign-on with OpenID Connect
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-01
 
 ``account_identity`` links a member to an account at an OpenID provider by (issuer, subject),
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,95 @@
+"""The closed list of audit actions: ``record`` refuses any other name.
+
+Dotted names, ``<what>.<done>``. Each has a plain-English label for the admin page and, where
+a member may see it about themselves, a sentence for their "who has seen your data" list.
+"""
+
+from __future__ import annotations
+
+# Imports and exports of members' data
+MEMBERS_IMPORTED = "members.imported"  # an import job finished: counts in details
+IMPORT_REJECTS_EXPORTED = "import.rejects_exported"  # the rejected rows downloaded
+MEMBER_VIEWED = "member.viewed"  # an organiser or admin opened a member's profile
+MEMBER_DATA_EXPORTED = "member.data_exported"  # a member downloaded their own data (JSON)
+# A member erased their account. On SQLite a deleted member's id can be given again to the next
+# new member, so events up to this one that name the id are the erased member's, never theirs.
+MEMBER_ERASED = "member.erased"
+INSIGHTS_EXPORTED = "insights.exported"  # an insights table downloaded as CSV
+# Matching rounds
+ROUND_CREATED = "round.created"
+ROUND_RUN = "round.run"  # the round's job finished: counts in details
+ROUND_RETRIED = "round.retried"
+ROUND_PUBLISHED = "round.published"
+ROUND_EXPORTED = "round.exported"  # the proposals CSV (names of mentees and mentors)
+PROPOSAL_REMOVED = "proposal.removed"
+PROPOSAL_SWAPPED = "proposal.swapped"
+# Community moderation and programmes
+CONTENT_HIDDEN = "moderation.hidden"
+CONTENT_RESTORED = "moderation.restored"
+REPORTS_DISMISSED = "moderation.dismissed"
+CIRCLES_FORMED = "circles.formed"
+CIRCLE_MEMBER_MOVED = "circles.member_moved"
+PEER_PAIRING_RUN = "peer_connect.paired"
+# Roles and audit
+ROLE_GRANTED = "role.granted"
+ROLE_REVOKED = "role.revoked"
+AUDIT_EXPORTED = "audit.exported"
+# Signing in (SSO and second factors are wired by their own modules)
+SIGNIN_NEW_DEVICE = "signin.new_device"
+SIGNIN_SSO = "signin.sso"
+TWO_FACTOR_ENABLED = "two_factor.enabled"
+TWO_FACTOR_DISABLED = "two_factor.disabled"
+PASSKEY_ADDED = "passkey.added"
+RECOVERY_CODES_GENERATED = "recovery_codes.generated"
+
+LABELS: dict[str, str] = {
+    MEMBERS_IMPORTED: "Imported members",
+    IMPORT_REJECTS_EXPORTED: "Downloaded an import's rejected rows",
+    MEMBER_VIEWED: "Viewed a member's profile",
+    MEMBER_DATA_EXPORTED: "Downloaded their own data",
+    MEMBER_ERASED: "Erased their account",
+    INSIGHTS_EXPORTED: "Downloaded an insights table",
+    ROUND_CREATED: "Created a matching round",
+    ROUND_RUN: "Matching round finished running",
+    ROUND_RETRIED: "Ran a matching round again",
+    ROUND_PUBLISHED: "Published a matching round",
+    ROUND_EXPORTED: "Downloaded a round's proposed matches",
+    PROPOSAL_REMOVED: "Removed a proposed match",
+    PROPOSAL_SWAPPED: "Swapped the mentors of two proposed matches",
+    CONTENT_HIDDEN: "Hid reported content",
+    CONTENT_RESTORED: "Restored hidden content",
+    REPORTS_DISMISSED: "Dismissed reports",
+    CIRCLES_FORMED: "Formed peer circles",
+    CIRCLE_MEMBER_MOVED: "Moved a member to another circle",
+    PEER_PAIRING_RUN: "Paired members for peer connect",
+    ROLE_GRANTED: "Gave a role",
+    ROLE_REVOKED: "Took a role away",
+    AUDIT_EXPORTED: "Downloaded the audit log",
+    SIGNIN_NEW_DEVICE: "Signed in from a new device",
+    SIGNIN_SSO: "Signed in with single sign-on",
+    TWO_FACTOR_ENABLED: "Turned on two-factor authentication",
+    TWO_FACTOR_DISABLED: "Turned off two-factor authentication",
+    PASSKEY_ADDED: "Added a passkey",
+    RECOVERY_CODES_GENERATED: "Made new recovery codes",
+}
+ACTIONS: tuple[str, ...] = tuple(LABELS)
+
+# What a member is told about events concerning them ("who has seen your data").
+ABOUT_YOU: dict[str, str] = {
+    MEMBER_VIEWED: "viewed your profile",
+    ROUND_EXPORTED: "downloaded a list of proposed matches that includes you",
+    MEMBER_DATA_EXPORTED: "downloaded your data",
+}
+
+# The kinds of thing an event can be about.
+SUBJECT_TYPES: tuple[str, ...] = (
+    "member",
+    "import",
+    "round",
+    "proposal",
+    "post",
+    "comment",
+    "circle",
+    "insights",
+    "audit",
+)
