@@ -7,6 +7,8 @@ its writes (using the state once, starting the session) go through ``db.write_ap
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
@@ -15,7 +17,14 @@ from backend.accounts import cookies, sso
 from backend.accounts import service as accounts
 from backend.errors import DomainError, FieldErrors
 from backend.settings import get_settings
-from web.accounts import read_sign_up, redirect, safe_next, sign_in_as, signed_in_redirect
+from web.accounts import (
+    client_address,
+    read_sign_up,
+    redirect,
+    safe_next,
+    sign_in_as,
+    signed_in_redirect,
+)
 from web.deps import (
     CheckedVisitor,
     CurrentVisitor,
@@ -98,7 +107,11 @@ def sso_callback(
         def finish(apart: db.Session) -> sso.SignedIn | sso.NeedsProfile:
             accounts.revoke_session(session=apart, token=visitor.token)
             return sso.sign_in(
-                session=apart, attempt=attempt, claims=claims, user_agent=_user_agent(visitor)
+                session=apart,
+                attempt=attempt,
+                claims=claims,
+                user_agent=_user_agent(visitor),
+                address=client_address(visitor),
             )
 
         outcome = db.write_apart(visitor.db, finish)
@@ -106,7 +119,11 @@ def sso_callback(
         return _failed(visitor, failure)
     if isinstance(outcome, sso.NeedsProfile):
         return redirect("/sign-in/sso/complete-profile")
-    response = signed_in_redirect(visitor, outcome.token, safe_next(outcome.next_path))
+    target = safe_next(outcome.next_path)
+    if outcome.pending:
+        # Signed in by the provider; the member's own second factor comes next.
+        target = f"/login/second-factor?next={quote(target, safe='')}"
+    response = signed_in_redirect(visitor, outcome.token, target)
     cookies.clear_sso_cookie(response)
     return response
 

@@ -48,7 +48,8 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend import text
+from backend import audit, text
+from backend.accounts import two_factor
 from backend.accounts.service import (
     SignUp,
     new_member,
@@ -569,6 +570,7 @@ class SignedIn:
     member_id: int
     token: str
     next_path: str
+    pending: bool = False  # the member's own second factor is still to come
 
 
 @dataclass(frozen=True)
@@ -601,7 +603,12 @@ def _link(*, session: Session, member_id: int, claims: Claims) -> None:
 
 
 def sign_in(
-    *, session: Session, attempt: Attempt, claims: Claims, user_agent: str = ""
+    *,
+    session: Session,
+    attempt: Attempt,
+    claims: Claims,
+    user_agent: str = "",
+    address: str | None = None,
 ) -> SignedIn | NeedsProfile:
     """Sign in the member the checked claims name, linking or waiting for a profile if new."""
     identity = _identity(session=session, issuer=claims.issuer, subject=claims.subject)
@@ -639,8 +646,22 @@ def sign_in(
             raise SsoFailed("linked_elsewhere")
         _link(session=session, member_id=member.id, claims=claims)
     session.flush()
-    token = start_session(session=session, member_id=member.id, user_agent=user_agent)
-    return SignedIn(member_id=member.id, token=token, next_path=attempt.next_path)
+    # A provider that says it checked a second factor ("mfa" in amr, as Entra ID does under
+    # conditional access) counts as the second step; otherwise a member who has one of their
+    # own gives it next, exactly as after a password.
+    by_provider = claims.second_factor
+    pending = not by_provider and two_factor.needed(session=session, member=member)
+    token = start_session(
+        session=session,
+        member_id=member.id,
+        user_agent=user_agent,
+        pending=pending,
+        second_factor=by_provider,
+    )
+    audit.record_sign_in(
+        session, member=member, user_agent=user_agent, address=address, method="sso"
+    )
+    return SignedIn(member_id=member.id, token=token, next_path=attempt.next_path, pending=pending)
 
 
 def _pending(*, session: Session, state: str | None) -> SsoSignIn:

@@ -453,3 +453,48 @@ def test_a_callback_without_a_code_says_so(client, sso_on):
     response = client.get(f"/sign-in/sso/callback?state={state}")
 
     assert response.status_code == 400 and reason(response) == "code_missing"
+
+
+def test_a_member_with_their_own_second_factor_gives_it_after_the_provider(client, session, sso_on):
+    from tests.accounts.test_two_factor import with_totp
+
+    member = make_member(session, email="ros@nhs.net")
+    with_totp(session, member)
+
+    response = sign_in(client, "ros@nhs.net")
+
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login/second-factor")
+    session.rollback()
+    [record] = session.exec(select(UserSession).where(UserSession.member_id == member.id)).all()
+    assert record.pending_until is not None and record.second_factor_at is None
+    assert client.get("/profile").status_code != 200  # not signed in until the second step
+
+
+def test_a_second_factor_the_provider_checked_counts_as_the_second_step(client, session, sso_on):
+    from tests.accounts.test_two_factor import with_totp
+
+    member = make_member(session, email="sol@nhs.net")
+    with_totp(session, member)
+    sso_on.tamper_next_token("mfa")  # amr "pwd mfa", signed with the provider's own key
+
+    response = sign_in(client, "sol@nhs.net")
+
+    assert response.status_code == 303
+    assert not response.headers["location"].startswith("/login/second-factor")
+    session.rollback()
+    [record] = session.exec(select(UserSession).where(UserSession.member_id == member.id)).all()
+    assert record.pending_until is None and record.second_factor_at is not None
+
+
+def test_an_sso_sign_in_from_a_new_device_is_audited(client, session, sso_on):
+    from backend.audit.models import AuditEvent
+
+    member = make_member(session, email="tam@nhs.net")
+
+    assert sign_in(client, "tam@nhs.net").status_code == 303
+
+    session.rollback()
+    events = session.exec(select(AuditEvent).where(AuditEvent.actor_id == member.id)).all()
+    assert [event.action for event in events] == ["signin.new_device"]
+    assert "sso" in str(events[0].details)
