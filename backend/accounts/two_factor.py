@@ -52,6 +52,12 @@ SET_UP_NEEDED = (
 )
 
 
+SIGN_IN_AGAIN = (
+    "Your account has no password: log out and sign in again with single sign-on, then come "
+    "back here within a few minutes."
+)
+
+
 class SecondFactorRequired(Forbidden):
     """An organiser or admin without a second factor, where the policy requires one."""
 
@@ -482,6 +488,13 @@ def step_up_problems(
     check of it (``second_factor``); without one, the password (``password``)."""
     if needed(session=session, member=member):
         return {} if fresh_step_up(record) else {"second_factor": STEP_UP_NEEDED}
+    if member.password_hash is None:
+        # An account made by single sign-on has no password: a sign-in through the provider
+        # within the step-up window is the fresh proof instead.
+        window = timedelta(minutes=get_settings().step_up_minutes)
+        if record is not None and record.created_at > utcnow() - window:
+            return {}
+        return {"password": SIGN_IN_AGAIN}
     if not passwords.verify_password(member.password_hash, password or ""):
         return {"password": "Your password is not right."}
     return {}

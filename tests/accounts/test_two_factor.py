@@ -18,6 +18,7 @@ from backend.accounts.models import UserSession
 from backend.db import utcnow
 from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotAuthenticated, RateLimited
 from backend.members import service as member_service
+from backend.members.models import Member
 from backend.privacy import service as privacy
 from backend.settings import get_settings
 from tests.factories import PASSWORD, make_member, make_organiser
@@ -303,6 +304,29 @@ def test_erasure_without_a_second_factor_still_needs_the_password(session):
     with pytest.raises(FieldErrors) as error:
         privacy.erase_my_account(session=session, member=member, password="nope", confirm=True)
     assert "password" in error.value.errors
+
+
+def test_an_account_without_a_password_steps_up_by_signing_in_again(session, settings_env):
+    # Accounts made by single sign-on have no password: a sign-in within the window is the proof.
+    settings_env(step_up_minutes=10)
+    member = make_member(session, password=None)
+    token = accounts.start_session(session=session, member_id=member.id)
+    record = accounts.session_for_token(session=session, token=token)
+    assert record is not None
+    record.created_at = utcnow() - timedelta(minutes=11)
+    with pytest.raises(FieldErrors) as stale:
+        privacy.erase_my_account(
+            session=session, member=member, password="", confirm=True, current=record
+        )
+    assert stale.value.errors["password"] == two_factor.SIGN_IN_AGAIN
+    assert two_factor.step_up_problems(
+        session=session, member=member, record=None, password=""
+    ) == {"password": two_factor.SIGN_IN_AGAIN}
+    record.created_at = utcnow()
+    privacy.erase_my_account(
+        session=session, member=member, password="", confirm=True, current=record
+    )
+    assert session.get(Member, member.id) is None
 
 
 def change_role(session, admin, member, *, current=None, granted=True, password=PASSWORD):  # type: ignore[no-untyped-def]
