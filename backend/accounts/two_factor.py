@@ -268,6 +268,11 @@ def factor_added(*, session: Session, member: Member, record: UserSession | None
         record.second_factor_at = utcnow()
         session.add(record)
     session.exec(others.where(col(UserSession.revoked_at).is_(None)).values(revoked_at=utcnow()))
+    # Access tokens made before the factor were made without it: they go too (as after a
+    # password change), so nothing signed in without the second factor outlives it.
+    from backend.accounts import service as accounts
+
+    accounts.revoke_all_access_tokens(session=session, member_id=member.id)
     codes = []
     if recovery_codes_left(session=session, member=member) == 0:
         codes = regenerate_recovery_codes(session=session, member=member)

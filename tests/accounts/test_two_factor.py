@@ -21,7 +21,7 @@ from backend.members import service as member_service
 from backend.members.models import Member
 from backend.privacy import service as privacy
 from backend.settings import get_settings
-from tests.factories import PASSWORD, make_member, make_organiser
+from tests.factories import PASSWORD, make_access_token, make_member, make_organiser
 
 
 def code_at(secret: str, steps_from_now: int = 0) -> str:
@@ -245,6 +245,22 @@ def test_turning_totp_on_ends_other_sessions(session):
     assert accounts.session_for_token(session=session, token=other) is None
     kept = accounts.session_for_token(session=session, token=here)
     assert kept is not None and two_factor.fresh_step_up(kept)
+
+
+def test_turning_a_second_factor_on_revokes_access_tokens_made_without_it(session):
+    member = make_member(session)
+    someone_else = make_member(session)
+    token, _ = make_access_token(session, member=member)
+    theirs, _ = make_access_token(session, member=someone_else)
+    here = accounts.start_session(session=session, member_id=member.id)
+    setup = two_factor.start_totp_setup(session=session, member=member)
+    two_factor.confirm_totp_setup(
+        session=session, member=member, code=code_at(setup.secret), keep_token=here
+    )
+    session.refresh(token)
+    session.refresh(theirs)
+    assert token.revoked_at is not None
+    assert theirs.revoked_at is None
 
 
 # Staff policy -----------------------------------------------------------------------------
