@@ -144,6 +144,36 @@ def create_user(
     console.print(f"Created {email}")
 
 
+@app.command("role")
+def role(
+    email: str,
+    name: Annotated[str, typer.Argument(help="organiser or admin.")],
+    remove: Annotated[bool, typer.Option("--remove", help="Take the role away.")] = False,
+) -> None:
+    """Give a member the organiser or admin role, or take it away; written to the audit log."""
+    from sqlmodel import select
+
+    from backend.db import session_scope
+    from backend.members import service as member_service
+    from backend.members.models import Member, MemberRole
+
+    if name not in ("organiser", "admin"):
+        console.print(f"[red]role[/red]: '{name}' is not a role; use organiser or admin.")
+        raise typer.Exit(2)
+    with session_scope() as session:
+        member = session.exec(select(Member).where(Member.email == email.strip().lower())).first()
+        if member is None:
+            console.print(f"[red]email[/red]: no member has the address {email}.")
+            raise typer.Exit(2)
+        if remove:
+            changed = member_service.revoke_role(session=session, member_id=member.id, role=name)
+        else:
+            changed = session.get(MemberRole, (member.id, name)) is None
+            member_service.grant_role(session=session, member_id=member.id, role=name)
+    done = "Took the role away from" if remove else "Gave the role to"
+    console.print(f"{done if changed else 'Unchanged:'} {email} ({name})")
+
+
 @app.command("import-members")
 def import_members(
     file: Annotated[Path, typer.Argument(help="members.csv (see docs/members-csv.md).")],

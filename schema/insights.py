@@ -88,7 +88,14 @@ class InsightTable:
     summary: str
     columns: list[str]
     rows: list[list[str]]
-    csv: str
+    table: strawberry.Private[insights.Table]
+
+    @strawberry.field(description="The table as CSV; asking for it is a download, audited.")
+    def csv(self, info: Info) -> str:
+        """The CSV, recorded in the audit log like a download from the dashboard."""
+        return insights.table_csv(
+            session=info.context.session, organiser=info.context.member, table=self.table
+        )
 
     @classmethod
     def of(cls, table: insights.Table) -> InsightTable:
@@ -99,7 +106,7 @@ class InsightTable:
             summary=table.summary,
             columns=table.columns,
             rows=table.rows,
-            csv=table.to_csv(),
+            table=table,
         )
 
 

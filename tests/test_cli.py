@@ -310,3 +310,39 @@ def test_import_members_names_the_bad_row_and_column_and_writes_nothing(
     assert "line 11, column band" in " ".join(result.output.split())
     session.expire_all()
     assert session.exec(select(func.count()).select_from(Member)).one() == 0
+
+
+def test_role_changes_at_the_command_line_are_audited(engine, session, monkeypatch, tmp_path):
+    import json
+
+    from sqlmodel import col, select
+
+    from backend.audit.models import AuditEvent
+    from backend.members import service as member_service
+    from tests.factories import make_member
+
+    member = make_member(session, email="ren@example.nhs.uk")
+    session.commit()
+    _use_database(monkeypatch, engine, tmp_path)
+    try:
+        given = runner.invoke(app, ["role", "ren@example.nhs.uk", "admin"])
+        taken = runner.invoke(app, ["role", "REN@example.nhs.uk", "admin", "--remove"])
+        wrong = runner.invoke(app, ["role", "ren@example.nhs.uk", "superuser"])
+        nobody = runner.invoke(app, ["role", "nobody@example.nhs.uk", "admin"])
+    finally:
+        _restore()
+
+    assert given.exit_code == 0 and "Gave the role to" in given.output, given.output
+    assert taken.exit_code == 0 and "Took the role away" in taken.output, taken.output
+    assert wrong.exit_code == 2 and nobody.exit_code == 2
+    assert member_service.roles_of(session=session, member_id=member.id) == ["member"]
+    events = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.subject_id == member.id)
+        .where(col(AuditEvent.action).in_(["role.granted", "role.revoked"]))
+        .order_by(col(AuditEvent.id))
+    ).all()
+    assert [(e.action, e.actor_id, json.loads(e.details)) for e in events] == [
+        ("role.granted", None, {"role": "admin"}),
+        ("role.revoked", None, {"role": "admin"}),
+    ]

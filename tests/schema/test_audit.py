@@ -132,3 +132,23 @@ def test_members_see_who_viewed_or_exported_their_data_and_only_theirs(run, sess
     assert mine[0]["what"] == "viewed your profile"
     assert theirs == []
     assert anonymous["errors"]
+
+
+def test_asking_for_an_insights_table_as_csv_is_a_recorded_download(run, session):
+    from sqlmodel import select
+
+    from backend.audit.models import AuditEvent
+
+    organiser = make_organiser(session)
+    session.commit()
+
+    shown = run("{ insights { trend { key rows } } }", member=organiser)
+    assert "errors" not in shown, shown
+    exported = select(AuditEvent).where(AuditEvent.action == a.INSIGHTS_EXPORTED)
+    assert session.exec(exported).all() == []
+    csv = run("{ insights { trend { csv } skills { csv } } }", member=organiser)
+
+    assert csv["data"]["insights"]["trend"]["csv"].startswith("Month,")
+    events = session.exec(exported).all()
+    assert sorted(e.details for e in events) == ['{"table":"skills"}', '{"table":"trend"}']
+    assert {e.actor_id for e in events} == {organiser.id}
