@@ -267,7 +267,8 @@ def _keyed_counts(
 
 
 def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
-    """One row of small integers per active member: group codes, funnel flags, wait, months.
+    """One row of small integers per counted member (``counted_member``): id, group codes,
+    funnel flags, wait, months.
 
     The database does the joins, flags, date arithmetic and the coding of every group, so
     the rows hold only small integers (which Python shares rather than allocates) and 50,000

@@ -129,6 +129,29 @@ def test_a_lone_hidden_cell_in_a_column_takes_the_next_smallest_with_it():
             assert shown[0] == "10"
 
 
+def test_relative_likelihood_uses_the_katz_log_interval():
+    ratio = dc.relative_likelihood(dc.Count(20), dc.Count(100), dc.Count(40), dc.Count(100))
+
+    assert ratio is not None and ratio.value == 0.5
+    se = math.sqrt(1 / 20 - 1 / 100 + 1 / 40 - 1 / 100)
+    assert ratio.low == round(math.exp(math.log(0.5) - 1.96 * se), 2)
+    assert ratio.high == round(math.exp(math.log(0.5) + 1.96 * se), 2)
+
+
+def test_ratios_and_shares_are_hidden_where_a_count_behind_them_is_hidden():
+    hidden, ten = dc.Count(None), dc.Count(10)
+
+    assert dc.relative_likelihood(hidden, ten, ten, ten) is None
+    assert dc.relative_likelihood(ten, ten, dc.Count(0), ten) is None
+    assert dc.share(hidden, ten) is None and dc.share(ten, hidden) is None
+
+
+def test_a_share_of_published_figures_is_never_above_100():
+    # A part and its whole are perturbed apart: 36 of 37 can be published as 40 of 35.
+    assert dc.share(dc.Count(40), dc.Count(35)) == 100.0
+    assert dc.share(dc.Count(10), dc.Count(40)) == 25.0
+
+
 # The attacker's view -------------------------------------------------------------------------
 
 
