@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     community_comments_per_hour: int = Field(default=30, ge=1)
     community_reports_per_hour: int = Field(default=20, ge=1)
 
+    # Insights: the secret behind the cell-key perturbation's record keys (HMAC-SHA256). Unset:
+    # derived from secret_key (so rotating that re-draws every figure too). A new secret gives
+    # every figure a fresh perturbation, a new look for anyone comparing before and after: set
+    # it once and keep it; never show it to organisers.
+    insights_secret: str | None = Field(default=None, min_length=32)
+
     # Limits.
     session_days: int = Field(default=14, ge=1)
     # A session unused for this long ends (and is purged), however long its lifetime left.

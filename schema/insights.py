@@ -13,10 +13,15 @@ from schema.enums import InsightDimension
 from schema.permissions import IsAuthenticated
 
 
-@strawberry.type(description="A published count: `*` for 1-7, otherwise rounded to 5.")
+@strawberry.type(
+    description="A published count: perturbed by the cell key method (at most 6 either way), "
+    "then `*` for 1-7, otherwise rounded to 5."
+)
 class PublishedCount:
     shown: str = strawberry.field(description="As shown on the page: `*`, `0`, `1,235`...")
-    value: int | None = strawberry.field(description="The rounded count; null when hidden.")
+    value: int | None = strawberry.field(
+        description="The perturbed, rounded count; null when hidden."
+    )
 
     @strawberry.field(description="True when suppressed.")
     def hidden(self) -> bool:

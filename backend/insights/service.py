@@ -1,7 +1,10 @@
 """Organiser insights: participation, diversity and supply figures, all under disclosure control.
 
 Only organisers may ask, and only for a fixed set of breakdowns (one dimension at a time over
-the whole active membership), so no two views differ by an arbitrary filter. Figures are
+the whole active membership), so no two views differ by an arbitrary filter. Only verified
+members are counted (``counted_member``): an address confirmed by its owner, so records an
+organiser imports count only once the people behind them accept the invitation. Every count
+carries its cell key (the sum of its records' keys) into ``disclosure``. Figures are
 computed in one pass: the database aggregates per member (GROUP BY subqueries joined to the
 member table), and pandas groups the resulting frame per dimension, vectorised. Individual
 rows never leave this module: only ``disclosure``-protected counts do.
@@ -23,7 +26,7 @@ from sqlmodel import Session, col
 from backend import audit
 from backend.db import is_sqlite, utcnow
 from backend.insights import disclosure as dc
-from backend.insights.disclosure import Count, Ratio
+from backend.insights.disclosure import KEY_RANGE, CellKeys, Count, Ratio
 from backend.members import service as member_service
 from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.mentoring.models import MentorRequest, Mentorship
@@ -227,8 +230,46 @@ def _code(column: Any, groups: tuple[str, ...]) -> Any:
 NO_MONTH = -10_000
 
 
+def counted_member(member: Any = Member) -> Any:
+    """Whom the figures count: active members whose email address is verified.
+
+    Verified means the address's owner followed a link sent to it: the sign-up verification
+    link, or the invitation link an imported member uses to set a first password. A member an
+    organiser imports is not counted until then: an organiser's file alone cannot add people
+    to the figures, and each record added costs a mailbox that answers.
+    """
+    return and_(col(member.is_active), col(member.email_verified_at).is_not(None))
+
+
+def _counted_mentorship(mentor: Any, mentee: Any) -> Any:
+    """A mentorship counts when each of its members (those not erased) is counted."""
+    return and_(
+        or_(col(Mentorship.mentor_id).is_(None), counted_member(mentor)),
+        or_(col(Mentorship.mentee_id).is_(None), counted_member(mentee)),
+    )
+
+
+def _cell_keys(sums: Any) -> Any:
+    """Sums of record keys (float64 from ``bincount``, exact below 2**53) as cell keys."""
+    return np.mod(np.rint(np.asarray(sums, dtype=np.float64)).astype(np.int64), KEY_RANGE)
+
+
+def _keyed_counts(
+    codes: Any, size: int, flags: list[Any], keys: Any
+) -> tuple[list[list[int]], list[list[int]]]:
+    """Counts and cell keys of ``size`` groups (rows) by flag (columns), by ``bincount``."""
+    known = codes >= 0
+    counts = [np.bincount(codes[known], weights=f[known], minlength=size) for f in flags]
+    sums = [np.bincount(codes[known], weights=(f * keys)[known], minlength=size) for f in flags]
+    return (
+        np.stack(counts, axis=1).astype(int).tolist(),
+        _cell_keys(np.stack(sums, axis=1)).tolist(),
+    )
+
+
 def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
-    """One row of small integers per active member: group codes, funnel flags, wait, months.
+    """One row of small integers per counted member (``counted_member``): id, group codes,
+    funnel flags, wait, months.
 
     The database does the joins, flags, date arithmetic and the coding of every group, so
     the rows hold only small integers (which Python shares rather than allocates) and 50,000
@@ -296,6 +337,7 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
 
     statement = (
         select(
+            col(Member.id).label("mid"),
             *(_code(sources[d.key], d.groups).label(d.key) for d in DIMENSIONS),
             case((col(Member.seeking_mentor), 1), else_=0).label("seeking_now"),
             case((sought, 1), else_=0).label("sought"),
@@ -324,7 +366,7 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
         .outerjoin(as_mentee, as_mentee.c.mid == Member.id)
         .outerjoin(as_mentor, as_mentor.c.mid == Member.id)
         .outerjoin(MentoringOffer, col(MentoringOffer.member_id) == col(Member.id))
-        .where(col(Member.is_active))
+        .where(counted_member())
     )
     # Plain integers need no per-row processing: read the driver's tuples directly.
     result = session.connection().execute(statement)
@@ -340,18 +382,15 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
 # Breakdowns -------------------------------------------------------------------------------
 
 
-def _breakdown(frame: pd.DataFrame, dimension: Dimension) -> Breakdown:
-    # Groups come coded from the database; one bincount per stage, no per-row Python.
+def _breakdown(frame: pd.DataFrame, dimension: Dimension, keys: CellKeys) -> Breakdown:
+    # Groups come coded from the database; two bincounts per stage, no per-row Python.
     codes = frame[dimension.key].to_numpy()
-    known = codes >= 0
-    size = len(dimension.groups)
-    grid = np.stack(
-        [
-            np.bincount(codes[known], weights=frame[c].to_numpy()[known], minlength=size)
-            for c in COUNT_COLUMNS
-        ],
-        axis=1,
-    ).astype(int)
+    grid, cell_keys = _keyed_counts(
+        codes,
+        len(dimension.groups),
+        [frame[c].to_numpy() for c in COUNT_COLUMNS],
+        frame["key"].to_numpy(),
+    )
     matched = frame["matched"].to_numpy() == 1
     days = frame["days_to_match"].to_numpy().clip(min=0)
     medians = {
@@ -359,7 +398,7 @@ def _breakdown(frame: pd.DataFrame, dimension: Dimension) -> Breakdown:
         for g, group in enumerate(dimension.groups)
         if (matched & (codes == g)).any()
     }
-    table = dc.protect_table(grid.tolist(), column_totals=True)
+    table = dc.protect_table(grid, cell_keys, column_totals=True, keys=keys)
     totals = dict(zip(COUNT_COLUMNS, table.column_totals, strict=True))
     published = [dict(zip(COUNT_COLUMNS, row, strict=True)) for row in table.cells]
     reference = (
@@ -494,24 +533,28 @@ def _pct(value: float | None) -> str:
 # Other tables ----------------------------------------------------------------------------
 
 
-def _cross_organisation(session: Session) -> Table:
+def _cross_organisation(session: Session, keys: CellKeys) -> Table:
     mentor = aliased(Member)
     mentee = aliased(Member)
-    total, cross = session.execute(
+    # One row per mentorship (its id keys the record): whether it crosses organisations.
+    rows = session.execute(
         select(
-            func.count(),
-            func.coalesce(
-                func.sum(
-                    case((col(mentor.organisation_id) != col(mentee.organisation_id), 1), else_=0)
-                ),
-                0,
-            ),
+            col(Mentorship.id),
+            case((col(mentor.organisation_id) != col(mentee.organisation_id), 1), else_=0),
         )
-        .select_from(Mentorship)
         .join(mentor, col(mentor.id) == col(Mentorship.mentor_id))
         .join(mentee, col(mentee.id) == col(Mentorship.mentee_id))
-    ).one()
-    table = dc.protect_table([[int(cross)], [int(total) - int(cross)]], column_totals=True)
+        .where(counted_member(mentor), counted_member(mentee))
+    ).all()
+    cross = np.array([int(flag) for _, flag in rows], dtype=np.int64)
+    record_keys = keys.record_keys("mentorship", (int(i) for i, _ in rows))
+    counts, cell_keys = _keyed_counts(
+        1 - cross,  # group 0: across organisations, 1: within one
+        2,
+        [np.ones(len(rows))],
+        record_keys,
+    )
+    table = dc.protect_table(counts, cell_keys, column_totals=True, keys=keys)
     shown_cross, shown_same = table.cells[0][0], table.cells[1][0]
     shown_total = table.column_totals[0]
     pct = dc.share(shown_cross, shown_total)
@@ -533,22 +576,36 @@ def _cross_organisation(session: Session) -> Table:
     )
 
 
-def _supply_by_region(session: Session, frame: pd.DataFrame) -> Table:
-    waiting = (frame["seeking_now"].to_numpy() == 1) & (frame["active"].to_numpy() == 0)
-    region = frame["region"].to_numpy()
-    seeking = np.bincount(region[waiting & (region >= 0)], minlength=len(REGIONS))
-    free = col(MentoringOffer.capacity) - col(MentoringOffer.active_mentees)
-    rows = dict(
-        (region, (int(mentors), int(places)))
-        for region, mentors, places in session.execute(
-            select(col(Member.region), func.count(), func.sum(free))
-            .join(Member, col(Member.id) == col(MentoringOffer.member_id))
-            .where(col(Member.is_active), col(MentoringOffer.paused).is_(False), free > 0)
-            .group_by(Member.region)
-        ).all()
+def _supply_by_region(session: Session, frame: pd.DataFrame, keys: CellKeys) -> Table:
+    waiting = ((frame["seeking_now"].to_numpy() == 1) & (frame["active"].to_numpy() == 0)).astype(
+        np.float64
     )
-    counts = [[int(seeking[i]), *rows.get(r, (0, 0))] for i, r in enumerate(REGIONS)]
-    table = dc.protect_table(counts, column_totals=True)
+    region = frame["region"].to_numpy()
+    seeking, seeking_keys = _keyed_counts(region, len(REGIONS), [waiting], frame["key"].to_numpy())
+    free = col(MentoringOffer.capacity) - col(MentoringOffer.active_mentees)
+    # One row per mentor with a free place. Each free place is a record of its own (keyed by
+    # the mentor and the place's number), so the places column is a count like the others.
+    regions = {r: i for i, r in enumerate(REGIONS)}
+    mentors = [[0, 0] for _ in REGIONS]
+    places = [[0, 0] for _ in REGIONS]
+    for member_id, member_region, n in session.execute(
+        select(col(Member.id), col(Member.region), free)
+        .join(Member, col(Member.id) == col(MentoringOffer.member_id))
+        .where(counted_member(), col(MentoringOffer.paused).is_(False), free > 0)
+    ).all():
+        r = regions.get(member_region)
+        if r is None:
+            continue
+        mentors[r][0] += 1
+        mentors[r][1] += keys.record_key("member", int(member_id))
+        places[r][0] += int(n)
+        places[r][1] += sum(keys.record_key("place", (int(member_id), j)) for j in range(int(n)))
+    counts = [[seeking[i][0], mentors[i][0], places[i][0]] for i in range(len(REGIONS))]
+    cell_keys = [
+        [seeking_keys[i][0], mentors[i][1] % KEY_RANGE, places[i][1] % KEY_RANGE]
+        for i in range(len(REGIONS))
+    ]
+    table = dc.protect_table(counts, cell_keys, column_totals=True, keys=keys)
     out = [[r, *(c.text for c in cells)] for r, cells in zip(REGIONS, table.cells, strict=True)]
     out.append(["Total", *(c.text for c in table.column_totals)])
     short = [
@@ -573,9 +630,15 @@ def _supply_by_region(session: Session, frame: pd.DataFrame) -> Table:
     )
 
 
-def _skill_counts(session: Session) -> tuple[list[str], dict[str, list[list[int]]]]:
-    # One pass over member skills: sought counts members seeking a mentor, offered counts
-    # mentors with capacity who are not paused.
+def _skill_counts(
+    session: Session, keys: CellKeys
+) -> tuple[list[str], dict[str, list[list[int]]], dict[str, list[list[int]]]]:
+    """Members by region (rows) and skill (columns), for skills sought and offered.
+
+    One pass over member skills: sought counts members seeking a mentor, offered counts
+    mentors with capacity who are not paused. The database codes kind, region and skill as
+    small integers; one bincount each gives the counts and the cell keys.
+    """
     counted = case(
         (and_(col(MemberSkill.kind) == "sought", col(Member.seeking_mentor)), 1),
         (
@@ -588,30 +651,46 @@ def _skill_counts(session: Session) -> tuple[list[str], dict[str, list[list[int]
         ),
         else_=0,
     )
+    skills = sorted(SKILL_NAMES)
+    kinds = ("sought", "offered")
     statement = (
         select(
-            col(MemberSkill.kind), col(MemberSkill.skill_id), col(Member.region), func.sum(counted)
+            col(Member.id),
+            _code(col(MemberSkill.kind), kinds),
+            _code(col(Member.region), REGIONS),
+            _code(col(MemberSkill.skill_id), tuple(skills)),
         )
         .join(Member, col(Member.id) == col(MemberSkill.member_id))
         .outerjoin(MentoringOffer, col(MentoringOffer.member_id) == col(Member.id))
-        .where(col(Member.is_active))
-        .group_by(MemberSkill.kind, MemberSkill.skill_id, Member.region)
+        .where(counted_member(), counted == 1)
     )
-    skills = sorted(SKILL_NAMES)
-    index = {s: i for i, s in enumerate(skills)}
-    regions = {r: i for i, r in enumerate(REGIONS)}
-    grids = {kind: [[0] * len(skills) for _ in REGIONS] for kind in ("sought", "offered")}
-    for kind, skill_id, region, n in session.execute(statement).all():
-        if kind in grids and skill_id in index and region in regions:
-            grids[kind][regions[region]][index[skill_id]] = int(n or 0)
-    return skills, grids
+    rows = session.execute(statement).all()
+    data = np.array(rows, dtype=np.int64).reshape(len(rows), 4)
+    ids, kind, region, skill = data.T
+    known = (kind >= 0) & (region >= 0) & (skill >= 0)
+    cell = np.where(known, (kind * len(REGIONS) + region) * len(skills) + skill, -1)
+    size = len(kinds) * len(REGIONS) * len(skills)
+    flat, flat_keys = _keyed_counts(
+        cell, size, [np.ones(len(rows))], keys.record_keys("member", ids.tolist())
+    )
+    counts: dict[str, list[list[int]]] = {}
+    cell_keys: dict[str, list[list[int]]] = {}
+    for k, name in enumerate(kinds):
+        for target, source in ((counts, flat), (cell_keys, flat_keys)):
+            target[name] = [
+                [source[(k * len(REGIONS) + r) * len(skills) + i][0] for i in range(len(skills))]
+                for r in range(len(REGIONS))
+            ]
+    return skills, counts, cell_keys
 
 
-def _skills_tables(session: Session) -> tuple[Table, Table]:
-    skills, grids = _skill_counts(session)
+def _skills_tables(session: Session, keys: CellKeys) -> tuple[Table, Table]:
+    skills, grids, cell_keys = _skill_counts(session, keys)
     # Regions partition members, so each skill's column adds up to its national figure.
-    sought = dc.protect_table(grids["sought"], column_totals=True)
-    offered = dc.protect_table(grids["offered"], column_totals=True)
+    sought = dc.protect_table(grids["sought"], cell_keys["sought"], column_totals=True, keys=keys)
+    offered = dc.protect_table(
+        grids["offered"], cell_keys["offered"], column_totals=True, keys=keys
+    )
     national = sorted(
         zip(skills, sought.column_totals, offered.column_totals, strict=True),
         key=lambda item: -((item[1].value or 0) - (item[2].value or 0)),
@@ -669,33 +748,46 @@ def _window(now: datetime, months: int) -> tuple[int, datetime]:
 
 
 def _trend(
-    session: Session, frame: pd.DataFrame, now: datetime, months: int = TREND_MONTHS
+    session: Session,
+    frame: pd.DataFrame,
+    now: datetime,
+    keys: CellKeys,
+    months: int = TREND_MONTHS,
 ) -> Table:
-    _, start = _window(now, months)
+    first_month, start = _window(now, months)
     labels = pd.period_range(start=start.strftime("%Y-%m"), periods=months, freq="M")
-    month = _month(session, Mentorship.ended_at)
-    completed = dict(
-        session.execute(
-            select(month, func.count())
-            .where(col(Mentorship.status) == "completed", col(Mentorship.ended_at) >= start)
-            .group_by(month)
-        ).all()
-    )
-    keys = [p.strftime("%Y-%m") for p in labels]
+    mentor, mentee = aliased(Member), aliased(Member)
+    # One row per mentorship completed in the window: its id (the record) and its month.
+    completed = session.execute(
+        select(col(Mentorship.id), _month_number(session, Mentorship.ended_at) - first_month)
+        .outerjoin(mentor, col(mentor.id) == col(Mentorship.mentor_id))
+        .outerjoin(mentee, col(mentee.id) == col(Mentorship.mentee_id))
+        .where(
+            col(Mentorship.status) == "completed",
+            col(Mentorship.ended_at) >= start,
+            _counted_mentorship(mentor, mentee),
+        )
+    ).all()
+    member_keys = frame["key"].to_numpy()
 
-    def per_month(column: str) -> list[int]:
-        values = frame[column].to_numpy()
-        inside = values[(values >= 0) & (values < months)]
-        return [int(n) for n in np.bincount(inside, minlength=months)]
+    def per_month(codes: Any, record_keys: Any) -> tuple[list[int], list[int]]:
+        codes = np.where((codes >= 0) & (codes < months), codes, -1)
+        counts, cell_keys = _keyed_counts(codes, months, [np.ones(len(codes))], record_keys)
+        return [row[0] for row in counts], [row[0] for row in cell_keys]
 
     series = [
-        per_month("joined_month"),
-        per_month("asked_month"),
-        per_month("matched_month"),
-        [int(completed.get(key, 0)) for key in keys],
+        per_month(frame[column].to_numpy(), member_keys)
+        for column in ("joined_month", "asked_month", "matched_month")
     ]
-    grid = [list(row) for row in zip(*series, strict=True)]
-    table = dc.protect_table(grid, column_totals=True)
+    series.append(
+        per_month(
+            np.array([int(m) for _, m in completed], dtype=np.int64),
+            keys.record_keys("mentorship", (int(i) for i, _ in completed)),
+        )
+    )
+    grid = [list(row) for row in zip(*(c for c, _ in series), strict=True)]
+    cell_keys = [list(row) for row in zip(*(k for _, k in series), strict=True)]
+    table = dc.protect_table(grid, cell_keys, column_totals=True, keys=keys)
     rows = [
         [p.strftime("%B %Y"), *(c.text for c in cells)]
         for p, cells in zip(labels, table.cells, strict=True)
@@ -720,23 +812,30 @@ def insights(
     organiser: Member | None,
     dimensions: list[str] | None = None,
     now: datetime | None = None,
+    keys: CellKeys | None = None,
 ) -> Insights:
-    """The dashboard for organisers; every figure protected (counts 1-7 hidden, others x5)."""
+    """The dashboard for organisers; every figure protected (perturbed, 1-7 hidden, others x5).
+
+    ``keys`` is the deployment's (``disclosure.default_cell_keys``) unless a test asks for
+    another secret.
+    """
     member_service.require_organiser(session=session, member=organiser)
     now = now or utcnow()
+    keys = keys or dc.default_cell_keys()
     wanted = [d for d in DIMENSIONS if dimensions is None or d.key in dimensions]
     first_month, _ = _window(now, TREND_MONTHS)
     frame = _member_frame(session, first_month=first_month)
-    skills, shortfalls = _skills_tables(session)
+    frame["key"] = keys.record_keys("member", frame["mid"].tolist())
+    skills, shortfalls = _skills_tables(session, keys)
     return Insights(
         generated_at=now,
-        members=dc.publish(len(frame)),
-        breakdowns=[_breakdown(frame, d) for d in wanted],
-        cross_organisation=_cross_organisation(session),
-        supply_by_region=_supply_by_region(session, frame),
+        members=dc.publish(len(frame), dc.cell_key(frame["key"]), keys=keys),
+        breakdowns=[_breakdown(frame, d, keys) for d in wanted],
+        cross_organisation=_cross_organisation(session, keys),
+        supply_by_region=_supply_by_region(session, frame, keys),
         skills=skills,
         shortfalls=shortfalls,
-        trend=_trend(session, frame, now),
+        trend=_trend(session, frame, now, keys),
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from backend.db import utcnow
 from backend.errors import Forbidden, NotAuthenticated
+from backend.insights import disclosure as dc
 from backend.insights import service as insights
 from backend.mentoring.models import Mentorship
 from backend.privacy import service as privacy
@@ -72,23 +73,63 @@ def test_only_organisers_see_insights(session, network):
         insights.insights(session=session, organiser=None)
 
 
-def test_the_funnel_by_ethnicity_is_rounded_and_small_groups_hidden(session, network):
+def assert_published(count: dc.Count, true: int) -> None:
+    """A published figure is what the method can make of the true count, and nothing else."""
+    low, high = dc.window(count, upper=10**6)
+    assert low <= true <= high, (count, true)
+    assert count.value is None or count.value % 5 == 0
+    assert (count.value == 0) == (true == 0)
+
+
+def test_the_funnel_by_ethnicity_is_perturbed_rounded_and_small_groups_hidden(session, network):
     report = insights.insights(session=session, organiser=network, dimensions=["ethnicity"])
 
     [by_ethnicity] = report.breakdowns
     rows = {row.group: row for row in by_ethnicity.rows}
-    assert rows["white"].counts["joined"].text == "20"
-    # Complementary suppression: the lone hidden cell (4 black members matched) takes the
-    # next smallest with it, so the total (20) less the others gives nothing away.
-    assert rows["white"].counts["matched"].text == "*"
-    assert rows["black"].counts["sought"].text == "*"  # beside the 3 asian members
-    assert rows["white"].counts["sought"].text == "20"
-    assert rows["asian"].counts["joined"].text == "*"  # 3 people
-    assert rows["black"].counts["matched"].text == "*"  # 4 people
-    assert rows["asian"].relative_likelihood is None and rows["black"].relative_likelihood is None
-    assert rows["not-provided"].counts["joined"].text == "*"  # organiser and mentor
-    assert by_ethnicity.totals["joined"].text == "35"
-    assert rows["black"].median_days_to_match is None
+    truth = {
+        "white": {"joined": 20, "sought": 20, "matched": 15, "mentors": 0},
+        "black": {"joined": 10, "sought": 10, "matched": 4, "mentors": 0},
+        "asian": {"joined": 3, "sought": 3, "matched": 0, "mentors": 0},
+        "not-provided": {"joined": 2, "sought": 0, "matched": 0, "mentors": 1},
+        "mixed": {"joined": 0, "sought": 0, "matched": 0, "mentors": 0},
+    }
+    for group, counts in truth.items():
+        for stage, n in counts.items():
+            assert_published(rows[group].counts[stage], n)
+    assert rows["not-provided"].counts["joined"].text == "*"  # organiser and mentor: 2
+    assert_published(by_ethnicity.totals["joined"], 35)
+    # Complementary suppression: no column has exactly one hidden figure.
+    for stage in insights.COUNT_COLUMNS:
+        column = [row.counts[stage] for row in by_ethnicity.rows] + [by_ethnicity.totals[stage]]
+        assert sum(c.hidden for c in column) != 1
+    # Derived figures come from published counts, hidden where one behind them is.
+    for row in by_ethnicity.rows:
+        assert row.share_of_members == dc.share(row.counts["joined"], by_ethnicity.totals["joined"])
+        assert row.match_rate == dc.share(row.counts["matched"], row.counts["sought"])
+        if row.counts["matched"].value in (None, 0):
+            assert row.median_days_to_match is None
+    # The same people in every table: the same figure (their cell key is the same).
+    assert report.members == by_ethnicity.totals["joined"]
+    assert report.trend.rows[-1][1] == report.members.text
+
+
+def test_unverified_members_are_not_counted_until_they_verify(session, network):
+    before = insights.insights(session=session, organiser=network, dimensions=["ethnicity"])
+    waiting = [
+        make_member(session, verified=False, seeking_mentor=True, band="4") for _ in range(12)
+    ]
+
+    during = insights.insights(session=session, organiser=network, dimensions=["ethnicity"])
+    for member in waiting:
+        member.email_verified_at = utcnow()
+    session.commit()
+    after = insights.insights(session=session, organiser=network, dimensions=["ethnicity"])
+
+    # Nobody new is counted until verified: the same records, so the very same figures.
+    assert during.breakdowns == before.breakdowns and during.members == before.members
+    assert during.trend == before.trend
+    assert_published(after.members, 35 + 12)
+    assert after.breakdowns[0].totals["joined"] == after.members
 
 
 def test_relative_likelihood_compares_with_the_reference_group(session, network):
@@ -102,11 +143,20 @@ def test_relative_likelihood_compares_with_the_reference_group(session, network)
 
     rows = {row.group: row for row in report.breakdowns[0].rows}
     assert report.breakdowns[0].reference_group == "white"
-    ratio = rows["black"].relative_likelihood
-    # From published counts: (10/15) / (15/20) = 0.89.
-    assert ratio is not None and ratio.value == 0.89 and ratio.low < 0.89 < ratio.high
-    assert "Black" in report.breakdowns[0].summary
-    assert rows["white"].median_days_to_match == 10
+    black, white = rows["black"].counts, rows["white"].counts
+    for counts, sought, matched in ((black, 16, 10), (white, 20, 15)):
+        assert_published(counts["sought"], sought)
+        assert_published(counts["matched"], matched)
+    # From the published counts, whatever they are: about (10/16) / (15/20) = 0.83.
+    expected = dc.relative_likelihood(
+        black["matched"], black["sought"], white["matched"], white["sought"]
+    )
+    assert rows["black"].relative_likelihood == expected
+    if expected is not None:
+        assert expected.low < expected.value < expected.high
+        assert 0.4 < expected.value < 1.6
+    if white["matched"].value:
+        assert rows["white"].median_days_to_match == 10
 
 
 def test_every_table_exports_as_csv_exactly_as_shown(session, network):
@@ -132,9 +182,12 @@ def test_cross_organisation_share_and_supply(session, network):
     report = insights.insights(session=session, organiser=network)
 
     cross = report.cross_organisation.rows
-    assert cross[0][:2] == ["Across organisations", "20"]  # 19 matches, all across
+    assert cross[0][0] == "Across organisations"
+    assert abs(int(cross[0][1]) - 19) <= dc.MAX_PERTURBATION + 2  # 19 matches, all across
+    assert cross[1][1] == "0" and cross[0][2] == "100.0"  # none within one organisation
+    assert cross[2][1] == cross[0][1]  # the same 19 mentorships: the same figure
     assert report.supply_by_region.rows[-1][0] == "Total"
-    assert report.trend.rows[-1][1] == "35"
+    assert report.trend.rows[-1][1] == report.members.text
 
 
 def test_csv_export_neutralises_formula_cells_and_keeps_numbers():

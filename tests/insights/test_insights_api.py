@@ -32,18 +32,23 @@ def test_members_may_not_see_insights(run, session):
 
 
 def test_organisers_see_only_suppressed_aggregates(run, session):
-    organiser = make_organiser(session)
-    for _ in range(3):
-        make_member(session, band="4")
+    organiser = make_organiser(session, band="5")
+    make_member(session, band="4")
+    make_member(session, band="4", verified=False)  # not counted until verified
 
     data = run(QUERY, {"dims": ["BAND"]}, member=organiser)["data"]["insights"]
 
-    assert data["members"] == {"shown": "*", "value": None, "hidden": True}  # 4 people
+    # Two people: perturbed (2 can reach 8 in one p-table column of 256), then 1-7 hidden.
+    assert data["members"] in (
+        {"shown": "*", "value": None, "hidden": True},
+        {"shown": "10", "value": 10, "hidden": False},
+    )
     [band] = data["breakdowns"]
     assert band["dimension"] == "BAND"
     shown = {g["group"]: g["counts"]["joined"]["shown"] for g in band["groups"]}
+    # One person is never perturbed (a count of 1 cannot move with mean 0): always hidden.
     assert shown["4"] == "*" and shown["5"] == "*" and shown["9"] == "0"
-    assert band["totals"]["joined"]["shown"] == "*"
+    assert band["totals"]["joined"]["shown"] == data["members"]["shown"]  # the same people
     assert data["trend"]["csv"].splitlines()[0].startswith("Month,Joined")
 
 
