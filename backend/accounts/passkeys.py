@@ -241,6 +241,7 @@ def register(
     session.add(row)
     session.flush()
     session.refresh(row)
+    two_factor.audit_change(session, member, "passkey.added", "passkey")
     return row, two_factor.factor_added(session=session, member=member, record=record)
 
 
@@ -252,6 +253,7 @@ def remove(*, session: Session, member: Member, passkey_id: int) -> WebauthnCred
     session.delete(row)
     session.flush()
     two_factor.forget_unused_factors(session=session, member=member)
+    two_factor.audit_change(session, member, "passkey.removed", "passkey")
     session.flush()
     return row
 

@@ -58,6 +58,19 @@ SIGN_IN_AGAIN = (
 )
 
 
+def audit_change(session: Session, member: Member, action: str, method: str | None = None) -> None:
+    """A change to how the member signs in, in the audit log (the member is actor and subject)."""
+    from backend import audit
+
+    audit.record(
+        session,
+        actor=member,
+        action=action,
+        subject=audit.subject("member", member.id),
+        details={"method": method} if method else None,
+    )
+
+
 class SecondFactorRequired(Forbidden):
     """An organiser or admin without a second factor, where the policy requires one."""
 
@@ -254,6 +267,7 @@ def confirm_totp_setup(
     row.confirmed_at = utcnow()
     session.add(row)
     session.flush()
+    audit_change(session, member, "two_factor.enabled", "totp")
     record = accounts.session_for_token(session=session, token=keep_token)
     return factor_added(session=session, member=member, record=record)
 
@@ -296,6 +310,7 @@ def disable_totp(*, session: Session, member: Member, password: str) -> None:
     session.delete(row)
     session.flush()
     forget_unused_factors(session=session, member=member)
+    audit_change(session, member, "two_factor.disabled", "totp")
     session.flush()
 
 
@@ -313,6 +328,7 @@ def regenerate_recovery_codes(*, session: Session, member: Member) -> list[str]:
         codes.append(f"{raw[:5]}-{raw[5:]}")
         session.add(RecoveryCode(member_id=member.id, code_hash=keyed_hash(raw)))
     session.flush()
+    audit_change(session, member, "recovery_codes.generated")
     return codes
 
 

@@ -40,6 +40,7 @@ SIGNIN_SSO = "signin.sso"
 TWO_FACTOR_ENABLED = "two_factor.enabled"
 TWO_FACTOR_DISABLED = "two_factor.disabled"
 PASSKEY_ADDED = "passkey.added"
+PASSKEY_REMOVED = "passkey.removed"
 RECOVERY_CODES_GENERATED = "recovery_codes.generated"
 
 LABELS: dict[str, str] = {
@@ -70,6 +71,7 @@ LABELS: dict[str, str] = {
     TWO_FACTOR_ENABLED: "Turned on two-factor authentication",
     TWO_FACTOR_DISABLED: "Turned off two-factor authentication",
     PASSKEY_ADDED: "Added a passkey",
+    PASSKEY_REMOVED: "Removed a passkey",
     RECOVERY_CODES_GENERATED: "Made new recovery codes",
 }
 ACTIONS: tuple[str, ...] = tuple(LABELS)

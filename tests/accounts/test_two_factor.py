@@ -387,3 +387,26 @@ def test_only_admins_change_roles(session):
     member = make_member(session)
     with pytest.raises(Forbidden):
         change_role(session, organiser, member)
+
+
+def test_changes_to_second_factors_are_in_the_audit_log(session):
+    from backend.audit.models import AuditEvent
+
+    member = make_member(session)
+    here = accounts.start_session(session=session, member_id=member.id)
+    setup = two_factor.start_totp_setup(session=session, member=member)
+    two_factor.confirm_totp_setup(
+        session=session, member=member, code=code_at(setup.secret), keep_token=here
+    )
+    two_factor.regenerate_recovery_codes(session=session, member=member)
+    two_factor.disable_totp(session=session, member=member, password=PASSWORD)
+
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.subject_id == member.id).order_by(AuditEvent.id)
+    ).all()
+    assert [(e.actor_id, e.action) for e in events] == [
+        (member.id, "two_factor.enabled"),
+        (member.id, "recovery_codes.generated"),  # the first set, made with the factor
+        (member.id, "recovery_codes.generated"),
+        (member.id, "two_factor.disabled"),
+    ]
