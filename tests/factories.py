@@ -23,10 +23,12 @@ from typing import Any, NamedTuple
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel
 
+from backend import audit
 from backend.accounts import passwords
 from backend.accounts import service as accounts
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.accounts.sso_models import AccountIdentity, SsoSignIn
+from backend.audit.models import AuditEvent
 from backend.community.models import (
     Circle,
     CircleMember,
@@ -840,6 +842,19 @@ def make_exposure(
     return _save(session, exposure)
 
 
+def make_audit_event(
+    session: Session,
+    *,
+    actor: Member | None = None,
+    action: str = "round.created",
+    subject: tuple[str, int | None] | None = None,
+    **details: int | str | bool | None,
+) -> AuditEvent:
+    """An event in the audit log, by ``actor`` (None: the system), as ``record`` writes it."""
+    about = audit.subject(*subject) if subject else None
+    return audit.record(session, actor=actor, action=action, subject=about, details=details)
+
+
 # Which factory makes a row of each table (tests/test_factories.py holds it complete).
 FACTORIES: dict[str, Callable[..., object]] = {
     "organisation": make_organisation,
@@ -878,4 +893,5 @@ FACTORIES: dict[str, Callable[..., object]] = {
     "demographic_record": make_demographics,
     "matchmaking_state": make_matchmaking_state,
     "suggestion_exposure": make_exposure,
+    "audit_event": make_audit_event,
 }

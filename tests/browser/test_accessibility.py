@@ -68,7 +68,7 @@ FACTS = """() => ({
 
 
 def test_every_page_has_one_h1_labelled_inputs_and_a_language(page, session):
-    member = make_member(session, roles=("organiser",))
+    member = make_member(session, roles=("organiser", "admin"))
     pages = [
         "/",
         "/sign-up",
@@ -79,7 +79,16 @@ def test_every_page_has_one_h1_labelled_inputs_and_a_language(page, session):
         "/invitation?token=abc",
         "/no-such-page",
     ]
-    signed_in = ["/profile", "/profile/edit", "/mentoring-offer", "/account", "/organise/import"]
+    signed_in = [
+        "/profile",
+        "/profile/edit",
+        "/mentoring-offer",
+        "/account",
+        "/organise/import",
+        "/my-data",
+        "/admin/audit",
+        "/admin/audit?since=not-a-date",
+    ]
     for path in pages:
         _check(page, path)
     page.goto("/login")

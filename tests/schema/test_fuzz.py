@@ -255,7 +255,9 @@ def test_one_line_fields_refuse_line_breaks_over_graphql(session, client, engine
     ).json()["data"]["createPost"]
     assert created["__typename"] == "InvalidInput" and created["field"] == "title"
     after = _all_rows(engine)
-    signing_in = {"user_session", "audit_event"}  # the log-in above: a session, a new device
-    assert {k: v for k, v in after.items() if k not in signing_in} == {
-        k: v for k, v in before.items() if k not in signing_in
+    # Logging in wrote a session and, from a new device, its audit event; nothing else moved.
+    signed_in = ("user_session", "audit_event")
+    assert {k: v for k, v in after.items() if k not in signed_in} == {
+        k: v for k, v in before.items() if k not in signed_in
     }
+    assert after["audit_event"] == before["audit_event"] + 1
