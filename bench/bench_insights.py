@@ -84,6 +84,7 @@ def build(engine: Engine, n: int, seed: int = 1) -> int:
     joined = now - timedelta(days=540) * rng.random(n)
     mentor = bands >= BANDS.index("7")
     seeking = (~mentor | (rng.random(n) < 0.2)) & (rng.random(n) < 0.6)
+    verified = rng.random(n) < 0.95
     members = [
         {
             "id": i + 1,
@@ -104,6 +105,8 @@ def build(engine: Engine, n: int, seed: int = 1) -> int:
             "contact_visibility": "members",
             "open_requests": 0,
             "is_active": True,
+            # Counted once verified: most members confirmed their address when they joined.
+            "email_verified_at": joined[i] if verified[i] else None,
             "created_at": joined[i],
             "updated_at": joined[i],
         }

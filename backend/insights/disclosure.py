@@ -99,27 +99,44 @@ class CellKeys:
     """Record keys and p-table columns under one server secret.
 
     Keys are a pure function of the secret and the record, so every process agrees; the
-    memo only saves recomputing the HMAC of a member already seen by this process.
+    memo (sorted arrays per kind of record) only saves recomputing the HMAC of a record this
+    process has already seen, and lets many keys be looked up at once.
     """
 
     secret: bytes
-    _memo: dict[str, dict[object, int]] = field(default_factory=dict, repr=False)
+    _memo: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
-    def record_key(self, kind: str, record: int | tuple[int, ...]) -> int:
-        """The key of one record: ``kind`` names what is counted ("member", "mentorship")."""
-        memo = self._memo.setdefault(kind, {})
-        key = memo.get(record)
-        if key is None:
-            parts = record if isinstance(record, tuple) else (record,)
-            message = ":".join(["record", kind, *map(str, parts)]).encode()
-            digest = hmac.digest(self.secret, message, hashlib.sha256)
-            key = memo[record] = int.from_bytes(digest[:4], "big") % KEY_RANGE
-        return key
+    def _key(self, kind: str, record: int) -> int:
+        message = f"record:{kind}:{record}".encode()
+        digest = hmac.digest(self.secret, message, hashlib.sha256)
+        return int.from_bytes(digest[:4], "big") % KEY_RANGE
 
     def record_keys(self, kind: str, ids: Iterable[int]) -> np.ndarray:
-        """Keys of many records of one kind, as float64 (exact, and sums of fewer than 2**21
-        keys stay exact too, below 2**53)."""
-        return np.fromiter((self.record_key(kind, int(i)) for i in ids), dtype=np.float64)
+        """Keys of records of one ``kind`` ("member", "mentorship", "place:0"...), by id, as
+        float64 (exact; so are sums of fewer than 2**21 keys, below 2**53)."""
+        wanted = (
+            ids.astype(np.int64)
+            if isinstance(ids, np.ndarray)
+            else np.fromiter((int(i) for i in ids), dtype=np.int64)
+        )
+        known, keys = self._memo.get(kind, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+        at = np.searchsorted(known, wanted)
+        found = np.zeros(len(wanted), dtype=bool)
+        if len(known):
+            found = (at < len(known)) & (known[np.minimum(at, len(known) - 1)] == wanted)
+        missing = np.unique(wanted[~found])
+        if len(missing):
+            new = np.array([self._key(kind, int(i)) for i in missing], dtype=np.int64)
+            known, keys = np.concatenate([known, missing]), np.concatenate([keys, new])
+            order = np.argsort(known, kind="stable")
+            known, keys = known[order], keys[order]
+            self._memo[kind] = (known, keys)
+            at = np.searchsorted(known, wanted)
+        return keys[at].astype(np.float64) if len(wanted) else np.zeros(0)
+
+    def record_key(self, kind: str, record: int) -> int:
+        """The key of one record."""
+        return int(self.record_keys(kind, [record])[0])
 
     def column(self, cell_key: int) -> int:
         """The p-table column of a cell: its key through the secret HMAC, 0-255."""
@@ -135,7 +152,8 @@ class CellKeys:
 
 def cell_key(record_keys: Iterable[float | int]) -> int:
     """A cell's key: the sum of its records' keys, modulo ``KEY_RANGE``."""
-    return int(sum(int(k) for k in record_keys)) % KEY_RANGE
+    keys = np.asarray(list(record_keys), dtype=np.float64)
+    return int(keys.astype(np.int64).sum()) % KEY_RANGE  # exact below 2**31 records
 
 
 @lru_cache(maxsize=8)

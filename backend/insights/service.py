@@ -267,6 +267,18 @@ def _keyed_counts(
     )
 
 
+def _integer_rows(session: Session, statement: Any) -> tuple[list[str], np.ndarray]:
+    """A statement's rows of integers as an array, and its column names.
+
+    Plain integers need no per-row processing: the driver's tuples are read directly.
+    """
+    result = session.connection().execute(statement)
+    columns = list(result.keys())
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return columns, np.array(rows, dtype=np.int64).reshape(len(rows), len(columns))
+
+
 def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
     """One row of small integers per counted member (``counted_member``): id, group codes,
     funnel flags, wait, months.
@@ -368,12 +380,7 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
         .outerjoin(MentoringOffer, col(MentoringOffer.member_id) == col(Member.id))
         .where(counted_member())
     )
-    # Plain integers need no per-row processing: read the driver's tuples directly.
-    result = session.connection().execute(statement)
-    columns = list(result.keys())
-    rows = result.cursor.fetchall() if result.cursor is not None else []
-    result.close()
-    data = np.array(rows, dtype=np.int64).reshape(len(rows), len(columns))
+    columns, data = _integer_rows(session, statement)
     frame = pd.DataFrame(data, columns=columns)
     frame["joined"] = 1
     return frame
@@ -537,22 +544,22 @@ def _cross_organisation(session: Session, keys: CellKeys) -> Table:
     mentor = aliased(Member)
     mentee = aliased(Member)
     # One row per mentorship (its id keys the record): whether it crosses organisations.
-    rows = session.execute(
+    _, rows = _integer_rows(
+        session,
         select(
             col(Mentorship.id),
             case((col(mentor.organisation_id) != col(mentee.organisation_id), 1), else_=0),
         )
         .join(mentor, col(mentor.id) == col(Mentorship.mentor_id))
         .join(mentee, col(mentee.id) == col(Mentorship.mentee_id))
-        .where(counted_member(mentor), counted_member(mentee))
-    ).all()
-    cross = np.array([int(flag) for _, flag in rows], dtype=np.int64)
-    record_keys = keys.record_keys("mentorship", (int(i) for i, _ in rows))
+        .where(counted_member(mentor), counted_member(mentee)),
+    )
+    ids, cross = rows.T
     counts, cell_keys = _keyed_counts(
         1 - cross,  # group 0: across organisations, 1: within one
         2,
-        [np.ones(len(rows))],
-        record_keys,
+        [np.ones(len(ids))],
+        keys.record_keys("mentorship", ids),
     )
     table = dc.protect_table(counts, cell_keys, column_totals=True, keys=keys)
     shown_cross, shown_same = table.cells[0][0], table.cells[1][0]
@@ -583,26 +590,30 @@ def _supply_by_region(session: Session, frame: pd.DataFrame, keys: CellKeys) -> 
     region = frame["region"].to_numpy()
     seeking, seeking_keys = _keyed_counts(region, len(REGIONS), [waiting], frame["key"].to_numpy())
     free = col(MentoringOffer.capacity) - col(MentoringOffer.active_mentees)
-    # One row per mentor with a free place. Each free place is a record of its own (keyed by
-    # the mentor and the place's number), so the places column is a count like the others.
-    regions = {r: i for i, r in enumerate(REGIONS)}
-    mentors = [[0, 0] for _ in REGIONS]
-    places = [[0, 0] for _ in REGIONS]
-    for member_id, member_region, n in session.execute(
-        select(col(Member.id), col(Member.region), free)
+    # One row per mentor with a free place. Each free place is a record of its own (the
+    # mentor's n-th free place, kind "place:n"), so the places column is a count like the rest.
+    _, data = _integer_rows(
+        session,
+        select(col(Member.id), _code(col(Member.region), REGIONS), free)
         .join(Member, col(Member.id) == col(MentoringOffer.member_id))
-        .where(counted_member(), col(MentoringOffer.paused).is_(False), free > 0)
-    ).all():
-        r = regions.get(member_region)
-        if r is None:
-            continue
-        mentors[r][0] += 1
-        mentors[r][1] += keys.record_key("member", int(member_id))
-        places[r][0] += int(n)
-        places[r][1] += sum(keys.record_key("place", (int(member_id), j)) for j in range(int(n)))
-    counts = [[seeking[i][0], mentors[i][0], places[i][0]] for i in range(len(REGIONS))]
+        .where(counted_member(), col(MentoringOffer.paused).is_(False), free > 0),
+    )
+    ids, mentor_region, places = data.T
+    mentors, mentor_keys = _keyed_counts(
+        mentor_region, len(REGIONS), [np.ones(len(ids))], keys.record_keys("member", ids)
+    )
+    place_counts, _ = _keyed_counts(mentor_region, len(REGIONS), [places], np.zeros(len(ids)))
+    place_keys = np.zeros(len(REGIONS))
+    for n in range(int(places.max()) if len(places) else 0):
+        has = places > n
+        place_keys += np.bincount(
+            mentor_region[has].clip(min=0),
+            weights=keys.record_keys(f"place:{n}", ids[has]) * (mentor_region[has] >= 0),
+            minlength=len(REGIONS),
+        )
+    counts = [[seeking[i][0], mentors[i][0], place_counts[i][0]] for i in range(len(REGIONS))]
     cell_keys = [
-        [seeking_keys[i][0], mentors[i][1] % KEY_RANGE, places[i][1] % KEY_RANGE]
+        [seeking_keys[i][0], mentor_keys[i][0], int(_cell_keys(place_keys[i]))]
         for i in range(len(REGIONS))
     ]
     table = dc.protect_table(counts, cell_keys, column_totals=True, keys=keys)
@@ -664,14 +675,13 @@ def _skill_counts(
         .outerjoin(MentoringOffer, col(MentoringOffer.member_id) == col(Member.id))
         .where(counted_member(), counted == 1)
     )
-    rows = session.execute(statement).all()
-    data = np.array(rows, dtype=np.int64).reshape(len(rows), 4)
+    _, data = _integer_rows(session, statement)
     ids, kind, region, skill = data.T
     known = (kind >= 0) & (region >= 0) & (skill >= 0)
     cell = np.where(known, (kind * len(REGIONS) + region) * len(skills) + skill, -1)
     size = len(kinds) * len(REGIONS) * len(skills)
     flat, flat_keys = _keyed_counts(
-        cell, size, [np.ones(len(rows))], keys.record_keys("member", ids.tolist())
+        cell, size, [np.ones(len(data))], keys.record_keys("member", ids)
     )
     counts: dict[str, list[list[int]]] = {}
     cell_keys: dict[str, list[list[int]]] = {}
@@ -758,7 +768,8 @@ def _trend(
     labels = pd.period_range(start=start.strftime("%Y-%m"), periods=months, freq="M")
     mentor, mentee = aliased(Member), aliased(Member)
     # One row per mentorship completed in the window: its id (the record) and its month.
-    completed = session.execute(
+    _, completed = _integer_rows(
+        session,
         select(col(Mentorship.id), _month_number(session, Mentorship.ended_at) - first_month)
         .outerjoin(mentor, col(mentor.id) == col(Mentorship.mentor_id))
         .outerjoin(mentee, col(mentee.id) == col(Mentorship.mentee_id))
@@ -766,8 +777,8 @@ def _trend(
             col(Mentorship.status) == "completed",
             col(Mentorship.ended_at) >= start,
             _counted_mentorship(mentor, mentee),
-        )
-    ).all()
+        ),
+    )
     member_keys = frame["key"].to_numpy()
 
     def per_month(codes: Any, record_keys: Any) -> tuple[list[int], list[int]]:
@@ -779,12 +790,7 @@ def _trend(
         per_month(frame[column].to_numpy(), member_keys)
         for column in ("joined_month", "asked_month", "matched_month")
     ]
-    series.append(
-        per_month(
-            np.array([int(m) for _, m in completed], dtype=np.int64),
-            keys.record_keys("mentorship", (int(i) for i, _ in completed)),
-        )
-    )
+    series.append(per_month(completed[:, 1], keys.record_keys("mentorship", completed[:, 0])))
     grid = [list(row) for row in zip(*(c for c, _ in series), strict=True)]
     cell_keys = [list(row) for row in zip(*(k for _, k in series), strict=True)]
     table = dc.protect_table(grid, cell_keys, column_totals=True, keys=keys)
@@ -825,7 +831,7 @@ def insights(
     wanted = [d for d in DIMENSIONS if dimensions is None or d.key in dimensions]
     first_month, _ = _window(now, TREND_MONTHS)
     frame = _member_frame(session, first_month=first_month)
-    frame["key"] = keys.record_keys("member", frame["mid"].tolist())
+    frame["key"] = keys.record_keys("member", frame["mid"].to_numpy())
     skills, shortfalls = _skills_tables(session, keys)
     return Insights(
         generated_at=now,

@@ -92,8 +92,8 @@ def replay_hidden_cell(
         group = people + list(range(50_000, 50_000 + added))
         counts = [[len(group)], [rest]]
         cell_keys = [
-            [dc.cell_key(keys.record_key("member", i) for i in group)],
-            [dc.cell_key(keys.record_key("member", i) for i in others)],
+            [dc.cell_key(keys.record_keys("member", group))],
+            [dc.cell_key(keys.record_keys("member", others))],
         ]
         table = dc.protect_table(counts, cell_keys, keys=keys)
         reader.read(table.cells[0][0], reader.hidden + added)
@@ -111,7 +111,7 @@ def _attack(knows_rest: bool, additions: int = 20) -> tuple[np.ndarray, np.ndarr
     for secret in SECRETS:
         keys = dc.CellKeys(secret)
         for hidden in range(1, 8):
-            start = dc.cell_key(keys.record_key("member", i) for i in range(1, hidden + 1))
+            start = dc.cell_key(keys.record_keys("member", range(1, hidden + 1)))
             if not dc.publish(hidden, start, keys=keys).hidden:
                 continue  # the attack starts from a hidden cell
             score, pinned = replay_hidden_cell(
@@ -155,7 +155,7 @@ def test_the_rounded_total_watched_record_by_record_seldom_gives_the_exact_total
         run, pinned = [], []
         for added in range(additions + 1):
             members = range(1, total + added + 1)
-            key = dc.cell_key(keys.record_key("member", i) for i in members)
+            key = dc.cell_key(keys.record_keys("member", members))
             reader.read(dc.publish(total + added, key, keys=keys), reader.hidden + added)
             run.append(reader.score(total))
             pinned.append(reader.possible() == {total})
