@@ -15,17 +15,25 @@ table has one, and that each makes a row both databases accept.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from itertools import count
 from typing import Any, NamedTuple
 
+import pyotp
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel
 
 from backend import audit
-from backend.accounts import passwords
+from backend.accounts import passwords, two_factor
 from backend.accounts import service as accounts
+from backend.accounts.factor_models import (
+    RecoveryCode,
+    TotpCredential,
+    WebauthnChallenge,
+    WebauthnCredential,
+)
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.accounts.sso_models import AccountIdentity, SsoSignIn
 from backend.audit.models import AuditEvent
@@ -761,6 +769,66 @@ def make_sso_sign_in(
     return _save(session, record), state
 
 
+def make_totp_credential(
+    session: Session, *, member: Member | None = None, confirmed: bool = True
+) -> tuple[TotpCredential, str]:
+    """A member's authenticator app, set up through the service (confirmed with the code of
+    the step before now, so the current code is still unused); the row and its secret."""
+    member = member or make_member(session)
+    setup = two_factor.start_totp_setup(session=session, member=member)
+    if confirmed:
+        code = pyotp.TOTP(setup.secret).generate_otp(int(time.time()) // 30 - 1)
+        two_factor.confirm_totp_setup(session=session, member=member, code=code)
+    row = session.get(TotpCredential, member.id)
+    assert row is not None
+    return row, setup.secret
+
+
+def make_recovery_code(
+    session: Session, *, member: Member | None = None, used: bool = False
+) -> tuple[RecoveryCode, str]:
+    """One recovery code, stored as the service stores it (a keyed hash); the row and the code."""
+    member = member or make_member(session)
+    raw = "".join(secrets.choice(two_factor.RECOVERY_ALPHABET) for _ in range(10))
+    record = RecoveryCode(
+        member_id=member.id,
+        code_hash=two_factor.keyed_hash(raw),
+        used_at=utcnow() if used else None,
+    )
+    return _save(session, record), f"{raw[:5]}-{raw[5:]}"
+
+
+def make_webauthn_credential(
+    session: Session, *, member: Member | None = None, name: str = "Work laptop"
+) -> WebauthnCredential:
+    """A registered passkey's row (a random credential id and key: only a browser's
+    authenticator makes real ones, as tests/browser/test_passkeys.py does)."""
+    member = member or make_member(session)
+    record = WebauthnCredential(
+        member_id=member.id,
+        name=name,
+        credential_id=secrets.token_urlsafe(32),
+        public_key=secrets.token_urlsafe(77),
+    )
+    return _save(session, record)
+
+
+def make_webauthn_challenge(
+    session: Session, *, member: Member | None = None, purpose: str = "register"
+) -> WebauthnChallenge:
+    """A challenge handed out for a passkey ceremony, bound to a session of the member."""
+    member = member or make_member(session)
+    user_session, _ = make_user_session(session, member=member)
+    record = WebauthnChallenge(
+        challenge=secrets.token_urlsafe(32),
+        purpose=purpose,
+        session_id=user_session.id,
+        member_id=member.id,
+        expires_at=utcnow() + timedelta(minutes=5),
+    )
+    return _save(session, record)
+
+
 # Imports, privacy and the matcher's shared state -----------------------------------------------
 
 
@@ -894,4 +962,8 @@ FACTORIES: dict[str, Callable[..., object]] = {
     "matchmaking_state": make_matchmaking_state,
     "suggestion_exposure": make_exposure,
     "audit_event": make_audit_event,
+    "totp_credential": make_totp_credential,
+    "recovery_code": make_recovery_code,
+    "webauthn_credential": make_webauthn_credential,
+    "webauthn_challenge": make_webauthn_challenge,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyotp
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
@@ -105,3 +106,15 @@ def test_the_round_network_is_three_single_place_mentors_and_four_mentees(sessio
     assert len(mentees) == 4 and all(m.seeking_mentor for m in mentees)
     assert {m.organisation_id for m in mentees}.isdisjoint({m.organisation_id for m in mentors})
     assert organiser.name == "Olu Organiser"
+
+
+def test_second_factor_factories_make_what_the_services_accept(session):
+    from backend.accounts import two_factor
+
+    totp, secret = factories.make_totp_credential(session)
+    member = session.get(Member, totp.member_id)
+    assert two_factor.needed(session=session, member=member)
+    now = pyotp.TOTP(secret).now()  # the factory used the step before: this one is still good
+    assert two_factor.check_code(session=session, member=member, code=now) == "totp"
+    _, code = factories.make_recovery_code(session, member=member)
+    assert two_factor.check_code(session=session, member=member, code=code) == "recovery"

@@ -127,8 +127,13 @@ def test_a_database_error_logged_does_not_quote_the_values_that_broke_it(engine,
     assert "argon2" not in lines
 
 
-def test_uvicorn_access_lines_if_turned_on_lose_the_query_string(log_lines):
+def test_uvicorn_access_lines_if_turned_on_lose_the_query_string(log_lines, monkeypatch):
     access = logging.getLogger("uvicorn.access")
+    # Turned on: whatever an earlier uvicorn server in this process set (its own handler, no
+    # propagation, a higher level, or the logger disabled), the lines reach the app's handler.
+    monkeypatch.setattr(access, "propagate", True)
+    monkeypatch.setattr(access, "disabled", False)
+    monkeypatch.setattr(access, "level", logging.INFO)
     access.info(
         '%s - "%s %s HTTP/%s" %d', "192.0.2.1:5000", "GET", f"/members?q={NAME}", "1.1", 200
     )
