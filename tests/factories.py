@@ -21,12 +21,13 @@ from itertools import count
 from typing import Any, NamedTuple
 
 from sqlalchemy import update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 from backend.accounts import passwords
 from backend.accounts import service as accounts
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.accounts.sso_models import AccountIdentity, SsoSignIn
+from backend.audit.models import AuditEvent
 from backend.community.models import (
     Circle,
     CircleMember,
@@ -879,3 +880,16 @@ FACTORIES: dict[str, Callable[..., object]] = {
     "matchmaking_state": make_matchmaking_state,
     "suggestion_exposure": make_exposure,
 }
+
+
+def audit_events(session: Session, action: str, *, end_read: bool = False) -> list[AuditEvent]:
+    """The audit log's events of ``action``, oldest first; ``end_read`` then rolls back, so a
+    page test's open read does not hold the database while the app writes."""
+    found = list(
+        session.exec(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))
+        ).all()
+    )
+    if end_read:
+        session.rollback()
+    return found

@@ -128,6 +128,7 @@ def install_error_pages(app: FastAPI) -> None:
         return RedirectResponse(
             "/account/two-factor?notice=second-factor-required", status_code=303
         )
+
     @app.exception_handler(NotVerified)
     async def _not_verified(request: Request, error: NotVerified) -> Response:
         # The page (base.html) offers to send the link again to a signed-in, unconfirmed member.

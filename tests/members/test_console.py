@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import select
 
 from backend.accounts import service as accounts
 from backend.accounts.models import AccessToken, UserSession
 from backend.audit import actions as a
-from backend.audit.models import AuditEvent
 from backend.errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
 from backend.members import console
 from backend.mentoring.models import MentorRequest
@@ -19,6 +18,7 @@ from backend.notifications.models import OutboxEmail
 from backend.rounds.models import MatchProposal
 from tests.factories import (
     PASSWORD,
+    audit_events,
     make_access_token,
     make_member,
     make_mentor,
@@ -31,14 +31,6 @@ from tests.factories import (
 @pytest.fixture
 def admin(session):  # type: ignore[no-untyped-def]
     return make_member(session, name="Ada Admin", email="ada@example.nhs.uk", roles=("admin",))
-
-
-def _events(session, action: str) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
-    return list(
-        session.exec(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))
-        ).all()
-    )
 
 
 def test_only_admins_use_the_console(session, admin):  # type: ignore[no-untyped-def]
@@ -150,7 +142,7 @@ def test_suspending_ends_every_session_and_token_and_is_audited(session, admin):
     with pytest.raises(Invalid) as refused:
         accounts.log_in(session=session, email="sus@example.nhs.uk", password=PASSWORD)
     assert refused.value.message == accounts.LOGIN_FAILED
-    [event] = _events(session, a.MEMBER_SUSPENDED)
+    [event] = audit_events(session, a.MEMBER_SUSPENDED)
     assert (event.actor_id, event.subject_type, event.subject_id) == (admin.id, "member", member.id)
     details = json.loads(event.details)
     assert details["reason"] == "conduct" and details["sessions_ended"] == 1
@@ -168,7 +160,7 @@ def test_a_suspended_mentor_releases_requests_and_withdraws_offers(session, admi
     session.commit()
     assert session.get(MentorRequest, request.id).status == "released"
     assert session.get(MatchProposal, offered.id).status == "withdrawn"
-    [event] = _events(session, a.MEMBER_SUSPENDED)
+    [event] = audit_events(session, a.MEMBER_SUSPENDED)
     details = json.loads(event.details)
     assert details["requests_released"] == 1 and details["offers_withdrawn"] == 1
 
@@ -198,7 +190,7 @@ def test_reactivating_needs_a_reason_and_is_audited(session, admin):  # type: ig
     console.reactivate(session=session, admin=admin, member_id=member.id, reason="returned")
     session.commit()
     assert member.is_active
-    [event] = _events(session, a.MEMBER_REACTIVATED)
+    [event] = audit_events(session, a.MEMBER_REACTIVATED)
     assert json.loads(event.details) == {"reason": "returned"}
     assert event.subject_id == member.id
 
@@ -221,7 +213,7 @@ def test_resending_the_invitation_or_the_confirmation(session, admin):  # type: 
     session.commit()
     kinds = {(e.to_address, e.kind) for e in session.exec(select(OutboxEmail)).all()}
     assert ("inv@example.nhs.uk", "invite") in kinds and ("unc@example.nhs.uk", "verify") in kinds
-    events = _events(session, a.INVITATION_RESENT)
+    events = audit_events(session, a.INVITATION_RESENT)
     assert [json.loads(e.details) for e in events] == [
         {"kind": "invitation", "sent": True},
         {"kind": "confirmation", "sent": True},
@@ -243,4 +235,4 @@ def test_resending_keeps_to_the_per_address_limit(session, admin, monkeypatch): 
         select(OutboxEmail).where(OutboxEmail.to_address == "lim@example.nhs.uk")
     ).all()
     assert len(count) == 2
-    assert json.loads(_events(session, a.INVITATION_RESENT)[-1].details)["sent"] is False
+    assert json.loads(audit_events(session, a.INVITATION_RESENT)[-1].details)["sent"] is False

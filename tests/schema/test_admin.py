@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 
-from sqlmodel import col, select
+from sqlmodel import select
 from strawberry import relay
 
 from backend.audit import actions as a
-from backend.audit.models import AuditEvent
 from backend.members.models import Member
 from backend.notifications.models import OutboxEmail
-from tests.factories import make_access_token, make_member, make_organiser
+from tests.factories import audit_events, make_access_token, make_member, make_organiser
 
 MEMBERS = """
 query ($first: Int, $after: String, $filter: AdminMemberFilter) {
@@ -56,14 +55,6 @@ mutation ($id: ID!) {
 
 def gid(member: Member) -> str:
     return str(relay.GlobalID("Member", str(member.id)))
-
-
-def _events(session, action: str) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
-    return list(
-        session.exec(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))
-        ).all()
-    )
 
 
 def test_organisers_are_refused_every_admin_operation(run, session):  # type: ignore[no-untyped-def]
@@ -152,10 +143,10 @@ def test_suspend_and_reactivate_with_a_reason(run, session, client):  # type: ig
         "__typename": "ReactivateMemberSuccess",
         "account": {"active": True},
     }
-    assert [json.loads(e.details)["reason"] for e in _events(session, a.MEMBER_SUSPENDED)] == [
+    assert [json.loads(e.details)["reason"] for e in audit_events(session, a.MEMBER_SUSPENDED)] == [
         "security"
     ]
-    assert [json.loads(e.details) for e in _events(session, a.MEMBER_REACTIVATED)] == [
+    assert [json.loads(e.details) for e in audit_events(session, a.MEMBER_REACTIVATED)] == [
         {"reason": "suspended_in_error"}
     ]
     account = run(ACCOUNT, {"id": gid(target)}, member=admin)["data"]["adminMember"]
@@ -175,4 +166,4 @@ def test_resend_invitation(run, session):  # type: ignore[no-untyped-def]
     assert list(emails) == ["invite"]
     refused = run(RESEND, {"id": gid(confirmed)}, member=admin)["data"]["resendInvitation"]
     assert refused["__typename"] == "Conflict"
-    assert len(_events(session, a.INVITATION_RESENT)) == 1
+    assert len(audit_events(session, a.INVITATION_RESENT)) == 1

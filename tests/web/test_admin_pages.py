@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import select
 
 from backend.audit import actions as a
 from backend.audit.models import AuditEvent
 from backend.members.models import Member, MemberRole
 from backend.notifications.models import OutboxEmail
-from tests.factories import PASSWORD, make_member, make_organiser
+from tests.factories import PASSWORD, audit_events, make_member, make_organiser
 from tests.web.conftest import another_client, error_summary, forms_of, log_in, post_form
 
 
@@ -32,13 +32,7 @@ def admin_client(client, admin):  # type: ignore[no-untyped-def]
 
 
 def _events(session, action: str) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
-    found = list(
-        session.exec(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))
-        ).all()
-    )
-    session.rollback()
-    return found
+    return audit_events(session, action, end_read=True)
 
 
 def test_organisers_and_members_are_refused_every_console_page(client, session, admin):  # type: ignore[no-untyped-def]
