@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from backend.members import console
+from backend.skills import framework
 from schema import errors
 from schema.context import Info
 from schema.enums import ReactivationReason, Role, SuspensionReason
@@ -17,7 +18,7 @@ from schema.ids import decode
 from schema.inputs import check_text
 from schema.members import Member
 from schema.permissions import IsAuthenticated
-from schema.reference import connection, decode_offset, page_size
+from schema.reference import Skill, connection, decode_offset, page_size
 
 
 @strawberry.type(
@@ -133,6 +134,34 @@ ResendInvitationResult = Annotated[
 ]
 
 
+@strawberry.input(description="A new skill in one of the framework's groups (see skills).")
+class AddSkillInput:
+    name: str
+    group: str
+
+
+@strawberry.input(description="A skill's new name; its id stays.")
+class RenameSkillInput:
+    skill_id: strawberry.ID
+    name: str
+
+
+@strawberry.input(description="Retire a skill: kept on old records, no longer a choice.")
+class RetireSkillInput:
+    skill_id: strawberry.ID
+
+
+@strawberry.type(description="The skill after the change.")
+class SkillChangeSuccess:
+    skill: Skill
+
+
+SkillChangeResult = Annotated[
+    SkillChangeSuccess | errors.Problem,
+    errors.result_named("SkillChangeResult", SkillChangeSuccess),
+]
+
+
 def _account(info: Info, member_id: int) -> MemberAccount:
     summary = console.account_summary(
         session=info.context.session, admin=info.context.member, member_id=member_id
@@ -230,5 +259,50 @@ class AdminMutation:
                 session=context.session, admin=context.member, member_id=member_id
             )
             return ResendInvitationSuccess(kind=kind, sent=sent)
+
+        return errors.outcome(change)
+
+    @strawberry.mutation(description="Admins: add a skill to the framework.")
+    def add_skill(self, info: Info, input: AddSkillInput) -> SkillChangeResult:
+        """Add a skill; its id is made from the name."""
+        context = info.context
+
+        def change() -> SkillChangeSuccess:
+            check_text(name=input.name, group=input.group)
+            skill = framework.add_skill(
+                session=context.session, admin=context.member, name=input.name, group=input.group
+            )
+            return SkillChangeSuccess(skill=Skill.from_model(skill))
+
+        return errors.outcome(change)
+
+    @strawberry.mutation(description="Admins: rename a skill (its id stays).")
+    def rename_skill(self, info: Info, input: RenameSkillInput) -> SkillChangeResult:
+        """Rename a skill."""
+        context = info.context
+
+        def change() -> SkillChangeSuccess:
+            check_text(name=input.name, skill_id=input.skill_id)
+            skill = framework.rename_skill(
+                session=context.session,
+                admin=context.member,
+                skill_id=str(input.skill_id),
+                name=input.name,
+            )
+            return SkillChangeSuccess(skill=Skill.from_model(skill))
+
+        return errors.outcome(change)
+
+    @strawberry.mutation(description="Admins: retire a skill.")
+    def retire_skill(self, info: Info, input: RetireSkillInput) -> SkillChangeResult:
+        """Retire a skill."""
+        context = info.context
+
+        def change() -> SkillChangeSuccess:
+            check_text(skill_id=input.skill_id)
+            skill = framework.retire_skill(
+                session=context.session, admin=context.member, skill_id=str(input.skill_id)
+            )
+            return SkillChangeSuccess(skill=Skill.from_model(skill))
 
         return errors.outcome(change)

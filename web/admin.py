@@ -15,6 +15,9 @@ from backend.audit import service as audit
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound
 from backend.members import console
 from backend.members import service as member_service
+from backend.skills import framework
+from backend.skills import service as skill_service
+from vocabulary import SKILL_GROUPS
 from web.accounts import redirect
 from web.deps import CheckedVisitor, CurrentVisitor, Form, UnitOfWorkRoute, Visitor, form_text
 from web.render import NOTICES, form_errors, options, render
@@ -31,6 +34,10 @@ NOTICES.update(
         "invitation-held": "No email went: this address has had as many as the hourly limit "
         "allows. Try again later.",
         "role-changed": "The member's roles have been changed.",
+        "skill-added": "The skill has been added to the framework.",
+        "skill-renamed": "The skill has been renamed everywhere it is shown.",
+        "skill-retired": "The skill is retired: it stays where it is named but is no longer "
+        "offered as a choice or used for suggestions.",
     }
 )
 MEMBER_FILTERS = ("text", "role", "status", "confirmed")
@@ -299,3 +306,105 @@ def audit_csv(visitor: CurrentVisitor) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+def _skills_page(
+    visitor: Visitor,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    console.require_admin(session=visitor.db, member=visitor.member)
+    return render(
+        visitor,
+        "admin/skills.html",
+        status_code=status_code,
+        errors=errors,
+        values=values,
+        skills=skill_service.list_skills(session=visitor.db),
+        groups=[(g, g) for g in SKILL_GROUPS],
+    )
+
+
+@router.get("/skills", response_class=HTMLResponse)
+def skills(visitor: CurrentVisitor) -> Response:
+    """The skills framework, retired skills included, and a form to add one."""
+    return _skills_page(visitor)
+
+
+@router.post("/skills", response_class=HTMLResponse)
+def add_skill(visitor: CheckedVisitor, form: Form) -> Response:
+    """Add a skill to a group."""
+    values = {"name": form_text(form, "name"), "group": form_text(form, "group")}
+    try:
+        framework.add_skill(session=visitor.db, admin=visitor.member, **values)
+    except (Invalid, Conflict) as error:
+        return _skills_page(
+            visitor,
+            status_code=400 if isinstance(error, Invalid) else 409,
+            errors=form_errors(error, default_field="name"),
+            values=values,
+        )
+    return redirect("/admin/skills?notice=skill-added")
+
+
+def _skill_page(
+    visitor: Visitor,
+    skill_id: str,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    console.require_admin(session=visitor.db, member=visitor.member)
+    found = {s.id: s for s in skill_service.list_skills(session=visitor.db)}
+    if skill_id not in found:
+        raise NotFound("No skill with that id.")
+    return render(
+        visitor,
+        "admin/skill.html",
+        status_code=status_code,
+        errors=errors,
+        values=values or {"name": found[skill_id].name},
+        skill=found[skill_id],
+    )
+
+
+@router.get("/skills/{skill_id}", response_class=HTMLResponse)
+def skill(visitor: CurrentVisitor, skill_id: str) -> Response:
+    """One skill: rename or retire it."""
+    return _skill_page(visitor, skill_id)
+
+
+@router.post("/skills/{skill_id}/rename", response_class=HTMLResponse)
+def rename_skill(visitor: CheckedVisitor, form: Form, skill_id: str) -> Response:
+    """Give the skill a new name."""
+    values = {"name": form_text(form, "name")}
+    try:
+        framework.rename_skill(
+            session=visitor.db, admin=visitor.member, skill_id=skill_id, name=values["name"]
+        )
+    except (Invalid, Conflict) as error:
+        if isinstance(error, NotFound):
+            raise
+        return _skill_page(
+            visitor,
+            skill_id,
+            status_code=400 if isinstance(error, Invalid) else 409,
+            errors=form_errors(error, default_field="name"),
+            values=values,
+        )
+    return redirect(f"/admin/skills/{skill_id}?notice=skill-renamed")
+
+
+@router.post("/skills/{skill_id}/retire", response_class=HTMLResponse)
+def retire_skill(visitor: CheckedVisitor, skill_id: str) -> Response:
+    """Retire the skill."""
+    try:
+        framework.retire_skill(session=visitor.db, admin=visitor.member, skill_id=skill_id)
+    except Conflict as error:
+        return _skill_page(
+            visitor, skill_id, status_code=409, errors=form_errors(error, default_field="retire")
+        )
+    return redirect(f"/admin/skills/{skill_id}?notice=skill-retired")

@@ -38,6 +38,9 @@ AUDIT_EXPORTED = "audit.exported"
 MEMBER_SUSPENDED = "member.suspended"
 MEMBER_REACTIVATED = "member.reactivated"
 INVITATION_RESENT = "invitation.resent"  # an invitation or confirmation email sent again
+SKILL_ADDED = "skill.added"  # the skill's id in details
+SKILL_RENAMED = "skill.renamed"
+SKILL_RETIRED = "skill.retired"
 # Signing in (SSO and second factors are wired by their own modules)
 SIGNIN_NEW_DEVICE = "signin.new_device"
 SIGNIN_SSO = "signin.sso"
@@ -73,6 +76,9 @@ LABELS: dict[str, str] = {
     MEMBER_SUSPENDED: "Suspended a member",
     MEMBER_REACTIVATED: "Reactivated a member",
     INVITATION_RESENT: "Sent an invitation or confirmation email again",
+    SKILL_ADDED: "Added a skill to the framework",
+    SKILL_RENAMED: "Renamed a skill",
+    SKILL_RETIRED: "Retired a skill",
     SIGNIN_NEW_DEVICE: "Signed in from a new device",
     SIGNIN_SSO: "Signed in with single sign-on",
     TWO_FACTOR_ENABLED: "Turned on two-factor authentication",
