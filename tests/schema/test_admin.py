@@ -167,3 +167,42 @@ def test_resend_invitation(run, session):  # type: ignore[no-untyped-def]
     refused = run(RESEND, {"id": gid(confirmed)}, member=admin)["data"]["resendInvitation"]
     assert refused["__typename"] == "Conflict"
     assert len(audit_events(session, a.INVITATION_RESENT)) == 1
+
+
+SKILL_CHANGE = "... on SkillChangeSuccess { skill { id name retired } } ... on Error { message }"
+RETIRE = (
+    "mutation ($id: ID!) { retireSkill(input: {skillId: $id}) { __typename "
+    f"{SKILL_CHANGE} }} }}"
+)
+
+
+def test_skills_framework_mutations(run, session):  # type: ignore[no-untyped-def]
+    admin = make_member(session, roles=("admin",))
+    organiser = make_organiser(session)
+    session.commit()
+    add = (
+        'mutation { addSkill(input: {name: "Rota design", group: "Core management skills"}) '
+        f"{{ __typename {SKILL_CHANGE} }} }}"
+    )
+    refused = run(add, member=organiser)["data"]["addSkill"]
+    assert refused["__typename"] == "NotAllowed"
+    added = run(add, member=admin)["data"]["addSkill"]
+    assert added["skill"] == {"id": "rota-design", "name": "Rota design", "retired": False}
+    renamed = run(
+        'mutation { renameSkill(input: {skillId: "rota-design", name: "Rota planning"}) '
+        f"{{ __typename {SKILL_CHANGE} }} }}",
+        member=admin,
+    )["data"]["renameSkill"]
+    assert renamed["skill"]["name"] == "Rota planning"
+    retired = run(
+        RETIRE,
+        {"id": "rota-design"},
+        member=admin,
+    )["data"]["retireSkill"]
+    assert retired["skill"]["retired"] is True
+    choices = run("{ skills { id } }", member=admin)["data"]["skills"]
+    assert "rota-design" not in [s["id"] for s in choices]
+    every = run("{ skills(includeRetired: true) { id retired } }", member=admin)["data"]["skills"]
+    assert {"id": "rota-design", "retired": True} in every
+    unknown = run(RETIRE, {"id": "nope"}, member=admin)["data"]["retireSkill"]
+    assert unknown["__typename"] == "NotFound"

@@ -214,3 +214,37 @@ def test_changing_a_role_from_the_member_page_needs_the_password(admin_client, s
     )
     assert taken.status_code == 303
     assert session.get(MemberRole, (target.id, "organiser")) is None
+
+
+def test_the_skills_framework_pages(admin_client, client, session, engine):  # type: ignore[no-untyped-def]
+    make_organiser(session, email="olu.skills@example.nhs.uk")
+    session.commit()
+    page = admin_client.get("/admin/skills")
+    assert page.status_code == 200 and "Team leadership" in page.text
+    bad = post_form(admin_client, "/admin/skills", {"name": "", "group": "Core management skills"})
+    assert bad.status_code == 400 and error_summary(bad.text)
+    added = post_form(
+        admin_client, "/admin/skills", {"name": "Rota design", "group": "Core management skills"}
+    )
+    assert added.status_code == 303
+    assert 'href="/admin/skills/rota-design"' in admin_client.get("/admin/skills").text
+    renamed = post_form(
+        admin_client,
+        "/admin/skills/rota-design/rename",
+        {"name": "Rota planning"},
+        page="/admin/skills/rota-design",
+    )
+    assert renamed.status_code == 303
+    retired = post_form(
+        admin_client, "/admin/skills/rota-design/retire", {}, page="/admin/skills/rota-design"
+    )
+    assert retired.status_code == 303
+    shown = admin_client.get("/admin/skills/rota-design")
+    assert "<h1>Rota planning</h1>" in shown.text and 'id="skill-status">Retired' in shown.text
+    assert "Rota planning" not in admin_client.get("/profile/edit").text  # not a choice now
+    assert admin_client.get("/admin/skills/no-such-skill").status_code == 404
+
+    organiser = another_client(engine)
+    log_in(organiser, "olu.skills@example.nhs.uk")
+    assert organiser.get("/admin/skills").status_code == 403
+    assert len(_events(session, a.SKILL_RETIRED)) == 1

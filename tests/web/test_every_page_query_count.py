@@ -70,6 +70,8 @@ PAGES = [
     "/admin/members",
     "/admin/members?text=member&status=active&confirmed=yes",
     "/admin/members/{mentor}",
+    "/admin/skills",
+    "/admin/skills/team-leadership",
     "/admin/audit",
     "/admin/audit?action=round.exported",
     "/admin/audit.csv",
