@@ -61,6 +61,7 @@ def test_the_landing_page_links_the_parts_and_the_header_links_it(admin_client):
     assert "<h1>Admin console</h1>" in page.text
     assert 'class="nhsuk-card__link" href="/admin/members"' in page.text
     assert 'class="nhsuk-card__link" href="/admin/audit"' in page.text
+    assert 'class="nhsuk-card__link" href="/admin/skills"' in page.text
     assert 'class="nhsuk-header__navigation-link" href="/admin"' in admin_client.get("/").text
 
 
