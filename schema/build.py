@@ -33,6 +33,7 @@ from backend.settings import Settings
 from schema import errors
 from schema.access_tokens import AccessTokenMutation
 from schema.accounts import AccountMutation, SessionQuery
+from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditQuery
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
@@ -72,6 +73,7 @@ NODE_TYPES = (
 
 @strawberry.type
 class Query(
+    AdminQuery,
     AuditQuery,
     CommunityQuery,
     ImportQuery,
@@ -119,6 +121,7 @@ class Mutation(
     PrivacyMutation,
     TwoFactorMutation,
     RoleMutation,
+    AdminMutation,
 ):
     """Everything a client can change."""
 

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from backend.insights.service import DIMENSION_KEYS
+from backend.members.console import REACTIVATE_REASONS, SUSPEND_REASONS
 from backend.members.models import ROLES, VISIBILITY
 from backend.mentoring.models import MENTORSHIP_STATUSES, REQUEST_STATUSES
 from backend.mentoring.service import OUTCOMES
@@ -61,6 +62,12 @@ ContactVisibility = _enum(
     "Who may see a member's email address and organisation: other members, or nobody.",
 )
 Role = _enum("Role", ("member", *ROLES), "What a member may do on the network.")
+SuspensionReason = _enum(
+    "SuspensionReason", tuple(SUSPEND_REASONS), "Why an admin suspended an account."
+)
+ReactivationReason = _enum(
+    "ReactivationReason", tuple(REACTIVATE_REASONS), "Why an admin reactivated an account."
+)
 OrganisationType = _enum("OrganisationType", ORGANISATION_TYPES, "The kind of NHS body.")
 MentorRequestDirection = _enum(
     "MentorRequestDirection", ("sent", "received"), "Requests you sent, or requests sent to you."

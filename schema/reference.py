@@ -41,11 +41,19 @@ class Skill:
     id: strawberry.ID
     name: str
     group: str
+    retired: bool = strawberry.field(
+        description="Retired by an admin: kept on old records, no longer offered as a choice."
+    )
 
     @classmethod
     def from_model(cls, skill: SkillModel) -> Skill:
         """The GraphQL view of a skill."""
-        return cls(id=strawberry.ID(skill.id), name=skill.name, group=skill.group)
+        return cls(
+            id=strawberry.ID(skill.id),
+            name=skill.name,
+            group=skill.group,
+            retired=skill.retired_at is not None,
+        )
 
 
 @strawberry.type(description="An NHS employer: a trust, an ICB, a practice, or another body.")
@@ -163,11 +171,17 @@ def connection(nodes: list[NodeT], *, offset: int, more: bool) -> relay.Connecti
 class ReferenceQuery:
     """Reference data anyone may read (sign-up forms need it before there is an account)."""
 
-    @strawberry.field(description="Every skill, in framework order.")
-    def skills(self, info: Info) -> list[Skill]:
+    @strawberry.field(
+        description="The skills members can choose, in framework order; with includeRetired, "
+        "the retired ones too."
+    )
+    def skills(self, info: Info, include_retired: bool = False) -> list[Skill]:
         """The skills framework."""
         return [
-            Skill.from_model(s) for s in skill_service.list_skills(session=info.context.session)
+            Skill.from_model(s)
+            for s in skill_service.list_skills(
+                session=info.context.session, retired=include_retired
+            )
         ]
 
     @strawberry.field(description="Organisations by name; `search` matches part of the name.")

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import pyotp
 from sqlalchemy import update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 from backend import audit
 from backend.accounts import passwords, two_factor
@@ -967,3 +967,16 @@ FACTORIES: dict[str, Callable[..., object]] = {
     "webauthn_credential": make_webauthn_credential,
     "webauthn_challenge": make_webauthn_challenge,
 }
+
+
+def audit_events(session: Session, action: str, *, end_read: bool = False) -> list[AuditEvent]:
+    """The audit log's events of ``action``, oldest first; ``end_read`` then rolls back, so a
+    page test's open read does not hold the database while the app writes."""
+    found = list(
+        session.exec(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))
+        ).all()
+    )
+    if end_read:
+        session.rollback()
+    return found

@@ -128,14 +128,16 @@ def install_error_pages(app: FastAPI) -> None:
         return RedirectResponse(
             "/account/two-factor?notice=second-factor-required", status_code=303
         )
+
     @app.exception_handler(NotVerified)
     async def _not_verified(request: Request, error: NotVerified) -> Response:
         # The page (base.html) offers to send the link again to a signed-in, unconfirmed member.
         return error_page(request, 403, (VERIFY_FIRST_TITLE, error.message))
 
     @app.exception_handler(Forbidden)
-    async def _forbidden(request: Request, _error: Forbidden) -> Response:
-        return error_page(request, 403)
+    async def _forbidden(request: Request, error: Forbidden) -> Response:
+        # The service's own sentence says who may (the API gives the same message).
+        return error_page(request, 403, (MESSAGES[403][0], error.message))
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, _error: NotFound) -> Response:

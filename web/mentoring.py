@@ -285,7 +285,9 @@ def mentor_directory(visitor: CurrentVisitor) -> Response:
         page=page,
         has_more=has_more,
         href=href,
-        skill_options=[(s.id, s.name) for s in skill_service.list_skills(session=visitor.db)],
+        skill_options=[
+            (s.id, s.name) for s in skill_service.list_skills(session=visitor.db, retired=False)
+        ],
         **_mentor_cards(visitor, [m.id for m in found]),
     )
 

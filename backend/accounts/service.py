@@ -294,8 +294,15 @@ EMAIL_WINDOW = timedelta(hours=1)
 CLIENT_EMAILS_KEY = "EMAILS-ASKED-BY {client}"
 
 
-def _within_email_limits(*, session: Session, to: str, client: str | None) -> bool:
-    """Whether one more asked-for email may go to ``to`` for ``client``; counts it if so.
+def _within_email_limits(
+    *,
+    session: Session,
+    to: str,
+    client: str | None,
+    kinds: tuple[str, ...] = ASKED_FOR_KINDS,
+) -> bool:
+    """Whether one more asked-for email (of ``kinds``) may go to ``to`` for ``client``; counts
+    it if so.
 
     Over either limit the caller answers exactly as if it had sent (nobody learns whether the
     address has an account), and nothing is sent.
@@ -306,7 +313,7 @@ def _within_email_limits(*, session: Session, to: str, client: str | None) -> bo
         select(func.count())
         .select_from(OutboxEmail)
         .where(OutboxEmail.to_address == to)
-        .where(col(OutboxEmail.kind).in_(ASKED_FOR_KINDS))
+        .where(col(OutboxEmail.kind).in_(kinds))
         .where(OutboxEmail.created_at > now - EMAIL_WINDOW)
     ).one()
     if sent >= settings.account_emails_per_address_per_hour:
@@ -393,17 +400,19 @@ def send_verification(*, session: Session, member: Member) -> None:
     )
 
 
-def resend_verification(*, session: Session, member: Member, client: str | None = None) -> None:
-    """Send another verification link, unless the address is already confirmed.
+def resend_verification(*, session: Session, member: Member, client: str | None = None) -> bool:
+    """Send another verification link, unless the address is already confirmed; whether sent.
 
     Within the hourly limits per address and per ``client`` (its IP address) only; over them
     the answer is the same and no email goes.
     """
     if member.is_verified:
         raise Conflict("Your email address is already confirmed.")
-    if _within_email_limits(session=session, to=member.email, client=client):
+    sent = _within_email_limits(session=session, to=member.email, client=client)
+    if sent:
         send_verification(session=session, member=member)
     session.flush()
+    return sent
 
 
 def verify_email(*, session: Session, token: str) -> Member:
@@ -810,6 +819,19 @@ def send_invitation(*, session: Session, member: Member, invited_by: str) -> Non
             "{link}\n"
         ),
     )
+
+
+def resend_invitation(*, session: Session, member: Member, invited_by: str) -> bool:
+    """Send an invited member (no password, address not confirmed) a fresh invitation, within
+    the hourly limit per address (invitations counted apart from asked-for emails); whether
+    sent. The earlier links stay usable until they expire."""
+    if member.is_verified or member.password_hash is not None:
+        raise Conflict("This member has already accepted their invitation.")
+    sent = _within_email_limits(session=session, to=member.email, client=None, kinds=("invite",))
+    if sent:
+        send_invitation(session=session, member=member, invited_by=invited_by)
+    session.flush()
+    return sent
 
 
 def change_password(

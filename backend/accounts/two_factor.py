@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -122,6 +123,23 @@ def needed(*, session: Session, member: Member) -> bool:
         has_totp(session=session, member=member)
         or passkey_count(session=session, member=member) > 0
     )
+
+
+def with_second_factor(*, session: Session, member_ids: Sequence[int]) -> set[int]:
+    """Which of ``member_ids`` have a second factor (``needed``), in two queries."""
+    if not member_ids:
+        return set()
+    totp = session.exec(
+        select(TotpCredential.member_id)
+        .where(col(TotpCredential.member_id).in_(member_ids))
+        .where(col(TotpCredential.confirmed_at).is_not(None))
+    ).all()
+    passkeys = session.exec(
+        select(WebauthnCredential.member_id)
+        .where(col(WebauthnCredential.member_id).in_(member_ids))
+        .distinct()
+    ).all()
+    return {*totp, *passkeys}
 
 
 def methods(*, session: Session, member: Member) -> list[str]:

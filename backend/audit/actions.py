@@ -34,6 +34,13 @@ PEER_PAIRING_RUN = "peer_connect.paired"
 ROLE_GRANTED = "role.granted"
 ROLE_REVOKED = "role.revoked"
 AUDIT_EXPORTED = "audit.exported"
+# The admin console: the reason is a code from a closed list (backend.members.console)
+MEMBER_SUSPENDED = "member.suspended"
+MEMBER_REACTIVATED = "member.reactivated"
+INVITATION_RESENT = "invitation.resent"  # an invitation or confirmation email sent again
+SKILL_ADDED = "skill.added"  # the skill's id in details
+SKILL_RENAMED = "skill.renamed"
+SKILL_RETIRED = "skill.retired"
 # Signing in (SSO and second factors are wired by their own modules)
 SIGNIN_NEW_DEVICE = "signin.new_device"
 SIGNIN_SSO = "signin.sso"
@@ -66,6 +73,12 @@ LABELS: dict[str, str] = {
     ROLE_GRANTED: "Gave a role",
     ROLE_REVOKED: "Took a role away",
     AUDIT_EXPORTED: "Downloaded the audit log",
+    MEMBER_SUSPENDED: "Suspended a member",
+    MEMBER_REACTIVATED: "Reactivated a member",
+    INVITATION_RESENT: "Sent an invitation or confirmation email again",
+    SKILL_ADDED: "Added a skill to the framework",
+    SKILL_RENAMED: "Renamed a skill",
+    SKILL_RETIRED: "Retired a skill",
     SIGNIN_NEW_DEVICE: "Signed in from a new device",
     SIGNIN_SSO: "Signed in with single sign-on",
     TWO_FACTOR_ENABLED: "Turned on two-factor authentication",

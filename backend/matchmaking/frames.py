@@ -20,6 +20,7 @@ from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.mentoring.models import Mentorship
 from backend.organisations.models import Organisation
 from backend.rounds.models import MatchProposal
+from backend.skills.models import Skill
 from matching.features import FRAME_COLUMNS
 
 # Above this many ids one scan of the table beats a long IN list (and SQLite's variable cap).
@@ -135,7 +136,12 @@ def _profiles(session: Session, wanted: set[int] | None) -> list[tuple[Any, ...]
 
 
 def _skills(session: Session, wanted: set[int] | None) -> dict[tuple[int, str], tuple[str, ...]]:
-    statement = select(MemberSkill.member_id, MemberSkill.kind, MemberSkill.skill_id)
+    # Retired skills stay on profiles but no longer count towards suggestions or rounds.
+    statement = (
+        select(MemberSkill.member_id, MemberSkill.kind, MemberSkill.skill_id)
+        .join(Skill, col(Skill.id) == col(MemberSkill.skill_id))
+        .where(col(Skill.retired_at).is_(None))
+    )
     if wanted is not None and len(wanted) <= IN_LIST_LIMIT:
         statement = statement.where(col(MemberSkill.member_id).in_(wanted))
     grouped: dict[tuple[int, str], list[str]] = {}

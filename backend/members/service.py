@@ -325,8 +325,11 @@ def offers_for(*, session: Session, member_ids: Sequence[int]) -> dict[int, Ment
     }
 
 
-def profile_problems(update: ProfileUpdate, *, session: Session) -> dict[str, str]:
-    """What is wrong with ``update``, by field (nothing is written)."""
+def profile_problems(
+    update: ProfileUpdate, *, session: Session, kept: Sequence[str] = ()
+) -> dict[str, str]:
+    """What is wrong with ``update``, by field (nothing is written); ``kept``: the skills
+    sought the member already has (a retired one among them may stay)."""
     problems: dict[str, str] = {}
     checks = {
         "name": lambda x: v.line_problem(x, label="full name", maximum=v.MAX_NAME, required=True),
@@ -355,7 +358,9 @@ def profile_problems(update: ProfileUpdate, *, session: Session) -> dict[str, st
             if problem:
                 problems[name] = problem
     if update.skills_sought is not None:
-        unknown = skill_service.unknown_skills(session=session, skills=update.skills_sought)
+        unknown = skill_service.unknown_skills(
+            session=session, skills=update.skills_sought, kept=kept
+        )
         if unknown:
             problems["skills_sought"] = unknown
         elif len(set(update.skills_sought)) > 10:
@@ -366,7 +371,9 @@ def profile_problems(update: ProfileUpdate, *, session: Session) -> dict[str, st
 def update_profile(*, session: Session, member: Member | None, update: ProfileUpdate) -> Member:
     """Change the signed-in member's own profile; every problem is reported at once."""
     member = require_account(member)  # an unconfirmed account may edit its own profile
-    problems = profile_problems(update, session=session)
+    problems = profile_problems(
+        update, session=session, kept=skills_of(session=session, member_id=member.id)["sought"]
+    )
     if problems:
         raise FieldErrors(problems)
     for name in (
@@ -415,7 +422,11 @@ def set_mentoring_offer(
     problems: dict[str, str] = {}
     if not 0 <= offer.capacity <= 10:
         problems["capacity"] = "Capacity must be from 0 (not mentoring) to 10 mentees at once."
-    unknown = skill_service.unknown_skills(session=session, skills=offer.skills_offered)
+    unknown = skill_service.unknown_skills(
+        session=session,
+        skills=offer.skills_offered,
+        kept=skills_of(session=session, member_id=member.id)["offered"],
+    )
     if unknown:
         problems["skills_offered"] = unknown
     elif offer.capacity and not offer.skills_offered:

@@ -348,17 +348,20 @@ def _close_the_rest(
     return rounds
 
 
-def withdraw_uncovered_offers(*, session: Session, mentor: Member) -> int:
+def withdraw_uncovered_offers(*, session: Session, mentor: Member, leaving: bool = False) -> int:
     """Withdraw the mentor's open offers that their places no longer cover; returns how many.
 
     Called when a mentor pauses (no place covers any offer) or lowers their capacity below
-    their active mentees plus open offers. The offers the mentor has already accepted are kept
+    their active mentees plus open offers; ``leaving`` (the account suspended) withdraws every
+    open offer. The offers the mentor has already accepted are kept
     first, then the oldest. Each withdrawn offer's mentee is told, and the worker's re-offer
     step (``rounds.reoffer_pending``) looks for another mentor for them; the rounds' figures
     are marked for recounting. The caller commits.
     """
     record = session.get(MentoringOffer, mentor.id)
-    places = 0 if record is None or record.paused else record.capacity - record.active_mentees
+    places = (
+        0 if leaving or record is None or record.paused else record.capacity - record.active_mentees
+    )
     open_offers = session.exec(
         select(MatchProposal)
         .where(MatchProposal.mentor_id == mentor.id)
@@ -376,7 +379,9 @@ def withdraw_uncovered_offers(*, session: Session, mentor: Member) -> int:
             proposal_id=offer.id,
             to="withdrawn",
             strict=False,
-            decline_reason="The mentor paused mentoring or reduced their places.",
+            decline_reason="The mentor is no longer available."
+            if leaving
+            else "The mentor paused mentoring or reduced their places.",
             reoffer_pending=True,
         ):
             continue

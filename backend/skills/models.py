@@ -21,3 +21,5 @@ class Skill(SQLModel, table=True):
     group: str = Field(max_length=80)
     builtin: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
+    # Retired by an admin: kept on old records, left out of choices and suggestions.
+    retired_at: datetime | None = None

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.skills.models import Skill
 from vocabulary import SKILL_GROUPS, SKILLS
 
 
-def list_skills(*, session: Session) -> list[Skill]:
-    """Every skill, in framework order: the built-in groups first, then organisers' additions."""
-    skills = list(session.exec(select(Skill)).all())
+def list_skills(*, session: Session, retired: bool = True) -> list[Skill]:
+    """Every skill, in framework order: the built-in groups first, then organisers' additions.
+
+    With ``retired`` False, only the skills members can still choose (for choice lists).
+    """
+    statement = select(Skill)
+    if not retired:
+        statement = statement.where(col(Skill.retired_at).is_(None))
+    skills = list(session.exec(statement).all())
     order = {skill_id: index for index, (skill_id, _, _) in enumerate(SKILLS)}
     return sorted(skills, key=lambda s: (order.get(s.id, len(order)), s.name.casefold()))
 
@@ -22,16 +28,30 @@ def skill_ids(*, session: Session) -> set[str]:
     return set(session.exec(select(Skill.id)).all())
 
 
-def unknown_skills(*, session: Session, skills: Iterable[str]) -> str | None:
+def unknown_skills(
+    *, session: Session, skills: Iterable[str], kept: Iterable[str] = ()
+) -> str | None:
     """The problem with ``skills`` that are not in the framework ("Unknown skill: a, b.", up to
-    five ids, each cut to 60 characters), or ``None`` when every one is known."""
-    unknown = sorted(set(skills) - skill_ids(session=session))
-    return f"Unknown skill: {', '.join(s[:60] for s in unknown[:5])}." if unknown else None
+    five ids, each cut to 60 characters) or retired (unless in ``kept``: a retired skill the
+    record already has may stay), or ``None`` when every one can be chosen."""
+    wanted = set(skills)
+    unknown = sorted(wanted - skill_ids(session=session))
+    if unknown:
+        return f"Unknown skill: {', '.join(s[:60] for s in unknown[:5])}."
+    retired = session.exec(
+        select(Skill.name)
+        .where(col(Skill.id).in_(sorted(wanted - set(kept))))
+        .where(col(Skill.retired_at).is_not(None))
+        .order_by(col(Skill.name))
+    ).all()
+    if retired:
+        return f"No longer in the skills framework: {', '.join(list(retired)[:5])}."
+    return None
 
 
 def grouped(*, session: Session) -> list[tuple[str, list[Skill]]]:
     """Skills grouped for checkboxes: (group name, skills) in framework order."""
     groups: dict[str, list[Skill]] = {group: [] for group in SKILL_GROUPS}
-    for skill in list_skills(session=session):
+    for skill in list_skills(session=session, retired=False):
         groups.setdefault(skill.group, []).append(skill)
     return [(group, skills) for group, skills in groups.items() if skills]

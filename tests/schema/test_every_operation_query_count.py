@@ -73,6 +73,10 @@ OPERATIONS = {
     "myDemographics": "{ myDemographics { consented ethnicity } }",
     "exportMyData": "{ exportMyData }",
     "memberImport": "query($import: ID!) { memberImport(id: $import) { status rowsTotal } }",
+    "adminMembers": "{ adminMembers(first: 50) { edges { node { email roles active confirmed "
+    "invited secondFactor lastSignInAt member { name organisation { name } } } } } }",
+    "adminMember": "query($mentor: ID!) { adminMember(id: $mentor) { email roles active "
+    "secondFactor lastSignInAt member { name } } }",
     "node": "query($mentor: ID!) { node(id: $mentor) { ... on Member { name "
     "organisation { name } } } }",
 }
@@ -132,6 +136,7 @@ def test_no_operation_costs_more_statements_with_more_rows(run, session, count_q
     # Every list answered shows more rows with the larger network...
     listing = (
         "members",
+        "adminMembers",
         "mentorRequests",
         "mentorships",
         "mentorship",

@@ -9,23 +9,16 @@ import io
 import json
 
 import pytest
-from sqlmodel import col, select
 
 from backend import audit
 from backend.audit import actions as a
 from backend.audit.models import AuditEvent
-from tests.factories import make_member, make_organiser, make_proposal, make_round
+from tests.factories import audit_events, make_member, make_organiser, make_proposal, make_round
 from tests.web.conftest import another_client, error_summary, log_in
 
 
 def _events(session, action: str) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
-    found = list(
-        session.exec(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))
-        ).all()
-    )
-    session.rollback()
-    return found
+    return audit_events(session, action, end_read=True)
 
 
 @pytest.fixture

@@ -66,6 +66,12 @@ PAGES = [
     "/my-data/download",
     "/my-data/diversity",
     "/my-data/erase",
+    "/admin",
+    "/admin/members",
+    "/admin/members?text=member&status=active&confirmed=yes",
+    "/admin/members/{mentor}",
+    "/admin/skills",
+    "/admin/skills/team-leadership",
     "/admin/audit",
     "/admin/audit?action=round.exported",
     "/admin/audit.csv",
@@ -130,7 +136,12 @@ def test_no_page_costs_more_statements_with_more_rows(client, session, engine, h
     paths.append("seeker")
 
     # The pages that list things show more of them...
-    for path in ("/members", f"/community/posts/{hub.post_id}", f"/circles/{hub.circle_id}"):
+    for path in (
+        "/members",
+        "/admin/members",
+        f"/community/posts/{hub.post_id}",
+        f"/circles/{hub.circle_id}",
+    ):
         assert large[path][1] > small[path][1], path
     assert (
         large[f"/mentoring/mentorships/{hub.mentorship_id}"][1]
