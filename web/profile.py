@@ -80,7 +80,9 @@ def edit_profile_form(visitor: CurrentVisitor) -> Response:
         "profile/edit.html",
         values=_profile_values(view),
         selected={skill.id for skill in view.skills_sought},
-        skill_groups=skill_service.grouped(session=visitor.db),
+        skill_groups=skill_service.grouped(
+            session=visitor.db, held={skill.id for skill in view.skills_sought}
+        ),
     )
 
 
@@ -125,7 +127,9 @@ def edit_profile_submit(visitor: CheckedVisitor, form: Form) -> Response:
             errors=form_errors(error, default_field="name"),
             values=values,
             selected=set(update.skills_sought or ()),
-            skill_groups=skill_service.grouped(session=visitor.db),
+            skill_groups=skill_service.grouped(
+                session=visitor.db, held=set(update.skills_sought or ())
+            ),
         )
     return redirect("/profile?notice=profile-saved")
 
@@ -156,7 +160,9 @@ def offer_form(visitor: CurrentVisitor) -> Response:
             "note": view.offer.note,
         },
         selected={skill.id for skill in view.skills_offered},
-        skill_groups=skill_service.grouped(session=visitor.db),
+        skill_groups=skill_service.grouped(
+            session=visitor.db, held={skill.id for skill in view.skills_offered}
+        ),
     )
 
 
@@ -188,6 +194,6 @@ def offer_submit(visitor: CheckedVisitor, form: Form) -> Response:
                 "note": offer.note,
             },
             selected=set(offer.skills_offered),
-            skill_groups=skill_service.grouped(session=visitor.db),
+            skill_groups=skill_service.grouped(session=visitor.db, held=set(offer.skills_offered)),
         )
     return redirect("/profile?notice=offer-saved")

@@ -49,9 +49,16 @@ def unknown_skills(
     return None
 
 
-def grouped(*, session: Session) -> list[tuple[str, list[Skill]]]:
-    """Skills grouped for checkboxes: (group name, skills) in framework order."""
+def grouped(*, session: Session, held: Iterable[str] = ()) -> list[tuple[str, list[Skill]]]:
+    """Skills grouped for checkboxes: (group name, skills) in framework order.
+
+    Retired skills are left out, except those in ``held`` (the record's own): they stay as
+    boxes, so saving a form keeps them unless the member unticks them.
+    """
+    keep = set(held)
     groups: dict[str, list[Skill]] = {group: [] for group in SKILL_GROUPS}
-    for skill in list_skills(session=session, retired=False):
+    for skill in list_skills(session=session):
+        if skill.retired_at is not None and skill.id not in keep:
+            continue
         groups.setdefault(skill.group, []).append(skill)
     return [(group, skills) for group, skills in groups.items() if skills]

@@ -233,3 +233,34 @@ def test_an_anonymous_not_found_starts_no_session(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "set-cookie" not in response.headers
+
+
+def test_a_retired_skill_the_member_holds_stays_ticked_on_the_form_and_nobody_else_sees_it(
+    client, session, engine
+):
+    from backend.db import utcnow
+    from backend.skills.models import Skill
+    from tests.web.conftest import another_client
+
+    holder = make_member(session, skills_sought=("budget-management", "rota-management"))
+    newcomer = make_member(session)
+    retired = session.get(Skill, "budget-management")
+    retired.retired_at = utcnow()
+    session.add(retired)
+    session.commit()
+    log_in(client, holder.email)
+    try:
+        html = client.get("/profile/edit").text
+        other = another_client(engine)
+        log_in(other, newcomer.email)
+        newcomers = other.get("/profile/edit").text
+    finally:  # the framework is shared by the tests that follow
+        retired.retired_at = None
+        session.add(retired)
+        session.commit()
+
+    # Shown ticked and marked, so saving the form keeps it unless the member unticks it.
+    assert 'value="budget-management" checked' in html
+    assert "(no longer in the skills framework)" in html
+    assert 'value="rota-management" checked' in html
+    assert 'value="budget-management"' not in newcomers
