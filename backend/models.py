@@ -13,6 +13,7 @@ from backend.accounts.factor_models import (
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.accounts.sso_models import AccountIdentity, SsoSignIn
 from backend.audit.models import AuditEvent
+from backend.chapters.models import Chapter, ChapterOrganisation, ChapterRegion, OrganiserScope
 from backend.community.models import (
     Circle,
     CircleMember,
@@ -37,6 +38,12 @@ from backend.mentoring.models import (
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
 from backend.privacy.models import ConsentRecord, DemographicRecord
+from backend.programmes.models import (
+    Programme,
+    ProgrammeAnswer,
+    ProgrammeApplication,
+    ProgrammeQuestion,
+)
 from backend.rounds.models import MatchingRound, MatchProposal
 from backend.skills.models import Skill
 
@@ -46,6 +53,9 @@ __all__ = [
     "AccessToken",
     "AccountIdentity",
     "AuditEvent",
+    "Chapter",
+    "ChapterOrganisation",
+    "ChapterRegion",
     "Circle",
     "CircleMember",
     "Comment",
@@ -70,10 +80,15 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "Organisation",
+    "OrganiserScope",
     "OutboxEmail",
     "PeerPairing",
     "Post",
     "PostSkill",
+    "Programme",
+    "ProgrammeAnswer",
+    "ProgrammeApplication",
+    "ProgrammeQuestion",
     "Reaction",
     "RecoveryCode",
     "Report",

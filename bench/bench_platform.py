@@ -53,6 +53,7 @@ from backend.members import directory  # noqa: E402
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer  # noqa: E402
 from backend.mentoring.models import MentorRequest  # noqa: E402
 from backend.organisations.models import Organisation  # noqa: E402
+from backend.programmes.service import default_programme_id  # noqa: E402
 from backend.rounds import service as rounds  # noqa: E402
 from backend.rounds.models import MatchingRound, MatchProposal  # noqa: E402
 from backend.settings import get_settings  # noqa: E402
@@ -206,10 +207,14 @@ def build(engine: Engine, n: int, seed: int = 1) -> dict[str, object]:
 
 
 def _round(engine: Engine, rng, size: int, organiser: int, n: int, now: datetime) -> int:  # type: ignore[no-untyped-def]
+    with session_factory(engine)() as session:
+        programme_id = default_programme_id(session=session)
+        session.commit()
     with engine.begin() as connection:
         round_id = connection.execute(
             insert(MatchingRound)
             .values(
+                programme_id=programme_id,
                 name=f"Round of {size}",
                 created_by_id=organiser,
                 status="ready",

@@ -14,6 +14,7 @@ table has one, and that each makes a row both databases accept.
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -37,6 +38,7 @@ from backend.accounts.factor_models import (
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.accounts.sso_models import AccountIdentity, SsoSignIn
 from backend.audit.models import AuditEvent
+from backend.chapters.models import Chapter, ChapterOrganisation, ChapterRegion, OrganiserScope
 from backend.community.models import (
     Circle,
     CircleMember,
@@ -65,6 +67,13 @@ from backend.notifications.models import Notification, NotificationPreference, O
 from backend.organisations import service as organisation_service
 from backend.organisations.models import Organisation
 from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION, ConsentRecord, DemographicRecord
+from backend.programmes.models import (
+    Programme,
+    ProgrammeAnswer,
+    ProgrammeApplication,
+    ProgrammeQuestion,
+)
+from backend.programmes.service import default_programme_id
 from backend.rounds.models import MatchingRound, MatchProposal
 from backend.skills.models import Skill
 
@@ -273,6 +282,7 @@ def make_request(
     mentee = mentee or make_mentee(session)
     mentor = mentor or make_mentor(session)
     created_at = created_at or utcnow()
+    fields.setdefault("programme_id", default_programme_id(session=session))
     request = MentorRequest(
         mentee_id=mentee.id,  # type: ignore[arg-type]
         mentor_id=mentor.id,  # type: ignore[arg-type]
@@ -316,6 +326,7 @@ def make_mentorship(
     """
     mentor = mentor or make_mentor(session)
     mentee = mentee or make_mentee(session)
+    fields.setdefault("programme_id", default_programme_id(session=session))
     mentorship = Mentorship(
         mentor_id=mentor.id,
         mentee_id=mentee.id,
@@ -391,6 +402,7 @@ def make_round(
         now = utcnow()
         values.update(published_at=now, respond_by=now + timedelta(days=7))
     values.update(fields)
+    values.setdefault("programme_id", default_programme_id(session=session))
     matching_round = MatchingRound(name=name, created_by_id=organiser.id, status=status, **values)
     return _save(session, matching_round)
 
@@ -924,7 +936,116 @@ def make_audit_event(
 
 
 # Which factory makes a row of each table (tests/test_factories.py holds it complete).
+def make_chapter(
+    session: Session,
+    *,
+    name: str | None = None,
+    kind: str = "region",
+    regions: Iterable[str] = ("North West",),
+    organisations: Iterable[Organisation] = (),
+) -> Chapter:
+    """A chapter covering ``regions`` (and ``organisations``)."""
+    name = name or f"Chapter {next(_numbers)}"
+    chapter = _save(session, Chapter(name=name, key=" ".join(name.split()).casefold(), kind=kind))
+    for region in regions:
+        session.add(ChapterRegion(chapter_id=chapter.id, region=region))
+    for organisation in organisations:
+        session.add(ChapterOrganisation(chapter_id=chapter.id, organisation_id=organisation.id))
+    session.flush()
+    return chapter
+
+
+def make_chapter_region(session: Session, **fields: object) -> ChapterRegion:
+    """One region of a (new) chapter."""
+    chapter = make_chapter(session, regions=())
+    return _save(session, ChapterRegion(chapter_id=chapter.id, region="London", **fields))  # type: ignore[arg-type]
+
+
+def make_chapter_organisation(session: Session, **fields: object) -> ChapterOrganisation:
+    """One organisation of a (new) chapter."""
+    chapter = make_chapter(session, regions=(), kind="integrated-care-system")
+    organisation = make_organisation(session)
+    row = ChapterOrganisation(chapter_id=chapter.id, organisation_id=organisation.id, **fields)  # type: ignore[arg-type]
+    return _save(session, row)
+
+
+def make_organiser_scope(
+    session: Session, *, member: Member | None = None, chapter: Chapter | None = None
+) -> OrganiserScope:
+    """``member`` (a new member by default) made an organiser of ``chapter``."""
+    member = member or make_member(session)
+    chapter = chapter or make_chapter(session)
+    return _save(session, OrganiserScope(member_id=member.id, chapter_id=chapter.id))  # type: ignore[arg-type]
+
+
+def make_programme(
+    session: Session,
+    *,
+    name: str | None = None,
+    status: str = "published",
+    **fields: object,
+) -> Programme:
+    """A programme, published by default, open to anyone unless eligibility is given."""
+    values: dict[str, Any] = {"name": name or f"Programme {next(_numbers)}", "status": status}
+    for key in (
+        "eligible_bands",
+        "eligible_regions",
+        "eligible_role_families",
+        "eligible_professions",
+        "widening_categories",
+    ):
+        if key in fields and not isinstance(fields[key], str):
+            fields[key] = json.dumps(list(fields[key]))  # type: ignore[call-overload]
+    values.update(fields)
+    return _save(session, Programme(**values))
+
+
+def make_programme_question(
+    session: Session, *, programme: Programme | None = None, **fields: object
+) -> ProgrammeQuestion:
+    """A short-text question on ``programme``'s application form."""
+    programme = programme or make_programme(session)
+    values: dict[str, Any] = {"text": "Why do you want to join?", "kind": "short-text"}
+    values.update(fields)
+    return _save(session, ProgrammeQuestion(programme_id=programme.id, **values))
+
+
+def make_programme_application(
+    session: Session,
+    *,
+    programme: Programme | None = None,
+    member: Member | None = None,
+    **fields: object,
+) -> ProgrammeApplication:
+    """``member`` applies to ``programme`` as a mentee (submitted by default)."""
+    programme = programme or make_programme(session)
+    member = member or make_mentee(session)
+    row = ProgrammeApplication(programme_id=programme.id, member_id=member.id, **fields)  # type: ignore[arg-type]
+    return _save(session, row)
+
+
+def make_programme_answer(session: Session, **fields: object) -> ProgrammeAnswer:
+    """An answer to a new question of a new application."""
+    application = make_programme_application(session)
+    programme = session.get(Programme, application.programme_id)
+    question = make_programme_question(session, programme=programme)
+    values: dict[str, Any] = {"value": "To lead a team"}
+    values.update(fields)
+    return _save(
+        session,
+        ProgrammeAnswer(application_id=application.id, question_id=question.id, **values),
+    )
+
+
 FACTORIES: dict[str, Callable[..., object]] = {
+    "chapter": make_chapter,
+    "chapter_region": make_chapter_region,
+    "chapter_organisation": make_chapter_organisation,
+    "organiser_scope": make_organiser_scope,
+    "programme": make_programme,
+    "programme_question": make_programme_question,
+    "programme_application": make_programme_application,
+    "programme_answer": make_programme_answer,
     "organisation": make_organisation,
     "skill": make_skill,
     "member": make_member,

@@ -99,6 +99,19 @@ AGE_BANDS: tuple[str, ...] = (
     "prefer-not-to-say",
 )
 
+# Widening-access priority (issue 12 item 4): the reason a member gives when asking for it,
+# consented special-category data. The matcher never sees the category, only a yes/no flag;
+# each programme chooses which categories count in it.
+WIDENING_CATEGORIES: tuple[str, ...] = (
+    "first-in-family-into-management",
+    "bands-2-to-4",
+    "under-represented-ethnic-group",
+    "disabled",
+    "lgbtq-plus",
+    "career-break-or-caring",
+    "other-under-represented-group",
+)
+
 
 def humanise(slug: str) -> str:
     """Turn a slug such as ``nurse-or-midwife`` into ``Nurse or midwife``."""

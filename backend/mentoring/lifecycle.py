@@ -25,8 +25,9 @@ from backend.matchmaking.version import network_changed
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring.models import MentorRequest, Mentorship
 from backend.notifications import service as notifications
+from backend.programmes import service as programmes
 from backend.rounds import figures
-from backend.rounds.models import MatchProposal
+from backend.rounds.models import MatchingRound, MatchProposal
 
 # State tables: status -> the statuses it may become. Final states map to nothing.
 REQUEST_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -202,6 +203,19 @@ def tell(session: Session, member: Member, kind: str, title: str, body: str, lin
     )
 
 
+def _programme_of(
+    session: Session, *, request: MentorRequest | None, proposal: MatchProposal | None
+) -> int:
+    """The programme a new mentorship belongs to: its request's, or its round's."""
+    if request is not None:
+        return request.programme_id
+    if proposal is not None:
+        matching_round = session.get(MatchingRound, proposal.round_id)
+        if matching_round is not None:
+            return matching_round.programme_id
+    return programmes.default_programme_id(session=session)
+
+
 def start_mentorship(
     *,
     session: Session,
@@ -237,6 +251,7 @@ def start_mentorship(
             if not took_place:
                 raise CapacityReached(f"{mentor.name} has no free mentoring place left.")
             mentorship = Mentorship(
+                programme_id=_programme_of(session, request=request, proposal=proposal),
                 mentor_id=mentor_id,
                 mentee_id=mentee_id,
                 request_id=request.id if request is not None else None,

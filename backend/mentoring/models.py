@@ -52,6 +52,12 @@ class MentorRequest(SQLModel, table=True):
     mentee_id: int = Field(sa_column=_member_fk())
     mentor_id: int = Field(sa_column=_member_fk())
     message: str = Field(sa_column=Column(Text, nullable=False))
+    # The programme the mentorship would belong to (the default programme for open requests).
+    programme_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("programme.id", ondelete="RESTRICT"), nullable=False, index=True
+        )
+    )
     skills: str = Field(default="", max_length=1000)  # ';'-separated skill ids
     status: str = Field(default="open", sa_column=Column(String(10), nullable=False, index=True))
     decline_reason: str = Field(default="", max_length=1000)
@@ -83,11 +89,12 @@ class Mentorship(SQLModel, table=True):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
-        # One mentor at a time: never two active mentorships of one mentee, whichever path
-        # (a request, a round's offer) started them.
+        # One mentor at a time in a programme: never two active mentorships of one mentee in
+        # one programme, whichever path (a request, a round's offer) started them.
         Index(
             "uq_mentorship_active_mentee",
             "mentee_id",
+            "programme_id",
             unique=True,
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
@@ -108,6 +115,11 @@ class Mentorship(SQLModel, table=True):
         ),
     )
     status: str = Field(default="active", sa_column=Column(String(12), nullable=False, index=True))
+    programme_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("programme.id", ondelete="RESTRICT"), nullable=False, index=True
+        )
+    )
     goals: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     meeting_rhythm: str = Field(default="", max_length=200)
     planned_months: int = Field(default=6)

@@ -31,6 +31,7 @@ from backend.mentoring.models import (
     Mentorship,
     MentorshipFeedback,
 )
+from backend.programmes import service as programmes
 from backend.settings import get_settings
 
 MAX_MESSAGE = 2000
@@ -140,6 +141,7 @@ def request_mentor(
         mentee_id=mentee.id,
         mentor_id=mentor.id,
         message=text,
+        programme_id=programmes.default_programme_id(session=session),
         skills=";".join(skill_list),
         idempotency_key=idempotency_key,
         expires_at=now + timedelta(days=get_settings().request_expiry_days),

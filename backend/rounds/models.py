@@ -53,6 +53,13 @@ class MatchingRound(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True),
     )
     status: str = Field(default="queued", sa_column=Column(String(10), nullable=False, index=True))
+    # The programme whose accepted applicants (or, in the default programme, whose seeking
+    # members) the round pairs; its mentorships belong to that programme.
+    programme_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("programme.id", ondelete="RESTRICT"), nullable=False, index=True
+        )
+    )
     cohort: str = Field(default="seeking", sa_column=Column(String(10), nullable=False))
     # Member ids of a chosen cohort (cohort 'members', e.g. imported from a CSV), as JSON.
     cohort_ids: str = Field(

@@ -38,6 +38,7 @@ from backend.members.models import Member, MentoringOffer
 from backend.mentoring import lifecycle
 from backend.mentoring.models import Mentorship
 from backend.notifications import service as notifications
+from backend.programmes import service as programmes
 from backend.rounds import figures
 from backend.rounds.models import MatchingRound, MatchProposal
 from backend.settings import get_settings
@@ -74,6 +75,8 @@ class RoundSettings:
     seed: int = 0
     respond_days: int = 7
     learn_from_outcomes: bool = False
+    # The programme the round pairs in (None: the network's default programme).
+    programme_id: int | None = None
 
 
 def round_problems(settings: RoundSettings) -> dict[str, str]:
@@ -138,8 +141,10 @@ def create_round(
         missing = sorted(set(cohort_member_ids) - found)
         if missing:
             raise FieldErrors({"cohort": f"Unknown member id: {', '.join(map(str, missing[:5]))}."})
+    programme_id = settings.programme_id or programmes.default_programme_id(session=session)
     matching_round = MatchingRound(
         name=clean_name,
+        programme_id=programme_id,
         created_by_id=organiser.id,
         cohort=cohort,
         cohort_ids=json.dumps(sorted(set(cohort_member_ids))),

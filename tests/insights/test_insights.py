@@ -14,6 +14,7 @@ from backend.insights import disclosure as dc
 from backend.insights import service as insights
 from backend.mentoring.models import Mentorship
 from backend.privacy import service as privacy
+from backend.programmes.service import default_programme_id
 from tests.factories import make_member, make_organiser, make_request
 
 
@@ -41,6 +42,7 @@ def _member(session, *, ethnicity=None, seeking=False, matched=False, mentor=Non
             # (the funnel counts mentees), which make_mentorship would refuse.
             session.add(
                 Mentorship(
+                    programme_id=default_programme_id(session=session),
                     mentor_id=mentor.id,
                     mentee_id=member.id,
                     started_at=asked + timedelta(days=10),

@@ -20,6 +20,7 @@ from backend.members.models import Member, MentoringOffer
 from backend.mentoring import service as mentoring
 from backend.mentoring.models import MentorRequest, Mentorship
 from backend.notifications.models import Notification
+from backend.programmes.service import default_programme_id
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchProposal
 from tests.factories import make_member, make_organiser, make_proposal, make_round
@@ -138,10 +139,15 @@ def test_an_offer_accept_when_the_mentor_has_no_place_left_closes_it_for_a_reoff
 
 def test_the_database_refuses_a_second_active_mentorship_for_one_mentee(session, people):
     mentee, offer_mentor, request_mentor = people
-    session.add(Mentorship(mentor_id=offer_mentor.id, mentee_id=mentee.id))
+    programme_id = default_programme_id(session=session)
+    session.add(
+        Mentorship(programme_id=programme_id, mentor_id=offer_mentor.id, mentee_id=mentee.id)
+    )
     session.commit()
 
-    session.add(Mentorship(mentor_id=request_mentor.id, mentee_id=mentee.id))
+    session.add(
+        Mentorship(programme_id=programme_id, mentor_id=request_mentor.id, mentee_id=mentee.id)
+    )
     with pytest.raises(IntegrityError):
         session.flush()
     session.rollback()

@@ -14,6 +14,7 @@ from backend.matchmaking.version import network_changed
 from backend.members.import_models import MemberImport
 from backend.mentoring import service as mentoring
 from backend.mentoring.models import MentoringSession, MentorRequest, Mentorship
+from backend.programmes.service import default_programme_id
 from backend.rounds.models import MatchingRound, MatchProposal
 from tests.factories import make_member
 
@@ -30,7 +31,11 @@ def make_review(session: Session, size: int = 60) -> tuple[int, str, int, list[i
     organiser = make_member(session, name="Ola Organiser", band="9", roles=("organiser",))
     mentee, mentor = make_member(session, band="4"), make_member(session, band="8a")
     matching_round = MatchingRound(
-        name="Review round", created_by_id=organiser.id, status="ready", progress=1.0
+        programme_id=default_programme_id(session=session),
+        name="Review round",
+        created_by_id=organiser.id,
+        status="ready",
+        progress=1.0,
     )
     session.add(matching_round)
     session.flush()
@@ -90,10 +95,17 @@ def make_hub(session: Session) -> Hub:
     )
     mentee = make_member(session, name="Mina Mentee", band="4", seeking_mentor=True)
     asker = make_member(session, name="Asa Asker", band="4", seeking_mentor=True)
+    programme_id = default_programme_id(session=session)
     review = MatchingRound(
-        name="Spring round", created_by_id=viewer.id, status="ready", progress=1.0, summary="{}"
+        programme_id=programme_id,
+        name="Spring round",
+        created_by_id=viewer.id,
+        status="ready",
+        progress=1.0,
+        summary="{}",
     )
     published = MatchingRound(
+        programme_id=programme_id,
         name="Winter round",
         created_by_id=viewer.id,
         status="published",
@@ -104,8 +116,11 @@ def make_hub(session: Session) -> Hub:
     session.add_all([review, published, circle])
     session.flush()
     post = Post(author_id=viewer.id, title="How I plan rotas", body="Early and together.")  # type: ignore[arg-type]
-    mentorship = Mentorship(mentor_id=viewer.id, mentee_id=mentee.id, goals="Lead a team")
+    mentorship = Mentorship(
+        programme_id=programme_id, mentor_id=viewer.id, mentee_id=mentee.id, goals="Lead a team"
+    )
     request = MentorRequest(
+        programme_id=programme_id,
         mentee_id=asker.id,  # type: ignore[arg-type]
         mentor_id=viewer.id,  # type: ignore[arg-type]
         message="Could you mentor me?",
@@ -197,11 +212,19 @@ def grow(session: Session, hub: Hub, *, to: int) -> Hub:
             skills=("team-leadership",),
         )
         matching_round = MatchingRound(
-            name=f"Round {i}", created_by_id=hub.viewer_id, status="ready", summary="{}"
+            programme_id=default_programme_id(session=session),
+            name=f"Round {i}",
+            created_by_id=hub.viewer_id,
+            status="ready",
+            summary="{}",
         )
         session.add(matching_round)
         session.flush()
-        mentorship = Mentorship(mentor_id=hub.viewer_id, mentee_id=mentee.id)
+        mentorship = Mentorship(
+            programme_id=default_programme_id(session=session),
+            mentor_id=hub.viewer_id,
+            mentee_id=mentee.id,
+        )
         comment = Comment(post_id=hub.post_id, author_id=mentor.id, body=f"Useful, {i}")  # type: ignore[arg-type]
         session.add_all([mentorship, comment])
         session.add_all(

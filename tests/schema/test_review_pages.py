@@ -10,6 +10,7 @@ import pytest
 from strawberry import relay
 
 from backend.members.models import Member
+from backend.programmes.service import default_programme_id
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound, MatchProposal
 from tests.factories import make_member
@@ -82,7 +83,11 @@ def test_the_unmatched_list_reads_only_the_members_shown_and_counts_them_all(ses
     organiser = make_member(session, band="9", roles=("organiser",))
     mentor = make_member(session, band="8a")
     matching_round = MatchingRound(
-        name="Unmatched round", created_by_id=organiser.id, status="ready", progress=1.0
+        programme_id=default_programme_id(session=session),
+        name="Unmatched round",
+        created_by_id=organiser.id,
+        status="ready",
+        progress=1.0,
     )
     session.add(matching_round)
     session.flush()

@@ -1,0 +1,1 @@
+"""Chapters of the network (regional, or an integrated care system) and organisers' scopes."""
