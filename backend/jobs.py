@@ -19,7 +19,7 @@ from backend.notifications import service as notifications
 from backend.settings import get_settings
 
 log = logging.getLogger("peerbridge.jobs")
-QUEUE_NAME = "peerbridge"
+QUEUE_NAME = "peerbridge"  # the default of PEERBRIDGE_QUEUE_NAME
 
 
 def _resolve(path: str) -> Callable[..., Any]:
@@ -35,7 +35,7 @@ def redis_queue():
     url = get_settings().redis_url
     if url is None:
         raise RuntimeError("no Redis is configured (PEERBRIDGE_REDIS_URL), so there is no queue")
-    return Queue(QUEUE_NAME, connection=Redis.from_url(url))
+    return Queue(get_settings().queue_name, connection=Redis.from_url(url))
 
 
 def enqueue(path: str, *args: Any, engine: Engine | None = None) -> None:

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Redis for the job queue (RQ). Without it, jobs such as matching rounds run in a thread
     # of the process that started them (the embedded default).
     redis_url: str | None = None
+    # The RQ queue's name: one per deployment sharing a Redis (and per test run).
+    queue_name: str = Field(default="peerbridge", min_length=1, max_length=100)
     jobs_interval_seconds: float = Field(default=2.0, gt=0)
     # A running job (round, import) touches its heartbeat at least this often; one whose
     # heartbeat is older than job_stale_seconds is marked failed, to be run again.

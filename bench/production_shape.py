@@ -469,6 +469,8 @@ class Shape:
     web_workers: int = 4
     admin_url: str = ADMIN_URL
     redis_url: str = REDIS_URL
+    # Its own queue, so that two runs on one Redis never take each other's jobs.
+    queue_name: str = field(default_factory=lambda: f"peerbridge-shape-{uuid.uuid4().hex}")
     heartbeat_env: dict[str, str] = field(default_factory=dict)
     verbose: bool = True
     run_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pb-shape-")))
@@ -509,6 +511,7 @@ class Shape:
                 "PEERBRIDGE_SECRET_KEY": "shape-" + "k" * 40,
                 "PEERBRIDGE_DATABASE_URL": self.database_url,
                 "PEERBRIDGE_REDIS_URL": self.redis_url,
+                "PEERBRIDGE_QUEUE_NAME": self.queue_name,
                 "PEERBRIDGE_BASE_URL": self.base_url,
                 "PEERBRIDGE_JOBS_IN_PROCESS": "false",
                 "PEERBRIDGE_EMAIL_BACKEND": "smtp",

@@ -387,14 +387,14 @@ def test_a_real_worker_serves_job_and_outbox_metrics_on_its_port(engine, tmp_pat
 
     from rq import Queue
 
-    from backend import jobs
     from backend.members import importing
     from backend.members.import_models import MemberImport
     from tests.factories import make_organiser
     from tests.members.test_importing import members_csv, row
 
     redis = _redis_or_skip()
-    queue = Queue(jobs.QUEUE_NAME, connection=redis)
+    queue_name = f"observability-worker-{uuid.uuid4().hex}"
+    queue = Queue(queue_name, connection=redis)
     queue.empty()
     with session_factory(engine)() as db:
         organiser = make_organiser(db)
@@ -412,6 +412,7 @@ def test_a_real_worker_serves_job_and_outbox_metrics_on_its_port(engine, tmp_pat
         "PEERBRIDGE_ENVIRONMENT": "test",
         "PEERBRIDGE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "PEERBRIDGE_REDIS_URL": "redis://127.0.0.1:6379/5",
+        "PEERBRIDGE_QUEUE_NAME": queue_name,
         "PEERBRIDGE_WORKER_METRICS_PORT": str(port),
         "PEERBRIDGE_MAIL_DIR": str(tmp_path / "mail"),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from backend.settings import get_settings
 from tests.factories import make_member, make_organiser
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
+# A queue of this run's own: runs on one machine (and one Redis) never take each other's jobs.
+QUEUE = f"peerbridge-test-{uuid.uuid4().hex}"
 
 
 @pytest.fixture
@@ -37,6 +40,7 @@ def redis_settings(engine, monkeypatch):
     except RedisError:
         pytest.skip("no Redis on 127.0.0.1:6379")
     monkeypatch.setenv("PEERBRIDGE_REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("PEERBRIDGE_QUEUE_NAME", QUEUE)
     monkeypatch.setenv("PEERBRIDGE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     get_engine.cache_clear()
@@ -58,6 +62,7 @@ class WorkerProcess:
             **os.environ,
             "PEERBRIDGE_DATABASE_URL": engine_url,
             "PEERBRIDGE_REDIS_URL": REDIS_URL,
+            "PEERBRIDGE_QUEUE_NAME": QUEUE,
             "PEERBRIDGE_ENVIRONMENT": "test",
             "PEERBRIDGE_EMAIL_BACKEND": "file",
             **extra_env,
