@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlmodel import select
+from strawberry import relay
 
 from backend.audit import actions as a
 from backend.audit.models import AuditEvent
@@ -23,6 +24,7 @@ from tests.factories import (
     make_programme,
     make_programme_application,
 )
+from tests.web.conftest import log_in
 
 
 def assert_published(count: dc.Count, true: int) -> None:
@@ -83,9 +85,7 @@ class Network:
             programme_id=default_programme_id(session=session),
         )
         # 25 London members seeking a mentor, in the network only; 3 applied to London's.
-        self.london_members = [
-            make_mentee(session, region="London", band="6") for _ in range(25)
-        ]
+        self.london_members = [make_mentee(session, region="London", band="6") for _ in range(25)]
         for member in self.london_members[:3]:
             make_programme_application(session, programme=self.other, member=member)
 
@@ -330,3 +330,142 @@ def test_viewing_programme_insights_is_audited(session, net):
         select(AuditEvent).where(AuditEvent.action == a.INSIGHTS_EXPORTED)
     ).all()
     assert f'"programme_id":{net.programme.id}' in exported.details
+
+
+def test_the_page_filters_by_programme_and_shows_the_funnel(client, session, net):
+    log_in(client, net.nw_organiser.email)
+
+    page = client.get(
+        f"/organise/insights?programme={net.programme.id}&chapter={net.north_west.id}&funnel=band"
+    )
+
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert '<label class="nhsuk-label" for="programme">Programme</label>' in text
+    assert '<label class="nhsuk-label" for="chapter">Chapter</label>' in text
+    assert f'<option value="{net.programme.id}" selected>Into management</option>' in text
+    assert "London leaders" not in text  # not theirs to pick
+    assert "Showing the programme <strong>Into management</strong>" in text
+    assert "Applications funnel by Agenda for Change band" in text
+    assert '<th scope="col" class="nhsuk-table__header">Matched of accepted %</th>' in text
+    assert 'tabindex="0" role="region" aria-label="Applications funnel by' in text
+    query = f"?programme={net.programme.id}&amp;chapter={net.north_west.id}"
+    assert f'href="/organise/insights/funnel-by-band.csv{query}"' in text
+    # The CSV of the funnel is the table on the page.
+    csv_page = client.get(
+        f"/organise/insights/funnel-by-band.csv?programme={net.programme.id}"
+        f"&chapter={net.north_west.id}"
+    )
+    assert csv_page.status_code == 200
+    assert csv_page.text.splitlines()[0].startswith("Agenda for Change band,Applied,Accepted")
+
+
+def test_the_page_refuses_other_chapters_and_explains_bad_filters(client, session, net):
+    log_in(client, net.london_organiser.email)
+
+    assert client.get(f"/organise/insights?programme={net.programme.id}").status_code == 403
+    assert client.get(f"/organise/insights?chapter={net.north_west.id}").status_code == 403
+    assert (
+        client.get(f"/organise/insights/by-band.csv?programme={net.programme.id}").status_code
+        == 403
+    )
+    bad = client.get("/organise/insights?programme=abc")
+    assert bad.status_code == 400
+    assert "There is a problem" in bad.text and "Choose a programme from the list." in bad.text
+    mine = client.get(f"/organise/insights?programme={net.other.id}&funnel=ethnicity")
+    assert mine.status_code == 200
+    assert "Applications funnel by ethnicity" in mine.text
+
+
+def test_members_are_refused_programme_insights_on_the_page(client, session, net):
+    log_in(client, net.applicants[0].email)
+
+    assert client.get(f"/organise/insights?programme={net.programme.id}").status_code == 403
+
+
+FILTERED = """
+query($programme: ID, $chapter: ID) {
+  insights(dimensions: [BAND], programmeId: $programme, chapterId: $chapter) {
+    members { shown value hidden }
+    breakdowns { dimension totals { joined { shown value } matched { value } } }
+    trend { key columns csv }
+  }
+}
+"""
+FUNNEL = """
+query($programme: ID!, $dimension: InsightDimension!) {
+  programmeFunnel(programmeId: $programme, dimension: $dimension) {
+    programmeName dimension title summary
+    groups { group label counts { applied { shown value hidden } accepted { value }
+             matched { value } active { value } completed { value } }
+             conversions { accepted matched active completed } }
+    totals { applied { value } matched { value } }
+    totalConversions { matched }
+    table { key columns rows csv }
+  }
+}
+"""
+
+
+def gid(kind: str, id: int) -> str:
+    return relay.to_base64(kind, id)
+
+
+def test_graphql_filters_by_programme_and_chapter(run, session, net):
+    result = run(
+        FILTERED,
+        {
+            "programme": gid("Programme", net.programme.id),
+            "chapter": gid("Chapter", net.north_west.id),
+        },
+        member=net.nw_organiser,
+    )
+
+    assert "errors" not in result, result
+    data = result["data"]["insights"]
+    joined = data["breakdowns"][0]["totals"]["joined"]
+    assert_published(dc.Count(joined["value"]), 16)
+    assert data["trend"]["columns"][1] == "First applied"
+    assert data["trend"]["csv"].startswith("Month,First applied")
+    exported = session.exec(
+        select(AuditEvent).where(AuditEvent.action == a.INSIGHTS_EXPORTED)
+    ).one()
+    assert f'"programme_id":{net.programme.id}' in exported.details
+
+
+def test_graphql_programme_funnel(run, session, net):
+    result = run(
+        FUNNEL,
+        {"programme": gid("Programme", net.programme.id), "dimension": "BAND"},
+        member=net.nw_organiser,
+    )
+
+    assert "errors" not in result, result
+    funnel = result["data"]["programmeFunnel"]
+    assert funnel["programmeName"] == "Into management"
+    assert funnel["table"]["key"] == "funnel-by-band"
+    band4 = next(g for g in funnel["groups"] if g["group"] == "4")
+    assert_published(dc.Count(band4["counts"]["accepted"]["value"]), 10)
+    assert_published(dc.Count(funnel["totals"]["matched"]["value"]), 7)
+    for group in funnel["groups"]:
+        counts = group["counts"]
+        if counts["matched"]["value"] is None or counts["accepted"]["value"] is None:
+            assert group["conversions"]["matched"] is None
+    assert funnel["table"]["csv"].splitlines()[0].startswith("Agenda for Change band,Applied")
+
+
+def test_graphql_refuses_other_chapters_members_and_bad_ids(run, session, net):
+    programme = gid("Programme", net.programme.id)
+    for who in (net.london_organiser, net.applicants[0]):
+        result = run(FUNNEL, {"programme": programme, "dimension": "BAND"}, member=who)
+        assert result["data"] is None
+        assert result["errors"][0]["extensions"]["code"] == "NOT_ALLOWED"
+        result = run(FILTERED, {"programme": programme}, member=who)
+        assert result["errors"][0]["extensions"]["code"] == "NOT_ALLOWED"
+    result = run(
+        FILTERED, {"chapter": gid("Chapter", net.north_west.id)}, member=net.london_organiser
+    )
+    assert result["errors"][0]["extensions"]["code"] == "NOT_ALLOWED"
+    result = run(FILTERED, {"programme": "nonsense"}, member=net.network_organiser)
+    assert result["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert "programme id" in result["errors"][0]["message"].lower()
