@@ -1221,8 +1221,8 @@ def filter_options(*, session: Session, organiser: Member | None) -> FilterOptio
         programmes = programmes.where(col(Programme.chapter_id).in_(ids))
         chapters = chapters.where(col(Chapter.id).in_(ids))
     return FilterOptions(
-        programmes=list(session.exec(programmes).scalars().all()),
-        chapters=list(session.exec(chapters).scalars().all()),
+        programmes=list(session.execute(programmes).scalars().all()),
+        chapters=list(session.execute(chapters).scalars().all()),
     )
 
 
@@ -1287,7 +1287,9 @@ class Funnel:
             *(heading for _, _, heading in CONVERSIONS),
         ]
 
-        def line(label: str, counts: dict[str, Count], shares: dict[str, float | None]) -> list:
+        def line(
+            label: str, counts: dict[str, Count], shares: dict[str, float | None]
+        ) -> list[str]:
             return [
                 label,
                 *(counts[key].text for key in FUNNEL_COLUMNS),
