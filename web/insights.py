@@ -162,6 +162,7 @@ class FilterChoices:
     programmes: list[tuple[int, str]]
     chapters: list[tuple[int, str]]
     funnel: list[tuple[str, str]]
+    network: bool
 
 
 def _options(visitor: Visitor) -> FilterChoices | None:
@@ -174,6 +175,7 @@ def _options(visitor: Visitor) -> FilterChoices | None:
         programmes=[(p.id, p.name) for p in options.programmes],
         chapters=[(c.id, c.name) for c in options.chapters],
         funnel=[(d.key, d.title) for d in insights.DIMENSIONS],
+        network=options.network,
     )
 
 
@@ -200,6 +202,11 @@ def dashboard(visitor: CurrentVisitor) -> Response:
             charts={},
             query="",
         )
+    filters = _options(visitor)
+    if programme_id is None and chapter_id is None and filters and not filters.network:
+        # A chapter organiser sees their (first) chapter's figures until they choose.
+        chapter_id = filters.chapters[0][0] if filters.chapters else None
+        values = {**values, "chapter": str(chapter_id or "")}
     report = insights.insights(
         session=visitor.db,
         organiser=visitor.member,
@@ -221,7 +228,7 @@ def dashboard(visitor: CurrentVisitor) -> Response:
         visitor,
         "insights/dashboard.html",
         values={**values, "funnel": funnel_by},
-        filters=_options(visitor),
+        filters=filters,
         report=report,
         tables=tables,
         charts=_charts(report),

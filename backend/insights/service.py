@@ -1206,6 +1206,7 @@ class FilterOptions:
 
     programmes: list[Programme]
     chapters: list[Chapter]
+    network: bool = False  # a network organiser (may see the unfiltered dashboard)
 
 
 def filter_options(*, session: Session, organiser: Member | None) -> FilterOptions:
@@ -1223,6 +1224,7 @@ def filter_options(*, session: Session, organiser: Member | None) -> FilterOptio
     return FilterOptions(
         programmes=list(session.execute(programmes).scalars().all()),
         chapters=list(session.execute(chapters).scalars().all()),
+        network=scope.network,
     )
 
 

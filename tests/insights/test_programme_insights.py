@@ -469,3 +469,13 @@ def test_graphql_refuses_other_chapters_members_and_bad_ids(run, session, net):
     result = run(FILTERED, {"programme": "nonsense"}, member=net.network_organiser)
     assert result["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert "programme id" in result["errors"][0]["message"].lower()
+
+
+def test_a_chapter_organiser_lands_on_their_chapter(client, session, net):
+    log_in(client, net.nw_organiser.email)
+
+    page = client.get("/organise/insights")
+
+    assert page.status_code == 200, page.text
+    assert "members of the <strong>North West</strong> chapter" in page.text
+    assert f'<option value="{net.north_west.id}" selected>North West</option>' in page.text
