@@ -479,3 +479,25 @@ def test_a_chapter_organiser_lands_on_their_chapter(client, session, net):
     assert page.status_code == 200, page.text
     assert "members of the <strong>North West</strong> chapter" in page.text
     assert f'<option value="{net.north_west.id}" selected>North West</option>' in page.text
+
+
+def test_the_default_programmes_funnel_is_asked_then_matched(session, net):
+    default = default_programme_id(session=session)
+    frame = insights._funnel_frame(
+        session, within(session, net, programme_id=default), insights.dimension("region")
+    )
+    everyone = insights._member_frame(session, first_month=0)
+
+    # Open mentoring has no applications: applied and accepted are those who asked.
+    assert int(frame["applied"].sum()) == int(everyone["sought"].sum())
+    assert (frame["accepted"] == frame["applied"]).all()
+    assert int(frame["matched"].sum()) == 1  # the one mentorship of the default programme
+    funnel = insights.programme_funnel(
+        session=session,
+        organiser=net.network_organiser,
+        programme_id=default,
+        dimension_key="region",
+    )
+    assert funnel.default and funnel.programme_name == "Open mentoring"
+    london = next(row for row in funnel.rows if row.group == "London")
+    assert_published(london.counts["applied"], 25)
