@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -10,6 +11,7 @@ from backend.insights import service as insights
 from backend.insights.disclosure import Count, Ratio
 from schema.context import Info
 from schema.enums import InsightDimension
+from schema.ids import decode
 from schema.permissions import IsAuthenticated
 
 
@@ -94,17 +96,21 @@ class InsightTable:
     columns: list[str]
     rows: list[list[str]]
     table: strawberry.Private[insights.Table]
+    within: strawberry.Private[insights.Within | None] = None
 
     @strawberry.field(description="The table as CSV; asking for it is a download, audited.")
     def csv(self, info: Info) -> str:
         """The CSV, recorded in the audit log like a download from the dashboard."""
         return insights.table_csv(
-            session=info.context.session, organiser=info.context.member, table=self.table
+            session=info.context.session,
+            organiser=info.context.member,
+            table=self.table,
+            within=self.within,
         )
 
     @classmethod
-    def of(cls, table: insights.Table) -> InsightTable:
-        """The GraphQL view of a published table."""
+    def of(cls, table: insights.Table, within: insights.Within | None = None) -> InsightTable:
+        """The GraphQL view of a published table (of a filtered view: ``within``)."""
         return cls(
             key=table.key,
             title=table.title,
@@ -112,6 +118,7 @@ class InsightTable:
             columns=table.columns,
             rows=table.rows,
             table=table,
+            within=within,
         )
 
 
@@ -125,6 +132,85 @@ class Insights:
     skills: InsightTable
     shortfalls: InsightTable
     trend: InsightTable
+
+
+@strawberry.type(description="A programme's applications funnel stages as published counts.")
+class ProgrammeFunnelCounts:
+    applied: PublishedCount = strawberry.field(description="Applied as a mentee (any outcome).")
+    accepted: PublishedCount
+    matched: PublishedCount = strawberry.field(
+        description="Accepted, with a mentorship in the programme (any status)."
+    )
+    active: PublishedCount = strawberry.field(description="That mentorship is active now.")
+    completed: PublishedCount
+
+    @classmethod
+    def of(cls, counts: dict[str, Count]) -> ProgrammeFunnelCounts:
+        """Counts keyed by stage."""
+        return cls(**{key: PublishedCount.of(counts[key]) for key in insights.FUNNEL_COLUMNS})
+
+
+@strawberry.type(
+    description="Each stage as a percentage of the one before, from the published counts; "
+    "null where either is hidden."
+)
+class ProgrammeFunnelConversions:
+    accepted: float | None = strawberry.field(description="Accepted of applied.")
+    matched: float | None = strawberry.field(description="Matched of accepted.")
+    active: float | None = strawberry.field(description="Active of matched.")
+    completed: float | None = strawberry.field(description="Completed of matched.")
+
+
+@strawberry.type(description="One group of a programme's funnel.")
+class ProgrammeFunnelGroup:
+    group: str
+    label: str
+    counts: ProgrammeFunnelCounts
+    conversions: ProgrammeFunnelConversions
+
+
+@strawberry.type(description="A programme's applications funnel by one dimension.")
+class ProgrammeFunnel:
+    programme_name: str
+    dimension: InsightDimension
+    title: str
+    summary: str
+    groups: list[ProgrammeFunnelGroup]
+    totals: ProgrammeFunnelCounts
+    total_conversions: ProgrammeFunnelConversions
+    table: InsightTable = strawberry.field(description="The funnel as shown on the page.")
+
+
+def _programme_funnel(funnel: insights.Funnel, within: insights.Within) -> ProgrammeFunnel:
+    return ProgrammeFunnel(
+        programme_name=funnel.programme_name,
+        dimension=InsightDimension(funnel.dimension),
+        title=funnel.title,
+        summary=funnel.summary,
+        groups=[
+            ProgrammeFunnelGroup(
+                group=row.group,
+                label=row.label,
+                counts=ProgrammeFunnelCounts.of(row.counts),
+                conversions=ProgrammeFunnelConversions(**row.conversions),
+            )
+            for row in funnel.rows
+        ],
+        totals=ProgrammeFunnelCounts.of(funnel.totals),
+        total_conversions=ProgrammeFunnelConversions(**funnel.total_conversions),
+        table=InsightTable.of(funnel.table(), within),
+    )
+
+
+def _ids(
+    programme_id: strawberry.ID | None, chapter_id: strawberry.ID | None
+) -> tuple[int | None, int | None]:
+    return (
+        None
+        if programme_id is None
+        else decode(programme_id, type_name="Programme", field="programme_id"),
+        None if chapter_id is None else decode(chapter_id, type_name="Chapter", field="chapter_id"),
+    )
 
 
 def _breakdown(breakdown: insights.Breakdown) -> InsightBreakdown:
@@ -163,19 +249,67 @@ class InsightsQuery:
         self,
         info: Info,
         dimensions: list[InsightDimension] | None = None,
+        programme_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Only this programme's people and mentorships (organisers who manage "
+                "it only)."
+            ),
+        ] = None,
+        chapter_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Only the members this chapter covers (a chapter in your scope)."
+            ),
+        ] = None,
     ) -> Insights:
         """The dashboard for the fixed breakdowns asked for (all when left out)."""
         keys = None if dimensions is None else [d.value for d in dimensions]
+        programme, chapter = _ids(programme_id, chapter_id)
         report = insights.insights(
-            session=info.context.session, organiser=info.context.member, dimensions=keys
+            session=info.context.session,
+            organiser=info.context.member,
+            dimensions=keys,
+            programme_id=programme,
+            chapter_id=chapter,
         )
+        within = report.within
         return Insights(
             generated_at=report.generated_at,
             members=PublishedCount.of(report.members),
             breakdowns=[_breakdown(b) for b in report.breakdowns],
-            cross_organisation=InsightTable.of(report.cross_organisation),
-            supply_by_region=InsightTable.of(report.supply_by_region),
-            skills=InsightTable.of(report.skills),
-            shortfalls=InsightTable.of(report.shortfalls),
-            trend=InsightTable.of(report.trend),
+            cross_organisation=InsightTable.of(report.cross_organisation, within),
+            supply_by_region=InsightTable.of(report.supply_by_region, within),
+            skills=InsightTable.of(report.skills, within),
+            shortfalls=InsightTable.of(report.shortfalls, within),
+            trend=InsightTable.of(report.trend, within),
         )
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="A programme's applications funnel (applied, accepted, matched, active, "
+        "completed) by one dimension, disclosure-controlled (organisers who manage it only).",
+    )
+    def programme_funnel(
+        self,
+        info: Info,
+        programme_id: strawberry.ID,
+        dimension: InsightDimension,
+        chapter_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the applicants this chapter covers."),
+        ] = None,
+    ) -> ProgrammeFunnel:
+        """The funnel of one programme."""
+        programme, chapter = _ids(programme_id, chapter_id)
+        assert programme is not None  # a required argument
+        session, member = info.context.session, info.context.member
+        funnel = insights.programme_funnel(
+            session=session,
+            organiser=member,
+            programme_id=programme,
+            dimension_key=dimension.value,
+            chapter_id=chapter,
+        )
+        within = insights.Within(programme_id=programme, chapter_id=chapter)
+        return _programme_funnel(funnel, within)

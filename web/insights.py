@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from backend.errors import NotFound
+from backend.errors import Forbidden, Invalid, NotAuthenticated, NotFound
 from backend.insights import service as insights
 from backend.insights.disclosure import HIDDEN
-from web.deps import CurrentVisitor, UnitOfWorkRoute
-from web.render import render
+from web.deps import CurrentVisitor, UnitOfWorkRoute, Visitor
+from web.render import form_errors, render
 
 router = APIRouter(route_class=UnitOfWorkRoute, prefix="/organise/insights")
 
@@ -138,23 +139,114 @@ def _charts(report: insights.Insights) -> dict[str, Chart]:
     return charts
 
 
+FILTER_FIELDS = ("programme", "chapter", "funnel")
+DEFAULT_FUNNEL = "band"
+
+
+def _filter_values(visitor: Visitor) -> dict[str, str]:
+    return {name: visitor.request.query_params.get(name, "")[:20] for name in FILTER_FIELDS}
+
+
+def _filter_ids(values: dict[str, str]) -> tuple[int | None, int | None]:
+    """The programme and chapter asked for (Invalid, naming the field, for a bad id)."""
+    return (
+        insights.parse_filter_id(values["programme"], field="programme", what="programme"),
+        insights.parse_filter_id(values["chapter"], field="chapter", what="chapter"),
+    )
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """The filter form's choices as (value, text) pairs."""
+
+    programmes: list[tuple[int, str]]
+    chapters: list[tuple[int, str]]
+    funnel: list[tuple[str, str]]
+    network: bool
+
+
+def _options(visitor: Visitor) -> FilterChoices | None:
+    """The filter form's choices, for organisers of the network or of a chapter."""
+    try:
+        options = insights.filter_options(session=visitor.db, organiser=visitor.member)
+    except (Forbidden, NotAuthenticated):
+        return None
+    return FilterChoices(
+        programmes=[(p.id, p.name) for p in options.programmes],
+        chapters=[(c.id, c.name) for c in options.chapters],
+        funnel=[(d.key, d.title) for d in insights.DIMENSIONS],
+        network=options.network,
+    )
+
+
 @router.get("", response_class=HTMLResponse)
 def dashboard(visitor: CurrentVisitor) -> Response:
-    """Every fixed breakdown, each as a chart, a summary line and a data table."""
-    report = insights.insights(session=visitor.db, organiser=visitor.member)
+    """Every fixed breakdown, each as a chart, a summary line and a data table; filtered by
+    programme and/or chapter when the form asks (with the programme's applications funnel)."""
+    values = _filter_values(visitor)
+    try:
+        programme_id, chapter_id = _filter_ids(values)
+        funnel_by = values["funnel"] or DEFAULT_FUNNEL
+        if insights.dimension(funnel_by) is None:
+            raise Invalid("Choose a breakdown for the funnel from the list.", field="funnel")
+    except Invalid as error:
+        return render(
+            visitor,
+            "insights/dashboard.html",
+            status_code=400,
+            errors=form_errors(error, default_field="programme"),
+            values=values,
+            filters=_options(visitor),
+            report=None,
+            tables=[],
+            charts={},
+            query="",
+        )
+    filters = _options(visitor)
+    if programme_id is None and chapter_id is None and filters and not filters.network:
+        # A chapter organiser sees their (first) chapter's figures until they choose.
+        chapter_id = filters.chapters[0][0] if filters.chapters else None
+        values = {**values, "chapter": str(chapter_id or "")}
+    report = insights.insights(
+        session=visitor.db,
+        organiser=visitor.member,
+        programme_id=programme_id,
+        chapter_id=chapter_id,
+    )
+    tables = report.tables()
+    if programme_id is not None:
+        funnel = insights.programme_funnel(
+            session=visitor.db,
+            organiser=visitor.member,
+            programme_id=programme_id,
+            dimension_key=funnel_by,
+            chapter_id=chapter_id,
+        )
+        tables.insert(0, funnel.table())
+    kept = {k: v for k, v in (("programme", programme_id), ("chapter", chapter_id)) if v}
     return render(
         visitor,
         "insights/dashboard.html",
+        values={**values, "funnel": funnel_by},
+        filters=filters,
         report=report,
-        tables=report.tables(),
+        tables=tables,
         charts=_charts(report),
+        query=("?" + urlencode(kept)) if kept else "",
     )
 
 
 @router.get("/{key}.csv")
 def table_csv(visitor: CurrentVisitor, key: str) -> Response:
-    """One table as CSV, suppressed exactly as on the page."""
-    table = insights.export_table(session=visitor.db, organiser=visitor.member, key=key)
+    """One table as CSV, suppressed exactly as on the page (of the filtered view asked for)."""
+    programme_id, chapter_id = _filter_ids(_filter_values(visitor))
+    table = insights.export_table(
+        session=visitor.db,
+        organiser=visitor.member,
+        key=key,
+        programme_id=programme_id,
+        chapter_id=chapter_id,
+    )
     if table is None:
         raise NotFound("There is no table with that name.")
     return Response(

@@ -15,6 +15,7 @@ MEMBER_DATA_EXPORTED = "member.data_exported"  # a member downloaded their own d
 # new member, so events up to this one that name the id are the erased member's, never theirs.
 MEMBER_ERASED = "member.erased"
 INSIGHTS_EXPORTED = "insights.exported"  # an insights table downloaded as CSV
+INSIGHTS_VIEWED = "insights.viewed"  # a programme's or chapter's insights viewed (ids in details)
 # Matching rounds
 ROUND_CREATED = "round.created"
 ROUND_RUN = "round.run"  # the round's job finished: counts in details
@@ -57,6 +58,7 @@ LABELS: dict[str, str] = {
     MEMBER_DATA_EXPORTED: "Downloaded their own data",
     MEMBER_ERASED: "Erased their account",
     INSIGHTS_EXPORTED: "Downloaded an insights table",
+    INSIGHTS_VIEWED: "Viewed a programme's or chapter's insights",
     ROUND_CREATED: "Created a matching round",
     ROUND_RUN: "Matching round finished running",
     ROUND_RETRIED: "Ran a matching round again",

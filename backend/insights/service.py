@@ -19,12 +19,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, Integer, and_, case, cast, func, or_, select
+from sqlalchemy import Float, Integer, and_, case, cast, func, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from backend import audit
+from backend.chapters import service as chapter_service
+from backend.chapters.models import Chapter
 from backend.db import is_sqlite, utcnow
+from backend.errors import Forbidden, Invalid, NotFound
 from backend.insights import disclosure as dc
 from backend.insights.disclosure import KEY_RANGE, CellKeys, Count, Ratio
 from backend.members import service as member_service
@@ -32,7 +35,8 @@ from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.mentoring.models import MentorRequest, Mentorship
 from backend.organisations.models import ORGANISATION_TYPES, Organisation
 from backend.privacy.models import DemographicRecord
-from backend.rounds.models import MatchProposal
+from backend.programmes.models import Programme, ProgrammeApplication
+from backend.rounds.models import MatchingRound, MatchProposal
 from members_csv import safe_writer
 from vocabulary import (
     AGE_BANDS,
@@ -126,6 +130,8 @@ class Breakdown:
     rows: list[GroupRow]
     totals: dict[str, Count]
     summary: str
+    # The stages' headings (a programme's view counts its people, not the network's joiners).
+    stage_labels: tuple[str, ...] = tuple(label for _, label in STAGES)
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,7 @@ class Insights:
     skills: Table
     shortfalls: Table
     trend: Table
+    within: Within | None = None  # the filter, when the view is filtered
 
     def tables(self) -> list[Table]:
         """Every table on the dashboard, each breakdown included, in page order."""
@@ -179,6 +186,90 @@ class Insights:
     def table(self, key: str) -> Table | None:
         """One table by key (for CSV export)."""
         return next((t for t in self.tables() if t.key == key), None)
+
+
+# Filtered views: one programme and/or one chapter ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Within:
+    """A filtered view: one programme's people and mentorships, and/or one chapter's members.
+
+    A programme other than the default counts the members who applied to it or took part in
+    one of its mentorships; its mentoring figures count its mentorships only. The default
+    programme (the open mentoring) counts every member as before, with its own requests,
+    rounds and mentorships. A chapter counts the members it covers (region or organisation).
+    """
+
+    programme_id: int | None = None
+    programme_name: str = ""
+    default: bool = False
+    chapter_id: int | None = None
+    chapter_name: str = ""
+
+    @property
+    def by_application(self) -> bool:
+        """True for a programme that people join by applying (not the default programme)."""
+        return self.programme_id is not None and not self.default
+
+
+PROGRAMME_STAGE_LABELS: tuple[str, ...] = (
+    "Applied or took part",
+    "Applied as mentee or asked for a mentor",
+    "Matched",
+    "Mentorship active",
+    "Completed",
+)
+
+
+def _members_within(session: Session, within: Within | None) -> Any:
+    """The ids of the members a filtered view counts (a SELECT), or None for everyone."""
+    conditions = []
+    if within is not None and within.chapter_id is not None:
+        scope = chapter_service.Scope(chapter_ids=frozenset({within.chapter_id}))
+        conditions.append(chapter_service.members_in(session=session, scope=scope))
+    if within is not None and within.by_application:
+        pid = within.programme_id
+        applicants = select(col(ProgrammeApplication.member_id)).where(
+            col(ProgrammeApplication.programme_id) == pid
+        )
+        mentees = select(col(Mentorship.mentee_id)).where(col(Mentorship.programme_id) == pid)
+        mentors = select(col(Mentorship.mentor_id)).where(
+            col(Mentorship.programme_id) == pid, col(Mentorship.mentor_id).is_not(None)
+        )
+        conditions.append(
+            or_(
+                col(Member.id).in_(applicants),
+                col(Member.id).in_(mentees),
+                col(Member.id).in_(mentors),
+            )
+        )
+    if not conditions:
+        return None
+    return select(col(Member.id)).where(*conditions)
+
+
+def _in_programme(column: Any, within: Within | None) -> list[Any]:
+    """``column == programme`` for a programme's view (nothing otherwise), for ``where``."""
+    if within is None or within.programme_id is None:
+        return []
+    return [column == within.programme_id]
+
+
+def _mentorship_within(session: Session, within: Within | None, mentor: Any, mentee: Any) -> Any:
+    """Conditions on a mentorship for a filtered view: of the programme, with a member
+    (either side) the view counts."""
+    conditions = _in_programme(col(Mentorship.programme_id), within)
+    ids = _members_within(session, within)
+    if ids is not None:
+        conditions.append(or_(col(mentor.id).in_(ids), col(mentee.id).in_(ids)))
+    return and_(true(), *conditions)
+
+
+def _member_in(session: Session, within: Within | None) -> list[Any]:
+    """``Member`` is one the filtered view counts (nothing for the whole network)."""
+    ids = _members_within(session, within)
+    return [] if ids is None else [col(Member.id).in_(ids)]
 
 
 # Member-level frame (never leaves this module) ---------------------------------------------
@@ -279,7 +370,9 @@ def _integer_rows(session: Session, statement: Any) -> tuple[list[str], np.ndarr
     return columns, np.array(rows, dtype=np.int64).reshape(len(rows), len(columns))
 
 
-def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
+def _member_frame(
+    session: Session, *, first_month: int, within: Within | None = None
+) -> pd.DataFrame:
     """One row of small integers per counted member (``counted_member``): id, group codes,
     funnel flags, wait, months.
 
@@ -287,12 +380,18 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
     the rows hold only small integers (which Python shares rather than allocates) and 50,000
     of them load in tens of milliseconds; no value leaves this module except in aggregates.
     Months count from ``first_month`` (year * 12 + month - 1); -1 and below are earlier.
+    ``within``: a filtered view (``Within``): its members, and its programme's requests,
+    rounds and mentorships only.
     """
+    proposal_rounds = select(col(MatchingRound.id)).where(
+        *_in_programme(col(MatchingRound.programme_id), within)
+    )
     requests = (
         select(
             col(MentorRequest.mentee_id).label("mid"),
             func.min(MentorRequest.created_at).label("first_request"),
         )
+        .where(*_in_programme(col(MentorRequest.programme_id), within))
         .group_by(col(MentorRequest.mentee_id))
         .subquery()
     )
@@ -302,6 +401,13 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
             func.min(MatchProposal.offered_at).label("first_offer"),
         )
         .where(col(MatchProposal.offered_at).is_not(None))
+        .where(
+            *(
+                [col(MatchProposal.round_id).in_(proposal_rounds)]
+                if within is not None and within.programme_id is not None
+                else []
+            )
+        )
         .group_by(col(MatchProposal.mentee_id))
         .subquery()
     )
@@ -312,12 +418,14 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
             func.max(case((col(Mentorship.status) == "active", 1), else_=0)).label("active"),
             func.max(case((col(Mentorship.status) == "completed", 1), else_=0)).label("completed"),
         )
+        .where(*_in_programme(col(Mentorship.programme_id), within))
         .group_by(col(Mentorship.mentee_id))
         .subquery()
     )
     as_mentor = (
         select(col(Mentorship.mentor_id).label("mid"))
         .where(col(Mentorship.mentor_id).is_not(None))
+        .where(*_in_programme(col(Mentorship.programme_id), within))
         .group_by(col(Mentorship.mentor_id))
         .subquery()
     )
@@ -330,19 +438,25 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
         first_match.is_not(None),
     )
     offering = and_(col(MentoringOffer.capacity) > 0, col(MentoringOffer.paused).is_(False))
-    sources = {
-        "band": Member.band,
-        "region": Member.region,
-        "profession": Member.profession,
-        "role_family": Member.role_family,
-        "organisation_type": Organisation.type,
-        "priority_access": case((col(Member.priority_access), "yes"), else_="no"),
-        # Members without consent have no record: they join the unanswered, "not provided".
-        "ethnicity": func.coalesce(DemographicRecord.ethnicity, NOT_PROVIDED),
-        "gender": func.coalesce(DemographicRecord.gender, NOT_PROVIDED),
-        "disability": func.coalesce(DemographicRecord.disability, NOT_PROVIDED),
-        "age_band": func.coalesce(DemographicRecord.age_band, NOT_PROVIDED),
-    }
+    seeking_now: Any = col(Member.seeking_mentor)
+    joined_at: Any = Member.created_at
+    applications = None
+    if within is not None and within.by_application:
+        # A programme joined by applying: asking is applying as a mentee (or a request or an
+        # offered match in it); mentors are those accepted as mentors or who mentored in it.
+        applications = _applications_of(within.programme_id)
+        asked = _earliest(applications.c.first_applied, asked)
+        sought = or_(
+            applications.c.mentee == 1,
+            requests.c.first_request.is_not(None),
+            proposals.c.first_offer.is_not(None),
+            first_match.is_not(None),
+        )
+        offering = applications.c.mentor == 1
+        seeking_now = applications.c.waiting == 1
+        joined_at = func.coalesce(applications.c.first_applied, Member.created_at)
+    # Members without consent have no demographic record: "not provided".
+    sources = _group_sources()
 
     def month_of(column: Any) -> Any:
         return func.coalesce(_month_number(session, column) - first_month, NO_MONTH)
@@ -351,7 +465,7 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
         select(
             col(Member.id).label("mid"),
             *(_code(sources[d.key], d.groups).label(d.key) for d in DIMENSIONS),
-            case((col(Member.seeking_mentor), 1), else_=0).label("seeking_now"),
+            case((seeking_now, 1), else_=0).label("seeking_now"),
             case((sought, 1), else_=0).label("sought"),
             case((first_match.is_not(None), 1), else_=0).label("matched"),
             func.coalesce(as_mentee.c.active, 0).label("active"),
@@ -366,7 +480,7 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
                 ),
                 -1,
             ).label("days_to_match"),
-            month_of(Member.created_at).label("joined_month"),
+            month_of(joined_at).label("joined_month"),
             month_of(asked).label("asked_month"),
             month_of(first_match).label("matched_month"),
         )
@@ -380,16 +494,65 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
         .outerjoin(MentoringOffer, col(MentoringOffer.member_id) == col(Member.id))
         .where(counted_member())
     )
+    if applications is not None:
+        statement = statement.outerjoin(applications, applications.c.mid == Member.id)
+    members = _members_within(session, within)
+    if members is not None:
+        statement = statement.where(col(Member.id).in_(members))
     columns, data = _integer_rows(session, statement)
     frame = pd.DataFrame(data, columns=columns)
     frame["joined"] = 1
     return frame
 
 
+WAITING_STATUSES = ("submitted", "waitlisted", "accepted")
+
+
+def _applications_of(programme_id: int | None) -> Any:
+    """Per member, their applications to one programme: when they first applied as a mentee,
+    whether they applied as a mentee, were accepted as a mentor, and wait for a mentor."""
+    mentee = col(ProgrammeApplication.role) == "mentee"
+    return (
+        select(
+            col(ProgrammeApplication.member_id).label("mid"),
+            func.min(case((mentee, ProgrammeApplication.created_at), else_=None)).label(
+                "first_applied"
+            ),
+            func.max(case((mentee, 1), else_=0)).label("mentee"),
+            func.max(
+                case(
+                    (
+                        and_(
+                            col(ProgrammeApplication.role) == "mentor",
+                            col(ProgrammeApplication.status) == "accepted",
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ).label("mentor"),
+            func.max(
+                case(
+                    (and_(mentee, col(ProgrammeApplication.status).in_(WAITING_STATUSES)), 1),
+                    else_=0,
+                )
+            ).label("waiting"),
+        )
+        .where(col(ProgrammeApplication.programme_id) == programme_id)
+        .group_by(col(ProgrammeApplication.member_id))
+        .subquery()
+    )
+
+
 # Breakdowns -------------------------------------------------------------------------------
 
 
-def _breakdown(frame: pd.DataFrame, dimension: Dimension, keys: CellKeys) -> Breakdown:
+def _breakdown(
+    frame: pd.DataFrame,
+    dimension: Dimension,
+    keys: CellKeys,
+    stage_labels: tuple[str, ...] | None = None,
+) -> Breakdown:
     # Groups come coded from the database; two bincounts per stage, no per-row Python.
     codes = frame[dimension.key].to_numpy()
     grid, cell_keys = _keyed_counts(
@@ -450,6 +613,7 @@ def _breakdown(frame: pd.DataFrame, dimension: Dimension, keys: CellKeys) -> Bre
         rows=rows,
         totals=totals,
         summary=_breakdown_summary(dimension, rows, reference),
+        **({"stage_labels": stage_labels} if stage_labels else {}),
     )
 
 
@@ -484,7 +648,7 @@ def breakdown_table(breakdown: Breakdown) -> Table:
     """A breakdown as a published table (the page's data table and its CSV)."""
     columns = [
         breakdown.title,
-        *(label for _, label in STAGES),
+        *breakdown.stage_labels,
         "Mentors",
         "Share of members %",
         "Share of mentees %",
@@ -540,7 +704,7 @@ def _pct(value: float | None) -> str:
 # Other tables ----------------------------------------------------------------------------
 
 
-def _cross_organisation(session: Session, keys: CellKeys) -> Table:
+def _cross_organisation(session: Session, keys: CellKeys, within: Within | None = None) -> Table:
     mentor = aliased(Member)
     mentee = aliased(Member)
     # One row per mentorship (its id keys the record): whether it crosses organisations.
@@ -552,7 +716,8 @@ def _cross_organisation(session: Session, keys: CellKeys) -> Table:
         )
         .join(mentor, col(mentor.id) == col(Mentorship.mentor_id))
         .join(mentee, col(mentee.id) == col(Mentorship.mentee_id))
-        .where(counted_member(mentor), counted_member(mentee)),
+        .where(counted_member(mentor), counted_member(mentee))
+        .where(_mentorship_within(session, within, mentor, mentee)),
     )
     ids, cross = rows.T
     counts, cell_keys = _keyed_counts(
@@ -583,7 +748,9 @@ def _cross_organisation(session: Session, keys: CellKeys) -> Table:
     )
 
 
-def _supply_by_region(session: Session, frame: pd.DataFrame, keys: CellKeys) -> Table:
+def _supply_by_region(
+    session: Session, frame: pd.DataFrame, keys: CellKeys, within: Within | None = None
+) -> Table:
     waiting = ((frame["seeking_now"].to_numpy() == 1) & (frame["active"].to_numpy() == 0)).astype(
         np.float64
     )
@@ -596,7 +763,8 @@ def _supply_by_region(session: Session, frame: pd.DataFrame, keys: CellKeys) -> 
         session,
         select(col(Member.id), _code(col(Member.region), REGIONS), free)
         .join(Member, col(Member.id) == col(MentoringOffer.member_id))
-        .where(counted_member(), col(MentoringOffer.paused).is_(False), free > 0),
+        .where(counted_member(), col(MentoringOffer.paused).is_(False), free > 0)
+        .where(*_member_in(session, within)),
     )
     ids, mentor_region, places = data.T
     mentors, mentor_keys = _keyed_counts(
@@ -642,7 +810,7 @@ def _supply_by_region(session: Session, frame: pd.DataFrame, keys: CellKeys) -> 
 
 
 def _skill_counts(
-    session: Session, keys: CellKeys
+    session: Session, keys: CellKeys, within: Within | None = None
 ) -> tuple[list[str], dict[str, list[list[int]]], dict[str, list[list[int]]]]:
     """Members by region (rows) and skill (columns), for skills sought and offered.
 
@@ -674,6 +842,7 @@ def _skill_counts(
         .join(Member, col(Member.id) == col(MemberSkill.member_id))
         .outerjoin(MentoringOffer, col(MentoringOffer.member_id) == col(Member.id))
         .where(counted_member(), counted == 1)
+        .where(*_member_in(session, within))
     )
     _, data = _integer_rows(session, statement)
     ids, kind, region, skill = data.T
@@ -694,8 +863,10 @@ def _skill_counts(
     return skills, counts, cell_keys
 
 
-def _skills_tables(session: Session, keys: CellKeys) -> tuple[Table, Table]:
-    skills, grids, cell_keys = _skill_counts(session, keys)
+def _skills_tables(
+    session: Session, keys: CellKeys, within: Within | None = None
+) -> tuple[Table, Table]:
+    skills, grids, cell_keys = _skill_counts(session, keys, within)
     # Regions partition members, so each skill's column adds up to its national figure.
     sought = dc.protect_table(grids["sought"], cell_keys["sought"], column_totals=True, keys=keys)
     offered = dc.protect_table(
@@ -763,6 +934,7 @@ def _trend(
     now: datetime,
     keys: CellKeys,
     months: int = TREND_MONTHS,
+    within: Within | None = None,
 ) -> Table:
     first_month, start = _window(now, months)
     labels = pd.period_range(start=start.strftime("%Y-%m"), periods=months, freq="M")
@@ -777,6 +949,7 @@ def _trend(
             col(Mentorship.status) == "completed",
             col(Mentorship.ended_at) >= start,
             _counted_mentorship(mentor, mentee),
+            _mentorship_within(session, within, mentor, mentee),
         ),
     )
     member_keys = frame["key"].to_numpy()
@@ -800,11 +973,22 @@ def _trend(
     ]
     rows.append(["Total", *(c.text for c in table.column_totals)])
     joined = table.column_totals[0]
+    applied = within is not None and within.by_application
     return Table(
         key="trend",
         title="Monthly trend (last 12 months)",
-        summary=f"{joined.text} members joined in the last 12 months.",
-        columns=["Month", "Joined", "First asked for a mentor", "Matched", "Completed"],
+        summary=(
+            f"{joined.text} members first applied to the programme in the last 12 months."
+            if applied
+            else f"{joined.text} members joined in the last 12 months."
+        ),
+        columns=[
+            "Month",
+            "First applied" if applied else "Joined",
+            "First asked for a mentor",
+            "Matched",
+            "Completed",
+        ],
         rows=rows,
     )
 
@@ -819,58 +1003,457 @@ def insights(
     dimensions: list[str] | None = None,
     now: datetime | None = None,
     keys: CellKeys | None = None,
+    programme_id: int | None = None,
+    chapter_id: int | None = None,
+    audited: bool = True,
 ) -> Insights:
     """The dashboard for organisers; every figure protected (perturbed, 1-7 hidden, others x5).
 
     ``keys`` is the deployment's (``disclosure.default_cell_keys``) unless a test asks for
-    another secret.
+    another secret. ``programme_id`` and ``chapter_id`` filter the view (``Within``): only
+    organisers who manage the programme, and whose scope covers the chapter, may ask; a
+    filtered view is recorded in the audit log (``audited``: False for a CSV, which records
+    its own download).
     """
-    member_service.require_organiser(session=session, member=organiser)
+    within = None
+    if programme_id is None and chapter_id is None:
+        member_service.require_organiser(session=session, member=organiser)
+    else:
+        within = resolve_within(
+            session=session, organiser=organiser, programme_id=programme_id, chapter_id=chapter_id
+        )
+        if audited:
+            _audit_view(session, organiser, within)
     now = now or utcnow()
     keys = keys or dc.default_cell_keys()
     wanted = [d for d in DIMENSIONS if dimensions is None or d.key in dimensions]
     first_month, _ = _window(now, TREND_MONTHS)
-    frame = _member_frame(session, first_month=first_month)
+    frame = _member_frame(session, first_month=first_month, within=within)
     frame["key"] = keys.record_keys("member", frame["mid"].to_numpy())
-    skills, shortfalls = _skills_tables(session, keys)
+    skills, shortfalls = _skills_tables(session, keys, within)
+    labels = PROGRAMME_STAGE_LABELS if within is not None and within.by_application else None
     return Insights(
         generated_at=now,
         members=dc.publish(len(frame), dc.cell_key(frame["key"]), keys=keys),
-        breakdowns=[_breakdown(frame, d, keys) for d in wanted],
-        cross_organisation=_cross_organisation(session, keys),
-        supply_by_region=_supply_by_region(session, frame, keys),
+        breakdowns=[_breakdown(frame, d, keys, labels) for d in wanted],
+        cross_organisation=_cross_organisation(session, keys, within),
+        supply_by_region=_supply_by_region(session, frame, keys, within),
         skills=skills,
         shortfalls=shortfalls,
-        trend=_trend(session, frame, now, keys),
+        trend=_trend(session, frame, now, keys, within=within),
+        within=within,
     )
 
 
-def export_table(*, session: Session, organiser: Member | None, key: str) -> Table | None:
+def export_table(
+    *,
+    session: Session,
+    organiser: Member | None,
+    key: str,
+    programme_id: int | None = None,
+    chapter_id: int | None = None,
+) -> Table | None:
     """One dashboard table to download (None when there is no table ``key``), suppressed as on
-    the page; the download is recorded in the audit log."""
-    table = insights(session=session, organiser=organiser).table(key)
+    the page; the download is recorded in the audit log. With ``programme_id`` or
+    ``chapter_id``, the table of that filtered view (and the programme's funnel tables,
+    ``funnel-by-<dimension>``)."""
+    funnel_prefix = "funnel-by-"
+    if key.startswith(funnel_prefix) and programme_id is not None:
+        wanted = dimension(key.removeprefix(funnel_prefix).replace("-", "_"))
+        if wanted is None:
+            return None
+        report = programme_funnel(
+            session=session,
+            organiser=organiser,
+            programme_id=programme_id,
+            dimension_key=wanted.key,
+            chapter_id=chapter_id,
+            audited=False,
+        )
+        table: Table | None = report.table()
+    else:
+        table = insights(
+            session=session,
+            organiser=organiser,
+            programme_id=programme_id,
+            chapter_id=chapter_id,
+            audited=False,
+        ).table(key)
     if table is not None:
-        _audit_export(session, organiser, table)
+        _audit_export(session, organiser, table, programme_id=programme_id, chapter_id=chapter_id)
     return table
 
 
-def table_csv(*, session: Session, organiser: Member | None, table: Table) -> str:
-    """A table of the dashboard as CSV (the GraphQL ``csv`` field); recorded as a download."""
-    member_service.require_organiser(session=session, member=organiser)
-    _audit_export(session, organiser, table)
+def table_csv(
+    *,
+    session: Session,
+    organiser: Member | None,
+    table: Table,
+    within: Within | None = None,
+) -> str:
+    """A table of the dashboard as CSV (the GraphQL ``csv`` field); recorded as a download.
+
+    ``within``: the filtered view the table came from (authorised again here).
+    """
+    if within is None:
+        member_service.require_organiser(session=session, member=organiser)
+        _audit_export(session, organiser, table)
+    else:
+        resolve_within(
+            session=session,
+            organiser=organiser,
+            programme_id=within.programme_id,
+            chapter_id=within.chapter_id,
+        )
+        _audit_export(
+            session,
+            organiser,
+            table,
+            programme_id=within.programme_id,
+            chapter_id=within.chapter_id,
+        )
     return table.to_csv()
 
 
-def _audit_export(session: Session, organiser: Member | None, table: Table) -> None:
+def _audit_export(
+    session: Session,
+    organiser: Member | None,
+    table: Table,
+    *,
+    programme_id: int | None = None,
+    chapter_id: int | None = None,
+) -> None:
+    details: dict[str, Any] = {"table": table.key}
+    if programme_id is not None or chapter_id is not None:
+        details.update(programme_id=programme_id, chapter_id=chapter_id)
     audit.record(
         session,
         actor=organiser,
         action=audit.actions.INSIGHTS_EXPORTED,
         subject=audit.subject("insights", None),
-        details={"table": table.key},
+        details=details,
     )
 
 
 def dimension(key: str) -> Dimension | None:
     """The fixed breakdown named ``key``, if it is one."""
     return next((d for d in DIMENSIONS if d.key == key), None)
+
+
+# Programme and chapter filters -----------------------------------------------------------
+
+
+def resolve_within(
+    *,
+    session: Session,
+    organiser: Member | None,
+    programme_id: int | None = None,
+    chapter_id: int | None = None,
+) -> Within:
+    """The filtered view asked for, if ``organiser`` may see it.
+
+    A programme: only organisers who manage it (their scope covers its chapter; a network-wide
+    programme, the default included, is the network organisers'). A chapter: only one in the
+    organiser's scope. Forbidden otherwise; NotFound for an id that does not exist (for a
+    chapter organiser, Forbidden: they learn nothing of other chapters' ids).
+    """
+    member, scope = chapter_service.require_scope(session=session, member=organiser)
+    programme_name, default = "", False
+    if programme_id is not None:
+        programme = session.get(Programme, programme_id)
+        if programme is None:
+            if scope.network:
+                raise NotFound("There is no programme with that id.", field="programme_id")
+            raise Forbidden(chapter_service.OUTSIDE_SCOPE)
+        chapter_service.require_chapter(
+            session=session, member=member, chapter_id=programme.chapter_id
+        )
+        programme_name, default = programme.name, programme.is_default
+    chapter_name = ""
+    if chapter_id is not None:
+        if not scope.covers_chapter(chapter_id):
+            raise Forbidden(chapter_service.OUTSIDE_SCOPE)
+        chapter = session.get(Chapter, chapter_id)
+        if chapter is None:
+            raise NotFound("There is no chapter with that id.", field="chapter_id")
+        chapter_name = chapter.name
+    return Within(
+        programme_id=programme_id,
+        programme_name=programme_name,
+        default=default,
+        chapter_id=chapter_id,
+        chapter_name=chapter_name,
+    )
+
+
+def _audit_view(
+    session: Session, organiser: Member | None, within: Within, **extra: str | None
+) -> None:
+    """A filtered view of the insights, recorded (ids only)."""
+    audit.record(
+        session,
+        actor=organiser,
+        action=audit.actions.INSIGHTS_VIEWED,
+        subject=audit.subject("insights", None),
+        details={"programme_id": within.programme_id, "chapter_id": within.chapter_id, **extra},
+    )
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """What an organiser may filter the dashboard by: programmes they manage, chapters in
+    their scope (each by name)."""
+
+    programmes: list[Programme]
+    chapters: list[Chapter]
+    network: bool = False  # a network organiser (may see the unfiltered dashboard)
+
+
+def filter_options(*, session: Session, organiser: Member | None) -> FilterOptions:
+    """The programmes ``organiser`` manages (the default first) and the chapters they
+    organise, for the dashboard's filter form."""
+    _, scope = chapter_service.require_scope(session=session, member=organiser)
+    programmes = select(Programme).order_by(
+        col(Programme.is_default).desc(), col(Programme.name), col(Programme.id)
+    )
+    chapters = select(Chapter).order_by(col(Chapter.name), col(Chapter.id))
+    if not scope.network:
+        ids = sorted(scope.chapter_ids)
+        programmes = programmes.where(col(Programme.chapter_id).in_(ids))
+        chapters = chapters.where(col(Chapter.id).in_(ids))
+    return FilterOptions(
+        programmes=list(session.execute(programmes).scalars().all()),
+        chapters=list(session.execute(chapters).scalars().all()),
+        network=scope.network,
+    )
+
+
+def parse_filter_id(raw: str | None, *, field: str, what: str) -> int | None:
+    """A filter's id from a form or query string ("" or None: no filter)."""
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) == 0:
+        raise Invalid(f"Choose a {what} from the list.", field=field)
+    return int(text)
+
+
+# The applications funnel of one programme ------------------------------------------------
+
+FUNNEL_STAGES: tuple[tuple[str, str], ...] = (
+    ("applied", "Applied"),
+    ("accepted", "Accepted"),
+    ("matched", "Matched"),
+    ("active", "Mentorship active"),
+    ("completed", "Completed"),
+)
+FUNNEL_COLUMNS: tuple[str, ...] = tuple(key for key, _ in FUNNEL_STAGES)
+# Conversion shares: (stage, of stage, heading).
+CONVERSIONS: tuple[tuple[str, str, str], ...] = (
+    ("accepted", "applied", "Accepted of applied %"),
+    ("matched", "accepted", "Matched of accepted %"),
+    ("active", "matched", "Active of matched %"),
+    ("completed", "matched", "Completed of matched %"),
+)
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    """One group of a programme's funnel: published counts and conversion shares."""
+
+    group: str
+    label: str
+    counts: dict[str, Count]
+    conversions: dict[str, float | None]  # keyed by the later stage; None where hidden
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """A programme's applications funnel by one dimension, every count protected."""
+
+    programme_id: int
+    programme_name: str
+    default: bool
+    dimension: str
+    title: str
+    rows: list[FunnelRow]
+    totals: dict[str, Count]
+    total_conversions: dict[str, float | None]
+    summary: str
+
+    def table(self) -> Table:
+        """The funnel as a published table (the page's table and its CSV)."""
+        columns = [
+            self.title,
+            *(label for _, label in FUNNEL_STAGES),
+            *(heading for _, _, heading in CONVERSIONS),
+        ]
+
+        def line(
+            label: str, counts: dict[str, Count], shares: dict[str, float | None]
+        ) -> list[str]:
+            return [
+                label,
+                *(counts[key].text for key in FUNNEL_COLUMNS),
+                *(_pct(shares[stage]) for stage, _, _ in CONVERSIONS),
+            ]
+
+        rows = [line(row.label, row.counts, row.conversions) for row in self.rows]
+        rows.append(line("Total", self.totals, self.total_conversions))
+        return Table(
+            key=f"funnel-by-{self.dimension.replace('_', '-')}",
+            title=f"Applications funnel by {in_sentence(self.title)}",
+            summary=self.summary,
+            columns=columns,
+            rows=rows,
+        )
+
+
+def _conversions(counts: dict[str, Count]) -> dict[str, float | None]:
+    """Each stage as a share of the stage before it, from the published counts only."""
+    return {stage: dc.share(counts[stage], counts[base]) for stage, base, _ in CONVERSIONS}
+
+
+def _funnel_frame(session: Session, within: Within, wanted: Dimension) -> pd.DataFrame:
+    """One row per counted mentee applicant of a programme: id, group code, stage flags.
+
+    The default programme has no applications: its applicants are the members who asked for
+    a mentor in it (``_member_frame``'s "asked"), all of them accepted (open mentoring has no
+    decision), matched when they had a mentorship in it.
+    """
+    if within.default:
+        frame = _member_frame(session, first_month=0, within=within)
+        applied = frame["sought"].to_numpy()
+        return pd.DataFrame(
+            {
+                "mid": frame["mid"],
+                "code": frame[wanted.key],
+                "applied": applied,
+                "accepted": applied,
+                "matched": frame["matched"] * applied,
+                "active": frame["active"] * applied,
+                "completed": frame["completed"] * applied,
+            }
+        )
+    pid = within.programme_id
+    mentorships = (
+        select(
+            col(Mentorship.mentee_id).label("mid"),
+            func.max(case((col(Mentorship.status) == "active", 1), else_=0)).label("active"),
+            func.max(case((col(Mentorship.status) == "completed", 1), else_=0)).label("completed"),
+        )
+        .where(col(Mentorship.programme_id) == pid)
+        .group_by(col(Mentorship.mentee_id))
+        .subquery()
+    )
+    accepted = col(ProgrammeApplication.status) == "accepted"
+    matched = and_(accepted, mentorships.c.mid.is_not(None))
+    statement = (
+        select(
+            col(Member.id).label("mid"),
+            _code(_group_sources()[wanted.key], wanted.groups).label("code"),
+            case((accepted, 1), else_=0).label("accepted"),
+            case((matched, 1), else_=0).label("matched"),
+            case((and_(matched, mentorships.c.active == 1), 1), else_=0).label("active"),
+            case((and_(matched, mentorships.c.completed == 1), 1), else_=0).label("completed"),
+        )
+        .select_from(ProgrammeApplication)
+        .join(Member, col(Member.id) == col(ProgrammeApplication.member_id))
+        .join(Organisation, col(Organisation.id) == col(Member.organisation_id))
+        .outerjoin(DemographicRecord, col(DemographicRecord.member_id) == col(Member.id))
+        .outerjoin(mentorships, mentorships.c.mid == Member.id)
+        .where(
+            col(ProgrammeApplication.programme_id) == pid,
+            col(ProgrammeApplication.role) == "mentee",
+            counted_member(),
+            *_member_in(session, within),
+        )
+    )
+    columns, data = _integer_rows(session, statement)
+    frame = pd.DataFrame(data, columns=columns)
+    frame["applied"] = 1
+    return frame
+
+
+def _group_sources() -> dict[str, Any]:
+    """Each dimension's value per member, in SQL (over Member, Organisation and
+    DemographicRecord joined as in ``_member_frame``)."""
+    return {
+        "band": Member.band,
+        "region": Member.region,
+        "profession": Member.profession,
+        "role_family": Member.role_family,
+        "organisation_type": Organisation.type,
+        "priority_access": case((col(Member.priority_access), "yes"), else_="no"),
+        "ethnicity": func.coalesce(DemographicRecord.ethnicity, NOT_PROVIDED),
+        "gender": func.coalesce(DemographicRecord.gender, NOT_PROVIDED),
+        "disability": func.coalesce(DemographicRecord.disability, NOT_PROVIDED),
+        "age_band": func.coalesce(DemographicRecord.age_band, NOT_PROVIDED),
+    }
+
+
+def programme_funnel(
+    *,
+    session: Session,
+    organiser: Member | None,
+    programme_id: int,
+    dimension_key: str,
+    chapter_id: int | None = None,
+    keys: CellKeys | None = None,
+    audited: bool = True,
+) -> Funnel:
+    """A programme's applications funnel (applied, accepted, matched, active, completed) by
+    one dimension, for organisers who manage the programme.
+
+    Applied: every mentee application (whatever became of it); accepted: accepted now;
+    matched: an accepted applicant with a mentorship in the programme (any status); active
+    and completed: such a mentorship active now, or completed. Every count goes through the
+    same disclosure control as the dashboard (perturbed, 1-7 hidden, others to 5,
+    complementary suppression down each column); conversion shares use the published counts
+    and are hidden where either is.
+    """
+    wanted = dimension(dimension_key)
+    if wanted is None:
+        raise Invalid("Choose one of the breakdowns.", field="dimension")
+    within = resolve_within(
+        session=session, organiser=organiser, programme_id=programme_id, chapter_id=chapter_id
+    )
+    if audited:
+        _audit_view(session, organiser, within, dimension=wanted.key.replace("_", "-"))
+    keys = keys or dc.default_cell_keys()
+    frame = _funnel_frame(session, within, wanted)
+    grid, cell_keys = _keyed_counts(
+        frame["code"].to_numpy(),
+        len(wanted.groups),
+        [frame[c].to_numpy().astype(np.float64) for c in FUNNEL_COLUMNS],
+        keys.record_keys("member", frame["mid"].to_numpy()),
+    )
+    table = dc.protect_table(grid, cell_keys, column_totals=True, keys=keys)
+    totals = dict(zip(FUNNEL_COLUMNS, table.column_totals, strict=True))
+    rows = [
+        FunnelRow(
+            group=group,
+            label=group_label(wanted.key, group),
+            counts=(counts := dict(zip(FUNNEL_COLUMNS, cells, strict=True))),
+            conversions=_conversions(counts),
+        )
+        for group, cells in zip(wanted.groups, table.cells, strict=True)
+    ]
+    total_conversions = _conversions(totals)
+    matched_share = total_conversions["matched"]
+    summary = f"{totals['applied'].text} applied and {totals['matched'].text} were matched" + (
+        f" ({matched_share:.1f}% of those accepted)."
+        if matched_share is not None
+        else " (too few to give a share)."
+    )
+    return Funnel(
+        programme_id=programme_id,
+        programme_name=within.programme_name,
+        default=within.default,
+        dimension=wanted.key,
+        title=wanted.title,
+        rows=rows,
+        totals=totals,
+        total_conversions=total_conversions,
+        summary=summary,
+    )
