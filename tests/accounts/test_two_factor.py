@@ -356,9 +356,7 @@ def test_one_step_up_window_for_a_second_factor_and_a_fresh_sign_in(session, set
     without_password = make_member(session, password=None)
     factor_record = accounts.session_for_token(
         session=session,
-        token=accounts.start_session(
-            session=session, member_id=with_factor.id, second_factor=True
-        ),
+        token=accounts.start_session(session=session, member_id=with_factor.id, second_factor=True),
     )
     sso_record = accounts.session_for_token(
         session=session,
@@ -375,12 +373,18 @@ def test_one_step_up_window_for_a_second_factor_and_a_fresh_sign_in(session, set
         )
         assert (factor == {}, sso == {}) == (fresh, fresh)
     settings_env(step_up_minutes=30)  # the one setting moves both
-    assert two_factor.step_up_problems(
-        session=session, member=with_factor, record=factor_record, password=""
-    ) == {}
-    assert two_factor.step_up_problems(
-        session=session, member=without_password, record=sso_record, password=""
-    ) == {}
+    assert (
+        two_factor.step_up_problems(
+            session=session, member=with_factor, record=factor_record, password=""
+        )
+        == {}
+    )
+    assert (
+        two_factor.step_up_problems(
+            session=session, member=without_password, record=sso_record, password=""
+        )
+        == {}
+    )
 
 
 def change_role(session, admin, member, *, current=None, granted=True, password=PASSWORD):  # type: ignore[no-untyped-def]

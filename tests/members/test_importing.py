@@ -152,9 +152,9 @@ def test_a_retired_skill_is_refused_on_its_row(session):
     assert [(e.line, e.column) for e in result.errors] == [(3, "skills_offered")]
     assert result.errors[0].reason == "'Budget management' is no longer in the skills framework"
     assert result.created == 1
-    assert member_service.skills_of(
-        session=session, member_id=by_external_id(session, "M1").id
-    )["sought"] == ["quality-improvement"]
+    assert member_service.skills_of(session=session, member_id=by_external_id(session, "M1").id)[
+        "sought"
+    ] == ["quality-improvement"]
     assert session.exec(select(Member).where(Member.external_id == "M2")).first() is None
 
 
