@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.browser.conftest import screenshot
-from tests.factories import PASSWORD, make_mentee, make_mentor, make_member, make_mentorship
+from tests.factories import PASSWORD, make_member, make_mentee, make_mentor, make_mentorship
 
 
 def log_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
