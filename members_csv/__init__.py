@@ -12,7 +12,7 @@ import csv
 import difflib
 import io
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
@@ -222,9 +222,15 @@ def parse_members_csv(
     data: bytes | str,
     *,
     known_skills: Collection[str] | None = None,
+    retired_skills: Mapping[str, str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ParsedMembers:
-    """Parse and validate a members CSV; problems are returned as errors, never raised."""
+    """Parse and validate a members CSV; problems are returned as errors, never raised.
+
+    ``known_skills``: the skill ids a member may choose (the framework's, retired ones left
+    out); ``retired_skills``: retired ids and their names, so a row naming one is told
+    "'<name>' is no longer in the skills framework" rather than that the id is unknown.
+    """
     if isinstance(data, bytearray | memoryview):
         data = bytes(data)
     if not isinstance(data, bytes | str):
@@ -232,7 +238,8 @@ def parse_members_csv(
     if isinstance(known_skills, str):
         raise TypeError("known_skills must be a collection of skill ids, not one string")
     skills = frozenset(SKILL_IDS if known_skills is None else known_skills)
-    return _Parser(skills).parse(data, max_bytes)
+    retired = {k: v for k, v in (retired_skills or {}).items() if k not in skills}
+    return _Parser(skills, retired).parse(data, max_bytes)
 
 
 def write_rejects_csv(parsed: ParsedMembers, header: Sequence[str] | None = None) -> str:
@@ -482,16 +489,25 @@ def _yes_no_check(*, required: bool) -> _Check:
     return check
 
 
-def _skills_check(known: frozenset[str], budget: _Budget) -> _Check:
+def _skills_check(known: frozenset[str], retired: Mapping[str, str], budget: _Budget) -> _Check:
     listed = ", ".join(sorted(known)) if 0 < len(known) <= 40 else None
     suggestions = _Suggestions(known, budget)
 
     def check(value: str) -> tuple[object, str | None]:
         items = [item.strip() for item in value.split(";")]
         wanted = tuple(dict.fromkeys(item for item in items if item))
-        unknown = [item for item in wanted if item not in known]
-        if not unknown:
+        gone = [item for item in wanted if item in retired]
+        unknown = [item for item in wanted if item not in known and item not in retired]
+        if not unknown and not gone:
             return wanted, None
+        retired_reason = "; ".join(
+            f"{_show(retired[item])} is no longer in the skills framework"
+            for item in gone[:_LISTED_LINES]
+        )
+        if len(gone) > _LISTED_LINES:
+            retired_reason += f" (and {len(gone) - _LISTED_LINES} more retired skills)"
+        if not unknown:
+            return None, retired_reason
         if len(unknown) == 1:
             item = unknown[0]
             reason = f"{_show(item)} is not a known skill id{suggestions.hint(item)}"
@@ -506,6 +522,8 @@ def _skills_check(known: frozenset[str], budget: _Budget) -> _Check:
             reason += f"; use skill ids from this list: {listed}"
         else:
             reason += "; use the skill ids of the network's skills framework"
+        if retired_reason:
+            reason = f"{retired_reason}; {reason}"
         return None, reason
 
     return check
@@ -632,13 +650,13 @@ class _Row:
 class _Parser:
     """One parse of one file: reads it, checks it, and gathers the outcome."""
 
-    def __init__(self, known_skills: frozenset[str]) -> None:
+    def __init__(self, known_skills: frozenset[str], retired_skills: Mapping[str, str]) -> None:
         self.budget = _Budget()
         self.checks = dict(_CHECKS)
         for column, (allowed, noun) in _ENUM_COLUMNS.items():
             self.checks[column] = _enum_check(allowed, noun, self.budget)
         self.column_suggestions = _Suggestions(COLUMNS, self.budget)
-        skills = _skills_check(known_skills, self.budget)
+        skills = _skills_check(known_skills, retired_skills, self.budget)
         self.checks["skills_sought"] = skills
         self.checks["skills_offered"] = skills
         # (line, rank, error): whole-file and header problems

@@ -9,16 +9,17 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
+from backend.errors import Invalid
 from backend.members import console
 from backend.skills import framework
 from schema import errors
 from schema.context import Info
 from schema.enums import ReactivationReason, Role, SuspensionReason
-from schema.ids import decode
+from schema.ids import database_id, decode
 from schema.inputs import check_text
 from schema.members import Member
 from schema.permissions import IsAuthenticated
-from schema.reference import Skill, connection, decode_offset, page_size
+from schema.reference import Skill, page_size
 
 
 @strawberry.type(
@@ -162,6 +163,22 @@ SkillChangeResult = Annotated[
 ]
 
 
+CURSOR = "account"  # an adminMembers cursor: the member's database id (their name is looked up)
+
+
+def _account_after(after: str | None) -> int | None:
+    if after is None:
+        return None
+    try:
+        kind, value = relay.from_base64(after)
+        member_id = database_id(value)
+        if kind != CURSOR or member_id is None:
+            raise ValueError(after)
+    except (ValueError, TypeError) as error:
+        raise Invalid("That cursor is not one this API gave out.", field="after") from error
+    return member_id
+
+
 def _account(info: Info, member_id: int) -> MemberAccount:
     summary = console.account_summary(
         session=info.context.session, admin=info.context.member, member_id=member_id
@@ -184,18 +201,30 @@ class AdminQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> relay.Connection[MemberAccount]:
-        """A page of accounts (at most 50)."""
+        """A page of accounts (at most 50; keyset: each cursor stands for a member)."""
         console.require_admin(session=info.context.session, member=info.context.member)
         limit = min(page_size(first, info, default=console.PAGE_SIZE), console.PAGE_SIZE)
-        offset = decode_offset(after)
+        after_id = _account_after(after)
         rows, more = console.find_members(
             session=info.context.session,
             admin=info.context.member,
             wanted=(filter or AdminMemberFilter()).to_service(),
-            offset=offset,
+            after=after_id,
             limit=limit,
         )
-        return connection([MemberAccount.from_row(r) for r in rows], offset=offset, more=more)
+        edges = [
+            relay.Edge(node=MemberAccount.from_row(r), cursor=relay.to_base64(CURSOR, r.member.id))
+            for r in rows
+        ]
+        return relay.Connection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=more,
+                has_previous_page=after_id is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],

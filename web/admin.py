@@ -57,16 +57,20 @@ def landing(visitor: CurrentVisitor) -> Response:
     return render(visitor, "admin/index.html")
 
 
-def _page_number(request: Request) -> int:
-    text = request.query_params.get("page", "1") or "1"
-    if not (text.isascii() and text.isdigit() and len(text) <= 6 and int(text) > 0):
-        raise Invalid("That page link is not one this site made.", field="page")
+def _cursor(request: Request, name: str) -> int | None:
+    """A page link's member id (``after`` or ``before``); Invalid when the site did not make it."""
+    text = request.query_params.get(name, "")
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        raise Invalid(console.PAGE_LINK, field=name)
     return int(text)
 
 
 @router.get("/members", response_class=HTMLResponse)
 def members(visitor: CurrentVisitor) -> Response:
-    """Find members by name or email, role, status and whether confirmed; 50 a page."""
+    """Find members by name or email, role, status and whether confirmed; 50 a page, paged by
+    keyset (``after``/``before`` a member id) so a page boundary never skips or repeats."""
     console.require_admin(session=visitor.db, member=visitor.member)
     values = {name: visitor.request.query_params.get(name, "")[:200] for name in MEMBER_FILTERS}
     choices: dict[str, Any] = {
@@ -75,12 +79,14 @@ def members(visitor: CurrentVisitor) -> Response:
         "confirms": CONFIRMED_OPTIONS,
     }
     try:
-        page = _page_number(visitor.request)
+        after = _cursor(visitor.request, "after")
+        before = _cursor(visitor.request, "before")
         rows, more = console.find_members(
             session=visitor.db,
             admin=visitor.member,
             wanted=console.parse_filter(**values),
-            offset=(page - 1) * console.PAGE_SIZE,
+            after=after,
+            before=before,
         )
     except Invalid as error:
         return render(
@@ -96,16 +102,19 @@ def members(visitor: CurrentVisitor) -> Response:
         )
     kept = {k: v for k, v in values.items() if v}
 
-    def href(number: int) -> str:
-        return "/admin/members?" + urlencode({**kept, "page": number})
+    def href(**cursor: int) -> str:
+        return "/admin/members?" + urlencode({**kept, **cursor})
 
+    backwards = before is not None
+    has_previous = more if backwards else after is not None
+    has_next = True if backwards else more
     return render(
         visitor,
         "admin/members.html",
         values=values,
         rows=rows,
-        prev_href=href(page - 1) if page > 1 else None,
-        next_href=href(page + 1) if more else None,
+        prev_href=href(before=rows[0].member.id) if rows and has_previous else None,
+        next_href=href(after=rows[-1].member.id) if rows and has_next else None,
         **choices,
     )
 
@@ -154,6 +163,27 @@ def _act(visitor: Visitor, member_id: int, action, notice: str, field: str) -> R
             errors=form_errors(error, default_field=field),
         )
     return redirect(f"/admin/members/{member_id}?notice={notice}")
+
+
+@router.get("/members/{member_id:int}/suspend", response_class=HTMLResponse)
+def confirm_suspend(visitor: CurrentVisitor, member_id: int) -> Response:
+    """Before suspending: what it will close (mentorships, requests, offers), to confirm."""
+    reason = visitor.request.query_params.get("reason", "")[:40]
+    try:
+        preview = console.preview_suspension(
+            session=visitor.db, admin=visitor.member, member_id=member_id, reason=reason
+        )
+    except (Invalid, Conflict) as error:
+        if isinstance(error, NotFound):
+            raise
+        return _member_page(
+            visitor,
+            member_id,
+            status_code=400 if isinstance(error, Invalid) else 409,
+            errors=form_errors(error, default_field="reason"),
+            values={"reason": reason},
+        )
+    return render(visitor, "admin/suspend.html", preview=preview)
 
 
 @router.post("/members/{member_id:int}/suspend", response_class=HTMLResponse)

@@ -512,12 +512,18 @@ def step_up(*, session: Session, member: Member, token: str | None, code: str) -
     mark_second_factor(session=session, token=token)
 
 
-def fresh_step_up(record: UserSession | None) -> bool:
-    """Whether ``record`` proved a second factor within ``PEERBRIDGE_STEP_UP_MINUTES``."""
-    if record is None or record.second_factor_at is None:
+def _within_step_up(moment: datetime | None) -> bool:
+    """Whether ``moment`` is within the step-up window (``PEERBRIDGE_STEP_UP_MINUTES``) of now;
+    the one measure of "fresh" for a second factor and for a sign-in without a password."""
+    if moment is None:
         return False
     window = timedelta(minutes=get_settings().step_up_minutes)
-    return record.second_factor_at > utcnow() - window
+    return moment > utcnow() - window
+
+
+def fresh_step_up(record: UserSession | None) -> bool:
+    """Whether ``record`` proved a second factor within ``PEERBRIDGE_STEP_UP_MINUTES``."""
+    return record is not None and _within_step_up(record.second_factor_at)
 
 
 def step_up_problems(
@@ -530,8 +536,7 @@ def step_up_problems(
     if member.password_hash is None:
         # An account made by single sign-on has no password: a sign-in through the provider
         # within the step-up window is the fresh proof instead.
-        window = timedelta(minutes=get_settings().step_up_minutes)
-        if record is not None and record.created_at > utcnow() - window:
+        if record is not None and _within_step_up(record.created_at):
             return {}
         return {"password": SIGN_IN_AGAIN}
     if not passwords.verify_password(member.password_hash, password or ""):

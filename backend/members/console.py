@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, func, or_
+from sqlalchemy import ColumnElement, exists, func, literal, or_, tuple_
 from sqlmodel import Session, col, select
 
 from backend import audit
@@ -26,7 +26,6 @@ from backend.members.models import Member, MemberRole
 from backend.organisations import service as organisation_service
 
 PAGE_SIZE = 50
-MAX_OFFSET = 1_000_000
 MAX_TEXT = 100
 MAX_ID = 2**31 - 1
 
@@ -160,30 +159,56 @@ def _last_sign_ins(*, session: Session, member_ids: list[int]) -> dict[int, date
     return {member_id: at for member_id, at in rows if member_id is not None}
 
 
+_SORT_KEY = func.lower(col(Member.name))
+PAGE_LINK = "That page link is not one this site made; start again from the first page."
+
+
+def _sort_key_of(session: Session, member_id: int, *, field: str) -> str:
+    """Where the cursor's member stands in the list order (their lowered name; the id breaks
+    ties). A cursor is a member id: the sort key is looked up, never carried in a link, so
+    page links hold no names. Invalid when there is no such member (erased meanwhile)."""
+    key = None
+    if 0 < member_id <= MAX_ID:
+        key = session.exec(select(_SORT_KEY).where(col(Member.id) == member_id)).first()
+    if key is None:
+        raise Invalid(PAGE_LINK, field=field)
+    return str(key)
+
+
 def find_members(
     *,
     session: Session,
     admin: Member | None,
     wanted: MemberFilter,
-    offset: int = 0,
-    limit: int = PAGE_SIZE,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int | None = None,
 ) -> tuple[list[MemberRow], bool]:
-    """A page of members (by name, then id) matching ``wanted`` from ``offset``, at most
-    ``PAGE_SIZE``, and whether more follow."""
+    """A page of members matching ``wanted``, by name (case-insensitive) then id, at most
+    ``PAGE_SIZE``. Keyset paging: ``after`` (a member id) gives the members following that
+    member in this order, and whether more follow; ``before`` the members just preceding it
+    (still in list order), and whether more precede. A page boundary is exact however many
+    members share a name, and rows added or removed meanwhile never shift a page."""
     require_admin(session=session, member=admin)
-    if not 0 <= offset <= MAX_OFFSET:
-        raise Invalid("That page is beyond the end of the list.", field="page")
-    limit = max(1, min(limit, PAGE_SIZE))
-    statement = (
-        select(Member)
-        .where(*_conditions(wanted))
-        .order_by(func.lower(col(Member.name)), col(Member.id))
-        .offset(offset)
-        .limit(limit + 1)
-    )
-    found = list(session.exec(statement).all())
+    if after is not None and before is not None:
+        raise Invalid("Page either after or before a member, not both.", field="before")
+    limit = max(1, min(PAGE_SIZE if limit is None else limit, PAGE_SIZE))
+    statement = select(Member).where(*_conditions(wanted))
+    position = tuple_(_SORT_KEY, col(Member.id))
+    if before is not None:
+        key = _sort_key_of(session, before, field="before")
+        statement = statement.where(position < tuple_(literal(key), literal(before)))
+        statement = statement.order_by(_SORT_KEY.desc(), col(Member.id).desc())
+    else:
+        if after is not None:
+            key = _sort_key_of(session, after, field="after")
+            statement = statement.where(position > tuple_(literal(key), literal(after)))
+        statement = statement.order_by(_SORT_KEY, col(Member.id))
+    found = list(session.exec(statement.limit(limit + 1)).all())
     more = len(found) > limit
     found = found[:limit]
+    if before is not None:
+        found.reverse()
     ids = [m.id for m in found]
     roles = member_service.roles_for(session=session, member_ids=ids)
     signed_in = _last_sign_ins(session=session, member_ids=ids)
@@ -238,9 +263,11 @@ def _active_admins(session: Session) -> int:
 
 
 def suspend(*, session: Session, admin: Member | None, member_id: int, reason: str) -> Member:
-    """Suspend a member: they cannot sign in, every session and access token is ended, their
-    open mentor requests are released and open round offers withdrawn. Audited with the
-    reason code. Not oneself, and never the last active admin."""
+    """Suspend a member: they cannot sign in, every session and access token is ended, and
+    their mentoring closes (``mentoring.service.close_for_suspension``: active mentorships end
+    early, open requests sent and received close, open round offers are withdrawn, the other
+    side told), all in this unit of work. Audited with the reason code and the counts. Not
+    oneself, and never the last active admin. Reactivating reopens none of it."""
     admin = require_admin(session=session, member=admin)
     code = _reason(reason, SUSPEND_REASONS)
     member = _target(session, member_id)
@@ -256,11 +283,9 @@ def suspend(*, session: Session, admin: Member | None, member_id: int, reason: s
     session.flush()
     sessions = accounts.revoke_all_sessions(session=session, member_id=member.id)
     tokens = accounts.revoke_all_access_tokens(session=session, member_id=member.id)
-    from backend.mentoring import lifecycle
     from backend.mentoring import service as mentoring_service
 
-    released = mentoring_service.release_open_requests(session=session, mentor=member)
-    withdrawn = lifecycle.withdraw_uncovered_offers(session=session, mentor=member, leaving=True)
+    closed = mentoring_service.close_for_suspension(session=session, member=member, by=admin)
     network_changed(session=session)  # the matcher's view of the network moved
     audit.record(
         session,
@@ -271,17 +296,58 @@ def suspend(*, session: Session, admin: Member | None, member_id: int, reason: s
             "reason": code,
             "sessions_ended": sessions,
             "tokens_revoked": tokens,
-            "requests_released": released,
-            "offers_withdrawn": withdrawn,
+            "mentorships_ended": closed.mentorships_ended,
+            "requests_released": closed.requests_released,
+            "requests_withdrawn": closed.requests_withdrawn,
+            "offers_withdrawn": closed.offers_withdrawn,
         },
     )
     session.flush()
     return member
 
 
+@dataclass(frozen=True)
+class SuspensionPreview:
+    """What suspending a member would do, for the admin to confirm first."""
+
+    summary: AccountSummary
+    reason: str  # the code
+    reason_label: str
+    mentorships: int
+    requests_received: int
+    requests_sent: int
+    offers: int
+
+
+def preview_suspension(
+    *, session: Session, admin: Member | None, member_id: int, reason: str
+) -> SuspensionPreview:
+    """What ``suspend`` would close now: the same checks, nothing written."""
+    admin = require_admin(session=session, member=admin)
+    code = _reason(reason, SUSPEND_REASONS)
+    member = _target(session, member_id)
+    if member.id == admin.id:
+        raise Conflict("You cannot suspend your own account; ask another admin.")
+    if not member.is_active:
+        raise Conflict("This member is already suspended.")
+    from backend.mentoring import service as mentoring_service
+
+    found = mentoring_service.open_for_suspension(session=session, member=member)
+    return SuspensionPreview(
+        summary=account_summary(session=session, admin=admin, member_id=member.id),
+        reason=code,
+        reason_label=SUSPEND_REASONS[code],
+        mentorships=found.mentorships_ended,
+        requests_received=found.requests_released,
+        requests_sent=found.requests_withdrawn,
+        offers=found.offers_withdrawn,
+    )
+
+
 def reactivate(*, session: Session, admin: Member | None, member_id: int, reason: str) -> Member:
     """Let a suspended member sign in again (their sessions stay ended: they sign in afresh).
-    Audited with the reason code."""
+    Nothing their suspension closed reopens (mentorships, requests, offers). Audited with the
+    reason code."""
     admin = require_admin(session=session, member=admin)
     code = _reason(reason, REACTIVATE_REASONS)
     member = _target(session, member_id)

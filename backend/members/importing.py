@@ -177,7 +177,8 @@ def import_members(
 
     parsed = parse_members_csv(
         data,
-        known_skills=skill_service.skill_ids(session=session),
+        known_skills=skill_service.choosable_ids(session=session),
+        retired_skills=skill_service.retired_names(session=session),
         max_bytes=get_settings().max_import_bytes,
     )
     plans, database_errors = _check_against_database(session, parsed.records)
@@ -921,8 +922,14 @@ def _run_import(
         invited_by = member_import.invited_by
         invite = member_import.send_invitations
         actor_id = member_import.created_by_id
-        known = skill_service.skill_ids(session=session)
-    parsed = parse_members_csv(data, known_skills=known, max_bytes=get_settings().max_import_bytes)
+        known = skill_service.choosable_ids(session=session)
+        retired = skill_service.retired_names(session=session)
+    parsed = parse_members_csv(
+        data,
+        known_skills=known,
+        retired_skills=retired,
+        max_bytes=get_settings().max_import_bytes,
+    )
     del data
     _set(engine, import_id, attempt, rows_total=len(parsed.records), progress=0.1)
     # The whole file is checked against the database before anything is written, reading

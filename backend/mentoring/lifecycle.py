@@ -66,6 +66,12 @@ _OFFER_STATE_WORDS = {
 }
 
 
+# Why a row closed when an admin suspended an account: plain words that neither blame nor say
+# why (the reason code stays in the audit log).
+MENTOR_INACTIVE = "The mentor's account is no longer active."
+MENTEE_INACTIVE = "The mentee's account is no longer active."
+
+
 class CapacityReached(Conflict):
     """The mentor has no free place: every place is taken by an active mentorship."""
 
@@ -363,6 +369,111 @@ def _close_the_rest(
     return rounds
 
 
+def free_place(*, session: Session, mentor_id: int | None) -> None:
+    """Give back the place an ended mentorship held (never below zero)."""
+    if mentor_id is None:
+        return
+    session.execute(
+        update(MentoringOffer)
+        .where(col(MentoringOffer.member_id) == mentor_id)
+        .where(col(MentoringOffer.active_mentees) > 0)
+        .values(active_mentees=MentoringOffer.active_mentees - 1)
+    )
+
+
+def end_for_inactive_account(*, session: Session, member: Member, by: Member) -> int:
+    """End the member's active mentorships (as mentor or mentee) early because their account
+    is suspended; each frees its mentor's place and the other side is told, kindly. Returns
+    how many ended. The caller commits."""
+    active = session.exec(
+        select(Mentorship)
+        .where((col(Mentorship.mentor_id) == member.id) | (col(Mentorship.mentee_id) == member.id))
+        .where(Mentorship.status == "active")
+        .order_by(col(Mentorship.id))
+    ).all()
+    ended = 0
+    for mentorship in active:
+        as_mentor = mentorship.mentor_id == member.id
+        if not move_mentorship(
+            session=session,
+            mentorship_id=mentorship.id,
+            to="ended_early",
+            strict=False,
+            ended_at=utcnow(),
+            ended_by_id=by.id,
+            end_reason=MENTOR_INACTIVE if as_mentor else MENTEE_INACTIVE,
+        ):
+            continue  # ended meanwhile by one of the pair
+        ended += 1
+        free_place(session=session, mentor_id=mentorship.mentor_id)
+        other_id = mentorship.mentee_id if as_mentor else mentorship.mentor_id
+        other = session.get(Member, other_id) if other_id is not None else None
+        if other is None:
+            continue
+        link = f"/mentoring/mentorships/{mentorship.id}"
+        if as_mentor:
+            tell(
+                session,
+                other,
+                "mentorship",
+                "Your mentorship has ended",
+                f"Your mentor's account is no longer active, so your mentorship with "
+                f"{member.name} has ended. It is nothing to do with you: you can ask another "
+                "mentor, or be matched in the next round.",
+                link,
+            )
+        else:
+            tell(
+                session,
+                other,
+                "mentorship",
+                "Your mentorship has ended",
+                f"Your mentee's account is no longer active, so your mentorship with "
+                f"{member.name} has ended. Your place is free again.",
+                link,
+            )
+    return ended
+
+
+def withdraw_offers_to_inactive_mentee(*, session: Session, mentee: Member) -> int:
+    """Withdraw the open offers made to a mentee whose account is suspended (no re-offer: they
+    cannot answer one); each mentor is told their place is free. Returns how many."""
+    open_offers = session.exec(
+        select(MatchProposal)
+        .where(MatchProposal.mentee_id == mentee.id)
+        .where(MatchProposal.status == "offered")
+        .order_by(col(MatchProposal.id))
+    ).all()
+    withdrawn = 0
+    rounds: set[int] = set()
+    for offer in open_offers:
+        if not move_offer(
+            session=session,
+            proposal_id=offer.id,
+            to="withdrawn",
+            strict=False,
+            decline_reason=MENTEE_INACTIVE,
+            reoffer_pending=False,
+        ):
+            continue
+        withdrawn += 1
+        rounds.add(offer.round_id)
+        mentor = session.get(Member, offer.mentor_id) if offer.mentor_id else None
+        if mentor is not None:
+            tell(
+                session,
+                mentor,
+                "round",
+                f"The proposed match with {mentee.name} is closed",
+                f"{mentee.name}'s account is no longer active, so the proposed match with them "
+                "is closed. Your place is free again.",
+                f"/mentoring/proposals/{offer.id}",
+            )
+    for round_id in sorted(rounds):
+        figures.mark_stale(session=session, round_id=round_id)
+    return withdrawn
+
+
 def withdraw_uncovered_offers(*, session: Session, mentor: Member, leaving: bool = False) -> int:
     """Withdraw the mentor's open offers that their places no longer cover; returns how many.
 
@@ -394,7 +505,7 @@ def withdraw_uncovered_offers(*, session: Session, mentor: Member, leaving: bool
             proposal_id=offer.id,
             to="withdrawn",
             strict=False,
-            decline_reason="The mentor is no longer available."
+            decline_reason=MENTOR_INACTIVE
             if leaving
             else "The mentor paused mentoring or reduced their places.",
             reoffer_pending=True,
@@ -404,14 +515,18 @@ def withdraw_uncovered_offers(*, session: Session, mentor: Member, leaving: bool
         rounds.add(offer.round_id)
         mentee = session.get(Member, offer.mentee_id) if offer.mentee_id else None
         if mentee is not None:
+            why = (
+                f"{mentor.name}'s account is no longer active"
+                if leaving
+                else f"{mentor.name} has paused mentoring or has fewer places now"
+            )
             tell(
                 session,
                 mentee,
                 "round",
                 f"{mentor.name} can no longer take on your match",
-                f"{mentor.name} has paused mentoring or has fewer places now, so the proposed "
-                "match with them is closed. It is nothing to do with you: we are looking for "
-                "another mentor for you.",
+                f"{why}, so the proposed match with them is closed. It is nothing to do with "
+                "you: we are looking for another mentor for you.",
                 f"/mentoring/proposals/{offer.id}",
             )
     for round_id in sorted(rounds):

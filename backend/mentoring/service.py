@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -32,6 +32,7 @@ from backend.mentoring.models import (
     MentorshipFeedback,
 )
 from backend.programmes import service as programmes
+from backend.rounds.models import MatchProposal
 from backend.settings import get_settings
 
 MAX_MESSAGE = 2000
@@ -319,7 +320,7 @@ def accept_request(
 
 
 def _close_each(
-    session: Session, requests: Sequence[MentorRequest], status: str
+    session: Session, requests: Sequence[MentorRequest], status: str, **values: object
 ) -> list[tuple[MentorRequest, Member | None]]:
     """Close each request still open with ``status`` and recount its mentee's open requests.
 
@@ -328,32 +329,133 @@ def _close_each(
     """
     closed: list[tuple[MentorRequest, Member | None]] = []
     for request in requests:
-        if _close_open(session, request.id, status):
+        if _close_open(session, request.id, status, **values):
             _recount_open_requests(session, request.mentee_id)
             closed.append((request, session.get(Member, request.mentee_id)))
     return closed
 
 
-def release_open_requests(*, session: Session, mentor: Member) -> int:
-    """Close a pausing mentor's open requests, kindly, so mentees can ask someone else."""
+def release_open_requests(*, session: Session, mentor: Member, leaving: bool = False) -> int:
+    """Close a pausing mentor's open requests, kindly, so mentees can ask someone else;
+    ``leaving``: the mentor's account is suspended (the mentees are told so, in plain words)."""
     open_requests = session.exec(
         select(MentorRequest)
         .where(MentorRequest.mentor_id == mentor.id)
         .where(MentorRequest.status == "open")
+        .order_by(col(MentorRequest.id))
     ).all()
-    closed = _close_each(session, open_requests, "released")
+    closed = _close_each(
+        session,
+        open_requests,
+        "released",
+        **({"decline_reason": lifecycle.MENTOR_INACTIVE} if leaving else {}),
+    )
     for _, mentee in closed:
-        if mentee is not None:
+        if mentee is None:
+            continue
+        if leaving:
+            title = f"Your request to {mentor.name} is closed"
+            why = f"{mentor.name}'s account is no longer active"
+        else:
+            title = f"{mentor.name} is taking a break from mentoring"
+            why = f"{mentor.name} has paused mentoring for now"
+        lifecycle.tell(
+            session,
+            mentee,
+            "request_closed",
+            title,
+            f"{why}, so your request is closed. It is nothing to do with you: here are other "
+            "mentors who could help.",
+            "/mentoring/suggestions",
+        )
+    return len(closed)
+
+
+def withdraw_sent_requests(*, session: Session, mentee: Member) -> int:
+    """Withdraw the open requests of a mentee whose account is suspended; each mentor is told
+    they need not answer. Returns how many."""
+    open_requests = session.exec(
+        select(MentorRequest)
+        .where(MentorRequest.mentee_id == mentee.id)
+        .where(MentorRequest.status == "open")
+        .order_by(col(MentorRequest.id))
+    ).all()
+    closed = _close_each(
+        session, open_requests, "withdrawn", decline_reason=lifecycle.MENTEE_INACTIVE
+    )
+    for request, _ in closed:
+        mentor = session.get(Member, request.mentor_id)
+        if mentor is not None:
             lifecycle.tell(
                 session,
-                mentee,
+                mentor,
                 "request_closed",
-                f"{mentor.name} is taking a break from mentoring",
-                f"{mentor.name} has paused mentoring for now, so your request is closed. It is "
-                "nothing to do with you: here are other mentors who could help.",
-                "/mentoring/suggestions",
+                f"{mentee.name}'s request is closed",
+                f"{mentee.name}'s account is no longer active, so their request to you is "
+                "closed. You do not need to answer it.",
+                "/mentoring/requests",
             )
     return len(closed)
+
+
+@dataclass(frozen=True)
+class ClosedForSuspension:
+    """What closed when a member's account was suspended (counts, for the audit log)."""
+
+    mentorships_ended: int
+    requests_released: int  # received: the mentees can ask someone else
+    requests_withdrawn: int  # sent by the member
+    offers_withdrawn: int  # round offers with them as mentor or as mentee
+
+
+def open_for_suspension(*, session: Session, member: Member) -> ClosedForSuspension:
+    """What ``close_for_suspension`` would close now (for the admin's confirmation page)."""
+
+    def count(statement: SelectOfScalar[int]) -> int:
+        return session.exec(statement).one()
+
+    either = (col(Mentorship.mentor_id) == member.id) | (col(Mentorship.mentee_id) == member.id)
+    either_offer = (col(MatchProposal.mentor_id) == member.id) | (
+        col(MatchProposal.mentee_id) == member.id
+    )
+    return ClosedForSuspension(
+        mentorships_ended=count(
+            select(func.count())
+            .select_from(Mentorship)
+            .where(either, Mentorship.status == "active")
+        ),
+        requests_released=count(
+            select(func.count())
+            .select_from(MentorRequest)
+            .where(MentorRequest.mentor_id == member.id, MentorRequest.status == "open")
+        ),
+        requests_withdrawn=count(
+            select(func.count())
+            .select_from(MentorRequest)
+            .where(MentorRequest.mentee_id == member.id, MentorRequest.status == "open")
+        ),
+        offers_withdrawn=count(
+            select(func.count())
+            .select_from(MatchProposal)
+            .where(either_offer, MatchProposal.status == "offered")
+        ),
+    )
+
+
+def close_for_suspension(*, session: Session, member: Member, by: Member) -> ClosedForSuspension:
+    """Close everything open in a suspended member's mentoring, in the caller's unit of work:
+    active mentorships end early (their places freed), requests sent and received close, and
+    open round offers either side are withdrawn; the other side of each is told in plain
+    words that do not say why. Reactivating the account reopens none of it."""
+    return ClosedForSuspension(
+        mentorships_ended=lifecycle.end_for_inactive_account(session=session, member=member, by=by),
+        requests_released=release_open_requests(session=session, mentor=member, leaving=True),
+        requests_withdrawn=withdraw_sent_requests(session=session, mentee=member),
+        offers_withdrawn=lifecycle.withdraw_uncovered_offers(
+            session=session, mentor=member, leaving=True
+        )
+        + lifecycle.withdraw_offers_to_inactive_mentee(session=session, mentee=member),
+    )
 
 
 def _requests_statement(
@@ -697,13 +799,7 @@ def end_mentorship(
         ended_by_id=member.id,
         end_reason=(reason or "").strip(),
     )
-    if mentorship.mentor_id is not None:
-        session.execute(
-            update(MentoringOffer)
-            .where(col(MentoringOffer.member_id) == mentorship.mentor_id)
-            .where(col(MentoringOffer.active_mentees) > 0)
-            .values(active_mentees=MentoringOffer.active_mentees - 1)
-        )
+    lifecycle.free_place(session=session, mentor_id=mentorship.mentor_id)
     if rating is not None:
         _save_feedback(session, mentorship, member, rating, feedback)
     other_id = mentorship.mentee_id if member.id == mentorship.mentor_id else mentorship.mentor_id

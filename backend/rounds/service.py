@@ -730,6 +730,7 @@ def score_pairs(
 
 
 MENTOR_PAUSED = "The mentor has paused mentoring."
+MENTOR_INACTIVE = lifecycle.MENTOR_INACTIVE
 
 
 def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> bool:
@@ -740,8 +741,12 @@ def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> b
         return False
     why = None
     mentor_offer = session.get(MentoringOffer, mentor.id)
-    if lifecycle.active_mentorship_of(session=session, mentee_id=mentee.id) is not None:
+    if not mentee.is_active:
+        why = lifecycle.MENTEE_INACTIVE  # suspended since the round ran
+    elif lifecycle.active_mentorship_of(session=session, mentee_id=mentee.id) is not None:
         why = "The mentee already has a mentor."
+    elif not mentor.is_active:
+        why = MENTOR_INACTIVE  # suspended since the round ran: the mentee is owed another
     elif mentor_offer is None or mentor_offer.paused:
         # Paused since the round ran: the mentee is owed another mentor (the re-offer step).
         why = MENTOR_PAUSED
@@ -765,7 +770,7 @@ def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> b
             proposal_id=proposal.id,
             to="withdrawn",
             decline_reason=why,
-            reoffer_pending=why == MENTOR_PAUSED,
+            reoffer_pending=why in (MENTOR_PAUSED, MENTOR_INACTIVE),
         )
         return False
     days = f"within {respond_by_days} days"

@@ -28,6 +28,19 @@ def skill_ids(*, session: Session) -> set[str]:
     return set(session.exec(select(Skill.id)).all())
 
 
+def choosable_ids(*, session: Session) -> set[str]:
+    """The ids of the skills a member may choose now: the framework's, retired ones left out."""
+    return set(session.exec(select(Skill.id).where(col(Skill.retired_at).is_(None))).all())
+
+
+def retired_names(*, session: Session) -> dict[str, str]:
+    """Each retired skill's id and name (for messages naming what is no longer a choice)."""
+    rows = session.exec(
+        select(Skill.id, Skill.name).where(col(Skill.retired_at).is_not(None))
+    ).all()
+    return dict(rows)
+
+
 def unknown_skills(
     *, session: Session, skills: Iterable[str], kept: Iterable[str] = ()
 ) -> str | None:

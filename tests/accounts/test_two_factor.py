@@ -345,6 +345,48 @@ def test_an_account_without_a_password_steps_up_by_signing_in_again(session, set
     assert session.get(Member, member.id) is None
 
 
+def test_one_step_up_window_for_a_second_factor_and_a_fresh_sign_in(session, settings_env):
+    # Both proofs of "it is you, just now" are measured by the one helper, against one setting.
+    settings_env(step_up_minutes=10)
+    assert two_factor._within_step_up(utcnow() - timedelta(minutes=9))
+    assert not two_factor._within_step_up(utcnow() - timedelta(minutes=11))
+    assert not two_factor._within_step_up(None)
+    with_factor = make_member(session)
+    with_totp(session, with_factor)
+    without_password = make_member(session, password=None)
+    factor_record = accounts.session_for_token(
+        session=session,
+        token=accounts.start_session(session=session, member_id=with_factor.id, second_factor=True),
+    )
+    sso_record = accounts.session_for_token(
+        session=session,
+        token=accounts.start_session(session=session, member_id=without_password.id),
+    )
+    for minutes, fresh in ((9, True), (11, False)):
+        factor_record.second_factor_at = utcnow() - timedelta(minutes=minutes)
+        sso_record.created_at = utcnow() - timedelta(minutes=minutes)
+        factor = two_factor.step_up_problems(
+            session=session, member=with_factor, record=factor_record, password=""
+        )
+        sso = two_factor.step_up_problems(
+            session=session, member=without_password, record=sso_record, password=""
+        )
+        assert (factor == {}, sso == {}) == (fresh, fresh)
+    settings_env(step_up_minutes=30)  # the one setting moves both
+    assert (
+        two_factor.step_up_problems(
+            session=session, member=with_factor, record=factor_record, password=""
+        )
+        == {}
+    )
+    assert (
+        two_factor.step_up_problems(
+            session=session, member=without_password, record=sso_record, password=""
+        )
+        == {}
+    )
+
+
 def change_role(session, admin, member, *, current=None, granted=True, password=PASSWORD):  # type: ignore[no-untyped-def]
     """``admin`` gives (or takes away) ``member``'s organiser role."""
     return member_service.change_role(

@@ -13,15 +13,18 @@ from backend.accounts.models import AccessToken, UserSession
 from backend.audit import actions as a
 from backend.errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
 from backend.members import console
-from backend.mentoring.models import MentorRequest
-from backend.notifications.models import OutboxEmail
+from backend.members.models import Member, MentoringOffer
+from backend.mentoring.models import MentorRequest, Mentorship
+from backend.notifications.models import Notification, OutboxEmail
 from backend.rounds.models import MatchProposal
 from tests.factories import (
     PASSWORD,
     audit_events,
     make_access_token,
     make_member,
+    make_mentee,
     make_mentor,
+    make_mentorship,
     make_organiser,
     make_proposal,
     make_request,
@@ -93,11 +96,47 @@ def test_members_come_fifty_a_page(session, admin):  # type: ignore[no-untyped-d
     wanted = console.parse_filter(text="Paged")
     first, more = console.find_members(session=session, admin=admin, wanted=wanted)
     assert len(first) == 50 and more
-    second, more = console.find_members(session=session, admin=admin, wanted=wanted, offset=50)
+    second, more = console.find_members(
+        session=session, admin=admin, wanted=wanted, after=first[-1].member.id
+    )
     assert [r.member.name for r in second] == [f"Paged {n}" for n in range(50, 55)]
     assert not more
+    back, more = console.find_members(
+        session=session, admin=admin, wanted=wanted, before=second[0].member.id
+    )
+    assert [r.member.id for r in back] == [r.member.id for r in first] and not more
     _, more = console.find_members(session=session, admin=admin, wanted=wanted, limit=500)
     assert more  # never more than 50 at once
+
+
+def test_a_page_boundary_among_members_of_one_name_is_exact(session, admin):  # type: ignore[no-untyped-def]
+    # Seven members share a name (in two cases), so only the id orders them: pages of three
+    # neither skip nor repeat one, forwards or back, even when rows come and go meanwhile.
+    twins = [make_member(session, name="Sam Smith" if n % 2 else "SAM SMITH") for n in range(7)]
+    smithson = make_member(session, name="Sam Smithson")
+    wanted = console.parse_filter(text="sam smith")
+    ids = sorted(t.id for t in twins)
+
+    def page(**cursor: int) -> tuple[list[int], bool]:
+        rows, more = console.find_members(
+            session=session, admin=admin, wanted=wanted, limit=3, **cursor
+        )
+        return [r.member.id for r in rows], more
+
+    one, more = page()
+    assert one == ids[:3] and more
+    # A member added ahead of the page meanwhile shifts nothing (an offset would repeat one).
+    ahead = make_member(session, name="Aaron Sam Smith")
+    two, more = page(after=one[-1])
+    assert two == ids[3:6] and more
+    assert page(after=two[-1]) == ([ids[6], smithson.id], False)
+    assert page(before=two[0]) == (ids[:3], True)  # and "Aaron" before them
+    assert page(before=one[0]) == ([ahead.id], False)
+    with pytest.raises(Invalid) as stale:
+        page(after=2**31 - 1)
+    assert stale.value.field == "after"
+    with pytest.raises(Invalid):
+        page(after=one[0], before=two[0])
 
 
 def test_the_account_summary(session, admin):  # type: ignore[no-untyped-def]
@@ -163,6 +202,144 @@ def test_a_suspended_mentor_releases_requests_and_withdraws_offers(session, admi
     [event] = audit_events(session, a.MEMBER_SUSPENDED)
     details = json.loads(event.details)
     assert details["requests_released"] == 1 and details["offers_withdrawn"] == 1
+
+
+def told(session, member):  # type: ignore[no-untyped-def]
+    """What the member has been told, as "title: body" lines."""
+    return [
+        f"{n.title}: {n.body}"
+        for n in session.exec(
+            select(Notification)
+            .where(Notification.member_id == member.id)
+            .order_by(Notification.id)
+        )
+    ]
+
+
+def assert_kind_words(lines: list[str]) -> None:
+    """Nothing told blames, says why, or reads as a pause."""
+    for line in lines:
+        lowered = line.lower()
+        assert "account is no longer active" in lowered, line
+        for word in ("suspend", "paused", "break", "conduct", "breach", "security"):
+            assert word not in lowered, line
+
+
+def test_suspending_a_mentor_ends_their_mentoring_and_tells_the_mentees_plainly(session, admin):  # type: ignore[no-untyped-def]
+    mentor = make_mentor(session, name="Maya Mentor", capacity=3)
+    mentees = [make_mentee(session, name=f"Mentee {n}") for n in range(2)]
+    mentorships = [make_mentorship(session, mentor=mentor, mentee=m) for m in mentees]
+    asker = make_mentee(session, name="Asha Asker")
+    request = make_request(session, mentee=asker, mentor=mentor)
+    offered_to = make_mentee(session, name="Olu Offered")
+    offered = make_proposal(session, mentor=mentor, mentee=offered_to, status="offered")
+    assert session.get(MentoringOffer, mentor.id).active_mentees == 2
+
+    console.suspend(session=session, admin=admin, member_id=mentor.id, reason="conduct")
+    session.commit()
+
+    for mentorship in mentorships:
+        ended = session.get(Mentorship, mentorship.id)
+        assert ended.status == "ended_early" and ended.ended_at is not None
+        assert ended.end_reason == "The mentor's account is no longer active."
+        assert ended.ended_by_id == admin.id
+    assert session.get(MentoringOffer, mentor.id).active_mentees == 0
+    closed = session.get(MentorRequest, request.id)
+    assert closed.status == "released" and "no longer active" in closed.decline_reason
+    assert session.get(Member, asker.id).open_requests == 0
+    withdrawn = session.get(MatchProposal, offered.id)
+    assert withdrawn.status == "withdrawn" and withdrawn.reoffer_pending  # owed another mentor
+    for mentee in mentees:
+        [line] = told(session, mentee)
+        assert line.startswith("Your mentorship has ended: Your mentor's account is no longer")
+        assert_kind_words([line])
+    assert_kind_words(told(session, asker) + told(session, offered_to))
+    assert len(told(session, asker)) == 1 and len(told(session, offered_to)) == 1
+    [event] = audit_events(session, a.MEMBER_SUSPENDED)
+    details = json.loads(event.details)
+    assert (
+        details["mentorships_ended"],
+        details["requests_released"],
+        details["requests_withdrawn"],
+        details["offers_withdrawn"],
+    ) == (2, 1, 0, 1)
+
+
+def test_suspending_a_mentee_closes_what_they_sent_and_frees_their_mentors_place(session, admin):  # type: ignore[no-untyped-def]
+    mentee = make_mentee(session, name="Sam Mentee")
+    mentor = make_mentor(session, name="Mo Mentor", capacity=2)
+    mentorship = make_mentorship(session, mentor=mentor, mentee=mentee)
+    other_mentor = make_mentor(session, name="Rae Asked")
+    request = make_request(session, mentee=mentee, mentor=other_mentor)
+    round_mentor = make_mentor(session, name="Ola Offered")
+    offered = make_proposal(session, mentor=round_mentor, mentee=mentee, status="offered")
+    assert session.get(MentoringOffer, mentor.id).active_mentees == 1
+
+    console.suspend(session=session, admin=admin, member_id=mentee.id, reason="left_network")
+    session.commit()
+
+    ended = session.get(Mentorship, mentorship.id)
+    assert ended.status == "ended_early"
+    assert ended.end_reason == "The mentee's account is no longer active."
+    assert session.get(MentoringOffer, mentor.id).active_mentees == 0  # the place is free
+    assert session.get(MentorRequest, request.id).status == "withdrawn"
+    assert session.get(Member, mentee.id).open_requests == 0
+    withdrawn = session.get(MatchProposal, offered.id)
+    assert withdrawn.status == "withdrawn" and not withdrawn.reoffer_pending
+    [to_mentor] = told(session, mentor)
+    assert to_mentor.startswith("Your mentorship has ended: Your mentee's account is no longer")
+    assert_kind_words([to_mentor, *told(session, other_mentor), *told(session, round_mentor)])
+    assert told(session, mentee) == []
+    details = json.loads(audit_events(session, a.MEMBER_SUSPENDED)[0].details)
+    assert (details["mentorships_ended"], details["requests_withdrawn"]) == (1, 1)
+    assert details["offers_withdrawn"] == 1
+
+    # Reactivating reopens nothing.
+    console.reactivate(session=session, admin=admin, member_id=mentee.id, reason="returned")
+    session.commit()
+    assert session.get(Mentorship, mentorship.id).status == "ended_early"
+    assert session.get(MentorRequest, request.id).status == "withdrawn"
+    assert session.get(MatchProposal, offered.id).status == "withdrawn"
+    assert session.get(MentoringOffer, mentor.id).active_mentees == 0
+
+
+def test_a_suspension_and_its_closing_are_one_unit_of_work(session, admin):  # type: ignore[no-untyped-def]
+    mentor = make_mentor(session, capacity=2)
+    mentee = make_mentee(session)
+    mentorship = make_mentorship(session, mentor=mentor, mentee=mentee)
+    request = make_request(session, mentee=make_mentee(session), mentor=mentor)
+    session.commit()
+    console.suspend(session=session, admin=admin, member_id=mentor.id, reason="security")
+    session.rollback()  # the request failed later: nothing of it stays
+    session.expire_all()
+    assert session.get(Member, mentor.id).is_active
+    assert session.get(Mentorship, mentorship.id).status == "active"
+    assert session.get(MentorRequest, request.id).status == "open"
+    assert session.get(MentoringOffer, mentor.id).active_mentees == 1
+    assert told(session, mentee) == [] and audit_events(session, a.MEMBER_SUSPENDED) == []
+
+
+def test_a_round_published_after_a_suspension_offers_nobody_the_suspended(session, admin):  # type: ignore[no-untyped-def]
+    from backend.rounds import service as rounds
+    from tests.factories import make_round
+
+    organiser = make_organiser(session)
+    matching_round = make_round(session, organiser=organiser, status="ready")
+    gone_mentor = make_mentor(session)
+    waiting = make_mentee(session)
+    first = make_proposal(
+        session, matching_round=matching_round, mentor=gone_mentor, mentee=waiting
+    )
+    gone_mentee = make_mentee(session)
+    second = make_proposal(session, matching_round=matching_round, mentee=gone_mentee)
+    for member in (gone_mentor, gone_mentee):
+        console.suspend(session=session, admin=admin, member_id=member.id, reason="duplicate")
+    rounds.publish_round(session=session, organiser=organiser, round_id=matching_round.id)
+    session.commit()
+    one, two = session.get(MatchProposal, first.id), session.get(MatchProposal, second.id)
+    assert (one.status, one.reoffer_pending) == ("withdrawn", True)  # the mentee is owed one
+    assert (two.status, two.reoffer_pending) == ("withdrawn", False)
+    assert told(session, waiting) == [] and told(session, gone_mentee) == []
 
 
 def test_not_oneself_and_never_the_last_admin(session, admin):  # type: ignore[no-untyped-def]

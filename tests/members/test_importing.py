@@ -132,6 +132,32 @@ def test_happy_path_creates_members_with_skills_offers_and_invitations(session):
     assert "The network organisers has added you" in emails[0].body_text
 
 
+def test_a_retired_skill_is_refused_on_its_row(session):
+    from backend.skills import framework
+
+    admin = make_member(session, roles=("admin",))
+    framework.retire_skill(session=session, admin=admin, skill_id="budget-management")
+    data = members_csv(
+        row("M1", skills_sought="quality-improvement"),
+        row(
+            "M2",
+            band="8a",
+            seeking_mentor="no",
+            mentor_capacity="2",
+            skills_sought="",
+            skills_offered="quality-improvement;budget-management",
+        ),
+    )
+    result = run(session, data, mode="partial")
+    assert [(e.line, e.column) for e in result.errors] == [(3, "skills_offered")]
+    assert result.errors[0].reason == "'Budget management' is no longer in the skills framework"
+    assert result.created == 1
+    assert member_service.skills_of(session=session, member_id=by_external_id(session, "M1").id)[
+        "sought"
+    ] == ["quality-improvement"]
+    assert session.exec(select(Member).where(Member.external_id == "M2")).first() is None
+
+
 def test_imported_member_can_accept_the_invitation_and_log_in(session):
     from backend.accounts import service as accounts
 

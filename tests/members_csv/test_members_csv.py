@@ -257,6 +257,28 @@ def test_known_skills_replaces_the_standard_skills_framework() -> None:
     assert only_error(parse([row])).column == "skills_sought"
 
 
+def test_a_retired_skill_is_refused_by_name() -> None:
+    # Given a framework where "rota-design" is retired (not among the ids one may choose)
+    known = {"quality-improvement", "budget-management"}
+    retired = {"rota-design": "Rota design"}
+    rows = [
+        member(1, skills_sought="rota-design", skills_offered=""),
+        member(2, skills_sought="quality-improvement", skills_offered=""),
+        member(3, skills_sought="rota-design;no-such-skill", skills_offered=""),
+    ]
+    # When parsed, then the row naming it is told it is retired, by its name
+    parsed = parse(rows, known_skills=known, retired_skills=retired)
+    by_line = {e.line: e for e in parsed.errors}
+    assert sorted(by_line) == [2, 4]
+    assert by_line[2].column == "skills_sought"
+    assert by_line[2].reason == "'Rota design' is no longer in the skills framework"
+    assert by_line[4].reason.startswith("'Rota design' is no longer in the skills framework; ")
+    assert "'no-such-skill' is not a known skill id" in by_line[4].reason
+    assert [r.member_id for r in parsed.records] == ["M2"]
+    # And an id both choosable and listed as retired is choosable
+    assert parse(rows[:1], known_skills={"rota-design"}, retired_skills=retired).ok
+
+
 def test_columns_may_come_in_any_order_and_optional_ones_may_be_left_out() -> None:
     # Given a file with only the required columns, in reverse order
     columns = [c for c in reversed(COLUMNS) if c in REQUIRED_COLUMNS]

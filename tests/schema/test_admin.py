@@ -11,6 +11,7 @@ from strawberry import relay
 from backend.audit import actions as a
 from backend.members.models import Member
 from backend.notifications.models import OutboxEmail
+from schema.ids import decode
 from tests.factories import audit_events, make_access_token, make_member, make_organiser
 
 MEMBERS = """
@@ -77,6 +78,27 @@ def test_organisers_are_refused_every_admin_operation(run, session):  # type: ig
         assert answer["__typename"] == "NotAllowed", answer
     assert session.get(Member, target.id).is_active
     assert run(MEMBERS)["errors"][0]["extensions"]["code"] == "NOT_AUTHENTICATED"
+
+
+def test_admin_members_pages_exactly_through_one_name(run, session):  # type: ignore[no-untyped-def]
+    admin = make_member(session, roles=("admin",))
+    twins = sorted(make_member(session, name="Tie Twin").id for _ in range(5))
+    session.commit()
+    seen: list[str] = []
+    variables: dict = {"first": 2, "filter": {"text": "tie twin"}}
+    pages = 0
+    while True:
+        page = run(MEMBERS, variables, member=admin)["data"]["adminMembers"]
+        seen += [e["node"]["member"]["id"] for e in page["edges"]]
+        pages += 1
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        variables = {**variables, "after": page["pageInfo"]["endCursor"]}
+    assert pages == 3 and len(seen) == len(set(seen)) == 5
+    assert [decode(i, type_name="Member") for i in seen] == twins
+    offset_cursor = relay.to_base64("offset", 1)  # another connection's cursor is refused
+    wrong = run(MEMBERS, {"after": offset_cursor}, member=admin)
+    assert wrong["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
 
 
 def test_admins_find_and_page_through_members(run, session):  # type: ignore[no-untyped-def]

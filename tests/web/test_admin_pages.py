@@ -3,7 +3,9 @@ reactivating with a reason, resending the invitation and changing roles; admins 
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 import pytest
 from sqlmodel import select
@@ -79,7 +81,7 @@ def test_finding_members_by_fragment_and_filters(admin_client, session):  # type
     bad = admin_client.get("/admin/members?role=boss")
     assert bad.status_code == 400
     assert error_summary(bad.text) == ["Role must be member, organiser or admin."]
-    assert admin_client.get("/admin/members?page=0").status_code == 400
+    assert admin_client.get("/admin/members?before=0").status_code == 400
 
 
 def test_members_page_fifty_at_a_time(admin_client, session):  # type: ignore[no-untyped-def]
@@ -89,10 +91,33 @@ def test_members_page_fifty_at_a_time(admin_client, session):  # type: ignore[no
     first = admin_client.get("/admin/members?text=Paged")
     assert first.text.count('<a href="/admin/members/') == 50
     assert "Paged 49" in first.text and "Paged 50" not in first.text
-    assert 'href="/admin/members?text=Paged&amp;page=2"' in first.text
-    second = admin_client.get("/admin/members?text=Paged&page=2")
+    assert "Previous page" not in first.text
+    [next_href] = re.findall(r'href="(/admin/members\?text=Paged&amp;after=\d+)"', first.text)
+    second = admin_client.get(html.unescape(next_href))
     assert "Paged 51" in second.text and "Next page" not in second.text
-    assert "Previous page" in second.text
+    assert "Paged 49" not in second.text
+    [prev_href] = re.findall(r'href="(/admin/members\?text=Paged&amp;before=\d+)"', second.text)
+    back = admin_client.get(html.unescape(prev_href))
+    assert back.text.count('<a href="/admin/members/') == 50 and "Paged 50" not in back.text
+    assert "Previous page" not in back.text and "Next page" in back.text
+    assert admin_client.get("/admin/members?after=x1").status_code == 400
+
+
+def test_members_of_one_name_page_exactly(admin_client, session, monkeypatch):  # type: ignore[no-untyped-def]
+    from backend.members import console
+
+    monkeypatch.setattr(console, "PAGE_SIZE", 2)
+    twins = sorted(make_member(session, name="Tie Twin").id for _ in range(5))
+    session.commit()
+    seen: list[int] = []
+    path = "/admin/members?text=Tie+Twin"
+    while path:
+        page = admin_client.get(path)
+        assert page.status_code == 200
+        seen += [int(i) for i in re.findall(r'<a href="/admin/members/(\d+)">', page.text)]
+        found = re.findall(r'href="(/admin/members\?[^"]*after=\d+)"', page.text)
+        path = html.unescape(found[0]) if found else ""
+    assert seen == twins
 
 
 def test_suspending_signs_the_member_out_and_reactivating_lets_them_back(  # type: ignore[no-untyped-def]
@@ -146,6 +171,55 @@ def test_suspending_signs_the_member_out_and_reactivating_lets_them_back(  # typ
     assert theirs.get("/account").status_code == 200
     [event] = _events(session, a.MEMBER_REACTIVATED)
     assert json.loads(event.details) == {"reason": "concern_resolved"}
+
+
+def test_suspending_is_confirmed_on_a_page_that_says_what_will_close(  # type: ignore[no-untyped-def]
+    admin_client, session
+):
+    from backend.mentoring.models import Mentorship
+    from tests.factories import make_mentee, make_mentor, make_mentorship, make_request
+
+    target = make_mentor(session, name="Max Mentor", capacity=3)
+    mentorship = make_mentorship(session, mentor=target, mentee=make_mentee(session))
+    make_request(session, mentee=make_mentee(session), mentor=target)
+    session.commit()
+    page = admin_client.get(f"/admin/members/{target.id}")
+    [ask] = [f for f in forms_of(page.text) if (f["action"] or "").endswith("/suspend")]
+    assert ask["method"] == "get"  # the form asks first; the confirmation posts
+
+    wrong = admin_client.get(f"/admin/members/{target.id}/suspend?reason=rude")
+    assert wrong.status_code == 400
+    assert error_summary(wrong.text) == ["Choose a reason from the list."]
+    confirm_path = f"/admin/members/{target.id}/suspend?reason=conduct"
+    confirm = admin_client.get(confirm_path)
+    assert confirm.status_code == 200
+    assert "<h1>Suspend Max Mentor?</h1>" in confirm.text
+    assert "1 active mentorship will end." in confirm.text
+    assert "1 request they received will close." in confirm.text
+    assert "No open requests sent." in confirm.text
+    assert "does not reopen anything" in confirm.text
+    [yes] = [f for f in forms_of(confirm.text) if (f["action"] or "").endswith("/suspend")]
+    assert yes["method"] == "post" and "reason" in yes["fields"]
+    session.expire_all()
+    assert session.get(Member, target.id).is_active  # nothing done yet
+    session.rollback()
+
+    done = post_form(
+        admin_client,
+        f"/admin/members/{target.id}/suspend",
+        {"reason": "conduct"},
+        page=confirm_path,
+    )
+    assert done.status_code == 303
+    page = admin_client.get(done.headers["location"])
+    assert 'id="account-status">Suspended' in page.text
+    assert "Reactivating does not reopen anything" in page.text
+    session.expire_all()
+    assert session.get(Mentorship, mentorship.id).status == "ended_early"
+    session.rollback()
+    again = admin_client.get(confirm_path)
+    assert again.status_code == 409
+    assert error_summary(again.text) == ["This member is already suspended."]
 
 
 def test_an_admin_cannot_suspend_themselves(admin_client, session, admin):  # type: ignore[no-untyped-def]

@@ -70,6 +70,7 @@ PAGES = [
     "/admin/members",
     "/admin/members?text=member&status=active&confirmed=yes",
     "/admin/members/{mentor}",
+    "/admin/members/{mentor}/suspend?reason=conduct",
     "/admin/skills",
     "/admin/skills/team-leadership",
     "/admin/audit",
