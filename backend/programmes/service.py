@@ -10,6 +10,7 @@ programmes of the chapters that cover them and the network-wide ones.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -1019,3 +1020,26 @@ def accepted_applicants(*, session: Session, programme_id: int, role: str = "men
             .order_by(col(ProgrammeApplication.id))
         ).all()
     )
+
+
+def chapter_choices(*, session: Session, organiser: Member | None) -> tuple[bool, list[Chapter]]:
+    """Where the organiser may put a programme: (whole network allowed, chapters by name)."""
+    organiser, scope = chapters.require_scope(session=session, member=organiser)
+    query = select(Chapter).order_by(col(Chapter.name), col(Chapter.id))
+    if not scope.network:
+        query = query.where(col(Chapter.id).in_(sorted(scope.chapter_ids)))
+    return scope.network, list(session.exec(query).all())
+
+
+def chapter_names(*, session: Session, chapter_ids: Iterable[int | None]) -> dict[int, str]:
+    """The names of these chapters, by id (one query)."""
+    ids = sorted({i for i in chapter_ids if i is not None})
+    if not ids:
+        return {}
+    rows = session.exec(select(Chapter.id, Chapter.name).where(col(Chapter.id).in_(ids))).all()
+    return dict(rows)
+
+
+def is_organiser(*, session: Session, member: Member | None) -> bool:
+    """True when the member organises the network or a chapter (for links on pages)."""
+    return chapters.scope_of(session=session, member=member).is_organiser
