@@ -18,42 +18,27 @@ from backend.chapters.models import Chapter
 from backend.errors import Forbidden, NotFound
 from backend.members import service as member_service
 from backend.programmes import service as programmes
-from backend.programmes.models import (
-    APPLICATION_ROLES,
-    APPLICATION_STATUSES,
-    PAIRING_MODES,
-    PROGRAMME_STATUSES,
-    PROGRAMME_TYPES,
-    QUESTION_KINDS,
-)
 from backend.programmes.models import Programme as ProgrammeModel
 from backend.programmes.models import ProgrammeApplication as ApplicationModel
 from backend.programmes.models import ProgrammeQuestion as QuestionModel
 from schema import errors
 from schema.context import Info
-from schema.enums import Band, Profession, Region, RoleFamily, _enum, from_enum, to_enum
+from schema.enums import Band, Profession, Region, RoleFamily, from_enum, to_enum
 from schema.ids import database_id, decode
 from schema.inputs import check_lists, check_text
 from schema.members import Member
 from schema.mentoring import _member
 from schema.permissions import IsAuthenticated
+from schema.programme_enums import (
+    ProgrammeApplicationStatus,
+    ProgrammeDecision,
+    ProgrammePairing,
+    ProgrammeQuestionKind,
+    ProgrammeRole,
+    ProgrammeStatus,
+    ProgrammeType,
+)
 from schema.reference import connection, decode_offset, page_size
-
-ProgrammeType = _enum("ProgrammeType", PROGRAMME_TYPES, "One-to-one, reciprocal or group.")
-ProgrammePairing = _enum(
-    "ProgrammePairing",
-    PAIRING_MODES,
-    "How pairs form: REQUESTS (members ask mentors), ROUND (the organisers match), or BOTH.",
-)
-ProgrammeStatus = _enum("ProgrammeStatus", PROGRAMME_STATUSES, "DRAFT, PUBLISHED or ENDED.")
-ProgrammeQuestionKind = _enum("ProgrammeQuestionKind", QUESTION_KINDS, "An answer's shape.")
-ProgrammeApplicationStatus = _enum(
-    "ProgrammeApplicationStatus", APPLICATION_STATUSES, "Where an application stands."
-)
-ProgrammeRole = _enum("ProgrammeRole", APPLICATION_ROLES, "Applying as a mentee or a mentor.")
-ProgrammeDecision = _enum(
-    "ProgrammeDecision", programmes.DECISIONS, "An organiser's decision on an application."
-)
 
 
 def _question_id(question_id: int) -> strawberry.ID:
@@ -485,7 +470,7 @@ class ProgrammeQuery:
         rows = programmes.programmes_open_to(
             session=info.context.session, member=info.context.member
         )
-        return _page(rows, first, after, info, Programme.from_model)  # type: ignore[no-any-return]
+        return _page(rows, first, after, info, Programme.from_model)
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
@@ -513,7 +498,7 @@ class ProgrammeQuery:
         rows = programmes.organised_programmes(
             session=info.context.session, organiser=info.context.member
         )
-        return _page(rows, first, after, info, Programme.from_model)  # type: ignore[no-any-return]
+        return _page(rows, first, after, info, Programme.from_model)
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
@@ -534,9 +519,7 @@ class ProgrammeQuery:
             programme_id=_programme_id(programme_id),
             status=from_enum(status),
         )
-        return _page(  # type: ignore[no-any-return]
-            [a for a, _ in rows], first, after, info, ProgrammeApplication.from_model
-        )
+        return _page([a for a, _ in rows], first, after, info, ProgrammeApplication.from_model)
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],

@@ -612,7 +612,7 @@ def questions_submit(visitor: CheckedVisitor, form: Form, programme_id: int) -> 
             current[index], current[other] = current[other], current[index]
     else:
         raise Invalid("Choose what to do with the question.", field="action")
-    values = {
+    values: dict[str, Any] = {
         f"{name}{suffix}": form_text(form, f"{name}{suffix}")
         for name in ("text", "hint", "kind", "choices")
     }

@@ -46,7 +46,7 @@ def _settings(**fields) -> ProgrammeSettings:
 
 
 def test_an_organiser_creates_a_draft_in_their_chapter_audited(session, world):
-    north_west, london, nw_organiser, *_ = world
+    north_west, _, nw_organiser, *_ = world
 
     created = programmes.create_programme(
         session=session,
@@ -64,7 +64,7 @@ def test_an_organiser_creates_a_draft_in_their_chapter_audited(session, world):
 
 
 def test_a_chapter_organiser_may_not_create_elsewhere_or_network_wide(session, world):
-    north_west, london, nw_organiser, *_ = world
+    _, london, nw_organiser, *_ = world
 
     with pytest.raises(Forbidden):
         programmes.create_programme(
@@ -249,7 +249,7 @@ def test_applying_checks_dates_eligibility_answers_and_once_only(session, world)
         position=1,
     )
 
-    with pytest.raises(Forbidden, match="bands 3 to 5. Your band is 8a"):
+    with pytest.raises(Forbidden, match=r"bands 3 to 5\. Your band is 8a"):
         programmes.apply(session=session, member=band8a, programme_id=programme.id)
     with pytest.raises(FieldErrors) as error:
         programmes.apply(

@@ -84,7 +84,7 @@ def _chapters(session):
 
 
 def test_the_whole_journey_through_graphql(session, run):
-    north_west, london, organiser, london_organiser = _chapters(session)
+    north_west, _, organiser, london_organiser = _chapters(session)
     band4 = make_member(session, name="Bea Four", region="North West", band="4")
     band8a = make_member(session, name="Ade Eight", region="North West", band="8a")
     session.commit()
@@ -190,7 +190,7 @@ def test_the_whole_journey_through_graphql(session, run):
 
 
 def test_members_cannot_use_organiser_mutations_and_nothing_is_written(session, run):
-    north_west, london, *_ = _chapters(session)
+    north_west, *_ = _chapters(session)
     member = make_member(session, region="North West")
     programme = make_programme(session, chapter_id=north_west.id)
     application = make_programme_application(session, programme=programme)
@@ -217,7 +217,7 @@ def test_members_cannot_use_organiser_mutations_and_nothing_is_written(session, 
 
 
 def test_another_chapters_programme_is_null_to_its_members(session, run):
-    north_west, london, *_ = _chapters(session)
+    north_west, *_ = _chapters(session)
     londoner = make_member(session, region="London")
     programme = make_programme(session, chapter_id=north_west.id)
     session.commit()

@@ -30,7 +30,7 @@ def _create(client, **fields):  # type: ignore[no-untyped-def]
 
 
 def test_create_ask_publish_apply_and_decide_through_the_pages(session, client, engine):
-    north_west, london, nw, ldn, band4, band8a = _world(session)
+    north_west, _, nw, ldn, band4, band8a = _world(session)
     log_in(client, nw.email)
 
     created = _create(client, bands=["3", "4", "5"], chapter_id=str(north_west.id), places="1")
