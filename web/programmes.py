@@ -538,7 +538,7 @@ def _questions_page(
         session=visitor.db, organiser=visitor.member, programme_id=path_id(programme_id)
     )
     questions = programmes.questions_of(session=visitor.db, programme_id=programme.id)
-    shown: dict[str, Any] = {"new_kind": "short-text", "new_required": True}
+    shown: dict[str, Any] = {"kind_new": "short-text", "required_new": True}
     for q in questions:
         shown.update(
             {
