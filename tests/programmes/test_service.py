@@ -420,3 +420,19 @@ def test_unknown_ids_and_a_withdrawn_application_cannot_be_decided(session, worl
             session=session, organiser=nw_organiser, application_id=10**6, decision="declined"
         )
     assert session.get(ProgrammeApplication, application.id).status == "withdrawn"
+
+
+def test_a_members_export_holds_their_applications_and_answers(session, world):
+    from backend.privacy import service as privacy
+
+    *_, band4, _, _ = world
+    programme = make_programme(session)
+    question = make_programme_question(session, programme=programme)
+    programmes.apply(
+        session=session, member=band4, programme_id=programme.id, answers={question.id: "Growth"}
+    )
+
+    [exported] = privacy.export_my_data(session=session, member=band4)["programme_applications"]
+
+    assert exported["programme_id"] == programme.id and exported["status"] == "submitted"
+    assert [a["value"] for a in exported["answers"]] == ["Growth"]
