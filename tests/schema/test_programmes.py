@@ -233,3 +233,36 @@ def _gid(kind: str, value: int) -> str:
     from strawberry import relay
 
     return str(relay.GlobalID(kind, str(value)))
+
+
+def test_an_applicant_withdraws_once_and_sees_their_application_by_id(session, run):
+    north_west, *_ = _chapters(session)
+    member = make_member(session, region="North West")
+    programme = make_programme(session, chapter_id=north_west.id)
+    application = make_programme_application(session, programme=programme, member=member)
+    stranger = make_member(session, region="North West")
+    session.commit()
+    withdraw = """
+    mutation($id: ID!) { withdrawProgrammeApplication(input: {applicationId: $id}) {
+      __typename ... on ProgrammeApplicationSuccess { application { status } }
+      ... on Error { message } } }
+    """
+    node = "query($id: ID!) { node(id: $id) { ... on ProgrammeApplication { status } } }"
+    gid = _gid("ProgrammeApplication", application.id)
+
+    assert run(node, {"id": gid}, member=stranger)["data"]["node"] is None
+    assert (
+        run(withdraw, {"id": gid}, member=stranger)["data"]["withdrawProgrammeApplication"][
+            "__typename"
+        ]
+        == "NotFound"
+    )
+    first = run(withdraw, {"id": gid}, member=member)["data"]["withdrawProgrammeApplication"]
+    again = run(withdraw, {"id": gid}, member=member)["data"]["withdrawProgrammeApplication"]
+
+    assert first == {
+        "__typename": "ProgrammeApplicationSuccess",
+        "application": {"status": "WITHDRAWN"},
+    }
+    assert again["__typename"] == "Conflict"
+    assert run(node, {"id": gid}, member=member)["data"]["node"] == {"status": "WITHDRAWN"}

@@ -40,6 +40,9 @@ def test_create_ask_publish_apply_and_decide_through_the_pages(session, client, 
     assert created.headers["location"].startswith(page)
 
     questions = f"{page}/questions"
+    blank = client.get(questions).text
+    assert 'id="required_new" name="required_new" type="checkbox" value="yes" checked' in blank
+    assert 'id="kind_new" name="kind_new" type="radio" value="short-text" checked' in blank
     bad = submit(
         client,
         questions,
