@@ -46,6 +46,7 @@ from schema.mentoring import MentoringMutation, MentoringQuery
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.permissions import IsAuthenticated
 from schema.privacy import PrivacyMutation, PrivacyQuery
+from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.reference import ReferenceQuery
 from schema.roles import RoleMutation
 from schema.rounds import RoundMutation, RoundQuery
@@ -68,6 +69,8 @@ NODE_TYPES = (
     "Comment",
     "Circle",
     "AuditEvent",
+    "Programme",
+    "ProgrammeApplication",
 )
 
 
@@ -86,6 +89,7 @@ class Query(
     SuggestionQuery,
     InsightsQuery,
     PrivacyQuery,
+    ProgrammeQuery,
     SessionQuery,
     TwoFactorQuery,
 ):
@@ -122,6 +126,7 @@ class Mutation(
     TwoFactorMutation,
     RoleMutation,
     AdminMutation,
+    ProgrammeMutation,
 ):
     """Everything a client can change."""
 

@@ -34,6 +34,7 @@ KIND_LABELS = {
     "mentorship": "Your mentorships: started, sessions logged, ended",
     "round": "Matches proposed by a matching round",
     "community": "Community: replies and circles",
+    "programme": "Decisions on your programme applications",
 }
 MODES = [
     ("immediate", "Email me straight away"),

@@ -16,6 +16,7 @@ from web import (
     pages,
     privacy,
     profile,
+    programmes,
     rounds,
     sso,
     two_factor,
@@ -30,6 +31,7 @@ router.include_router(two_factor.router)
 router.include_router(profile.router)
 router.include_router(organise.router)
 router.include_router(rounds.router)
+router.include_router(programmes.router)
 router.include_router(mentoring.router)
 router.include_router(notifications.router)
 router.include_router(community.router)

@@ -50,6 +50,13 @@ TWO_FACTOR_DISABLED = "two_factor.disabled"
 PASSKEY_ADDED = "passkey.added"
 PASSKEY_REMOVED = "passkey.removed"
 RECOVERY_CODES_GENERATED = "recovery_codes.generated"
+# Programmes (organisers)
+PROGRAMME_CREATED = "programme.created"
+PROGRAMME_UPDATED = "programme.updated"
+PROGRAMME_PUBLISHED = "programme.published"
+PROGRAMME_DELETED = "programme.deleted"  # a draft nobody applied to
+PROGRAMME_QUESTIONS_SET = "programme.questions_set"  # the count in details
+PROGRAMME_APPLICATION_DECIDED = "programme_application.decided"  # the decision in details
 
 LABELS: dict[str, str] = {
     MEMBERS_IMPORTED: "Imported members",
@@ -88,6 +95,12 @@ LABELS: dict[str, str] = {
     PASSKEY_ADDED: "Added a passkey",
     PASSKEY_REMOVED: "Removed a passkey",
     RECOVERY_CODES_GENERATED: "Made new recovery codes",
+    PROGRAMME_CREATED: "Created a programme",
+    PROGRAMME_UPDATED: "Changed a programme",
+    PROGRAMME_PUBLISHED: "Published a programme",
+    PROGRAMME_DELETED: "Deleted a draft programme",
+    PROGRAMME_QUESTIONS_SET: "Changed a programme's application questions",
+    PROGRAMME_APPLICATION_DECIDED: "Decided on an application to a programme",
 }
 ACTIONS: tuple[str, ...] = tuple(LABELS)
 
@@ -109,4 +122,6 @@ SUBJECT_TYPES: tuple[str, ...] = (
     "circle",
     "insights",
     "audit",
+    "programme",
+    "application",  # an application to a programme
 )

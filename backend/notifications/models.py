@@ -39,6 +39,7 @@ NOTIFICATION_KINDS: tuple[str, ...] = (
     "mentorship",  # a mentorship started, ended, or had a session logged
     "round",  # a matching round proposed a match to you
     "community",  # peer connect, circles, replies
+    "programme",  # an organiser decided on your application to a programme
 )
 DELIVERY_MODES: tuple[str, ...] = ("immediate", "digest", "off")
 

@@ -247,6 +247,7 @@ DEFAULT_MODES: dict[str, str] = {
     "mentorship": "immediate",
     "round": "immediate",
     "community": "digest",
+    "programme": "immediate",
 }
 
 

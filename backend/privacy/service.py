@@ -37,6 +37,7 @@ from backend.notifications.models import Notification, NotificationPreference, O
 from backend.organisations.models import Organisation
 from backend.privacy import scrub
 from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION, ConsentRecord, DemographicRecord
+from backend.programmes.models import ProgrammeAnswer, ProgrammeApplication
 from backend.rounds.models import MatchProposal
 from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
 
@@ -348,6 +349,29 @@ def _row(model: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     return {k: _plain(v) for k, v in model.model_dump().items() if k not in skip}
 
 
+def _programme_applications(session: Session, member_id: int) -> list[dict[str, Any]]:
+    """The member's applications to programmes, each with their answers."""
+    applications = session.exec(
+        select(ProgrammeApplication)
+        .where(ProgrammeApplication.member_id == member_id)
+        .order_by(col(ProgrammeApplication.id))
+    ).all()
+    ids = [a.id for a in applications]
+    answers = (
+        session.exec(
+            select(ProgrammeAnswer)
+            .where(col(ProgrammeAnswer.application_id).in_(ids))
+            .order_by(col(ProgrammeAnswer.application_id), col(ProgrammeAnswer.question_id))
+        ).all()
+        if ids
+        else []
+    )
+    return [
+        {**_row(a), "answers": [_row(x) for x in answers if x.application_id == a.id]}
+        for a in applications
+    ]
+
+
 def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]:
     """Everything held about the member, as JSON-ready data (no password hash, no tokens)."""
     member = member_service.require_account(member)  # their own data rights, confirmed or not
@@ -429,6 +453,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
                 .order_by(col(MatchProposal.id))
             ).all()
         ],
+        "programme_applications": _programme_applications(session, member_id),
         "notifications": [
             _row(n)
             for n in session.exec(
