@@ -49,6 +49,10 @@ TWO_FACTOR_DISABLED = "two_factor.disabled"
 PASSKEY_ADDED = "passkey.added"
 PASSKEY_REMOVED = "passkey.removed"
 RECOVERY_CODES_GENERATED = "recovery_codes.generated"
+# The organisation register (backend.organisations.register)
+ORGANISATIONS_IMPORTED = "organisations.imported"  # an ODS file imported: counts in details
+ORGANISATION_UPDATED = "organisation.updated"  # which fields changed in details
+ORGANISATION_MERGED = "organisation.merged"  # the survivor's id and counts moved in details
 
 LABELS: dict[str, str] = {
     MEMBERS_IMPORTED: "Imported members",
@@ -86,6 +90,9 @@ LABELS: dict[str, str] = {
     PASSKEY_ADDED: "Added a passkey",
     PASSKEY_REMOVED: "Removed a passkey",
     RECOVERY_CODES_GENERATED: "Made new recovery codes",
+    ORGANISATIONS_IMPORTED: "Imported organisations from an ODS file",
+    ORGANISATION_UPDATED: "Changed an organisation of the register",
+    ORGANISATION_MERGED: "Merged an organisation into another",
 }
 ACTIONS: tuple[str, ...] = tuple(LABELS)
 
@@ -107,4 +114,5 @@ SUBJECT_TYPES: tuple[str, ...] = (
     "circle",
     "insights",
     "audit",
+    "organisation",
 )
