@@ -44,6 +44,7 @@ from schema.insights import InsightsQuery
 from schema.members import MemberMutation, MemberQuery
 from schema.mentoring import MentoringMutation, MentoringQuery
 from schema.notifications import NotificationMutation, NotificationQuery
+from schema.organisations import OrganisationAdminMutation, OrganisationAdminQuery
 from schema.permissions import IsAuthenticated
 from schema.privacy import PrivacyMutation, PrivacyQuery
 from schema.reference import ReferenceQuery
@@ -74,6 +75,7 @@ NODE_TYPES = (
 @strawberry.type
 class Query(
     AdminQuery,
+    OrganisationAdminQuery,
     AuditQuery,
     CommunityQuery,
     ImportQuery,
@@ -122,6 +124,7 @@ class Mutation(
     TwoFactorMutation,
     RoleMutation,
     AdminMutation,
+    OrganisationAdminMutation,
 ):
     """Everything a client can change."""
 

@@ -389,9 +389,8 @@ def _organisation_ids(
                 ids[codes[row.ods_code]] = row.id
     for key, organisation_id in merged.items():
         found = organisation_service.survivor(
-            session=session, organisation=organisation_service.get(
-                session=session, organisation_id=organisation_id
-            )
+            session=session,
+            organisation=organisation_service.get(session=session, organisation_id=organisation_id),
         )
         ids[key] = found.id
     for key in keys:

@@ -42,8 +42,8 @@ from sqlalchemy import Table, func, update
 from sqlmodel import Session, SQLModel, col, select
 
 from backend import audit
-from backend.audit.service import Detail
 from backend import text as text_rules
+from backend.audit.service import Detail
 from backend.errors import Conflict, Invalid, NotFound
 from backend.matchmaking.version import network_changed
 from backend.members import console
@@ -181,7 +181,7 @@ def _decode(data: bytes | str) -> str:
     raise Invalid("The file is not text (UTF-8 or Windows-1252).", field="file")
 
 
-def _close_date(value: str) -> date | None | str:
+def _close_date(value: str) -> date | str | None:
     """The close date (YYYYMMDD), None when blank, or a problem as text."""
     value = value.strip()
     if not value:
@@ -194,9 +194,7 @@ def _close_date(value: str) -> date | None | str:
     return f"The close date '{value[:20]}' is not a date written YYYYMMDD."
 
 
-def _row_fields(
-    row: list[str], line: int
-) -> tuple[str, str, str | None, date | None] | RowProblem:
+def _row_fields(row: list[str], line: int) -> tuple[str, str, str | None, date | None] | RowProblem:
     code = (row[0] if row else "").strip().upper()
     if len(row) < MIN_COLUMNS:
         return RowProblem(line, code[:10], "The row has no name (the second column).")
@@ -238,7 +236,9 @@ def import_ods(
     return _import(session, actor=admin, data=data, type=type)
 
 
-def import_ods_as_system(*, session: Session, data: bytes | str, type: str = DERIVE) -> OdsImportResult:
+def import_ods_as_system(
+    *, session: Session, data: bytes | str, type: str = DERIVE
+) -> OdsImportResult:
     """The same import from the command line or the demo (the actor is the system)."""
     return _import(session, actor=None, data=data, type=type)
 
@@ -440,10 +440,10 @@ def organisation_row(
     )
 
 
-def _organisation(session: Session, organisation_id: int, field: str = "organisation_id"):
-    found = (
-        session.get(Organisation, organisation_id) if 0 < organisation_id <= MAX_ID else None
-    )
+def _organisation(
+    session: Session, organisation_id: int, field: str = "organisation_id"
+) -> Organisation:
+    found = session.get(Organisation, organisation_id) if 0 < organisation_id <= MAX_ID else None
     if found is None:
         raise NotFound("No organisation with that id.", field=field)
     return found
@@ -567,7 +567,7 @@ def merge(
         )
     moved: Counter[str] = Counter()
     for table, column in _references():
-        outcome = session.execute(
+        outcome = session.exec(
             update(table)
             .where(table.c[column] == merged.id)
             .values({column: into.id})
@@ -576,7 +576,7 @@ def merge(
         if outcome.rowcount:
             moved[f"{table.name}.{column}"] += outcome.rowcount
     # Aliases of the merged row now lead straight to the survivor.
-    aliases = session.execute(
+    aliases = session.exec(
         update(Organisation)
         .where(col(Organisation.merged_into_id) == merged.id)
         .values(merged_into_id=into.id)

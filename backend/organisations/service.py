@@ -114,9 +114,7 @@ def get_or_create(
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
         insert(Organisation)
-        .values(
-            name=clean, key=key, type=type, region=region, status="other", created_at=utcnow()
-        )
+        .values(name=clean, key=key, type=type, region=region, status="other", created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["key"])
     )
     return survivor(session=session, organisation=session.exec(by_key).one())
@@ -133,13 +131,33 @@ def get_many(*, session: Session, organisation_ids: Sequence[int]) -> dict[int, 
 
 
 def page(
-    *, session: Session, search: str = "", offset: int = 0, limit: int = 50
+    *,
+    session: Session,
+    search: str = "",
+    offset: int = 0,
+    limit: int = 50,
+    in_register: bool | None = None,
 ) -> tuple[list[Organisation], bool]:
-    """A page of organisations by name, optionally matching ``search``, and whether more follow."""
-    statement = select(Organisation).order_by(col(Organisation.name), col(Organisation.id))
+    """A page of organisations by name, optionally matching ``search`` (part of the name, or
+    the ODS code), and whether more follow. Aliases (merged into another) are left out;
+    ``in_register``: True, only the register's open organisations; False, only the others."""
+    statement = (
+        select(Organisation)
+        .where(col(Organisation.merged_into_id).is_(None))
+        .order_by(col(Organisation.name), col(Organisation.id))
+    )
+    if in_register is True:
+        statement = statement.where(Organisation.status == "register").where(
+            col(Organisation.closed_on).is_(None)
+        )
+    elif in_register is False:
+        statement = statement.where(Organisation.status != "register")
     folded = organisation_key(search or "")
     if folded:
         escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(col(Organisation.key).like(f"%{escaped}%", escape="\\"))
+        statement = statement.where(
+            col(Organisation.key).like(f"%{escaped}%", escape="\\")
+            | (col(Organisation.ods_code) == folded.upper())
+        )
     rows = list(session.exec(statement.offset(max(offset, 0)).limit(limit + 1)).all())
     return rows[:limit], len(rows) > limit

@@ -36,7 +36,9 @@ def _sqlite_triggers_naming_organisation() -> list[tuple[str, str]]:
     rows = bind.execute(
         sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL")
     ).all()
-    return [(name, sql) for name, sql in rows if "organisation" in sql.replace("organisation_id", "")]
+    return [
+        (name, sql) for name, sql in rows if "organisation" in sql.replace("organisation_id", "")
+    ]
 
 
 def _rebuilding_organisation():
