@@ -41,7 +41,8 @@ class Organisation(OrganisationBase, table=True):
     ``ods_code``: its NHS ODS code (unique when set). ``status``: "register" or "other" (typed
     by a member, to be mapped). ``closed_on``: the close date the ODS register gives, if any.
     ``merged_into_id``: set when an admin merged this row into another; the row stays as an
-    alias, so its name (and code) keep leading to the survivor (``service.merge``).
+    alias, so its name (and code) keep leading to the survivor (``register.merge``); an alias
+    goes with its survivor if that is ever deleted.
     """
 
     __tablename__ = "organisation"
@@ -64,7 +65,7 @@ class Organisation(OrganisationBase, table=True):
         default=None,
         sa_column=Column(
             Integer,
-            ForeignKey("organisation.id", ondelete="RESTRICT"),
+            ForeignKey("organisation.id", ondelete="CASCADE"),
             nullable=True,
             index=True,
         ),

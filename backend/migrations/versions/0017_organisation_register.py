@@ -74,7 +74,7 @@ def upgrade() -> None:
             "organisation",
             ["merged_into_id"],
             ["id"],
-            ondelete="RESTRICT",
+            ondelete="CASCADE",
         )
         batch_op.create_index(
             batch_op.f("ix_organisation_merged_into_id"), ["merged_into_id"], unique=False
