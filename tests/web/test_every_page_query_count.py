@@ -72,6 +72,8 @@ PAGES = [
     "/admin/members/{mentor}",
     "/admin/skills",
     "/admin/skills/team-leadership",
+    "/admin/organisations",
+    "/admin/organisations?status=other",
     "/admin/audit",
     "/admin/audit?action=round.exported",
     "/admin/audit.csv",
