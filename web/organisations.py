@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from backend.errors import Conflict, Invalid, NotFound
+from backend.errors import Conflict, Invalid
 from backend.members import console
 from backend.organisations import register
 from backend.organisations import service as organisation_service
@@ -179,9 +179,7 @@ def organisation(visitor: CurrentVisitor, organisation_id: int) -> Response:
 def _act(visitor: Visitor, organisation_id: int, action, notice: str, field: str, values=None):
     try:
         action()
-    except (Invalid, Conflict) as error:
-        if isinstance(error, NotFound) and getattr(error, "field", None) == "organisation_id":
-            raise
+    except (Invalid, Conflict) as error:  # NotFound (an unknown id) is the 404 page
         return _organisation_page(
             visitor,
             organisation_id,
