@@ -361,7 +361,7 @@ def _organisation_ids(
     """Organisation ids by the folded ``organisation`` cell: a name, or the ODS code of an
     organisation of the register. Names an admin merged lead to the survivor. A name the
     register does not know is added as an "other" organisation (with the region of its first
-    row) for an admin to map, and noted; the row is imported."""
+    row) for an admin to map, and noted when there is a register; the row is imported."""
     first: dict[str, MemberRecord] = {}
     for plan in plans:
         key = organisation_service.organisation_key(plan.record.organisation)
@@ -393,6 +393,11 @@ def _organisation_ids(
             organisation=organisation_service.get(session=session, organisation_id=organisation_id),
         )
         ids[key] = found.id
+    # Noted only where a register has been loaded: without one every name is "other".
+    has_register = (
+        session.exec(select(Organisation.id).where(Organisation.status == "register")).first()
+        is not None
+    )
     for key in keys:
         if key not in ids:
             record = first[key]
@@ -404,14 +409,15 @@ def _organisation_ids(
             )
             ids[key] = organisation.id
             result.organisations_created += 1
-            result.notes.append(
-                RowError(
-                    record.line,
-                    "organisation",
-                    f"'{record.organisation}' is not in the organisation register: added as "
-                    "another organisation for an admin to match to the register.",
+            if has_register:
+                result.notes.append(
+                    RowError(
+                        record.line,
+                        "organisation",
+                        f"'{record.organisation}' is not in the organisation register: added "
+                        "as another organisation for an admin to match to the register.",
+                    )
                 )
-            )
     return ids
 
 

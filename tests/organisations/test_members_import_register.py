@@ -49,3 +49,8 @@ def test_rows_name_the_register_by_code_or_name_and_unknown_names_wait(session):
     assert (note.line, note.column) == (6, "organisation")
     assert "not in the organisation register" in note.reason
     assert session.exec(select(Member).where(Member.organisation_id == typo.id)).all() == []
+
+
+def test_without_a_register_new_names_are_not_noted(session):  # type: ignore[no-untyped-def]
+    result = run(session, members_csv(row("M1", organisation="Wharfe Valley Hospice")))
+    assert result.ok and result.organisations_created == 1 and result.notes == []
