@@ -174,6 +174,44 @@ def role(
     console.print(f"{done if changed else 'Unchanged:'} {email} ({name})")
 
 
+organisations_app = typer.Typer(help="The organisation register (NHS ODS codes).")
+app.add_typer(organisations_app, name="organisations")
+
+
+@organisations_app.command("import-ods")
+def import_ods(
+    file: Annotated[Path, typer.Argument(help="An ODS CSV file as downloaded (etr.csv, ...).")],
+    type: Annotated[
+        str,
+        typer.Option(
+            "--type", help="The organisations' type (acute-trust, ...), or derive from names."
+        ),
+    ] = "derive",
+) -> None:
+    """Import or update the register from an NHS ODS CSV file (headerless: code, name,
+    national grouping, ..., close date); idempotent, audited. Bad rows are listed."""
+    from backend.db import session_scope
+    from backend.errors import DomainError
+    from backend.organisations import register
+
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        console.print(f"[red]Cannot read {file}: {error.strerror}[/red]")
+        raise typer.Exit(2) from error
+    try:
+        with session_scope() as session:
+            result = register.import_ods_as_system(session=session, data=data, type=type)
+    except DomainError as error:
+        console.print(f"[red]{error.field or 'file'}[/red]: {error.message}")
+        raise typer.Exit(2) from error
+    for problem in result.problems[: register.MAX_PROBLEMS_SHOWN]:
+        console.print(f"line {problem.line} ({problem.code or 'no code'}): {problem.reason}")
+    console.print(result.summary())
+    if result.problems:
+        raise typer.Exit(1)
+
+
 @app.command("import-members")
 def import_members(
     file: Annotated[Path, typer.Argument(help="members.csv (see docs/members-csv.md).")],

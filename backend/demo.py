@@ -35,7 +35,9 @@ from backend.db import utcnow
 from backend.errors import Invalid
 from backend.members import service as member_service
 from backend.members.models import Member, MemberSkill, MentoringOffer
+from backend.organisations import register as organisation_register
 from backend.organisations import service as organisation_service
+from backend.organisations.models import Organisation
 from backend.settings import get_settings
 from vocabulary import BAND_RANK, BANDS, PROFESSIONS, ROLE_FAMILIES, SKILL_IDS
 
@@ -484,6 +486,10 @@ def load(
         ).id
         for org in ORGANISATIONS
     }
+    # The register: the demo's ODS file gives every demo organisation its code ("register").
+    organisation_register.import_ods_as_system(
+        session=session, data=(_DATA / "ods_trusts_sample.csv").read_bytes()
+    )
     demo_ids = _add_demo_accounts(session, password_hash=password_hash, orgs=orgs)
 
     people = _plan(rng, members)
@@ -538,7 +544,7 @@ def load(
         message=f"Loaded a demo network of {total:,} members (seed {seed}).",
         seed=seed,
         members=total,
-        organisations=len(orgs),
+        organisations=len(session.exec(select(Organisation.id)).all()),
         regions=len({org.region for org in ORGANISATIONS}),
         mentors=mentors,
         mentees=mentees,

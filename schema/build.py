@@ -44,6 +44,7 @@ from schema.insights import InsightsQuery
 from schema.members import MemberMutation, MemberQuery
 from schema.mentoring import MentoringMutation, MentoringQuery
 from schema.notifications import NotificationMutation, NotificationQuery
+from schema.organisations import OrganisationAdminMutation, OrganisationAdminQuery
 from schema.permissions import IsAuthenticated
 from schema.privacy import PrivacyMutation, PrivacyQuery
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
@@ -77,6 +78,7 @@ NODE_TYPES = (
 @strawberry.type
 class Query(
     AdminQuery,
+    OrganisationAdminQuery,
     AuditQuery,
     CommunityQuery,
     ImportQuery,
@@ -127,6 +129,7 @@ class Mutation(
     RoleMutation,
     AdminMutation,
     ProgrammeMutation,
+    OrganisationAdminMutation,
 ):
     """Everything a client can change."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -62,6 +63,16 @@ class Organisation(relay.Node):
     name: str
     type: OrganisationType
     region: Region | None
+    ods_code: str | None = strawberry.field(
+        description="Its NHS ODS code (for example RXN), when the register has one."
+    )
+    in_register: bool = strawberry.field(
+        description="From the organisation register; false for a name a member typed that an "
+        "admin has not yet matched to the register."
+    )
+    closed_on: date | None = strawberry.field(
+        description="When the ODS register says it closed; null while open."
+    )
 
     @classmethod
     def from_model(cls, organisation: OrganisationModel) -> Organisation:
@@ -71,6 +82,9 @@ class Organisation(relay.Node):
             name=organisation.name,
             type=to_enum(OrganisationType, organisation.type),
             region=to_enum(Region, organisation.region),
+            ods_code=organisation.ods_code,
+            in_register=organisation.status == "register",
+            closed_on=organisation.closed_on,
         )
 
     @classmethod
@@ -184,13 +198,18 @@ class ReferenceQuery:
             )
         ]
 
-    @strawberry.field(description="Organisations by name; `search` matches part of the name.")
+    @strawberry.field(
+        description="Organisations by name; `search` matches part of the name (or is the ODS "
+        "code); `inRegister: true` gives only the register's open organisations, what sign-up "
+        "offers. Organisations merged into another are left out."
+    )
     def organisations(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
         search: Annotated[str | None, strawberry.argument(description="Part of a name.")] = None,
+        in_register: bool | None = None,
     ) -> relay.Connection[Organisation]:
         """A page of organisations."""
         limit = page_size(first, info, default=50)
@@ -198,7 +217,11 @@ class ReferenceQuery:
         if search is not None and len(search) > 200:
             raise Invalid("search must be 200 characters or fewer.", field="search")
         rows, more = organisation_service.page(
-            session=info.context.session, search=search or "", offset=offset, limit=limit
+            session=info.context.session,
+            search=search or "",
+            offset=offset,
+            limit=limit,
+            in_register=in_register,
         )
         return connection([Organisation.from_model(row) for row in rows], offset=offset, more=more)
 

@@ -113,11 +113,18 @@ def make_organisation(
     name: str | None = None,
     type: str = "acute-trust",
     region: str | None = "North East and Yorkshire",
+    ods_code: str | None = None,
+    status: str = "other",
 ) -> Organisation:
-    """An organisation (the one of that name, if it exists already)."""
+    """An organisation (the one of that name, if it exists already); ``status="register"``
+    (with an ``ods_code``, perhaps) for one of the register."""
     organisation = organisation_service.get_or_create(
         session=session, name=name or f"Test Trust {next(_numbers)}", type=type, region=region
     )
+    if ods_code is not None or status != organisation.status:
+        organisation.ods_code = ods_code or organisation.ods_code
+        organisation.status = status
+        session.add(organisation)
     session.flush()
     session.refresh(organisation)
     session.commit()

@@ -239,7 +239,7 @@ def test_the_default_network_keeps_its_shape(session):
     }
     assert shape == {
         "members": 324,
-        "organisations": 36,
+        "organisations": 38,
         "mentors": 91,
         "mentees": 170,
         "line_managed": 109,
@@ -263,7 +263,7 @@ def test_the_demo_data_files_ship_with_the_package():
         "package-data"
     ]["backend"]
     files = [p.name for p in (root / "backend" / "demo_data").iterdir()]
-    assert len(files) == 5
+    assert len(files) == 6
     unshipped = [f for f in files if not any(fnmatch(f"demo_data/{f}", p) for p in patterns)]
     assert unshipped == []
     # The image installs the package from a copy of backend/, so it has them too.

@@ -12,6 +12,7 @@ from web import (
     insights,
     mentoring,
     notifications,
+    organisations,
     organise,
     pages,
     privacy,
@@ -38,3 +39,4 @@ router.include_router(community.router)
 router.include_router(privacy.router)
 router.include_router(insights.router)
 router.include_router(admin.router)
+router.include_router(organisations.router)

@@ -57,6 +57,10 @@ PROGRAMME_PUBLISHED = "programme.published"
 PROGRAMME_DELETED = "programme.deleted"  # a draft nobody applied to
 PROGRAMME_QUESTIONS_SET = "programme.questions_set"  # the count in details
 PROGRAMME_APPLICATION_DECIDED = "programme_application.decided"  # the decision in details
+# The organisation register (backend.organisations.register)
+ORGANISATIONS_IMPORTED = "organisations.imported"  # an ODS file imported: counts in details
+ORGANISATION_UPDATED = "organisation.updated"  # which fields changed in details
+ORGANISATION_MERGED = "organisation.merged"  # the survivor's id and counts moved in details
 
 LABELS: dict[str, str] = {
     MEMBERS_IMPORTED: "Imported members",
@@ -101,6 +105,9 @@ LABELS: dict[str, str] = {
     PROGRAMME_DELETED: "Deleted a draft programme",
     PROGRAMME_QUESTIONS_SET: "Changed a programme's application questions",
     PROGRAMME_APPLICATION_DECIDED: "Decided on an application to a programme",
+    ORGANISATIONS_IMPORTED: "Imported organisations from an ODS file",
+    ORGANISATION_UPDATED: "Changed an organisation of the register",
+    ORGANISATION_MERGED: "Merged an organisation into another",
 }
 ACTIONS: tuple[str, ...] = tuple(LABELS)
 
@@ -124,4 +131,5 @@ SUBJECT_TYPES: tuple[str, ...] = (
     "audit",
     "programme",
     "application",  # an application to a programme
+    "organisation",
 )

@@ -359,16 +359,46 @@ def guess_organisation_type(name: str) -> str:
 def _organisation_ids(
     session: Session, plans: Sequence[_Plan], result: ImportResult
 ) -> dict[str, int]:
-    """Organisation ids by folded name; new organisations take the region of their first row."""
+    """Organisation ids by the folded ``organisation`` cell: a name, or the ODS code of an
+    organisation of the register. Names an admin merged lead to the survivor. A name the
+    register does not know is added as an "other" organisation (with the region of its first
+    row) for an admin to map, and noted when there is a register; the row is imported."""
     first: dict[str, MemberRecord] = {}
     for plan in plans:
         key = organisation_service.organisation_key(plan.record.organisation)
         first.setdefault(key, plan.record)
     ids: dict[str, int] = {}
     keys = list(first)
+    merged: dict[str, int] = {}
     for chunk in _chunks(keys):
         rows = session.exec(select(Organisation).where(col(Organisation.key).in_(chunk))).all()
-        ids.update({row.key: row.id for row in rows if row.id is not None})
+        for row in rows:
+            if row.merged_into_id is not None:
+                merged[row.key] = row.id
+            else:
+                ids[row.key] = row.id
+        codes = {key.upper(): key for key in chunk if key not in ids and key not in merged}
+        coded = session.exec(
+            select(Organisation).where(col(Organisation.ods_code).in_(list(codes)))
+        ).all()
+        for row in coded:
+            if row.ods_code is None:
+                continue
+            if row.merged_into_id is not None:
+                merged[codes[row.ods_code]] = row.id
+            else:
+                ids[codes[row.ods_code]] = row.id
+    for key, organisation_id in merged.items():
+        found = organisation_service.survivor(
+            session=session,
+            organisation=organisation_service.get(session=session, organisation_id=organisation_id),
+        )
+        ids[key] = found.id
+    # Noted only where a register has been loaded: without one every name is "other".
+    has_register = (
+        session.exec(select(Organisation.id).where(Organisation.status == "register")).first()
+        is not None
+    )
     for key in keys:
         if key not in ids:
             record = first[key]
@@ -380,6 +410,15 @@ def _organisation_ids(
             )
             ids[key] = organisation.id
             result.organisations_created += 1
+            if has_register:
+                result.notes.append(
+                    RowError(
+                        record.line,
+                        "organisation",
+                        f"'{record.organisation}' is not in the organisation register: added "
+                        "as another organisation for an admin to match to the register.",
+                    )
+                )
     return ids
 
 

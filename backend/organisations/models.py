@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Column, String, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.db import utcnow
@@ -22,6 +22,10 @@ ORGANISATION_TYPES: tuple[str, ...] = (
     "other",
 )
 
+# Where a row came from: "register" (the ODS register, or added by an admin) or "other" (typed
+# by a member as free text, waiting for an admin to map it to the register).
+ORGANISATION_STATUSES: tuple[str, ...] = ("register", "other")
+
 
 class OrganisationBase(SQLModel):
     """Fields every organisation shape shares."""
@@ -32,17 +36,40 @@ class OrganisationBase(SQLModel):
 
 
 class Organisation(OrganisationBase, table=True):
-    """An employer; ``key`` is the name folded for case- and space-insensitive matching."""
+    """An employer; ``key`` is the name folded for case- and space-insensitive matching.
+
+    ``ods_code``: its NHS ODS code (unique when set). ``status``: "register" or "other" (typed
+    by a member, to be mapped). ``closed_on``: the close date the ODS register gives, if any.
+    ``merged_into_id``: set when an admin merged this row into another; the row stays as an
+    alias, so its name (and code) keep leading to the survivor (``register.merge``); an alias
+    goes with its survivor if that is ever deleted.
+    """
 
     __tablename__ = "organisation"
     __table_args__ = (
         UniqueConstraint("key", name="uq_organisation_key"),
+        UniqueConstraint("ods_code", name="uq_organisation_ods_code"),
         one_of("type", ORGANISATION_TYPES, name="ck_organisation_type"),
         one_of("region", REGIONS, name="ck_organisation_region", nullable=True),
+        one_of("status", ORGANISATION_STATUSES, name="ck_organisation_status"),
     )
 
     id: int = Field(default=None, primary_key=True)
     key: str = Field(sa_column=Column(String(200), nullable=False))
+    ods_code: str | None = Field(default=None, sa_column=Column(String(10), nullable=True))
+    status: str = Field(
+        default="other", sa_column=Column(String(10), nullable=False, server_default="other")
+    )
+    closed_on: date | None = Field(default=None)
+    merged_into_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey("organisation.id", ondelete="CASCADE"),
+            nullable=True,
+            index=True,
+        ),
+    )
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -50,3 +77,4 @@ class OrganisationPublic(OrganisationBase):
     """What anyone may see of an organisation."""
 
     id: int
+    ods_code: str | None = None

@@ -77,6 +77,8 @@ OPERATIONS = {
     "invited secondFactor lastSignInAt member { name organisation { name } } } } } }",
     "adminMember": "query($mentor: ID!) { adminMember(id: $mentor) { email roles active "
     "secondFactor lastSignInAt member { name } } }",
+    "adminOrganisations": "{ adminOrganisations(first: 50) { edges { node { memberCount "
+    "mergedInto { name } organisation { name odsCode inRegister } } } } }",
     "node": "query($mentor: ID!) { node(id: $mentor) { ... on Member { name "
     "organisation { name } } } }",
 }

@@ -73,6 +73,8 @@ PAGES = [
     "/admin/members/{mentor}/suspend?reason=conduct",
     "/admin/skills",
     "/admin/skills/team-leadership",
+    "/admin/organisations",
+    "/admin/organisations?status=other",
     "/admin/audit",
     "/admin/audit?action=round.exported",
     "/admin/audit.csv",
