@@ -31,6 +31,7 @@ from backend.members import service as member_service
 from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.mentoring.models import MentorRequest, Mentorship
 from backend.organisations.models import ORGANISATION_TYPES, Organisation
+from backend.privacy import widening
 from backend.privacy.models import DemographicRecord
 from backend.rounds.models import MatchProposal
 from members_csv import safe_writer
@@ -164,6 +165,7 @@ class Insights:
     skills: Table
     shortfalls: Table
     trend: Table
+    widening_parity: Table | None = None  # backend/insights/widening.py
 
     def tables(self) -> list[Table]:
         """Every table on the dashboard, each breakdown included, in page order."""
@@ -174,6 +176,7 @@ class Insights:
             self.skills,
             self.shortfalls,
             self.trend,
+            *([self.widening_parity] if self.widening_parity is not None else []),
         ]
 
     def table(self, key: str) -> Table | None:
@@ -336,7 +339,10 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
         "profession": Member.profession,
         "role_family": Member.role_family,
         "organisation_type": Organisation.type,
-        "priority_access": case((col(Member.priority_access), "yes"), else_="no"),
+        # The flag as the default programme's matcher sees it: organiser-set or claimed.
+        "priority_access": case(
+            (widening.flag_condition(widening.counting_categories(None)), "yes"), else_="no"
+        ),
         # Members without consent have no record: they join the unanswered, "not provided".
         "ethnicity": func.coalesce(DemographicRecord.ethnicity, NOT_PROVIDED),
         "gender": func.coalesce(DemographicRecord.gender, NOT_PROVIDED),
@@ -833,6 +839,8 @@ def insights(
     frame = _member_frame(session, first_month=first_month)
     frame["key"] = keys.record_keys("member", frame["mid"].to_numpy())
     skills, shortfalls = _skills_tables(session, keys)
+    from backend.insights import widening as widening_parity  # it builds on this module
+
     return Insights(
         generated_at=now,
         members=dc.publish(len(frame), dc.cell_key(frame["key"]), keys=keys),
@@ -842,6 +850,7 @@ def insights(
         skills=skills,
         shortfalls=shortfalls,
         trend=_trend(session, frame, now, keys),
+        widening_parity=widening_parity.parity_table(session, keys),
     )
 
 
