@@ -24,7 +24,12 @@ def _name(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").upper()
 
 
-_Category: Any = enum.Enum("WideningCategory", [(_name(c), c) for c in WIDENING_CATEGORIES])
+def _python_enum(name: str, members: list[tuple[str, str]]) -> Any:
+    # Members come from the vocabulary (as in schema/enums.py), so Any to the type checker.
+    return enum.Enum(name, members)
+
+
+_Category = _python_enum("WideningCategory", [(_name(c), c) for c in WIDENING_CATEGORIES])
 WideningCategory: Any = strawberry.enum(
     _Category,
     description="Why a member asks for widening-access priority (seen by nobody but them).",

@@ -94,6 +94,8 @@ def parity_table(session: Session, keys: CellKeys) -> Table:
         table = dc.protect_table(counts, cell_keys, column_totals=True, keys=keys)
         (f_applied, _f_accepted, f_matched), (n_applied, _n_accepted, n_matched) = table.cells
         ratio = dc.relative_likelihood(f_matched, f_applied, n_matched, n_applied)
+        likelihood = [f"{ratio.value:.2f}" if ratio else dc.HIDDEN, "1.00 (reference)"]
+        interval = [f"{ratio.low:.2f} to {ratio.high:.2f}" if ratio else dc.HIDDEN, ""]
         for g, (group, cells) in enumerate(zip(GROUPS, table.cells, strict=True)):
             applied, taken, paired = cells
             rows.append(
@@ -105,10 +107,8 @@ def parity_table(session: Session, keys: CellKeys) -> Table:
                     paired.text,
                     _pct(dc.share(taken, applied)),
                     _pct(dc.share(paired, applied)),
-                    (f"{ratio.value:.2f}" if ratio else dc.HIDDEN) if g == 0 else "1.00 (reference)",
-                    (f"{ratio.low:.2f} to {ratio.high:.2f}" if ratio else dc.HIDDEN)
-                    if g == 0
-                    else "",
+                    likelihood[g],
+                    interval[g],
                 ]
             )
         total_applied, total_accepted, total_matched = table.column_totals

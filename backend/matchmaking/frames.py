@@ -270,6 +270,5 @@ def profile_of(*, session: Session, member_id: int) -> dict[str, object] | None:
         "bio": bio,
         "meeting_format": meeting_format,
         "outside_organisation_only": outside,
-        "priority_access": member_id
-        in widening.flags_for(session=session, member_ids={member_id}),
+        "priority_access": member_id in widening.flags_for(session=session, member_ids={member_id}),
     }

@@ -100,7 +100,7 @@ def set_widening_access(
 def withdraw_widening_access(*, session: Session, member: Member | None) -> bool:
     """Delete the member's claim, category and consent; True if one was held."""
     member = _member(member)
-    deleted = session.execute(
+    deleted = session.exec(
         delete(WideningAccessClaim).where(col(WideningAccessClaim.member_id) == member.id)
     ).rowcount
     session.flush()
@@ -181,8 +181,6 @@ def is_widening_access(session: Session, member: Member, programme: Programme | 
         return True
     claim = session.get(WideningAccessClaim, member.id)
     return claim is not None and claim.category in counting_categories(programme)
-
-
 
 
 def round_programme(*, session: Session, round_id: int) -> Programme | None:

@@ -140,9 +140,7 @@ def compute(*, session: Session, round_id: int) -> dict[str, object]:
     mentees, priority_mentees = session.execute(
         select(
             func.count(func.distinct(MatchProposal.mentee_id)),
-            func.count(
-                func.distinct(case((flagged, col(MatchProposal.mentee_id))))
-            ),
+            func.count(func.distinct(case((flagged, col(MatchProposal.mentee_id))))),
         )
         .select_from(MatchProposal)
         .join(mentee, col(mentee.id) == col(MatchProposal.mentee_id))

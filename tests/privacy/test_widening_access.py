@@ -76,7 +76,9 @@ def test_no_consent_or_a_bad_reason_keeps_nothing_and_names_the_fields(session):
     assert set(blank.value.errors) == {"category"}
     assert session.exec(select(WideningAccessClaim)).all() == []
     with pytest.raises(NotAuthenticated):
-        widening.set_widening_access(session=session, member=None, category="disabled", consent=True)
+        widening.set_widening_access(
+            session=session, member=None, category="disabled", consent=True
+        )
 
 
 def test_the_flag_counts_organiser_set_and_claims_whose_category_counts(session):
@@ -110,7 +112,7 @@ def test_the_flag_counts_organiser_set_and_claims_whose_category_counts(session)
 
 def test_the_frame_carries_the_programmes_flag_and_never_the_category(session):
     programme = make_programme(session, widening_categories=["bands-2-to-4"])
-    _, mentors, mentees = make_round_network(session, mentees=3)
+    _, _mentors, mentees = make_round_network(session, mentees=3)
     make_widening_claim(session, member=mentees[0], category="bands-2-to-4")
     make_widening_claim(session, member=mentees[1], category="under-represented-ethnic-group")
     ids = [m.id for m in mentees]
@@ -143,7 +145,9 @@ def test_a_round_in_a_programme_gives_priority_only_for_categories_that_count(
         return real(frame, **kwargs)
 
     monkeypatch.setattr(matcher, "run_round", watching)
-    settings = rounds.RoundSettings(name="Into management", priority=True, programme_id=programme.id)
+    settings = rounds.RoundSettings(
+        name="Into management", priority=True, programme_id=programme.id
+    )
     made = rounds.create_round(session=session, organiser=organiser, settings=settings)
     session.commit()
 

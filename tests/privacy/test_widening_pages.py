@@ -112,9 +112,9 @@ def test_graphql_asks_changes_and_withdraws_only_the_callers_own(run, session):
     member = make_member(session)
     other = make_member(session)
 
-    given = run(
-        SET, {"input": {"category": "BANDS_2_TO_4", "consent": True}}, member=member
-    )["data"]["setWideningAccess"]
+    given = run(SET, {"input": {"category": "BANDS_2_TO_4", "consent": True}}, member=member)[
+        "data"
+    ]["setWideningAccess"]
     assert given == {
         "__typename": "SetWideningAccessSuccess",
         "wideningAccess": {"claimed": True, "category": "BANDS_2_TO_4"},
