@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import delete, exists, or_
+from sqlalchemy import case, delete, exists, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from backend.db import utcnow
@@ -25,6 +27,7 @@ from backend.members.models import Member
 from backend.privacy.models import WIDENING_WORDING_VERSION, WideningAccessClaim
 from backend.programmes.models import Programme
 from backend.rounds.models import MatchingRound
+from backend.sqltypes import table_of
 from vocabulary import WIDENING_CATEGORIES
 
 # Above this many ids one scan beats a long IN list (and SQLite's variable cap).
@@ -77,22 +80,38 @@ def set_widening_access(
     if problems:
         raise FieldErrors(problems)
     now = utcnow()
-    claim = session.get(WideningAccessClaim, member.id)
-    if claim is None:
-        claim = WideningAccessClaim(
-            member_id=member.id,
-            category=category,
-            wording_version=WIDENING_WORDING_VERSION,
-            consented_at=now,
-            created_at=now,
+    # One statement, so a double submission (or two racing ones) leaves one row. Consent to
+    # the same wording stands; consent to older wording is renewed with today's.
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(WideningAccessClaim).values(
+        member_id=member.id,
+        category=category,
+        wording_version=WIDENING_WORDING_VERSION,
+        consented_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    table = table_of(WideningAccessClaim)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["member_id"],
+            set_={
+                "category": statement.excluded.category,
+                "updated_at": statement.excluded.updated_at,
+                "wording_version": statement.excluded.wording_version,
+                "consented_at": case(
+                    (
+                        table.c.wording_version == statement.excluded.wording_version,
+                        table.c.consented_at,
+                    ),
+                    else_=statement.excluded.consented_at,
+                ),
+            },
         )
-    elif claim.wording_version != WIDENING_WORDING_VERSION:
-        claim.wording_version = WIDENING_WORDING_VERSION
-        claim.consented_at = now
-    claim.category = category
-    claim.updated_at = now
-    session.add(claim)
+    )
     session.flush()
+    claim = session.get(WideningAccessClaim, member.id, populate_existing=True)
+    assert claim is not None  # just written
     network_changed(session=session)  # the matcher's flag may have moved
     return claim
 
