@@ -13,6 +13,7 @@ from backend.privacy import service as privacy
 from backend.privacy import widening
 from backend.privacy.models import WIDENING_WORDING_VERSION, WideningAccessClaim
 from backend.rounds import service as rounds
+from backend.rounds.figures import compute
 from backend.rounds.models import MatchingRound
 from tests.factories import (
     PASSWORD,
@@ -161,6 +162,11 @@ def test_a_round_in_a_programme_gives_priority_only_for_categories_that_count(
     session.expire_all()
     summary = session.get(MatchingRound, made.id)
     assert summary is not None and summary.programme_id == programme.id
+    # The round's figures count the same flag: one mentee with priority in this programme.
+    figures = compute(session=session, round_id=made.id)
+    assert figures["priority_rate"] is not None
+    assert figures["other_rate"] is not None
+    assert figures["priority_rate"] in (0.0, 1.0)  # one priority mentee: all or nothing
 
 
 def test_the_claim_is_in_the_export_and_gone_with_the_member(session):
