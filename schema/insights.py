@@ -125,6 +125,11 @@ class Insights:
     skills: InsightTable
     shortfalls: InsightTable
     trend: InsightTable
+    widening_parity: InsightTable | None = strawberry.field(
+        default=None,
+        description="Applied, accepted and matched with and without widening-access priority, "
+        "per programme.",
+    )
 
 
 def _breakdown(breakdown: insights.Breakdown) -> InsightBreakdown:
@@ -178,4 +183,7 @@ class InsightsQuery:
             skills=InsightTable.of(report.skills),
             shortfalls=InsightTable.of(report.shortfalls),
             trend=InsightTable.of(report.trend),
+            widening_parity=(
+                None if report.widening_parity is None else InsightTable.of(report.widening_parity)
+            ),
         )

@@ -132,3 +132,18 @@ def test_the_parity_table_downloads_as_csv_and_shows_on_the_dashboard(client, se
     header, *body = list(csv.reader(io.StringIO(download.text)))
     assert header[:5] == ["Programme", "Group", "Applied", "Accepted", "Matched"]
     assert body[3][:3] == ["Small cohort", "Priority access", dc.HIDDEN]
+
+
+PARITY = "{ insights(dimensions: [PRIORITY_ACCESS]) { wideningParity { key columns rows } } }"
+
+
+def test_graphql_gives_organisers_the_same_parity_table_and_members_nothing(run, session, world):
+    shown = insights.insights(session=session, organiser=world).widening_parity
+    assert shown is not None
+
+    parity = run(PARITY, member=world)["data"]["insights"]["wideningParity"]
+    refused = run(PARITY, member=make_member(session))
+
+    assert (parity["key"], parity["rows"]) == ("widening-parity", shown.rows)
+    assert refused.get("data") is None or refused["data"].get("insights") is None
+    assert "errors" in refused
