@@ -37,7 +37,7 @@ from backend.mentoring.models import (
 )
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
-from backend.privacy.models import ConsentRecord, DemographicRecord
+from backend.privacy.models import ConsentRecord, DemographicRecord, WideningAccessClaim
 from backend.programmes.models import (
     Programme,
     ProgrammeAnswer,
@@ -99,5 +99,6 @@ __all__ = [
     "UserSession",
     "WebauthnChallenge",
     "WebauthnCredential",
+    "WideningAccessClaim",
     "metadata",
 ]

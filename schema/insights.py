@@ -132,6 +132,11 @@ class Insights:
     skills: InsightTable
     shortfalls: InsightTable
     trend: InsightTable
+    widening_parity: InsightTable | None = strawberry.field(
+        default=None,
+        description="Applied, accepted and matched with and without widening-access priority, "
+        "per programme.",
+    )
 
 
 @strawberry.type(description="A programme's applications funnel stages as published counts.")
@@ -283,6 +288,11 @@ class InsightsQuery:
             skills=InsightTable.of(report.skills, within),
             shortfalls=InsightTable.of(report.shortfalls, within),
             trend=InsightTable.of(report.trend, within),
+            widening_parity=(
+                None
+                if report.widening_parity is None
+                else InsightTable.of(report.widening_parity, within)
+            ),
         )
 
     @strawberry.field(

@@ -17,6 +17,7 @@ from schema import errors
 from schema.context import Info
 from schema.enums import AgeBand, DisabilityAnswer, Ethnicity, Gender
 from schema.permissions import IsAuthenticated
+from schema.widening import WideningAccessMutation, WideningAccessQuery
 
 
 def _value(member: Any) -> str | None:
@@ -122,7 +123,7 @@ EraseMyAccountResult = Annotated[
 
 
 @strawberry.type
-class PrivacyQuery:
+class PrivacyQuery(WideningAccessQuery):
     """Your own data: never anyone else's."""
 
     @strawberry.field(
@@ -145,7 +146,7 @@ class PrivacyQuery:
 
 
 @strawberry.type
-class PrivacyMutation:
+class PrivacyMutation(WideningAccessMutation):
     """Consent, withdrawal and erasure."""
 
     @strawberry.mutation(description="Give (or change) your diversity answers, with consent.")

@@ -66,7 +66,13 @@ from backend.mentoring.models import (
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations import service as organisation_service
 from backend.organisations.models import Organisation
-from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION, ConsentRecord, DemographicRecord
+from backend.privacy.models import (
+    DEMOGRAPHICS_WORDING_VERSION,
+    WIDENING_WORDING_VERSION,
+    ConsentRecord,
+    DemographicRecord,
+    WideningAccessClaim,
+)
 from backend.programmes.models import (
     Programme,
     ProgrammeAnswer,
@@ -888,6 +894,20 @@ def make_consent(
     return _save(session, consent)
 
 
+def make_widening_claim(
+    session: Session,
+    *,
+    member: Member | None = None,
+    category: str = "first-in-family-into-management",
+    **fields: object,
+) -> WideningAccessClaim:
+    """A member's own widening-access claim, consented to the current wording."""
+    member = member or make_member(session)
+    values: dict[str, Any] = {"wording_version": WIDENING_WORDING_VERSION, **fields}
+    claim = WideningAccessClaim(member_id=member.id, category=category, **values)
+    return _save(session, claim, matching=True)
+
+
 def make_demographics(
     session: Session,
     *,
@@ -1087,6 +1107,7 @@ FACTORIES: dict[str, Callable[..., object]] = {
     "member_import": make_member_import,
     "consent_record": make_consent,
     "demographic_record": make_demographics,
+    "widening_access_claim": make_widening_claim,
     "matchmaking_state": make_matchmaking_state,
     "suggestion_exposure": make_exposure,
     "audit_event": make_audit_event,

@@ -13,7 +13,8 @@ from backend.audit import service as audit_service
 from backend.errors import FieldErrors, Invalid
 from backend.members import service as member_service
 from backend.privacy import service as privacy
-from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION
+from backend.privacy import widening
+from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION, WIDENING_WORDING_VERSION
 from web.accounts import redirect
 from web.deps import (
     CheckedVisitor,
@@ -34,6 +35,9 @@ NOTICES.update(
         "diversity-saved": "Your answers have been saved. You can change or withdraw them here.",
         "diversity-withdrawn": "Your answers have been deleted and your consent withdrawn.",
         "account-erased": "Your account and personal data have been erased.",
+        "widening-saved": "You have asked for widening-access priority. You can change or "
+        "withdraw it here.",
+        "widening-withdrawn": "Your request for priority and your reason have been deleted.",
     }
 )
 QUESTIONS = [
@@ -77,7 +81,8 @@ def my_data(visitor: CurrentVisitor) -> Response:
     member_service.require_account(visitor.member)
     mine = privacy.my_demographics(session=visitor.db, member=visitor.member)
     seen = audit_service.seen_by(session=visitor.db, member=visitor.member)
-    return render(visitor, "privacy/my_data.html", mine=mine, seen=seen)
+    claim = widening.my_widening_access(session=visitor.db, member=visitor.member)
+    return render(visitor, "privacy/my_data.html", mine=mine, seen=seen, claim=claim)
 
 
 @router.get("/download")
@@ -164,3 +169,55 @@ def erase_submit(visitor: CheckedVisitor, form: Form) -> Response:
     response = redirect("/?notice=account-erased")
     cookies.clear_session_cookie(response)
     return response
+
+
+# Widening access --------------------------------------------------------------------------
+
+
+def _widening_page(visitor: Visitor, **context: Any) -> HTMLResponse:
+    claim = widening.my_widening_access(session=visitor.db, member=visitor.member)
+    context.setdefault("values", {"category": claim.category} if claim else {})
+    return render(
+        visitor,
+        "privacy/widening.html",
+        claim=claim,
+        claim_label=widening.category_label(claim.category) if claim else None,
+        choices=list(widening.CATEGORY_LABELS.items()),
+        wording_version=WIDENING_WORDING_VERSION,
+        **context,
+    )
+
+
+@router.get("/widening-access", response_class=HTMLResponse)
+def widening_form(visitor: CurrentVisitor) -> Response:
+    """What widening-access priority is, who sees what, and the reasons to choose from."""
+    member_service.require_account(visitor.member)
+    return _widening_page(visitor)
+
+
+@router.post("/widening-access", response_class=HTMLResponse)
+def widening_submit(visitor: CheckedVisitor, form: Form) -> Response:
+    """Ask for priority (or change the reason), with consent."""
+    category = form_text(form, "category")
+    try:
+        widening.set_widening_access(
+            session=visitor.db,
+            member=visitor.member,
+            category=category,
+            consent=form_flag(form, "consent"),
+        )
+    except Invalid as error:
+        return _widening_page(
+            visitor,
+            status_code=400,
+            errors=form_errors(error, default_field="category"),
+            values={"category": category},
+        )
+    return redirect("/my-data/widening-access?notice=widening-saved")
+
+
+@router.post("/widening-access/withdraw")
+def widening_withdraw(visitor: CheckedVisitor) -> Response:
+    """Delete the claim and its reason."""
+    widening.withdraw_widening_access(session=visitor.db, member=visitor.member)
+    return redirect("/my-data/widening-access?notice=widening-withdrawn")

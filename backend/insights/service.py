@@ -34,6 +34,7 @@ from backend.members import service as member_service
 from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.mentoring.models import MentorRequest, Mentorship
 from backend.organisations.models import ORGANISATION_TYPES, Organisation
+from backend.privacy import widening
 from backend.privacy.models import DemographicRecord
 from backend.programmes.models import Programme, ProgrammeApplication
 from backend.rounds.models import MatchingRound, MatchProposal
@@ -171,6 +172,7 @@ class Insights:
     shortfalls: Table
     trend: Table
     within: Within | None = None  # the filter, when the view is filtered
+    widening_parity: Table | None = None  # backend/insights/widening.py
 
     def tables(self) -> list[Table]:
         """Every table on the dashboard, each breakdown included, in page order."""
@@ -181,6 +183,7 @@ class Insights:
             self.skills,
             self.shortfalls,
             self.trend,
+            *([self.widening_parity] if self.widening_parity is not None else []),
         ]
 
     def table(self, key: str) -> Table | None:
@@ -456,7 +459,7 @@ def _member_frame(
         seeking_now = applications.c.waiting == 1
         joined_at = func.coalesce(applications.c.first_applied, Member.created_at)
     # Members without consent have no demographic record: "not provided".
-    sources = _group_sources()
+    sources = _group_sources(session, within.programme_id if within is not None else None)
 
     def month_of(column: Any) -> Any:
         return func.coalesce(_month_number(session, column) - first_month, NO_MONTH)
@@ -1032,6 +1035,8 @@ def insights(
     frame["key"] = keys.record_keys("member", frame["mid"].to_numpy())
     skills, shortfalls = _skills_tables(session, keys, within)
     labels = PROGRAMME_STAGE_LABELS if within is not None and within.by_application else None
+    from backend.insights import widening as widening_parity  # it builds on this module
+
     return Insights(
         generated_at=now,
         members=dc.publish(len(frame), dc.cell_key(frame["key"]), keys=keys),
@@ -1042,6 +1047,7 @@ def insights(
         shortfalls=shortfalls,
         trend=_trend(session, frame, now, keys, within=within),
         within=within,
+        widening_parity=widening_parity.parity_table(session, keys),
     )
 
 
@@ -1351,7 +1357,7 @@ def _funnel_frame(session: Session, within: Within, wanted: Dimension) -> pd.Dat
     statement = (
         select(
             col(Member.id).label("mid"),
-            _code(_group_sources()[wanted.key], wanted.groups).label("code"),
+            _code(_group_sources(session, pid)[wanted.key], wanted.groups).label("code"),
             case((accepted, 1), else_=0).label("accepted"),
             case((matched, 1), else_=0).label("matched"),
             case((and_(matched, mentorships.c.active == 1), 1), else_=0).label("active"),
@@ -1375,16 +1381,19 @@ def _funnel_frame(session: Session, within: Within, wanted: Dimension) -> pd.Dat
     return frame
 
 
-def _group_sources() -> dict[str, Any]:
+def _group_sources(session: Session, programme_id: int | None = None) -> dict[str, Any]:
     """Each dimension's value per member, in SQL (over Member, Organisation and
-    DemographicRecord joined as in ``_member_frame``)."""
+    DemographicRecord joined as in ``_member_frame``). Priority access is the flag as the
+    programme's matcher sees it (organiser-set, or claimed in a category that counts there)."""
+    programme = session.get(Programme, programme_id) if programme_id is not None else None
+    counting = widening.counting_categories(programme)
     return {
         "band": Member.band,
         "region": Member.region,
         "profession": Member.profession,
         "role_family": Member.role_family,
         "organisation_type": Organisation.type,
-        "priority_access": case((col(Member.priority_access), "yes"), else_="no"),
+        "priority_access": case((widening.flag_condition(counting), "yes"), else_="no"),
         "ethnicity": func.coalesce(DemographicRecord.ethnicity, NOT_PROVIDED),
         "gender": func.coalesce(DemographicRecord.gender, NOT_PROVIDED),
         "disability": func.coalesce(DemographicRecord.disability, NOT_PROVIDED),

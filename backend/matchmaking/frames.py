@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.mentoring.models import Mentorship
 from backend.organisations.models import Organisation
+from backend.privacy import widening
 from backend.rounds.models import MatchProposal
 from backend.skills.models import Skill
 from matching.features import FRAME_COLUMNS
@@ -87,11 +88,14 @@ def member_frame(
     mentee_ids: Collection[int],
     places: dict[int, int] | None = None,
     exclude_mentors: Collection[int] = (),
+    programme_id: int | None = None,
 ) -> pd.DataFrame:
     """A frame of the given mentees and every mentor with a free place.
 
     Mentees are marked ``seeking_mentor``; mentors carry their free places as capacity. A
     member can be both (a band 6 who mentors a band 4 and seeks a band 8 mentor).
+    ``priority_access`` is the widening-access flag in ``programme_id`` (None: the default
+    programme), from ``widening.flags_for``: a yes/no, never the member's reason.
     """
     places = dict(places if places is not None else free_places(session=session))
     for member_id in exclude_mentors:
@@ -102,7 +106,12 @@ def member_frame(
         return pd.DataFrame({column: [] for column in FRAME_COLUMNS})
     rows = _profiles(session, wanted)
     return _frame(
-        session, rows, wanted, seeking=lambda member_id, _: member_id in mentees, places=places
+        session,
+        rows,
+        wanted,
+        seeking=lambda member_id, _: member_id in mentees,
+        places=places,
+        programme_id=programme_id,
     )
 
 
@@ -157,8 +166,11 @@ def _frame(
     *,
     seeking: Callable[[int, bool], bool],
     places: dict[int, int],
+    programme_id: int | None = None,
 ) -> pd.DataFrame:
     skills = _skills(session, wanted)
+    # The flag only: organiser-set, or a claim whose category counts in the programme.
+    flagged = widening.flags_for(session=session, member_ids=wanted, programme_id=programme_id)
     # Line managers outside the frame still matter for chains: carry the whole chain's links.
     managers = dict(session.exec(select(Member.id, Member.line_manager_id)).all())
     empty: tuple[str, ...] = ()
@@ -179,7 +191,7 @@ def _frame(
             goals,
             meeting_format,
             outside,
-            priority,
+            member_id in flagged,
             bio,
         )
         for (
@@ -196,7 +208,7 @@ def _frame(
             bio,
             meeting_format,
             outside,
-            priority,
+            _organiser_set,
         ) in rows
     ]
     frame = pd.DataFrame.from_records(records, columns=list(FRAME_COLUMNS))
@@ -239,7 +251,7 @@ def profile_of(*, session: Session, member_id: int) -> dict[str, object] | None:
         bio,
         meeting_format,
         outside,
-        priority,
+        _organiser_set,
     ) = rows[0]
     return {
         "member_id": str(member_id),
@@ -258,5 +270,5 @@ def profile_of(*, session: Session, member_id: int) -> dict[str, object] | None:
         "bio": bio,
         "meeting_format": meeting_format,
         "outside_organisation_only": outside,
-        "priority_access": priority,
+        "priority_access": member_id in widening.flags_for(session=session, member_ids={member_id}),
     }

@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from backend.db import utcnow
 from backend.sqltypes import one_of
-from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
+from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS, WIDENING_CATEGORIES
 
 CONSENT_PURPOSES: tuple[str, ...] = ("demographics",)
 CONSENT_SOURCES: tuple[str, ...] = ("self", "import")
@@ -85,3 +85,33 @@ class ConsentRecord(SQLModel, table=True):
     )
     given_at: datetime = Field(default_factory=utcnow)
     withdrawn_at: datetime | None = None
+
+
+# Bump when the words on the widening-access page change; each claim records the version shown.
+WIDENING_WORDING_VERSION = "2026-12-v1"
+
+
+class WideningAccessClaim(SQLModel, table=True):
+    """A member's own request for widening-access priority, with its reason category.
+
+    The category is special-category data for some reasons (disability, ethnic group), so it
+    lives here, apart from the profile: only the member reads it; the matcher gets a yes/no
+    flag (``backend.privacy.widening.flags_for``); insights count it under disclosure
+    control. The consent is the row itself: which wording the member agreed to and when.
+    Withdrawing deletes the row, category and all.
+    """
+
+    __tablename__ = "widening_access_claim"
+    __table_args__ = (
+        one_of("category", WIDENING_CATEGORIES, name="ck_widening_access_claim_category"),
+        Index("ix_widening_access_claim_category", "category"),
+    )
+
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    category: str = Field(sa_column=Column(String(40), nullable=False))
+    wording_version: str = Field(max_length=40)
+    consented_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -36,7 +36,12 @@ from backend.notifications import service as notifications
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
 from backend.privacy import scrub
-from backend.privacy.models import DEMOGRAPHICS_WORDING_VERSION, ConsentRecord, DemographicRecord
+from backend.privacy.models import (
+    DEMOGRAPHICS_WORDING_VERSION,
+    ConsentRecord,
+    DemographicRecord,
+    WideningAccessClaim,
+)
 from backend.programmes.models import ProgrammeAnswer, ProgrammeApplication
 from backend.rounds.models import MatchProposal
 from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
@@ -415,6 +420,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
     ).all()
     offer = session.get(MentoringOffer, member_id)
     mine = my_demographics(session=session, member=member)
+    widening_claim = session.get(WideningAccessClaim, member_id)
     audit.record(
         session,
         actor=member,
@@ -470,6 +476,9 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
         ],
         "consent_records": [_row(c) for c in mine.consents],
         "demographics": _row(mine.record, skip=("member_id",)) if mine.record else None,
+        "widening_access": (
+            _row(widening_claim, skip=("member_id",)) if widening_claim is not None else None
+        ),
         "community": _community_data(session, member_id),
     }
 
@@ -569,6 +578,9 @@ def erase_my_account(
     )
     session.flush()
     session.execute(delete(DemographicRecord).where(col(DemographicRecord.member_id) == member_id))
+    session.execute(
+        delete(WideningAccessClaim).where(col(WideningAccessClaim.member_id) == member_id)
+    )
     session.execute(delete(ConsentRecord).where(col(ConsentRecord.member_id) == member_id))
     session.execute(delete(MemberRole).where(col(MemberRole.member_id) == member_id))
     accounts.forget_throttles(session=session, email=email)

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from backend import db
 from backend.db import utcnow
 from backend.members.models import Member, MemberSkill
+from backend.privacy import widening
 from backend.rounds.models import PROPOSAL_STATUSES, MatchingRound, MatchProposal
 
 # A mentee is matched while one of their proposals is in one of these states.
@@ -103,6 +104,11 @@ def compute(*, session: Session, round_id: int) -> dict[str, object]:
     """The figures of the round as its proposals stand now."""
     mentee = aliased(Member)
     mentor = aliased(Member)
+    # Widening-access priority as the round's matcher saw it: the flag in its programme.
+    flagged = widening.flag_condition(
+        widening.counting_categories(widening.round_programme(session=session, round_id=round_id)),
+        mentee,
+    )
     is_live = and_(
         col(MatchProposal.status).in_(LIVE),
         col(MatchProposal.mentor_id).is_not(None),
@@ -117,7 +123,7 @@ def compute(*, session: Session, round_id: int) -> dict[str, object]:
                 ),
                 0,
             ),
-            func.coalesce(func.sum(case((col(mentee.priority_access), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((flagged, 1), else_=0)), 0),
         )
         .select_from(MatchProposal)
         .join(mentee, col(mentee.id) == col(MatchProposal.mentee_id))
@@ -134,9 +140,7 @@ def compute(*, session: Session, round_id: int) -> dict[str, object]:
     mentees, priority_mentees = session.execute(
         select(
             func.count(func.distinct(MatchProposal.mentee_id)),
-            func.count(
-                func.distinct(case((col(mentee.priority_access), col(MatchProposal.mentee_id))))
-            ),
+            func.count(func.distinct(case((flagged, col(MatchProposal.mentee_id))))),
         )
         .select_from(MatchProposal)
         .join(mentee, col(mentee.id) == col(MatchProposal.mentee_id))

@@ -395,7 +395,9 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
             mentee_ids = [i for i in json.loads(matching_round.cohort_ids) if i in waiting]
         else:
             mentee_ids = population.mentees_waiting(session=session)
-        frame = population.member_frame(session=session, mentee_ids=mentee_ids)
+        frame = population.member_frame(
+            session=session, mentee_ids=mentee_ids, programme_id=matching_round.programme_id
+        )
         weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
         priority, seed = matching_round.priority, matching_round.seed
         learned = None

@@ -25,6 +25,7 @@ from backend.members.models import Member
 from backend.mentoring import service as mentoring
 from backend.notifications import service as notifications
 from backend.privacy import service as privacy
+from backend.privacy import widening
 from tests.factories import (
     PASSWORD,
     make_access_token,
@@ -210,6 +211,9 @@ def erased_world(session: Session, engine: Engine, mail_dir):  # type: ignore[no
         answers=privacy.DemographicAnswers(ethnicity="asian", gender="man", age_band="35-44"),
         consent=True,
     )
+    widening.set_widening_access(
+        session=session, member=zeb, category="first-in-family-into-management", consent=True
+    )
     spring = make_round(session, organiser=zeb, name=f"{NAME}'s spring round", summary=NAME)
     make_proposal(
         session, matching_round=spring, mentee=ben, mentor=zeb, reasons=f"{NAME} shares skills"
@@ -250,10 +254,13 @@ def test_after_erasure_no_cell_of_any_table_holds_the_email_or_the_name(
     assert any(table.startswith("member_fts") for table in held_in)  # full-text index
     assert any(EMAIL in p.read_text() or NAME in p.read_text() for p in mail_dir.glob("*.eml"))
 
+    zeb_id = zeb.id
+    assert session.get(widening.WideningAccessClaim, zeb_id) is not None
     privacy.erase_my_account(session=session, member=zeb, password=PASSWORD, confirm=True)
     session.commit()
 
     assert cells_holding(engine) == set()
+    assert session.get(widening.WideningAccessClaim, zeb_id) is None
     assert [p.name for p in mail_dir.glob("*.eml") if EMAIL in p.read_text()] == []
     assert [p.name for p in mail_dir.glob("*.eml") if NAME in p.read_text()] == []
     # Others keep their rows, without the name: the notification is Cal's still.
