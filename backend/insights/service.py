@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from backend import audit
+from backend.chapters import service as chapter_scopes
 from backend.chapters import service as chapter_service
 from backend.chapters.models import Chapter
 from backend.db import is_sqlite, utcnow
@@ -1047,7 +1048,12 @@ def insights(
         shortfalls=shortfalls,
         trend=_trend(session, frame, now, keys, within=within),
         within=within,
-        widening_parity=widening_parity.parity_table(session, keys),
+        widening_parity=widening_parity.parity_table(
+            session,
+            keys,
+            scope=chapter_scopes.scope_of(session=session, member=organiser),
+            programme_id=within.programme_id if within is not None else None,
+        ),
     )
 
 

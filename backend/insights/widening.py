@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import and_, case, exists, select
 from sqlmodel import Session, col
 
+from backend.chapters.service import NETWORK, Scope
 from backend.insights import disclosure as dc
 from backend.insights.disclosure import CellKeys
 from backend.insights.service import Table, _integer_rows, _keyed_counts, _pct, counted_member
@@ -69,18 +70,26 @@ def _applicants(session: Session, programme: Programme) -> Any:
     return rows
 
 
-def parity_table(session: Session, keys: CellKeys) -> Table:
-    """Applied, accepted and matched, with and without priority, for each programme."""
-    programmes = (
-        session.execute(
-            select(Programme)
-            .where(col(Programme.is_default).is_(False))
-            .where(col(Programme.status) != "draft")
-            .order_by(col(Programme.name), col(Programme.id))
-        )
-        .scalars()
-        .all()
+def parity_table(
+    session: Session,
+    keys: CellKeys,
+    *,
+    scope: Scope = NETWORK,
+    programme_id: int | None = None,
+) -> Table:
+    """Applied, accepted and matched, with and without priority, for each programme the
+    organiser's ``scope`` covers (only ``programme_id`` when the view is one programme's)."""
+    statement = (
+        select(Programme)
+        .where(col(Programme.is_default).is_(False))
+        .where(col(Programme.status) != "draft")
+        .order_by(col(Programme.name), col(Programme.id))
     )
+    if programme_id is not None:
+        statement = statement.where(col(Programme.id) == programme_id)
+    if not scope.network:
+        statement = statement.where(col(Programme.chapter_id).in_(sorted(scope.chapter_ids)))
+    programmes = session.execute(statement).scalars().all()
     rows: list[list[str]] = []
     gaps: list[str] = []
     for programme in programmes:
