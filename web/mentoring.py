@@ -352,8 +352,8 @@ def request_submit(visitor: CheckedVisitor, form: Form) -> Response:
     if not isinstance(mentor_id, int):
         raise NotFound("No member with that id.")
     path_id(mentor_id)
-    programme_id = form_int(form, "programme")
-    programme_id = path_id(programme_id) if isinstance(programme_id, int) else None
+    chosen = form_int(form, "programme")
+    programme_id = path_id(chosen) if isinstance(chosen, int) else None
     message = form_text(form, "message")
     values = {
         "message": message,
