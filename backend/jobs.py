@@ -100,6 +100,7 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
     from backend.community import peer_connect
     from backend.members import importing
     from backend.mentoring import service as mentoring
+    from backend.programmes import pairing
     from backend.rounds import service as rounds
 
     done: dict[str, int] = {}
@@ -107,6 +108,7 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
         done["rounds_stalled"] = rounds.fail_stalled_rounds(session=session)
         done["imports_stalled"] = importing.fail_stalled_imports(session=session)
     with session_scope(engine) as session:
+        done["programmes_ended"] = pairing.end_programmes(session=session)
         done["requests_expired"] = mentoring.expire_requests(session=session)
         done["offers_expired"] = rounds.expire_offers(session=session)
         done["offers_reoffered"] = rounds.reoffer_pending(session=session)

@@ -21,6 +21,7 @@ from backend.mentoring.models import MentoringSession as SessionModel
 from backend.mentoring.models import MentorRequest as RequestModel
 from backend.mentoring.models import Mentorship as MentorshipModel
 from backend.mentoring.models import MentorshipFeedback as FeedbackModel
+from backend.programmes import pairing
 from schema import errors
 from schema.context import Info
 from schema.enums import (
@@ -39,6 +40,25 @@ from schema.permissions import IsAuthenticated
 from schema.reference import Skill, connection, decode_offset, page_size
 
 FORMER_MEMBER = "Former member"
+
+
+@strawberry.type(description="The programme a mentorship, request or round belongs to.")
+class ProgrammeSummary:
+    id: strawberry.ID = strawberry.field(description="The Programme's global id.")
+    name: str
+    is_default: bool = strawberry.field(
+        description="True for the network's open, always-on mentoring (the default programme)."
+    )
+
+
+def programme_summary(info: Info, programme_id: int) -> ProgrammeSummary:
+    """The programme of ``programme_id`` as the schema shows it."""
+    programme = pairing.get_programme(session=info.context.session, programme_id=programme_id)
+    return ProgrammeSummary(
+        id=strawberry.ID(relay.to_base64("Programme", programme.id)),
+        name=programme.name,
+        is_default=programme.is_default,
+    )
 
 
 async def _member(info: Info, member_id: int | None) -> Member | None:
@@ -219,6 +239,11 @@ class Mentorship(relay.Node):
         """Through the members loader."""
         return await _member(info, self.model.mentee_id)
 
+    @strawberry.field(description="The programme the mentorship belongs to.")
+    def programme(self, info: Info) -> ProgrammeSummary:
+        """The mentorship's programme (the default programme for open mentoring)."""
+        return programme_summary(info, self.model.programme_id)
+
     @strawberry.field(description="Your side of the mentorship.")
     def my_role(self, info: Info) -> MentorshipRole:
         """MENTOR or MENTEE, for the caller."""
@@ -261,6 +286,11 @@ class RequestMentorInput:
     )
     idempotency_key: str | None = strawberry.field(
         default=None, description="Any unique string per attempt, up to 100 characters."
+    )
+    programme_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Ask within this Programme (you must be one of its accepted mentees); "
+        "null for the network's open mentoring.",
     )
 
 
@@ -483,6 +513,9 @@ class MentoringMutation:
                 message=input.message,
                 skills=[str(s) for s in input.skills],
                 idempotency_key=input.idempotency_key,
+                programme_id=None
+                if input.programme_id is None
+                else decode(input.programme_id, type_name="Programme", field="programmeId"),
             )
             context.reset_loaders()
             return RequestMentorSuccess(request=MentorRequest.from_model(request))

@@ -36,7 +36,7 @@ from schema.enums import (
 from schema.ids import database_id, decode
 from schema.inputs import check_lists, check_text
 from schema.members import Member
-from schema.mentoring import Mentorship, _member
+from schema.mentoring import Mentorship, ProgrammeSummary, _member, programme_summary
 from schema.permissions import IsAuthenticated
 from schema.reference import connection, decode_offset, page_size
 
@@ -267,6 +267,11 @@ class MatchingRound(relay.Node):
     )
     model: strawberry.Private[RoundModel]
 
+    @strawberry.field(description="The programme whose mentees the round pairs.")
+    def programme(self, info: Info) -> ProgrammeSummary:
+        """The round's programme (the default programme for open mentoring)."""
+        return programme_summary(info, self.model.programme_id)
+
     @strawberry.field(description="RUNNING, but its worker has stopped: run it again.")
     def stalled(self) -> bool:
         """True when the job's heartbeat stopped."""
@@ -457,6 +462,11 @@ class CreateMatchingRoundInput:
         default=False,
         description="Score with the model learned from past answers, if it beats the fixed "
         "weights on held-out outcomes.",
+    )
+    programme_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Pair in this Programme: its accepted mentee applicants (SEEKING), or the "
+        "chosen members among them (MEMBERS); null for the network's open mentoring.",
     )
 
 
@@ -655,6 +665,9 @@ class RoundMutation:
                     seed=input.seed,
                     respond_days=input.respond_days,
                     learn_from_outcomes=input.learn_from_outcomes,
+                    programme_id=None
+                    if input.programme_id is None
+                    else decode(input.programme_id, type_name="Programme", field="programmeId"),
                 ),
             )
             round_id: int = created.id

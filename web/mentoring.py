@@ -21,6 +21,7 @@ from backend.mentoring import service as mentoring
 from backend.mentoring.models import MentorRequest, Mentorship
 from backend.mentoring.suggestions import suggest_mentors
 from backend.organisations.models import ORGANISATION_TYPES
+from backend.programmes import pairing
 from backend.rounds import service as rounds
 from backend.settings import get_settings
 from backend.skills import service as skill_service
@@ -201,6 +202,9 @@ def overview(visitor: CurrentVisitor) -> Response:
         offers=offers,
         people=people,
         offer=member_service.offer_of(session=visitor.db, member_id=member.id),
+        programme_names=pairing.names_of(
+            session=visitor.db, programme_ids={m.programme_id for m in mentorships}
+        ),
     )
 
 
@@ -303,8 +307,14 @@ def _request_form(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     selected: Iterable[str] | None = None,
+    programme_id: int | None = None,
 ) -> HTMLResponse:
     member = member_service.require_member(visitor.member)
+    programme = (
+        None
+        if programme_id is None
+        else pairing.get_programme(session=visitor.db, programme_id=programme_id)
+    )
     view = member_service.profile_view(session=visitor.db, member_id=mentor_id, viewer=member)
     own = member_service.skills_of(session=visitor.db, member_id=member.id)["sought"]
     names = _skill_names(visitor)
@@ -321,14 +331,18 @@ def _request_form(
         skill_options=[(s, names.get(s, s)) for s in choices],
         selected=set(own if selected is None else selected),
         expiry_days=get_settings().request_expiry_days,
+        programme=None if programme is None or programme.is_default else programme,
     )
 
 
 @router.get("/mentoring/requests/new", response_class=HTMLResponse)
-def request_form(visitor: CurrentVisitor, mentor: int = 0) -> Response:
-    """Ask a mentor: a message and the skills to work on (your own pre-ticked)."""
+def request_form(visitor: CurrentVisitor, mentor: int = 0, programme: int = 0) -> Response:
+    """Ask a mentor: a message and the skills to work on (your own pre-ticked); within a
+    programme with ``?programme=ID``."""
     member_service.require_member(visitor.member)
-    return _request_form(visitor, path_id(mentor))
+    return _request_form(
+        visitor, path_id(mentor), programme_id=path_id(programme) if programme else None
+    )
 
 
 @router.post("/mentoring/requests/new", response_class=HTMLResponse)
@@ -338,6 +352,8 @@ def request_submit(visitor: CheckedVisitor, form: Form) -> Response:
     if not isinstance(mentor_id, int):
         raise NotFound("No member with that id.")
     path_id(mentor_id)
+    chosen = form_int(form, "programme")
+    programme_id = path_id(chosen) if isinstance(chosen, int) else None
     message = form_text(form, "message")
     values = {
         "message": message,
@@ -352,11 +368,16 @@ def request_submit(visitor: CheckedVisitor, form: Form) -> Response:
             message=message,
             skills=skills,
             idempotency_key=values["idempotency_key"],
+            programme_id=programme_id,
         )
     except NotFound:
         raise
     except DomainError as error:
-        errors = form_errors(error, default_field="mentor", fields={"mentor_id": "mentor"})
+        errors = form_errors(
+            error,
+            default_field="mentor",
+            fields={"mentor_id": "mentor", "programme_id": "mentor"},
+        )
         return _request_form(
             visitor,
             mentor_id,
@@ -364,6 +385,7 @@ def request_submit(visitor: CheckedVisitor, form: Form) -> Response:
             errors=errors,
             values=values,
             selected=skills,
+            programme_id=programme_id,
         )
     return redirect(f"/mentoring/requests/{request.id}?notice=request-sent")
 
@@ -529,6 +551,9 @@ def _mentorship_page(
             session=visitor.db, member=member, mentorship_id=mentorship_id
         ),
         feedback=feedback,
+        programme_name=pairing.names_of(
+            session=visitor.db, programme_ids={mentorship.programme_id}
+        ).get(mentorship.programme_id, ""),
         planned_months_options=PLANNED_MONTHS,
         ratings=RATINGS,
         outcomes=OUTCOMES,

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from backend import db
 from backend.errors import Conflict, FieldErrors, Invalid
 from backend.members import service as member_service
+from backend.members.service import MAX_ID
 from backend.rounds import service as rounds
 from backend.rounds.models import MatchingRound
 from web.accounts import redirect
@@ -112,8 +113,19 @@ def _round_settings(
         seed=seed if isinstance(seed, int) else 0,
         respond_days=respond_days if isinstance(respond_days, int) else 7,
         learn_from_outcomes=form_flag(form, "learn_from_outcomes"),
+        programme_id=_programme_choice(form),
     )
     return settings, unreadable, odd_weights
+
+
+def _programme_choice(form: FormData) -> int | None:
+    """The programme chosen on the form (None: the default programme, or none chosen)."""
+    chosen = form_int(form, "programme")
+    if not isinstance(chosen, int):
+        return None
+    if not 0 < chosen <= MAX_ID:
+        raise Invalid("Choose a programme from the list.", field="programme")
+    return chosen
 
 
 def _check_settings(settings: rounds.RoundSettings, unreadable: dict[str, str]) -> None:
@@ -130,10 +142,13 @@ def _list_page(visitor: Visitor, **context: Any) -> HTMLResponse:
     organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
     defaults = {f"weight_{k}": f"{v:g}" for k, v in rounds.DEFAULT_WEIGHTS.items()}
     context.setdefault("values", {**defaults, "name": "", "respond_days": "7", "seed": "0"})
+    listed = rounds.list_rounds(session=visitor.db, organiser=organiser)
     return render(
         visitor,
         "rounds/list.html",
-        rounds=rounds.list_rounds(session=visitor.db, organiser=organiser),
+        rounds=listed,
+        programme_names=rounds.programme_names(session=visitor.db, rounds=listed),
+        programme_options=rounds.round_programmes(session=visitor.db, organiser=organiser),
         weight_names=rounds.WEIGHT_NAMES,
         weight_hints=WEIGHT_HINTS,
         round_status=ROUND_STATUS,
@@ -157,6 +172,7 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
     values["priority"] = form_flag(form, "priority")
     values["learn_from_outcomes"] = form_flag(form, "learn_from_outcomes")
     values["cohort"] = form_text(form, "cohort") or "seeking"
+    values["programme"] = form_text(form, "programme")
     odd_weights: list[str] = []
     weights: dict[str, float] = {}
     try:
@@ -211,8 +227,8 @@ def round_create(visitor: CheckedVisitor, form: Form) -> Response:
         created = rounds.create_round(
             session=visitor.db, organiser=visitor.member, settings=settings
         )
-    except Invalid as error:
-        errors = form_errors(error, default_field="name")
+    except (Invalid, Conflict) as error:
+        errors = form_errors(error, default_field="name", fields={"programme_id": "programme"})
         if "weights" in errors:
             errors = {
                 (_weight_field(weights, odd_weights) if k == "weights" else k): m
@@ -308,6 +324,9 @@ def _round_page(
         status_code=status_code,
         errors=errors,
         round=matching_round,
+        programme_name=rounds.programme_names(session=visitor.db, rounds=[matching_round]).get(
+            matching_round.id, ""
+        ),
         round_status=ROUND_STATUS,
         proposals=shown,
         proposed=[p for p in shown if p.status == "proposed"],

@@ -66,20 +66,45 @@ def free_places(*, session: Session) -> dict[int, int]:
     return {member_id: free for member_id, free in places.items() if free > 0}
 
 
-def mentees_waiting(*, session: Session) -> list[int]:
-    """Members seeking a mentor who have none and no offer waiting for them."""
-    busy = select(Mentorship.mentee_id).where(Mentorship.status == "active")
-    offered = select(MatchProposal.mentee_id).where(MatchProposal.status == "offered")
-    return list(
-        session.exec(
-            select(Member.id)
-            .where(Member.is_active)
-            .where(Member.seeking_mentor)
-            .where(col(Member.id).not_in(busy))
-            .where(col(Member.id).not_in(offered))
-            .order_by(col(Member.id))
-        ).all()
+def mentees_waiting(
+    *,
+    session: Session,
+    programme_id: int | None = None,
+    among: Collection[int] | None = None,
+) -> list[int]:
+    """Members waiting for a mentor in a programme: no mentor in it, no offer waiting.
+
+    ``programme_id`` None is the default programme. Without ``among``, the waiting are the
+    members seeking a mentor (the open mentoring); with it, only those members, seeking or not
+    (a programme's accepted mentee applicants asked by applying). A mentor in another
+    programme does not count; an open offer in any round does (one open offer per mentee, a
+    unique index: the mentee answers one offer at a time).
+    """
+    if programme_id is None:
+        from backend.programmes import service as programmes
+
+        programme_id = programmes.default_programme_id(session=session)
+    busy = (
+        select(Mentorship.mentee_id)
+        .where(Mentorship.status == "active")
+        .where(Mentorship.programme_id == programme_id)
     )
+    offered = select(MatchProposal.mentee_id).where(MatchProposal.status == "offered")
+    statement = (
+        select(Member.id)
+        .where(Member.is_active)
+        .where(col(Member.id).not_in(busy))
+        .where(col(Member.id).not_in(offered))
+        .order_by(col(Member.id))
+    )
+    if among is None:
+        return list(session.exec(statement.where(Member.seeking_mentor)).all())
+    wanted = set(among)
+    if not wanted:
+        return []
+    if len(wanted) <= IN_LIST_LIMIT:
+        statement = statement.where(col(Member.id).in_(sorted(wanted)))
+    return [i for i in session.exec(statement).all() if i in wanted]
 
 
 def member_frame(

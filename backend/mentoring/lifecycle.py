@@ -7,8 +7,13 @@ that says what state the row is in.
 
 Every path that starts a mentorship (a mentor accepts a request; both sides accept a round's
 offer) goes through ``start_mentorship``. The database keeps the invariants too: at most one
-active mentorship per mentee, at most one open offer per mentee (partial unique indexes),
-and a mentor's active mentorships never above capacity (a conditional UPDATE).
+active mentorship per mentee per programme, at most one open offer per mentee (partial unique
+indexes), and a mentor's active mentorships never above capacity (a conditional UPDATE).
+
+Programmes: a mentee may have one mentor in each programme (say one in the open, default
+programme and one in an "into management" cohort); a new mentorship closes the mentee's other
+open requests and offers in its own programme only. A mentor's places count across every
+programme: capacity is the mentor's, not the programme's.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from backend.members.models import Member, MentoringOffer
 from backend.mentoring.models import MentorRequest, Mentorship
 from backend.notifications import service as notifications
 from backend.programmes import service as programmes
+from backend.programmes.models import Programme
 from backend.rounds import figures
 from backend.rounds.models import MatchingRound, MatchProposal
 
@@ -79,7 +85,7 @@ class CapacityReached(Conflict):
 
 
 class AlreadyHasMentor(Conflict):
-    """The mentee already has an active mentorship: one mentor at a time."""
+    """The mentee already has an active mentorship in this programme: one mentor at a time."""
 
     code = "already_has_mentor"
 
@@ -193,13 +199,85 @@ def recount_open_requests(*, session: Session, mentee_id: int) -> None:
     )
 
 
-def active_mentorship_of(*, session: Session, mentee_id: int) -> Mentorship | None:
-    """The mentee's active mentorship, if any."""
+def active_mentorship_of(
+    *, session: Session, mentee_id: int, programme_id: int | None = None
+) -> Mentorship | None:
+    """The mentee's active mentorship in the programme (None: the default programme), if any."""
+    if programme_id is None:
+        programme_id = programmes.default_programme_id(session=session)
     return session.exec(
         select(Mentorship)
         .where(Mentorship.mentee_id == mentee_id)
+        .where(Mentorship.programme_id == programme_id)
         .where(Mentorship.status == "active")
     ).first()
+
+
+def active_pair(*, session: Session, mentee_id: int, mentor_id: int) -> Mentorship | None:
+    """The pair's active mentorship in any programme, if any (one at a time per pair)."""
+    return session.exec(
+        select(Mentorship)
+        .where(Mentorship.mentee_id == mentee_id)
+        .where(Mentorship.mentor_id == mentor_id)
+        .where(Mentorship.status == "active")
+    ).first()
+
+
+def already_paired(
+    session: Session, mentee: Member, mentor: Member, mentorship: Mentorship
+) -> Conflict:
+    """The refusal for a pair already working together (in this or another programme)."""
+    where = in_programme(session, mentorship.programme_id)
+    return Conflict(f"{mentor.name} already mentors {mentee.name}{where}.", field="mentor_id")
+
+
+def in_programme(session: Session, programme_id: int) -> str:
+    """ " in <programme name>" where the network runs more than one programme, else ""."""
+    several = session.exec(select(func.count()).select_from(Programme)).one() > 1
+    if not several:
+        return ""
+    name = session.execute(select(Programme.name).where(Programme.id == programme_id)).scalar()
+    return f" in {name}" if name else ""
+
+
+def already_has_mentor(session: Session, mentee: Member, programme_id: int) -> AlreadyHasMentor:
+    """The refusal for a second active mentorship of ``mentee`` in one programme."""
+    where = in_programme(session, programme_id)
+    rule = "one mentor at a time in a programme" if where else "one mentor at a time"
+    return AlreadyHasMentor(f"{mentee.name} already has a mentor{where}: a member has {rule}.")
+
+
+def close_mentorship(
+    *,
+    session: Session,
+    mentorship: Mentorship,
+    to: str,
+    ended_at: object = None,
+    ended_by_id: int | None = None,
+    end_reason: str = "",
+) -> bool:
+    """End an active mentorship (``completed`` or ``ended_early``) and free the mentor's place.
+
+    The transition and the place go together: the place is freed only when this call moved
+    the mentorship, so two callers racing to end it free it once. Returns True when it moved.
+    """
+    moved = move_mentorship(
+        session=session,
+        mentorship_id=mentorship.id,
+        to=to,
+        strict=False,
+        ended_at=ended_at or utcnow(),
+        ended_by_id=ended_by_id,
+        end_reason=end_reason,
+    )
+    if moved and mentorship.mentor_id is not None:
+        session.execute(
+            update(MentoringOffer)
+            .where(col(MentoringOffer.member_id) == mentorship.mentor_id)
+            .where(col(MentoringOffer.active_mentees) > 0)
+            .values(active_mentees=MentoringOffer.active_mentees - 1)
+        )
+    return bool(moved)
 
 
 def tell(session: Session, member: Member, kind: str, title: str, body: str, link: str) -> None:
@@ -232,8 +310,9 @@ def start_mentorship(
 ) -> Mentorship:
     """Start a mentorship, whichever path leads here; the caller commits.
 
-    Takes one of the mentor's places atomically, refuses if the mentee already has a mentor,
-    closes the mentee's other open requests and open offers (telling those mentors),
+    Takes one of the mentor's places atomically, refuses if the mentee already has a mentor in
+    the programme (or the programme has ended), closes the mentee's other open requests and
+    open offers in the same programme (telling those mentors),
     recounts the mentee's open requests and tells the pair. Nothing is written when refused.
     """
     lock_mentee(session=session, mentee_id=mentee_id)
@@ -241,10 +320,18 @@ def start_mentorship(
     mentor = session.get(Member, mentor_id)
     if mentee is None or mentor is None:
         raise NotFound("A member of this pair no longer exists.")
-    if active_mentorship_of(session=session, mentee_id=mentee_id) is not None:
-        raise AlreadyHasMentor(
-            f"{mentee.name} already has a mentor: a member has one mentor at a time."
-        )
+    programme_id = _programme_of(session, request=request, proposal=proposal)
+    programme = session.get(Programme, programme_id)
+    if programme is not None and not programme.is_default and programme.status == "ended":
+        raise Conflict(f"{programme.name} has ended: no new mentorship can start in it.")
+    if (
+        active_mentorship_of(session=session, mentee_id=mentee_id, programme_id=programme_id)
+        is not None
+    ):
+        raise already_has_mentor(session, mentee, programme_id)
+    paired = active_pair(session=session, mentee_id=mentee_id, mentor_id=mentor_id)
+    if paired is not None:
+        raise already_paired(session, mentee, mentor, paired)
     try:
         with session.begin_nested():
             took_place = session.exec(
@@ -257,7 +344,7 @@ def start_mentorship(
             if not took_place:
                 raise CapacityReached(f"{mentor.name} has no free mentoring place left.")
             mentorship = Mentorship(
-                programme_id=_programme_of(session, request=request, proposal=proposal),
+                programme_id=programme_id,
                 mentor_id=mentor_id,
                 mentee_id=mentee_id,
                 request_id=request.id if request is not None else None,
@@ -268,9 +355,7 @@ def start_mentorship(
             session.flush()
     except IntegrityError as error:
         # The partial unique index: another transaction gave this mentee a mentor first.
-        raise AlreadyHasMentor(
-            f"{mentee.name} already has a mentor: a member has one mentor at a time."
-        ) from error
+        raise already_has_mentor(session, mentee, programme_id) from error
     if proposal is not None:
         move_offer(
             session=session,
@@ -278,7 +363,9 @@ def start_mentorship(
             to="accepted",
             mentorship_id=mentorship.id,
         )
-    rounds = _close_the_rest(session, mentee, keep_request=request, keep_proposal=proposal)
+    rounds = _close_the_rest(
+        session, mentee, programme_id, keep_request=request, keep_proposal=proposal
+    )
     recount_open_requests(session=session, mentee_id=mentee_id)
     if proposal is not None:
         rounds.add(proposal.round_id)
@@ -313,14 +400,17 @@ def start_mentorship(
 def _close_the_rest(
     session: Session,
     mentee: Member,
+    programme_id: int,
     *,
     keep_request: MentorRequest | None,
     keep_proposal: MatchProposal | None,
 ) -> set[int]:
-    # The mentee has a mentor now: their other open requests and offers close, kindly.
+    # The mentee has a mentor in this programme now: their other open requests and offers in
+    # it close, kindly. Those in other programmes stay open (one mentor per programme).
     requests = session.exec(
         select(MentorRequest)
         .where(MentorRequest.mentee_id == mentee.id)
+        .where(MentorRequest.programme_id == programme_id)
         .where(MentorRequest.status == "open")
     ).all()
     for other in requests:
@@ -340,7 +430,9 @@ def _close_the_rest(
                 )
     offers = session.exec(
         select(MatchProposal)
+        .join(MatchingRound, col(MatchingRound.id) == col(MatchProposal.round_id))
         .where(MatchProposal.mentee_id == mentee.id)
+        .where(MatchingRound.programme_id == programme_id)
         .where(MatchProposal.status == "offered")
     ).all()
     rounds: set[int] = set()

@@ -31,7 +31,6 @@ from backend.mentoring.models import (
     Mentorship,
     MentorshipFeedback,
 )
-from backend.programmes import service as programmes
 from backend.rounds.models import MatchProposal
 from backend.settings import get_settings
 
@@ -63,8 +62,12 @@ def _recount_open_requests(session: Session, mentee_id: int) -> None:
     lifecycle.recount_open_requests(session=session, mentee_id=mentee_id)
 
 
-def _active_mentorship_as_mentee(session: Session, mentee_id: int) -> Mentorship | None:
-    return lifecycle.active_mentorship_of(session=session, mentee_id=mentee_id)
+def _active_mentorship_as_mentee(
+    session: Session, mentee_id: int, programme_id: int | None = None
+) -> Mentorship | None:
+    return lifecycle.active_mentorship_of(
+        session=session, mentee_id=mentee_id, programme_id=programme_id
+    )
 
 
 def free_places(*, offer: MentoringOffer) -> int:
@@ -89,8 +92,17 @@ def request_mentor(
     message: str,
     skills: Sequence[str] = (),
     idempotency_key: str | None = None,
+    programme_id: int | None = None,
 ) -> MentorRequest:
-    """Ask a mentor for mentoring, with a message and the skills to work on."""
+    """Ask a mentor for mentoring, with a message and the skills to work on.
+
+    In ``programme_id`` (None: the network's default programme, open to everyone). In another
+    programme the mentee must be one of its accepted mentees, and its pairing must let members
+    ask mentors (``backend.programmes.pairing.check_requests_allowed``). One mentor at a time
+    in each programme: a mentor in another programme does not stop the request.
+    """
+    from backend.programmes import pairing
+
     mentee = member_service.require_member(mentee)
     if idempotency_key:
         if len(idempotency_key) > 100:
@@ -120,14 +132,25 @@ def request_mentor(
     mentor = session.get(Member, mentor_id)
     if mentor is None or not mentor.is_active:
         raise NotFound("No member with that id.", field="mentor_id")
+    programme = pairing.get_programme(session=session, programme_id=programme_id)
+    pairing.check_requests_allowed(
+        session=session, programme=programme, mentee=mentee, mentor=mentor
+    )
     _refuse_rule_breaking_pair(session, mentee, mentor)
     offer = member_service.offer_of(session=session, member_id=mentor.id)
     if offer.paused:
         raise Conflict(f"{mentor.name} has paused mentoring for now.", field="mentor_id")
     if free_places(offer=offer) == 0:
         raise CapacityReached(f"{mentor.name} has no free mentoring places at the moment.")
-    if _active_mentorship_as_mentee(session, mentee.id) is not None:
-        raise Conflict("You already have a mentor. End that mentorship before asking another.")
+    if _active_mentorship_as_mentee(session, mentee.id, programme.id) is not None:
+        where = lifecycle.in_programme(session, programme.id)
+        raise lifecycle.AlreadyHasMentor(
+            f"You already have a mentor{where}. End that mentorship before asking another"
+            f"{' in it' if where else ''}."
+        )
+    paired = lifecycle.active_pair(session=session, mentee_id=mentee.id, mentor_id=mentor.id)
+    if paired is not None:
+        raise lifecycle.already_paired(session, mentee, mentor, paired)
     existing = session.exec(
         select(MentorRequest.id)
         .where(MentorRequest.mentee_id == mentee.id)
@@ -142,7 +165,7 @@ def request_mentor(
         mentee_id=mentee.id,
         mentor_id=mentor.id,
         message=text,
-        programme_id=programmes.default_programme_id(session=session),
+        programme_id=programme.id,
         skills=";".join(skill_list),
         idempotency_key=idempotency_key,
         expires_at=now + timedelta(days=get_settings().request_expiry_days),

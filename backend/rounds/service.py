@@ -7,6 +7,19 @@ within a set time, and is reminded before it closes. Declined or lapsed offers a
 by the worker (``reoffer_pending``): the mentee gets the next best free mentor, and a freed
 place goes to the round's best waiting mentee. Every path to a mentorship goes through
 ``backend.mentoring.lifecycle.start_mentorship``.
+
+Rounds over a programme: every round pairs in one programme (``RoundSettings.programme_id``,
+None for the network's default programme); its mentorships belong to it. In the default
+programme the cohort is as it always was: everyone seeking a mentor ('seeking'), or chosen
+members ('members'). In another programme the same two cohorts are read within the programme,
+so no new cohort kind is needed: 'seeking' is every accepted mentee applicant still waiting for
+a mentor in the programme, and 'members' is the chosen members among them (an imported CSV
+cohort of non-applicants pairs nobody). Applicants are read when the round runs, so an
+applicant accepted after the round was created is in it. Its mentors are the programme's
+accepted mentor applicants, or the network's mentors offering places when it has none; their
+places count across programmes. A mentee with a mentor in another programme can be matched
+here; one with a mentor in this programme is left out. Eligibility is the programme's: its
+applicants passed it when accepted. Widening-access priority reads ``Member.priority_access``.
 """
 
 from __future__ import annotations
@@ -38,7 +51,9 @@ from backend.members.models import Member, MentoringOffer
 from backend.mentoring import lifecycle
 from backend.mentoring.models import Mentorship
 from backend.notifications import service as notifications
+from backend.programmes import pairing
 from backend.programmes import service as programmes
+from backend.programmes.models import Programme
 from backend.rounds import figures
 from backend.rounds.models import MatchingRound, MatchProposal
 from backend.settings import get_settings
@@ -125,11 +140,36 @@ def check_round(settings: RoundSettings) -> tuple[str, dict[str, float]]:
     return " ".join(settings.name.split()), dict(settings.weights or {})
 
 
+def _require_round_organiser(
+    session: Session, organiser: Member | None, programme_id: int | None
+) -> tuple[Member, int]:
+    """The organiser and the round's programme id, if they may run a round in it.
+
+    The default programme's rounds are for network organisers; another programme's are for
+    whoever manages it (its chapter's organisers, or network organisers), and it must be
+    published, not ended, with a pairing that includes rounds.
+    """
+    from backend.chapters import service as chapters
+
+    if programme_id is None:
+        member = member_service.require_organiser(session=session, member=organiser)
+        return member, programmes.default_programme_id(session=session)
+    programme = pairing.get_programme(session=session, programme_id=programme_id)
+    if programme.is_default:
+        member = member_service.require_organiser(session=session, member=organiser)
+        return member, programme.id
+    member = chapters.require_chapter(
+        session=session, member=organiser, chapter_id=programme.chapter_id
+    )
+    pairing.check_round_allowed(programme=programme)
+    return member, programme.id
+
+
 def create_round(
     *, session: Session, organiser: Member | None, settings: RoundSettings
 ) -> MatchingRound:
-    """Create a round (queued); the caller starts the job with ``start_round``."""
-    organiser = member_service.require_organiser(session=session, member=organiser)
+    """Create a round (queued) in its programme; the caller starts the job with ``start_round``."""
+    organiser, programme_id = _require_round_organiser(session, organiser, settings.programme_id)
     clean_name, chosen = check_round(settings)
     cohort, cohort_member_ids = settings.cohort, settings.cohort_member_ids
     if cohort == "members":
@@ -141,7 +181,6 @@ def create_round(
         missing = sorted(set(cohort_member_ids) - found)
         if missing:
             raise FieldErrors({"cohort": f"Unknown member id: {', '.join(map(str, missing[:5]))}."})
-    programme_id = settings.programme_id or programmes.default_programme_id(session=session)
     matching_round = MatchingRound(
         name=clean_name,
         programme_id=programme_id,
@@ -164,7 +203,11 @@ def create_round(
         actor=organiser,
         action=audit.actions.ROUND_CREATED,
         subject=audit.subject("round", matching_round.id),
-        details={"cohort": cohort, "cohort_size": len(set(cohort_member_ids))},
+        details={
+            "cohort": cohort,
+            "cohort_size": len(set(cohort_member_ids)),
+            "programme_id": programme_id,
+        },
     )
     return matching_round
 
@@ -227,6 +270,33 @@ def list_rounds(*, session: Session, organiser: Member | None) -> list[MatchingR
             )
         ).all()
     )
+
+
+def programme_names(*, session: Session, rounds: Sequence[MatchingRound]) -> dict[int, str]:
+    """Each round's programme name, by round id: only for rounds of a programme other than
+    the default one (the open mentoring needs no label)."""
+    default_id = programmes.default_programme_id(session=session)
+    names = pairing.names_of(
+        session=session,
+        programme_ids={r.programme_id for r in rounds if r.programme_id != default_id},
+    )
+    return {r.id: names[r.programme_id] for r in rounds if r.programme_id in names}
+
+
+def round_programmes(*, session: Session, organiser: Member | None) -> list[tuple[int, str]]:
+    """The programmes the organiser can run a round in now (id, name), the default first."""
+    from backend.chapters import service as chapters
+
+    _, scope = chapters.require_scope(session=session, member=organiser)
+    found = pairing.programmes_for_rounds(
+        session=session, chapter_ids=None if scope.network else set(scope.chapter_ids)
+    )
+    if not scope.network:
+        found = [p for p in found if not p.is_default]
+    elif not any(p.is_default for p in found):
+        default = pairing.get_programme(session=session, programme_id=None)
+        found.insert(0, default)
+    return [(p.id, p.name) for p in found]
 
 
 def get_round(*, session: Session, organiser: Member | None, round_id: int) -> MatchingRound:
@@ -390,13 +460,12 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
     with session_scope(engine) as session:
         matching_round = session.get(MatchingRound, round_id)
         assert matching_round is not None
-        if matching_round.cohort == "members":
-            waiting = set(population.mentees_waiting(session=session))
-            mentee_ids = [i for i in json.loads(matching_round.cohort_ids) if i in waiting]
-        else:
-            mentee_ids = population.mentees_waiting(session=session)
+        mentee_ids = _round_mentees(session, matching_round)
         frame = population.member_frame(
-            session=session, mentee_ids=mentee_ids, programme_id=matching_round.programme_id
+            session=session,
+            mentee_ids=mentee_ids,
+            places=_round_places(session, matching_round.programme_id),
+            programme_id=matching_round.programme_id,
         )
         weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
         priority, seed = matching_round.priority, matching_round.seed
@@ -516,6 +585,37 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
             },
         )
     return "ready"
+
+
+def _round_mentees(session: Session, matching_round: MatchingRound) -> list[int]:
+    """The round's mentees waiting now (see the module's docstring on programmes)."""
+    programme = session.get(Programme, matching_round.programme_id)
+    among: set[int] | None = None
+    if programme is not None and not programme.is_default:
+        among = set(
+            pairing.accepted_applicants(session=session, programme_id=programme.id, role="mentee")
+        )
+    waiting = population.mentees_waiting(
+        session=session, programme_id=matching_round.programme_id, among=among
+    )
+    if matching_round.cohort == "members":
+        chosen = set(json.loads(matching_round.cohort_ids))
+        return [i for i in waiting if i in chosen]
+    return waiting
+
+
+def _round_places(session: Session, programme_id: int) -> dict[int, int]:
+    """Free places of the programme's mentors (every mentor's, where it names none)."""
+    places = population.free_places(session=session)
+    programme = session.get(Programme, programme_id)
+    mentors = (
+        None
+        if programme is None
+        else pairing.programme_mentors(session=session, programme=programme)
+    )
+    if mentors is None:
+        return places
+    return {member_id: free for member_id, free in places.items() if member_id in mentors}
 
 
 def _stale_before(now: datetime) -> datetime:
@@ -735,6 +835,13 @@ MENTOR_PAUSED = "The mentor has paused mentoring."
 MENTOR_INACTIVE = lifecycle.MENTOR_INACTIVE
 
 
+def _programme_id_of(session: Session, round_id: int) -> int:
+    programme_id = session.execute(
+        select(MatchingRound.programme_id).where(MatchingRound.id == round_id)
+    ).scalar()
+    return programme_id or programmes.default_programme_id(session=session)
+
+
 def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> bool:
     """Offer a proposed pair to both sides; False when the mentee cannot take it now."""
     mentee = session.get(Member, proposal.mentee_id)
@@ -743,12 +850,20 @@ def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> b
         return False
     why = None
     mentor_offer = session.get(MentoringOffer, mentor.id)
+    programme_id = _programme_id_of(session, proposal.round_id)
     if not mentee.is_active:
         why = lifecycle.MENTEE_INACTIVE  # suspended since the round ran
-    elif lifecycle.active_mentorship_of(session=session, mentee_id=mentee.id) is not None:
+    elif (
+        lifecycle.active_mentorship_of(
+            session=session, mentee_id=mentee.id, programme_id=programme_id
+        )
+        is not None
+    ):
         why = "The mentee already has a mentor."
     elif not mentor.is_active:
         why = MENTOR_INACTIVE  # suspended since the round ran: the mentee is owed another
+    elif lifecycle.active_pair(session=session, mentee_id=mentee.id, mentor_id=mentor.id):
+        why = "The mentor already mentors this mentee in another programme."
     elif mentor_offer is None or mentor_offer.paused:
         # Paused since the round ran: the mentee is owed another mentor (the re-offer step).
         why = MENTOR_PAUSED
@@ -811,8 +926,12 @@ def publish_preview(*, session: Session, organiser: Member | None, round_id: int
     from backend.notifications.models import NotificationPreference
     from backend.notifications.service import DEFAULT_MODES
 
-    get_round(session=session, organiser=organiser, round_id=round_id)
-    busy = select(Mentorship.mentee_id).where(Mentorship.status == "active")
+    matching_round = get_round(session=session, organiser=organiser, round_id=round_id)
+    busy = (
+        select(Mentorship.mentee_id)
+        .where(Mentorship.status == "active")
+        .where(Mentorship.programme_id == matching_round.programme_id)
+    )
     offered = select(MatchProposal.mentee_id).where(MatchProposal.status == "offered")
     pairs = session.exec(
         select(MatchProposal.mentee_id, MatchProposal.mentor_id)
@@ -1100,6 +1219,7 @@ def _next_mentor(
     frame = population.member_frame(
         session=session,
         mentee_ids=[proposal.mentee_id],
+        places=_round_places(session, matching_round.programme_id),
         exclude_mentors={i for i in already if i is not None},
     )
     weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
@@ -1123,7 +1243,12 @@ def _propose(
     """Offer a pair the matcher found, if the mentee is still waiting and the rules allow it."""
     mentee_id, mentor_id, score, reasons = found
     lifecycle.lock_mentee(session=session, mentee_id=mentee_id)
-    waiting = lifecycle.active_mentorship_of(session=session, mentee_id=mentee_id) is None
+    waiting = (
+        lifecycle.active_mentorship_of(
+            session=session, mentee_id=mentee_id, programme_id=matching_round.programme_id
+        )
+        is None
+    )
     if not waiting or pair_rules.pair_violation(
         session=session, mentee_id=mentee_id, mentor_id=mentor_id
     ):
@@ -1173,7 +1298,7 @@ def offer_freed_place(*, session: Session, proposal: MatchProposal) -> MatchProp
         return None
     if population.free_places(session=session).get(mentor_id, 0) <= 0:
         return None
-    waiting = set(population.mentees_waiting(session=session))
+    waiting = set(_round_mentees(session, matching_round))
     had_this_mentor = set(
         session.exec(
             select(MatchProposal.mentee_id)
@@ -1279,7 +1404,13 @@ def _tell_no_other_mentor(session: Session, proposal: MatchProposal) -> None:
     mentee = session.get(Member, proposal.mentee_id) if proposal.mentee_id else None
     if mentee is None:
         return
-    if lifecycle.active_mentorship_of(session=session, mentee_id=mentee.id) is not None:
+    programme_id = _programme_id_of(session, proposal.round_id)
+    if (
+        lifecycle.active_mentorship_of(
+            session=session, mentee_id=mentee.id, programme_id=programme_id
+        )
+        is not None
+    ):
         return
     notifications.notify_member(
         session=session,
