@@ -49,6 +49,12 @@ TWO_FACTOR_DISABLED = "two_factor.disabled"
 PASSKEY_ADDED = "passkey.added"
 PASSKEY_REMOVED = "passkey.removed"
 RECOVERY_CODES_GENERATED = "recovery_codes.generated"
+# Chapters and organiser scopes (admins)
+CHAPTER_CREATED = "chapter.created"
+CHAPTER_UPDATED = "chapter.updated"
+CHAPTER_DELETED = "chapter.deleted"
+SCOPE_GRANTED = "organiser_scope.granted"  # details: the chapter
+SCOPE_REVOKED = "organiser_scope.revoked"
 
 LABELS: dict[str, str] = {
     MEMBERS_IMPORTED: "Imported members",
@@ -86,6 +92,11 @@ LABELS: dict[str, str] = {
     PASSKEY_ADDED: "Added a passkey",
     PASSKEY_REMOVED: "Removed a passkey",
     RECOVERY_CODES_GENERATED: "Made new recovery codes",
+    CHAPTER_CREATED: "Created a chapter",
+    CHAPTER_UPDATED: "Changed a chapter",
+    CHAPTER_DELETED: "Deleted a chapter",
+    SCOPE_GRANTED: "Made a member an organiser of a chapter",
+    SCOPE_REVOKED: "Stopped a member organising a chapter",
 }
 ACTIONS: tuple[str, ...] = tuple(LABELS)
 
@@ -107,4 +118,5 @@ SUBJECT_TYPES: tuple[str, ...] = (
     "circle",
     "insights",
     "audit",
+    "chapter",
 )

@@ -19,15 +19,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, Integer, and_, case, cast, func, or_, select
+from sqlalchemy import Float, Integer, and_, case, cast, func, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from backend import audit
+from backend.chapters import service as chapters
 from backend.db import is_sqlite, utcnow
 from backend.insights import disclosure as dc
 from backend.insights.disclosure import KEY_RANGE, CellKeys, Count, Ratio
-from backend.members import service as member_service
 from backend.members.models import Member, MemberSkill, MentoringOffer
 from backend.mentoring.models import MentorRequest, Mentorship
 from backend.organisations.models import ORGANISATION_TYPES, Organisation
@@ -230,22 +230,35 @@ def _code(column: Any, groups: tuple[str, ...]) -> Any:
 NO_MONTH = -10_000
 
 
-def counted_member(member: Any = Member) -> Any:
+def counted_member(member: Any = Member, within: Any = None) -> Any:
     """Whom the figures count: active members whose email address is verified.
 
     Verified means the address's owner followed a link sent to it: the sign-up verification
     link, or the invitation link an imported member uses to set a first password. A member an
     organiser imports is not counted until then: an organiser's file alone cannot add people
     to the figures, and each record added costs a mailbox that answers.
+
+    ``within`` (the ids of the members an organiser's scope covers, a subquery; None for
+    the whole network) counts only those members.
     """
-    return and_(col(member.is_active), col(member.email_verified_at).is_not(None))
+    counted = and_(col(member.is_active), col(member.email_verified_at).is_not(None))
+    return counted if within is None else and_(counted, col(member.id).in_(within))
 
 
-def _counted_mentorship(mentor: Any, mentee: Any) -> Any:
-    """A mentorship counts when each of its members (those not erased) is counted."""
+def _in_scope_mentorship(mentor: Any, mentee: Any, within: Any) -> Any:
+    """A mentorship is in scope when either of its members is (every one without ``within``)."""
+    if within is None:
+        return true()
+    return or_(col(mentor.id).in_(within), col(mentee.id).in_(within))
+
+
+def _counted_mentorship(mentor: Any, mentee: Any, within: Any = None) -> Any:
+    """A mentorship counts when each of its members (those not erased) is counted, and it is
+    in scope (``_in_scope_mentorship``)."""
     return and_(
         or_(col(Mentorship.mentor_id).is_(None), counted_member(mentor)),
         or_(col(Mentorship.mentee_id).is_(None), counted_member(mentee)),
+        _in_scope_mentorship(mentor, mentee, within),
     )
 
 
@@ -279,7 +292,7 @@ def _integer_rows(session: Session, statement: Any) -> tuple[list[str], np.ndarr
     return columns, np.array(rows, dtype=np.int64).reshape(len(rows), len(columns))
 
 
-def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
+def _member_frame(session: Session, *, first_month: int, within: Any = None) -> pd.DataFrame:
     """One row of small integers per counted member (``counted_member``): id, group codes,
     funnel flags, wait, months.
 
@@ -378,7 +391,7 @@ def _member_frame(session: Session, *, first_month: int) -> pd.DataFrame:
         .outerjoin(as_mentee, as_mentee.c.mid == Member.id)
         .outerjoin(as_mentor, as_mentor.c.mid == Member.id)
         .outerjoin(MentoringOffer, col(MentoringOffer.member_id) == col(Member.id))
-        .where(counted_member())
+        .where(counted_member(within=within))
     )
     columns, data = _integer_rows(session, statement)
     frame = pd.DataFrame(data, columns=columns)
@@ -540,7 +553,7 @@ def _pct(value: float | None) -> str:
 # Other tables ----------------------------------------------------------------------------
 
 
-def _cross_organisation(session: Session, keys: CellKeys) -> Table:
+def _cross_organisation(session: Session, keys: CellKeys, within: Any = None) -> Table:
     mentor = aliased(Member)
     mentee = aliased(Member)
     # One row per mentorship (its id keys the record): whether it crosses organisations.
@@ -552,7 +565,11 @@ def _cross_organisation(session: Session, keys: CellKeys) -> Table:
         )
         .join(mentor, col(mentor.id) == col(Mentorship.mentor_id))
         .join(mentee, col(mentee.id) == col(Mentorship.mentee_id))
-        .where(counted_member(mentor), counted_member(mentee)),
+        .where(
+            counted_member(mentor),
+            counted_member(mentee),
+            _in_scope_mentorship(mentor, mentee, within),
+        ),
     )
     ids, cross = rows.T
     counts, cell_keys = _keyed_counts(
@@ -583,7 +600,9 @@ def _cross_organisation(session: Session, keys: CellKeys) -> Table:
     )
 
 
-def _supply_by_region(session: Session, frame: pd.DataFrame, keys: CellKeys) -> Table:
+def _supply_by_region(
+    session: Session, frame: pd.DataFrame, keys: CellKeys, within: Any = None
+) -> Table:
     waiting = ((frame["seeking_now"].to_numpy() == 1) & (frame["active"].to_numpy() == 0)).astype(
         np.float64
     )
@@ -596,7 +615,7 @@ def _supply_by_region(session: Session, frame: pd.DataFrame, keys: CellKeys) -> 
         session,
         select(col(Member.id), _code(col(Member.region), REGIONS), free)
         .join(Member, col(Member.id) == col(MentoringOffer.member_id))
-        .where(counted_member(), col(MentoringOffer.paused).is_(False), free > 0),
+        .where(counted_member(within=within), col(MentoringOffer.paused).is_(False), free > 0),
     )
     ids, mentor_region, places = data.T
     mentors, mentor_keys = _keyed_counts(
@@ -642,7 +661,7 @@ def _supply_by_region(session: Session, frame: pd.DataFrame, keys: CellKeys) -> 
 
 
 def _skill_counts(
-    session: Session, keys: CellKeys
+    session: Session, keys: CellKeys, within: Any = None
 ) -> tuple[list[str], dict[str, list[list[int]]], dict[str, list[list[int]]]]:
     """Members by region (rows) and skill (columns), for skills sought and offered.
 
@@ -673,7 +692,7 @@ def _skill_counts(
         )
         .join(Member, col(Member.id) == col(MemberSkill.member_id))
         .outerjoin(MentoringOffer, col(MentoringOffer.member_id) == col(Member.id))
-        .where(counted_member(), counted == 1)
+        .where(counted_member(within=within), counted == 1)
     )
     _, data = _integer_rows(session, statement)
     ids, kind, region, skill = data.T
@@ -694,8 +713,8 @@ def _skill_counts(
     return skills, counts, cell_keys
 
 
-def _skills_tables(session: Session, keys: CellKeys) -> tuple[Table, Table]:
-    skills, grids, cell_keys = _skill_counts(session, keys)
+def _skills_tables(session: Session, keys: CellKeys, within: Any = None) -> tuple[Table, Table]:
+    skills, grids, cell_keys = _skill_counts(session, keys, within)
     # Regions partition members, so each skill's column adds up to its national figure.
     sought = dc.protect_table(grids["sought"], cell_keys["sought"], column_totals=True, keys=keys)
     offered = dc.protect_table(
@@ -763,6 +782,7 @@ def _trend(
     now: datetime,
     keys: CellKeys,
     months: int = TREND_MONTHS,
+    within: Any = None,
 ) -> Table:
     first_month, start = _window(now, months)
     labels = pd.period_range(start=start.strftime("%Y-%m"), periods=months, freq="M")
@@ -776,7 +796,7 @@ def _trend(
         .where(
             col(Mentorship.status) == "completed",
             col(Mentorship.ended_at) >= start,
-            _counted_mentorship(mentor, mentee),
+            _counted_mentorship(mentor, mentee, within),
         ),
     )
     member_keys = frame["key"].to_numpy()
@@ -823,25 +843,27 @@ def insights(
     """The dashboard for organisers; every figure protected (perturbed, 1-7 hidden, others x5).
 
     ``keys`` is the deployment's (``disclosure.default_cell_keys``) unless a test asks for
-    another secret.
+    another secret. A chapter organiser's dashboard counts only the members their chapters
+    cover (and the mentorships with one of them); the disclosure control is the same.
     """
-    member_service.require_organiser(session=session, member=organiser)
+    _, scope = chapters.require_scope(session=session, member=organiser)
+    within = chapters.member_ids_in(session=session, scope=scope)
     now = now or utcnow()
     keys = keys or dc.default_cell_keys()
     wanted = [d for d in DIMENSIONS if dimensions is None or d.key in dimensions]
     first_month, _ = _window(now, TREND_MONTHS)
-    frame = _member_frame(session, first_month=first_month)
+    frame = _member_frame(session, first_month=first_month, within=within)
     frame["key"] = keys.record_keys("member", frame["mid"].to_numpy())
-    skills, shortfalls = _skills_tables(session, keys)
+    skills, shortfalls = _skills_tables(session, keys, within)
     return Insights(
         generated_at=now,
         members=dc.publish(len(frame), dc.cell_key(frame["key"]), keys=keys),
         breakdowns=[_breakdown(frame, d, keys) for d in wanted],
-        cross_organisation=_cross_organisation(session, keys),
-        supply_by_region=_supply_by_region(session, frame, keys),
+        cross_organisation=_cross_organisation(session, keys, within),
+        supply_by_region=_supply_by_region(session, frame, keys, within),
         skills=skills,
         shortfalls=shortfalls,
-        trend=_trend(session, frame, now, keys),
+        trend=_trend(session, frame, now, keys, within=within),
     )
 
 
@@ -856,7 +878,7 @@ def export_table(*, session: Session, organiser: Member | None, key: str) -> Tab
 
 def table_csv(*, session: Session, organiser: Member | None, table: Table) -> str:
     """A table of the dashboard as CSV (the GraphQL ``csv`` field); recorded as a download."""
-    member_service.require_organiser(session=session, member=organiser)
+    chapters.require_scope(session=session, member=organiser)
     _audit_export(session, organiser, table)
     return table.to_csv()
 
