@@ -35,6 +35,7 @@ from schema.access_tokens import AccessTokenMutation
 from schema.accounts import AccountMutation, SessionQuery
 from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditQuery
+from schema.chapters import ChapterMutation, ChapterQuery
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
 from schema.ids import decode
@@ -74,6 +75,7 @@ NODE_TYPES = (
 @strawberry.type
 class Query(
     AdminQuery,
+    ChapterQuery,
     AuditQuery,
     CommunityQuery,
     ImportQuery,
@@ -122,6 +124,7 @@ class Mutation(
     TwoFactorMutation,
     RoleMutation,
     AdminMutation,
+    ChapterMutation,
 ):
     """Everything a client can change."""
 
