@@ -8,6 +8,7 @@ from web import (
     accounts,
     admin,
     assets,
+    chapters,
     community,
     insights,
     mentoring,
@@ -36,3 +37,4 @@ router.include_router(community.router)
 router.include_router(privacy.router)
 router.include_router(insights.router)
 router.include_router(admin.router)
+router.include_router(chapters.router)
