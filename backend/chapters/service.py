@@ -311,7 +311,7 @@ def _record(session: Session, admin: Member, action: str, chapter: Chapter, **de
         actor=admin,
         action=action,
         subject=audit.subject("chapter", chapter.id),
-        details={"name": chapter.name, **details},
+        details=details,  # codes and numbers only: the name is on the chapter's page
     )
 
 
@@ -410,7 +410,7 @@ def create_chapter(*, session: Session, admin: Member | None, settings: ChapterS
         admin,
         audit.actions.CHAPTER_CREATED,
         chapter,
-        regions=sorted(set(settings.regions)),
+        regions=len(set(settings.regions)),
         organisations=len(set(settings.organisation_ids)),
     )
     return chapter
@@ -437,7 +437,7 @@ def update_chapter(
         admin,
         audit.actions.CHAPTER_UPDATED,
         chapter,
-        regions=sorted(set(settings.regions)),
+        regions=len(set(settings.regions)),
         organisations=len(set(settings.organisation_ids)),
     )
     session.refresh(chapter)
@@ -533,5 +533,5 @@ def _audit_scope(session: Session, by: Member, action: str, member_id: int, chap
         actor=by,
         action=action,
         subject=audit.subject("member", member_id),
-        details={"chapter": chapter.id, "chapter_name": chapter.name},
+        details={"chapter": chapter.id},
     )
