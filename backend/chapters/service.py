@@ -258,7 +258,7 @@ def chapter_problems(*, session: Session, settings: ChapterSettings) -> dict[str
     if problem:
         problems["name"] = problem
     elif not name:
-        problems["name"] = "Enter the chapter's name."
+        problems["name"] = "Enter a name for the chapter."
     if settings.kind not in CHAPTER_KINDS:
         problems["kind"] = "Choose whether the chapter is a region or an integrated care system."
     problem = text_problem(settings.description or "", label="description", maximum=MAX_DESCRIPTION)
