@@ -7,7 +7,7 @@ the members it covers (``backend.chapters``). Thin: every rule is in the service
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -27,7 +27,7 @@ from schema.reference import Organisation
 if TYPE_CHECKING:
     from schema.members import Member
 
-ChapterKind = _enum(
+ChapterKind: Any = _enum(
     "ChapterKind", CHAPTER_KINDS, "A regional chapter, or an integrated care system's chapter."
 )
 
@@ -36,9 +36,9 @@ ChapterKind = _enum(
 class Chapter(relay.Node):
     id: relay.NodeID[int]
     name: str
-    kind: ChapterKind  # type: ignore[valid-type]
+    kind: ChapterKind
     description: str
-    regions: list[Region]  # type: ignore[valid-type]
+    regions: list[Region]
     organisations: list[Organisation]
     organisers: list[Annotated[Member, strawberry.lazy("schema.members")]] = strawberry.field(
         description="The members who organise this chapter (organiser scopes)."
@@ -82,9 +82,9 @@ class OrganiserScope:
 @strawberry.input(description="A chapter's name, kind, description and coverage.")
 class ChapterInput:
     name: str
-    kind: ChapterKind  # type: ignore[valid-type]
+    kind: ChapterKind
     description: str = ""
-    regions: list[Region] = strawberry.field(default_factory=list)  # type: ignore[valid-type]
+    regions: list[Region] = strawberry.field(default_factory=list)
     organisation_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Organisation ids (see organisations)."
     )

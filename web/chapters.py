@@ -55,7 +55,7 @@ def _settings(form: Any) -> tuple[chapters.ChapterSettings, dict[str, Any]]:
     regions = form_list(form, "regions")
     picked = form_list(form, "organisations")
     ids = [int(i) if i.isdigit() and len(i) < 11 else -1 for i in picked]
-    values = {
+    values: dict[str, Any] = {
         "name": form_text(form, "name"),
         "kind": form_text(form, "kind"),
         "description": form_text(form, "description"),
@@ -63,9 +63,9 @@ def _settings(form: Any) -> tuple[chapters.ChapterSettings, dict[str, Any]]:
         "organisations": picked,
     }
     settings = chapters.ChapterSettings(
-        name=values["name"],
-        kind=values["kind"],
-        description=values["description"],
+        name=form_text(form, "name"),
+        kind=form_text(form, "kind"),
+        description=form_text(form, "description"),
         regions=regions,
         organisation_ids=ids,
     )

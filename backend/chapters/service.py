@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, false, func, or_, true
+from sqlalchemy import delete, false, func, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from backend import audit
 from backend.accounts import two_factor
@@ -168,7 +169,7 @@ def chapter_ids_of(*, session: Session, members: Iterable[Member]) -> dict[int, 
 # Filters for organiser features ------------------------------------------------------------
 
 
-def member_ids_in(*, session: Session, scope: Scope) -> Select[tuple[int]] | None:
+def member_ids_in(*, session: Session, scope: Scope) -> SelectOfScalar[int] | None:
     """The ids of the members ``scope`` covers, as a subquery for ``col(x).in_(...)``;
     None for the network scope (no filter: everyone is covered)."""
     if scope.network:
