@@ -35,6 +35,7 @@ from schema.access_tokens import AccessTokenMutation
 from schema.accounts import AccountMutation, SessionQuery
 from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditQuery
+from schema.chapters import ChapterMutation, ChapterQuery
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
 from schema.ids import decode
@@ -79,6 +80,7 @@ NODE_TYPES = (
 class Query(
     AdminQuery,
     OrganisationAdminQuery,
+    ChapterQuery,
     AuditQuery,
     CommunityQuery,
     ImportQuery,
@@ -130,6 +132,7 @@ class Mutation(
     AdminMutation,
     ProgrammeMutation,
     OrganisationAdminMutation,
+    ChapterMutation,
 ):
     """Everything a client can change."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import UNSET, relay
@@ -39,6 +39,9 @@ from schema.inputs import check_lists, check_text
 from schema.notifications import NotificationPreference, preference_list
 from schema.permissions import CanSeeAccount, CanSeeContact, IsAuthenticated
 from schema.reference import Organisation, Skill, connection, decode_offset, page_size
+
+if TYPE_CHECKING:
+    from schema.chapters import OrganiserScope
 
 
 def _contact() -> list[FieldExtension]:
@@ -209,6 +212,25 @@ class Member(relay.Node):
         """Every notification kind with the member's chosen mode."""
         modes = notification_service.preferences(session=info.context.session, member_id=self.id)
         return preference_list(modes)
+
+    @strawberry.field(
+        description="Admins only (null for others): the chapters the member organises."
+    )
+    def organiser_scopes(
+        self, info: Info
+    ) -> list[Annotated[OrganiserScope, strawberry.lazy("schema.chapters")]] | None:
+        """The member's organiser scopes, as an admin sees them."""
+        from backend.chapters import service as chapters
+        from backend.errors import Forbidden
+        from schema.chapters import OrganiserScope
+
+        try:
+            held = chapters.organiser_scopes_of(
+                session=info.context.session, admin=info.context.member, member_id=self.id
+            )
+        except Forbidden:
+            return None
+        return [OrganiserScope.from_model(c) for c in held]
 
     @strawberry.field(extensions=_own(), description="Your own access tokens, newest first.")
     def access_tokens(self, info: Info) -> list[AccessToken]:

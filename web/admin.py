@@ -18,6 +18,7 @@ from backend.members import service as member_service
 from backend.skills import framework
 from backend.skills import service as skill_service
 from vocabulary import SKILL_GROUPS
+from web import chapters as chapter_pages
 from web.accounts import redirect
 from web.deps import CheckedVisitor, CurrentVisitor, Form, UnitOfWorkRoute, Visitor, form_text
 from web.render import NOTICES, form_errors, options, render
@@ -141,6 +142,7 @@ def _member_page(
         with_factor=two_factor.needed(session=visitor.db, member=visitor.member)
         if visitor.member
         else False,
+        **chapter_pages.member_context(visitor, member_id),
     )
 
 

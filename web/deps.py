@@ -6,6 +6,7 @@ import hmac
 import re
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
@@ -21,6 +22,7 @@ from backend import text
 from backend.accounts import cookies, csrf
 from backend.accounts import service as accounts
 from backend.accounts.models import UserSession
+from backend.chapters import service as chapters
 from backend.members import service as member_service
 from backend.members.models import Member
 
@@ -97,6 +99,14 @@ class Visitor:
     def is_organiser(self) -> bool:
         """True for organisers and admins."""
         return "organiser" in self.roles or "admin" in self.roles
+
+    @cached_property
+    def organises(self) -> bool:
+        """True for anyone who organises the network or a chapter (``chapters.scope_of``):
+        they see the organisers' links to the pages their scope lets them use."""
+        if self.is_organiser:
+            return True
+        return chapters.scope_of(session=self.db, member=self.member).is_organiser
 
     def ensure_csrf_token(self) -> None:
         """Make sure forms can carry a CSRF token: an anonymous visitor gets a seed cookie.

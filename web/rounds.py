@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from backend import db
+from backend.chapters import service as chapters
 from backend.errors import Conflict, FieldErrors, Invalid
 from backend.members import service as member_service
 from backend.members.service import MAX_ID
@@ -139,7 +140,7 @@ def _check_settings(settings: rounds.RoundSettings, unreadable: dict[str, str]) 
 
 
 def _list_page(visitor: Visitor, **context: Any) -> HTMLResponse:
-    organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
+    organiser, _ = chapters.require_scope(session=visitor.db, member=visitor.member)
     defaults = {f"weight_{k}": f"{v:g}" for k, v in rounds.DEFAULT_WEIGHTS.items()}
     context.setdefault("values", {**defaults, "name": "", "respond_days": "7", "seed": "0"})
     listed = rounds.list_rounds(session=visitor.db, organiser=organiser)
@@ -272,7 +273,7 @@ def _round_page(
     status_code: int = 200,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
+    organiser, _ = chapters.require_scope(session=visitor.db, member=visitor.member)
     matching_round = rounds.get_round(session=visitor.db, organiser=organiser, round_id=round_id)
     params = visitor.request.query_params
     after = rounds.ProposalKey.parse(params.get("after"))
@@ -392,7 +393,7 @@ def _publish_page(
     status_code: int = 200,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    organiser = member_service.require_organiser(session=visitor.db, member=visitor.member)
+    organiser, _ = chapters.require_scope(session=visitor.db, member=visitor.member)
     matching_round = rounds.get_round(session=visitor.db, organiser=organiser, round_id=round_id)
     if matching_round.status != "ready":
         return _round_page(

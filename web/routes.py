@@ -8,6 +8,7 @@ from web import (
     accounts,
     admin,
     assets,
+    chapters,
     community,
     insights,
     mentoring,
@@ -40,3 +41,4 @@ router.include_router(privacy.router)
 router.include_router(insights.router)
 router.include_router(admin.router)
 router.include_router(organisations.router)
+router.include_router(chapters.router)

@@ -61,6 +61,12 @@ PROGRAMME_APPLICATION_DECIDED = "programme_application.decided"  # the decision 
 ORGANISATIONS_IMPORTED = "organisations.imported"  # an ODS file imported: counts in details
 ORGANISATION_UPDATED = "organisation.updated"  # which fields changed in details
 ORGANISATION_MERGED = "organisation.merged"  # the survivor's id and counts moved in details
+# Chapters and organiser scopes (admins)
+CHAPTER_CREATED = "chapter.created"
+CHAPTER_UPDATED = "chapter.updated"
+CHAPTER_DELETED = "chapter.deleted"
+SCOPE_GRANTED = "organiser_scope.granted"  # details: the chapter
+SCOPE_REVOKED = "organiser_scope.revoked"
 
 LABELS: dict[str, str] = {
     MEMBERS_IMPORTED: "Imported members",
@@ -108,6 +114,11 @@ LABELS: dict[str, str] = {
     ORGANISATIONS_IMPORTED: "Imported organisations from an ODS file",
     ORGANISATION_UPDATED: "Changed an organisation of the register",
     ORGANISATION_MERGED: "Merged an organisation into another",
+    CHAPTER_CREATED: "Created a chapter",
+    CHAPTER_UPDATED: "Changed a chapter",
+    CHAPTER_DELETED: "Deleted a chapter",
+    SCOPE_GRANTED: "Made a member an organiser of a chapter",
+    SCOPE_REVOKED: "Stopped a member organising a chapter",
 }
 ACTIONS: tuple[str, ...] = tuple(LABELS)
 
@@ -132,4 +143,5 @@ SUBJECT_TYPES: tuple[str, ...] = (
     "programme",
     "application",  # an application to a programme
     "organisation",
+    "chapter",
 )

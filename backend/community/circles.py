@@ -30,6 +30,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from backend import audit
+from backend.chapters import service as chapters
 from backend.community.models import Circle, CircleMember, CommunityPreference
 from backend.db import utcnow
 from backend.errors import Conflict, Invalid, NotFound
@@ -230,18 +231,19 @@ def circle_of(*, session: Session, member_id: int) -> Circle | None:
     ).first()
 
 
-def waiting_member_ids(*, session: Session) -> list[int]:
-    """Active members who opted in to a circle and are not in one yet."""
-    return list(
-        session.exec(
-            select(Member.id)
-            .join(CommunityPreference, col(CommunityPreference.member_id) == col(Member.id))
-            .where(col(CommunityPreference.circles).is_(True))
-            .where(Member.is_active)
-            .where(~col(Member.id).in_(select(col(CircleMember.member_id))))
-            .order_by(col(Member.id))
-        ).all()
+def waiting_member_ids(*, session: Session, scope: chapters.Scope | None = None) -> list[int]:
+    """Active members who opted in to a circle and are not in one yet (those ``scope``
+    covers, when given)."""
+    statement = (
+        select(Member.id)
+        .join(CommunityPreference, col(CommunityPreference.member_id) == col(Member.id))
+        .where(col(CommunityPreference.circles).is_(True))
+        .where(Member.is_active)
+        .where(~col(Member.id).in_(select(col(CircleMember.member_id))))
     )
+    if scope is not None:
+        statement = statement.where(chapters.members_in(session=session, scope=scope))
+    return list(session.exec(statement.order_by(col(Member.id))).all())
 
 
 def _interests(session: Session, member_ids: list[int]) -> np.ndarray | None:
@@ -250,9 +252,12 @@ def _interests(session: Session, member_ids: list[int]) -> np.ndarray | None:
 
 
 def form(*, session: Session, organiser: Member | None) -> list[Circle]:
-    """Organisers: put every waiting willing member into a new circle; members are told."""
-    organiser = member_service.require_organiser(session=session, member=organiser)
-    ids = waiting_member_ids(session=session)
+    """Organisers: put every waiting willing member into a new circle; members are told.
+
+    A chapter organiser forms circles of the waiting members their chapters cover only.
+    """
+    organiser, scope = chapters.require_scope(session=session, member=organiser)
+    ids = waiting_member_ids(session=session, scope=scope)
     if not ids:
         raise Invalid("Nobody is waiting for a circle.")
     rows = session.exec(
@@ -333,15 +338,26 @@ def get(*, session: Session, viewer: Member | None, circle_id: int) -> CircleVie
 
 
 def list_circles(*, session: Session, organiser: Member | None) -> list[tuple[Circle, int]]:
-    """Organisers: every circle with its size."""
-    member_service.require_organiser(session=session, member=organiser)
-    return list(
-        session.exec(
-            select(Circle, func.count(col(CircleMember.member_id)))
-            .join(CircleMember, col(CircleMember.circle_id) == col(Circle.id), isouter=True)
-            .group_by(col(Circle.id))
-            .order_by(col(Circle.id))
-        ).all()
+    """Organisers: every circle with its size (a chapter organiser: the circles with a
+    member their chapters cover)."""
+    _, scope = chapters.require_scope(session=session, member=organiser)
+    statement = (
+        select(Circle, func.count(col(CircleMember.member_id)))
+        .join(CircleMember, col(CircleMember.circle_id) == col(Circle.id), isouter=True)
+        .group_by(col(Circle.id))
+        .order_by(col(Circle.id))
+    )
+    if not scope.network:
+        statement = statement.where(col(Circle.id).in_(_circles_in(session, scope)))
+    return list(session.exec(statement).all())
+
+
+def _circles_in(session: Session, scope: chapters.Scope):
+    """The ids of the circles with at least one member ``scope`` covers (a subquery)."""
+    return (
+        select(col(CircleMember.circle_id))
+        .join(Member, col(Member.id) == col(CircleMember.member_id))
+        .where(chapters.members_in(session=session, scope=scope))
     )
 
 
@@ -362,12 +378,23 @@ def leave(*, session: Session, member: Member | None) -> None:
 
 def move(*, session: Session, organiser: Member | None, member_id: int, circle_id: int) -> None:
     """Organisers: put a member in another circle (or in one, if they had none)."""
-    organiser = member_service.require_organiser(session=session, member=organiser)
+    organiser, scope = chapters.require_scope(session=session, member=organiser)
     member = session.get(Member, member_id) if 0 < member_id <= 2**31 - 1 else None
-    if member is None or not member.is_active:
+    if (
+        member is None
+        or not member.is_active
+        or not chapters.covers_member(session=session, scope=scope, member=member)
+    ):
         raise NotFound("No member with that id.", field="member_id")
     circle = session.get(Circle, circle_id) if 0 < circle_id <= 2**31 - 1 else None
     if circle is None or circle.status != "active":
+        raise NotFound("No circle with that id.", field="circle_id")
+    if (
+        not scope.network
+        and not session.exec(
+            _circles_in(session, scope).where(col(CircleMember.circle_id) == circle_id)
+        ).first()
+    ):
         raise NotFound("No circle with that id.", field="circle_id")
     session.execute(delete(CircleMember).where(col(CircleMember.member_id) == member_id))
     session.add(CircleMember(circle_id=circle_id, member_id=member_id))

@@ -19,6 +19,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from backend import audit
+from backend.chapters import service as chapters
 from backend.community.models import CommunityPreference, PeerPairing
 from backend.db import utcnow
 from backend.members import service as member_service
@@ -155,8 +156,9 @@ def run_pairing(
 
 
 def trigger(*, session: Session, organiser: Member | None) -> list[PeerPairing]:
-    """Organisers: run this month's pairing now."""
-    organiser = member_service.require_organiser(session=session, member=organiser)
+    """Network organisers: run this month's pairing now (it pairs the whole network, so a
+    chapter organiser cannot)."""
+    organiser = chapters.require_network(session=session, member=organiser)
     made = run_pairing(session=session)
     audit.record(
         session,

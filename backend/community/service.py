@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend import audit
+from backend.chapters import service as chapters
 from backend.community.models import (
     MAX_BODY,
     MAX_COMMENT,
@@ -637,8 +638,9 @@ class QueueItem:
 
 
 def moderation_queue(*, session: Session, organiser: Member | None) -> list[QueueItem]:
-    """Open reports grouped by what they are about, oldest first (organisers only)."""
-    member_service.require_organiser(session=session, member=organiser)
+    """Open reports grouped by what they are about, oldest first (organisers only); a chapter
+    organiser sees only reports about posts and comments whose author their chapters cover."""
+    _, scope = chapters.require_scope(session=session, member=organiser)
     reports = session.exec(
         select(Report).where(col(Report.status) == "open").order_by(col(Report.id))
     ).all()
@@ -657,6 +659,7 @@ def moderation_queue(*, session: Session, organiser: Member | None) -> list[Queu
     people = {p.author_id for p in posts.values()} | {c.author_id for c in comments.values()}
     people |= {r.reporter_id for r in reports if r.reporter_id}
     members = member_service.get_many(session=session, member_ids=list(people))
+    covered = _covered_ids(session, scope, [i for i in people if i is not None])
     items = []
     for (kind, target), group in groups.items():
         comment = comments.get(target) if kind == "comment" else None
@@ -664,6 +667,8 @@ def moderation_queue(*, session: Session, organiser: Member | None) -> list[Queu
         if post is None:
             continue
         author_id = comment.author_id if comment else post.author_id
+        if not scope.network and author_id not in covered:
+            continue
         items.append(
             QueueItem(
                 kind=kind,
@@ -677,6 +682,33 @@ def moderation_queue(*, session: Session, organiser: Member | None) -> list[Queu
             )
         )
     return items
+
+
+def _covered_ids(session: Session, scope: chapters.Scope, member_ids: list[int]) -> set[int]:
+    """Which of ``member_ids`` the scope covers (all of them for the network)."""
+    if scope.network:
+        return set(member_ids)
+    if not member_ids:
+        return set()
+    return set(
+        session.exec(
+            select(col(Member.id))
+            .where(col(Member.id).in_(member_ids))
+            .where(chapters.members_in(session=session, scope=scope))
+        ).all()
+    )
+
+
+def _require_in_scope(
+    session: Session, scope: chapters.Scope, target: Post | Comment | None, field: str
+) -> None:
+    """NotFound unless the scope covers the author of ``target`` (content outside a chapter
+    organiser's chapters is not revealed)."""
+    if scope.network:
+        return
+    author_id = target.author_id if target is not None else None
+    if author_id is None or not _covered_ids(session, scope, [author_id]):
+        raise NotFound("Nothing to moderate with that id.", field=field)
 
 
 def _resolve_open_reports(
@@ -705,7 +737,7 @@ def _moderate(
     post_id: int | None,
     comment_id: int | None,
 ) -> Post | Comment:
-    organiser = member_service.require_organiser(session=session, member=organiser)
+    organiser, scope = chapters.require_scope(session=session, member=organiser)
     if (post_id is None) == (comment_id is None):
         raise Invalid("Choose either a post or a comment.", field="post_id")
     text = (note or "").strip()
@@ -723,6 +755,7 @@ def _moderate(
         raise NotFound(
             "Nothing to moderate with that id.", field="post_id" if post_id else "comment_id"
         )
+    _require_in_scope(session, scope, target, "post_id" if post_id else "comment_id")
     target.status = status
     target.moderation_note = text
     target.moderated_by_id = organiser.id
@@ -809,9 +842,18 @@ def dismiss_reports(
     comment_id: int | None = None,
 ) -> int:
     """Close the open reports about a post or comment without hiding it (organisers only)."""
-    organiser = member_service.require_organiser(session=session, member=organiser)
+    organiser, scope = chapters.require_scope(session=session, member=organiser)
     if (post_id is None) == (comment_id is None):
         raise Invalid("Choose either a post or a comment.", field="post_id")
+    if not scope.network:
+        found: Post | Comment | None = (
+            session.get(Post, post_id)
+            if post_id is not None and _valid_id(post_id)
+            else session.get(Comment, comment_id)
+            if comment_id is not None and _valid_id(comment_id)
+            else None
+        )
+        _require_in_scope(session, scope, found, "post_id" if post_id else "comment_id")
     count = _resolve_open_reports(session, organiser, post_id=post_id, comment_id=comment_id)
     _audit_moderation(
         session,

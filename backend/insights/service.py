@@ -13,7 +13,7 @@ rows never leave this module: only ``disclosure``-protected counts do.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -210,6 +210,9 @@ class Within:
     default: bool = False
     chapter_id: int | None = None
     chapter_name: str = ""
+    # A chapter organiser's scope: only the members their chapters cover are counted, whatever
+    # the filter (None: a network organiser or admin, who sees everyone).
+    scope_chapter_ids: frozenset[int] | None = None
 
     @property
     def by_application(self) -> bool:
@@ -229,6 +232,9 @@ PROGRAMME_STAGE_LABELS: tuple[str, ...] = (
 def _members_within(session: Session, within: Within | None) -> Any:
     """The ids of the members a filtered view counts (a SELECT), or None for everyone."""
     conditions = []
+    if within is not None and within.scope_chapter_ids is not None:
+        scope = chapter_service.Scope(chapter_ids=within.scope_chapter_ids)
+        conditions.append(chapter_service.members_in(session=session, scope=scope))
     if within is not None and within.chapter_id is not None:
         scope = chapter_service.Scope(chapter_ids=frozenset({within.chapter_id}))
         conditions.append(chapter_service.members_in(session=session, scope=scope))
@@ -1020,14 +1026,16 @@ def insights(
     its own download).
     """
     within = None
-    if programme_id is None and chapter_id is None:
-        member_service.require_organiser(session=session, member=organiser)
-    else:
+    _, scope = chapter_service.require_scope(session=session, member=organiser)
+    if programme_id is not None or chapter_id is not None:
         within = resolve_within(
             session=session, organiser=organiser, programme_id=programme_id, chapter_id=chapter_id
         )
         if audited:
             _audit_view(session, organiser, within)
+    if not scope.network:
+        # A chapter organiser counts only the members their chapters cover, filtered or not.
+        within = replace(within or Within(), scope_chapter_ids=scope.chapter_ids)
     now = now or utcnow()
     keys = keys or dc.default_cell_keys()
     wanted = [d for d in DIMENSIONS if dimensions is None or d.key in dimensions]

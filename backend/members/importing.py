@@ -720,7 +720,11 @@ def start_import(
     filename: str = "",
     send_invitations: bool = True,
 ) -> MemberImport:
-    """Store an upload as a queued import (the caller commits, then ``enqueue_import``)."""
+    """Store an upload as a queued import (the caller commits, then ``enqueue_import``).
+
+    Network organisers and admins only: a file can add or change members anywhere in the
+    network, so a chapter organiser (``backend.chapters``) cannot import.
+    """
     organiser = member_service.require_organiser(session=session, member=actor)
     return _store_import(
         session=session,

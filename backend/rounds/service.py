@@ -40,8 +40,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend import audit, db
+from backend.chapters import service as chapters
 from backend.db import session_scope, utcnow
-from backend.errors import Conflict, FieldErrors, Invalid, NotFound
+from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from backend.matchmaking import frames as population
 from backend.matchmaking import rules as pair_rules
 from backend.matchmaking.rounds import ScoreWeights
@@ -261,13 +262,14 @@ def start_round(*, round_id: int, engine: Engine | None = None) -> None:
 
 
 def list_rounds(*, session: Session, organiser: Member | None) -> list[MatchingRound]:
-    """Every round, newest first (organisers only)."""
-    member_service.require_organiser(session=session, member=organiser)
+    """Every round the organiser's scope covers, newest first (organisers only): a chapter
+    organiser sees the rounds of their chapters' programmes only."""
+    _, scope = chapters.require_scope(session=session, member=organiser)
     return list(
         session.exec(
-            select(MatchingRound).order_by(
-                col(MatchingRound.created_at).desc(), col(MatchingRound.id).desc()
-            )
+            select(MatchingRound)
+            .where(chapters.programmes_in(scope=scope, programme_id=MatchingRound.programme_id))
+            .order_by(col(MatchingRound.created_at).desc(), col(MatchingRound.id).desc())
         ).all()
     )
 
@@ -300,10 +302,13 @@ def round_programmes(*, session: Session, organiser: Member | None) -> list[tupl
 
 
 def get_round(*, session: Session, organiser: Member | None, round_id: int) -> MatchingRound:
-    """One round (organisers only)."""
-    member_service.require_organiser(session=session, member=organiser)
+    """One round (organisers whose scope covers its programme; NotFound for others, so a
+    round outside a chapter organiser's chapters is not revealed)."""
+    _, scope = chapters.require_scope(session=session, member=organiser)
     matching_round = session.get(MatchingRound, round_id)
-    if matching_round is None:
+    if matching_round is None or not chapters.covers_programme(
+        session=session, scope=scope, programme_id=matching_round.programme_id
+    ):
         raise NotFound("No such round.", field="round_id")
     return matching_round
 
@@ -701,12 +706,15 @@ def retry_round(*, session: Session, organiser: Member | None, round_id: int) ->
 def _proposal_in_review(
     session: Session, organiser: Member | None, proposal_id: int
 ) -> MatchProposal:
-    member_service.require_organiser(session=session, member=organiser)
+    chapters.require_scope(session=session, member=organiser)
     proposal = session.get(MatchProposal, proposal_id)
     if proposal is None:
         raise NotFound("No such proposal.", field="proposal_id")
-    matching_round = session.get(MatchingRound, proposal.round_id)
-    if matching_round is None or matching_round.status != "ready":
+    try:
+        matching_round = get_round(session=session, organiser=organiser, round_id=proposal.round_id)
+    except NotFound:
+        raise NotFound("No such proposal.", field="proposal_id") from None
+    if matching_round.status != "ready":
         raise Conflict("Pairs can only be changed while the round is in review.")
     return proposal
 
@@ -1072,10 +1080,22 @@ def get_proposal(*, session: Session, member: Member | None, proposal_id: int) -
     proposal = session.get(MatchProposal, proposal_id)
     if proposal is None or (
         member.id not in (proposal.mentee_id, proposal.mentor_id)
-        and not member_service.has_role(session=session, member=member, role="organiser")
+        and not _organises_round(session, member, proposal.round_id)
     ):
         raise NotFound("No such proposal.", field="proposal_id")
     return proposal
+
+
+def _organises_round(session: Session, member: Member, round_id: int) -> bool:
+    """True when ``member`` organises the round's programme (its scope covers it)."""
+    try:
+        _, scope = chapters.require_scope(session=session, member=member)
+    except Forbidden:  # not an organiser, or one still without a required second factor
+        return False
+    matching_round = session.get(MatchingRound, round_id)
+    return matching_round is not None and chapters.covers_programme(
+        session=session, scope=scope, programme_id=matching_round.programme_id
+    )
 
 
 @dataclass
@@ -1092,7 +1112,8 @@ def review_proposal(
 ) -> ProposalReview:
     """A proposed pair's two profiles side by side (organisers only); each profile an
     organiser opens this way is recorded as viewed, which its member can see."""
-    organiser = member_service.require_organiser(session=session, member=organiser)
+    organiser, _ = chapters.require_scope(session=session, member=organiser)
+    get_round(session=session, organiser=organiser, round_id=round_id)
     proposal = get_proposal(session=session, member=organiser, proposal_id=proposal_id)
     if proposal.round_id != round_id:
         raise NotFound("No such proposal.", field="proposal_id")
