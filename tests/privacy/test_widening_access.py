@@ -19,6 +19,7 @@ from tests.factories import (
     PASSWORD,
     make_member,
     make_programme,
+    make_programme_application,
     make_round_network,
     make_widening_claim,
 )
@@ -138,6 +139,8 @@ def test_a_round_in_a_programme_gives_priority_only_for_categories_that_count(
     organiser, _mentors, mentees = make_round_network(session, mentees=3)
     make_widening_claim(session, member=mentees[0], category="bands-2-to-4")
     make_widening_claim(session, member=mentees[1], category="disabled")
+    for mentee in mentees:  # a programme's round pairs its accepted applicants
+        make_programme_application(session, programme=programme, member=mentee, status="accepted")
     seen = []
     real = matcher.run_round
 
