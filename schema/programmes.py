@@ -177,7 +177,9 @@ class Programme(relay.Node):
     def not_eligible_because(self, info: Info) -> list[str]:
         """Each rule you do not meet, naming your value."""
         member = info.context.member
-        return [] if member is None else programmes.reasons_not_eligible(self.model, member)
+        if member is None:
+            return []
+        return programmes.reasons_not_eligible(self.model, member, session=info.context.session)
 
     @strawberry.field(description="Your application to this programme, if any.")
     def my_application(self, info: Info) -> ProgrammeApplication | None:

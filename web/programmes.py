@@ -127,7 +127,9 @@ def programme_list(visitor: CurrentVisitor) -> Response:
         visitor,
         "programmes/list.html",
         programmes=rows,
-        reasons={p.id: programmes.reasons_not_eligible(p, member) for p in rows},
+        reasons={
+            p.id: programmes.reasons_not_eligible(p, member, session=visitor.db) for p in rows
+        },
         applied=applied,
         applied_to=[(a, p) for a, p in applied_to if p is not None],
         chapter_names=names,
@@ -149,7 +151,7 @@ def _detail(visitor: Visitor, programme_id: int, **context: Any) -> HTMLResponse
         application=programmes.my_application(
             session=visitor.db, member=member, programme_id=programme.id
         ),
-        reasons=programmes.reasons_not_eligible(programme, member),
+        reasons=programmes.reasons_not_eligible(programme, member, session=visitor.db),
         closed=None if programme.is_default else programmes.applications_problem(programme),
         chapter_names=programmes.chapter_names(
             session=visitor.db, chapter_ids=[programme.chapter_id]
@@ -196,7 +198,7 @@ def _apply_page(
         programme=programme,
         questions=programmes.questions_of(session=visitor.db, programme_id=programme.id),
         closed=closed,
-        reasons=programmes.reasons_not_eligible(programme, member),
+        reasons=programmes.reasons_not_eligible(programme, member, session=visitor.db),
         role_labels=ROLE_LABELS,
         **_common(),
     )

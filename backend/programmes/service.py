@@ -33,6 +33,7 @@ from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from backend.members import service as member_service
 from backend.members.models import Member
 from backend.notifications import service as notifications
+from backend.privacy import widening
 from backend.programmes.models import (
     APPLICATION_ROLES,
     APPLICATION_STATUSES,
@@ -177,11 +178,16 @@ def eligibility_words(programme: Programme) -> list[str]:
 
 
 def reasons_not_eligible(
-    programme: Programme, member: Member, *, role: str = "mentee"
+    programme: Programme,
+    member: Member,
+    *,
+    role: str = "mentee",
+    session: Session | None = None,
 ) -> list[str]:
     """Why ``member`` may not apply to ``programme`` as ``role``, one sentence per rule broken,
     naming their own value ([]: eligible). The rules are for mentees; mentors may apply to any
-    programme open to them."""
+    programme open to them. With ``session``, widening-access priority counts a member's own
+    consented claim in a category the programme counts (backend/privacy/widening.py)."""
     if role != "mentee":
         return []
     reasons: list[str] = []
@@ -204,7 +210,11 @@ def reasons_not_eligible(
             f"This programme is for these professions: {_labels(programme.professions)}. "
             f"Your profession is {humanise(member.profession)}."
         )
-    if programme.widening_access_only and not member.priority_access:
+    if programme.widening_access_only and not (
+        widening.is_widening_access(session, member, programme)
+        if session is not None
+        else member.priority_access
+    ):
         reasons.append(
             "This programme is only for members with widening-access priority. "
             "You do not have widening-access priority."
@@ -770,7 +780,7 @@ def apply(
     closed = applications_problem(programme, today=today)
     if closed:
         raise Conflict(closed, field="programme_id")
-    reasons = reasons_not_eligible(programme, member, role=role)
+    reasons = reasons_not_eligible(programme, member, role=role, session=session)
     if reasons:
         raise Forbidden(" ".join(reasons), field="role")
     existing = my_application(session=session, member=member, programme_id=programme.id)
