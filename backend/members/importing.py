@@ -68,24 +68,6 @@ _PROFILE_FIELDS: tuple[str, ...] = (
     "priority_access",
 )
 
-# An organisation's type, guessed from words in its name (first match wins).
-_TYPE_HINTS: tuple[tuple[str, str], ...] = (
-    ("integrated care board", "integrated-care-board"),
-    ("icb", "integrated-care-board"),
-    ("ambulance", "ambulance-trust"),
-    ("mental health", "mental-health-trust"),
-    ("community", "community-trust"),
-    ("primary care network", "primary-care"),
-    ("pcn", "primary-care"),
-    ("practice", "primary-care"),
-    ("surgery", "primary-care"),
-    ("medical centre", "primary-care"),
-    ("health centre", "primary-care"),
-    ("medical group", "primary-care"),
-    ("nhs england", "nhs-england"),
-    ("hospital", "acute-trust"),
-)
-
 
 @dataclass
 class ImportResult:
@@ -347,15 +329,6 @@ def _check_against_database(
 # Writing ---------------------------------------------------------------------------------------
 
 
-def guess_organisation_type(name: str) -> str:
-    """An organisation type from words in its name ('... Ambulance Service ...' -> ambulance)."""
-    folded = f" {' '.join(name.casefold().split())} "
-    for hint, kind in _TYPE_HINTS:
-        if f" {hint} " in folded or (len(hint) > 4 and hint in folded):
-            return kind
-    return "other"
-
-
 def _organisation_ids(
     session: Session, plans: Sequence[_Plan], result: ImportResult
 ) -> dict[str, int]:
@@ -405,7 +378,7 @@ def _organisation_ids(
             organisation = organisation_service.get_or_create(
                 session=session,
                 name=record.organisation,
-                type=guess_organisation_type(record.organisation),
+                type=organisation_service.guess_type(record.organisation),
                 region=record.region,
             )
             ids[key] = organisation.id

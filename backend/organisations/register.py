@@ -74,37 +74,11 @@ PAGE_SIZE = 50
 MAX_SEARCH = 100
 MAX_ID = 2**31 - 1
 
-# An organisation's type, guessed from words in its name (first match wins).
-_TYPE_HINTS: tuple[tuple[str, str], ...] = (
-    ("integrated care board", "integrated-care-board"),
-    ("icb", "integrated-care-board"),
-    ("ambulance", "ambulance-trust"),
-    ("mental health", "mental-health-trust"),
-    ("community", "community-trust"),
-    ("primary care network", "primary-care"),
-    ("pcn", "primary-care"),
-    ("practice", "primary-care"),
-    ("surgery", "primary-care"),
-    ("medical centre", "primary-care"),
-    ("health centre", "primary-care"),
-    ("medical group", "primary-care"),
-    ("nhs england", "nhs-england"),
-    ("hospital", "acute-trust"),
-)
 
 # Words an ODS name keeps in a set case once tidied.
 _FIXED_WORDS = {
     w.casefold(): w for w in ("NHS", "ICB", "PCN", "CIC", "UK", "GP", "and", "of", "the", "for")
 }
-
-
-def guess_type(name: str) -> str:
-    """An organisation type from words in its name ('... Ambulance Service ...' -> ambulance)."""
-    folded = f" {' '.join(name.casefold().split())} "
-    for hint, kind in _TYPE_HINTS:
-        if f" {hint} " in folded or (len(hint) > 4 and hint in folded):
-            return kind
-    return "other"
 
 
 def tidy_name(name: str) -> str:
@@ -338,7 +312,7 @@ def _apply(
                 key=key,
                 ods_code=code,
                 status="register",
-                type=guess_type(name) if type == DERIVE else type,
+                type=service.guess_type(name) if type == DERIVE else type,
                 region=region,
             )
         )
@@ -352,7 +326,7 @@ def _apply(
     if type != DERIVE:
         row.type = type
     elif row.type == "other":
-        row.type = guess_type(name)
+        row.type = service.guess_type(name)
     after = (row.name, row.ods_code, row.status, row.region, row.closed_on, row.type)
     if before == after:
         result.unchanged += 1

@@ -161,3 +161,31 @@ def page(
         )
     rows = list(session.exec(statement.offset(max(offset, 0)).limit(limit + 1)).all())
     return rows[:limit], len(rows) > limit
+
+
+# An organisation's type, guessed from words in its name (first match wins).
+_TYPE_HINTS: tuple[tuple[str, str], ...] = (
+    ("integrated care board", "integrated-care-board"),
+    ("icb", "integrated-care-board"),
+    ("ambulance", "ambulance-trust"),
+    ("mental health", "mental-health-trust"),
+    ("community", "community-trust"),
+    ("primary care network", "primary-care"),
+    ("pcn", "primary-care"),
+    ("practice", "primary-care"),
+    ("surgery", "primary-care"),
+    ("medical centre", "primary-care"),
+    ("health centre", "primary-care"),
+    ("medical group", "primary-care"),
+    ("nhs england", "nhs-england"),
+    ("hospital", "acute-trust"),
+)
+
+
+def guess_type(name: str) -> str:
+    """An organisation type from words in its name ('... Ambulance Service ...' -> ambulance)."""
+    folded = f" {' '.join(name.casefold().split())} "
+    for hint, kind in _TYPE_HINTS:
+        if f" {hint} " in folded or (len(hint) > 4 and hint in folded):
+            return kind
+    return "other"

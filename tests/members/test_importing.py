@@ -19,10 +19,11 @@ from backend.errors import Conflict, DomainError, Forbidden
 from backend.members import importing
 from backend.members import service as member_service
 from backend.members.import_models import MemberImport
-from backend.members.importing import guess_organisation_type, import_members
+from backend.members.importing import import_members
 from backend.members.models import Member, MemberRole
 from backend.notifications.models import OutboxEmail
 from backend.organisations.models import Organisation
+from backend.organisations.service import guess_type as guess_organisation_type
 from members_csv import COLUMNS
 from tests.factories import PASSWORD, make_member, make_organiser
 
