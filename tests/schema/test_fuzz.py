@@ -9,7 +9,6 @@ Raise ``PEERBRIDGE_FUZZ_EXAMPLES`` for a longer run.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +59,6 @@ def test_no_operation_crashes_whatever_its_arguments(session, client, monkeypatc
     log_in(client, organiser)
     failures: list[str] = []
     answered: set[str] = set()  # operations that ran to a result without any error
-    started = time.monotonic()
 
     def send(name: str, query: str) -> None:
         response = client.post("/graphql", json={"query": query})
@@ -82,7 +80,6 @@ def test_no_operation_crashes_whatever_its_arguments(session, client, monkeypatc
     assert not failures, "\n\n".join(failures[:5])
     # Signed in throughout: queries ran past the authentication check.
     assert {"me", "mentorships", "myProposedMatches"} <= answered, sorted(answered)
-    assert time.monotonic() - started < 60
 
 
 # Text no field may hold, in every mutation's input ---------------------------------------------
