@@ -35,6 +35,10 @@ KIND_LABELS = {
     "round": "Matches proposed by a matching round",
     "community": "Community: replies and circles",
     "programme": "Decisions on your programme applications",
+    "message": "New messages in your mentorships and circles",
+    "session": "Sessions proposed, booked, changed or cancelled, and reminders the day before",
+    "checkin": "Monthly check-ins, and reminders when a mentorship has gone quiet",
+    "survey": "Programme surveys waiting for your answers",
 }
 MODES = [
     ("immediate", "Email me straight away"),

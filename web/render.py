@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
+from backend import london
 from backend.accounts import cookies
 from backend.errors import DomainError, FieldErrors
 from vocabulary import (
@@ -54,6 +55,13 @@ templates.env.globals.update(
     ],
 )
 templates.env.filters["band_label"] = band_label
+# Every date and time on a page is London time (see backend/london.py): use these, never strftime.
+templates.env.filters.update(
+    london_date=london.format_date,
+    london_time=london.format_time,
+    london_datetime=london.format_datetime,
+    london_iso=london.iso_london,
+)
 
 
 # Short messages shown after a redirect (?notice=code): fixed texts only, never from the URL.

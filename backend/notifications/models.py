@@ -40,6 +40,10 @@ NOTIFICATION_KINDS: tuple[str, ...] = (
     "round",  # a matching round proposed a match to you
     "community",  # peer connect, circles, replies
     "programme",  # an organiser decided on your application to a programme
+    "message",  # a message from the other side of a mentorship, a group or a circle
+    "session",  # a mentoring session proposed, booked, changed, cancelled or due tomorrow
+    "checkin",  # a monthly check-in, or a nudge when a mentorship has gone quiet
+    "survey",  # a programme survey waiting for your answers
 )
 DELIVERY_MODES: tuple[str, ...] = ("immediate", "digest", "off")
 

@@ -248,6 +248,10 @@ DEFAULT_MODES: dict[str, str] = {
     "round": "immediate",
     "community": "digest",
     "programme": "immediate",
+    "message": "immediate",
+    "session": "immediate",
+    "checkin": "immediate",
+    "survey": "immediate",
 }
 
 
