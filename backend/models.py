@@ -34,6 +34,8 @@ from backend.mentoring.models import (
     MentorRequest,
     Mentorship,
     MentorshipFeedback,
+    SessionBooking,
+    SessionTimeOption,
 )
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
@@ -92,6 +94,8 @@ __all__ = [
     "Reaction",
     "RecoveryCode",
     "Report",
+    "SessionBooking",
+    "SessionTimeOption",
     "Skill",
     "SsoSignIn",
     "SuggestionExposure",

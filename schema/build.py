@@ -35,6 +35,7 @@ from schema.access_tokens import AccessTokenMutation
 from schema.accounts import AccountMutation, SessionQuery
 from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditQuery
+from schema.bookings import BookingMutation
 from schema.chapters import ChapterMutation, ChapterQuery
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
@@ -121,6 +122,7 @@ class Mutation(
     MemberMutation,
     AccessTokenMutation,
     MentoringMutation,
+    BookingMutation,
     NotificationMutation,
     ImportMutation,
     RoundMutation,

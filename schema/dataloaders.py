@@ -10,8 +10,14 @@ from strawberry.dataloader import DataLoader
 
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
+from backend.mentoring import bookings as bookings_service
 from backend.mentoring import service as mentoring_service
-from backend.mentoring.models import MentoringSession, MentorshipFeedback
+from backend.mentoring.models import (
+    MentoringSession,
+    MentorshipFeedback,
+    SessionBooking,
+    SessionTimeOption,
+)
 from backend.organisations import service as organisation_service
 from backend.organisations.models import Organisation
 from backend.skills import service as skill_service
@@ -30,6 +36,8 @@ class Loaders:
     skill_by_id: DataLoader[str, Skill | None]
     mentoring_sessions: DataLoader[int, list[MentoringSession]]
     own_feedback: DataLoader[int, MentorshipFeedback | None]
+    session_bookings: DataLoader[int, list[SessionBooking]]
+    booking_options: DataLoader[int, list[SessionTimeOption]]
 
 
 def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda: None) -> Loaders:
@@ -73,6 +81,18 @@ def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda:
         )
         return [found[i] for i in ids]
 
+    async def session_bookings(ids: Sequence[int]) -> list[list[SessionBooking]]:
+        # Only the viewer's own mentorships' bookings (the service checks the pair).
+        found = bookings_service.bookings_for(
+            session=session, member=viewer(), mentorship_ids=list(ids)
+        )
+        return [found[i] for i in ids]
+
+    async def booking_options(ids: Sequence[int]) -> list[list[SessionTimeOption]]:
+        # Keys come from bookings the viewer was allowed to load.
+        found = bookings_service.options_for(session=session, booking_ids=list(ids))
+        return [found[i] for i in ids]
+
     return Loaders(
         members=DataLoader(load_fn=members),
         roles=DataLoader(load_fn=roles),
@@ -82,4 +102,6 @@ def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda:
         skill_by_id=DataLoader(load_fn=skill_by_id),
         mentoring_sessions=DataLoader(load_fn=mentoring_sessions),
         own_feedback=DataLoader(load_fn=own_feedback),
+        session_bookings=DataLoader(load_fn=session_bookings),
+        booking_options=DataLoader(load_fn=booking_options),
     )

@@ -11,7 +11,12 @@ import strawberry
 from backend.insights.service import DIMENSION_KEYS
 from backend.members.console import REACTIVATE_REASONS, SUSPEND_REASONS
 from backend.members.models import ROLES, VISIBILITY
-from backend.mentoring.models import MENTORSHIP_STATUSES, REQUEST_STATUSES
+from backend.mentoring.models import (
+    BOOKING_STATUSES,
+    MENTORSHIP_STATUSES,
+    REQUEST_STATUSES,
+    SESSION_FORMATS,
+)
 from backend.mentoring.service import OUTCOMES
 from backend.notifications.models import DELIVERY_MODES, NOTIFICATION_KINDS
 from backend.organisations.models import ORGANISATION_TYPES
@@ -79,6 +84,10 @@ MentorRequestStatus = _enum(
 )
 MentorshipStatus = _enum("MentorshipStatus", MENTORSHIP_STATUSES, "Active, or how it ended.")
 MentorshipOutcome = _enum("MentorshipOutcome", OUTCOMES, "How a mentorship ends.")
+SessionBookingStatus = _enum(
+    "SessionBookingStatus", BOOKING_STATUSES, "Times proposed, a session booked, or closed."
+)
+SessionFormat = _enum("SessionFormat", SESSION_FORMATS, "How the pair meet for a session.")
 MentorshipRole = _enum("MentorshipRole", ("mentor", "mentee"), "Your side of a mentorship.")
 NotificationKind = _enum("NotificationKind", NOTIFICATION_KINDS, "What a notification is about.")
 DeliveryMode = _enum(

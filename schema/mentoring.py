@@ -23,6 +23,7 @@ from backend.mentoring.models import Mentorship as MentorshipModel
 from backend.mentoring.models import MentorshipFeedback as FeedbackModel
 from backend.programmes import pairing
 from schema import errors
+from schema.bookings import BookedSession, bookings_of_mentorship
 from schema.context import Info
 from schema.enums import (
     MentorRequestDirection,
@@ -267,6 +268,18 @@ class Mentorship(relay.Node):
         records = await info.context.loaders.mentoring_sessions.load(self.id)
         return [MentoringSession.from_model(r) for r in records]
 
+    @strawberry.field(description="Sessions booked (and cancelled), soonest first, with times.")
+    async def booked_sessions(self, info: Info) -> list[BookedSession]:
+        """Through the bookings loader, which asks the service (pair only)."""
+        found = await bookings_of_mentorship(info, self.id)
+        return [BookedSession.from_model(b) for b in found if b.status in ("booked", "cancelled")]
+
+    @strawberry.field(description="Times proposed and waiting for an answer, with their options.")
+    async def session_proposals(self, info: Info) -> list[BookedSession]:
+        """Through the bookings loader: the open proposals, from either side."""
+        found = await bookings_of_mentorship(info, self.id)
+        return [BookedSession.from_model(b) for b in found if b.status == "proposed"]
+
     @strawberry.field(description="The feedback you gave, once the mentorship has ended.")
     async def my_feedback(self, info: Info) -> MentorshipFeedback | None:
         """Through the feedback loader."""
@@ -341,6 +354,9 @@ class LogMentoringSessionInput:
     held_on: date = strawberry.field(description="The day you met, like 2026-03-14.")
     duration_minutes: int = strawberry.field(description="5 to 480.")
     notes: str = ""
+    booking_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The booked session this logs, once its time has passed."
+    )
 
 
 @strawberry.type(description="The session, logged; the other side has been told.")
@@ -614,6 +630,11 @@ class MentoringMutation:
                     held_on=input.held_on,
                     duration_minutes=input.duration_minutes,
                     notes=input.notes,
+                    booking_id=decode(
+                        input.booking_id, type_name="BookedSession", field="bookingId"
+                    )
+                    if input.booking_id
+                    else None,
                 ),
             )
             context.reset_loaders()

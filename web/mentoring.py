@@ -12,11 +12,14 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from backend import london
+from backend.db import utcnow
 from backend.errors import Conflict, DomainError, FieldErrors, Forbidden, Invalid, NotFound
 from backend.members import directory
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
 from backend.members.service import MAX_ID
+from backend.mentoring import bookings
 from backend.mentoring import service as mentoring
 from backend.mentoring.models import MentorRequest, Mentorship
 from backend.mentoring.suggestions import suggest_mentors
@@ -557,13 +560,19 @@ def _mentorship_page(
         planned_months_options=PLANNED_MONTHS,
         ratings=RATINGS,
         outcomes=OUTCOMES,
+        **_booked_sessions(visitor, member, mentorship),
     )
 
 
 @router.get("/mentoring/mentorships/{mentorship_id:int}", response_class=HTMLResponse)
-def mentorship_detail(visitor: CurrentVisitor, mentorship_id: int) -> Response:
-    """A mentorship: the agreement, the session log, and ending or feedback."""
-    return _mentorship_page(visitor, path_id(mentorship_id))
+def mentorship_detail(visitor: CurrentVisitor, mentorship_id: int, log: int = 0) -> Response:
+    """A mentorship: the agreement, the session log, and ending or feedback.
+
+    ``log``: a booked session whose time has passed, to log with its date and length filled in.
+    """
+    return _mentorship_page(
+        visitor, path_id(mentorship_id), values=_log_prefill(visitor, mentorship_id, log)
+    )
 
 
 @router.post("/mentoring/mentorships/{mentorship_id:int}/agreement", response_class=HTMLResponse)
@@ -619,9 +628,17 @@ def session_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> R
     held_on = parse_date(form, "held_on")
     values = {
         name: form_text(form, name)
-        for name in ("held_on-day", "held_on-month", "held_on-year", "duration_minutes", "notes")
+        for name in (
+            "held_on-day",
+            "held_on-month",
+            "held_on-year",
+            "duration_minutes",
+            "notes",
+            "booking_id",
+        )
     }
     duration = form_int(form, "duration_minutes")
+    booking_id = form_int(form, "booking_id")
     try:
         unreadable = {
             **({} if isinstance(held_on, date) else {"held_on": BAD_DATE}),
@@ -634,11 +651,14 @@ def session_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> R
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
             log=mentoring.SessionLog(
-                held_on=held_on, duration_minutes=duration, notes=values["notes"]
+                held_on=held_on,
+                duration_minutes=duration,
+                notes=values["notes"],
+                booking_id=booking_id if isinstance(booking_id, int) and booking_id > 0 else None,
             ),
         )
-    except (Invalid, Conflict) as error:
-        errors = form_errors(error, default_field="held_on")
+    except (Invalid, Conflict, NotFound) as error:
+        errors = form_errors(error, default_field="held_on", fields={"booking_id": "held_on"})
         return _mentorship_page(
             visitor, mentorship_id, status_code=400, errors=errors, values=values
         )
@@ -791,3 +811,398 @@ def proposal_accept(visitor: CheckedVisitor, proposal_id: int) -> Response:
 def proposal_decline(visitor: CheckedVisitor, proposal_id: int, form: Form) -> Response:
     """Decline a proposed match, with an optional reason."""
     return _answer_proposal(visitor, proposal_id, accept=False, reason=form_text(form, "reason"))
+
+
+# Booked sessions: propose times, pick one, reschedule, cancel, the .ics ----------------------
+
+NOTICES.update(
+    {
+        "times-proposed": "Your times have been sent. We will tell you when one is picked.",
+        "session-booked": "The session is booked. You both have an invitation by email.",
+        "times-declined": "You have turned down those times. We have let them know.",
+        "session-moved": "The session has moved. You both have the updated invitation.",
+        "session-cancelled": "The session is cancelled. You both have been told by email.",
+        "times-withdrawn": "Your proposed times have been withdrawn.",
+    }
+)
+SESSION_FORMAT_OPTIONS = [
+    ("video", "Video call"),
+    ("in_person", "In person"),
+    ("phone", "Phone call"),
+]
+SESSION_DURATION_OPTIONS = [(str(n), f"{n} minutes") for n in (15, 30, 45, 60, 90, 120, 180)]
+_TIME_FIELDS = ("start", "duration", "format", "location", "video_link")
+_DATE_PARTS = ("day", "month", "year")
+
+
+def _booked_sessions(visitor: Visitor, member: Member, mentorship: Mentorship) -> dict[str, Any]:
+    """What the mentorship page's booked-sessions part shows (London times via the filters)."""
+    rows = bookings.bookings_of(session=visitor.db, member=member, mentorship_id=mentorship.id)
+    now = utcnow()
+    upcoming = [
+        b for b in rows if b.status == "booked" and b.starts_at and london.as_utc(b.starts_at) > now
+    ]
+    return {
+        "booked_upcoming": upcoming,
+        "booked_to_log": [b for b in rows if bookings.loggable(b, now)],
+        "proposals": [b for b in rows if b.status == "proposed"],
+        "proposal_options": bookings.options_for(
+            session=visitor.db, booking_ids=[b.id for b in rows if b.status == "proposed"]
+        ),
+        "where_text": bookings.where_text,
+    }
+
+
+def _log_prefill(visitor: Visitor, mentorship_id: int, booking_id: int) -> dict[str, str]:
+    """The log form filled in from a booked session whose time has passed (else nothing)."""
+    if booking_id <= 0 or booking_id > MAX_ID:
+        return {}
+    try:
+        booking, _ = bookings.get_booking(
+            session=visitor.db,
+            member=visitor.member,
+            booking_id=booking_id,
+            mentorship_id=mentorship_id,
+        )
+    except NotFound:
+        return {}
+    return bookings.prefill(booking) if bookings.loggable(booking) else {}
+
+
+def _time_values(form: FormData, count: int) -> dict[str, str]:
+    values = {}
+    for i in range(1, count + 1):
+        for part in _DATE_PARTS:
+            values[f"time_{i}_date-{part}"] = form_text(form, f"time_{i}_date-{part}")
+        for name in _TIME_FIELDS:
+            values[f"time_{i}_{name}"] = form_text(form, f"time_{i}_{name}")
+    return values
+
+
+def _time_choices(form: FormData, count: int) -> list[bookings.TimeChoice]:
+    """The time blocks the member filled in (the first always counts), as service commands."""
+    choices = []
+    for i in range(1, count + 1):
+        prefix = f"time_{i}_"
+        typed = [form_text(form, f"{prefix}date-{p}").strip() for p in _DATE_PARTS] + [
+            form_text(form, f"{prefix}{n}").strip() for n in ("start", "location", "video_link")
+        ]
+        if i > 1 and not any(typed):
+            continue  # an optional block left empty (its duration and format have defaults)
+        day = parse_date(form, f"{prefix}date")
+        duration = form_int(form, f"{prefix}duration")
+        choices.append(
+            bookings.TimeChoice(
+                day=day if isinstance(day, date) else None,
+                start=form_text(form, f"{prefix}start"),
+                duration_minutes=duration if isinstance(duration, int) else None,
+                format=form_text(form, f"{prefix}format"),
+                location=form_text(form, f"{prefix}location"),
+                video_link=form_text(form, f"{prefix}video_link"),
+            )
+        )
+    return choices
+
+
+def _sessions_page(
+    visitor: Visitor,
+    mentorship_id: int,
+    template: str,
+    *,
+    booking_id: int | None = None,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    member = member_service.require_member(visitor.member)
+    mentorship = mentoring.get_mentorship(
+        session=visitor.db, member=member, mentorship_id=mentorship_id
+    )
+    booking = options = None
+    if booking_id is not None:
+        booking, _ = bookings.get_booking(
+            session=visitor.db, member=member, booking_id=booking_id, mentorship_id=mentorship_id
+        )
+        options = bookings.options_for(session=visitor.db, booking_ids=[booking.id])[booking.id]
+    role = "mentor" if mentorship.mentor_id == member.id else "mentee"
+    partner_id = mentorship.mentee_id if role == "mentor" else mentorship.mentor_id
+    defaults = {f"time_{i}_{k}": v for i in (1, 2, 3) for k, v in (("duration", "60"),)}
+    return render(
+        visitor,
+        template,
+        status_code=status_code,
+        errors=errors,
+        values={**defaults, **(values or {})},
+        mentorship=mentorship,
+        booking=booking,
+        options=options or [],
+        role=role,
+        partner=_people(visitor, [partner_id]).get(partner_id) if partner_id else None,
+        format_options=SESSION_FORMAT_OPTIONS,
+        duration_options=SESSION_DURATION_OPTIONS,
+        where_text=bookings.where_text,
+        max_times=bookings.MAX_TIMES,
+    )
+
+
+def _sessions_url(mentorship_id: int, notice: str) -> Response:
+    return redirect(f"/mentoring/mentorships/{mentorship_id}?notice={notice}#booked-sessions")
+
+
+@router.get(
+    "/mentoring/mentorships/{mentorship_id:int}/sessions/propose", response_class=HTMLResponse
+)
+def propose_form(visitor: CurrentVisitor, mentorship_id: int, replaces: int = 0) -> Response:
+    """Propose one to three times (London time) for the other side to pick from."""
+    values = {"replaces": str(replaces)} if 0 < replaces <= MAX_ID else {}
+    return _sessions_page(
+        visitor, path_id(mentorship_id), "mentoring/session_propose.html", values=values
+    )
+
+
+@router.post(
+    "/mentoring/mentorships/{mentorship_id:int}/sessions/propose", response_class=HTMLResponse
+)
+def propose_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Response:
+    """Send the proposed times; the other side is told and picks one."""
+    mentorship_id = path_id(mentorship_id)
+    values = {
+        **_time_values(form, bookings.MAX_TIMES),
+        "message": form_text(form, "message"),
+        "replaces": form_text(form, "replaces"),
+    }
+    replaces = form_int(form, "replaces")
+    try:
+        bookings.propose_times(
+            session=visitor.db,
+            member=visitor.member,
+            mentorship_id=mentorship_id,
+            times=_time_choices(form, bookings.MAX_TIMES),
+            message=values["message"],
+            replaces_id=replaces if isinstance(replaces, int) and 0 < replaces <= MAX_ID else None,
+        )
+    except (Invalid, Conflict, Forbidden) as error:
+        return _sessions_page(
+            visitor,
+            mentorship_id,
+            "mentoring/session_propose.html",
+            status_code=400,
+            errors=form_errors(error, default_field="time_1_date", fields={"times": "time_1_date"}),
+            values=values,
+        )
+    return _sessions_url(mentorship_id, "times-proposed")
+
+
+@router.get(
+    "/mentoring/mentorships/{mentorship_id:int}/sessions/{booking_id:int}/pick",
+    response_class=HTMLResponse,
+)
+def pick_form(visitor: CurrentVisitor, mentorship_id: int, booking_id: int) -> Response:
+    """The other side's page: pick one of the proposed times, turn them down, or propose others."""
+    return _sessions_page(
+        visitor,
+        path_id(mentorship_id),
+        "mentoring/session_pick.html",
+        booking_id=path_id(booking_id),
+    )
+
+
+@router.post(
+    "/mentoring/mentorships/{mentorship_id:int}/sessions/{booking_id:int}/pick",
+    response_class=HTMLResponse,
+)
+def pick_submit(
+    visitor: CheckedVisitor, mentorship_id: int, booking_id: int, form: Form
+) -> Response:
+    """Book the picked time: both get the invitation."""
+    mentorship_id, booking_id = path_id(mentorship_id), path_id(booking_id)
+    option = form_int(form, "option")
+    try:
+        bookings.get_booking(
+            session=visitor.db,
+            member=visitor.member,
+            booking_id=booking_id,
+            mentorship_id=mentorship_id,
+        )
+        if not isinstance(option, int):
+            raise FieldErrors({"option": "Choose one of the proposed times."})
+        bookings.pick_time(
+            session=visitor.db, member=visitor.member, booking_id=booking_id, option_id=option
+        )
+    except (Invalid, Conflict, Forbidden) as error:
+        return _sessions_page(
+            visitor,
+            mentorship_id,
+            "mentoring/session_pick.html",
+            booking_id=booking_id,
+            status_code=400,
+            errors=form_errors(error, default_field="option", fields={"option_id": "option"}),
+        )
+    return _sessions_url(mentorship_id, "session-booked")
+
+
+@router.post(
+    "/mentoring/mentorships/{mentorship_id:int}/sessions/{booking_id:int}/decline",
+    response_class=HTMLResponse,
+)
+def decline_submit(
+    visitor: CheckedVisitor, mentorship_id: int, booking_id: int, form: Form
+) -> Response:
+    """Turn down every proposed time, with an optional reason."""
+    mentorship_id, booking_id = path_id(mentorship_id), path_id(booking_id)
+    reason = form_text(form, "reason")
+    try:
+        bookings.get_booking(
+            session=visitor.db,
+            member=visitor.member,
+            booking_id=booking_id,
+            mentorship_id=mentorship_id,
+        )
+        bookings.decline_times(
+            session=visitor.db, member=visitor.member, booking_id=booking_id, reason=reason
+        )
+    except (Invalid, Conflict, Forbidden) as error:
+        return _sessions_page(
+            visitor,
+            mentorship_id,
+            "mentoring/session_pick.html",
+            booking_id=booking_id,
+            status_code=400,
+            errors=form_errors(error, default_field="reason", fields={"booking_id": "reason"}),
+            values={"reason": reason},
+        )
+    return _sessions_url(mentorship_id, "times-declined")
+
+
+@router.get(
+    "/mentoring/mentorships/{mentorship_id:int}/sessions/{booking_id:int}/reschedule",
+    response_class=HTMLResponse,
+)
+def reschedule_form(visitor: CurrentVisitor, mentorship_id: int, booking_id: int) -> Response:
+    """Move a booked session to a new time."""
+    mentorship_id, booking_id = path_id(mentorship_id), path_id(booking_id)
+    booking, _ = bookings.get_booking(
+        session=visitor.db,
+        member=visitor.member,
+        booking_id=booking_id,
+        mentorship_id=mentorship_id,
+    )
+    values = {
+        "time_1_duration": str(booking.duration_minutes or 60),
+        "time_1_format": booking.format or "",
+        "time_1_location": booking.location,
+        "time_1_video_link": booking.video_link,
+    }
+    return _sessions_page(
+        visitor,
+        mentorship_id,
+        "mentoring/session_reschedule.html",
+        booking_id=booking_id,
+        values=values,
+    )
+
+
+@router.post(
+    "/mentoring/mentorships/{mentorship_id:int}/sessions/{booking_id:int}/reschedule",
+    response_class=HTMLResponse,
+)
+def reschedule_submit(
+    visitor: CheckedVisitor, mentorship_id: int, booking_id: int, form: Form
+) -> Response:
+    """Save the new time: the same calendar event, updated for both."""
+    mentorship_id, booking_id = path_id(mentorship_id), path_id(booking_id)
+    values = {**_time_values(form, 1), "reason": form_text(form, "reason")}
+    try:
+        bookings.get_booking(
+            session=visitor.db,
+            member=visitor.member,
+            booking_id=booking_id,
+            mentorship_id=mentorship_id,
+        )
+        bookings.reschedule(
+            session=visitor.db,
+            member=visitor.member,
+            booking_id=booking_id,
+            new_time=_time_choices(form, 1)[0],
+            reason=values["reason"],
+        )
+    except (Invalid, Conflict, Forbidden) as error:
+        return _sessions_page(
+            visitor,
+            mentorship_id,
+            "mentoring/session_reschedule.html",
+            booking_id=booking_id,
+            status_code=400,
+            errors=form_errors(error, default_field="time_1_date"),
+            values=values,
+        )
+    return _sessions_url(mentorship_id, "session-moved")
+
+
+@router.get(
+    "/mentoring/mentorships/{mentorship_id:int}/sessions/{booking_id:int}/cancel",
+    response_class=HTMLResponse,
+)
+def cancel_form(visitor: CurrentVisitor, mentorship_id: int, booking_id: int) -> Response:
+    """Ask to confirm: cancel a booked session, or withdraw your own proposed times."""
+    return _sessions_page(
+        visitor,
+        path_id(mentorship_id),
+        "mentoring/session_cancel.html",
+        booking_id=path_id(booking_id),
+    )
+
+
+@router.post(
+    "/mentoring/mentorships/{mentorship_id:int}/sessions/{booking_id:int}/cancel",
+    response_class=HTMLResponse,
+)
+def cancel_submit(
+    visitor: CheckedVisitor, mentorship_id: int, booking_id: int, form: Form
+) -> Response:
+    """Cancel (both calendars get METHOD:CANCEL) or withdraw, once confirmed."""
+    mentorship_id, booking_id = path_id(mentorship_id), path_id(booking_id)
+    reason = form_text(form, "reason")
+    try:
+        booking, _ = bookings.get_booking(
+            session=visitor.db,
+            member=visitor.member,
+            booking_id=booking_id,
+            mentorship_id=mentorship_id,
+        )
+        was = booking.status
+        bookings.cancel(
+            session=visitor.db, member=visitor.member, booking_id=booking_id, reason=reason
+        )
+    except (Invalid, Conflict, Forbidden) as error:
+        return _sessions_page(
+            visitor,
+            mentorship_id,
+            "mentoring/session_cancel.html",
+            booking_id=booking_id,
+            status_code=400,
+            errors=form_errors(error, default_field="reason", fields={"booking_id": "reason"}),
+            values={"reason": reason},
+        )
+    return _sessions_url(
+        mentorship_id, "times-withdrawn" if was == "proposed" else "session-cancelled"
+    )
+
+
+@router.get("/mentoring/mentorships/{mentorship_id:int}/sessions/{booking_id:int}.ics")
+def session_ics(visitor: CurrentVisitor, mentorship_id: int, booking_id: int) -> Response:
+    """The booked session's calendar event, for the pair only."""
+    ics = bookings.download_ics(
+        session=visitor.db,
+        member=visitor.member,
+        mentorship_id=path_id(mentorship_id),
+        booking_id=path_id(booking_id),
+    )
+    return Response(
+        content=ics,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="session-{booking_id}.ics"',
+            "Cache-Control": "no-store",
+        },
+    )

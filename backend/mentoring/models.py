@@ -174,3 +174,90 @@ class MentorshipFeedback(SQLModel, table=True):
     rating: int
     text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+BOOKING_STATUSES: tuple[str, ...] = (
+    "proposed",  # times offered, waiting for the other side to pick one
+    "booked",  # a time picked: the session is in both calendars
+    "declined",  # the other side turned every time down (perhaps proposing others)
+    "cancelled",  # withdrawn before a pick, or a booked session called off
+)
+SESSION_FORMATS: tuple[str, ...] = ("video", "in_person", "phone")
+
+
+class SessionBooking(SQLModel, table=True):
+    """A session being arranged: times proposed by one side, then one picked and booked.
+
+    One row from proposal to the meeting itself, so its calendar event keeps one UID; each
+    change (a new time, a cancellation) raises ``sequence`` for the calendars to follow.
+    """
+
+    __tablename__ = "session_booking"
+    __table_args__ = (
+        one_of("status", BOOKING_STATUSES, name="ck_session_booking_status"),
+        CheckConstraint(
+            "duration_minutes IS NULL OR duration_minutes BETWEEN 15 AND 180",
+            name="ck_session_booking_duration",
+        ),
+        Index("ix_session_booking_reminder", "status", "reminder_sent_at", "starts_at"),
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("mentorship.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    proposed_by_id: int | None = Field(
+        default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
+    )
+    message: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    status: str = Field(default="proposed", sa_column=Column(String(10), nullable=False))
+    # The time picked (UTC), copied from the option, and changed when rescheduled.
+    starts_at: datetime | None = None
+    duration_minutes: int | None = None
+    format: str | None = Field(default=None, max_length=10)
+    location: str = Field(default="", max_length=300)
+    video_link: str = Field(default="", max_length=500)
+    sequence: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    booked_at: datetime | None = None
+    closed_by_id: int | None = Field(
+        default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
+    )
+    close_reason: str = Field(default="", max_length=1000)
+    reminder_sent_at: datetime | None = None
+    logged_session_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("mentoring_session.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+
+
+class SessionTimeOption(SQLModel, table=True):
+    """One of the (up to three) times proposed for a booking."""
+
+    __tablename__ = "session_time_option"
+    __table_args__ = (
+        one_of("format", SESSION_FORMATS, name="ck_session_time_option_format"),
+        CheckConstraint(
+            "duration_minutes BETWEEN 15 AND 180", name="ck_session_time_option_duration"
+        ),
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    booking_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("session_booking.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    starts_at: datetime
+    duration_minutes: int
+    format: str = Field(sa_column=Column(String(10), nullable=False))
+    location: str = Field(default="", max_length=300)
+    video_link: str = Field(default="", max_length=500)

@@ -16,13 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from backend import london
 from backend.db import utcnow
 from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from backend.matchmaking import rules as pair_rules
 from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
-from backend.mentoring import lifecycle
+from backend.mentoring import bookings, lifecycle
 from backend.mentoring.lifecycle import CapacityReached
 from backend.mentoring.models import (
     MAX_OPEN_REQUESTS,
@@ -727,22 +728,27 @@ class SessionLog:
     held_on: date
     duration_minutes: int
     notes: str = ""
+    booking_id: int | None = None  # the booked session this logs, if any
 
 
 def log_session(
     *, session: Session, member: Member | None, mentorship_id: int, log: SessionLog
 ) -> MentoringSession:
-    """Log a meeting of the pair: when, how long, and notes only the two of them can read."""
+    """Log a meeting of the pair: when, how long, and notes only the two of them can read.
+
+    With ``log.booking_id`` it is the log of that booked session (once its time has passed),
+    and the booking shows it was held; a booked session is logged once.
+    """
     held_on, duration_minutes, notes = log.held_on, log.duration_minutes, log.notes
     member = member_service.require_member(member)
     mentorship = _own_mentorship(session, member, mentorship_id)
     if mentorship.status != "active":
         raise Conflict("This mentorship has ended; sessions can no longer be logged.")
     problems: dict[str, str] = {}
-    today = utcnow().date()
+    today = london.london_today()
     if held_on > today:
         problems["held_on"] = "The date of the session must be today or in the past."
-    elif held_on < mentorship.started_at.date() - timedelta(days=31):
+    elif held_on < london.in_london(mentorship.started_at).date() - timedelta(days=31):
         problems["held_on"] = "The date must be after the mentorship started."
     if not 5 <= duration_minutes <= 480:
         problems["duration_minutes"] = DURATION
@@ -757,7 +763,16 @@ def log_session(
         notes=(notes or "").strip(),
         logged_by_id=member.id,
     )
-    session.add(record)
+    with session.begin_nested():  # the log and its booking's link, or neither
+        session.add(record)
+        session.flush()
+        if log.booking_id is not None:
+            bookings.claim_for_log(
+                session=session,
+                mentorship_id=mentorship.id,
+                booking_id=log.booking_id,
+                record=record,
+            )
     other_id = mentorship.mentee_id if member.id == mentorship.mentor_id else mentorship.mentor_id
     other = session.get(Member, other_id) if other_id else None
     if other is not None:
@@ -766,8 +781,8 @@ def log_session(
             other,
             "mentorship",
             f"{member.name} logged a mentoring session",
-            f"{member.name} logged your session of {held_on.isoformat()} ({duration_minutes} "
-            "minutes).",
+            f"{member.name} logged your session of {london.format_date(held_on)} "
+            f"({duration_minutes} minutes).",
             f"/mentoring/mentorships/{mentorship.id}",
         )
     session.flush()
@@ -823,6 +838,9 @@ def end_mentorship(
         end_reason=(reason or "").strip(),
     )
     lifecycle.free_place(session=session, mentor_id=mentorship.mentor_id)
+    bookings.close_for_ended_mentorship(
+        session=session, mentorship_id=mentorship.id, by=member.name
+    )
     if rating is not None:
         _save_feedback(session, mentorship, member, rating, feedback)
     other_id = mentorship.mentee_id if member.id == mentorship.mentor_id else mentorship.mentor_id

@@ -29,6 +29,10 @@ class OutboxEmail(SQLModel, table=True):
     # A worker sending this email holds it until then (a lease): others leave it alone, and
     # if that worker dies mid-send the email becomes due again once the lease runs out.
     claimed_until: datetime | None = None
+    # An iCalendar invitation sent with the text (a session booked, changed or cancelled), and
+    # its METHOD (REQUEST or CANCEL), which the calendar part's content type must repeat.
+    calendar_ics: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    calendar_method: str | None = Field(default=None, max_length=10)
 
 
 NOTIFICATION_KINDS: tuple[str, ...] = (

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,19 +33,34 @@ if TYPE_CHECKING:
     from backend.members.models import Member
 
 MAX_ATTEMPTS = 8
+CALENDAR_METHODS = ("REQUEST", "CANCEL")
 
 
-def enqueue_email(*, session: Session, to: str, subject: str, body: str, kind: str) -> OutboxEmail:
+def enqueue_email(
+    *,
+    session: Session,
+    to: str,
+    subject: str,
+    body: str,
+    kind: str,
+    calendar_ics: str | None = None,
+    calendar_method: str | None = None,
+) -> OutboxEmail:
     """Add an email to the outbox; it is sent only if the caller's transaction commits.
 
     The subject is made to fit its column on one line: it is often built from a member's name,
-    and a line break in it would end the header.
+    and a line break in it would end the header. ``calendar_ics``: an iCalendar invitation
+    sent with the text (``calendar_method`` REQUEST or CANCEL, as in the calendar itself).
     """
+    if calendar_ics is not None and calendar_method not in CALENDAR_METHODS:
+        raise ValueError(f"calendar_method must be one of {CALENDAR_METHODS}")
     email = OutboxEmail(
         to_address=to,
         subject=text.fit_column(subject, OutboxEmail, "subject"),
         body_text=body,
         kind=kind,
+        calendar_ics=calendar_ics,
+        calendar_method=calendar_method if calendar_ics is not None else None,
     )
     session.add(email)
     return email
@@ -59,12 +74,31 @@ def _message(email: OutboxEmail | _Claimed, settings: Settings) -> EmailMessage:
     # become spaces, so they can neither break the message nor add headers.
     message["Subject"] = " ".join(email.subject.split())
     message["Message-ID"] = make_msgid(domain="peerbridge.invalid")
+    if "Date" not in message:
+        message["Date"] = format_datetime(utcnow())
     # Plain 7-bit keeps links readable in the development mail files; anything else is encoded.
     plain = email.body_text.isascii() and all(
         len(line) < 990 for line in email.body_text.splitlines()
     )
     message.set_content(email.body_text, cte="7bit" if plain else "quoted-printable")
+    if email.calendar_ics:
+        _attach_calendar(message, email.calendar_ics, email.calendar_method or "REQUEST")
     return message
+
+
+def _attach_calendar(message: EmailMessage, ics: str, method: str) -> None:
+    """The invitation as Outlook and Google expect it: a text/calendar alternative to the
+    text (with the METHOD in its content type), and the same as an ``invite.ics`` file."""
+    message.add_alternative(
+        ics, subtype="calendar", charset="utf-8", cte="quoted-printable", params={"method": method}
+    )
+    message.add_attachment(
+        ics.encode("utf-8"),
+        maintype="text",
+        subtype="calendar",
+        filename="invite.ics",
+        params={"method": method, "charset": "UTF-8"},
+    )
 
 
 def _write_file(message: EmailMessage, email: OutboxEmail | _Claimed, settings: Settings) -> None:
@@ -127,6 +161,8 @@ class _Claimed:
     created_at: datetime
     attempts: int
     claimed_until: datetime
+    calendar_ics: str | None = None
+    calendar_method: str | None = None
 
 
 def _claim(session: Session, limit: int, lease: timedelta) -> list[_Claimed]:
@@ -172,6 +208,8 @@ def _claim(session: Session, limit: int, lease: timedelta) -> list[_Claimed]:
             created_at=row.created_at,
             attempts=row.attempts,
             claimed_until=until,
+            calendar_ics=row.calendar_ics,
+            calendar_method=row.calendar_method,
         )
         for row in rows
     ]
@@ -301,15 +339,22 @@ def notify(
     title: str,
     body: str,
     link: str = "",
+    calendar_ics: str | None = None,
+    calendar_method: str | None = None,
 ) -> Notification:
     """Tell a member something in the app, and by email now if they chose immediate.
 
     Written in the caller's transaction, so a change and its notice stand or fall together.
     The title (often quoting a member's name) is shortened to fit its column, on one line.
+    With ``calendar_ics`` (a session's invitation, update or cancellation) the email goes
+    whatever the preference: it is what keeps the member's calendar right.
     """
     title = text.fit_column(title, Notification, "title")
     notification = Notification(member_id=member_id, kind=kind, title=title, body=body, link=link)
-    if mode_for(session=session, member_id=member_id, kind=kind) == "immediate":
+    if (
+        calendar_ics is not None
+        or mode_for(session=session, member_id=member_id, kind=kind) == "immediate"
+    ):
         url = f"{get_settings().base_url.rstrip('/')}{link}" if link else ""
         enqueue_email(
             session=session,
@@ -318,6 +363,8 @@ def notify(
             kind=kind,
             body=f"{body}\n\n{url}\n\nChange which emails you get: "
             f"{get_settings().base_url.rstrip('/')}/notifications/settings\n",
+            calendar_ics=calendar_ics,
+            calendar_method=calendar_method,
         )
         notification.emailed_at = utcnow()
     session.add(notification)

@@ -26,11 +26,13 @@ from backend.errors import FieldErrors, Invalid
 from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
+from backend.mentoring import bookings
 from backend.mentoring.models import (
     MentoringSession,
     MentorRequest,
     Mentorship,
     MentorshipFeedback,
+    SessionBooking,
 )
 from backend.notifications import service as notifications
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
@@ -377,6 +379,19 @@ def _programme_applications(session: Session, member_id: int) -> list[dict[str, 
     ]
 
 
+def _bookings_export(session: Session, mentorship_ids: list[int]) -> list[dict[str, Any]]:
+    """The sessions the member's mentorships proposed or booked, each with its times."""
+    if not mentorship_ids:
+        return []
+    rows = session.exec(
+        select(SessionBooking)
+        .where(col(SessionBooking.mentorship_id).in_(mentorship_ids))
+        .order_by(col(SessionBooking.id))
+    ).all()
+    options = bookings.options_for(session=session, booking_ids=[b.id for b in rows])
+    return [{**_row(b), "times": [_row(o) for o in options[b.id]]} for b in rows]
+
+
 def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]:
     """Everything held about the member, as JSON-ready data (no password hash, no tokens)."""
     member = member_service.require_account(member)  # their own data rights, confirmed or not
@@ -445,6 +460,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
         "mentor_requests": [_row(r, skip=("idempotency_key",)) for r in requests],
         "mentorships": [_row(m) for m in mentorships],
         "mentoring_sessions": [_row(s) for s in sessions],
+        "session_bookings": _bookings_export(session, mentorship_ids),
         "feedback_given": [_row(f) for f in own_feedback],
         "match_proposals": [
             _row(p)
@@ -557,6 +573,10 @@ def erase_my_account(
         .where(or_(col(Mentorship.mentor_id) == member_id, col(Mentorship.mentee_id) == member_id))
     ).all()
     for mentorship in active:
+        # Their booked sessions leave the partner's calendar (METHOD:CANCEL), kindly worded.
+        bookings.close_for_ended_mentorship(
+            session=session, mentorship_id=mentorship.id, by=f"The {FORMER_MEMBER}"
+        )
         if mentorship.mentor_id is not None and mentorship.mentor_id != member_id:
             session.execute(
                 update(MentoringOffer)
