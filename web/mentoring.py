@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -21,7 +21,7 @@ from backend.members.models import Member, MentoringOffer
 from backend.members.service import MAX_ID
 from backend.mentoring import bookings
 from backend.mentoring import service as mentoring
-from backend.mentoring.models import MentorRequest, Mentorship
+from backend.mentoring.models import MentorRequest, Mentorship, SessionBooking
 from backend.mentoring.suggestions import suggest_mentors
 from backend.organisations.models import ORGANISATION_TYPES
 from backend.programmes import pairing
@@ -1015,30 +1015,24 @@ def pick_submit(
     visitor: CheckedVisitor, mentorship_id: int, booking_id: int, form: Form
 ) -> Response:
     """Book the picked time: both get the invitation."""
-    mentorship_id, booking_id = path_id(mentorship_id), path_id(booking_id)
     option = form_int(form, "option")
-    try:
-        bookings.get_booking(
-            session=visitor.db,
-            member=visitor.member,
-            booking_id=booking_id,
-            mentorship_id=mentorship_id,
-        )
+
+    def pick(booking: SessionBooking) -> str:
         if not isinstance(option, int):
             raise FieldErrors({"option": "Choose one of the proposed times."})
         bookings.pick_time(
-            session=visitor.db, member=visitor.member, booking_id=booking_id, option_id=option
+            session=visitor.db, member=visitor.member, booking_id=booking.id, option_id=option
         )
-    except (Invalid, Conflict, Forbidden) as error:
-        return _sessions_page(
-            visitor,
-            mentorship_id,
-            "mentoring/session_pick.html",
-            booking_id=booking_id,
-            status_code=400,
-            errors=form_errors(error, default_field="option", fields={"option_id": "option"}),
-        )
-    return _sessions_url(mentorship_id, "session-booked")
+        return "session-booked"
+
+    return _booking_action(
+        visitor,
+        mentorship_id,
+        booking_id,
+        "mentoring/session_pick.html",
+        pick,
+        fields={"option_id": "option"},
+    )
 
 
 @router.post(
@@ -1049,29 +1043,17 @@ def decline_submit(
     visitor: CheckedVisitor, mentorship_id: int, booking_id: int, form: Form
 ) -> Response:
     """Turn down every proposed time, with an optional reason."""
-    mentorship_id, booking_id = path_id(mentorship_id), path_id(booking_id)
-    reason = form_text(form, "reason")
-    try:
-        bookings.get_booking(
-            session=visitor.db,
-            member=visitor.member,
-            booking_id=booking_id,
-            mentorship_id=mentorship_id,
-        )
+    values = {"reason": form_text(form, "reason")}
+
+    def decline(booking: SessionBooking) -> str:
         bookings.decline_times(
-            session=visitor.db, member=visitor.member, booking_id=booking_id, reason=reason
+            session=visitor.db, member=visitor.member, booking_id=booking.id, **values
         )
-    except (Invalid, Conflict, Forbidden) as error:
-        return _sessions_page(
-            visitor,
-            mentorship_id,
-            "mentoring/session_pick.html",
-            booking_id=booking_id,
-            status_code=400,
-            errors=form_errors(error, default_field="reason", fields={"booking_id": "reason"}),
-            values={"reason": reason},
-        )
-    return _sessions_url(mentorship_id, "times-declined")
+        return "times-declined"
+
+    return _booking_action(
+        visitor, mentorship_id, booking_id, "mentoring/session_pick.html", decline, values=values
+    )
 
 
 @router.get(
@@ -1110,33 +1092,27 @@ def reschedule_submit(
     visitor: CheckedVisitor, mentorship_id: int, booking_id: int, form: Form
 ) -> Response:
     """Save the new time: the same calendar event, updated for both."""
-    mentorship_id, booking_id = path_id(mentorship_id), path_id(booking_id)
     values = {**_time_values(form, 1), "reason": form_text(form, "reason")}
-    try:
-        bookings.get_booking(
-            session=visitor.db,
-            member=visitor.member,
-            booking_id=booking_id,
-            mentorship_id=mentorship_id,
-        )
+
+    def move(booking: SessionBooking) -> str:
         bookings.reschedule(
             session=visitor.db,
             member=visitor.member,
-            booking_id=booking_id,
+            booking_id=booking.id,
             new_time=_time_choices(form, 1)[0],
             reason=values["reason"],
         )
-    except (Invalid, Conflict, Forbidden) as error:
-        return _sessions_page(
-            visitor,
-            mentorship_id,
-            "mentoring/session_reschedule.html",
-            booking_id=booking_id,
-            status_code=400,
-            errors=form_errors(error, default_field="time_1_date"),
-            values=values,
-        )
-    return _sessions_url(mentorship_id, "session-moved")
+        return "session-moved"
+
+    return _booking_action(
+        visitor,
+        mentorship_id,
+        booking_id,
+        "mentoring/session_reschedule.html",
+        move,
+        values=values,
+        default_field="time_1_date",
+    )
 
 
 @router.get(
@@ -1161,8 +1137,32 @@ def cancel_submit(
     visitor: CheckedVisitor, mentorship_id: int, booking_id: int, form: Form
 ) -> Response:
     """Cancel (both calendars get METHOD:CANCEL) or withdraw, once confirmed."""
+    values = {"reason": form_text(form, "reason")}
+
+    def cancel(booking: SessionBooking) -> str:
+        was = booking.status
+        bookings.cancel(session=visitor.db, member=visitor.member, booking_id=booking.id, **values)
+        return "times-withdrawn" if was == "proposed" else "session-cancelled"
+
+    return _booking_action(
+        visitor, mentorship_id, booking_id, "mentoring/session_cancel.html", cancel, values=values
+    )
+
+
+def _booking_action(
+    visitor: Visitor,
+    mentorship_id: int,
+    booking_id: int,
+    template: str,
+    action: Callable[[SessionBooking], str],
+    *,
+    values: dict[str, str] | None = None,
+    default_field: str = "reason",
+    fields: dict[str, str] | None = None,
+) -> Response:
+    """Do ``action`` on the pair's booking (it names the notice to show), or show the form
+    again with what went wrong."""
     mentorship_id, booking_id = path_id(mentorship_id), path_id(booking_id)
-    reason = form_text(form, "reason")
     try:
         booking, _ = bookings.get_booking(
             session=visitor.db,
@@ -1170,23 +1170,22 @@ def cancel_submit(
             booking_id=booking_id,
             mentorship_id=mentorship_id,
         )
-        was = booking.status
-        bookings.cancel(
-            session=visitor.db, member=visitor.member, booking_id=booking_id, reason=reason
-        )
+        notice = action(booking)
     except (Invalid, Conflict, Forbidden) as error:
         return _sessions_page(
             visitor,
             mentorship_id,
-            "mentoring/session_cancel.html",
+            template,
             booking_id=booking_id,
             status_code=400,
-            errors=form_errors(error, default_field="reason", fields={"booking_id": "reason"}),
-            values={"reason": reason},
+            errors=form_errors(
+                error,
+                default_field=default_field,
+                fields={"booking_id": default_field, **(fields or {})},
+            ),
+            values=values,
         )
-    return _sessions_url(
-        mentorship_id, "times-withdrawn" if was == "proposed" else "session-cancelled"
-    )
+    return _sessions_url(mentorship_id, notice)
 
 
 @router.get("/mentoring/mentorships/{mentorship_id:int}/sessions/{booking_id:int}.ics")

@@ -277,7 +277,18 @@ def close_mentorship(
             .where(col(MentoringOffer.active_mentees) > 0)
             .values(active_mentees=MentoringOffer.active_mentees - 1)
         )
+    if moved:
+        _cancel_sessions(session, mentorship.id)
     return bool(moved)
+
+
+def _cancel_sessions(session: Session, mentorship_id: int) -> None:
+    """An ended mentorship's future booked sessions leave both calendars (METHOD:CANCEL)."""
+    from backend.mentoring import bookings  # it notifies through services that import us
+
+    bookings.close_for_ended_mentorship(
+        session=session, mentorship_id=mentorship_id, by="peerbridge, as the mentorship ended,"
+    )
 
 
 def tell(session: Session, member: Member, kind: str, title: str, body: str, link: str) -> None:
@@ -498,6 +509,7 @@ def end_for_inactive_account(*, session: Session, member: Member, by: Member) ->
             continue  # ended meanwhile by one of the pair
         ended += 1
         free_place(session=session, mentor_id=mentorship.mentor_id)
+        _cancel_sessions(session, mentorship.id)
         other_id = mentorship.mentee_id if as_mentor else mentorship.mentor_id
         other = session.get(Member, other_id) if other_id is not None else None
         if other is None:
