@@ -367,7 +367,7 @@ def _scrape_port(port: int) -> str | None:
         return None
 
 
-def _until(check, what: str, timeout: float = 90.0):  # type: ignore[no-untyped-def]
+def _until(check, what: str, timeout: float = 240.0):  # type: ignore[no-untyped-def]
     import time
 
     deadline = time.monotonic() + timeout
