@@ -53,6 +53,7 @@ from schema.reference import ReferenceQuery
 from schema.roles import RoleMutation
 from schema.rounds import RoundMutation, RoundQuery
 from schema.suggestions import SuggestionQuery
+from schema.surveys import SurveyMutation, SurveyQuery
 from schema.two_factor import TwoFactorMutation, TwoFactorQuery
 
 log = logging.getLogger("peerbridge.graphql")
@@ -94,6 +95,7 @@ class Query(
     InsightsQuery,
     PrivacyQuery,
     ProgrammeQuery,
+    SurveyQuery,
     SessionQuery,
     TwoFactorQuery,
 ):
@@ -131,6 +133,7 @@ class Mutation(
     RoleMutation,
     AdminMutation,
     ProgrammeMutation,
+    SurveyMutation,
     OrganisationAdminMutation,
     ChapterMutation,
 ):
