@@ -236,7 +236,7 @@ def survey_publish(visitor: CheckedVisitor, programme_id: int, survey_id: int) -
     try:
         surveys.publish_survey(session=visitor.db, organiser=visitor.member, survey_id=survey_id)
     except DomainError as error:
-        if isinstance(error, Invalid) or error.field is not None or error.code != "conflict":
+        if error.code != "conflict":
             raise
         return _survey_page(
             visitor, programme_id, survey_id, status_code=409, errors={"publish": error.message}

@@ -36,6 +36,7 @@ from tests.factories import (
     make_survey_question,
     make_survey_response,
 )
+from tests.races import race
 
 STARTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 Q = surveys.QuestionSettings
@@ -183,6 +184,31 @@ def test_start_and_middle_invitations_go_once_when_their_time_comes(session, wor
     ]
     pending = surveys.pending_for(session=session, member=mentee)
     assert [p.survey.id for p in pending] == [start.id, middle.id]
+
+
+def test_two_workers_at_once_send_each_invitation_once(session, engine, world):
+    programme, *_ = world
+    make_survey(session, programme=programme, stage="start", published_at=STARTED)
+    mentee = make_mentee(session)
+    make_mentorship(session, mentee=mentee, programme_id=programme.id, started_at=STARTED)
+    mentee_id = mentee.id
+    counts: list[int] = []
+    when = STARTED + timedelta(days=8)
+
+    outcomes = race(
+        engine,
+        session,
+        [lambda own: counts.append(surveys.send_due_invitations(session=own, now=when))] * 2,
+    )
+
+    assert outcomes == {"ok": 2}
+    assert sum(counts) == 2
+    sent = session.exec(
+        select(Notification)
+        .where(Notification.member_id == mentee_id)
+        .where(Notification.kind == "survey")
+    ).all()
+    assert len(sent) == 1
 
 
 def test_a_survey_published_late_does_not_reach_old_mentorships(session, world):
