@@ -276,7 +276,10 @@ class SurveyQuery:
             organiser=info.context.member,
             programme_id=_programme_id(programme_id),
         )
-        return [_survey(info, s) for s in rows]
+        questions = surveys.questions_for(
+            session=info.context.session, survey_ids=[s.id for s in rows]
+        )
+        return [Survey.from_model(s, questions[s.id]) for s in rows]
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
@@ -298,9 +301,12 @@ class SurveyQuery:
     def my_surveys(self, info: Info) -> list[PendingSurvey]:
         """Pending surveys of the signed-in member."""
         found = surveys.pending_for(session=info.context.session, member=info.context.member)
+        questions = surveys.questions_for(
+            session=info.context.session, survey_ids=[p.survey.id for p in found]
+        )
         return [
             PendingSurvey(
-                survey=_survey(info, p.survey),
+                survey=Survey.from_model(p.survey, questions[p.survey.id]),
                 mentorship_id=_gid("Mentorship", p.mentorship.id),
                 programme_name=p.programme.name,
                 partner_name=p.partner.name if p.partner else surveys.FORMER_MEMBER,

@@ -163,6 +163,22 @@ def questions_of(*, session: Session, survey_id: int) -> list[SurveyQuestion]:
     )
 
 
+def questions_for(
+    *, session: Session, survey_ids: Iterable[int]
+) -> dict[int, list[SurveyQuestion]]:
+    """The questions of many surveys in one query, in order, by survey id."""
+    wanted = sorted(set(survey_ids))
+    found: dict[int, list[SurveyQuestion]] = {i: [] for i in wanted}
+    if wanted:
+        for question in session.exec(
+            select(SurveyQuestion)
+            .where(col(SurveyQuestion.survey_id).in_(wanted))
+            .order_by(col(SurveyQuestion.position), col(SurveyQuestion.id))
+        ).all():
+            found[question.survey_id].append(question)
+    return found
+
+
 def _text_problem(value: str, label: str, limit: int, *, required: bool) -> str | None:
     if required and not value.strip():
         return f"Enter the {label}."
