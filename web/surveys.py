@@ -16,7 +16,7 @@ from backend.errors import DomainError, Invalid, NotFound
 from backend.programmes import service as programmes
 from backend.programmes.models import Programme
 from backend.surveys import service as surveys
-from backend.surveys.models import SURVEY_QUESTION_KINDS, SURVEY_STAGES
+from backend.surveys.models import SURVEY_QUESTION_KINDS, SURVEY_STAGES, Survey
 from web.accounts import redirect
 from web.deps import (
     CheckedVisitor,
@@ -127,6 +127,16 @@ def survey_create(visitor: CheckedVisitor, form: Form, programme_id: int) -> Res
     )
 
 
+def _checked(visitor: Visitor, programme_id: int, survey_id: int) -> Survey:
+    """The survey, if the organiser may manage it and it belongs to the programme."""
+    survey = surveys.get_survey(
+        session=visitor.db, organiser=visitor.member, survey_id=path_id(survey_id)
+    )
+    if survey.programme_id != programme_id:
+        raise NotFound("There is no such survey.")
+    return survey
+
+
 def _survey_page(
     visitor: Visitor,
     programme_id: int,
@@ -136,11 +146,7 @@ def _survey_page(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    survey = surveys.get_survey(
-        session=visitor.db, organiser=visitor.member, survey_id=path_id(survey_id)
-    )
-    if survey.programme_id != programme_id:
-        raise NotFound("There is no such survey.")
+    survey = _checked(visitor, programme_id, survey_id)
     results = (
         surveys.survey_results(session=visitor.db, organiser=visitor.member, survey_id=survey.id)
         if survey.status != "draft"
@@ -178,7 +184,7 @@ def question_add(
     values = {n: form_text(form, n) for n in ("kind", "text", "hint", "choices")}
     values["required"] = "yes" if form_flag(form, "required") else ""
     here = f"/organise/programmes/{programme_id}/surveys/{survey_id}"
-    _survey_page(visitor, programme_id, survey_id)  # scope and programme checked first
+    _checked(visitor, programme_id, survey_id)
     try:
         surveys.add_question(
             session=visitor.db,
@@ -214,7 +220,7 @@ def question_remove(
     visitor: CheckedVisitor, programme_id: int, survey_id: int, question_id: int
 ) -> Response:
     """Take a question out of a draft survey."""
-    _survey_page(visitor, programme_id, survey_id)
+    _checked(visitor, programme_id, survey_id)
     surveys.remove_question(
         session=visitor.db,
         organiser=visitor.member,
@@ -232,7 +238,7 @@ def question_remove(
 )
 def survey_publish(visitor: CheckedVisitor, programme_id: int, survey_id: int) -> Response:
     """Publish a draft survey."""
-    _survey_page(visitor, programme_id, survey_id)
+    _checked(visitor, programme_id, survey_id)
     try:
         surveys.publish_survey(session=visitor.db, organiser=visitor.member, survey_id=survey_id)
     except DomainError as error:
@@ -252,7 +258,7 @@ def survey_publish(visitor: CheckedVisitor, programme_id: int, survey_id: int) -
 )
 def survey_close(visitor: CheckedVisitor, programme_id: int, survey_id: int) -> Response:
     """Close a published survey."""
-    _survey_page(visitor, programme_id, survey_id)
+    _checked(visitor, programme_id, survey_id)
     surveys.close_survey(session=visitor.db, organiser=visitor.member, survey_id=survey_id)
     return redirect(f"/organise/programmes/{programme_id}/surveys/{survey_id}?notice=survey-closed")
 
