@@ -103,6 +103,7 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
     from backend.mentoring import service as mentoring
     from backend.programmes import pairing
     from backend.rounds import service as rounds
+    from backend.surveys import service as surveys
 
     done: dict[str, int] = {}
     with session_scope(engine) as session:
@@ -110,6 +111,8 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
         done["imports_stalled"] = importing.fail_stalled_imports(session=session)
     with session_scope(engine) as session:
         done["programmes_ended"] = pairing.end_programmes(session=session)
+        # After the programmes' end, so the end survey of a programme just ended goes out now.
+        done["survey_invitations"] = surveys.send_due_invitations(session=session)
         done["requests_expired"] = mentoring.expire_requests(session=session)
         done["offers_expired"] = rounds.expire_offers(session=session)
         done["offers_reoffered"] = rounds.reoffer_pending(session=session)

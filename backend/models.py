@@ -48,6 +48,13 @@ from backend.programmes.models import (
 )
 from backend.rounds.models import MatchingRound, MatchProposal
 from backend.skills.models import Skill
+from backend.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
+)
 
 metadata = SQLModel.metadata
 
@@ -99,6 +106,11 @@ __all__ = [
     "Skill",
     "SsoSignIn",
     "SuggestionExposure",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyInvitation",
+    "SurveyQuestion",
+    "SurveyResponse",
     "TotpCredential",
     "UserSession",
     "WebauthnChallenge",

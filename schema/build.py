@@ -54,6 +54,7 @@ from schema.reference import ReferenceQuery
 from schema.roles import RoleMutation
 from schema.rounds import RoundMutation, RoundQuery
 from schema.suggestions import SuggestionQuery
+from schema.surveys import SurveyMutation, SurveyQuery
 from schema.two_factor import TwoFactorMutation, TwoFactorQuery
 
 log = logging.getLogger("peerbridge.graphql")
@@ -95,6 +96,7 @@ class Query(
     InsightsQuery,
     PrivacyQuery,
     ProgrammeQuery,
+    SurveyQuery,
     SessionQuery,
     TwoFactorQuery,
 ):
@@ -133,6 +135,7 @@ class Mutation(
     RoleMutation,
     AdminMutation,
     ProgrammeMutation,
+    SurveyMutation,
     OrganisationAdminMutation,
     ChapterMutation,
 ):

@@ -82,6 +82,13 @@ from backend.programmes.models import (
 from backend.programmes.service import default_programme_id
 from backend.rounds.models import MatchingRound, MatchProposal
 from backend.skills.models import Skill
+from backend.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
+)
 
 PASSWORD = "correct horse battery staple"
 _numbers = count(1)
@@ -1064,7 +1071,104 @@ def make_programme_answer(session: Session, **fields: object) -> ProgrammeAnswer
     )
 
 
+def make_survey(
+    session: Session,
+    *,
+    programme: Programme | None = None,
+    stage: str = "end",
+    status: str = "published",
+    **fields: object,
+) -> Survey:
+    """A survey of ``programme`` (a new one by default), published a week ago by default."""
+    programme = programme or make_programme(session)
+    values: dict[str, Any] = {"title": "How did it go?", "stage": stage, "status": status}
+    if status != "draft":
+        values["published_at"] = utcnow() - timedelta(days=7)
+    values.update(fields)
+    return _save(session, Survey(programme_id=programme.id, **values))
+
+
+def make_survey_question(
+    session: Session, *, survey: Survey | None = None, **fields: object
+) -> SurveyQuestion:
+    """An agreement-scale question of ``survey``."""
+    survey = survey or make_survey(session)
+    values: dict[str, Any] = {"text": "The mentorship helped me.", "kind": "agreement"}
+    if isinstance(fields.get("choices"), list | tuple):
+        fields["choices"] = json.dumps(list(fields["choices"]))  # type: ignore[arg-type]
+    values.update(fields)
+    return _save(session, SurveyQuestion(survey_id=survey.id, **values))
+
+
+def make_survey_invitation(
+    session: Session,
+    *,
+    survey: Survey | None = None,
+    mentorship: Mentorship | None = None,
+    member: Member | None = None,
+    sent: bool = True,
+) -> SurveyInvitation:
+    """``member`` (the mentee by default) invited to ``survey`` about ``mentorship``."""
+    mentorship = mentorship or make_mentorship(session, status="completed", ended_at=utcnow())
+    survey = survey or make_survey(
+        session, programme=session.get(Programme, mentorship.programme_id)
+    )
+    member_id = member.id if member is not None else mentorship.mentee_id
+    return _save(
+        session,
+        SurveyInvitation(
+            survey_id=survey.id,
+            mentorship_id=mentorship.id,
+            member_id=member_id,
+            sent_at=utcnow() if sent else None,
+        ),
+    )
+
+
+def make_survey_response(
+    session: Session, *, invitation: SurveyInvitation | None = None, **fields: object
+) -> SurveyResponse:
+    """A response to ``invitation`` (a new one by default), as the mentee unless told."""
+    invitation = invitation or make_survey_invitation(session)
+    values: dict[str, Any] = {"role": "mentee"}
+    values.update(fields)
+    return _save(
+        session,
+        SurveyResponse(
+            survey_id=invitation.survey_id,
+            mentorship_id=invitation.mentorship_id,
+            member_id=invitation.member_id,
+            **values,
+        ),
+    )
+
+
+def make_survey_answer(
+    session: Session,
+    *,
+    response: SurveyResponse | None = None,
+    question: SurveyQuestion | None = None,
+    value: str = "4",
+    shareable: bool = False,
+) -> SurveyAnswer:
+    """One answer of ``response`` to ``question``."""
+    response = response or make_survey_response(session)
+    if question is None:
+        question = make_survey_question(session, survey=session.get(Survey, response.survey_id))
+    return _save(
+        session,
+        SurveyAnswer(
+            response_id=response.id, question_id=question.id, value=value, shareable=shareable
+        ),
+    )
+
+
 FACTORIES: dict[str, Callable[..., object]] = {
+    "survey": make_survey,
+    "survey_question": make_survey_question,
+    "survey_invitation": make_survey_invitation,
+    "survey_response": make_survey_response,
+    "survey_answer": make_survey_answer,
     "chapter": make_chapter,
     "chapter_region": make_chapter_region,
     "chapter_organisation": make_chapter_organisation,

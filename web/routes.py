@@ -21,6 +21,7 @@ from web import (
     programmes,
     rounds,
     sso,
+    surveys,
     two_factor,
 )
 
@@ -34,6 +35,7 @@ router.include_router(profile.router)
 router.include_router(organise.router)
 router.include_router(rounds.router)
 router.include_router(programmes.router)
+router.include_router(surveys.router)
 router.include_router(mentoring.router)
 router.include_router(notifications.router)
 router.include_router(community.router)

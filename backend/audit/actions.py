@@ -57,6 +57,13 @@ PROGRAMME_PUBLISHED = "programme.published"
 PROGRAMME_DELETED = "programme.deleted"  # a draft nobody applied to
 PROGRAMME_QUESTIONS_SET = "programme.questions_set"  # the count in details
 PROGRAMME_APPLICATION_DECIDED = "programme_application.decided"  # the decision in details
+# Surveys and end-of-mentorship feedback (organisers)
+SURVEY_CREATED = "survey.created"  # a draft survey of a programme (the programme in details)
+SURVEY_QUESTION_ADDED = "survey.question_added"
+SURVEY_PUBLISHED = "survey.published"
+SURVEY_CLOSED = "survey.closed"
+SURVEY_RESULTS_VIEWED = "survey.results_viewed"  # aggregated results; response count in details
+FEEDBACK_VIEWED = "mentorship_feedback.viewed"  # a programme's end feedback, with the pairs' names
 # The organisation register (backend.organisations.register)
 ORGANISATIONS_IMPORTED = "organisations.imported"  # an ODS file imported: counts in details
 ORGANISATION_UPDATED = "organisation.updated"  # which fields changed in details
@@ -111,6 +118,12 @@ LABELS: dict[str, str] = {
     PROGRAMME_DELETED: "Deleted a draft programme",
     PROGRAMME_QUESTIONS_SET: "Changed a programme's application questions",
     PROGRAMME_APPLICATION_DECIDED: "Decided on an application to a programme",
+    SURVEY_CREATED: "Created a survey",
+    SURVEY_QUESTION_ADDED: "Added a question to a survey",
+    SURVEY_PUBLISHED: "Published a survey",
+    SURVEY_CLOSED: "Closed a survey",
+    SURVEY_RESULTS_VIEWED: "Viewed a survey's results",
+    FEEDBACK_VIEWED: "Read a programme's end-of-mentorship feedback",
     ORGANISATIONS_IMPORTED: "Imported organisations from an ODS file",
     ORGANISATION_UPDATED: "Changed an organisation of the register",
     ORGANISATION_MERGED: "Merged an organisation into another",
@@ -144,4 +157,5 @@ SUBJECT_TYPES: tuple[str, ...] = (
     "application",  # an application to a programme
     "organisation",
     "chapter",
+    "survey",
 )

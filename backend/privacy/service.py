@@ -46,6 +46,7 @@ from backend.privacy.models import (
 )
 from backend.programmes.models import ProgrammeAnswer, ProgrammeApplication
 from backend.rounds.models import MatchProposal
+from backend.surveys import service as surveys
 from vocabulary import AGE_BANDS, DISABILITY_ANSWERS, ETHNICITIES, GENDERS
 
 QUESTIONS: dict[str, tuple[str, ...]] = {
@@ -496,6 +497,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
             _row(widening_claim, skip=("member_id",)) if widening_claim is not None else None
         ),
         "community": _community_data(session, member_id),
+        "survey_responses": surveys.export_for(session=session, member_id=member_id),
     }
 
 
@@ -597,6 +599,7 @@ def erase_my_account(
         ).all()
     )
     session.flush()
+    surveys.erase_for(session=session, member_id=member_id)
     session.execute(delete(DemographicRecord).where(col(DemographicRecord.member_id) == member_id))
     session.execute(
         delete(WideningAccessClaim).where(col(WideningAccessClaim.member_id) == member_id)

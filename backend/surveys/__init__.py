@@ -1,0 +1,1 @@
+"""Surveys of a programme's mentorships (start, middle, end) and their results."""
