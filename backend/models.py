@@ -30,6 +30,9 @@ from backend.matchmaking.models import MatchmakingState, SuggestionExposure
 from backend.members.import_models import MemberImport
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring.models import (
+    GroupSession,
+    GroupSessionAttendance,
+    MentoringGroup,
     MentoringSession,
     MentorRequest,
     Mentorship,
@@ -64,6 +67,8 @@ __all__ = [
     "DemographicRecord",
     "EmailToken",
     "Follow",
+    "GroupSession",
+    "GroupSessionAttendance",
     "LoginThrottle",
     "MatchProposal",
     "MatchingRound",
@@ -73,6 +78,7 @@ __all__ = [
     "MemberRole",
     "MemberSkill",
     "MentorRequest",
+    "MentoringGroup",
     "MentoringOffer",
     "MentoringSession",
     "Mentorship",
