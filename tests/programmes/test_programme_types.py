@@ -307,3 +307,51 @@ def test_a_round_leaves_out_a_pair_already_working_together_elsewhere(session, e
     matching_round = run(session, engine, organiser, programme_id=programme.id)
 
     assert pairs_of(session, matching_round.id)[mentee.id].mentor_id is None
+
+
+def test_group_data_is_exported_and_erased(session):
+    from backend.privacy import service as privacy
+    from tests.factories import PASSWORD
+
+    _, programme, mentor, mentees = _group_network(session)
+    member = mentees[0]
+    group = MentoringGroup(programme_id=programme.id, mentor_id=mentor.id, name="Team")
+    session.add(group)
+    session.flush()
+    session.add(
+        Mentorship(
+            programme_id=programme.id, mentor_id=mentor.id, mentee_id=member.id, group_id=group.id
+        )
+    )
+    session.flush()
+    logged = groups.log_group_session(
+        session=session,
+        member=mentor,
+        group_id=group.id,
+        log=groups.GroupSessionLog(
+            held_on=london.london_today(),
+            duration_minutes=45,
+            notes=f"{member.name} led the rota review",
+            attended_ids=(member.id, mentor.id),
+        ),
+    )
+    session.commit()
+
+    data = privacy.export_my_data(session=session, member=member)
+    assert [g["id"] for g in data["mentoring_groups"]] == [group.id]
+    assert data["group_sessions"][0]["notes"].endswith("led the rota review")
+    assert data["group_sessions_attended"] == [logged.id]
+
+    name = member.name
+    privacy.erase_my_account(session=session, member=member, password=PASSWORD, confirm=True)
+    session.commit()
+    session.expire_all()
+    kept = session.get(type(logged), logged.id)
+    assert name not in kept.notes  # the mentor keeps the session, without the name
+    came = session.exec(
+        select(GroupSessionAttendance.member_id).where(
+            GroupSessionAttendance.session_id == logged.id
+        )
+    ).all()
+    assert came == [mentor.id]
+    assert session.get(MentoringOffer, mentor.id).active_mentees == 0
