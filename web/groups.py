@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from backend.errors import Conflict, FieldErrors, Invalid
+from backend.errors import Conflict, Invalid
 from backend.members import service as member_service
 from backend.mentoring import groups
 from web.accounts import redirect
@@ -18,11 +17,10 @@ from web.deps import (
     Form,
     UnitOfWorkRoute,
     Visitor,
-    form_int,
     form_list,
     form_text,
 )
-from web.mentoring import BAD_DATE, WHOLE_MINUTES, parse_date, path_id
+from web.mentoring import SESSION_FIELDS, path_id, read_session_form
 from web.render import form_errors, render
 
 router = APIRouter(route_class=UnitOfWorkRoute)
@@ -61,21 +59,11 @@ def group_detail(visitor: CurrentVisitor, group_id: int) -> Response:
 @router.post("/groups/{group_id:int}/sessions", response_class=HTMLResponse)
 def group_session_submit(visitor: CheckedVisitor, group_id: int, form: Form) -> Response:
     """Log a group session: date, length, notes for the group, and who came."""
-    held_on = parse_date(form, "held_on")
-    values: dict[str, Any] = {
-        name: form_text(form, name)
-        for name in ("held_on-day", "held_on-month", "held_on-year", "duration_minutes", "notes")
-    }
+    values: dict[str, Any] = {name: form_text(form, name) for name in SESSION_FIELDS}
     values["attended_ids"] = form_list(form, "attended_ids")
-    duration = form_int(form, "duration_minutes")
     try:
         attended = tuple(int(x) for x in values["attended_ids"] if x.isdigit())
-        unreadable = {
-            **({} if isinstance(held_on, date) else {"held_on": BAD_DATE}),
-            **({} if isinstance(duration, int) else {"duration_minutes": WHOLE_MINUTES}),
-        }
-        if unreadable or not isinstance(held_on, date) or not isinstance(duration, int):
-            raise FieldErrors(unreadable)
+        held_on, duration = read_session_form(form)
         groups.log_group_session(
             session=visitor.db,
             member=visitor.member,

@@ -355,3 +355,18 @@ def test_group_data_is_exported_and_erased(session):
     ).all()
     assert came == [mentor.id]
     assert session.get(MentoringOffer, mentor.id).active_mentees == 0
+
+
+def test_members_do_not_ask_mentors_in_a_group_programme(session):
+    programme = make_programme(session, name="Team leads", type="group", group_size=4)
+    mentee = make_mentee(session)
+    accept(session, programme, mentee)
+
+    with pytest.raises(Conflict, match="Team leads is group mentoring"):
+        mentoring.request_mentor(
+            session=session,
+            mentee=mentee,
+            mentor_id=make_mentor(session).id,
+            message="Hello",
+            programme_id=programme.id,
+        )

@@ -86,3 +86,30 @@ def test_the_group_page_shows_its_members_and_logs_a_session(session, client, en
     came = session.exec(select(GroupSessionAttendance.member_id)).all()
     assert set(came) == {ann.id, mentor.id}
     assert stranger.get(page).status_code == 404
+
+
+def test_suggestions_in_a_reciprocal_programme_are_for_its_accepted_mentees(
+    session, client, engine
+):
+    from tests.factories import make_programme_application
+
+    programme = make_programme(session, name="Reverse mentoring", type="reciprocal")
+    mentee = make_mentee(session, band="4", priority_access=True)
+    stranger = make_mentee(session, band="4", name="Not Accepted")
+    make_programme_application(
+        session, programme=programme, member=mentee, role="mentee", status="accepted"
+    )
+    make_mentor(session, band="7", name="Band Seven")
+    make_mentor(session, band="8c", name="Senior Leader")
+    session.commit()
+    log_in(client, mentee.email)
+    other = another_client(engine)
+    log_in(other, stranger.email)
+
+    page = client.get(f"/mentoring/suggestions?programme={programme.id}")
+
+    assert page.status_code == 200
+    assert "Reverse mentoring is reciprocal mentoring" in page.text
+    assert "Senior Leader" in page.text and "Band Seven" not in page.text
+    assert f"programme={programme.id}" in page.text  # asking stays in the programme
+    assert other.get(f"/mentoring/suggestions?programme={programme.id}").status_code == 404
