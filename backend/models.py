@@ -30,6 +30,9 @@ from backend.matchmaking.models import MatchmakingState, SuggestionExposure
 from backend.members.import_models import MemberImport
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring.models import (
+    GroupSession,
+    GroupSessionAttendance,
+    MentoringGroup,
     MentoringSession,
     MentorRequest,
     Mentorship,
@@ -73,6 +76,8 @@ __all__ = [
     "DemographicRecord",
     "EmailToken",
     "Follow",
+    "GroupSession",
+    "GroupSessionAttendance",
     "LoginThrottle",
     "MatchProposal",
     "MatchingRound",
@@ -82,6 +87,7 @@ __all__ = [
     "MemberRole",
     "MemberSkill",
     "MentorRequest",
+    "MentoringGroup",
     "MentoringOffer",
     "MentoringSession",
     "Mentorship",

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from matching.features import _as_tuple
+from matching.rules import RECIPROCAL_REASON
 from matching.scoring import COMPONENTS, PairScorer
 from vocabulary import BANDS, SKILL_NAMES, humanise
 
@@ -40,13 +41,34 @@ def pair_reasons(
     comps = scorer.components(mentee, mentor)
     pop = scorer.population_
     frame = scorer.frame_
-    return describe_pairs(
-        comps,
-        scorer.weight_points_,
-        person_facts(frame, pop.mentee_rows[mentee], pop.mentee_band[mentee]),
-        person_facts(frame, pop.mentor_rows[mentor], pop.mentor_band[mentor]),
-        max_reasons=max_reasons,
+    mentee_facts = person_facts(frame, pop.mentee_rows[mentee], pop.mentee_level[mentee])
+    mentor_facts = person_facts(frame, pop.mentor_rows[mentor], pop.mentor_level[mentor])
+    found = describe_pairs(
+        comps, scorer.weight_points_, mentee_facts, mentor_facts, max_reasons=max_reasons
     )
+    if pop.band_rule != "reciprocal":
+        return found
+    return [
+        [*type_reasons(pop.band_rule, mentee_facts, mentor_facts, i), *r]
+        for i, r in enumerate(found)
+    ]
+
+
+def type_reasons(band_rule: str, mentee_facts: dict, mentor_facts: dict, i: int) -> list[str]:
+    """The programme type's own reasons for pair ``i``: the rule that formed it, first, and,
+    in reciprocal mentoring, what the mentor can learn from the mentee in return."""
+    if band_rule != "reciprocal":
+        return []
+    out = [RECIPROCAL_REASON]
+    _, back = skills_overlap([mentor_facts["sought"][i]], [mentee_facts["offered"][i]])
+    if back and back[0]:
+        offered = _and(skill_names(back[0]))
+        out.append(f"In return you offer {offered}, which they want to learn")
+    return out
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def person_facts(frame: pd.DataFrame, rows: np.ndarray, band_rank: np.ndarray) -> dict:
@@ -237,13 +259,15 @@ def match_reasons(
         return MatchReasons([], 0, 0)
     pop = scorer.population_
     frame = scorer.frame_
+    mentee_facts = person_facts(frame, pop.mentee_rows[mentee], pop.mentee_level[mentee])
+    mentor_facts = person_facts(frame, pop.mentor_rows[mentor], pop.mentor_level[mentor])
     texts, keys, sought, covered = _reason_table(
-        scorer.components(mentee, mentor),
-        scorer.weight_points_,
-        person_facts(frame, pop.mentee_rows[mentee], pop.mentee_band[mentee]),
-        person_facts(frame, pop.mentor_rows[mentor], pop.mentor_band[mentor]),
+        scorer.components(mentee, mentor), scorer.weight_points_, mentee_facts, mentor_facts
     )
-    cells = [join_reasons(r) for r in _ranked(texts, keys, max_reasons)]
+    cells = [
+        join_reasons([*type_reasons(pop.band_rule, mentee_facts, mentor_facts, i), *r])
+        for i, r in enumerate(_ranked(texts, keys, max_reasons))
+    ]
     return MatchReasons(cells, sum(len(s) for s in sought), sum(len(c) for c in covered))
 
 
@@ -267,4 +291,5 @@ __all__ = [
     "person_facts",
     "skill_names",
     "skills_overlap",
+    "type_reasons",
 ]

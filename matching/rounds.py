@@ -125,6 +125,12 @@ class RoundMatcher(BaseEstimator):
         plain lists of 64 reach 0.007% in less time).
     random_state : int, default=0
         Seed: fixes the text projection; the solve itself is deterministic.
+    band_rule : {"senior", "reciprocal"}, default="senior"
+        The programme type's band rule (``matching.rules``): a hard rule, so no weight can
+        break it. "senior": the mentor's band is above the mentee's; "reciprocal": a senior
+        leader (8a or above) with a member who has widening-access priority.
+    excluded_pairs : collection of (mentee id, mentor id), default=()
+        Pairs the round leaves out whatever they score (already paired in another programme).
     acceptance : AcceptanceModel or None, default=None
         A fitted model of acceptance (``matching.learning``). The round maximises its
         probability instead of the fixed-weight score only when it beat the fixed weights on
@@ -155,6 +161,8 @@ class RoundMatcher(BaseEstimator):
         acceptance=None,
         widen: int | None = None,
         skills_tiebreak: float = 0.01,
+        band_rule: str = "senior",
+        excluded_pairs=(),
     ):
         self.weights = weights
         self.n_candidates = n_candidates
@@ -168,6 +176,8 @@ class RoundMatcher(BaseEstimator):
         self.acceptance = acceptance
         self.widen = widen
         self.skills_tiebreak = skills_tiebreak
+        self.band_rule = band_rule
+        self.excluded_pairs = excluded_pairs
 
     def _pair_score(self, scorer: PairScorer) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         """The score the round maximises: learned acceptance when allowed, else the fixed one."""
@@ -241,7 +251,12 @@ class RoundMatcher(BaseEstimator):
 
         clock.start()
         stage("features", 0.0)
-        scorer = PairScorer(self.weights, random_state=self.random_state).fit(X)
+        scorer = PairScorer(
+            self.weights,
+            random_state=self.random_state,
+            band_rule=self.band_rule,
+            excluded_pairs=self.excluded_pairs,
+        ).fit(X)
         pop = scorer.population_
         clock.stop("features")
 

@@ -5,12 +5,22 @@ A pair (mentee, mentor) is feasible when:
 - the mentor offers mentoring (capacity > 0; the round also never exceeds it);
 - neither is the other's line manager, directly or up the chain;
 - the mentee's ``outside_organisation_only`` is respected;
-- the mentor's band is strictly above the mentee's.
+- the band rule of the programme type (``band_rule``), never a weight:
+  - ``"senior"`` (one-to-one and group mentoring): the mentor's band is strictly above the
+    mentee's;
+  - ``"reciprocal"`` (reciprocal mentoring): the mentor is a senior leader (band 8a or above,
+    or VSM) and the mentee has widening-access priority (the flag only, never its reason); the
+    band order between them is lifted: each learns from the other.
+
+The band rule is applied as rule ranks in ``Population.mentee_band`` / ``mentor_band`` (the
+whole solver, coverage bound and candidate search read "mentor rank above mentee rank"), so
+a rule holds wherever the solver looks; the members' real bands are ``mentee_level`` /
+``mentor_level``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -42,6 +52,9 @@ class Population:
     chain_ptr: np.ndarray  # CSR over mentees: mentors in the same line-management chain
     chain_idx: np.ndarray
     n_orgs: int
+    mentee_level: np.ndarray  # real band ranks (mentee_band / mentor_band are rule ranks)
+    mentor_level: np.ndarray
+    band_rule: str = "senior"
 
     @property
     def n_mentees(self) -> int:
@@ -88,8 +101,50 @@ def chain_pairs(member_ids: np.ndarray, manager_ids: np.ndarray) -> tuple[np.nda
     return key // n, key % n
 
 
-def build_population(frame: pd.DataFrame) -> Population:
-    """Extract the arrays of the hard rules from a member frame."""
+BAND_RULES: tuple[str, ...] = ("senior", "reciprocal")
+SENIOR_LEADER_RANK = BAND_RANK["8a"]
+RECIPROCAL_REASON = (
+    "Reciprocal mentoring: a senior leader paired with a member of an under-represented "
+    "group, and each learns from the other"
+)
+
+
+def check_band_rule(band_rule: str) -> None:
+    """Refuse an unknown band rule."""
+    if band_rule not in BAND_RULES:
+        raise ValueError(f"unknown band rule {band_rule!r}; expected one of {BAND_RULES}")
+
+
+def rule_ranks(
+    mentee_level: np.ndarray,
+    mentee_priority: np.ndarray,
+    mentor_level: np.ndarray,
+    band_rule: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ranks the band rule compares ("mentor rank above mentee rank"), mentees and mentors.
+
+    Reciprocal: senior leaders rank 1 and other mentors 0; mentees with widening-access
+    priority rank 0 and others 1, so only a senior leader with a flagged member is above.
+    """
+    check_band_rule(band_rule)
+    if band_rule == "senior":
+        return mentee_level, mentor_level
+    mentee = np.where(np.asarray(mentee_priority, bool), 0, 1).astype(np.int64)
+    mentor = (np.asarray(mentor_level) >= SENIOR_LEADER_RANK).astype(np.int64)
+    return mentee, mentor
+
+
+def build_population(
+    frame: pd.DataFrame,
+    band_rule: str = "senior",
+    excluded_pairs: Collection[tuple[str, str]] = (),
+) -> Population:
+    """Extract the arrays of the hard rules from a member frame, under ``band_rule``.
+
+    ``excluded_pairs`` are (mentee id, mentor id) pairs the round must leave out (a pair
+    already working together in another programme); they join the chain exclusions, so every
+    stage of the solver leaves them out as it does a line-management chain.
+    """
     ids = frame["member_id"].astype(str).to_numpy()
     band = frame["band"].astype(str).map(BAND_RANK).to_numpy()
     if np.isnan(band.astype(float)).any():
@@ -104,9 +159,13 @@ def build_population(frame: pd.DataFrame) -> Population:
     managers = frame["line_manager_id"].to_numpy(dtype=object)
     person, ancestor = chain_pairs(ids, managers)
     # A pair is excluded in both directions: person→ancestor and ancestor→person.
-    a = np.concatenate([person, ancestor])
-    b = np.concatenate([ancestor, person])
     n = len(frame)
+    row_of = {m: k for k, m in enumerate(ids)}
+    extra = [(row_of[e], row_of[m]) for e, m in excluded_pairs if e in row_of and m in row_of]
+    ex_a = np.array([e for e, _ in extra], np.int64)
+    ex_b = np.array([m for _, m in extra], np.int64)
+    a = np.concatenate([person, ancestor, ex_a])
+    b = np.concatenate([ancestor, person, ex_b])
     mentee_pos = np.full(n, -1, np.int64)
     mentee_pos[mentee_rows] = np.arange(len(mentee_rows))
     mentor_pos = np.full(n, -1, np.int64)
@@ -114,22 +173,31 @@ def build_population(frame: pd.DataFrame) -> Population:
     ea, mb = mentee_pos[a], mentor_pos[b]
     keep = (ea >= 0) & (mb >= 0)
     ea, mb = ea[keep], mb[keep]
+    if len(extra):  # an excluded pair may also be a chain pair: keep each pair once
+        width = max(len(mentor_rows), 1)
+        key = unique_keys(ea * width + mb)
+        ea, mb = key // width, key % width
     order = np.lexsort((mb, ea))
     ea, mb = ea[order], mb[order]
     ptr = np.zeros(len(mentee_rows) + 1, np.int64)
     np.add.at(ptr, ea + 1, 1)
     ptr = np.cumsum(ptr)
 
+    priority = frame["priority_access"].astype(bool).to_numpy()[mentee_rows]
+    mentee_rank, mentor_rank = rule_ranks(band[mentee_rows], priority, band[mentor_rows], band_rule)
     return Population(
         member_ids=ids,
         mentee_rows=mentee_rows,
         mentor_rows=mentor_rows,
-        mentee_band=band[mentee_rows],
-        mentor_band=band[mentor_rows],
+        mentee_band=mentee_rank,
+        mentor_band=mentor_rank,
+        mentee_level=band[mentee_rows],
+        mentor_level=band[mentor_rows],
+        band_rule=band_rule,
         mentee_org=org_codes[mentee_rows].astype(np.int64),
         mentor_org=org_codes[mentor_rows].astype(np.int64),
         mentee_outside=frame["outside_organisation_only"].astype(bool).to_numpy()[mentee_rows],
-        mentee_priority=frame["priority_access"].astype(bool).to_numpy()[mentee_rows],
+        mentee_priority=priority,
         mentor_capacity=capacity[mentor_rows],
         chain_ptr=ptr,
         chain_idx=mb.astype(np.int64),
@@ -173,6 +241,13 @@ UNMATCHED_NO_HIGHER_BAND = "no mentor is at a higher band than yours"
 UNMATCHED_OWN_ORG = "every mentor at a higher band works in your own organisation"
 UNMATCHED_CHAIN = "every mentor at a higher band is in your line-management chain"
 UNMATCHED_CAPACITY = "the mentors who could take you were all needed for other mentees"
+UNMATCHED_NOT_FLAGGED = (
+    "reciprocal mentoring pairs senior leaders with members who have widening-access "
+    "priority in this programme, and you do not have it"
+)
+UNMATCHED_NO_SENIOR = "no senior leader (band 8a or above) is offering a place"
+UNMATCHED_SENIOR_OWN_ORG = "every senior leader offering a place works in your own organisation"
+UNMATCHED_SENIOR_CHAIN = "every senior leader offering a place is in your line-management chain"
 
 
 def feasible_counts(pop: Population) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -202,10 +277,13 @@ def unmatched_reasons(pop: Population, matched: np.ndarray) -> np.ndarray:
     higher, by_org, feasible = feasible_counts(pop)
     out = np.full(pop.n_mentees, "", dtype=object)
     un = ~matched
+    reciprocal = pop.band_rule == "reciprocal"
     out[un & (feasible > 0)] = UNMATCHED_CAPACITY
-    out[un & (feasible == 0)] = UNMATCHED_CHAIN
-    out[un & (by_org == 0)] = UNMATCHED_OWN_ORG
-    out[un & (higher == 0)] = UNMATCHED_NO_HIGHER_BAND
+    out[un & (feasible == 0)] = UNMATCHED_SENIOR_CHAIN if reciprocal else UNMATCHED_CHAIN
+    out[un & (by_org == 0)] = UNMATCHED_SENIOR_OWN_ORG if reciprocal else UNMATCHED_OWN_ORG
+    out[un & (higher == 0)] = UNMATCHED_NO_SENIOR if reciprocal else UNMATCHED_NO_HIGHER_BAND
+    if reciprocal:
+        out[un & ~pop.mentee_priority] = UNMATCHED_NOT_FLAGGED
     return out
 
 
@@ -227,6 +305,28 @@ VIOLATION_NOT_OFFERING = "the mentor is not offering mentoring"
 VIOLATION_BAND = "the mentor's band must be above the mentee's"
 VIOLATION_OWN_ORGANISATION = "the mentee asked for a mentor from another organisation"
 VIOLATION_CHAIN = "they are in the same line-management chain"
+VIOLATION_NOT_SENIOR_LEADER = (
+    "in reciprocal mentoring the mentor must be a senior leader (band 8a or above)"
+)
+VIOLATION_NOT_FLAGGED = (
+    "in reciprocal mentoring the mentee must have widening-access priority in the programme"
+)
+
+
+def band_violation(
+    mentee: Mapping[str, object], mentor: Mapping[str, object], band_rule: str = "senior"
+) -> str | None:
+    """The band rule of the programme type a pair breaks, or None (``priority_access`` is
+    read from the mentee's row for the reciprocal rule)."""
+    check_band_rule(band_rule)
+    mentee_rank, mentor_rank = BAND_RANK[str(mentee["band"])], BAND_RANK[str(mentor["band"])]
+    if band_rule == "senior":
+        return VIOLATION_BAND if mentor_rank <= mentee_rank else None
+    if mentor_rank < SENIOR_LEADER_RANK:
+        return VIOLATION_NOT_SENIOR_LEADER
+    if not bool(mentee.get("priority_access", False)):
+        return VIOLATION_NOT_FLAGGED
+    return None
 
 
 def _key(value: object) -> str | None:
@@ -244,7 +344,11 @@ def ancestors(member_id: str, managers: Mapping[str, object]) -> set[str]:
 
 
 def pair_violation(
-    mentee: Mapping[str, object], mentor: Mapping[str, object], *, managers: Mapping[str, object]
+    mentee: Mapping[str, object],
+    mentor: Mapping[str, object],
+    *,
+    managers: Mapping[str, object],
+    band_rule: str = "senior",
 ) -> str | None:
     """The hard rule a pair breaks, in plain English, or None when the pair is allowed.
 
@@ -257,8 +361,9 @@ def pair_violation(
     capacity = pd.to_numeric(pd.Series([mentor.get("mentor_capacity")])).fillna(0).iloc[0]
     if not capacity > 0:
         return VIOLATION_NOT_OFFERING
-    if BAND_RANK[str(mentor["band"])] <= BAND_RANK[str(mentee["band"])]:
-        return VIOLATION_BAND
+    band = band_violation(mentee, mentor, band_rule)
+    if band is not None:
+        return band
     if bool(mentee["outside_organisation_only"]) and str(mentee["organisation_key"]) == str(
         mentor["organisation_key"]
     ):

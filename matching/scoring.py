@@ -288,10 +288,14 @@ class PairScorer(BaseEstimator):
         weights: ScoreWeights | None = None,
         text_components: int = 32,
         random_state: int = 0,
+        band_rule: str = "senior",
+        excluded_pairs=(),
     ):
         self.weights = weights
         self.text_components = text_components
         self.random_state = random_state
+        self.band_rule = band_rule
+        self.excluded_pairs = excluded_pairs
 
     def fit(self, X: pd.DataFrame, y=None) -> PairScorer:
         """Fit features on the member frame and precompute the score factors; return self."""
@@ -299,7 +303,9 @@ class PairScorer(BaseEstimator):
         weights = self.weights if self.weights is not None else ScoreWeights()
         self.weights_ = weights
         w = dict(zip(COMPONENTS, weights.as_array() * 100.0, strict=False))
-        self.population_ = build_population(X)
+        self.population_ = build_population(
+            X, band_rule=self.band_rule, excluded_pairs=self.excluded_pairs
+        )
         self.features_ = PersonFeatures(self.text_components, self.random_state)
         feats = self.features_.fit_transform(X)
         blocks = self.features_.blocks_

@@ -35,8 +35,8 @@ from threadpoolctl import ThreadpoolController
 
 from matching.features import PersonFeatures, _as_tuple, check_member_frame
 from matching.learning import use_learned
-from matching.reasons import describe_pairs
-from matching.rules import chain_pairs
+from matching.reasons import describe_pairs, type_reasons
+from matching.rules import SENIOR_LEADER_RANK, chain_pairs, check_band_rule
 from matching.scoring import COMPONENTS, ScoreWeights, mentee_parts, mentor_parts
 from vocabulary import BAND_RANK
 
@@ -287,18 +287,29 @@ class MentorSuggester(BaseEstimator):
         return pos[pos >= 0]
 
     def eligible(
-        self, mentee: str | Mapping | pd.Series, exclude: Iterable[str] = ()
+        self,
+        mentee: str | Mapping | pd.Series,
+        exclude: Iterable[str] = (),
+        *,
+        band_rule: str = "senior",
     ) -> np.ndarray:
         """Boolean mask over ``mentor_ids_`` of the mentors the hard rules allow for a member."""
         check_is_fitted(self, "mentor_matrix_")
         row, _, facts = self._person(mentee)
-        return self._mask(row, facts, exclude)
+        return self._mask(row, facts, exclude, band_rule)
 
-    def _mask(self, row: int, facts: dict, exclude: Iterable[str]) -> np.ndarray:
+    def _mask(
+        self, row: int, facts: dict, exclude: Iterable[str], band_rule: str = "senior"
+    ) -> np.ndarray:
+        check_band_rule(band_rule)
         band_e = BAND_RANK.get(str(facts["band"]))
         if band_e is None:
             raise ValueError(f"unknown band {facts['band']!r}")
-        ok = self.mentor_band_ > band_e
+        if band_rule == "senior":
+            ok = self.mentor_band_ > band_e
+        else:  # reciprocal: a senior leader, for a member with widening-access priority
+            flagged = bool(facts.get("priority_access", False))
+            ok = (self.mentor_band_ >= SENIOR_LEADER_RANK) & flagged
         ok &= self.mentor_capacity_ > 0
         if row >= 0 and self.mentor_pos_[row] >= 0:
             ok[self.mentor_pos_[row]] = False
@@ -331,13 +342,15 @@ class MentorSuggester(BaseEstimator):
         *,
         exposure_counts: ExposureCounts | None = None,
         record: bool = True,
+        band_rule: str = "senior",
     ) -> list[Suggestion]:
-        """Top-``k`` mentors for one member (a member_id of the frame, or a profile mapping)."""
+        """Top-``k`` mentors for one member (a member_id of the frame, or a profile mapping),
+        under the programme type's ``band_rule`` (``matching.rules``)."""
         check_is_fitted(self, "mentor_matrix_")
         if k < 1:
             return []
         row, vec, facts = self._person(mentee)
-        ok = self._mask(row, facts, exclude)
+        ok = self._mask(row, facts, exclude, band_rule)
         cand = np.flatnonzero(ok)
         if len(cand) == 0:
             return []
@@ -380,12 +393,15 @@ class MentorSuggester(BaseEstimator):
             comps = self._components(vec, chosen, org)
             w = np.array([self.weight_points_[c] for c in COMPONENTS])
             scores = np.clip(comps @ w, 0.0, 100.0)
-        reasons = describe_pairs(
-            comps,
-            self.weight_points_,
-            self._facts_of_requester(facts, len(chosen)),
-            self._facts_of_mentors(chosen),
-        )
+        requester_facts = self._facts_of_requester(facts, len(chosen))
+        mentor_facts = self._facts_of_mentors(chosen)
+        reasons = describe_pairs(comps, self.weight_points_, requester_facts, mentor_facts)
+        if band_rule != "senior":
+            requester_facts["offered"] = [_as_tuple(facts.get("skills_offered"))] * len(chosen)
+            reasons = [
+                [*type_reasons(band_rule, requester_facts, mentor_facts, i), *r]
+                for i, r in enumerate(reasons)
+            ]
         if record:
             self._record(chosen)
         return [

@@ -39,6 +39,7 @@ from schema.bookings import BookingMutation
 from schema.chapters import ChapterMutation, ChapterQuery
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
+from schema.groups import GroupMutation, GroupQuery
 from schema.ids import decode
 from schema.imports import ImportMutation, ImportQuery
 from schema.inputs import ReadableLiterals
@@ -89,6 +90,7 @@ class Query(
     CircleQuery,
     MemberQuery,
     MentoringQuery,
+    GroupQuery,
     NotificationQuery,
     ReferenceQuery,
     RoundQuery,
@@ -125,6 +127,7 @@ class Mutation(
     AccessTokenMutation,
     MentoringMutation,
     BookingMutation,
+    GroupMutation,
     NotificationMutation,
     ImportMutation,
     RoundMutation,

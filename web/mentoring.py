@@ -215,16 +215,36 @@ def overview(visitor: CurrentVisitor) -> Response:
 
 
 @router.get("/mentoring/suggestions", response_class=HTMLResponse)
-def suggestions(visitor: CurrentVisitor) -> Response:
-    """Mentors with a free place who fit the member, best first, with reasons."""
+def suggestions(visitor: CurrentVisitor, programme: int = 0) -> Response:
+    """Mentors with a free place who fit the member, best first, with reasons; in a programme
+    (``?programme=ID``) under its type's rule."""
     member = member_service.require_member(visitor.member)
-    suggested = suggest_mentors(session=visitor.db, member=member, k=SUGGESTIONS)
+    in_programme = (
+        pairing.get_programme(session=visitor.db, programme_id=path_id(programme))
+        if programme
+        else None
+    )
+    if (
+        in_programme is not None
+        and not in_programme.is_default
+        and not pairing.is_accepted(
+            session=visitor.db, programme_id=in_programme.id, member_id=member.id, role="mentee"
+        )
+    ):
+        raise NotFound("No such programme.")  # only its accepted mentees: names do not leak
+    suggested = suggest_mentors(
+        session=visitor.db,
+        member=member,
+        k=SUGGESTIONS,
+        programme_id=in_programme.id if in_programme is not None else None,
+    )
     active = mentoring.list_mentorships(session=visitor.db, member=member, status="active")
     has_mentor = any(m.mentee_id == member.id for m in active)
     return render(
         visitor,
         "mentoring/suggestions.html",
         suggestions=suggested,
+        in_programme=None if in_programme is None or in_programme.is_default else in_programme,
         has_mentor=has_mentor,
         has_skills=bool(
             member_service.skills_of(session=visitor.db, member_id=member.id)["sought"]
@@ -622,30 +642,30 @@ def parse_date(form: FormData, name: str) -> date | str:
         return "/".join(parts)
 
 
+def read_session_form(form: FormData) -> tuple[date, int]:
+    """A logged session's date and length from its form (a pair's or a group's), or
+    FieldErrors naming the boxes that cannot be read."""
+    held_on = parse_date(form, "held_on")
+    duration = form_int(form, "duration_minutes")
+    unreadable = {
+        **({} if isinstance(held_on, date) else {"held_on": BAD_DATE}),
+        **({} if isinstance(duration, int) else {"duration_minutes": WHOLE_MINUTES}),
+    }
+    if unreadable or not isinstance(held_on, date) or not isinstance(duration, int):
+        raise FieldErrors(unreadable)
+    return held_on, duration
+
+
+SESSION_FIELDS = ("held_on-day", "held_on-month", "held_on-year", "duration_minutes", "notes")
+
+
 @router.post("/mentoring/mentorships/{mentorship_id:int}/sessions", response_class=HTMLResponse)
 def session_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Response:
     """Log a session: its date, how long it took, and notes private to the pair."""
-    held_on = parse_date(form, "held_on")
-    values = {
-        name: form_text(form, name)
-        for name in (
-            "held_on-day",
-            "held_on-month",
-            "held_on-year",
-            "duration_minutes",
-            "notes",
-            "booking_id",
-        )
-    }
-    duration = form_int(form, "duration_minutes")
+    values = {name: form_text(form, name) for name in (*SESSION_FIELDS, "booking_id")}
     booking_id = form_int(form, "booking_id")
     try:
-        unreadable = {
-            **({} if isinstance(held_on, date) else {"held_on": BAD_DATE}),
-            **({} if isinstance(duration, int) else {"duration_minutes": WHOLE_MINUTES}),
-        }
-        if unreadable or not isinstance(held_on, date) or not isinstance(duration, int):
-            raise FieldErrors(unreadable)
+        held_on, duration = read_session_form(form)
         mentoring.log_session(
             session=visitor.db,
             member=visitor.member,

@@ -409,7 +409,10 @@ def _form_page(
         values=values,
         programme=programme,
         chapter_options=chapter_options,
-        type_options=list(programmes.TYPE_LABELS.items()),
+        type_options=[
+            (value, label, programmes.TYPE_HINTS[value])
+            for value, label in programmes.TYPE_LABELS.items()
+        ],
         pairing_options=list(programmes.PAIRING_LABELS.items()),
         band_options=[(b, band_label(b)) for b in BANDS],
         region_options=[(r, r) for r in REGIONS],

@@ -10,6 +10,7 @@ from web import (
     assets,
     chapters,
     community,
+    groups,
     insights,
     mentoring,
     notifications,
@@ -37,6 +38,7 @@ router.include_router(rounds.router)
 router.include_router(programmes.router)
 router.include_router(surveys.router)
 router.include_router(mentoring.router)
+router.include_router(groups.router)
 router.include_router(notifications.router)
 router.include_router(community.router)
 router.include_router(privacy.router)

@@ -77,8 +77,9 @@ def mentees_waiting(
     ``programme_id`` None is the default programme. Without ``among``, the waiting are the
     members seeking a mentor (the open mentoring); with it, only those members, seeking or not
     (a programme's accepted mentee applicants asked by applying). A mentor in another
-    programme does not count; an open offer in any round does (one open offer per mentee, a
-    unique index: the mentee answers one offer at a time).
+    programme does not count, nor an offer in another programme; an open offer in this
+    programme does (one open offer per mentee per programme, a unique index: the mentee
+    answers one offer at a time in each programme).
     """
     if programme_id is None:
         from backend.programmes import service as programmes
@@ -89,7 +90,11 @@ def mentees_waiting(
         .where(Mentorship.status == "active")
         .where(Mentorship.programme_id == programme_id)
     )
-    offered = select(MatchProposal.mentee_id).where(MatchProposal.status == "offered")
+    offered = (
+        select(MatchProposal.mentee_id)
+        .where(MatchProposal.status == "offered")
+        .where(MatchProposal.programme_id == programme_id)
+    )
     statement = (
         select(Member.id)
         .where(Member.is_active)

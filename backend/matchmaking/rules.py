@@ -16,7 +16,9 @@ from backend.organisations.models import Organisation
 from matching import rules
 from matching.rules import VIOLATION_BAND as VIOLATION_BAND
 from matching.rules import VIOLATION_CHAIN as VIOLATION_CHAIN
+from matching.rules import VIOLATION_NOT_FLAGGED as VIOLATION_NOT_FLAGGED
 from matching.rules import VIOLATION_NOT_OFFERING as VIOLATION_NOT_OFFERING
+from matching.rules import VIOLATION_NOT_SENIOR_LEADER as VIOLATION_NOT_SENIOR_LEADER
 from matching.rules import VIOLATION_OWN_ORGANISATION as VIOLATION_OWN_ORGANISATION
 from matching.rules import VIOLATION_SELF as VIOLATION_SELF
 
@@ -75,13 +77,38 @@ def _rows(session: Session, member_ids: Collection[int]) -> dict[int, dict[str, 
     }
 
 
-def pair_violation(*, session: Session, mentee_id: int, mentor_id: int) -> str | None:
-    """The hard rule the pair breaks (``matching.rules.VIOLATION_*``), or None when allowed."""
+def band_rule_of(programme_type: str | None) -> str:
+    """The matcher's band rule for a programme type: reciprocal mentoring has its own; one-to-one
+    and group mentoring keep the mentor above the mentee."""
+    return "reciprocal" if programme_type == "reciprocal" else "senior"
+
+
+def pair_violation(
+    *,
+    session: Session,
+    mentee_id: int,
+    mentor_id: int,
+    band_rule: str = "senior",
+    programme_id: int | None = None,
+) -> str | None:
+    """The hard rule the pair breaks (``matching.rules.VIOLATION_*``), or None when allowed.
+
+    ``band_rule`` is the programme type's (``band_rule_of``); the reciprocal rule reads the
+    mentee's widening-access flag in ``programme_id`` (the flag only, never its reason).
+    """
     rows = _rows(session, {mentee_id, mentor_id})
     if mentee_id not in rows or mentor_id not in rows:
         return "a member of this pair no longer exists"
+    if band_rule == "reciprocal":
+        from backend.privacy import widening
+
+        flagged = widening.flags_for(
+            session=session, member_ids={mentee_id}, programme_id=programme_id
+        )
+        rows[mentee_id]["priority_access"] = mentee_id in flagged
     return rules.pair_violation(
         rows[mentee_id],
         rows[mentor_id],
         managers=chain_links(session=session, member_ids={mentee_id, mentor_id}),
+        band_rule=band_rule,
     )

@@ -106,6 +106,8 @@ def suggest(
     exclude_ids: Collection[int] = (),
     exposure_counts: Counts | None = None,
     cache: SuggesterCache = CACHE,
+    band_rule: str = "senior",
+    programme_id: int | None = None,
 ) -> list[Ranked]:
     """Top-``k`` mentors with a free place for one member, under the matcher's hard rules.
 
@@ -119,7 +121,18 @@ def suggest(
     if suggester is None:
         return []
     requester: str | dict[str, object] = str(member_id)
-    if requester not in suggester.row_of_:
+    if band_rule == "reciprocal":
+        from backend.privacy import widening
+
+        # The flag in the programme (its categories), never the member's reason.
+        profile = frames.profile_of(session=session, member_id=member_id)
+        if profile is None:
+            return []
+        flagged = widening.flags_for(
+            session=session, member_ids={member_id}, programme_id=programme_id
+        )
+        requester = {**profile, "priority_access": member_id in flagged}
+    elif requester not in suggester.row_of_:
         # Joined since the fit (joining does not move the version): score their profile.
         profile = frames.profile_of(session=session, member_id=member_id)
         if profile is None:
@@ -136,6 +149,7 @@ def suggest(
         exclude=[str(x) for x in exclude_ids],
         exposure_counts=counts,
         record=False,
+        band_rule=band_rule,
     )
     ranked = [Ranked(int(s.mentor_id), float(s.score), list(s.reasons)) for s in found]
     if ranked:

@@ -7,8 +7,9 @@ that says what state the row is in.
 
 Every path that starts a mentorship (a mentor accepts a request; both sides accept a round's
 offer) goes through ``start_mentorship``. The database keeps the invariants too: at most one
-active mentorship per mentee per programme, at most one open offer per mentee (partial unique
-indexes), and a mentor's active mentorships never above capacity (a conditional UPDATE).
+active mentorship per mentee per programme, at most one open offer per mentee per programme
+(partial unique indexes), one pair active in one programme at a time, and a mentor's active
+mentorships never above capacity (a conditional UPDATE).
 
 Programmes: a mentee may have one mentor in each programme (say one in the open, default
 programme and one in an "into management" cohort); a new mentorship closes the mentee's other
@@ -28,7 +29,7 @@ from backend.db import utcnow
 from backend.errors import Conflict, NotFound
 from backend.matchmaking.version import network_changed
 from backend.members.models import Member, MentoringOffer
-from backend.mentoring.models import MentorRequest, Mentorship
+from backend.mentoring.models import MentoringGroup, MentorRequest, Mentorship
 from backend.notifications import service as notifications
 from backend.programmes import service as programmes
 from backend.programmes.models import Programme
@@ -228,7 +229,11 @@ def already_paired(
 ) -> Conflict:
     """The refusal for a pair already working together (in this or another programme)."""
     where = in_programme(session, mentorship.programme_id)
-    return Conflict(f"{mentor.name} already mentors {mentee.name}{where}.", field="mentor_id")
+    return Conflict(
+        f"{mentor.name} already mentors {mentee.name}{where}: a pair works together in one "
+        "programme at a time.",
+        field="mentor_id",
+    )
 
 
 def in_programme(session: Session, programme_id: int) -> str:
@@ -270,7 +275,8 @@ def close_mentorship(
         ended_by_id=ended_by_id,
         end_reason=end_reason,
     )
-    if moved and mentorship.mentor_id is not None:
+    # A group member's mentorship holds a place in the group, not one of the mentor's places.
+    if moved and mentorship.mentor_id is not None and mentorship.group_id is None:
         session.execute(
             update(MentoringOffer)
             .where(col(MentoringOffer.member_id) == mentorship.mentor_id)
@@ -318,8 +324,13 @@ def start_mentorship(
     mentee_id: int,
     request: MentorRequest | None = None,
     proposal: MatchProposal | None = None,
+    group: MentoringGroup | None = None,
 ) -> Mentorship:
     """Start a mentorship, whichever path leads here; the caller commits.
+
+    With ``group`` (group mentoring, the group's mentor is ``mentor_id``) the mentee joins
+    the group: the group's size in its programme is the mentor's capacity there, so no one of
+    the mentor's own places is taken, and the pair is told with a link to the group's page.
 
     Takes one of the mentor's places atomically, refuses if the mentee already has a mentor in
     the programme (or the programme has ended), closes the mentee's other open requests and
@@ -343,21 +354,27 @@ def start_mentorship(
     paired = active_pair(session=session, mentee_id=mentee_id, mentor_id=mentor_id)
     if paired is not None:
         raise already_paired(session, mentee, mentor, paired)
+    if group is not None and (group.mentor_id != mentor_id or group.programme_id != programme_id):
+        raise Conflict("This group belongs to another mentor or programme.", field="group_id")
     try:
         with session.begin_nested():
-            took_place = session.exec(
-                update(MentoringOffer)
-                .where(col(MentoringOffer.member_id) == mentor_id)
-                .where(col(MentoringOffer.paused).is_(False))
-                .where(col(MentoringOffer.active_mentees) < col(MentoringOffer.capacity))
-                .values(active_mentees=MentoringOffer.active_mentees + 1)
-            ).rowcount
+            took_place = (
+                group is not None
+                or session.exec(
+                    update(MentoringOffer)
+                    .where(col(MentoringOffer.member_id) == mentor_id)
+                    .where(col(MentoringOffer.paused).is_(False))
+                    .where(col(MentoringOffer.active_mentees) < col(MentoringOffer.capacity))
+                    .values(active_mentees=MentoringOffer.active_mentees + 1)
+                ).rowcount
+            )
             if not took_place:
                 raise CapacityReached(f"{mentor.name} has no free mentoring place left.")
             mentorship = Mentorship(
                 programme_id=programme_id,
                 mentor_id=mentor_id,
                 mentee_id=mentee_id,
+                group_id=group.id if group is not None else None,
                 request_id=request.id if request is not None else None,
                 goals=(mentee.goals or "")[:4000],
                 planned_months=6,
@@ -383,7 +400,18 @@ def start_mentorship(
     for round_id in sorted(rounds):
         figures.mark_stale(session=session, round_id=round_id)
     link = f"/mentoring/mentorships/{mentorship.id}"
-    if proposal is None:
+    if group is not None:
+        # The mentor hears once per group, from the round's publishing, not once per mentee.
+        tell(
+            session,
+            mentee,
+            "mentorship",
+            f"You have joined {group.name or 'a mentoring group'}",
+            f"You are in a mentoring group with {mentor.name} as your mentor. Meet your group "
+            "and see its sessions on the group's page.",
+            f"/groups/{group.id}",
+        )
+    elif proposal is None:
         tell(
             session,
             mentee,
@@ -508,7 +536,8 @@ def end_for_inactive_account(*, session: Session, member: Member, by: Member) ->
         ):
             continue  # ended meanwhile by one of the pair
         ended += 1
-        free_place(session=session, mentor_id=mentorship.mentor_id)
+        if mentorship.group_id is None:  # a group member held no place of the mentor's
+            free_place(session=session, mentor_id=mentorship.mentor_id)
         _cancel_sessions(session, mentorship.id)
         other_id = mentorship.mentee_id if as_mentor else mentorship.mentor_id
         other = session.get(Member, other_id) if other_id is not None else None

@@ -1,4 +1,5 @@
-"""Mentoring tables: requests, mentorships, logged sessions and end-of-mentorship feedback."""
+"""Mentoring tables: requests, mentorships, logged sessions and end-of-mentorship feedback;
+mentoring groups (group mentoring programmes) and their group sessions."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ REQUEST_STATUSES: tuple[str, ...] = (
     "released",  # the mentor paused mentoring while it was open
 )
 MENTORSHIP_STATUSES: tuple[str, ...] = ("active", "completed", "ended_early")
+GROUP_STATUSES: tuple[str, ...] = ("active", "closed")
 MAX_OPEN_REQUESTS = 3
 
 
@@ -119,6 +121,17 @@ class Mentorship(SQLModel, table=True):
         sa_column=Column(
             Integer, ForeignKey("programme.id", ondelete="RESTRICT"), nullable=False, index=True
         )
+    )
+    # Group mentoring: the group this mentee's mentorship belongs to (each mentee keeps their
+    # own mentorship row, so the lifecycle and its indexes hold for groups too).
+    group_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey("mentoring_group.id", ondelete="SET NULL"),
+            nullable=True,
+            index=True,
+        ),
     )
     goals: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     meeting_rhythm: str = Field(default="", max_length=200)
@@ -261,3 +274,77 @@ class SessionTimeOption(SQLModel, table=True):
     format: str = Field(sa_column=Column(String(10), nullable=False))
     location: str = Field(default="", max_length=300)
     video_link: str = Field(default="", max_length=500)
+
+
+class MentoringGroup(SQLModel, table=True):
+    """One mentor and a group of mentees in a group mentoring programme (formed by a round)."""
+
+    __tablename__ = "mentoring_group"
+    __table_args__ = (
+        one_of("status", GROUP_STATUSES, name="ck_mentoring_group_status"),
+        # One active group per mentor per programme: a round adds to it rather than split it.
+        Index(
+            "uq_mentoring_group_active_mentor",
+            "programme_id",
+            "mentor_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    programme_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("programme.id", ondelete="RESTRICT"), nullable=False, index=True
+        )
+    )
+    mentor_id: int | None = Field(
+        default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
+    )
+    status: str = Field(default="active", sa_column=Column(String(10), nullable=False))
+    name: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GroupSession(SQLModel, table=True):
+    """One meeting of a mentoring group; its notes are shared with the group's members."""
+
+    __tablename__ = "group_session"
+    __table_args__ = (
+        CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="ck_group_session_duration"),
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    group_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("mentoring_group.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    held_on: date
+    duration_minutes: int
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    logged_by_id: int | None = Field(
+        default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GroupSessionAttendance(SQLModel, table=True):
+    """Who came to a group session."""
+
+    __tablename__ = "group_session_attendance"
+
+    session_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("group_session.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )

@@ -32,6 +32,7 @@ from backend.mentoring.models import (
     Mentorship,
     MentorshipFeedback,
 )
+from backend.programmes.models import Programme
 from backend.rounds.models import MatchProposal
 from backend.settings import get_settings
 
@@ -137,7 +138,7 @@ def request_mentor(
     pairing.check_requests_allowed(
         session=session, programme=programme, mentee=mentee, mentor=mentor
     )
-    _refuse_rule_breaking_pair(session, mentee, mentor)
+    _refuse_rule_breaking_pair(session, mentee, mentor, programme)
     offer = member_service.offer_of(session=session, member_id=mentor.id)
     if offer.paused:
         raise Conflict(f"{mentor.name} has paused mentoring for now.", field="mentor_id")
@@ -207,12 +208,17 @@ def request_mentor(
     return request
 
 
-def _refuse_rule_breaking_pair(session: Session, mentee: Member, mentor: Member) -> None:
-    # The matcher's hard rules, checked for this one pair (they live once, in matching/).
+def _refuse_rule_breaking_pair(
+    session: Session, mentee: Member, mentor: Member, programme: Programme
+) -> None:
+    # The matcher's hard rules, checked for this one pair (they live once, in matching/), with
+    # the band rule of the programme's type.
     violation = pair_rules.pair_violation(
         session=session,
         mentee_id=mentee.id,
         mentor_id=mentor.id,
+        band_rule=pair_rules.band_rule_of(programme.type),
+        programme_id=programme.id,
     )
     if violation is None:
         return
@@ -230,6 +236,18 @@ def _refuse_rule_breaking_pair(session: Session, mentee: Member, mentor: Member)
         raise Invalid(
             f"{mentor.name} is not at a higher band than you: a mentor's band must be above "
             "their mentee's.",
+            field="mentor_id",
+        )
+    if violation == pair_rules.VIOLATION_NOT_SENIOR_LEADER:
+        raise Invalid(
+            f"{programme.name} is reciprocal mentoring: {mentor.name} is not a senior leader "
+            "(band 8a or above), so cannot be your partner in it.",
+            field="mentor_id",
+        )
+    if violation == pair_rules.VIOLATION_NOT_FLAGGED:
+        raise Invalid(
+            f"{programme.name} is reciprocal mentoring: it pairs senior leaders with members "
+            "who have widening-access priority in it, and you do not have it there.",
             field="mentor_id",
         )
     if violation == pair_rules.VIOLATION_OWN_ORGANISATION:
@@ -837,7 +855,8 @@ def end_mentorship(
         ended_by_id=member.id,
         end_reason=(reason or "").strip(),
     )
-    lifecycle.free_place(session=session, mentor_id=mentorship.mentor_id)
+    if mentorship.group_id is None:  # a group member held no place of the mentor's
+        lifecycle.free_place(session=session, mentor_id=mentorship.mentor_id)
     bookings.close_for_ended_mentorship(
         session=session, mentorship_id=mentorship.id, by=member.name
     )

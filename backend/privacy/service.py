@@ -28,6 +28,9 @@ from backend.members import service as member_service
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring import bookings
 from backend.mentoring.models import (
+    GroupSession,
+    GroupSessionAttendance,
+    MentoringGroup,
     MentoringSession,
     MentorRequest,
     Mentorship,
@@ -435,6 +438,14 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
         .order_by(col(MentorRequest.id))
     ).all()
     offer = session.get(MentoringOffer, member_id)
+    group_ids = sorted(
+        {m.group_id for m in mentorships if m.group_id is not None}
+        | set(
+            session.exec(
+                select(MentoringGroup.id).where(MentoringGroup.mentor_id == member_id)
+            ).all()
+        )
+    )
     mine = my_demographics(session=session, member=member)
     widening_claim = session.get(WideningAccessClaim, member_id)
     audit.record(
@@ -463,6 +474,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
         "mentoring_sessions": [_row(s) for s in sessions],
         "session_bookings": _bookings_export(session, mentorship_ids),
         "feedback_given": [_row(f) for f in own_feedback],
+        **_group_data(session, member_id, group_ids),
         "match_proposals": [
             _row(p)
             for p in session.exec(
@@ -498,6 +510,38 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
         ),
         "community": _community_data(session, member_id),
         "survey_responses": surveys.export_for(session=session, member_id=member_id),
+    }
+
+
+def _group_data(session: Session, member_id: int, group_ids: list[int]) -> dict[str, Any]:
+    """The mentoring groups the member mentors or belongs to, their group sessions (notes are
+    shared with the group) and the sessions the member attended."""
+    if not group_ids:
+        return {"mentoring_groups": [], "group_sessions": [], "group_sessions_attended": []}
+    return {
+        "mentoring_groups": [
+            _row(g)
+            for g in session.exec(
+                select(MentoringGroup)
+                .where(col(MentoringGroup.id).in_(group_ids))
+                .order_by(col(MentoringGroup.id))
+            ).all()
+        ],
+        "group_sessions": [
+            _row(g)
+            for g in session.exec(
+                select(GroupSession)
+                .where(col(GroupSession.group_id).in_(group_ids))
+                .order_by(col(GroupSession.held_on), col(GroupSession.id))
+            ).all()
+        ],
+        "group_sessions_attended": list(
+            session.exec(
+                select(GroupSessionAttendance.session_id)
+                .where(GroupSessionAttendance.member_id == member_id)
+                .order_by(col(GroupSessionAttendance.session_id))
+            ).all()
+        ),
     }
 
 
@@ -579,7 +623,9 @@ def erase_my_account(
         bookings.close_for_ended_mentorship(
             session=session, mentorship_id=mentorship.id, by=f"The {FORMER_MEMBER}"
         )
-        if mentorship.mentor_id is not None and mentorship.mentor_id != member_id:
+        # A group member's mentorship held a place in the group, not one of the mentor's.
+        holds_place = mentorship.group_id is None
+        if holds_place and mentorship.mentor_id is not None and mentorship.mentor_id != member_id:
             session.execute(
                 update(MentoringOffer)
                 .where(col(MentoringOffer.member_id) == mentorship.mentor_id)

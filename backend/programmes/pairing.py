@@ -120,6 +120,12 @@ def check_requests_allowed(
             "mentors themselves.",
             field="programme_id",
         )
+    if programme.type == "group":
+        raise Conflict(
+            f"{name} is group mentoring: the organisers' matching round forms its groups, so "
+            "members do not ask mentors themselves.",
+            field="programme_id",
+        )
     if not is_accepted(
         session=session, programme_id=programme.id, member_id=mentee.id, role="mentee"
     ):

@@ -115,6 +115,14 @@ TYPE_LABELS = {
     "reciprocal": "Reciprocal mentoring",
     "group": "Group mentoring",
 }
+TYPE_HINTS = {
+    "one-to-one": "One mentor and one mentee. The mentor's band is always above the mentee's.",
+    "reciprocal": "A senior leader (band 8a or above) and a member with widening-access "
+    "priority, for example from a group under-represented in management. Each learns from "
+    "the other, so the usual rule that the mentor is the more senior is set aside.",
+    "group": "One mentor and a group of mentees who seek what the mentor offers. The round "
+    "forms the groups; the group meets and logs its sessions together.",
+}
 PAIRING_LABELS = {
     "requests": "Members ask mentors themselves",
     "round": "The organisers match people in a round",
@@ -321,6 +329,11 @@ def settings_problems(settings: ProgrammeSettings, *, is_default: bool = False) 
             problems["group_size"] = "Enter how many mentees each group has, from 2 to 12."
         elif not isinstance(size, int) or not 2 <= size <= 12:
             problems["group_size"] = "The group size must be a whole number from 2 to 12."
+    elif settings.group_size is not None and settings.type in PROGRAMME_TYPES:
+        problems["group_size"] = (
+            "Leave the group size empty: only group mentoring has groups. Choose group "
+            "mentoring as the type, or clear the group size."
+        )
     if settings.pairing not in PAIRING_MODES:
         problems["pairing"] = "Choose how pairs form."
     if is_default:

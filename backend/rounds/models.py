@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    Connection,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    event,
     false,
+    select,
     text,
 )
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from backend.db import utcnow
 from backend.sqltypes import one_of
@@ -103,10 +107,12 @@ class MatchProposal(SQLModel, table=True):
             "mentor_id IS NULL OR mentor_id <> mentee_id", name="ck_match_proposal_not_self"
         ),
         Index("ix_match_proposal_round_status", "round_id", "status"),
-        # One open offer per mentee, whichever rounds race to offer them a mentor.
+        # One open offer per mentee per programme, whichever rounds race to offer them a mentor
+        # (a mentee may be offered a mentor in two programmes at once: one mentor in each).
         Index(
             "uq_match_proposal_open_mentee",
             "mentee_id",
+            "programme_id",
             unique=True,
             sqlite_where=text("status = 'offered'"),
             postgresql_where=text("status = 'offered'"),
@@ -120,6 +126,14 @@ class MatchProposal(SQLModel, table=True):
         sa_column=Column(
             Integer, ForeignKey("matching_round.id", ondelete="CASCADE"), nullable=False
         )
+    )
+    # The round's programme, copied on insert (``_programme_of_round``) so the one-open-offer
+    # index can name it.
+    programme_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("programme.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
     )
     mentee_id: int | None = Field(
         default=None,
@@ -163,3 +177,12 @@ class MatchProposal(SQLModel, table=True):
     def reason_list(self) -> list[str]:
         """The plain-English reasons, one per item."""
         return [r.strip() for r in self.reasons.split(";") if r.strip()]
+
+
+@event.listens_for(MatchProposal, "before_insert")
+def _programme_of_round(mapper: Any, connection: Connection, target: MatchProposal) -> None:
+    """Copy the round's programme onto a new proposal (every insert path, one rule)."""
+    if target.programme_id is None:
+        target.programme_id = connection.execute(
+            select(col(MatchingRound.programme_id)).where(col(MatchingRound.id) == target.round_id)
+        ).scalar_one()

@@ -49,7 +49,7 @@ from backend.matchmaking.rounds import ScoreWeights
 from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
-from backend.mentoring import lifecycle
+from backend.mentoring import groups, lifecycle
 from backend.mentoring.models import Mentorship
 from backend.notifications import service as notifications
 from backend.programmes import pairing
@@ -474,6 +474,8 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
         )
         weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
         priority, seed = matching_round.priority, matching_round.seed
+        band_rule = _band_rule(session, matching_round.programme_id)
+        working = _pairs_working(session, mentee_ids)
         learned = None
         if matching_round.learn_from_outcomes:
             from backend.matchmaking import learning
@@ -495,6 +497,8 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
             priority=priority,
             seed=seed,
             progress=progress,
+            band_rule=band_rule,
+            excluded_pairs=working,
             acceptance=learned.model if learned is not None and learned.used else None,
         )
     except Exception as error:
@@ -609,15 +613,38 @@ def _round_mentees(session: Session, matching_round: MatchingRound) -> list[int]
     return waiting
 
 
+def _pairs_working(session: Session, mentee_ids: Sequence[int]) -> list[tuple[str, str]]:
+    """(mentee, mentor) pairs already active together in any programme: a pair works together
+    in one programme at a time, so the round leaves them out (the matcher's ids are text)."""
+    if not mentee_ids:
+        return []
+    rows = session.exec(
+        select(Mentorship.mentee_id, Mentorship.mentor_id)
+        .where(Mentorship.status == "active")
+        .where(col(Mentorship.mentee_id).in_(list(mentee_ids)))
+        .where(col(Mentorship.mentor_id).is_not(None))
+    ).all()
+    return [(str(e), str(m)) for e, m in rows]
+
+
+def _band_rule(session: Session, programme_id: int | None) -> str:
+    """The matcher's band rule of the programme's type (``pair_rules.band_rule_of``)."""
+    programme = session.get(Programme, programme_id) if programme_id is not None else None
+    return pair_rules.band_rule_of(programme.type if programme is not None else None)
+
+
 def _round_places(session: Session, programme_id: int) -> dict[int, int]:
     """Free places of the programme's mentors (every mentor's, where it names none)."""
-    places = population.free_places(session=session)
     programme = session.get(Programme, programme_id)
     mentors = (
         None
         if programme is None
         else pairing.programme_mentors(session=session, programme=programme)
     )
+    if programme is not None and groups.is_group_programme(programme):
+        # Group mentoring: the group size is each mentor's capacity in the programme.
+        return groups.group_places(session=session, programme=programme, mentor_ids=mentors)
+    places = population.free_places(session=session)
     if mentors is None:
         return places
     return {member_id: free for member_id, free in places.items() if member_id in mentors}
@@ -751,6 +778,8 @@ def swap_mentors(
     # A proposed pair names both people (only an unmatched row lacks a mentor).
     assert first.mentee_id is not None and first.mentor_id is not None
     assert second.mentee_id is not None and second.mentor_id is not None
+    first_round = session.get(MatchingRound, first.round_id)
+    assert first_round is not None
     for mentee_id, mentor_id in (
         (first.mentee_id, second.mentor_id),
         (second.mentee_id, first.mentor_id),
@@ -759,6 +788,8 @@ def swap_mentors(
             session=session,
             mentee_id=mentee_id,
             mentor_id=mentor_id,
+            band_rule=_band_rule(session, first_round.programme_id),
+            programme_id=first_round.programme_id,
         )
         if problem:
             raise Conflict(f"That swap breaks a rule: {problem}")
@@ -818,11 +849,15 @@ def score_pairs(
     mentee_ids = _sample({e for e, _ in people if e is not None}) | {e for e, _ in pairs}
     mentor_ids = _sample({m for _, m in people if m is not None}) | {m for _, m in pairs}
     frame = population.member_frame(
-        session=session, mentee_ids=mentee_ids, places=dict.fromkeys(mentor_ids, 1)
+        session=session,
+        mentee_ids=mentee_ids,
+        places=dict.fromkeys(mentor_ids, 1),
+        programme_id=matching_round.programme_id,
     )
     scorer = PairScorer(
         weights=ScoreWeights.from_dict(json.loads(matching_round.weights)),
         random_state=matching_round.seed,
+        band_rule=_band_rule(session, matching_round.programme_id),
     ).fit(frame)
     pop = scorer.population_
     mentee_at = {pop.member_ids[row]: i for i, row in enumerate(pop.mentee_rows)}
@@ -887,8 +922,9 @@ def _offer(session: Session, proposal: MatchProposal, respond_by_days: int) -> b
                     respond_by=now + timedelta(days=respond_by_days),
                 )
         except IntegrityError:
-            # One open offer per mentee (a unique index): another round offered them first.
-            why = "The mentee already has an open offer from another round."
+            # One open offer per mentee per programme (a unique index): another round of the
+            # programme offered them first.
+            why = "The mentee already has an open offer in this programme from another round."
     if why is not None:
         lifecycle.move_offer(
             session=session,
@@ -940,7 +976,11 @@ def publish_preview(*, session: Session, organiser: Member | None, round_id: int
         .where(Mentorship.status == "active")
         .where(Mentorship.programme_id == matching_round.programme_id)
     )
-    offered = select(MatchProposal.mentee_id).where(MatchProposal.status == "offered")
+    offered = (
+        select(MatchProposal.mentee_id)
+        .where(MatchProposal.status == "offered")
+        .where(MatchProposal.programme_id == matching_round.programme_id)
+    )
     pairs = session.exec(
         select(MatchProposal.mentee_id, MatchProposal.mentor_id)
         .where(MatchProposal.round_id == round_id)
@@ -1005,9 +1045,17 @@ def publish_round(
         .where(MatchProposal.round_id == round_id)
         .where(MatchProposal.status == "proposed")
     ).all()
-    offered = sum(
-        1 for proposal in proposed if _offer(session, proposal, matching_round.respond_days)
-    )
+    programme = session.get(Programme, matching_round.programme_id)
+    if groups.is_group_programme(programme):
+        # Group mentoring: no offers to answer; the groups form and each mentee's mentorship
+        # starts through the lifecycle.
+        offered = groups.form_groups(
+            session=session, matching_round=matching_round, proposals=proposed
+        )
+    else:
+        offered = sum(
+            1 for proposal in proposed if _offer(session, proposal, matching_round.respond_days)
+        )
     figures.refresh(session=session, round_id=round_id)
     network_changed(session=session)  # offers reserve places: the matcher's view moved
     audit.record(
@@ -1242,13 +1290,15 @@ def _next_mentor(
         mentee_ids=[proposal.mentee_id],
         places=_round_places(session, matching_round.programme_id),
         exclude_mentors={i for i in already if i is not None},
+        programme_id=matching_round.programme_id,
     )
     weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
     seed = matching_round.seed
+    band_rule = _band_rule(session, matching_round.programme_id)
     db.commit_for_job(session)  # no transaction stays open while the matcher runs
     if frame.empty or not frame["seeking_mentor"].any():
         return None
-    result = run_round(frame, weights=weights, seed=seed)
+    result = run_round(frame, weights=weights, seed=seed, band_rule=band_rule)
     row = result.matches.iloc[0] if len(result.matches) else None
     if row is None or row["mentor_id"] in ("", None):
         return None
@@ -1271,7 +1321,11 @@ def _propose(
         is None
     )
     if not waiting or pair_rules.pair_violation(
-        session=session, mentee_id=mentee_id, mentor_id=mentor_id
+        session=session,
+        mentee_id=mentee_id,
+        mentor_id=mentor_id,
+        band_rule=_band_rule(session, matching_round.programme_id),
+        programme_id=matching_round.programme_id,
     ):
         return None
     new = MatchProposal(
@@ -1334,11 +1388,17 @@ def offer_freed_place(*, session: Session, proposal: MatchProposal) -> MatchProp
     ]
     if not candidates:
         return None
-    frame = population.member_frame(session=session, mentee_ids=candidates, places={mentor_id: 1})
+    frame = population.member_frame(
+        session=session,
+        mentee_ids=candidates,
+        places={mentor_id: 1},
+        programme_id=matching_round.programme_id,
+    )
     weights = ScoreWeights.from_dict(json.loads(matching_round.weights))
     seed = matching_round.seed
+    band_rule = _band_rule(session, matching_round.programme_id)
     db.commit_for_job(session)  # no transaction stays open while the matcher runs
-    result = run_round(frame, weights=weights, seed=seed)
+    result = run_round(frame, weights=weights, seed=seed, band_rule=band_rule)
     chosen = result.matches[result.matches["mentor_id"] == str(mentor_id)]
     if chosen.empty:
         return None
