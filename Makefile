@@ -9,6 +9,9 @@ STAMP := $(VENV)/.install-stamp
 NPM_STAMP := node_modules/.install-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The suite runs on this many processes (pytest-xdist), each test file whole on one of them;
+# every process has its own SQLite and PostgreSQL databases. PYTEST_WORKERS=0 runs it in one.
+PYTEST_WORKERS ?= 2
 
 .PHONY: install run test lint typecheck format lock bench clean-db worker
 
@@ -41,7 +44,7 @@ worker: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -411,7 +411,8 @@ def test_a_real_worker_serves_job_and_outbox_metrics_on_its_port(engine, tmp_pat
         **os.environ,
         "PEERBRIDGE_ENVIRONMENT": "test",
         "PEERBRIDGE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "PEERBRIDGE_REDIS_URL": "redis://127.0.0.1:6379/5",
+        # Not database 5: the production harness empties that one, perhaps at the same time.
+        "PEERBRIDGE_REDIS_URL": "redis://127.0.0.1:6379/6",
         "PEERBRIDGE_QUEUE_NAME": queue_name,
         "PEERBRIDGE_WORKER_METRICS_PORT": str(port),
         "PEERBRIDGE_MAIL_DIR": str(tmp_path / "mail"),
