@@ -34,6 +34,7 @@ from schema import errors
 from schema.access_tokens import AccessTokenMutation
 from schema.accounts import AccountMutation, SessionQuery
 from schema.admin import AdminMutation, AdminQuery
+from schema.assessments import SelfAssessmentMutation, SelfAssessmentQuery
 from schema.audit import AuditQuery
 from schema.chapters import ChapterMutation, ChapterQuery
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
@@ -94,6 +95,7 @@ class Query(
     InsightsQuery,
     PrivacyQuery,
     ProgrammeQuery,
+    SelfAssessmentQuery,
     SessionQuery,
     TwoFactorQuery,
 ):
@@ -133,6 +135,7 @@ class Mutation(
     ProgrammeMutation,
     OrganisationAdminMutation,
     ChapterMutation,
+    SelfAssessmentMutation,
 ):
     """Everything a client can change."""
 

@@ -37,6 +37,7 @@ from backend.accounts.factor_models import (
 )
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.accounts.sso_models import AccountIdentity, SsoSignIn
+from backend.assessments.models import DIMENSION_IDS, SelfAssessment, SelfAssessmentRating
 from backend.audit.models import AuditEvent
 from backend.chapters.models import Chapter, ChapterOrganisation, ChapterRegion, OrganiserScope
 from backend.community.models import (
@@ -1064,6 +1065,60 @@ def make_programme_answer(session: Session, **fields: object) -> ProgrammeAnswer
     )
 
 
+# Self-assessment --------------------------------------------------------------------------------
+
+
+def make_self_assessment(
+    session: Session,
+    *,
+    member: Member | None = None,
+    mentorship: Mentorship | None = None,
+    occasion: str | None = None,
+    levels: dict[str, int] | int | None = 2,
+    **fields: object,
+) -> SelfAssessment:
+    """A sitting of the self-assessment; ``levels``: one level for all nine dimensions, or a
+    level by dimension (the rest at 2), or None for a sitting with no levels yet."""
+    if member is None:
+        member = make_member(session) if mentorship is None else None
+    member_id = member.id if member is not None else mentorship.mentee_id  # type: ignore[union-attr]
+    occasion = occasion or ("start" if mentorship is not None else "own_choice")
+    assessment = SelfAssessment(
+        member_id=member_id,  # type: ignore[arg-type]
+        mentorship_id=mentorship.id if mentorship is not None else None,
+        occasion=occasion,
+        **fields,  # type: ignore[arg-type]
+    )
+    _save(session, assessment)
+    if levels is not None:
+        given = levels if isinstance(levels, dict) else dict.fromkeys(DIMENSION_IDS, levels)
+        for dimension in DIMENSION_IDS:
+            session.add(
+                SelfAssessmentRating(
+                    assessment_id=assessment.id,
+                    dimension=dimension,
+                    level=given.get(dimension, 2),
+                )
+            )
+        session.commit()
+    return assessment
+
+
+def make_self_assessment_rating(
+    session: Session,
+    *,
+    assessment: SelfAssessment | None = None,
+    dimension: str = DIMENSION_IDS[0],
+    level: int = 2,
+) -> SelfAssessmentRating:
+    """One level of a sitting (a sitting with no levels is made when none is given)."""
+    assessment = assessment or make_self_assessment(session, levels=None)
+    return _save(
+        session,
+        SelfAssessmentRating(assessment_id=assessment.id, dimension=dimension, level=level),
+    )
+
+
 FACTORIES: dict[str, Callable[..., object]] = {
     "chapter": make_chapter,
     "chapter_region": make_chapter_region,
@@ -1108,6 +1163,8 @@ FACTORIES: dict[str, Callable[..., object]] = {
     "consent_record": make_consent,
     "demographic_record": make_demographics,
     "widening_access_claim": make_widening_claim,
+    "self_assessment": make_self_assessment,
+    "self_assessment_rating": make_self_assessment_rating,
     "matchmaking_state": make_matchmaking_state,
     "suggestion_exposure": make_exposure,
     "audit_event": make_audit_event,

@@ -21,6 +21,7 @@ from backend import audit
 from backend.accounts import service as accounts
 from backend.accounts import two_factor
 from backend.accounts.models import UserSession
+from backend.assessments import service as self_assessment
 from backend.db import utcnow
 from backend.errors import FieldErrors, Invalid
 from backend.matchmaking.version import network_changed
@@ -480,6 +481,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
             _row(widening_claim, skip=("member_id",)) if widening_claim is not None else None
         ),
         "community": _community_data(session, member_id),
+        "self_assessments": self_assessment.export_rows(session=session, member_id=member_id),
     }
 
 
@@ -577,6 +579,7 @@ def erase_my_account(
         ).all()
     )
     session.flush()
+    self_assessment.erase_for(session=session, member_id=member_id)
     session.execute(delete(DemographicRecord).where(col(DemographicRecord.member_id) == member_id))
     session.execute(
         delete(WideningAccessClaim).where(col(WideningAccessClaim.member_id) == member_id)
