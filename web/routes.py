@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from web import (
     accounts,
     admin,
+    assessments,
     assets,
     chapters,
     community,
@@ -35,6 +36,7 @@ router.include_router(organise.router)
 router.include_router(rounds.router)
 router.include_router(programmes.router)
 router.include_router(mentoring.router)
+router.include_router(assessments.router)
 router.include_router(notifications.router)
 router.include_router(community.router)
 router.include_router(privacy.router)
