@@ -189,14 +189,16 @@ def submit(visitor: CheckedVisitor, form: Form) -> Response:
     return redirect(f"{RESULTS}?notice=self-assessment-saved")
 
 
-@router.get(RESULTS, response_class=HTMLResponse)
-def results(visitor: CurrentVisitor) -> Response:
-    """Your change as a chart per dimension and a table by date, and the skills to seek."""
+def _results_page(
+    visitor: Visitor, *, status_code: int = 200, errors: dict[str, str] | None = None
+) -> HTMLResponse:
     mine = assessments.my_assessments(session=visitor.db, member=visitor.member)
     compared = assessments.comparison(mine)
     return render(
         visitor,
         "assessments/results.html",
+        status_code=status_code,
+        errors=errors,
         sittings=mine,
         charts=charts(compared),
         compared=compared,
@@ -207,27 +209,20 @@ def results(visitor: CurrentVisitor) -> Response:
     )
 
 
+@router.get(RESULTS, response_class=HTMLResponse)
+def results(visitor: CurrentVisitor) -> Response:
+    """Your change as a chart per dimension and a table by date, and the skills to seek."""
+    return _results_page(visitor)
+
+
 @router.post("/my-development/self-assessment/suggested-skills", response_class=HTMLResponse)
 def add_suggested(visitor: CheckedVisitor) -> Response:
     """Add the suggested skills to the profile's skills sought (the one button)."""
     try:
         added = assessments.add_suggested_skills(session=visitor.db, member=visitor.member)
-    except FieldErrors as error:
-        mine = assessments.my_assessments(session=visitor.db, member=visitor.member)
-        compared = assessments.comparison(mine)
-        return render(
-            visitor,
-            "assessments/results.html",
-            status_code=400,
-            errors={"add-suggested": next(iter(error.errors.values()))},
-            sittings=mine,
-            charts=charts(compared),
-            compared=compared,
-            dimensions=DIMENSIONS,
-            level_names=LEVEL_NAMES,
-            occasion_names=OCCASION_NAMES,
-            suggested=assessments.suggested_skills(session=visitor.db, member=visitor.member),
-        )
+    except FieldErrors as error:  # at most 10 skills sought: the member must make room
+        message = next(iter(error.errors.values()))
+        return _results_page(visitor, status_code=400, errors={"add-suggested": message})
     notice = "suggested-skills-added" if added else "suggested-skills-none"
     return redirect(f"{RESULTS}?notice={notice}#suggested")
 

@@ -4,7 +4,8 @@ dimension, and the results' charts and table fit a 375 px screen."""
 from __future__ import annotations
 
 from tests.browser.conftest import screenshot
-from tests.factories import PASSWORD, make_member, make_self_assessment
+from tests.browser.test_mentoring_journeys import log_in
+from tests.factories import make_member, make_self_assessment
 
 
 def test_the_form_names_a_missing_dimension_and_the_results_fit_a_phone(
@@ -16,11 +17,7 @@ def test_the_form_names_a_missing_dimension_and_the_results_fit_a_phone(
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
-        page.goto("/login")
-        page.get_by_label("Email address").fill(me.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/profile")
+        log_in(page, me.email)
         page.get_by_role("link", name="Take the leadership self-assessment").click()
         page.wait_for_url("**/my-development/self-assessment")
         for index, name in enumerate(
