@@ -16,6 +16,7 @@ from backend.insights import disclosure
 from backend.members import service as member_service
 from backend.members.models import Member
 from backend.mentoring import service as mentoring
+from backend.mentoring.models import Mentorship
 from backend.notifications.models import Notification
 from backend.privacy import service as privacy
 from tests.factories import (
@@ -23,6 +24,7 @@ from tests.factories import (
     make_member,
     make_member_skill,
     make_mentorship,
+    make_request,
     make_self_assessment,
 )
 
@@ -109,6 +111,26 @@ def test_start_and_end_belong_to_ones_own_mentorship_once_each(session):
     assert assessments.taken_for(session=session, member=mentee, mentorship_id=mentorship.id) == {
         "start"
     }
+
+
+def test_a_mentorship_starting_invites_the_mentee_to_the_start_assessment(session):
+    request = make_request(session)
+    mentor = session.get(Member, request.mentor_id)
+    mentoring.respond_to_request(session=session, mentor=mentor, request_id=request.id, accept=True)
+    mentorship = session.exec(select(Mentorship).where(Mentorship.request_id == request.id)).one()
+
+    invited = session.exec(
+        select(Notification)
+        .where(Notification.member_id == request.mentee_id)
+        .where(Notification.kind == "mentorship")
+    ).all()
+    assert [n.link for n in invited] == [
+        f"/my-development/self-assessment?mentorship={mentorship.id}&occasion=start"
+    ]
+    mentor_links = session.exec(
+        select(Notification.link).where(Notification.member_id == mentor.id)
+    ).all()
+    assert not any("self-assessment" in link for link in mentor_links)
 
 
 def test_ending_a_mentorship_invites_the_mentee_to_the_end_assessment(session):

@@ -94,3 +94,13 @@ def test_the_mentorship_page_invites_the_start_then_links_the_results(client, se
     assert response.status_code == 303
     page = client.get(f"/mentoring/mentorships/{mentorship.id}").text
     assert start not in page and "See your leadership self-assessment results" in page
+
+    ended = post_form(
+        client,
+        f"/mentoring/mentorships/{mentorship.id}/end",
+        {"outcome": "completed"},
+    )
+    assert ended.status_code == 303
+    page = client.get(f"/mentoring/mentorships/{mentorship.id}").text
+    assert f"{FORM}?mentorship={mentorship.id}&amp;occasion=end" in page
+    assert "Take the end self-assessment" in page
