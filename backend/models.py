@@ -12,6 +12,7 @@ from backend.accounts.factor_models import (
 )
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.accounts.sso_models import AccountIdentity, SsoSignIn
+from backend.assessments.models import SelfAssessment, SelfAssessmentRating
 from backend.audit.models import AuditEvent
 from backend.chapters.models import Chapter, ChapterOrganisation, ChapterRegion, OrganiserScope
 from backend.community.models import (
@@ -107,6 +108,8 @@ __all__ = [
     "Reaction",
     "RecoveryCode",
     "Report",
+    "SelfAssessment",
+    "SelfAssessmentRating",
     "SessionBooking",
     "SessionTimeOption",
     "Skill",

@@ -34,6 +34,7 @@ from schema import errors
 from schema.access_tokens import AccessTokenMutation
 from schema.accounts import AccountMutation, SessionQuery
 from schema.admin import AdminMutation, AdminQuery
+from schema.assessments import SelfAssessmentMutation, SelfAssessmentQuery
 from schema.audit import AuditQuery
 from schema.bookings import BookingMutation
 from schema.chapters import ChapterMutation, ChapterQuery
@@ -99,6 +100,7 @@ class Query(
     PrivacyQuery,
     ProgrammeQuery,
     SurveyQuery,
+    SelfAssessmentQuery,
     SessionQuery,
     TwoFactorQuery,
 ):
@@ -141,6 +143,7 @@ class Mutation(
     SurveyMutation,
     OrganisationAdminMutation,
     ChapterMutation,
+    SelfAssessmentMutation,
 ):
     """Everything a client can change."""
 

@@ -37,6 +37,7 @@ from backend.accounts.factor_models import (
 )
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.accounts.sso_models import AccountIdentity, SsoSignIn
+from backend.assessments.models import DIMENSION_IDS, SelfAssessment, SelfAssessmentRating
 from backend.audit.models import AuditEvent
 from backend.chapters.models import Chapter, ChapterOrganisation, ChapterRegion, OrganiserScope
 from backend.community.models import (
@@ -58,10 +59,15 @@ from backend.members import service as member_service
 from backend.members.import_models import MemberImport
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring.models import (
+    GroupSession,
+    GroupSessionAttendance,
+    MentoringGroup,
     MentoringSession,
     MentorRequest,
     Mentorship,
     MentorshipFeedback,
+    SessionBooking,
+    SessionTimeOption,
 )
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations import service as organisation_service
@@ -1163,6 +1169,132 @@ def make_survey_answer(
     )
 
 
+# Booked sessions and mentoring groups -----------------------------------------------------------
+
+
+def make_session_booking(
+    session: Session, *, mentorship: Mentorship | None = None, **fields: object
+) -> SessionBooking:
+    """A session booked by the mentee for a week from now, an hour long, by video."""
+    mentorship = mentorship or make_mentorship(session)
+    values: dict[str, Any] = {
+        "proposed_by_id": mentorship.mentee_id,
+        "status": "booked",
+        "starts_at": utcnow() + timedelta(days=7),
+        "duration_minutes": 60,
+        "format": "video",
+        "booked_at": utcnow(),
+    }
+    values.update(fields)
+    return _save(session, SessionBooking(mentorship_id=mentorship.id, **values))
+
+
+def make_session_time_option(
+    session: Session, *, booking: SessionBooking | None = None, **fields: object
+) -> SessionTimeOption:
+    """One proposed time of ``booking`` (a proposed booking by default)."""
+    booking = booking or make_session_booking(session, status="proposed", starts_at=None)
+    values: dict[str, Any] = {
+        "starts_at": utcnow() + timedelta(days=3),
+        "duration_minutes": 60,
+        "format": "phone",
+    }
+    values.update(fields)
+    return _save(session, SessionTimeOption(booking_id=booking.id, **values))
+
+
+def make_mentoring_group(
+    session: Session,
+    *,
+    programme: Programme | None = None,
+    mentor: Member | None = None,
+    **fields: object,
+) -> MentoringGroup:
+    """An active group of a group mentoring programme (a new one by default)."""
+    programme = programme or make_programme(session, type="group", group_size=4)
+    mentor = mentor or make_mentor(session)
+    values: dict[str, Any] = {"name": f"Group {next(_numbers)}"}
+    values.update(fields)
+    return _save(session, MentoringGroup(programme_id=programme.id, mentor_id=mentor.id, **values))
+
+
+def make_group_session(
+    session: Session, *, group: MentoringGroup | None = None, **fields: object
+) -> GroupSession:
+    """A meeting of ``group``, held yesterday, logged by its mentor."""
+    group = group or make_mentoring_group(session)
+    values: dict[str, Any] = {
+        "held_on": utcnow().date() - timedelta(days=1),
+        "duration_minutes": 60,
+        "logged_by_id": group.mentor_id,
+    }
+    values.update(fields)
+    return _save(session, GroupSession(group_id=group.id, **values))
+
+
+def make_group_session_attendance(
+    session: Session, *, group_session: GroupSession | None = None, member: Member | None = None
+) -> GroupSessionAttendance:
+    """``member`` (a new mentee by default) came to ``group_session``."""
+    group_session = group_session or make_group_session(session)
+    member = member or make_mentee(session)
+    return _save(session, GroupSessionAttendance(session_id=group_session.id, member_id=member.id))
+
+
+# Self-assessment --------------------------------------------------------------------------------
+
+
+def make_self_assessment(
+    session: Session,
+    *,
+    member: Member | None = None,
+    mentorship: Mentorship | None = None,
+    occasion: str | None = None,
+    levels: dict[str, int] | int | None = 2,
+    **fields: object,
+) -> SelfAssessment:
+    """A sitting of the self-assessment; ``levels``: one level for all nine dimensions, or a
+    level by dimension (the rest at 2), or None for a sitting with no levels yet."""
+    if member is None:
+        member = make_member(session) if mentorship is None else None
+    member_id = member.id if member is not None else mentorship.mentee_id  # type: ignore[union-attr]
+    occasion = occasion or ("start" if mentorship is not None else "own_choice")
+    assessment = SelfAssessment(
+        member_id=member_id,  # type: ignore[arg-type]
+        mentorship_id=mentorship.id if mentorship is not None else None,
+        occasion=occasion,
+        **fields,  # type: ignore[arg-type]
+    )
+    _save(session, assessment)
+    if levels is not None:
+        given = levels if isinstance(levels, dict) else dict.fromkeys(DIMENSION_IDS, levels)
+        for dimension in DIMENSION_IDS:
+            session.add(
+                SelfAssessmentRating(
+                    assessment_id=assessment.id,
+                    dimension=dimension,
+                    level=given.get(dimension, 2),
+                )
+            )
+        session.commit()
+    return assessment
+
+
+def make_self_assessment_rating(
+    session: Session,
+    *,
+    assessment: SelfAssessment | None = None,
+    dimension: str = DIMENSION_IDS[0],
+    level: int = 2,
+) -> SelfAssessmentRating:
+    """One level of a sitting (a sitting with no levels is made when none is given)."""
+    assessment = assessment or make_self_assessment(session, levels=None)
+    return _save(
+        session,
+        SelfAssessmentRating(assessment_id=assessment.id, dimension=dimension, level=level),
+    )
+
+
 FACTORIES: dict[str, Callable[..., object]] = {
     "survey": make_survey,
     "survey_question": make_survey_question,
@@ -1212,6 +1344,13 @@ FACTORIES: dict[str, Callable[..., object]] = {
     "consent_record": make_consent,
     "demographic_record": make_demographics,
     "widening_access_claim": make_widening_claim,
+    "self_assessment": make_self_assessment,
+    "session_booking": make_session_booking,
+    "session_time_option": make_session_time_option,
+    "mentoring_group": make_mentoring_group,
+    "group_session": make_group_session,
+    "group_session_attendance": make_group_session_attendance,
+    "self_assessment_rating": make_self_assessment_rating,
     "matchmaking_state": make_matchmaking_state,
     "suggestion_exposure": make_exposure,
     "audit_event": make_audit_event,

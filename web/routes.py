@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from web import (
     accounts,
     admin,
+    assessments,
     assets,
     chapters,
     community,
@@ -39,6 +40,7 @@ router.include_router(programmes.router)
 router.include_router(surveys.router)
 router.include_router(mentoring.router)
 router.include_router(groups.router)
+router.include_router(assessments.router)
 router.include_router(notifications.router)
 router.include_router(community.router)
 router.include_router(privacy.router)

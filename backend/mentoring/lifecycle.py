@@ -25,6 +25,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backend.assessments import invitations as self_assessment
 from backend.db import utcnow
 from backend.errors import Conflict, NotFound
 from backend.matchmaking.version import network_changed
@@ -432,6 +433,9 @@ def start_mentorship(
                 "your first session.",
                 link,
             )
+    self_assessment.invite(
+        session=session, member=mentee, mentorship_id=mentorship.id, occasion="start"
+    )
     network_changed(session=session)  # a place is taken: the matcher's view of the network moved
     return mentorship
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from backend import london
+from backend.assessments import invitations as self_assessment
 from backend.db import utcnow
 from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from backend.matchmaking import rules as pair_rules
@@ -874,6 +875,11 @@ def end_mentorship(
             f"Your mentorship with {member.name} has {what}. Tell us how it went: your "
             "feedback helps match future pairs well.",
             f"/mentoring/mentorships/{mentorship.id}",
+        )
+    mentee = session.get(Member, mentorship.mentee_id) if mentorship.mentee_id else None
+    if mentee is not None:
+        self_assessment.invite(
+            session=session, member=mentee, mentorship_id=mentorship.id, occasion="end"
         )
     network_changed(session=session)  # the matcher's view of the network moved
     session.flush()

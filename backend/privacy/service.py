@@ -21,6 +21,7 @@ from backend import audit
 from backend.accounts import service as accounts
 from backend.accounts import two_factor
 from backend.accounts.models import UserSession
+from backend.assessments import service as self_assessment
 from backend.db import utcnow
 from backend.errors import FieldErrors, Invalid
 from backend.matchmaking.version import network_changed
@@ -510,6 +511,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
         ),
         "community": _community_data(session, member_id),
         "survey_responses": surveys.export_for(session=session, member_id=member_id),
+        "self_assessments": self_assessment.export_rows(session=session, member_id=member_id),
     }
 
 
@@ -646,6 +648,7 @@ def erase_my_account(
     )
     session.flush()
     surveys.erase_for(session=session, member_id=member_id)
+    self_assessment.erase_for(session=session, member_id=member_id)
     session.execute(delete(DemographicRecord).where(col(DemographicRecord.member_id) == member_id))
     session.execute(
         delete(WideningAccessClaim).where(col(WideningAccessClaim.member_id) == member_id)
