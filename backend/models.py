@@ -30,10 +30,13 @@ from backend.matchmaking.models import MatchmakingState, SuggestionExposure
 from backend.members.import_models import MemberImport
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring.models import (
+    CheckIn,
+    GoalNote,
     MentoringSession,
     MentorRequest,
     Mentorship,
     MentorshipFeedback,
+    MentorshipGoal,
 )
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
@@ -56,6 +59,7 @@ __all__ = [
     "Chapter",
     "ChapterOrganisation",
     "ChapterRegion",
+    "CheckIn",
     "Circle",
     "CircleMember",
     "Comment",
@@ -64,6 +68,7 @@ __all__ = [
     "DemographicRecord",
     "EmailToken",
     "Follow",
+    "GoalNote",
     "LoginThrottle",
     "MatchProposal",
     "MatchingRound",
@@ -77,6 +82,7 @@ __all__ = [
     "MentoringSession",
     "Mentorship",
     "MentorshipFeedback",
+    "MentorshipGoal",
     "Notification",
     "NotificationPreference",
     "Organisation",

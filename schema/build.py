@@ -38,6 +38,7 @@ from schema.audit import AuditQuery
 from schema.chapters import ChapterMutation, ChapterQuery
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
+from schema.goals import GoalMutation, GoalQuery
 from schema.ids import decode
 from schema.imports import ImportMutation, ImportQuery
 from schema.inputs import ReadableLiterals
@@ -87,6 +88,7 @@ class Query(
     CircleQuery,
     MemberQuery,
     MentoringQuery,
+    GoalQuery,
     NotificationQuery,
     ReferenceQuery,
     RoundQuery,
@@ -121,6 +123,7 @@ class Mutation(
     MemberMutation,
     AccessTokenMutation,
     MentoringMutation,
+    GoalMutation,
     NotificationMutation,
     ImportMutation,
     RoundMutation,

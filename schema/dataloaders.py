@@ -10,8 +10,16 @@ from strawberry.dataloader import DataLoader
 
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
+from backend.mentoring import check_ins as check_in_service
+from backend.mentoring import goals as goal_service
 from backend.mentoring import service as mentoring_service
-from backend.mentoring.models import MentoringSession, MentorshipFeedback
+from backend.mentoring.models import (
+    CheckIn,
+    GoalNote,
+    MentoringSession,
+    MentorshipFeedback,
+    MentorshipGoal,
+)
 from backend.organisations import service as organisation_service
 from backend.organisations.models import Organisation
 from backend.skills import service as skill_service
@@ -30,6 +38,9 @@ class Loaders:
     skill_by_id: DataLoader[str, Skill | None]
     mentoring_sessions: DataLoader[int, list[MentoringSession]]
     own_feedback: DataLoader[int, MentorshipFeedback | None]
+    mentorship_goals: DataLoader[int, list[MentorshipGoal]]
+    goal_notes: DataLoader[int, list[GoalNote]]
+    pending_check_ins: DataLoader[int, list[CheckIn]]
 
 
 def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda: None) -> Loaders:
@@ -73,6 +84,22 @@ def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda:
         )
         return [found[i] for i in ids]
 
+    async def mentorship_goals(ids: Sequence[int]) -> list[list[MentorshipGoal]]:
+        # Pair only, like sessions: the service returns nothing for anyone else.
+        found = goal_service.goals_for(session=session, member=viewer(), mentorship_ids=list(ids))
+        return [found[i] for i in ids]
+
+    async def goal_notes(ids: Sequence[int]) -> list[list[GoalNote]]:
+        found = goal_service.notes_for(session=session, member=viewer(), goal_ids=list(ids))
+        return [found[i] for i in ids]
+
+    async def pending_check_ins(ids: Sequence[int]) -> list[list[CheckIn]]:
+        # The viewer's own check-ins only, never the partner's.
+        found = check_in_service.pending_for(
+            session=session, member=viewer(), mentorship_ids=list(ids)
+        )
+        return [found[i] for i in ids]
+
     return Loaders(
         members=DataLoader(load_fn=members),
         roles=DataLoader(load_fn=roles),
@@ -82,4 +109,7 @@ def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda:
         skill_by_id=DataLoader(load_fn=skill_by_id),
         mentoring_sessions=DataLoader(load_fn=mentoring_sessions),
         own_feedback=DataLoader(load_fn=own_feedback),
+        mentorship_goals=DataLoader(load_fn=mentorship_goals),
+        goal_notes=DataLoader(load_fn=goal_notes),
+        pending_check_ins=DataLoader(load_fn=pending_check_ins),
     )

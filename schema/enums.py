@@ -11,7 +11,12 @@ import strawberry
 from backend.insights.service import DIMENSION_KEYS
 from backend.members.console import REACTIVATE_REASONS, SUSPEND_REASONS
 from backend.members.models import ROLES, VISIBILITY
-from backend.mentoring.models import MENTORSHIP_STATUSES, REQUEST_STATUSES
+from backend.mentoring.models import (
+    END_CATEGORIES,
+    GOAL_STATUSES,
+    MENTORSHIP_STATUSES,
+    REQUEST_STATUSES,
+)
 from backend.mentoring.service import OUTCOMES
 from backend.notifications.models import DELIVERY_MODES, NOTIFICATION_KINDS
 from backend.organisations.models import ORGANISATION_TYPES
@@ -79,6 +84,10 @@ MentorRequestStatus = _enum(
 )
 MentorshipStatus = _enum("MentorshipStatus", MENTORSHIP_STATUSES, "Active, or how it ended.")
 MentorshipOutcome = _enum("MentorshipOutcome", OUTCOMES, "How a mentorship ends.")
+GoalStatus = _enum("GoalStatus", GOAL_STATUSES, "Where a goal stands.")
+EndReasonCategory = _enum(
+    "EndReasonCategory", END_CATEGORIES, "Why a mentorship ended early, as organisers count it."
+)
 MentorshipRole = _enum("MentorshipRole", ("mentor", "mentee"), "Your side of a mentorship.")
 NotificationKind = _enum("NotificationKind", NOTIFICATION_KINDS, "What a notification is about.")
 DeliveryMode = _enum(

@@ -10,6 +10,7 @@ from web import (
     assets,
     chapters,
     community,
+    goals,
     insights,
     mentoring,
     notifications,
@@ -35,6 +36,7 @@ router.include_router(organise.router)
 router.include_router(rounds.router)
 router.include_router(programmes.router)
 router.include_router(mentoring.router)
+router.include_router(goals.router)
 router.include_router(notifications.router)
 router.include_router(community.router)
 router.include_router(privacy.router)

@@ -26,6 +26,7 @@ from backend.errors import FieldErrors, Invalid
 from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
+from backend.mentoring import goals as goal_service
 from backend.mentoring.models import (
     MentoringSession,
     MentorRequest,
@@ -480,6 +481,10 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
             _row(widening_claim, skip=("member_id",)) if widening_claim is not None else None
         ),
         "community": _community_data(session, member_id),
+        # Goals and notes of their mentorships (shared with the partner), their own check-ins.
+        **goal_service.export_for(
+            session=session, member_id=member_id, mentorship_ids=mentorship_ids
+        ),
     }
 
 
