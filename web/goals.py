@@ -44,15 +44,22 @@ BAD_DUE = "The date must be a real date, like 30 6 2027."
 DATE_PARTS = ("due_on-day", "due_on-month", "due_on-year")
 
 
-def _due_on(form: Any) -> date | None:
-    """The optional 'by when' date; empty boxes mean no date, anything else unreadable is an
-    error naming the field."""
-    if not any(form_text(form, part).strip() for part in DATE_PARTS):
-        return None
-    due = parse_date(form, "due_on")
-    if not isinstance(due, date):
-        raise FieldErrors({"due_on": BAD_DUE})
-    return due
+def _draft(form: Any, *, creating: bool, **fields: Any) -> goal_service.GoalDraft:
+    """The goal as the form wrote it; the optional 'by when' date from its three boxes (empty
+    boxes: no date). An unreadable date is reported with the goal's other problems."""
+    due: date | str | None = None
+    if any(form_text(form, part).strip() for part in DATE_PARTS):
+        due = parse_date(form, "due_on")
+    draft = goal_service.GoalDraft(
+        due_on=due if isinstance(due, date) else None,
+        clear_due_on=not creating and due is None,
+        **fields,
+    )
+    if isinstance(due, str):
+        raise FieldErrors(
+            {**goal_service.goal_problems(draft, creating=creating), "due_on": BAD_DUE}
+        )
+    return draft
 
 
 @router.post("/mentoring/mentorships/{mentorship_id:int}/goals", response_class=HTMLResponse)
@@ -64,9 +71,7 @@ def goal_add(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Respons
             session=visitor.db,
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
-            draft=goal_service.GoalDraft(
-                title=values["title"], due_on=_due_on(form), measure=values["measure"]
-            ),
+            draft=_draft(form, creating=True, title=values["title"], measure=values["measure"]),
         )
     except (Invalid, Conflict) as error:
         return _mentorship_page(
@@ -129,17 +134,16 @@ def goal_update(visitor: CheckedVisitor, goal_id: int, form: Form) -> Response:
     """Change a goal: what, by when, how we'll know, its status."""
     values = {name: form_text(form, name) for name in ("title", "measure", "status", *DATE_PARTS)}
     try:
-        due = _due_on(form)
         goal_service.update_goal(
             session=visitor.db,
             member=visitor.member,
             goal_id=path_id(goal_id),
-            draft=goal_service.GoalDraft(
+            draft=_draft(
+                form,
+                creating=False,
                 title=values["title"],
                 measure=values["measure"],
                 status=values["status"] or None,
-                due_on=due,
-                clear_due_on=due is None,
             ),
         )
     except (Invalid, Conflict) as error:

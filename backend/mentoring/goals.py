@@ -101,7 +101,8 @@ class GoalDraft:
     clear_due_on: bool = False
 
 
-def _problems(draft: GoalDraft, *, creating: bool) -> dict[str, str]:
+def goal_problems(draft: GoalDraft, *, creating: bool) -> dict[str, str]:
+    """What is wrong with a goal as written, by field (empty when nothing is)."""
     problems: dict[str, str] = {}
     if draft.title is not None or creating:
         title = (draft.title or "").strip()
@@ -126,7 +127,7 @@ def add_goal(
     mentorship = _pair_mentorship(session, member, mentorship_id)
     if mentorship.status != "active":
         raise Conflict("This mentorship has ended; goals can no longer be added.")
-    problems = _problems(draft, creating=True)
+    problems = goal_problems(draft, creating=True)
     if problems:
         raise FieldErrors(problems)
     count = len(
@@ -165,7 +166,7 @@ def update_goal(
     goal, mentorship = _pair_goal(session, member, goal_id)
     if mentorship.status != "active":
         raise Conflict("This mentorship has ended; its goals can no longer be changed.")
-    problems = _problems(draft, creating=False)
+    problems = goal_problems(draft, creating=False)
     if problems:
         raise FieldErrors(problems)
     if draft.title is not None:
