@@ -39,7 +39,9 @@ mutation($input: UpdateGoalInput!) {
 ADD_NOTE = """
 mutation($input: AddGoalNoteInput!) {
   addGoalNote(input: $input) {
-    __typename ... on GoalNoteSuccess { goal { notes { text writtenByMe } } } ... on Error { message }
+    __typename
+    ... on GoalNoteSuccess { goal { notes { text writtenByMe } } }
+    ... on Error { message }
   }
 }
 """
