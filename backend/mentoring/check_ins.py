@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -48,20 +48,22 @@ def create_due(*, session: Session, now: datetime | None = None) -> int:
         .where(col(Mentorship.started_at) <= now - timedelta(days=days))
     ).all()
     if active:
-        have: set[tuple[int, int, int]] = set(
-            session.exec(
-                select(CheckIn.mentorship_id, CheckIn.member_id, CheckIn.period).where(
-                    col(CheckIn.mentorship_id).in_([m.id for m in active])
-                )
+        # The latest period each side was asked for (one row per side, however old the pair).
+        latest: dict[tuple[int, int], int] = {
+            (mentorship_id, member_id): period
+            for mentorship_id, member_id, period in session.exec(
+                select(CheckIn.mentorship_id, CheckIn.member_id, func.max(CheckIn.period))
+                .where(col(CheckIn.mentorship_id).in_([m.id for m in active]))
+                .group_by(col(CheckIn.mentorship_id), col(CheckIn.member_id))
             ).all()
-        )
+        }
         for mentorship in active:
             period = _period(mentorship.started_at, now, days)
             for role, member_id in (
                 ("mentor", mentorship.mentor_id),
                 ("mentee", mentorship.mentee_id),
             ):
-                if member_id is None or (mentorship.id, member_id, period) in have:
+                if member_id is None or latest.get((mentorship.id, member_id), 0) >= period:
                     continue
                 try:
                     with session.begin_nested():  # a racing worker may have made it first
