@@ -31,6 +31,8 @@ from backend.matchmaking.models import MatchmakingState, SuggestionExposure
 from backend.members.import_models import MemberImport
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring.models import (
+    CheckIn,
+    GoalNote,
     GroupSession,
     GroupSessionAttendance,
     MentoringGroup,
@@ -38,6 +40,7 @@ from backend.mentoring.models import (
     MentorRequest,
     Mentorship,
     MentorshipFeedback,
+    MentorshipGoal,
     SessionBooking,
     SessionTimeOption,
 )
@@ -69,6 +72,7 @@ __all__ = [
     "Chapter",
     "ChapterOrganisation",
     "ChapterRegion",
+    "CheckIn",
     "Circle",
     "CircleMember",
     "Comment",
@@ -77,6 +81,7 @@ __all__ = [
     "DemographicRecord",
     "EmailToken",
     "Follow",
+    "GoalNote",
     "GroupSession",
     "GroupSessionAttendance",
     "LoginThrottle",
@@ -93,6 +98,7 @@ __all__ = [
     "MentoringSession",
     "Mentorship",
     "MentorshipFeedback",
+    "MentorshipGoal",
     "Notification",
     "NotificationPreference",
     "Organisation",

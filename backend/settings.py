@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     # Mentoring.
     request_expiry_days: int = Field(default=14, ge=1)
     request_nudge_days: int = Field(default=7, ge=1)
+    # Relationship health: a pair with no session for this many weeks is nudged (both sides,
+    # once per quiet spell); quiet for another ``mentorship_attention_weeks`` too, it is on the
+    # organisers' "needs attention" list. Each side is asked "How is it going?" every
+    # ``check_in_days`` days of an active mentorship.
+    mentorship_quiet_weeks: int = Field(default=4, ge=1)
+    mentorship_attention_weeks: int = Field(default=4, ge=1)
+    check_in_days: int = Field(default=30, ge=7)
 
     # Community: posting limits per member per hour.
     community_posts_per_hour: int = Field(default=5, ge=1)

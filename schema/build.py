@@ -40,6 +40,7 @@ from schema.bookings import BookingMutation
 from schema.chapters import ChapterMutation, ChapterQuery
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
+from schema.goals import GoalMutation, GoalQuery
 from schema.groups import GroupMutation, GroupQuery
 from schema.ids import decode
 from schema.imports import ImportMutation, ImportQuery
@@ -92,6 +93,7 @@ class Query(
     MemberQuery,
     MentoringQuery,
     GroupQuery,
+    GoalQuery,
     NotificationQuery,
     ReferenceQuery,
     RoundQuery,
@@ -130,6 +132,7 @@ class Mutation(
     MentoringMutation,
     BookingMutation,
     GroupMutation,
+    GoalMutation,
     NotificationMutation,
     ImportMutation,
     RoundMutation,

@@ -11,10 +11,15 @@ from strawberry.dataloader import DataLoader
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring import bookings as bookings_service
+from backend.mentoring import check_ins as check_in_service
+from backend.mentoring import goals as goal_service
 from backend.mentoring import service as mentoring_service
 from backend.mentoring.models import (
+    CheckIn,
+    GoalNote,
     MentoringSession,
     MentorshipFeedback,
+    MentorshipGoal,
     SessionBooking,
     SessionTimeOption,
 )
@@ -38,6 +43,9 @@ class Loaders:
     own_feedback: DataLoader[int, MentorshipFeedback | None]
     session_bookings: DataLoader[int, list[SessionBooking]]
     booking_options: DataLoader[int, list[SessionTimeOption]]
+    mentorship_goals: DataLoader[int, list[MentorshipGoal]]
+    goal_notes: DataLoader[int, list[GoalNote]]
+    pending_check_ins: DataLoader[int, list[CheckIn]]
 
 
 def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda: None) -> Loaders:
@@ -93,6 +101,22 @@ def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda:
         found = bookings_service.options_for(session=session, booking_ids=list(ids))
         return [found[i] for i in ids]
 
+    async def mentorship_goals(ids: Sequence[int]) -> list[list[MentorshipGoal]]:
+        # Pair only, like sessions: the service returns nothing for anyone else.
+        found = goal_service.goals_for(session=session, member=viewer(), mentorship_ids=list(ids))
+        return [found[i] for i in ids]
+
+    async def goal_notes(ids: Sequence[int]) -> list[list[GoalNote]]:
+        found = goal_service.notes_for(session=session, member=viewer(), goal_ids=list(ids))
+        return [found[i] for i in ids]
+
+    async def pending_check_ins(ids: Sequence[int]) -> list[list[CheckIn]]:
+        # The viewer's own check-ins only, never the partner's.
+        found = check_in_service.pending_for(
+            session=session, member=viewer(), mentorship_ids=list(ids)
+        )
+        return [found[i] for i in ids]
+
     return Loaders(
         members=DataLoader(load_fn=members),
         roles=DataLoader(load_fn=roles),
@@ -104,4 +128,7 @@ def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda:
         own_feedback=DataLoader(load_fn=own_feedback),
         session_bookings=DataLoader(load_fn=session_bookings),
         booking_options=DataLoader(load_fn=booking_options),
+        mentorship_goals=DataLoader(load_fn=mentorship_goals),
+        goal_notes=DataLoader(load_fn=goal_notes),
+        pending_check_ins=DataLoader(load_fn=pending_check_ins),
     )

@@ -13,6 +13,8 @@ from backend.members.console import REACTIVATE_REASONS, SUSPEND_REASONS
 from backend.members.models import ROLES, VISIBILITY
 from backend.mentoring.models import (
     BOOKING_STATUSES,
+    END_CATEGORIES,
+    GOAL_STATUSES,
     MENTORSHIP_STATUSES,
     REQUEST_STATUSES,
     SESSION_FORMATS,
@@ -88,6 +90,10 @@ SessionBookingStatus = _enum(
     "SessionBookingStatus", BOOKING_STATUSES, "Times proposed, a session booked, or closed."
 )
 SessionFormat = _enum("SessionFormat", SESSION_FORMATS, "How the pair meet for a session.")
+GoalStatus = _enum("GoalStatus", GOAL_STATUSES, "Where a goal stands.")
+EndReasonCategory = _enum(
+    "EndReasonCategory", END_CATEGORIES, "Why a mentorship ended early, as organisers count it."
+)
 MentorshipRole = _enum("MentorshipRole", ("mentor", "mentee"), "Your side of a mentorship.")
 NotificationKind = _enum("NotificationKind", NOTIFICATION_KINDS, "What a notification is about.")
 DeliveryMode = _enum(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -26,6 +26,7 @@ from schema import errors
 from schema.bookings import BookedSession, bookings_of_mentorship
 from schema.context import Info
 from schema.enums import (
+    EndReasonCategory,
     MentorRequestDirection,
     MentorRequestStatus,
     MentorshipOutcome,
@@ -39,6 +40,9 @@ from schema.inputs import check_lists, check_text
 from schema.members import Member
 from schema.permissions import IsAuthenticated
 from schema.reference import Skill, connection, decode_offset, page_size
+
+if TYPE_CHECKING:
+    from schema.goals import CheckIn, MentorshipGoal
 
 FORMER_MEMBER = "Former member"
 
@@ -184,12 +188,14 @@ class MentorshipFeedback:
 class Mentorship(relay.Node):
     id: relay.NodeID[int]
     status: MentorshipStatus
-    goals: str
     meeting_rhythm: str
     planned_months: int = strawberry.field(description="The agreed length, 6 to 12 months.")
     started_at: datetime
     ended_at: datetime | None
     end_reason: str
+    end_reason_category: EndReasonCategory | None = strawberry.field(
+        description="Why it ended early, where the side who ended it said."
+    )
     model: strawberry.Private[MentorshipModel]
 
     @classmethod
@@ -198,12 +204,12 @@ class Mentorship(relay.Node):
         return cls(
             id=mentorship.id,
             status=to_enum(MentorshipStatus, mentorship.status),
-            goals=mentorship.goals,
             meeting_rhythm=mentorship.meeting_rhythm,
             planned_months=mentorship.planned_months,
             started_at=mentorship.started_at,
             ended_at=mentorship.ended_at,
             end_reason=mentorship.end_reason,
+            end_reason_category=to_enum(EndReasonCategory, mentorship.end_category),
             model=mentorship,
         )
 
@@ -280,6 +286,26 @@ class Mentorship(relay.Node):
         found = await bookings_of_mentorship(info, self.id)
         return [BookedSession.from_model(b) for b in found if b.status == "proposed"]
 
+    @strawberry.field(description="The pair's tracked goals, oldest first (pair only).")
+    async def goals(
+        self, info: Info
+    ) -> list[Annotated[MentorshipGoal, strawberry.lazy("schema.goals")]]:
+        """Through the goals loader, which asks the service (pair only)."""
+        from schema.goals import MentorshipGoal as GoalType
+
+        records = await info.context.loaders.mentorship_goals.load(self.id)
+        return [GoalType.of(g) for g in records]
+
+    @strawberry.field(description="Your own unanswered check-ins of this mentorship.")
+    async def pending_check_ins(
+        self, info: Info
+    ) -> list[Annotated[CheckIn, strawberry.lazy("schema.goals")]]:
+        """Through the check-ins loader: the caller's own, never the partner's."""
+        from schema.goals import CheckIn as CheckInType
+
+        records = await info.context.loaders.pending_check_ins.load(self.id)
+        return [CheckInType.of(c) for c in records]
+
     @strawberry.field(description="The feedback you gave, once the mentorship has ended.")
     async def my_feedback(self, info: Info) -> MentorshipFeedback | None:
         """Through the feedback loader."""
@@ -338,7 +364,10 @@ class RespondToMentorRequestSuccess:
 @strawberry.input(description="What the pair agreed.")
 class UpdateMentorshipAgreementInput:
     mentorship_id: strawberry.ID
-    goals: str
+    goals: str | None = strawberry.field(
+        default=None,
+        description="Deprecated: use addGoal. Each line not already a goal becomes an open goal.",
+    )
     meeting_rhythm: str = strawberry.field(description="Like 'Monthly, 45 minutes, on Teams'.")
     planned_months: int = strawberry.field(description="6 to 12.")
 
@@ -372,6 +401,9 @@ class EndMentorshipInput:
     rating: int | None = strawberry.field(default=None, description="1 to 5.")
     feedback: str = ""
     reason: str = ""
+    reason_category: EndReasonCategory | None = strawberry.field(
+        default=None, description="Why it ended early (only with ENDED_EARLY)."
+    )
 
 
 @strawberry.input(description="Your rating (1-5) of an ended mentorship, once per side.")
@@ -667,6 +699,7 @@ class MentoringMutation:
                     rating=input.rating,
                     feedback=input.feedback,
                     reason=input.reason,
+                    category=from_enum(input.reason_category),
                 ),
             )
             context.reset_loaders()

@@ -59,6 +59,8 @@ from backend.members import service as member_service
 from backend.members.import_models import MemberImport
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring.models import (
+    CheckIn,
+    GoalNote,
     GroupSession,
     GroupSessionAttendance,
     MentoringGroup,
@@ -66,6 +68,7 @@ from backend.mentoring.models import (
     MentorRequest,
     Mentorship,
     MentorshipFeedback,
+    MentorshipGoal,
     SessionBooking,
     SessionTimeOption,
 )
@@ -1169,6 +1172,43 @@ def make_survey_answer(
     )
 
 
+# Goals and check-ins -----------------------------------------------------------------------------
+
+
+def make_mentorship_goal(
+    session: Session, *, mentorship: Mentorship | None = None, **fields: object
+) -> MentorshipGoal:
+    """An open goal of ``mentorship`` (a new one by default), set by the mentee."""
+    mentorship = mentorship or make_mentorship(session)
+    values: dict[str, Any] = {
+        "title": "Lead a budget review",
+        "measure": "The review is signed off",
+        "created_by_id": mentorship.mentee_id,
+    }
+    values.update(fields)
+    return _save(session, MentorshipGoal(mentorship_id=mentorship.id, **values))
+
+
+def make_goal_note(
+    session: Session, *, goal: MentorshipGoal | None = None, **fields: object
+) -> GoalNote:
+    """A progress note on ``goal`` by whoever set it."""
+    goal = goal or make_mentorship_goal(session)
+    values: dict[str, Any] = {"text": "First draft shared.", "author_id": goal.created_by_id}
+    values.update(fields)
+    return _save(session, GoalNote(goal_id=goal.id, **values))
+
+
+def make_check_in(
+    session: Session, *, mentorship: Mentorship | None = None, **fields: object
+) -> CheckIn:
+    """The mentee's first monthly check-in of ``mentorship``, not yet answered."""
+    mentorship = mentorship or make_mentorship(session)
+    values: dict[str, Any] = {"member_id": mentorship.mentee_id, "role": "mentee", "period": 1}
+    values.update(fields)
+    return _save(session, CheckIn(mentorship_id=mentorship.id, **values))
+
+
 # Booked sessions and mentoring groups -----------------------------------------------------------
 
 
@@ -1346,6 +1386,9 @@ FACTORIES: dict[str, Callable[..., object]] = {
     "widening_access_claim": make_widening_claim,
     "self_assessment": make_self_assessment,
     "session_booking": make_session_booking,
+    "mentorship_goal": make_mentorship_goal,
+    "goal_note": make_goal_note,
+    "check_in": make_check_in,
     "session_time_option": make_session_time_option,
     "mentoring_group": make_mentoring_group,
     "group_session": make_group_session,

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from backend.errors import Forbidden, Invalid, NotAuthenticated, NotFound
+from backend.insights import health as health_figures
 from backend.insights import service as insights
 from backend.insights.disclosure import HIDDEN
 from web.deps import CurrentVisitor, UnitOfWorkRoute, Visitor
@@ -223,6 +224,13 @@ def dashboard(visitor: CurrentVisitor) -> Response:
             chapter_id=chapter_id,
         )
         tables.insert(0, funnel.table())
+        # Relationship health of the programme (backend.insights.health).
+        tables.insert(
+            1,
+            health_figures.programme_health(
+                session=visitor.db, organiser=visitor.member, programme_id=programme_id
+            ).table(),
+        )
     kept = {k: v for k, v in (("programme", programme_id), ("chapter", chapter_id)) if v}
     return render(
         visitor,

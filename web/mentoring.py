@@ -20,6 +20,8 @@ from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
 from backend.members.service import MAX_ID
 from backend.mentoring import bookings
+from backend.mentoring import check_ins as check_in_service
+from backend.mentoring import goals as goal_service
 from backend.mentoring import service as mentoring
 from backend.mentoring.models import MentorRequest, Mentorship, SessionBooking
 from backend.mentoring.suggestions import suggest_mentors
@@ -537,7 +539,6 @@ def request_withdraw(visitor: CheckedVisitor, request_id: int) -> Response:
 
 def _agreement_values(mentorship: Mentorship) -> dict[str, Any]:
     return {
-        "goals": mentorship.goals,
         "meeting_rhythm": mentorship.meeting_rhythm,
         "planned_months": mentorship.planned_months,
     }
@@ -581,7 +582,45 @@ def _mentorship_page(
         ratings=RATINGS,
         outcomes=OUTCOMES,
         **_booked_sessions(visitor, member, mentorship),
+        end_categories=END_CATEGORY_OPTIONS,
+        **goals_context(visitor, member, mentorship_id),
     )
+
+
+END_CATEGORY_OPTIONS = [
+    ("goals_met_early", "Goals met early"),
+    ("no_time", "No time"),
+    ("not_a_good_fit", "Not a good fit"),
+    ("changed_job", "Changed job or left the NHS"),
+    ("mentor_unavailable", "Mentor unavailable"),
+    ("other", "Other"),
+]
+GOAL_STATUS = {
+    "open": ("Open", "blue"),
+    "achieved": ("Achieved", "green"),
+    "dropped": ("Dropped", "grey"),
+}
+templates.env.globals["GOAL_STATUS"] = GOAL_STATUS
+CHECK_IN_SCORES = [
+    ("5", "5 – Very well"),
+    ("4", "4 – Well"),
+    ("3", "3 – All right"),
+    ("2", "2 – Not so well"),
+    ("1", "1 – Not well at all"),
+]
+
+
+def goals_context(visitor: Visitor, member: Member, mentorship_id: int) -> dict[str, Any]:
+    """What the goals and check-ins section of the mentorship page needs (pair only)."""
+    return {
+        "goals": goal_service.goals_for(
+            session=visitor.db, member=member, mentorship_ids=[mentorship_id]
+        )[mentorship_id],
+        "pending_check_ins": check_in_service.pending_for(
+            session=visitor.db, member=member, mentorship_ids=[mentorship_id]
+        )[mentorship_id],
+        "check_in_scores": CHECK_IN_SCORES,
+    }
 
 
 @router.get("/mentoring/mentorships/{mentorship_id:int}", response_class=HTMLResponse)
@@ -597,9 +636,8 @@ def mentorship_detail(visitor: CurrentVisitor, mentorship_id: int, log: int = 0)
 
 @router.post("/mentoring/mentorships/{mentorship_id:int}/agreement", response_class=HTMLResponse)
 def agreement_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Response:
-    """Save what the pair agreed: goals, meeting rhythm, planned length."""
+    """Save what the pair agreed: meeting rhythm, planned length (goals are tracked apart)."""
     values = {
-        "goals": form_text(form, "goals"),
         "meeting_rhythm": form_text(form, "meeting_rhythm"),
         "planned_months": form_text(form, "planned_months"),
     }
@@ -612,7 +650,6 @@ def agreement_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) ->
             member=visitor.member,
             mentorship_id=path_id(mentorship_id),
             agreement=mentoring.AgreementUpdate(
-                goals=values["goals"],
                 meeting_rhythm=values["meeting_rhythm"],
                 planned_months=planned_months,
             ),
@@ -622,7 +659,7 @@ def agreement_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) ->
             visitor,
             mentorship_id,
             status_code=400,
-            errors=form_errors(error, default_field="goals"),
+            errors=form_errors(error, default_field="meeting_rhythm"),
             values=values,
         )
     return redirect(f"/mentoring/mentorships/{mentorship_id}?notice=agreement-saved")
@@ -704,8 +741,14 @@ def _rating(form: FormData) -> int | None:
 @router.post("/mentoring/mentorships/{mentorship_id:int}/end", response_class=HTMLResponse)
 def end_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Response:
     """End the mentorship; the mentor's place is freed and the other side told."""
-    values = {name: form_text(form, name) for name in ("outcome", "rating", "feedback", "reason")}
+    values = {
+        name: form_text(form, name)
+        for name in ("outcome", "rating", "feedback", "reason", "category")
+    }
     try:
+        if values["outcome"] == "ended_early" and not values["category"]:
+            # Optional in the API (older clients), asked for on the page.
+            raise FieldErrors({"category": "Choose why the mentorship is ending early."})
         mentoring.end_mentorship(
             session=visitor.db,
             member=visitor.member,
@@ -715,6 +758,7 @@ def end_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) -> Respo
                 rating=_rating(form),
                 feedback=values["feedback"],
                 reason=values["reason"],
+                category=values["category"] or None,
             ),
         )
     except (Invalid, Conflict) as error:

@@ -11,6 +11,7 @@ from web import (
     assets,
     chapters,
     community,
+    goals,
     groups,
     insights,
     mentoring,
@@ -41,6 +42,7 @@ router.include_router(surveys.router)
 router.include_router(mentoring.router)
 router.include_router(groups.router)
 router.include_router(assessments.router)
+router.include_router(goals.router)
 router.include_router(notifications.router)
 router.include_router(community.router)
 router.include_router(privacy.router)

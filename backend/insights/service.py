@@ -1091,6 +1091,12 @@ def export_table(
             audited=False,
         )
         table: Table | None = report.table()
+    elif key == "mentorship-health" and programme_id is not None:
+        from backend.insights import health
+
+        table = health.programme_health(
+            session=session, organiser=organiser, programme_id=programme_id
+        ).table()
     else:
         table = insights(
             session=session,

@@ -30,6 +30,7 @@ from backend.db import utcnow
 from backend.errors import Conflict, NotFound
 from backend.matchmaking.version import network_changed
 from backend.members.models import Member, MentoringOffer
+from backend.mentoring import goals
 from backend.mentoring.models import MentoringGroup, MentorRequest, Mentorship
 from backend.notifications import service as notifications
 from backend.programmes import service as programmes
@@ -377,11 +378,12 @@ def start_mentorship(
                 mentee_id=mentee_id,
                 group_id=group.id if group is not None else None,
                 request_id=request.id if request is not None else None,
-                goals=(mentee.goals or "")[:4000],
                 planned_months=6,
             )
             session.add(mentorship)
             session.flush()
+            # The mentee's written goals become the pair's first tracked goals.
+            goals.seed_from_text(session=session, mentorship=mentorship, text=mentee.goals)
     except IntegrityError as error:
         # The partial unique index: another transaction gave this mentee a mentor first.
         raise already_has_mentor(session, mentee, programme_id) from error

@@ -22,6 +22,17 @@ REQUEST_STATUSES: tuple[str, ...] = (
 MENTORSHIP_STATUSES: tuple[str, ...] = ("active", "completed", "ended_early")
 GROUP_STATUSES: tuple[str, ...] = ("active", "closed")
 MAX_OPEN_REQUESTS = 3
+GOAL_STATUSES: tuple[str, ...] = ("open", "achieved", "dropped")
+# Why a mentorship ended early, as a category organisers can count (the words stay free text).
+END_CATEGORIES: tuple[str, ...] = (
+    "goals_met_early",
+    "no_time",
+    "not_a_good_fit",
+    "changed_job",
+    "mentor_unavailable",
+    "other",
+)
+CHECK_IN_ROLES: tuple[str, ...] = ("mentor", "mentee")
 
 
 def _member_fk(*, nullable: bool = False, ondelete: str = "CASCADE") -> Column:
@@ -81,6 +92,7 @@ class Mentorship(SQLModel, table=True):
     __tablename__ = "mentorship"
     __table_args__ = (
         one_of("status", MENTORSHIP_STATUSES, name="ck_mentorship_status"),
+        one_of("end_category", END_CATEGORIES, name="ck_mentorship_end_category", nullable=True),
         CheckConstraint("mentee_id <> mentor_id", name="ck_mentorship_not_self"),
         CheckConstraint("planned_months BETWEEN 1 AND 24", name="ck_mentorship_planned_months"),
         Index(
@@ -133,6 +145,8 @@ class Mentorship(SQLModel, table=True):
             index=True,
         ),
     )
+    # Deprecated: goals are tracked rows (MentorshipGoal) since migration 0023, which moved
+    # this text into them; kept empty for a release so older clients do not break.
     goals: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     meeting_rhythm: str = Field(default="", max_length=200)
     planned_months: int = Field(default=6)
@@ -142,6 +156,11 @@ class Mentorship(SQLModel, table=True):
         default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
     )
     end_reason: str = Field(default="", max_length=1000)
+    # Why it ended early, one of END_CATEGORIES (None: completed, or ended before categories).
+    end_category: str | None = Field(default=None, max_length=30)
+    # When both sides were last nudged because the pair had gone quiet: once per quiet spell
+    # (a session after this starts a new spell).
+    quiet_nudged_at: datetime | None = None
 
 
 class MentoringSession(SQLModel, table=True):
@@ -348,3 +367,85 @@ class GroupSessionAttendance(SQLModel, table=True):
             Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True, index=True
         )
     )
+
+
+# Goals, check-ins and relationship health (issue 13) ------------------------------------------
+
+
+class MentorshipGoal(SQLModel, table=True):
+    """One tracked goal of a mentorship: what, by when, how we'll know; read by the pair only."""
+
+    __tablename__ = "mentorship_goal"
+    __table_args__ = (one_of("status", GOAL_STATUSES, name="ck_mentorship_goal_status"),)
+
+    id: int = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("mentorship.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    due_on: date | None = None
+    measure: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    status: str = Field(
+        default="open", sa_column=Column(String(10), nullable=False, server_default="open")
+    )
+    created_by_id: int | None = Field(
+        default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class GoalNote(SQLModel, table=True):
+    """A dated progress note on a goal, by either side of the pair."""
+
+    __tablename__ = "goal_note"
+
+    id: int = Field(default=None, primary_key=True)
+    goal_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("mentorship_goal.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    author_id: int | None = Field(
+        default=None, sa_column=_member_fk(nullable=True, ondelete="SET NULL")
+    )
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CheckIn(SQLModel, table=True):
+    """A monthly "How is it going?" to one side of an active mentorship, and their answer.
+
+    Private to the answerer: organisers see scores only in aggregates (and a low score on the
+    needs-attention list); the words only when ``shared_with_organisers`` is ticked.
+    ``period`` counts the months since the mentorship started (1, 2, ...): one check-in per
+    side per period, however many workers race to create it.
+    """
+
+    __tablename__ = "check_in"
+    __table_args__ = (
+        one_of("role", CHECK_IN_ROLES, name="ck_check_in_role"),
+        CheckConstraint("score IS NULL OR score BETWEEN 1 AND 5", name="ck_check_in_score"),
+        Index("uq_check_in_period", "mentorship_id", "member_id", "period", unique=True),
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    mentorship_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("mentorship.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    member_id: int = Field(sa_column=_member_fk())
+    role: str = Field(sa_column=Column(String(6), nullable=False))
+    period: int
+    created_at: datetime = Field(default_factory=utcnow)
+    notified_at: datetime | None = None
+    answered_at: datetime | None = None
+    score: int | None = None
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    shared_with_organisers: bool = Field(default=False)

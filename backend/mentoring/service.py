@@ -27,6 +27,7 @@ from backend.members.models import Member, MentoringOffer
 from backend.mentoring import bookings, lifecycle
 from backend.mentoring.lifecycle import CapacityReached
 from backend.mentoring.models import (
+    END_CATEGORIES,
     MAX_OPEN_REQUESTS,
     MentoringSession,
     MentorRequest,
@@ -649,18 +650,22 @@ def get_mentorship(*, session: Session, member: Member | None, mentorship_id: in
 
 @dataclass(frozen=True)
 class AgreementUpdate:
-    """What the pair agreed (a command, typed by the edge that read the form or input)."""
+    """What the pair agreed (a command, typed by the edge that read the form or input).
 
-    goals: str
+    ``goals`` is the free text of before goals were tracked (``backend.mentoring.goals``):
+    when given, each new non-empty line becomes an open goal.
+    """
+
     meeting_rhythm: str
     planned_months: int
+    goals: str | None = None
 
 
 def update_agreement(
     *, session: Session, member: Member | None, mentorship_id: int, agreement: AgreementUpdate
 ) -> Mentorship:
-    """Record what the pair agreed: goals, how often they meet, and for how long (6-12 months)."""
-    goals, meeting_rhythm = agreement.goals, agreement.meeting_rhythm
+    """Record what the pair agreed: how often they meet, and for how long (6-12 months)."""
+    goals, meeting_rhythm = agreement.goals or "", agreement.meeting_rhythm
     planned_months = agreement.planned_months
     member = member_service.require_member(member)
     mentorship = _own_mentorship(session, member, mentorship_id)
@@ -675,7 +680,12 @@ def update_agreement(
         problems["planned_months"] = PLANNED_MONTHS
     if problems:
         raise FieldErrors(problems)
-    mentorship.goals = goals.strip()
+    if goals.strip():
+        from backend.mentoring import goals as goal_service
+
+        goal_service.add_lines_as_goals(
+            session=session, member=member, mentorship=mentorship, text=goals
+        )
     mentorship.meeting_rhythm = meeting_rhythm.strip()
     mentorship.planned_months = planned_months
     session.add(mentorship)
@@ -820,6 +830,11 @@ class MentorshipEnding:
     rating: int | None = None
     feedback: str = ""
     reason: str = ""
+    # Why it ended early, one of END_CATEGORIES; optional here (the page asks for it).
+    category: str | None = None
+
+
+END_CATEGORY = "Choose why the mentorship is ending early from the list."
 
 
 def end_mentorship(
@@ -846,6 +861,11 @@ def end_mentorship(
         problems["feedback"] = "Feedback must be 4,000 characters or fewer."
     if len(reason or "") > 1000:
         problems["reason"] = "Reason must be 1,000 characters or fewer."
+    category = ending.category or None
+    if category is not None and category not in END_CATEGORIES:
+        problems["category"] = END_CATEGORY
+    elif category is not None and outcome == "completed":
+        problems["category"] = "A reason category is only for a mentorship that ended early."
     if problems:
         raise FieldErrors(problems)
     lifecycle.move_mentorship(
@@ -855,6 +875,7 @@ def end_mentorship(
         ended_at=utcnow(),
         ended_by_id=member.id,
         end_reason=(reason or "").strip(),
+        end_category=category,
     )
     if mentorship.group_id is None:  # a group member held no place of the mentor's
         lifecycle.free_place(session=session, mentor_id=mentorship.mentor_id)

@@ -28,6 +28,7 @@ from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
 from backend.mentoring import bookings
+from backend.mentoring import goals as goal_service
 from backend.mentoring.models import (
     GroupSession,
     GroupSessionAttendance,
@@ -512,6 +513,10 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
         "community": _community_data(session, member_id),
         "survey_responses": surveys.export_for(session=session, member_id=member_id),
         "self_assessments": self_assessment.export_rows(session=session, member_id=member_id),
+        # Goals and notes of their mentorships (shared with the partner), their own check-ins.
+        **goal_service.export_for(
+            session=session, member_id=member_id, mentorship_ids=mentorship_ids
+        ),
     }
 
 

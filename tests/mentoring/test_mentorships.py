@@ -33,7 +33,12 @@ def test_both_sides_see_the_mentorship_with_the_mentees_goals(session, pair):
     assert [m.id for m in mentoring.list_mentorships(session=session, member=mentor)] == [
         mentorship.id
     ]
-    assert mentorship.goals == "Move from rota co-ordinator to service manager"
+    from backend.mentoring import goals
+
+    tracked = goals.goals_for(session=session, member=mentor, mentorship_ids=[mentorship.id])
+    assert [g.title for g in tracked[mentorship.id]] == [
+        "Move from rota co-ordinator to service manager"
+    ]
     assert mentoring.list_mentorships(session=session, member=mentor, status="completed") == []
 
 

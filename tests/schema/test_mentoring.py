@@ -58,7 +58,7 @@ mutation($id: ID!) {
 MENTORSHIPS = """
 query($status: MentorshipStatus) {
   mentorships(status: $status) {
-    id status goals plannedMonths meetingRhythm myRole partnerName
+    id status goals { title status } plannedMonths meetingRhythm myRole partnerName
     mentor { name } mentee { name } partner { name }
     sessions { heldOn durationMinutes notes loggedByMe loggedBy { name } }
     myFeedback { rating text }
@@ -84,7 +84,7 @@ AGREEMENT = """
 mutation($input: UpdateMentorshipAgreementInput!) {
   updateMentorshipAgreement(input: $input) {
     __typename
-    ... on MentorshipSuccess { mentorship { goals meetingRhythm plannedMonths } }
+    ... on MentorshipSuccess { mentorship { goals { title } meetingRhythm plannedMonths } }
     ... on InvalidInput { errors { field message } }
     ... on Error { message }
   }
@@ -235,7 +235,7 @@ def test_mentee_asks_mentor_accepts_both_log_and_read_sessions_and_end(session, 
     assert [m["id"] for m in as_mentee] == [m["id"] for m in as_mentor] == [mentorship_id]
     assert as_mentee[0]["myRole"] == "MENTEE"
     assert as_mentee[0]["partner"] == {"name": "Mentor Maya"}
-    assert as_mentee[0]["goals"] == "Lead a service"
+    assert as_mentee[0]["goals"] == [{"title": "Lead a service", "status": "OPEN"}]
 
     # The mentor records the agreement; the mentee logs a session; the mentor reads it.
     agreed = post(
@@ -251,6 +251,11 @@ def test_mentee_asks_mentor_accepts_both_log_and_read_sessions_and_end(session, 
         },
     )["data"]["updateMentorshipAgreement"]
     assert agreed["__typename"] == "MentorshipSuccess", agreed
+    # The deprecated free-text goals: each new line becomes a tracked goal.
+    assert [g["title"] for g in agreed["mentorship"]["goals"]] == [
+        "Lead a service",
+        "Lead a QI project",
+    ]
     today = utcnow().date().isoformat()
     logged = post(
         mentee_client,
