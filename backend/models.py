@@ -35,6 +35,13 @@ from backend.mentoring.models import (
     Mentorship,
     MentorshipFeedback,
 )
+from backend.messaging.models import (
+    Message,
+    MessagePreference,
+    MessageReadState,
+    MessageReport,
+    MessageThread,
+)
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
 from backend.privacy.models import ConsentRecord, DemographicRecord, WideningAccessClaim
@@ -77,6 +84,11 @@ __all__ = [
     "MentoringSession",
     "Mentorship",
     "MentorshipFeedback",
+    "Message",
+    "MessagePreference",
+    "MessageReadState",
+    "MessageReport",
+    "MessageThread",
     "Notification",
     "NotificationPreference",
     "Organisation",

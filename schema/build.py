@@ -44,6 +44,7 @@ from schema.inputs import ReadableLiterals
 from schema.insights import InsightsQuery
 from schema.members import MemberMutation, MemberQuery
 from schema.mentoring import MentoringMutation, MentoringQuery
+from schema.messaging import MessagingMutation, MessagingQuery
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.organisations import OrganisationAdminMutation, OrganisationAdminQuery
 from schema.permissions import IsAuthenticated
@@ -73,6 +74,8 @@ NODE_TYPES = (
     "AuditEvent",
     "Programme",
     "ProgrammeApplication",
+    "MessageThread",
+    "Message",
 )
 
 
@@ -87,6 +90,7 @@ class Query(
     CircleQuery,
     MemberQuery,
     MentoringQuery,
+    MessagingQuery,
     NotificationQuery,
     ReferenceQuery,
     RoundQuery,
@@ -121,6 +125,7 @@ class Mutation(
     MemberMutation,
     AccessTokenMutation,
     MentoringMutation,
+    MessagingMutation,
     NotificationMutation,
     ImportMutation,
     RoundMutation,

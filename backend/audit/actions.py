@@ -137,6 +137,7 @@ SUBJECT_TYPES: tuple[str, ...] = (
     "proposal",
     "post",
     "comment",
+    "message",
     "circle",
     "insights",
     "audit",

@@ -32,6 +32,7 @@ from backend.mentoring.models import (
     Mentorship,
     MentorshipFeedback,
 )
+from backend.messaging import service as messaging
 from backend.notifications import service as notifications
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
@@ -480,6 +481,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
             _row(widening_claim, skip=("member_id",)) if widening_claim is not None else None
         ),
         "community": _community_data(session, member_id),
+        "messages": messaging.export_for(session=session, member_id=member_id),
     }
 
 
@@ -577,6 +579,8 @@ def erase_my_account(
         ).all()
     )
     session.flush()
+    # Their messages keep their place in the other side's thread, with the text gone.
+    messaging.erase_author(session=session, member_id=member_id)
     session.execute(delete(DemographicRecord).where(col(DemographicRecord.member_id) == member_id))
     session.execute(
         delete(WideningAccessClaim).where(col(WideningAccessClaim.member_id) == member_id)
