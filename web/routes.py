@@ -12,6 +12,7 @@ from web import (
     community,
     insights,
     mentoring,
+    messages,
     notifications,
     organisations,
     organise,
@@ -36,6 +37,7 @@ router.include_router(rounds.router)
 router.include_router(programmes.router)
 router.include_router(mentoring.router)
 router.include_router(notifications.router)
+router.include_router(messages.router)
 router.include_router(community.router)
 router.include_router(privacy.router)
 router.include_router(insights.router)
