@@ -44,6 +44,13 @@ from backend.mentoring.models import (
     SessionBooking,
     SessionTimeOption,
 )
+from backend.messaging.models import (
+    Message,
+    MessagePreference,
+    MessageReadState,
+    MessageReport,
+    MessageThread,
+)
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
 from backend.privacy.models import ConsentRecord, DemographicRecord, WideningAccessClaim
@@ -99,6 +106,11 @@ __all__ = [
     "Mentorship",
     "MentorshipFeedback",
     "MentorshipGoal",
+    "Message",
+    "MessagePreference",
+    "MessageReadState",
+    "MessageReport",
+    "MessageThread",
     "Notification",
     "NotificationPreference",
     "Organisation",

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     community_posts_per_hour: int = Field(default=5, ge=1)
     community_comments_per_hour: int = Field(default=30, ge=1)
     community_reports_per_hour: int = Field(default=20, ge=1)
+    # Messages: how many one member may send an hour, across all their threads.
+    messages_per_hour: int = Field(default=60, ge=1)
 
     # Insights: the secret behind the cell-key perturbation's record keys (HMAC-SHA256). Unset:
     # derived from secret_key (so rotating that re-draws every figure too). A new secret gives

@@ -48,6 +48,7 @@ from schema.inputs import ReadableLiterals
 from schema.insights import InsightsQuery
 from schema.members import MemberMutation, MemberQuery
 from schema.mentoring import MentoringMutation, MentoringQuery
+from schema.messaging import MessagingMutation, MessagingQuery
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.organisations import OrganisationAdminMutation, OrganisationAdminQuery
 from schema.permissions import IsAuthenticated
@@ -78,6 +79,8 @@ NODE_TYPES = (
     "AuditEvent",
     "Programme",
     "ProgrammeApplication",
+    "MessageThread",
+    "Message",
 )
 
 
@@ -94,6 +97,7 @@ class Query(
     MentoringQuery,
     GroupQuery,
     GoalQuery,
+    MessagingQuery,
     NotificationQuery,
     ReferenceQuery,
     RoundQuery,
@@ -133,6 +137,7 @@ class Mutation(
     BookingMutation,
     GroupMutation,
     GoalMutation,
+    MessagingMutation,
     NotificationMutation,
     ImportMutation,
     RoundMutation,

@@ -18,6 +18,7 @@ from backend.members import service as member_service
 from backend.members.models import Member as MemberModel
 from backend.members.models import MentoringOffer as OfferModel
 from backend.mentoring import service as mentoring_service
+from backend.messaging import service as messaging_service
 from backend.notifications import service as notification_service
 from schema import errors
 from schema.access_tokens import AccessToken
@@ -204,6 +205,11 @@ class Member(relay.Node):
     def unread_notification_count(self, info: Info) -> int | None:
         """How many of the member's notifications are unread."""
         return notification_service.unread_count(session=info.context.session, member_id=self.id)
+
+    @strawberry.field(extensions=_own(), description="Your own account only: unread messages.")
+    def unread_messages(self, info: Info) -> int | None:
+        """How many messages in the member's conversations they have not read."""
+        return messaging_service.unread_total(session=info.context.session, member_id=self.id)
 
     @strawberry.field(
         extensions=_own(), description="Your own account only (empty for others): email modes."

@@ -72,6 +72,13 @@ from backend.mentoring.models import (
     SessionBooking,
     SessionTimeOption,
 )
+from backend.messaging.models import (
+    Message,
+    MessagePreference,
+    MessageReadState,
+    MessageReport,
+    MessageThread,
+)
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations import service as organisation_service
 from backend.organisations.models import Organisation
@@ -1335,6 +1342,82 @@ def make_self_assessment_rating(
     )
 
 
+# Messages -------------------------------------------------------------------------------------
+
+
+def make_message_thread(
+    session: Session, *, mentorship: Mentorship | None = None, circle: Circle | None = None
+) -> MessageThread:
+    """The conversation of ``circle`` if given, else of a mentorship (made if not given)."""
+    if circle is not None:
+        return _save(session, MessageThread(circle_id=circle.id))
+    mentorship = mentorship or make_mentorship(session)
+    return _save(session, MessageThread(mentorship_id=mentorship.id))
+
+
+def make_message(
+    session: Session,
+    *,
+    thread: MessageThread | None = None,
+    author: Member | None = None,
+    body: str = "Shall we meet on Tuesday?",
+    **fields: object,
+) -> Message:
+    """A message in ``thread`` (a mentorship's, made if not given), by its mentee by default."""
+    thread = thread or make_message_thread(session)
+    if author is None and thread.mentorship_id is not None:
+        mentorship = session.get(Mentorship, thread.mentorship_id)
+        author = session.get(Member, mentorship.mentee_id) if mentorship else None
+    author = author or make_member(session)
+    message = Message(thread_id=thread.id, author_id=author.id, body=body, **fields)  # type: ignore[arg-type]
+    thread.last_message_at = message.created_at
+    session.add(thread)
+    return _save(session, message)
+
+
+def make_message_read_state(
+    session: Session,
+    *,
+    thread: MessageThread | None = None,
+    member: Member | None = None,
+    last_read_message_id: int = 0,
+) -> MessageReadState:
+    """How far ``member`` has read ``thread``."""
+    thread = thread or make_message_thread(session)
+    member = member or make_member(session)
+    return _save(
+        session,
+        MessageReadState(
+            thread_id=thread.id, member_id=member.id, last_read_message_id=last_read_message_id
+        ),
+    )
+
+
+def make_message_preference(
+    session: Session, *, member: Member | None = None, show_text_in_emails: bool = True
+) -> MessagePreference:
+    """A member's choice about message text in emails."""
+    member = member or make_member(session)
+    return _save(
+        session, MessagePreference(member_id=member.id, show_text_in_emails=show_text_in_emails)
+    )
+
+
+def make_message_report(
+    session: Session,
+    *,
+    message: Message | None = None,
+    reporter: Member | None = None,
+    reason: str = "Rude and threatening.",
+) -> MessageReport:
+    """An open report of ``message`` (made if not given)."""
+    message = message or make_message(session)
+    reporter = reporter or make_member(session)
+    return _save(
+        session, MessageReport(message_id=message.id, reporter_id=reporter.id, reason=reason)
+    )
+
+
 FACTORIES: dict[str, Callable[..., object]] = {
     "survey": make_survey,
     "survey_question": make_survey_question,
@@ -1401,6 +1484,11 @@ FACTORIES: dict[str, Callable[..., object]] = {
     "recovery_code": make_recovery_code,
     "webauthn_credential": make_webauthn_credential,
     "webauthn_challenge": make_webauthn_challenge,
+    "message_thread": make_message_thread,
+    "message": make_message,
+    "message_read_state": make_message_read_state,
+    "message_preference": make_message_preference,
+    "message_report": make_message_report,
 }
 
 

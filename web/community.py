@@ -16,6 +16,7 @@ from backend.errors import DomainError, NotFound, RateLimited
 from backend.members import directory
 from backend.members import service as member_service
 from backend.members.service import MAX_ID
+from backend.messaging import service as messaging
 from backend.organisations import service as organisation_service
 from backend.skills import service as skill_service
 from web.accounts import redirect
@@ -357,7 +358,12 @@ def report(visitor: CheckedVisitor, form: Form, kind: str, target_id: int) -> Re
 def moderation_queue(visitor: CurrentVisitor) -> Response:
     """Organisers: reported posts and comments, oldest first."""
     items = community.moderation_queue(session=visitor.db, organiser=visitor.member)
-    return render(visitor, "community/moderation.html", items=items)
+    return render(
+        visitor,
+        "community/moderation.html",
+        items=items,
+        message_items=messaging.moderation_queue(session=visitor.db, organiser=visitor.member),
+    )
 
 
 @router.post("/community/moderation", response_class=HTMLResponse)
@@ -386,7 +392,12 @@ def moderate(visitor: CheckedVisitor, form: Form) -> Response:
         errors = form_errors(error, default_field="note")
         errors = {f"note-{kind}-{target_id}": m for m in errors.values()}
         return render(
-            visitor, "community/moderation.html", status_code=400, errors=errors, items=items
+            visitor,
+            "community/moderation.html",
+            status_code=400,
+            errors=errors,
+            items=items,
+            message_items=messaging.moderation_queue(session=visitor.db, organiser=visitor.member),
         )
     back = form_text(form, "back")
     if back.startswith("/community/posts/"):

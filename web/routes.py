@@ -15,6 +15,7 @@ from web import (
     groups,
     insights,
     mentoring,
+    messages,
     notifications,
     organisations,
     organise,
@@ -44,6 +45,7 @@ router.include_router(groups.router)
 router.include_router(assessments.router)
 router.include_router(goals.router)
 router.include_router(notifications.router)
+router.include_router(messages.router)
 router.include_router(community.router)
 router.include_router(privacy.router)
 router.include_router(insights.router)

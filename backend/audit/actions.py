@@ -150,6 +150,7 @@ SUBJECT_TYPES: tuple[str, ...] = (
     "proposal",
     "post",
     "comment",
+    "message",
     "circle",
     "insights",
     "audit",

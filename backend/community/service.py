@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend import audit
+from backend import rate_limits as rate_limits_
 from backend.chapters import service as chapters
 from backend.community.models import (
     MAX_BODY,
@@ -96,22 +97,14 @@ def _valid_id(value: int) -> bool:
 def _check_rate(
     *, session: Session, model: type[Post] | type[Comment], author_id: int, limit: int, what: str
 ) -> None:
-    since = utcnow() - HOUR
-    times = session.exec(
-        select(model.created_at)
-        .where(model.author_id == author_id)
-        .where(model.created_at > since)
-        .order_by(col(model.created_at))
-    ).all()
-    if len(times) >= limit:
-        oldest = times[-limit]
-        retry = max(int((oldest + HOUR - utcnow()).total_seconds()) + 1, 1)
-        minutes = max(retry // 60, 1)
-        raise RateLimited(
-            f"You can add {limit} {what} an hour. Please wait about {minutes} "
-            f"minute{'s' if minutes != 1 else ''} and try again.",
-            retry_after=retry,
-        )
+    rate_limits_.check_hourly(
+        session=session,
+        created_at=model.created_at,
+        author=model.author_id,
+        author_id=author_id,
+        limit=limit,
+        what=what,
+    )
 
 
 # Posts ----------------------------------------------------------------------------------------

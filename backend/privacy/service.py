@@ -39,6 +39,7 @@ from backend.mentoring.models import (
     MentorshipFeedback,
     SessionBooking,
 )
+from backend.messaging import service as messaging
 from backend.notifications import service as notifications
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations.models import Organisation
@@ -517,6 +518,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
         **goal_service.export_for(
             session=session, member_id=member_id, mentorship_ids=mentorship_ids
         ),
+        "messages": messaging.export_for(session=session, member_id=member_id),
     }
 
 
@@ -654,6 +656,8 @@ def erase_my_account(
     session.flush()
     surveys.erase_for(session=session, member_id=member_id)
     self_assessment.erase_for(session=session, member_id=member_id)
+    # Their messages keep their place in the other side's thread, with the text gone.
+    messaging.erase_author(session=session, member_id=member_id)
     session.execute(delete(DemographicRecord).where(col(DemographicRecord.member_id) == member_id))
     session.execute(
         delete(WideningAccessClaim).where(col(WideningAccessClaim.member_id) == member_id)

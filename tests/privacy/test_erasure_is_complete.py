@@ -39,6 +39,9 @@ from tests.factories import (
     make_member_import,
     make_mentoring_session,
     make_mentorship,
+    make_message,
+    make_message_report,
+    make_message_thread,
     make_notification,
     make_notification_preference,
     make_organiser,
@@ -163,6 +166,12 @@ def erased_world(session: Session, engine: Engine, mail_dir):  # type: ignore[no
         session, mentor=ben, mentee=zeb, status="completed", end_reason=f"{NAME} moved on"
     )
     make_mentoring_session(session, mentorship=ended, notes=f"Met {PARTS[1].upper()} today")
+    # Messages: theirs (with their name), the other side's quoting them, a report of theirs.
+    talk = make_message_thread(session, mentorship=as_mentee)
+    theirs = make_message(session, thread=talk, author=zeb, body=f"Call me: {EMAIL}, {NAME}")
+    quoting = make_message(session, thread=talk, author=ada, body=f"Thanks {NAME}")
+    make_message_report(session, message=quoting, reporter=zeb, reason=f"{NAME} asked me not to")
+    make_message_report(session, message=theirs, reporter=ada, reason=f"{PARTS[0]} overshares")
 
     # Community: posts, comments, reactions, reports, follows, circles, pairings.
     own = make_post(session, author=zeb, title=f"{NAME}'s rota tips", body=f"Signed, {NAME}")
@@ -251,6 +260,7 @@ def test_after_erasure_no_cell_of_any_table_holds_the_email_or_the_name(
     # The search can find them: the seeding reached the tables that quote others.
     assert {"notification", "outbox_email", "community_post", "mentor_request"} <= held_in
     assert {"mentorship", "login_throttle", "member_import", "matching_round"} <= held_in
+    assert {"message", "message_report"} <= held_in
     assert any(table.startswith("member_fts") for table in held_in)  # full-text index
     assert any(EMAIL in p.read_text() or NAME in p.read_text() for p in mail_dir.glob("*.eml"))
 
