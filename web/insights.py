@@ -57,14 +57,6 @@ class Chart:
     label_width: int
 
 
-def _number(text: str) -> float | None:
-    cleaned = text.replace(",", "")
-    try:
-        return float(cleaned)
-    except ValueError:
-        return None
-
-
 def bar_chart(
     *,
     key: str,
@@ -76,7 +68,7 @@ def bar_chart(
 ) -> Chart:
     """Bars for ``columns`` of each row of ``table`` (its Total row left out)."""
     rows = [row for row in table.rows if row[0] != "Total"]
-    values = [_number(row[c]) for row in rows for c in columns]
+    values = [insights.number_of(row[c]) for row in rows for c in columns]
     top = max([v for v in values if v is not None] + [1.0])
     per_row = BAR_HEIGHT * len(columns) + GAP
     legend = 28 if len(columns) > 1 else 0
@@ -85,7 +77,7 @@ def bar_chart(
         top_y = legend + r * per_row
         bars = []
         for s, column in enumerate(columns):
-            value = _number(row[column])
+            value = insights.number_of(row[column])
             hidden = row[column] == HIDDEN
             bars.append(
                 Bar(

@@ -10,6 +10,7 @@ from web import (
     assets,
     chapters,
     community,
+    impact,
     insights,
     mentoring,
     notifications,
@@ -39,6 +40,7 @@ router.include_router(notifications.router)
 router.include_router(community.router)
 router.include_router(privacy.router)
 router.include_router(insights.router)
+router.include_router(impact.router)
 router.include_router(admin.router)
 router.include_router(organisations.router)
 router.include_router(chapters.router)
