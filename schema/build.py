@@ -39,6 +39,7 @@ from schema.chapters import ChapterMutation, ChapterQuery
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
 from schema.ids import decode
+from schema.impact import ImpactQuery
 from schema.imports import ImportMutation, ImportQuery
 from schema.inputs import ReadableLiterals
 from schema.insights import InsightsQuery
@@ -92,6 +93,7 @@ class Query(
     RoundQuery,
     SuggestionQuery,
     InsightsQuery,
+    ImpactQuery,
     PrivacyQuery,
     ProgrammeQuery,
     SessionQuery,

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
+from strawberry import relay
 
 from backend.audit import actions as a
 from backend.audit.models import AuditEvent
@@ -280,3 +281,44 @@ def test_the_page_refuses_other_chapters_and_members(client, session, net):
     log_in(client, net.mentees[0].email)
     assert client.get("/organise/impact").status_code == 403
     assert client.get("/organise/impact/report.pdf").status_code == 403
+
+
+IMPACT = """
+query($programme: ID, $chapter: ID) {
+  impactReport(programmeId: $programme, chapterId: $chapter) {
+    title programmeName chapterName
+    sections { key title available summary
+               figures { measure group value numericValue hidden } }
+  }
+}
+"""
+
+
+def test_graphql_gives_the_sections_with_values_as_shown(run, session, net):
+    programme = relay.to_base64("Programme", net.programme.id)
+    result = run(IMPACT, {"programme": programme}, member=net.nw_organiser)
+
+    assert "errors" not in result, result
+    report = result["data"]["impactReport"]
+    assert report["programmeName"] == "Into management"
+    sections = {s["key"]: s for s in report["sections"]}
+    completed = next(f for f in sections["participation"]["figures"] if f["measure"] == "Completed")
+    assert completed == {
+        "measure": "Completed",
+        "group": "",
+        "value": "*",
+        "numericValue": None,
+        "hidden": True,
+    }
+    applied = next(f for f in sections["participation"]["figures"] if f["measure"] == "Applied")
+    assert_published(applied["value"], 12)
+    if not applied["hidden"]:
+        assert applied["numericValue"] == float(applied["value"])
+    assert sections["surveys"]["available"] is False
+    assert sections["surveys"]["summary"] == "Not available yet"
+    # Refused: another chapter's organiser (NotFound), a member (not allowed).
+    other = run(IMPACT, {"programme": programme}, member=net.london_organiser)
+    assert other["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    member = run(IMPACT, {}, member=net.mentees[0])
+    assert member["data"] is None
+    assert member["errors"][0]["extensions"]["code"] == "NOT_ALLOWED"
