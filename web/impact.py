@@ -12,7 +12,7 @@ from backend.errors import Invalid
 from backend.insights import impact
 from backend.insights import service as insights
 from web.deps import CurrentVisitor, UnitOfWorkRoute, Visitor
-from web.insights import FilterChoices, _options
+from web.insights import filter_choices
 from web.render import form_errors, render, templates
 
 router = APIRouter(route_class=UnitOfWorkRoute, prefix="/organise/impact")
@@ -95,10 +95,6 @@ def _query(programme_id: int | None, chapter_id: int | None) -> str:
     return ("?" + urlencode(kept)) if kept else ""
 
 
-def _filters(visitor: Visitor) -> FilterChoices | None:
-    return _options(visitor)
-
-
 @router.get("", response_class=HTMLResponse)
 def report_page(visitor: CurrentVisitor) -> Response:
     """The report of one programme (``?programme=``) or the network, optionally one chapter's
@@ -115,7 +111,7 @@ def report_page(visitor: CurrentVisitor) -> Response:
             status_code=400,
             errors=form_errors(error, default_field="programme"),
             values=values,
-            filters=_filters(visitor),
+            filters=filter_choices(visitor),
             report=None,
             charts={},
             query="",
@@ -127,7 +123,7 @@ def report_page(visitor: CurrentVisitor) -> Response:
         visitor,
         "impact/report.html",
         values=values,
-        filters=_filters(visitor),
+        filters=filter_choices(visitor),
         report=report,
         charts={s.key: chart_of(s) for s in report.sections},
         query=_query(programme_id, chapter_id),

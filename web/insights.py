@@ -157,7 +157,7 @@ class FilterChoices:
     network: bool
 
 
-def _options(visitor: Visitor) -> FilterChoices | None:
+def filter_choices(visitor: Visitor) -> FilterChoices | None:
     """The filter form's choices, for organisers of the network or of a chapter."""
     try:
         options = insights.filter_options(session=visitor.db, organiser=visitor.member)
@@ -188,13 +188,13 @@ def dashboard(visitor: CurrentVisitor) -> Response:
             status_code=400,
             errors=form_errors(error, default_field="programme"),
             values=values,
-            filters=_options(visitor),
+            filters=filter_choices(visitor),
             report=None,
             tables=[],
             charts={},
             query="",
         )
-    filters = _options(visitor)
+    filters = filter_choices(visitor)
     if programme_id is None and chapter_id is None and filters and not filters.network:
         # A chapter organiser sees their (first) chapter's figures until they choose.
         chapter_id = filters.chapters[0][0] if filters.chapters else None

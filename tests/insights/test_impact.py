@@ -18,7 +18,7 @@ from backend.errors import Forbidden, NotFound
 from backend.insights import disclosure as dc
 from backend.insights import impact
 from backend.programmes.service import default_programme_id
-from tests.csv_injection import read
+from tests.csv_injection import HOSTILE, read
 from tests.factories import (
     make_chapter,
     make_feedback,
@@ -213,6 +213,19 @@ def test_hooks_feed_their_sections_under_the_same_protection(session, net):
         assert changes[f"Leading with care: {measure}"].shown == "*"
     answers = figures(report, "surveys")
     assert answers["End: I would recommend it: Agree"].shown == "15"
+
+
+def test_the_csv_neutralises_formulas_in_programme_names(session, net):
+    for name in HOSTILE[:3]:
+        make_programme(session, name=name, chapter_id=net.north_west.id)
+
+    rows = read(impact.impact_report(session, organiser=net.nw_organiser).to_csv())
+
+    groups = [row[2] for row in rows[1:]]
+    for name in HOSTILE[:3]:
+        assert f"'{name}: Total" in groups, groups
+        assert f"{name}: Total" not in groups
+    assert not [cell for row in rows for cell in row if cell and cell[0] in "=+@"]
 
 
 PDF_WORDS = re.compile(r"\s+")
