@@ -351,24 +351,37 @@ def _funnel(context: ReportContext) -> pd.DataFrame:
 
 
 def participation_section(context: ReportContext) -> Section:
-    """Applied, accepted, matched, active, completed and ended early; the completion rate."""
+    """Applied, accepted and matched; the matched by where their mentorship stands (active,
+    else completed, else ended early: they add up to the matched, so that column is protected
+    as one, with complementary suppression); the completion rate."""
     frame = _funnel(context)
-    record_keys = context.keys.record_keys("member", frame["mid"].to_numpy())
+    keys = context.keys
+    record_keys = keys.record_keys("member", frame["mid"].to_numpy())
     counts: dict[str, Count] = {}
-    for column in FRAME_COLUMNS:
+    for column in ("applied", "accepted"):
         flags = frame[column].to_numpy().astype(bool)
-        counts[column] = _publish(int(flags.sum()), _key_sum(record_keys[flags]), context.keys)
-    finished_flags = (frame["completed"].to_numpy() == 1) | (frame["ended_early"].to_numpy() == 1)
-    finished = _publish(
-        int(finished_flags.sum()), _key_sum(record_keys[finished_flags]), context.keys
-    )
+        counts[column] = _publish(int(flags.sum()), _key_sum(record_keys[flags]), keys)
+    matched = frame["matched"].to_numpy() == 1
+    active, completed = frame["active"].to_numpy() == 1, frame["completed"].to_numpy() == 1
+    state = np.where(~matched, -1, np.where(active, 0, np.where(completed, 1, 2)))
+    grid, cell_keys = insights._keyed_counts(state, 3, [np.ones(len(frame))], record_keys)
+    table = dc.protect_table(grid, cell_keys, column_totals=True, keys=keys)
+    stood = _strict_column([row[0] for row in grid], [cells[0] for cells in table.cells])
+    total = int(matched.sum())
+    counts["matched"] = Count(None) if 0 < total < dc.SMALLEST_SHOWN else table.column_totals[0]
+    counts.update(zip(("active", "completed", "ended_early"), stood, strict=True))
     figures = [
         _count_figure(label, counts[key], headline=True, charted=True)
         for key, label in PARTICIPATION
     ]
-    figures.append(_count_figure("Finished (completed or ended early)", finished))
+    done, early = counts["completed"], counts["ended_early"]
+    finished = (
+        Count(None)
+        if done.value is None or early.value is None
+        else Count(done.value + early.value)
+    )
     rate = _rate_figure(
-        "Completion rate (completed of finished) %", counts["completed"], finished, headline=True
+        "Completion rate (completed of completed or ended early) %", done, finished, headline=True
     )
     figures.append(rate)
     summary = (

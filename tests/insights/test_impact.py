@@ -116,7 +116,7 @@ def test_the_programme_report_counts_its_funnel_sessions_and_ratings(session, ne
         assert_published(people[measure].shown, n)
     # Three completions: hidden, and so is the rate that rests on them.
     assert people["Completed"].shown == "*"
-    assert people["Completion rate (completed of finished) %"].shown == "*"
+    assert people["Completion rate (completed of completed or ended early) %"].shown == "*"
     held = figures(report, "sessions")
     assert_published(held["Sessions held"].shown, 10)
     assert_published(held["Mentorships with a session logged"].shown, 10)
@@ -138,6 +138,18 @@ def test_the_programme_report_counts_its_funnel_sessions_and_ratings(session, ne
     rows = report.rows()
     assert ("Survey results", "", "", "Not available yet") in rows
     assert {f.label for f in report.headline()} >= {"Applied", "Sessions held"}
+
+
+def test_a_small_cell_in_a_column_takes_another_with_it():
+    # Active, completed, ended early add up to the matched: a lone hidden cell could be
+    # worked out from the total, so the smallest other shown cell is hidden with it.
+    shown = [dc.Count(20), dc.Count(10), dc.Count(10)]  # perturbation lifted the 3 to 10
+
+    column = impact._strict_column([21, 12, 3], shown)
+
+    assert [c.text for c in column] == ["20", "*", "*"]
+    none_small = [dc.Count(20), dc.Count(0), dc.Count(10)]
+    assert [c.text for c in impact._strict_column([21, 0, 12], none_small)] == ["20", "0", "10"]
 
 
 def test_a_chapter_organiser_sees_only_their_programmes_and_members_are_refused(session, net):
