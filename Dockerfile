@@ -7,6 +7,11 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
+# Pango and HarfBuzz's subsetter for WeasyPrint (the impact report as PDF), and a font.
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock ./
 RUN pip install --require-virtualenv=false -r requirements.lock
 COPY pyproject.toml README.md alembic.ini ./

@@ -43,6 +43,7 @@ from schema.context import Context, Info
 from schema.goals import GoalMutation, GoalQuery
 from schema.groups import GroupMutation, GroupQuery
 from schema.ids import decode
+from schema.impact import ImpactQuery
 from schema.imports import ImportMutation, ImportQuery
 from schema.inputs import ReadableLiterals
 from schema.insights import InsightsQuery
@@ -103,6 +104,7 @@ class Query(
     RoundQuery,
     SuggestionQuery,
     InsightsQuery,
+    ImpactQuery,
     PrivacyQuery,
     ProgrammeQuery,
     SurveyQuery,

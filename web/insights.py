@@ -58,14 +58,6 @@ class Chart:
     label_width: int
 
 
-def _number(text: str) -> float | None:
-    cleaned = text.replace(",", "")
-    try:
-        return float(cleaned)
-    except ValueError:
-        return None
-
-
 def bar_chart(
     *,
     key: str,
@@ -77,7 +69,7 @@ def bar_chart(
 ) -> Chart:
     """Bars for ``columns`` of each row of ``table`` (its Total row left out)."""
     rows = [row for row in table.rows if row[0] != "Total"]
-    values = [_number(row[c]) for row in rows for c in columns]
+    values = [insights.number_of(row[c]) for row in rows for c in columns]
     top = max([v for v in values if v is not None] + [1.0])
     per_row = BAR_HEIGHT * len(columns) + GAP
     legend = 28 if len(columns) > 1 else 0
@@ -86,7 +78,7 @@ def bar_chart(
         top_y = legend + r * per_row
         bars = []
         for s, column in enumerate(columns):
-            value = _number(row[column])
+            value = insights.number_of(row[column])
             hidden = row[column] == HIDDEN
             bars.append(
                 Bar(
@@ -166,7 +158,7 @@ class FilterChoices:
     network: bool
 
 
-def _options(visitor: Visitor) -> FilterChoices | None:
+def filter_choices(visitor: Visitor) -> FilterChoices | None:
     """The filter form's choices, for organisers of the network or of a chapter."""
     try:
         options = insights.filter_options(session=visitor.db, organiser=visitor.member)
@@ -197,13 +189,13 @@ def dashboard(visitor: CurrentVisitor) -> Response:
             status_code=400,
             errors=form_errors(error, default_field="programme"),
             values=values,
-            filters=_options(visitor),
+            filters=filter_choices(visitor),
             report=None,
             tables=[],
             charts={},
             query="",
         )
-    filters = _options(visitor)
+    filters = filter_choices(visitor)
     if programme_id is None and chapter_id is None and filters and not filters.network:
         # A chapter organiser sees their (first) chapter's figures until they choose.
         chapter_id = filters.chapters[0][0] if filters.chapters else None

@@ -13,6 +13,7 @@ from web import (
     community,
     goals,
     groups,
+    impact,
     insights,
     mentoring,
     messages,
@@ -49,6 +50,7 @@ router.include_router(messages.router)
 router.include_router(community.router)
 router.include_router(privacy.router)
 router.include_router(insights.router)
+router.include_router(impact.router)
 router.include_router(admin.router)
 router.include_router(organisations.router)
 router.include_router(chapters.router)

@@ -381,6 +381,74 @@ class DimensionChange:
         return self.mean_change is None
 
 
+@dataclass(frozen=True)
+class PairedDifferences:
+    """One dimension's raw paired differences (end minus start) and whose they are: for a
+    caller that applies its own disclosure control (the impact report)."""
+
+    dimension: str
+    name: str
+    assessment_ids: list[int]  # the start sittings (their cell keys)
+    member_ids: list[int]
+    differences: list[float]
+
+
+def paired_differences(
+    *,
+    session: Session,
+    scope: chapter_service.Scope,
+    mentorship_ids: Sequence[int] | None = None,
+    programme_id: int | None = None,
+    role: str | None = "mentee",
+) -> list[PairedDifferences]:
+    """Per dimension, the true differences between the start and the end assessment of the
+    same member and mentorship, within ``scope``. Unpublished: never show these as they are."""
+    start = aliased(SelfAssessment)
+    end = aliased(SelfAssessment)
+    statement = (
+        select(col(start.id), col(end.id), col(start.member_id))
+        .join(
+            end,
+            (col(end.member_id) == col(start.member_id))
+            & (col(end.mentorship_id) == col(start.mentorship_id))
+            & (col(end.occasion) == "end"),
+        )
+        .join(Mentorship, col(Mentorship.id) == col(start.mentorship_id))
+        .where(col(start.occasion) == "start")
+        .where(chapter_service.programmes_in(scope=scope, programme_id=Mentorship.programme_id))
+    )
+    if role == "mentee":
+        statement = statement.where(col(Mentorship.mentee_id) == col(start.member_id))
+    elif role == "mentor":
+        statement = statement.where(col(Mentorship.mentor_id) == col(start.member_id))
+    if mentorship_ids is not None:
+        statement = statement.where(col(Mentorship.id).in_(list(mentorship_ids)))
+    if programme_id is not None:
+        statement = statement.where(col(Mentorship.programme_id) == programme_id)
+    pairs = [(int(a), int(b), int(m)) for a, b, m in session.execute(statement).all()]
+    levels: dict[int, dict[str, int]] = {}
+    wanted = sorted({i for a, b, _ in pairs for i in (a, b)})
+    for chunk in range(0, len(wanted), 1000):
+        for row in session.exec(
+            select(SelfAssessmentRating).where(
+                col(SelfAssessmentRating.assessment_id).in_(wanted[chunk : chunk + 1000])
+            )
+        ).all():
+            levels.setdefault(row.assessment_id, {})[row.dimension] = row.level
+    result = []
+    for dimension in DIMENSIONS:
+        found = PairedDifferences(dimension.id, dimension.name, [], [], [])
+        for start_id, end_id, member_id in pairs:
+            before = levels.get(start_id, {}).get(dimension.id)
+            after = levels.get(end_id, {}).get(dimension.id)
+            if before is not None and after is not None:
+                found.assessment_ids.append(start_id)
+                found.member_ids.append(member_id)
+                found.differences.append(float(after - before))
+        result.append(found)
+    return result
+
+
 def paired_change(
     *,
     session: Session,
@@ -400,48 +468,16 @@ def paired_change(
     no figure ever rests on fewer than 8 people. ``role`` "mentee" counts mentees only (the
     default, as commissioners ask), "mentor" mentors only, None both.
     """
-    start = aliased(SelfAssessment)
-    end = aliased(SelfAssessment)
-    statement = (
-        select(col(start.id), col(end.id))
-        .join(
-            end,
-            (col(end.member_id) == col(start.member_id))
-            & (col(end.mentorship_id) == col(start.mentorship_id))
-            & (col(end.occasion) == "end"),
-        )
-        .join(Mentorship, col(Mentorship.id) == col(start.mentorship_id))
-        .where(col(start.occasion) == "start")
-        .where(chapter_service.programmes_in(scope=scope, programme_id=Mentorship.programme_id))
-    )
-    if role == "mentee":
-        statement = statement.where(col(Mentorship.mentee_id) == col(start.member_id))
-    elif role == "mentor":
-        statement = statement.where(col(Mentorship.mentor_id) == col(start.member_id))
-    if mentorship_ids is not None:
-        statement = statement.where(col(Mentorship.id).in_(list(mentorship_ids)))
-    if programme_id is not None:
-        statement = statement.where(col(Mentorship.programme_id) == programme_id)
-    pairs = [(int(a), int(b)) for a, b in session.execute(statement).all()]
-    levels: dict[int, dict[str, int]] = {}
-    wanted = sorted({i for pair in pairs for i in pair})
-    for chunk in range(0, len(wanted), 1000):
-        for row in session.exec(
-            select(SelfAssessmentRating).where(
-                col(SelfAssessmentRating.assessment_id).in_(wanted[chunk : chunk + 1000])
-            )
-        ).all():
-            levels.setdefault(row.assessment_id, {})[row.dimension] = row.level
     keys = keys or disclosure.default_cell_keys()
     result = []
-    for dimension in DIMENSIONS:
-        ids, differences = [], []
-        for start_id, end_id in pairs:
-            before = levels.get(start_id, {}).get(dimension.id)
-            after = levels.get(end_id, {}).get(dimension.id)
-            if before is not None and after is not None:
-                ids.append(start_id)
-                differences.append(float(after - before))
+    for found in paired_differences(
+        session=session,
+        scope=scope,
+        mentorship_ids=mentorship_ids,
+        programme_id=programme_id,
+        role=role,
+    ):
+        ids, differences = found.assessment_ids, found.differences
         key = disclosure.cell_key(keys.record_keys("self_assessment_pair", ids))
         # The brief's rule on the true count too: 1-7 pairs are never published.
         few = 0 < len(ids) < disclosure.SMALLEST_SHOWN
@@ -450,8 +486,8 @@ def paired_change(
         interval = paired_interval(differences) if shown else None
         result.append(
             DimensionChange(
-                dimension=dimension.id,
-                name=dimension.name,
+                dimension=found.dimension,
+                name=found.name,
                 pairs=count,
                 mean_change=round(interval.mean, 2) if interval else None,
                 low=round(interval.low, 2) if interval else None,

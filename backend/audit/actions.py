@@ -16,6 +16,8 @@ MEMBER_DATA_EXPORTED = "member.data_exported"  # a member downloaded their own d
 MEMBER_ERASED = "member.erased"
 INSIGHTS_EXPORTED = "insights.exported"  # an insights table downloaded as CSV
 INSIGHTS_VIEWED = "insights.viewed"  # a programme's or chapter's insights viewed (ids in details)
+IMPACT_VIEWED = "impact.viewed"  # an impact report viewed (programme and chapter ids in details)
+IMPACT_EXPORTED = "impact.exported"  # an impact report downloaded (format: csv or pdf)
 # Matching rounds
 ROUND_CREATED = "round.created"
 ROUND_RUN = "round.run"  # the round's job finished: counts in details
@@ -83,6 +85,8 @@ LABELS: dict[str, str] = {
     MEMBER_ERASED: "Erased their account",
     INSIGHTS_EXPORTED: "Downloaded an insights table",
     INSIGHTS_VIEWED: "Viewed a programme's or chapter's insights",
+    IMPACT_VIEWED: "Viewed an impact report",
+    IMPACT_EXPORTED: "Downloaded an impact report",
     ROUND_CREATED: "Created a matching round",
     ROUND_RUN: "Matching round finished running",
     ROUND_RETRIED: "Ran a matching round again",

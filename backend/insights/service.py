@@ -156,6 +156,14 @@ class Table:
         return out.getvalue()
 
 
+def number_of(text: str) -> float | None:
+    """A figure's shown text as a number (None for ``*`` or any other text)."""
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
+
+
 def _is_number(text: str) -> bool:
     return text.replace(",", "").replace(".", "", 1).lstrip("-").isdigit()
 

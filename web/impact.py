@@ -1,0 +1,197 @@
+"""The impact report for commissioners: a page with charts, a CSV and a PDF of one report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from backend.errors import Invalid
+from backend.insights import impact
+from backend.insights import service as insights
+from web.deps import CurrentVisitor, UnitOfWorkRoute, Visitor
+from web.insights import filter_choices
+from web.render import form_errors, render, templates
+
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/organise/impact")
+
+# A chart drawn for a phone first: each bar under its label, 400 units wide (375 px shows it
+# at nearly full size), so long labels never squeeze the bars.
+CHART_WIDTH = 400
+BAR_AREA = 300
+ROW_HEIGHT = 40
+PATTERNS = ("solid", "hatched")
+
+
+@dataclass(frozen=True)
+class ImpactBar:
+    """One figure as a bar: its label above, its value beside it."""
+
+    label: str
+    label_y: int
+    bar_y: int
+    width: int
+    text: str
+    pattern: str
+
+
+@dataclass(frozen=True)
+class ImpactChart:
+    """A section's chart, laid out for the SVG template."""
+
+    key: str
+    title: str
+    description: str
+    bars: list[ImpactBar]
+    width: int
+    height: int
+
+
+def chart_of(section: impact.Section) -> ImpactChart | None:
+    """The section's bar chart (None when it charts nothing); hidden values drawn as no bar,
+    with "* (hidden)" written where the bar would be."""
+    figures = section.charted
+    if not section.chart_title or not figures:
+        return None
+    top = max([abs(f.value) for f in figures if f.value is not None] + [1.0])
+    bars = []
+    for i, figure in enumerate(figures):
+        y = i * ROW_HEIGHT
+        width = 0 if figure.value is None else round(BAR_AREA * abs(figure.value) / top)
+        bars.append(
+            ImpactBar(
+                label=figure.group or figure.measure,
+                label_y=y + 14,
+                bar_y=y + 20,
+                width=width,
+                text="* (hidden)" if figure.hidden else figure.shown,
+                pattern=PATTERNS[i % 2] if any(f.group for f in figures) else "solid",
+            )
+        )
+    return ImpactChart(
+        key=f"chart-{section.key}",
+        title=section.chart_title,
+        description=section.summary,
+        bars=bars,
+        width=CHART_WIDTH,
+        height=len(figures) * ROW_HEIGHT + 6,
+    )
+
+
+def _ids(visitor: Visitor) -> tuple[int | None, int | None]:
+    query = visitor.request.query_params
+    return (
+        insights.parse_filter_id(
+            query.get("programme", "")[:20], field="programme", what="programme"
+        ),
+        insights.parse_filter_id(query.get("chapter", "")[:20], field="chapter", what="chapter"),
+    )
+
+
+def _query(programme_id: int | None, chapter_id: int | None) -> str:
+    kept = {k: v for k, v in (("programme", programme_id), ("chapter", chapter_id)) if v}
+    return ("?" + urlencode(kept)) if kept else ""
+
+
+@router.get("", response_class=HTMLResponse)
+def report_page(visitor: CurrentVisitor) -> Response:
+    """The report of one programme (``?programme=``) or the network, optionally one chapter's
+    members (``?chapter=``): headline figures, a chart and data table per section."""
+    values = {
+        name: visitor.request.query_params.get(name, "")[:20] for name in ("programme", "chapter")
+    }
+    try:
+        programme_id, chapter_id = _ids(visitor)
+    except Invalid as error:
+        return render(
+            visitor,
+            "impact/report.html",
+            status_code=400,
+            errors=form_errors(error, default_field="programme"),
+            values=values,
+            filters=filter_choices(visitor),
+            report=None,
+            charts={},
+            query="",
+        )
+    report = impact.impact_report(
+        visitor.db, organiser=visitor.member, programme_id=programme_id, chapter_id=chapter_id
+    )
+    return render(
+        visitor,
+        "impact/report.html",
+        values=values,
+        filters=filter_choices(visitor),
+        report=report,
+        charts={s.key: chart_of(s) for s in report.sections},
+        query=_query(programme_id, chapter_id),
+        not_available=impact.NOT_AVAILABLE,
+    )
+
+
+def _download(visitor: Visitor, export: str) -> impact.ImpactReport:
+    programme_id, chapter_id = _ids(visitor)
+    return impact.impact_report(
+        visitor.db,
+        organiser=visitor.member,
+        programme_id=programme_id,
+        chapter_id=chapter_id,
+        export=export,
+    )
+
+
+def _filename(report: impact.ImpactReport, extension: str) -> str:
+    name = "network" if report.programme_id is None else f"programme-{report.programme_id}"
+    if report.chapter_id is not None:
+        name += f"-chapter-{report.chapter_id}"
+    return f"peerbridge-impact-{name}.{extension}"
+
+
+def _headers(filename: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    }
+
+
+@router.get("/report.csv")
+def report_csv(visitor: CurrentVisitor) -> Response:
+    """The report as CSV: one row per figure, suppressed exactly as on the page."""
+    report = _download(visitor, "csv")
+    return Response(
+        report.to_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers=_headers(_filename(report, "csv")),
+    )
+
+
+def print_html(report: impact.ImpactReport) -> str:
+    """The report's print template (HTML for WeasyPrint), from the same figures."""
+    return templates.env.get_template("impact/print.html").render(
+        report=report, not_available=impact.NOT_AVAILABLE
+    )
+
+
+def report_pdf_bytes(report: impact.ImpactReport) -> bytes:
+    """The report as a PDF (WeasyPrint renders the print template; nothing is fetched)."""
+    from weasyprint import HTML  # imported when asked: it loads Pango
+
+    def no_fetch(url: str, *args: object, **kwargs: object) -> dict[str, object]:
+        raise ValueError(f"the PDF fetches nothing ({url[:40]})")
+
+    pdf = HTML(string=print_html(report), url_fetcher=no_fetch).write_pdf()
+    assert pdf is not None  # write_pdf without a target returns the bytes
+    return bytes(pdf)
+
+
+@router.get("/report.pdf")
+def report_pdf(visitor: CurrentVisitor) -> Response:
+    """The report as a PDF with the same figures as the page and the CSV."""
+    report = _download(visitor, "pdf")
+    return Response(
+        report_pdf_bytes(report),
+        media_type="application/pdf",
+        headers=_headers(_filename(report, "pdf")),
+    )
