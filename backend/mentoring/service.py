@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from backend import london
 from backend.db import utcnow
 from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from backend.matchmaking import rules as pair_rules
@@ -739,10 +740,10 @@ def log_session(
     if mentorship.status != "active":
         raise Conflict("This mentorship has ended; sessions can no longer be logged.")
     problems: dict[str, str] = {}
-    today = utcnow().date()
+    today = london.london_today(utcnow())
     if held_on > today:
         problems["held_on"] = "The date of the session must be today or in the past."
-    elif held_on < mentorship.started_at.date() - timedelta(days=31):
+    elif held_on < london.in_london(mentorship.started_at).date() - timedelta(days=31):
         problems["held_on"] = "The date must be after the mentorship started."
     if not 5 <= duration_minutes <= 480:
         problems["duration_minutes"] = DURATION
@@ -766,8 +767,8 @@ def log_session(
             other,
             "mentorship",
             f"{member.name} logged a mentoring session",
-            f"{member.name} logged your session of {held_on.isoformat()} ({duration_minutes} "
-            "minutes).",
+            f"{member.name} logged your session of {london.format_date(held_on)} "
+            f"({duration_minutes} minutes).",
             f"/mentoring/mentorships/{mentorship.id}",
         )
     session.flush()
