@@ -36,7 +36,7 @@ from backend.mentoring.models import (
     MentorshipFeedback,
 )
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
-from backend.organisations.models import Organisation
+from backend.organisations.models import OdsImportRejects, Organisation
 from backend.privacy.models import ConsentRecord, DemographicRecord, WideningAccessClaim
 from backend.programmes.models import (
     Programme,
@@ -79,6 +79,7 @@ __all__ = [
     "MentorshipFeedback",
     "Notification",
     "NotificationPreference",
+    "OdsImportRejects",
     "Organisation",
     "OrganiserScope",
     "OutboxEmail",
