@@ -52,7 +52,7 @@ from backend.messaging.models import (
     MessageThread,
 )
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
-from backend.organisations.models import Organisation
+from backend.organisations.models import OdsImportRejects, Organisation
 from backend.privacy.models import ConsentRecord, DemographicRecord, WideningAccessClaim
 from backend.programmes.models import (
     Programme,
@@ -113,6 +113,7 @@ __all__ = [
     "MessageThread",
     "Notification",
     "NotificationPreference",
+    "OdsImportRejects",
     "Organisation",
     "OrganiserScope",
     "OutboxEmail",

@@ -81,7 +81,7 @@ from backend.messaging.models import (
 )
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
 from backend.organisations import service as organisation_service
-from backend.organisations.models import Organisation
+from backend.organisations.models import OdsImportRejects, Organisation
 from backend.privacy.models import (
     DEMOGRAPHICS_WORDING_VERSION,
     WIDENING_WORDING_VERSION,
@@ -1418,7 +1418,17 @@ def make_message_report(
     )
 
 
+def make_ods_import_rejects(session: Session, **fields: object) -> OdsImportRejects:
+    """The rejected rows of an ODS import, as the import keeps them for download."""
+    values: dict[str, object] = {
+        "rejected_rows": 1,
+        "rejects_csv": "line,problem\r\n3,The row has no name (the second column).\r\n",
+    }
+    return _save(session, OdsImportRejects(**{**values, **fields}))  # type: ignore[arg-type]
+
+
 FACTORIES: dict[str, Callable[..., object]] = {
+    "organisation_import_rejects": make_ods_import_rejects,
     "survey": make_survey,
     "survey_question": make_survey_question,
     "survey_invitation": make_survey_invitation,

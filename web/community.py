@@ -484,16 +484,13 @@ NOTICES.update(
 def circles_page(visitor: CurrentVisitor) -> Response:
     """Your circle and peer connect choices; organisers also form circles and run pairings."""
     member = member_service.require_member(visitor.member)
-    organiser = visitor.is_organiser
     return render(
         visitor,
         "community/circles.html",
         preferences=circles.preferences_of(session=visitor.db, member_id=member.id),
         my_circle=circles.circle_of(session=visitor.db, member_id=member.id),
         pairings=peer_connect.pairings_of(session=visitor.db, member_id=member.id),
-        all_circles=circles.list_circles(session=visitor.db, organiser=member) if organiser else [],
-        waiting=len(circles.waiting_member_ids(session=visitor.db)) if organiser else 0,
-        is_organiser=organiser,
+        organising=circles.organising(session=visitor.db, member=member),
     )
 
 
@@ -556,9 +553,9 @@ def _circle_page(
         posts=community.describe(session=visitor.db, viewer=member, posts=posts),
         skill_names=_skill_names(visitor),
         other_circles=circles.list_circles(session=visitor.db, organiser=member)
-        if visitor.is_organiser
+        if visitor.organises
         else [],
-        is_organiser=visitor.is_organiser,
+        is_organiser=visitor.organises,
     )
 
 

@@ -133,6 +133,17 @@ def import_file(visitor: CheckedVisitor, form: Form) -> Response:
     return render(visitor, "admin/organisations_import.html", result=result)
 
 
+@router.get("/import/{rejects_id:int}/rejected.csv")
+def import_rejects(visitor: CurrentVisitor, rejects_id: int) -> Response:
+    """The rows an import did not take, each with its problem, to fix and import again."""
+    rejects = register.rejects_csv(session=visitor.db, admin=visitor.member, rejects_id=rejects_id)
+    return Response(
+        rejects.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="rejected-organisations.csv"'},
+    )
+
+
 def _organisation_page(
     visitor: Visitor,
     organisation_id: int,

@@ -161,6 +161,7 @@ SUBJECT_TYPES: tuple[str, ...] = (
     "programme",
     "application",  # an application to a programme
     "organisation",
+    "organisation_import",  # the rejected rows an ODS import kept
     "chapter",
     "survey",
 )

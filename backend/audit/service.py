@@ -16,12 +16,12 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from backend import db
+from backend import db, london
 from backend.audit import actions as a
 from backend.audit.models import AuditEvent
 from backend.errors import Forbidden, Invalid, NotAuthenticated
@@ -239,12 +239,13 @@ def _filtered(statement, wanted: EventFilter):
         statement = statement.where(AuditEvent.action == wanted.action)
     if wanted.actor_id is not None:
         statement = statement.where(AuditEvent.actor_id == wanted.actor_id)
+    # The days are London days: "since 1 July" starts at midnight BST, 23:00 UTC on 30 June.
     if wanted.since:
         statement = statement.where(
-            col(AuditEvent.at) >= datetime.combine(wanted.since, time.min, tzinfo=UTC)
+            col(AuditEvent.at) >= london.london_to_utc(wanted.since, time.min)
         )
     if wanted.until:
-        end = datetime.combine(wanted.until + timedelta(days=1), time.min, tzinfo=UTC)
+        end = london.london_to_utc(wanted.until + timedelta(days=1), time.min)
         statement = statement.where(col(AuditEvent.at) < end)
     return statement
 
@@ -367,7 +368,7 @@ def export_csv(
         writer.writerow(
             [
                 e.id,
-                e.at.isoformat(),
+                london.as_utc(e.at).isoformat(),
                 e.actor_id,
                 view.actor_name,
                 e.action,

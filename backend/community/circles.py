@@ -361,6 +361,42 @@ def _circles_in(session: Session, scope: chapters.Scope):
     )
 
 
+def covers_circle(*, session: Session, scope: chapters.Scope, circle_id: int) -> bool:
+    """True when ``scope`` covers the circle: the network, or a chapter covering one of its
+    members."""
+    if scope.network:
+        return True
+    if not scope.chapter_ids:
+        return False
+    found = session.exec(
+        _circles_in(session, scope).where(col(CircleMember.circle_id) == circle_id)
+    )
+    return found.first() is not None
+
+
+@dataclass
+class Organising:
+    """The organisers' part of the circles page, for one organiser's scope."""
+
+    circles: list[tuple[Circle, int]]  # the circles their scope covers, with their sizes
+    waiting: int  # members their scope covers waiting for a circle
+    network: bool  # peer connect pairs the whole network, so only its organisers run it
+
+
+def organising(*, session: Session, member: Member | None) -> Organising | None:
+    """What the circles page offers ``member`` as an organiser: the network's organisers see
+    and act on every circle, a chapter organiser on those of their chapters' members; None
+    for a member who organises nothing."""
+    if not chapters.scope_of(session=session, member=member).is_organiser:
+        return None
+    _, scope = chapters.require_scope(session=session, member=member)
+    return Organising(
+        circles=list_circles(session=session, organiser=member),
+        waiting=len(waiting_member_ids(session=session, scope=scope)),
+        network=scope.network,
+    )
+
+
 def leave(*, session: Session, member: Member | None) -> None:
     """Leave your circle (and stop waiting for another until you opt in again)."""
     member = member_service.require_member(member)
@@ -389,12 +425,7 @@ def move(*, session: Session, organiser: Member | None, member_id: int, circle_i
     circle = session.get(Circle, circle_id) if 0 < circle_id <= 2**31 - 1 else None
     if circle is None or circle.status != "active":
         raise NotFound("No circle with that id.", field="circle_id")
-    if (
-        not scope.network
-        and not session.exec(
-            _circles_in(session, scope).where(col(CircleMember.circle_id) == circle_id)
-        ).first()
-    ):
+    if not covers_circle(session=session, scope=scope, circle_id=circle_id):
         raise NotFound("No circle with that id.", field="circle_id")
     session.execute(delete(CircleMember).where(col(CircleMember.member_id) == member_id))
     session.add(CircleMember(circle_id=circle_id, member_id=member_id))

@@ -82,12 +82,18 @@ def circle_of(*, session: Session, member_id: int) -> int | None:
 
 
 def can_see_circle(*, session: Session, viewer: Member | None, circle_id: int) -> bool:
-    """Members of the circle and organisers may read its discussion."""
+    """Members of the circle and its organisers (the network's, or a chapter organiser whose
+    chapters cover one of its members) may read its discussion."""
+    from backend.community import circles
+
     if viewer is None or viewer.id is None:
         return False
     if circle_of(session=session, member_id=viewer.id) == circle_id:
         return True
-    return is_organiser(session=session, member=viewer)
+    if is_organiser(session=session, member=viewer):
+        return True
+    scope = chapters.scope_of(session=session, member=viewer)
+    return circles.covers_circle(session=session, scope=scope, circle_id=circle_id)
 
 
 def _valid_id(value: int) -> bool:

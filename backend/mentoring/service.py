@@ -774,7 +774,7 @@ def log_session(
     if mentorship.status != "active":
         raise Conflict("This mentorship has ended; sessions can no longer be logged.")
     problems: dict[str, str] = {}
-    today = london.london_today()
+    today = london.london_today(utcnow())
     if held_on > today:
         problems["held_on"] = "The date of the session must be today or in the past."
     elif held_on < london.in_london(mentorship.started_at).date() - timedelta(days=31):

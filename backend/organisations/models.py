@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.db import utcnow
@@ -78,3 +78,18 @@ class OrganisationPublic(OrganisationBase):
 
     id: int
     ods_code: str | None = None
+
+
+class OdsImportRejects(SQLModel, table=True):
+    """The rows an ODS import did not take, as the CSV the admin downloads to fix them.
+
+    Register files hold organisations, not people, so nothing here is a member's data (the
+    import itself, and who ran it, is in the audit log).
+    """
+
+    __tablename__ = "organisation_import_rejects"
+
+    id: int = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    rejected_rows: int = Field(default=0)
+    rejects_csv: str = Field(sa_column=Column(Text, nullable=False))

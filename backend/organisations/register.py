@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -49,7 +50,8 @@ from backend.matchmaking.version import network_changed
 from backend.members import console
 from backend.members.models import Member
 from backend.organisations import service
-from backend.organisations.models import ORGANISATION_TYPES, Organisation
+from backend.organisations.models import ORGANISATION_TYPES, OdsImportRejects, Organisation
+from members_csv.formulas import safe_writer
 from vocabulary import REGIONS
 
 # NHS England regions' ODS codes, as the "national grouping" column gives them.
@@ -103,6 +105,7 @@ class RowProblem:
     line: int
     code: str
     reason: str
+    cells: list[str] = field(default_factory=list)  # the row as the file gave it
 
 
 @dataclass
@@ -115,6 +118,7 @@ class OdsImportResult:
     closed: int = 0
     skipped_closed: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    rejects_id: int | None = None  # the kept CSV of the rejected rows (see ``rejects_csv``)
 
     @property
     def rows_read(self) -> int:
@@ -243,18 +247,23 @@ def _import(
             continue  # a header row someone added: the ODS files have none
         fields = _row_fields(row, line)
         if isinstance(fields, RowProblem):
-            result.problems.append(fields)
-            continue
-        code = fields[0]
-        if code in seen:
-            result.problems.append(
-                RowProblem(line, code, f"The code {code} is on line {seen[code]} already.")
-            )
-            continue
-        seen[code] = line
-        problem = _apply(session, result, line, *fields, type=type)
+            problem: RowProblem | None = fields
+        elif fields[0] in seen:
+            code = fields[0]
+            problem = RowProblem(line, code, f"The code {code} is on line {seen[code]} already.")
+        else:
+            seen[fields[0]] = line
+            problem = _apply(session, result, line, *fields, type=type)
         if problem is not None:
+            problem.cells = row
             result.problems.append(problem)
+    if result.problems:
+        kept = OdsImportRejects(
+            rejected_rows=len(result.problems), rejects_csv=_write_rejects(result.problems)
+        )
+        session.add(kept)
+        session.flush()
+        result.rejects_id = kept.id
     session.flush()
     audit.record(
         session,
@@ -270,6 +279,52 @@ def _import(
         },
     )
     return result
+
+
+# The ODS columns the rejects file names (1-based); the others are "Column N".
+_REJECT_HEADINGS = {1: "Organisation code", 2: "Name", 3: "National grouping", 12: "Close date"}
+
+
+# What no text column may hold (backend/text.py): a rejected row may be rejected for holding it.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _shown(cell: str) -> str:
+    """``cell`` with each control or broken character as U+FFFD, so the file can be kept and
+    the admin sees where it was."""
+    return _UNSTORABLE.sub("\ufffd", cell)
+
+
+def _write_rejects(problems: list[RowProblem]) -> str:
+    """The rejected rows as CSV: each row's own cells (so the file can be fixed and imported
+    again: a first cell "Organisation code" marks the heading row the import skips), then its
+    line and its problem past the columns the import reads. Formula cells are neutralised."""
+    width = max(CLOSE_DATE_COLUMN + 1, *(len(p.cells) for p in problems))
+    out = io.StringIO()
+    writer = safe_writer(out)
+    headings = [_REJECT_HEADINGS.get(n, f"Column {n}") for n in range(1, width + 1)]
+    writer.writerow([*headings, "Line", "Problem"])
+    for problem in problems:
+        cells = problem.cells + [""] * (width - len(problem.cells))
+        writer.writerow([*map(_shown, cells), problem.line, _shown(problem.reason)])
+    return out.getvalue()
+
+
+def rejects_csv(*, session: Session, admin: Member | None, rejects_id: int) -> str:
+    """An ODS import's rejected rows, each with its line and problem, as CSV (admins only);
+    the download is recorded in the audit log."""
+    admin = console.require_admin(session=session, member=admin)
+    kept = session.get(OdsImportRejects, rejects_id) if 0 < rejects_id <= MAX_ID else None
+    if kept is None:
+        raise NotFound("There are no rejected rows of that import.")
+    audit.record(
+        session,
+        actor=admin,
+        action=audit.actions.IMPORT_REJECTS_EXPORTED,
+        subject=audit.subject("organisation_import", kept.id),
+        details={"rows": kept.rejected_rows},
+    )
+    return kept.rejects_csv
 
 
 def _apply(

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from backend import london
 from backend.db import utcnow
 from backend.errors import Conflict, NotFound
 from backend.matchmaking.version import network_changed
@@ -33,17 +33,13 @@ from backend.rounds import figures
 from backend.rounds.models import MatchingRound, MatchProposal
 
 log = logging.getLogger("peerbridge.programmes")
-LONDON = ZoneInfo("Europe/London")
 REQUEST_MODES = ("requests", "both")
 ROUND_MODES = ("round", "both")
 
 
 def today_in_london(now: datetime | None = None) -> date:
     """The calendar day in Europe/London (programme dates are London days)."""
-    moment = now or utcnow()
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(LONDON).date()
+    return london.london_today(now or utcnow())
 
 
 def get_programme(*, session: Session, programme_id: int | None) -> Programme:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_
 from sqlalchemy import text as sql_text
@@ -23,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend import text
+from backend import london, text
 from backend.audit import actions
 from backend.audit import service as audit
 from backend.chapters import service as chapters
@@ -94,7 +93,6 @@ def default_programme_id(*, session: Session) -> int:
 
 # Dates, vocabulary and words ------------------------------------------------------------------
 
-LONDON = ZoneInfo("Europe/London")
 DATE_FIELDS: tuple[tuple[str, str], ...] = (
     ("applications_open_on", "applications open"),
     ("applications_close_on", "applications close"),
@@ -140,12 +138,12 @@ APPLICATION_LABELS = {
 
 def today_in_london(now: datetime | None = None) -> date:
     """Today's date in Europe/London (programme dates are calendar days there)."""
-    return (now or datetime.now(UTC)).astimezone(LONDON).date()
+    return london.london_today(now)
 
 
 def long_date(day: date) -> str:
     """'3 March 2027'."""
-    return f"{day.day} {day.strftime('%B %Y')}"
+    return london.format_date(day)
 
 
 def _and(items: list[str], *, word: str = "and") -> str:

@@ -39,7 +39,7 @@ from sqlalchemy import Engine, func, literal, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend import audit, db
+from backend import audit, db, london
 from backend.chapters import service as chapters
 from backend.db import session_scope, utcnow
 from backend.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
@@ -678,7 +678,7 @@ def fail_stalled_rounds(*, session: Session, now: datetime | None = None) -> int
         last = matching_round.heartbeat_at or matching_round.started_at or cutoff
         reason = (
             "The worker running this round stopped (no heartbeat since "
-            f"{_aware(last):%d %B %Y at %H:%M:%S} UTC). Run it again."
+            f"{london.format_datetime(last)}). Run it again."
         )
         # Conditional on the attempt, so a job that beats again just now is left alone.
         failed += session.exec(
@@ -1536,7 +1536,7 @@ def remind_offers(*, session: Session, now: datetime | None = None) -> int:
         if not claimed:
             continue
         reminded += 1
-        closes = f"{proposal.respond_by.day} {proposal.respond_by:%B %Y}"
+        closes = london.format_date(proposal.respond_by)
         mentee = session.get(Member, proposal.mentee_id)
         mentor = session.get(Member, proposal.mentor_id)
         if mentee is None or mentor is None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 
+from backend.settings import PROJECT_ROOT
 from tests.browser.conftest import screenshot
 from tests.factories import PASSWORD, make_member, make_mentee, make_mentor, make_mentorship
+
+ODS_SAMPLE = PROJECT_ROOT / "backend" / "demo_data" / "ods_trusts_sample.csv"
 
 
 def log_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
@@ -84,3 +87,49 @@ def test_an_admin_suspends_and_reactivates_a_member_then_adds_and_retires_a_skil
     page.goto("/admin/skills")
     assert "Retired" in page.locator("table tbody tr", has_text="Rota design").inner_text()
     screenshot(page, "admin-skills", request)
+
+
+def test_an_admin_imports_the_ods_sample_edits_and_merges_and_sign_up_offers_the_register(  # type: ignore[no-untyped-def]
+    page, browser, live_server, session, request
+):
+    make_member(session, name="Ada Admin", email="ada.admin@example.nhs.uk", roles=("admin",))
+    typed = make_member(session, organisation="Northfield Teaching Hosp").organisation_id
+    session.commit()
+    log_in(page, "ada.admin@example.nhs.uk")
+
+    # Import the ODS sample: its rows join the register.
+    page.goto("/admin/organisations")
+    page.get_by_label("ODS CSV file").set_input_files(str(ODS_SAMPLE))
+    page.get_by_role("button", name="Import organisations").click()
+    assert "added to the register" in page.locator("#import-summary").inner_text()
+    page.goto("/admin/organisations")
+    page.get_by_label("Name or ODS code").fill("RCB")
+    page.get_by_role("button", name="Find organisations").click()
+    page.get_by_role("link", name="Calderbrook and Wharfe Partnership NHS Foundation Trust").click()
+
+    # Edit it.
+    page.get_by_label("Type", exact=True).select_option("mental-health-trust")
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_url("**/admin/organisations/*?notice=*")
+    assert page.get_by_label("Type", exact=True).input_value() == "mental-health-trust"
+
+    # Merge the name a member typed into the register's row for it.
+    page.goto(f"/admin/organisations/{typed}")
+    page.get_by_label("ODS code or full name of the register's organisation").fill("RNH")
+    page.get_by_role("button", name="Merge organisations").click()
+    page.wait_for_url("**?notice=organisation-merged")
+    status = page.locator("#organisation-status").inner_text()
+    assert "Merged into Northfield Teaching Hospitals NHS Foundation Trust" in status
+    screenshot(page, "admin-organisation-merged", request)
+
+    # Sign-up offers the register's organisations as a list (and not the merged alias).
+    context = browser.new_context(base_url=live_server)
+    visitor = context.new_page()
+    visitor.goto("/sign-up")
+    field = visitor.get_by_label("Organisation", exact=False).first
+    assert field.get_attribute("list") == "organisation-register"
+    offered = visitor.locator("datalist#organisation-register option")
+    names = {offered.nth(i).get_attribute("value") for i in range(offered.count())}
+    assert "Northfield Teaching Hospitals NHS Foundation Trust" in names
+    assert "Northfield Teaching Hosp" not in names
+    context.close()

@@ -6,8 +6,8 @@ from sqlmodel import select
 
 from backend.community import circles
 from backend.community.models import CircleMember, CommunityPreference, PeerPairing
-from tests.factories import make_member, make_organiser
-from tests.web.conftest import log_in, post_form
+from tests.factories import make_chapter, make_member, make_organiser, make_organiser_scope
+from tests.web.conftest import another_client, log_in, post_form
 
 
 def test_a_member_opts_in_to_circles_and_peer_connect(client, session):
@@ -96,3 +96,66 @@ def test_members_cannot_form_circles(client, session):
     log_in(client, ann.email)
 
     assert post_form(client, "/circles/form", {}, page="/circles").status_code == 403
+
+
+def test_chapter_organisers_run_the_circles_of_their_chapters_through_the_page(
+    client, session, engine
+):
+    north_west = make_chapter(session, name="North West", regions=("North West",))
+    london = make_chapter(session, name="London", regions=("London",))
+    nadia = make_member(session, name="Nadia North", region="North West")
+    make_organiser_scope(session, member=nadia, chapter=north_west)
+    lee = make_member(session, name="Lee London", region="London")
+    make_organiser_scope(session, member=lee, chapter=london)
+    for i in range(8):
+        member = make_member(session, organisation=f"Trust {i}", region="North West")
+        circles.set_preferences(session=session, member=member, circles=True)
+    session.commit()
+
+    # North West's organiser sees the controls for her chapter's members and forms circles.
+    log_in(client, nadia.email)
+    page = client.get("/circles").text
+    assert "8 members waiting for a circle in your chapters" in page
+    assert 'action="/circles/form"' in page and 'action="/circles/peer-connect"' not in page
+    formed = post_form(client, "/circles/form", {}, page="/circles")
+    assert formed.status_code == 303
+    session.rollback()
+    first, second = sorted({row.circle_id for row in session.exec(select(CircleMember))})
+    listed = client.get("/circles").text
+    assert f'href="/circles/{first}"' in listed and f'href="/circles/{second}"' in listed
+    circle_page = client.get(f"/circles/{first}")
+    assert circle_page.status_code == 200 and f'action="/circles/{first}/move"' in circle_page.text
+    mover = session.exec(
+        select(CircleMember.member_id).where(CircleMember.circle_id == first)
+    ).first()
+    session.rollback()
+
+    def circle_of_mover() -> int:
+        session.rollback()
+        query = select(CircleMember.circle_id).where(CircleMember.member_id == mover)
+        return session.exec(query).one()
+
+    moved = post_form(
+        client,
+        f"/circles/{first}/move",
+        {"member_id": str(mover), "target_id": str(second)},
+        page=f"/circles/{first}",
+    )
+    assert moved.status_code == 303
+    assert circle_of_mover() == second
+
+    # London's organiser has no one waiting, sees neither circle, and cannot move anyone.
+    londoner = another_client(engine)
+    log_in(londoner, lee.email)
+    page = londoner.get("/circles").text
+    assert "0 members waiting for a circle in your chapters" in page
+    assert f'href="/circles/{first}"' not in page and 'action="/circles/form"' not in page
+    assert londoner.get(f"/circles/{second}").status_code == 404
+    refused = post_form(
+        londoner,
+        f"/circles/{second}/move",
+        {"member_id": str(mover), "target_id": str(first)},
+        page="/circles",
+    )
+    assert refused.status_code == 404
+    assert circle_of_mover() == second

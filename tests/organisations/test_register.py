@@ -19,6 +19,7 @@ from backend.models import metadata
 from backend.organisations import register
 from backend.organisations import service as organisation_service
 from backend.organisations.models import Organisation
+from tests.csv_injection import read
 from tests.factories import audit_events, make_member, make_organisation, make_organiser
 
 SAMPLE = Path(__file__).resolve().parents[2] / "backend" / "demo_data" / "ods_trusts_sample.csv"
@@ -134,6 +135,10 @@ def test_bad_rows_are_listed_with_their_lines_and_the_good_ones_imported(session
     assert "RCD" in reasons[4]
     assert result.created == 2 and organisation(session, "RAX").region == "London"
     assert "6 rows not imported" in result.summary()
+    # The rejected rows are kept for download, the control character made visible.
+    kept = read(register.rejects_csv(session=session, admin=admin, rejects_id=result.rejects_id))
+    assert [row[-2] for row in kept[1:]] == ["2", "3", "4", "5", "6", "7"]
+    assert kept[-1][1] == "CALDERDALE\ufffd TRUST" and kept[2][0] == "RAE"
 
 
 @pytest.mark.parametrize(

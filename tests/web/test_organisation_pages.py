@@ -6,6 +6,7 @@ organisation (sign-up, profile), which works without JavaScript (a native datali
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlmodel import select
@@ -13,6 +14,7 @@ from sqlmodel import select
 from backend.audit import actions as a
 from backend.members.models import Member
 from backend.organisations.models import Organisation
+from tests.csv_injection import HOSTILE, assert_neutralised, read
 from tests.factories import audit_events, make_member, make_organisation, make_organiser
 from tests.web.conftest import (
     GOOD_SIGN_UP,
@@ -219,3 +221,33 @@ def test_the_profile_form_offers_the_register(client, session):  # type: ignore[
     html = client.get("/profile/edit").text
     assert '<option value="Bradford Teaching Hospitals">' in html
     assert 'value="Leeds Teaching Hospitals NHS Trust"' in html  # their own, kept as typed
+
+
+def test_the_rejected_rows_download_as_csv_with_their_problems(admin_client, session, engine):  # type: ignore[no-untyped-def]
+    hostile = HOSTILE[0].replace('"', '""')
+    data = ODS + f'"Q!","{hostile}","Y63"\r\n"RR8","LEEDS AGAIN","Y63"\r\n'
+
+    done = upload(admin_client, data.encode())
+    [href] = re.findall(r'href="(/admin/organisations/import/\d+/rejected\.csv)"', done.text)
+    assert "Download the rejected rows (CSV)" in done.text
+    response = admin_client.get(href)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    heading, *rows = read(response.text)
+    assert heading[:3] == ["Organisation code", "Name", "National grouping"]
+    assert heading[-2:] == ["Line", "Problem"] and heading[11] == "Close date"
+    assert [(r[0], r[-2]) for r in rows] == [("R!!", "2"), ("Q!", "4"), ("RR8", "5")]
+    assert "3 to 10 letters and digits" in rows[0][-1]
+    assert "on line 1 already" in rows[2][-1]
+    assert_neutralised(rows[1], HOSTILE[0])
+    [downloaded] = audit_events(session, a.IMPORT_REJECTS_EXPORTED, end_read=True)
+    assert downloaded.subject_type == "organisation_import"
+    assert json.loads(downloaded.details) == {"rows": 3}
+    outsider = another_client(engine)
+    make_organiser(session, email="olu.rejects@example.nhs.uk")
+    session.commit()
+    log_in(outsider, "olu.rejects@example.nhs.uk")
+    assert outsider.get(href).status_code == 403
+    assert admin_client.get("/admin/organisations/import/999999/rejected.csv").status_code == 404
