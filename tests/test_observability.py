@@ -313,7 +313,7 @@ def test_an_rq_worker_times_its_jobs_and_counts_failures(engine, client_for):
     try:
         from redis import Redis
 
-        redis = Redis.from_url("redis://127.0.0.1:6379/5", socket_connect_timeout=0.5)
+        redis = Redis.from_url(WORKER_REDIS_URL, socket_connect_timeout=0.5)
         redis.ping()
     except Exception:
         pytest.skip("no Redis on 127.0.0.1:6379")
@@ -345,11 +345,16 @@ def test_an_rq_worker_times_its_jobs_and_counts_failures(engine, client_for):
 # The worker's own metrics port, on a real `peerbridge worker` ---------------------------------
 
 
+# Not database 5: the production harness empties that one, perhaps at the same time (the suite
+# runs on two processes).
+WORKER_REDIS_URL = "redis://127.0.0.1:6379/6"
+
+
 def _redis_or_skip():  # type: ignore[no-untyped-def]
     try:
         from redis import Redis
 
-        redis = Redis.from_url("redis://127.0.0.1:6379/5", socket_connect_timeout=0.5)
+        redis = Redis.from_url(WORKER_REDIS_URL, socket_connect_timeout=0.5)
         redis.ping()
     except Exception:
         pytest.skip("no Redis on 127.0.0.1:6379")
@@ -411,8 +416,7 @@ def test_a_real_worker_serves_job_and_outbox_metrics_on_its_port(engine, tmp_pat
         **os.environ,
         "PEERBRIDGE_ENVIRONMENT": "test",
         "PEERBRIDGE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        # Not database 5: the production harness empties that one, perhaps at the same time.
-        "PEERBRIDGE_REDIS_URL": "redis://127.0.0.1:6379/6",
+        "PEERBRIDGE_REDIS_URL": WORKER_REDIS_URL,
         "PEERBRIDGE_QUEUE_NAME": queue_name,
         "PEERBRIDGE_WORKER_METRICS_PORT": str(port),
         "PEERBRIDGE_MAIL_DIR": str(tmp_path / "mail"),

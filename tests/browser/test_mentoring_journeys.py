@@ -86,9 +86,10 @@ def test_a_member_asks_a_suggested_mentor_who_accepts_and_they_log_a_session(
     page.wait_for_url(re.compile(r"/mentoring/mentorships/\d+$"))
     assert page.url == mentorship_url
     held = date.today() - timedelta(days=2)
-    page.get_by_label("Day").fill(str(held.day))
-    page.get_by_label("Month").fill(str(held.month))
-    page.get_by_label("Year").fill(str(held.year))
+    held_on = page.get_by_role("group", name="Date of the session")
+    held_on.get_by_label("Day").fill(str(held.day))
+    held_on.get_by_label("Month").fill(str(held.month))
+    held_on.get_by_label("Year").fill(str(held.year))
     page.get_by_label("Length in minutes").fill("55")
     page.get_by_label("Notes (optional)").fill("Mapped the project's stakeholders.")
     page.get_by_role("button", name="Log session").click()

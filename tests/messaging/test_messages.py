@@ -4,7 +4,7 @@ the privacy choice in emails; rate and size limits; reports; export and erasure.
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backend.community import circles
 from backend.errors import Conflict, Invalid, NotFound, RateLimited
@@ -34,7 +34,9 @@ def pair(session):
 
 
 def _emails_to(session, address):
-    return session.exec(select(OutboxEmail).where(OutboxEmail.to_address == address)).all()
+    return session.exec(
+        select(OutboxEmail).where(OutboxEmail.to_address == address).order_by(col(OutboxEmail.id))
+    ).all()
 
 
 def test_the_pair_exchange_messages_with_unread_counts_and_nobody_else_reads(session, pair):

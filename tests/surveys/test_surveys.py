@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backend import audit
 from backend.errors import Conflict, FieldErrors, NotFound
@@ -177,6 +177,7 @@ def test_start_and_middle_invitations_go_once_when_their_time_comes(session, wor
         select(Notification)
         .where(Notification.member_id == mentee.id)
         .where(Notification.kind == "survey")
+        .order_by(col(Notification.id))
     ).all()
     assert [n.link for n in notes] == [
         f"/surveys/{start.id}/mentorships/{mentorship.id}",
