@@ -92,8 +92,12 @@ class Figure:
 
     @property
     def csv(self) -> str:
-        """The value as written to CSV (numbers without thousands separators)."""
-        return self.shown.replace(",", "") if self.value is not None else self.shown
+        """The value as written to CSV: a number without thousands separators or a leading
+        ``+`` (a change of ``+0.42`` is written ``0.42``: a spreadsheet reads it as a number,
+        where ``+0.42`` would be quote-prefixed as a possible formula and read as text)."""
+        if self.value is None:
+            return self.shown
+        return self.shown.replace(",", "").removeprefix("+")
 
 
 @dataclass(frozen=True)

@@ -280,6 +280,34 @@ def test_the_csv_neutralises_formulas_in_programme_names(session, net):
     assert not [cell for row in rows for cell in row if cell and cell[0] in "=+@"]
 
 
+def test_a_positive_change_is_a_number_in_the_csv_not_quoted_text():
+    report = impact.ImpactReport(
+        generated_at=utcnow(),
+        programme_id=None,
+        programme_name="",
+        chapter_id=None,
+        chapter_name="",
+        period=None,
+        sections=[
+            impact.Section(
+                key="leadership",
+                title="Leadership",
+                summary="",
+                figures=[
+                    impact.Figure("Mean change", "+0.42", 0.42, group="Leading with care"),
+                    impact.Figure("Mean change", "-0.20", -0.2, group="Engaging the team"),
+                    impact.Figure("Applied", "1,205", 1205.0),
+                    impact.Figure("Mean change", "*", None, group="Holding to account"),
+                ],
+            )
+        ],
+    )
+
+    rows = read(report.to_csv())
+
+    assert [row[3] for row in rows[1:]] == ["0.42", "-0.20", "1205", "*"]
+
+
 PDF_WORDS = re.compile(r"\s+")
 
 
