@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
@@ -76,14 +76,30 @@ class ImpactQuery:
             strawberry.ID | None,
             strawberry.argument(description="Only the members this chapter covers."),
         ] = None,
+        period_from: Annotated[
+            date | None,
+            strawberry.argument(
+                name="from",
+                description="The first day counted, a London date (leave out for all time).",
+            ),
+        ] = None,
+        period_to: Annotated[
+            date | None,
+            strawberry.argument(
+                name="to",
+                description="The last day counted, a London date (leave out for up to today).",
+            ),
+        ] = None,
     ) -> ImpactReport:
-        """The report, section by section."""
+        """The report, section by section, for one period when ``from`` or ``to`` is given."""
         programme, chapter = _ids(programme_id, chapter_id)
+        period = impact.period_of(period_from, period_to)
         report = impact.impact_report(
             info.context.session,
             organiser=info.context.member,
             programme_id=programme,
             chapter_id=chapter,
+            period=period,
         )
         return ImpactReport(
             title=report.title,

@@ -6,6 +6,7 @@ import hmac
 import re
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
@@ -268,6 +269,25 @@ def form_text(form: FormData, name: str, *, default: str = "") -> str:
     """A text field from the form ('' when missing or a file)."""
     value = form.get(name, default)
     return value if isinstance(value, str) else default
+
+
+_DATE_PART = re.compile(r"[0-9]{1,4}")
+
+
+def form_date(form: FormData, name: str, label: str) -> tuple[date | None, str | None]:
+    """An NHS.UK date input's day, month and year boxes (``name-day`` ...) as a date: None
+    with no problem when all are empty, None with a message naming ``label`` when they do not
+    make a real date."""
+    parts = [form_text(form, f"{name}-{part}").strip() for part in ("day", "month", "year")]
+    if not any(parts):
+        return None, None
+    problem = f"The {label} date must be a real date, for example 31 3 2027 (or leave it empty)."
+    if not all(_DATE_PART.fullmatch(p) for p in parts) or len(parts[2]) != 4:
+        return None, problem
+    try:
+        return date(int(parts[2]), int(parts[1]), int(parts[0])), None
+    except ValueError:
+        return None, problem
 
 
 def form_list(form: FormData, name: str) -> list[str]:

@@ -7,11 +7,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
-from backend.errors import Invalid
+from backend.errors import FieldErrors, Invalid
 from backend.insights import impact
 from backend.insights import service as insights
-from web.deps import CurrentVisitor, UnitOfWorkRoute, Visitor
+from web.deps import CurrentVisitor, UnitOfWorkRoute, Visitor, form_date
 from web.insights import filter_choices
 from web.render import form_errors, render, templates
 
@@ -90,35 +91,60 @@ def _ids(visitor: Visitor) -> tuple[int | None, int | None]:
     )
 
 
-def _query(programme_id: int | None, chapter_id: int | None) -> str:
+DATE_PARTS = tuple(f"{name}-{part}" for name in ("from", "to") for part in ("day", "month", "year"))
+
+
+def _period(visitor: Visitor) -> impact.Period | None:
+    """The period of the report from the optional "from" and "to" date inputs (London dates,
+    both included): None when both are empty; an open end runs to today, an open start from
+    the beginning. FieldErrors names the box that cannot be read."""
+    query = FormData(
+        [(k, v[:10]) for k, v in visitor.request.query_params.multi_items() if k in DATE_PARTS]
+    )
+    start, start_problem = form_date(query, "from", "start")
+    end, end_problem = form_date(query, "to", "end")
+    problems = {k: m for k, m in (("from", start_problem), ("to", end_problem)) if m}
+    if problems:
+        raise FieldErrors(problems)
+    return impact.period_of(start, end)
+
+
+def _query(visitor: Visitor, programme_id: int | None, chapter_id: int | None) -> str:
     kept = {k: v for k, v in (("programme", programme_id), ("chapter", chapter_id)) if v}
-    return ("?" + urlencode(kept)) if kept else ""
+    params = visitor.request.query_params
+    dates = {k: params[k][:10] for k in DATE_PARTS if params.get(k)}
+    return ("?" + urlencode({**kept, **dates})) if kept or dates else ""
 
 
 @router.get("", response_class=HTMLResponse)
 def report_page(visitor: CurrentVisitor) -> Response:
     """The report of one programme (``?programme=``) or the network, optionally one chapter's
-    members (``?chapter=``): headline figures, a chart and data table per section."""
-    values = {
-        name: visitor.request.query_params.get(name, "")[:20] for name in ("programme", "chapter")
-    }
+    members (``?chapter=``) and one period (``from-day`` ... ``to-year``, London dates):
+    headline figures, a chart and data table per section."""
+    params = visitor.request.query_params
+    values = {name: params.get(name, "")[:20] for name in ("programme", "chapter")}
+    values |= {name: params.get(name, "")[:10] for name in DATE_PARTS}
     try:
         programme_id, chapter_id = _ids(visitor)
+        report = impact.impact_report(
+            visitor.db,
+            organiser=visitor.member,
+            programme_id=programme_id,
+            chapter_id=chapter_id,
+            period=_period(visitor),
+        )
     except Invalid as error:
         return render(
             visitor,
             "impact/report.html",
             status_code=400,
-            errors=form_errors(error, default_field="programme"),
+            errors=form_errors(error, default_field="programme", fields={"period": "to"}),
             values=values,
             filters=filter_choices(visitor),
             report=None,
             charts={},
             query="",
         )
-    report = impact.impact_report(
-        visitor.db, organiser=visitor.member, programme_id=programme_id, chapter_id=chapter_id
-    )
     return render(
         visitor,
         "impact/report.html",
@@ -126,7 +152,7 @@ def report_page(visitor: CurrentVisitor) -> Response:
         filters=filter_choices(visitor),
         report=report,
         charts={s.key: chart_of(s) for s in report.sections},
-        query=_query(programme_id, chapter_id),
+        query=_query(visitor, programme_id, chapter_id),
         not_available=impact.NOT_AVAILABLE,
     )
 
@@ -138,6 +164,7 @@ def _download(visitor: Visitor, export: str) -> impact.ImpactReport:
         organiser=visitor.member,
         programme_id=programme_id,
         chapter_id=chapter_id,
+        period=_period(visitor),
         export=export,
     )
 

@@ -30,6 +30,7 @@ from backend.programmes import pairing
 from backend.rounds import service as rounds
 from backend.settings import get_settings
 from backend.skills import service as skill_service
+from backend.surveys import service as surveys
 from web.accounts import redirect
 from web.deps import (
     CheckedVisitor,
@@ -584,6 +585,9 @@ def _mentorship_page(
         **_booked_sessions(visitor, member, mentorship),
         end_categories=END_CATEGORY_OPTIONS,
         **goals_context(visitor, member, mentorship_id),
+        surveys_waiting=surveys.pending_for(
+            session=visitor.db, member=member, mentorship_id=mentorship_id
+        ),
     )
 
 

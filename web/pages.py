@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from backend.surveys import service as surveys
 from web.deps import CurrentVisitor, UnitOfWorkRoute
 from web.render import render
 
@@ -13,8 +14,11 @@ router = APIRouter(route_class=UnitOfWorkRoute)
 
 @router.get("/", response_class=HTMLResponse)
 def home(visitor: CurrentVisitor) -> HTMLResponse:
-    """What the network is and why to join."""
-    return render(visitor, "pages/home.html")
+    """What the network is and why to join; for a member, links to their own pages (and to
+    the surveys waiting for their answers, which otherwise only a notification leads to)."""
+    member = visitor.member
+    waiting = surveys.pending_count(session=visitor.db, member_id=member.id) if member else 0
+    return render(visitor, "pages/home.html", surveys_waiting=waiting)
 
 
 @router.get("/about", response_class=HTMLResponse)

@@ -27,6 +27,7 @@ from web.deps import (
     Form,
     UnitOfWorkRoute,
     Visitor,
+    form_date,
     form_flag,
     form_int,
     form_list,
@@ -314,28 +315,12 @@ def _values_of(settings: ProgrammeSettings) -> dict[str, Any]:
     return values
 
 
-_DIGITS = re.compile(r"[0-9]{1,4}")
-
-
-def _read_date(form: FormData, name: str, label: str) -> tuple[date | None, str | None]:
-    parts = [form_text(form, f"{name}-{part}").strip() for part in ("day", "month", "year")]
-    if not any(parts):
-        return None, None
-    problem = f"The {label} date must be a real date, for example 31 3 2027 (or leave it empty)."
-    if not all(_DIGITS.fullmatch(p) for p in parts) or len(parts[2]) != 4:
-        return None, problem
-    try:
-        return date(int(parts[2]), int(parts[1]), int(parts[0])), None
-    except ValueError:
-        return None, problem
-
-
 def _read_settings(form: FormData) -> tuple[ProgrammeSettings, dict[str, Any], dict[str, str]]:
     """The settings typed, the form's values to show again, and what could not be read."""
     unreadable: dict[str, str] = {}
     dates: dict[str, date | None] = {}
     for name, label in programmes.DATE_FIELDS:
-        dates[name], problem = _read_date(form, name, label)
+        dates[name], problem = form_date(form, name, label)
         if problem:
             unreadable[name] = problem
     numbers: dict[str, int | None] = {}

@@ -266,7 +266,8 @@ def survey_close(visitor: CheckedVisitor, programme_id: int, survey_id: int) -> 
 @router.get("/organise/programmes/{programme_id}/feedback", response_class=HTMLResponse)
 def feedback_page(visitor: CurrentVisitor, programme_id: int) -> Response:
     """The programme's end-of-mentorship feedback: ratings as published counts, and the words
-    members gave (the end form says only the organisers read them; each view is audited)."""
+    members gave (the end form says the programme's organisers read them, with the pair's
+    names; each view is audited)."""
     report = surveys.mentorship_feedback(
         session=visitor.db, organiser=visitor.member, programme_id=path_id(programme_id)
     )

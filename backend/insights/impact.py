@@ -53,12 +53,24 @@ CSV_COLUMNS = ("Section", "Measure", "Group", "Value")
 RATING_LABELS = {1: "1 (poor)", 2: "2", 3: "3", 4: "4", 5: "5 (excellent)"}
 
 
+# The start of a period given only an end: before the network began.
+EARLIEST = date(2000, 1, 1)
+
+
 @dataclass(frozen=True)
 class Period:
     """Calendar days in London, both included."""
 
     start: date
     end: date
+
+    @property
+    def label(self) -> str:
+        """The period in words ("up to ..." when it has no start of its own)."""
+        end = london_time.format_date(self.end)
+        if self.start <= EARLIEST:
+            return f"up to {end}"
+        return f"{london_time.format_date(self.start)} to {end}"
 
     def bounds(self) -> tuple[datetime, datetime]:
         """The period as UTC instants: from the start's midnight to the day after the end's."""
@@ -135,6 +147,8 @@ class ImpactReport:
         what = self.programme_name or "the whole network"
         if self.chapter_name:
             what += f", members of the {self.chapter_name} chapter"
+        if self.period is not None:
+            what += f", {self.period.label}"
         return f"Impact report: {what}"
 
     def headline(self) -> list[Figure]:
@@ -149,6 +163,8 @@ class ImpactReport:
         """One row per figure (section, measure, group, value as shown); a section not
         available yet, or with no figures, is one row saying why."""
         out: list[tuple[str, str, str, str]] = []
+        if self.period is not None:
+            out.append(("Report", "Period", "", self.period.label))
         for section in self.sections:
             if not section.available or not section.figures:
                 out.append((section.title, "", "", section.summary or NOT_AVAILABLE))
@@ -697,6 +713,14 @@ def _audit(
         subject=audit.subject("insights", None),
         details=details,
     )
+
+
+def period_of(start: date | None, end: date | None) -> Period | None:
+    """The period between two optional London dates (both included): None when neither is
+    given; an open start counts from the beginning, an open end up to today."""
+    if start is None and end is None:
+        return None
+    return Period(start or EARLIEST, end or london_time.london_today())
 
 
 EXPORTS = ("csv", "pdf")

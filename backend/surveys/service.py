@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import and_, delete, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -568,21 +568,35 @@ def _invitation_view(session: Session, member: Member, invitation: SurveyInvitat
     )
 
 
-def pending_for(*, session: Session, member: Member | None) -> list[Invitation]:
-    """The member's surveys waiting for an answer (published, invited, not answered)."""
-    member = member_service.require_member(member)
+def _waiting(member_id: int | None, mentorship_id: int | None = None) -> Any:
+    """The conditions of a survey waiting for the member: published, invited, not answered
+    (about one mentorship when ``mentorship_id`` is given)."""
     answered = select(SurveyResponse.id).where(
         SurveyResponse.survey_id == SurveyInvitation.survey_id,
         SurveyResponse.mentorship_id == SurveyInvitation.mentorship_id,
-        SurveyResponse.member_id == member.id,
+        SurveyResponse.member_id == member_id,
     )
+    conditions: list[Any] = [
+        SurveyInvitation.member_id == member_id,
+        col(SurveyInvitation.sent_at).is_not(None),
+        Survey.status == "published",
+        ~answered.exists(),
+    ]
+    if mentorship_id is not None:
+        conditions.append(SurveyInvitation.mentorship_id == mentorship_id)
+    return and_(*conditions)
+
+
+def pending_for(
+    *, session: Session, member: Member | None, mentorship_id: int | None = None
+) -> list[Invitation]:
+    """The member's surveys waiting for an answer (published, invited, not answered), about
+    one of their mentorships when ``mentorship_id`` is given."""
+    member = member_service.require_member(member)
     rows = session.exec(
         select(SurveyInvitation)
         .join(Survey, col(Survey.id) == col(SurveyInvitation.survey_id))
-        .where(SurveyInvitation.member_id == member.id)
-        .where(col(SurveyInvitation.sent_at).is_not(None))
-        .where(Survey.status == "published")
-        .where(~answered.exists())
+        .where(_waiting(member.id, mentorship_id))
         .order_by(col(SurveyInvitation.sent_at), col(SurveyInvitation.id))
     ).all()
     return [v for row in rows if (v := _invitation_view(session, member, row)) is not None]
@@ -949,9 +963,10 @@ def mentorship_feedback(
 ) -> FeedbackReport:
     """The programme's end-of-mentorship feedback for an organiser in scope.
 
-    The end form tells members "Only the network's organisers read this", so the words are
-    shown, with the pair's names, to organisers whose scope covers the programme, and each
-    reading is written to the audit log. Ratings are shown only as counts under disclosure
+    The end form tells members "The organisers of <programme> read what you write here, with
+    your names; your partner never sees your rating", so the words are shown, with the pair's
+    names, to organisers whose scope covers the programme, and each reading is written to the
+    audit log. Ratings are shown only as counts under disclosure
     control (the mentorship page promises the partner never sees a rating; no rating is
     shown beside a name here either).
     """
@@ -1060,20 +1075,12 @@ def erase_for(*, session: Session, member_id: int) -> None:
 
 
 def pending_count(*, session: Session, member_id: int) -> int:
-    """How many surveys wait for the member's answers (for a header or a list)."""
-    answered = select(SurveyResponse.id).where(
-        SurveyResponse.survey_id == SurveyInvitation.survey_id,
-        SurveyResponse.mentorship_id == SurveyInvitation.mentorship_id,
-        SurveyResponse.member_id == member_id,
-    )
+    """How many surveys wait for the member's answers (for the home page's link)."""
     return int(
         session.exec(
             select(func.count())
             .select_from(SurveyInvitation)
             .join(Survey, col(Survey.id) == col(SurveyInvitation.survey_id))
-            .where(SurveyInvitation.member_id == member_id)
-            .where(col(SurveyInvitation.sent_at).is_not(None))
-            .where(Survey.status == "published")
-            .where(~answered.exists())
+            .where(_waiting(member_id))
         ).one()
     )

@@ -415,3 +415,81 @@ def test_graphql_gives_the_sections_with_values_as_shown(run, session, net):
     member = run(IMPACT, {}, member=net.mentees[0])
     assert member["data"] is None
     assert member["errors"][0]["extensions"]["code"] == "NOT_ALLOWED"
+
+
+YEAR_2020 = "from-day=1&from-month=1&from-year=2020&to-day=31&to-month=12&to-year=2020"
+
+
+def test_the_page_and_its_downloads_take_a_period(client, session, net):
+    from pypdf import PdfReader
+
+    log_in(client, net.nw_organiser.email)
+    query = f"?programme={net.programme.id}&{YEAR_2020}"
+
+    page = client.get(f"/organise/impact{query}")
+    assert page.status_code == 200, page.text
+    assert "Impact report: Into management, 1 January 2020 to 31 December 2020" in page.text
+    assert 'id="from" name="from-day" type="text" inputmode="numeric" value="1"' in page.text
+    assert f'href="/organise/impact/report.csv?programme={net.programme.id}&amp;from-day=1' in (
+        page.text
+    )
+    csv_rows = read(client.get(f"/organise/impact/report.csv{query}").text)
+    assert ["Report", "Period", "", "1 January 2020 to 31 December 2020"] in csv_rows
+    assert ["Participation and completion", "Applied", "", "0"] in csv_rows
+    assert ["Participation and completion", "Applied", "", "0"] not in read(
+        client.get(f"/organise/impact/report.csv?programme={net.programme.id}").text
+    )
+    pdf = PdfReader(io.BytesIO(client.get(f"/organise/impact/report.pdf{query}").content))
+    pdf_text = squash(" ".join(p.extract_text() or "" for p in pdf.pages))
+    assert "1 January 2020 to 31 December 2020" in pdf_text and "Applied 0" in pdf_text
+    # only an end: everything up to it
+    up_to = client.get("/organise/impact?to-day=31&to-month=12&to-year=2020")
+    assert "Impact report: the whole network, up to 31 December 2020" in up_to.text
+
+
+def test_a_bad_period_is_explained_not_a_500(client, session, net):
+    log_in(client, net.nw_organiser.email)
+
+    bad = client.get("/organise/impact?from-day=31&from-month=2&from-year=2026")
+    assert bad.status_code == 400
+    assert '<a href="#from">The start date must be a real date' in bad.text
+    assert 'value="31"' in bad.text  # what was typed is shown again
+    backwards = client.get(
+        "/organise/impact?from-day=2&from-month=1&from-year=2026&to-day=1&to-month=1&to-year=2026"
+    )
+    assert backwards.status_code == 400
+    assert '<a href="#to">The end of the period must be on or after its start.</a>' in (
+        backwards.text
+    )
+    unreadable = client.get("/organise/impact/report.csv?to-day=x&to-month=1&to-year=2026")
+    assert unreadable.status_code == 400
+
+
+IMPACT_PERIOD = """
+query($programme: ID, $from: Date, $to: Date) {
+  impactReport(programmeId: $programme, from: $from, to: $to) {
+    title sections { key figures { measure value } }
+  }
+}
+"""
+
+
+def test_graphql_takes_a_period(run, session, net):
+    programme = relay.to_base64("Programme", net.programme.id)
+    result = run(
+        IMPACT_PERIOD,
+        {"programme": programme, "from": "2020-01-01", "to": "2020-12-31"},
+        member=net.nw_organiser,
+    )
+
+    assert "errors" not in result, result
+    report = result["data"]["impactReport"]
+    assert report["title"] == "Impact report: Into management, 1 January 2020 to 31 December 2020"
+    participation = next(s for s in report["sections"] if s["key"] == "participation")
+    assert {"measure": "Applied", "value": "0"} in participation["figures"]
+    backwards = run(
+        IMPACT_PERIOD,
+        {"programme": programme, "from": "2020-12-31", "to": "2020-01-01"},
+        member=net.nw_organiser,
+    )
+    assert backwards["errors"][0]["extensions"]["code"] == "INVALID_INPUT"

@@ -23,6 +23,11 @@ from tests.factories import (
 from tests.web.conftest import another_client, error_summary, log_in, post_form
 from tests.web.test_mentoring_pages import text_of
 
+PROMISE = (
+    "The organisers of {programme} read what you write here, with your names; "
+    "your partner never sees your rating."
+)
+
 
 def test_standard_end_survey_answered_and_read_through_the_pages(session, client, engine):
     north_west = make_chapter(session, name="North West", regions=("North West",))
@@ -60,6 +65,13 @@ def test_standard_end_survey_answered_and_read_through_the_pages(session, client
     member = another_client(engine)
     log_in(member, mentee.email)
     assert "How did your mentorship go?" in member.get("/surveys").text
+    # reached from the home page and from the mentorship itself, not only from the notification
+    assert '<a href="/surveys">Surveys waiting (1)</a>' in member.get("/").text
+    mentorship_page = f"/mentoring/mentorships/{mentorship.id}"
+    assert (
+        f'href="{surveys.answer_link(survey.id, mentorship.id)}"'
+        in member.get(mentorship_page).text
+    )
     form = surveys.answer_link(survey.id, mentorship.id)
     questions = session.exec(
         select(SurveyQuestion)
@@ -86,12 +98,15 @@ def test_standard_end_survey_answered_and_read_through_the_pages(session, client
         "More time together"
     )
     assert "no surveys waiting" in member.get("/surveys").text
+    assert "Surveys waiting" not in member.get("/").text
+    assert "A survey is waiting" not in member.get(mentorship_page).text
 
     results = text_of(client.get(survey_page).text)
     assert "Responses: *" in results and "More time together" in results
     assert "Tom Mentee" not in results
     feedback = text_of(client.get(f"/organise/programmes/{programme.id}/feedback").text)
     assert "It changed how I lead" in feedback and "Maya Mentor (mentor)" in feedback
+    assert PROMISE.format(programme="Aspiring leaders") in feedback
     assert audit_events(session, audit.actions.FEEDBACK_VIEWED, end_read=True)
 
     other = another_client(engine)
@@ -99,3 +114,17 @@ def test_standard_end_survey_answered_and_read_through_the_pages(session, client
     for path in (page, survey_page, f"/organise/programmes/{programme.id}/feedback"):
         assert other.get(path).status_code == 404
     assert member.get(survey_page).status_code in (403, 404)
+
+
+def test_the_end_form_says_exactly_who_reads_the_feedback(session, client):
+    programme = make_programme(session, name="Aspiring leaders")
+    mentee = make_mentee(session)
+    mentorship = make_mentorship(session, mentee=mentee, programme_id=programme.id)
+    session.commit()
+    log_in(client, mentee.email)
+    promise = PROMISE.format(programme="Aspiring leaders")
+    assert promise in text_of(client.get(f"/mentoring/mentorships/{mentorship.id}/end").text)
+    assert (
+        "Only the network's organisers"
+        not in client.get(f"/mentoring/mentorships/{mentorship.id}/end").text
+    )
