@@ -35,7 +35,10 @@ def _group_page(
     values: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     member = member_service.require_member(visitor.member)
-    view = groups.get_group(session=visitor.db, member=member, group_id=group_id, as_organiser=True)
+    # A form sent back with errors is for the group's own people: an organiser gets NotFound.
+    view = groups.get_group(
+        session=visitor.db, member=member, group_id=group_id, as_organiser=errors is None
+    )
     people = {p.id: p for p in ([view.mentor] if view.mentor else []) + view.members}
     return render(
         visitor,

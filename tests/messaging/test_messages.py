@@ -34,7 +34,9 @@ def pair(session):
 
 
 def _emails_to(session, address):
-    return session.exec(select(OutboxEmail).where(OutboxEmail.to_address == address)).all()
+    return session.exec(
+        select(OutboxEmail).where(OutboxEmail.to_address == address).order_by(OutboxEmail.id)
+    ).all()
 
 
 def test_the_pair_exchange_messages_with_unread_counts_and_nobody_else_reads(session, pair):
