@@ -28,6 +28,7 @@ from schema.reference import page_size
 class MessageThreadKind(Enum):
     MENTORSHIP = "mentorship"
     CIRCLE = "circle"
+    GROUP = "group"
 
 
 @strawberry.type(description="One message: plain text with line breaks (escape it to show).")
@@ -107,7 +108,9 @@ def _after(after: str | None) -> int | None:
     return message_id
 
 
-@strawberry.type(description="A conversation of a mentorship or a peer circle, newest last.")
+@strawberry.type(
+    description="A conversation of a mentorship, a peer circle or a mentoring group, newest last."
+)
 class MessageThread(relay.Node):
     id: relay.NodeID[int]
     title: str
@@ -118,6 +121,9 @@ class MessageThread(relay.Node):
     last_message_at: datetime | None
     mentorship_id: strawberry.ID | None
     circle_id: strawberry.ID | None
+    group_id: strawberry.ID | None = strawberry.field(
+        description="The MentoringGroup's global id, for a mentoring group's conversation."
+    )
     view: strawberry.Private[messaging.ThreadView]
 
     @classmethod
@@ -137,6 +143,9 @@ class MessageThread(relay.Node):
             else None,
             circle_id=strawberry.ID(relay.to_base64("Circle", thread.circle_id))
             if thread.circle_id
+            else None,
+            group_id=strawberry.ID(relay.to_base64("MentoringGroup", thread.mentoring_group_id))
+            if thread.mentoring_group_id
             else None,
             view=view,
         )
@@ -250,12 +259,15 @@ class MessagingQuery:
         ]
 
 
-@strawberry.input(description="A message: give one of threadId, mentorshipId or circleId.")
+@strawberry.input(description="A message: give one of threadId, mentorshipId, circleId or groupId.")
 class SendMessageInput:
     body: str
     thread_id: strawberry.ID | None = None
     mentorship_id: strawberry.ID | None = None
     circle_id: strawberry.ID | None = None
+    group_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A mentoring group's global id (MentoringGroup)."
+    )
     reply_to_id: strawberry.ID | None = None
 
 
@@ -366,6 +378,7 @@ class MessagingMutation:
                 thread_id=_id(input.thread_id, "MessageThread", "threadId"),
                 mentorship_id=_id(input.mentorship_id, "Mentorship", "mentorshipId"),
                 circle_id=_id(input.circle_id, "Circle", "circleId"),
+                group_id=_id(input.group_id, "MentoringGroup", "groupId"),
                 reply_to_id=_id(input.reply_to_id, "Message", "replyToId"),
             )
             context.reset_loaders()

@@ -35,7 +35,10 @@ def _group_page(
     values: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     member = member_service.require_member(visitor.member)
-    view = groups.get_group(session=visitor.db, member=member, group_id=group_id)
+    # A form sent back with errors is for the group's own people: an organiser gets NotFound.
+    view = groups.get_group(
+        session=visitor.db, member=member, group_id=group_id, as_organiser=errors is None
+    )
     people = {p.id: p for p in ([view.mentor] if view.mentor else []) + view.members}
     return render(
         visitor,
@@ -52,7 +55,8 @@ def _group_page(
 
 @router.get("/groups/{group_id:int}", response_class=HTMLResponse)
 def group_detail(visitor: CurrentVisitor, group_id: int) -> Response:
-    """A mentoring group: its mentor, members and sessions (for them only)."""
+    """A mentoring group: its mentor, members and sessions (for them; read-only, without the
+    session notes, for organisers whose scope covers its programme)."""
     return _group_page(visitor, path_id(group_id))
 
 

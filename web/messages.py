@@ -147,6 +147,15 @@ def circle_messages(visitor: CurrentVisitor, circle_id: int) -> Response:
     return redirect(messaging.link_to(thread.id))
 
 
+@router.get("/groups/{group_id:int}/messages")
+def group_messages(visitor: CurrentVisitor, group_id: int) -> Response:
+    """The mentoring group's conversation (started on first visit)."""
+    thread = messaging.thread_for_group(
+        session=visitor.db, member=visitor.member, group_id=_path_id(group_id)
+    )
+    return redirect(messaging.link_to(thread.id))
+
+
 def _reported(visitor: Visitor, message_id: int) -> tuple[Message, messaging.ThreadView]:
     member = member_service.require_member(visitor.member)
     message = visitor.db.get(Message, _path_id(message_id))

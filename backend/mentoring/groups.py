@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend import london
+from backend.chapters import service as chapters
 from backend.db import utcnow
 from backend.errors import Conflict, DomainError, FieldErrors, NotFound
 from backend.matchmaking import frames
@@ -174,7 +175,10 @@ def form_groups(
 
 @dataclass(frozen=True)
 class GroupView:
-    """A group as its mentor and members see it: who is in it, and its sessions."""
+    """A group as its mentor and members see it: who is in it, and its sessions.
+
+    ``notes_shown`` False: an organiser's read-only view (members and session dates; the
+    session notes are the group's own and are not shown)."""
 
     group: MentoringGroup
     programme_name: str
@@ -182,19 +186,32 @@ class GroupView:
     members: list[Member]
     sessions: list[GroupSession]
     attended: dict[int, list[int]] = field(default_factory=dict)  # session id -> member ids
+    notes_shown: bool = True
+
+    @property
+    def for_organiser(self) -> bool:
+        """An organiser's read-only view."""
+        return not self.notes_shown
 
 
 def _member_ids(session: Session, group_id: int) -> list[int]:
-    return [
-        i
-        for i in session.exec(
-            select(Mentorship.mentee_id)
-            .where(Mentorship.group_id == group_id)
-            .where(Mentorship.status == "active")
-            .order_by(col(Mentorship.id))
-        ).all()
-        if i is not None
-    ]
+    return _members_of(session, [group_id])[group_id]
+
+
+def _members_of(session: Session, group_ids: Collection[int]) -> dict[int, list[int]]:
+    """The mentee ids of each group: those whose mentorship in it is active (one query)."""
+    found: dict[int, list[int]] = {i: [] for i in group_ids}
+    if not found:
+        return found
+    for group_id, mentee_id in session.exec(
+        select(Mentorship.group_id, Mentorship.mentee_id)
+        .where(col(Mentorship.group_id).in_(list(found)))
+        .where(Mentorship.status == "active")
+        .order_by(col(Mentorship.id))
+    ).all():
+        if group_id is not None and mentee_id is not None:
+            found[group_id].append(mentee_id)
+    return found
 
 
 def _require_group(session: Session, member: Member, group_id: int) -> MentoringGroup:
@@ -208,36 +225,85 @@ def _require_group(session: Session, member: Member, group_id: int) -> Mentoring
     return group
 
 
-def get_group(*, session: Session, member: Member | None, group_id: int) -> GroupView:
-    """A group, for its mentor and its members: members and sessions, latest first."""
-    member = member_service.require_member(member)
-    group = _require_group(session, member, group_id)
-    ids = _member_ids(session, group.id)
-    people = {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(ids))).all()}
-    sessions = list(
-        session.exec(
-            select(GroupSession)
-            .where(GroupSession.group_id == group.id)
-            .order_by(col(GroupSession.held_on).desc(), col(GroupSession.id).desc())
-        ).all()
+def _organiser_may_see(session: Session, member: Member, group: MentoringGroup) -> bool:
+    """Whether ``member`` organises a scope covering the group's programme (read-only)."""
+    scope = chapters.scope_of(session=session, member=member)
+    if not scope.is_organiser or not chapters.covers_programme(
+        session=session, scope=scope, programme_id=group.programme_id
+    ):
+        return False
+    chapters.require_scope(session=session, member=member)  # staff: the second factor
+    return True
+
+
+def _views(
+    session: Session, found: Sequence[MentoringGroup], *, notes_shown: bool = True
+) -> list[GroupView]:
+    """Views of ``found`` in a fixed number of queries, however many groups there are."""
+    if not found:
+        return []
+    group_ids = [g.id for g in found]
+    members_of = _members_of(session, group_ids)
+    people = member_service.get_many(
+        session=session,
+        member_ids=sorted(
+            {i for ids in members_of.values() for i in ids}
+            | {g.mentor_id for g in found if g.mentor_id is not None}
+        ),
     )
-    attended: dict[int, list[int]] = {s.id: [] for s in sessions}
-    if sessions:
+    sessions_of: dict[int, list[GroupSession]] = {i: [] for i in group_ids}
+    for row in session.exec(
+        select(GroupSession)
+        .where(col(GroupSession.group_id).in_(group_ids))
+        .order_by(col(GroupSession.held_on).desc(), col(GroupSession.id).desc())
+    ).all():
+        sessions_of[row.group_id].append(row)
+    attended: dict[int, list[int]] = {s.id: [] for rows in sessions_of.values() for s in rows}
+    if attended:
         for session_id, member_id in session.exec(
-            select(GroupSessionAttendance.session_id, GroupSessionAttendance.member_id).where(
-                col(GroupSessionAttendance.session_id).in_(list(attended))
-            )
+            select(GroupSessionAttendance.session_id, GroupSessionAttendance.member_id)
+            .where(col(GroupSessionAttendance.session_id).in_(list(attended)))
+            .order_by(col(GroupSessionAttendance.member_id))
         ).all():
             attended[session_id].append(member_id)
-    programme = session.get(Programme, group.programme_id)
-    return GroupView(
-        group=group,
-        programme_name=programme.name if programme else "",
-        mentor=session.get(Member, group.mentor_id) if group.mentor_id else None,
-        members=[people[i] for i in ids if i in people],
-        sessions=sessions,
-        attended=attended,
+    names = dict(
+        session.exec(
+            select(Programme.id, Programme.name).where(
+                col(Programme.id).in_(sorted({g.programme_id for g in found}))
+            )
+        ).all()
     )
+    return [
+        GroupView(
+            group=g,
+            programme_name=names.get(g.programme_id, ""),
+            mentor=people.get(g.mentor_id) if g.mentor_id is not None else None,
+            members=[people[i] for i in members_of[g.id] if i in people],
+            sessions=sessions_of[g.id],
+            attended={s.id: attended[s.id] for s in sessions_of[g.id]},
+            notes_shown=notes_shown,
+        )
+        for g in found
+    ]
+
+
+def get_group(
+    *, session: Session, member: Member | None, group_id: int, as_organiser: bool = False
+) -> GroupView:
+    """A group, for its mentor and its members: members and sessions, latest first.
+
+    ``as_organiser``: an organiser whose scope covers the group's programme (and who is not in
+    the group) gets a read-only view without the session notes; anyone else, NotFound.
+    """
+    member = member_service.require_member(member)
+    try:
+        group = _require_group(session, member, group_id)
+    except NotFound:
+        seen = session.get(MentoringGroup, group_id)
+        if not as_organiser or seen is None or not _organiser_may_see(session, member, seen):
+            raise
+        return _views(session, [seen], notes_shown=False)[0]
+    return _views(session, [group])[0]
 
 
 def my_groups(*, session: Session, member: Member | None) -> list[MentoringGroup]:
@@ -257,6 +323,11 @@ def my_groups(*, session: Session, member: Member | None) -> list[MentoringGroup
             .order_by(col(MentoringGroup.created_at).desc(), col(MentoringGroup.id).desc())
         ).all()
     )
+
+
+def my_group_views(*, session: Session, member: Member | None) -> list[GroupView]:
+    """``my_groups`` with their members and sessions, in a fixed number of queries."""
+    return _views(session, my_groups(session=session, member=member))
 
 
 @dataclass(frozen=True)

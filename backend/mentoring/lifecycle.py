@@ -160,8 +160,11 @@ def move_offer(
 def move_mentorship(
     *, session: Session, mentorship_id: int, to: str, strict: bool = True, **values: object
 ) -> bool:
-    """End a mentorship (``completed`` or ``ended_early``), if it is still active."""
-    return _move(
+    """End a mentorship (``completed`` or ``ended_early``), if it is still active.
+
+    When it was the last active mentorship of a mentoring group, the group closes too.
+    """
+    moved = _move(
         session,
         Mentorship,
         MENTORSHIP_TRANSITIONS,
@@ -172,6 +175,45 @@ def move_mentorship(
         {"completed": "already completed", "ended_early": "already ended"},
         values,
     )
+    if moved:
+        group_id = session.execute(
+            select(Mentorship.group_id).where(col(Mentorship.id) == mentorship_id)
+        ).scalar()
+        if group_id is not None:
+            close_group_if_done(session=session, group_id=group_id)
+    return moved
+
+
+def close_group_if_done(*, session: Session, group_id: int) -> bool:
+    """Close the mentoring group once none of its mentorships is active; True if it closed.
+
+    A conditional UPDATE, so two mentorships ending at once close it once. A closed group
+    logs no more sessions, and its conversation becomes read-only.
+    """
+    still_active = (
+        select(Mentorship.id)
+        .where(col(Mentorship.group_id) == group_id)
+        .where(col(Mentorship.status) == "active")
+        .exists()
+    )
+    closed = session.exec(
+        update(MentoringGroup)
+        .where(col(MentoringGroup.id) == group_id)
+        .where(col(MentoringGroup.status) == "active")
+        .where(~still_active)
+        .values(status="closed")
+    ).rowcount
+    return bool(closed)
+
+
+def close_groups_of_programme(*, session: Session, programme_id: int) -> int:
+    """Close every active mentoring group of an ended programme; returns how many."""
+    return session.exec(
+        update(MentoringGroup)
+        .where(col(MentoringGroup.programme_id) == programme_id)
+        .where(col(MentoringGroup.status) == "active")
+        .values(status="closed")
+    ).rowcount
 
 
 def offer_state_words(status: str) -> str:

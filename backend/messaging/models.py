@@ -1,8 +1,8 @@
-"""Message tables: threads (one per mentorship or circle), messages, read state, reports.
+"""Message tables: threads (one per mentorship, circle or mentoring group), messages, read
+state, reports.
 
-A thread belongs to exactly one owner. Today that is a mentorship or a peer circle; a third
-owner (a mentoring group) is one more nullable column, added to the CHECK below, and one more
-branch in ``service._participants``.
+A thread belongs to exactly one owner: a mentorship, a peer circle or a mentoring group (one
+nullable column each, and the CHECK below); who reads it is ``service._participations``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ MAX_REASON = 1_000
 # Exactly one owner; written so that both databases read it the same way.
 ONE_OWNER = (
     "(CASE WHEN mentorship_id IS NULL THEN 0 ELSE 1 END)"
-    " + (CASE WHEN circle_id IS NULL THEN 0 ELSE 1 END) = 1"
+    " + (CASE WHEN circle_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN mentoring_group_id IS NULL THEN 0 ELSE 1 END) = 1"
 )
 
 
@@ -38,7 +39,7 @@ def _member_fk(*, nullable: bool = False, ondelete: str = "CASCADE") -> Column:
 
 
 class MessageThread(SQLModel, table=True):
-    """The conversation of one mentorship or one circle (made when first opened)."""
+    """The conversation of one mentorship, circle or mentoring group (made when first opened)."""
 
     __tablename__ = "message_thread"
     __table_args__ = (CheckConstraint(ONE_OWNER, name="ck_message_thread_one_owner"),)
@@ -58,6 +59,15 @@ class MessageThread(SQLModel, table=True):
         sa_column=Column(
             Integer,
             ForeignKey("community_circle.id", ondelete="CASCADE"),
+            nullable=True,
+            unique=True,
+        ),
+    )
+    mentoring_group_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey("mentoring_group.id", ondelete="CASCADE"),
             nullable=True,
             unique=True,
         ),

@@ -1,10 +1,12 @@
 """Messages: who may read and post, sending, unread counts, notices, reports, export, erasure.
 
 Who may read a thread lives here, once, for pages and GraphQL alike: the two sides of a
-mentorship (for ever, but posting only while it is active) and the current members of a
-circle (posting while the circle is active). Nobody else, organisers included: an organiser
-reads a message only once one of its readers reports it, and then only that message and the
-one before and after it (``moderation_queue``).
+mentorship (for ever, but posting only while it is active), the current members of a
+circle (posting while the circle is active), and a mentoring group's mentor and the mentees
+whose mentorship in the group is active (posting while the group is active; once it has closed,
+its mentor and the mentees who saw it through, their mentorship completed, read it). Nobody
+else, organisers included: an organiser reads a message only once one of its readers reports
+it, and then only that message and the one before and after it (``moderation_queue``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from backend.db import utcnow
 from backend.errors import Conflict, Invalid, NotFound
 from backend.members import service as member_service
 from backend.members.models import Member
-from backend.mentoring.models import Mentorship
+from backend.mentoring.models import MentoringGroup, Mentorship
 from backend.messaging.models import (
     MAX_MESSAGE,
     MAX_REASON,
@@ -49,6 +51,9 @@ ENDED = (
     "can be sent."
 )
 CLOSED = "This circle has closed: its messages stay here to read, but no new ones can be sent."
+GROUP_CLOSED = (
+    "This mentoring group has closed: its messages stay here to read, but no new ones can be sent."
+)
 
 
 def _valid_id(value: object) -> bool:
@@ -70,9 +75,9 @@ class Participation:
     member_ids: list[int]
     can_post: bool
     read_only_reason: str
-    kind: str  # "mentorship" or "circle"
+    kind: str  # "mentorship", "circle" or "group"
     owner_id: int
-    circle_name: str = ""
+    circle_name: str = ""  # the circle's or the group's name
 
 
 def _participants(session: Session, thread: MessageThread) -> Participation:
@@ -84,10 +89,13 @@ def _participations(session: Session, threads: Sequence[MessageThread]) -> dict[
     """``_participants`` for many threads in a fixed number of queries (one per owner kind).
 
     A mentorship's two sides read it for ever and post while it is active; a circle's current
-    members read it and post while it is active. (A mentoring group: one more branch here.)
+    members read it and post while it is active; a mentoring group's mentor and its members
+    (``_group_readers``) read it and post while the group is active.
     """
     mentorship_ids = [t.mentorship_id for t in threads if t.mentorship_id is not None]
     circle_ids = [t.circle_id for t in threads if t.circle_id is not None]
+    group_ids = [t.mentoring_group_id for t in threads if t.mentoring_group_id is not None]
+    groups, readers = _group_readers(session, group_ids)
     mentorships = (
         {
             m.id: m
@@ -125,6 +133,18 @@ def _participations(session: Session, threads: Sequence[MessageThread]) -> dict[
                 ids, active, "" if active else ENDED, "mentorship", thread.mentorship_id
             )
             continue
+        if thread.mentoring_group_id is not None:
+            group = groups.get(thread.mentoring_group_id)
+            active = group is not None and group.status == "active"
+            found[thread.id] = Participation(
+                readers.get(thread.mentoring_group_id, []),
+                active,
+                "" if active else GROUP_CLOSED,
+                "group",
+                thread.mentoring_group_id,
+                circle_name=group.name if group else "",
+            )
+            continue
         assert thread.circle_id is not None  # the CHECK: exactly one owner
         circle = circles.get(thread.circle_id)
         active = circle is not None and circle.status == "active"
@@ -139,6 +159,61 @@ def _participations(session: Session, threads: Sequence[MessageThread]) -> dict[
     return found
 
 
+def _reads_group() -> Any:
+    """Whether a mentee's mentorship makes them a reader of its group's conversation: active
+    in the group, or (once the group has closed) completed in it."""
+    return or_(
+        col(Mentorship.status) == "active",
+        and_(col(Mentorship.status) == "completed", col(MentoringGroup.status) == "closed"),
+    )
+
+
+def _group_readers(
+    session: Session, group_ids: Sequence[int]
+) -> tuple[dict[int, MentoringGroup], dict[int, list[int]]]:
+    """The groups and, for each, its readers: the mentor first, then its members (two queries).
+
+    A member reads the group's conversation while their mentorship in it is active; once the
+    group has closed, those whose mentorship in it completed still read it (and its mentor).
+    A member who left early, or whose mentorship ended while the group went on, reads no more.
+    """
+    if not group_ids:
+        return {}, {}
+    groups = {
+        g.id: g
+        for g in session.exec(
+            select(MentoringGroup).where(col(MentoringGroup.id).in_(list(group_ids)))
+        ).all()
+    }
+    readers: dict[int, list[int]] = {
+        g.id: [g.mentor_id] if g.mentor_id is not None else [] for g in groups.values()
+    }
+    for group_id, mentee_id in session.exec(
+        select(Mentorship.group_id, Mentorship.mentee_id)
+        .join(MentoringGroup, col(MentoringGroup.id) == col(Mentorship.group_id))
+        .where(col(Mentorship.group_id).in_(list(groups)))
+        .where(col(Mentorship.mentee_id).is_not(None))
+        .where(_reads_group())
+        .order_by(col(Mentorship.id))
+    ).all():
+        if group_id is not None and mentee_id is not None and mentee_id not in readers[group_id]:
+            readers[group_id].append(mentee_id)
+    return groups, readers
+
+
+def _my_groups(member_id: int) -> Any:
+    """The ids of the mentoring groups whose conversation ``member_id`` reads (a subquery)."""
+    as_member = (
+        select(col(Mentorship.group_id))
+        .join(MentoringGroup, col(MentoringGroup.id) == col(Mentorship.group_id))
+        .where(col(Mentorship.mentee_id) == member_id)
+        .where(_reads_group())
+    )
+    return select(col(MentoringGroup.id)).where(
+        or_(col(MentoringGroup.mentor_id) == member_id, col(MentoringGroup.id).in_(as_member))
+    )
+
+
 def _my_threads(member_id: int) -> Any:
     """The ids of the threads ``member_id`` reads now (a subquery)."""
     mine = or_(col(Mentorship.mentor_id) == member_id, col(Mentorship.mentee_id) == member_id)
@@ -148,6 +223,7 @@ def _my_threads(member_id: int) -> Any:
             col(MessageThread.circle_id).in_(
                 select(col(CircleMember.circle_id)).where(CircleMember.member_id == member_id)
             ),
+            col(MessageThread.mentoring_group_id).in_(_my_groups(member_id)),
         )
     )
 
@@ -215,6 +291,18 @@ def thread_for_circle(*, session: Session, member: Member | None, circle_id: int
     return _get_or_create(session, circle_id=circle_id)
 
 
+def thread_for_group(*, session: Session, member: Member | None, group_id: int) -> MessageThread:
+    """The conversation of a mentoring group (made on first use), for its readers only: its
+    mentor and its members (``_group_readers``); anyone else gets NotFound."""
+    member = member_service.require_member(member)
+    if not _valid_id(group_id):
+        raise NotFound("No such mentoring group.", field="group_id")
+    _, readers = _group_readers(session, [group_id])
+    if member.id not in readers.get(group_id, []):
+        raise NotFound("No such mentoring group.", field="group_id")
+    return _get_or_create(session, mentoring_group_id=group_id)
+
+
 # Reading --------------------------------------------------------------------------------------
 
 
@@ -241,6 +329,8 @@ class ThreadView:
 def _title(participation: Participation, people: dict[int, Member], viewer_id: int) -> str:
     if participation.kind == "circle":
         return participation.circle_name or "Your circle"
+    if participation.kind == "group":
+        return participation.circle_name or "Your mentoring group"
     others = [people[i].name for i in participation.member_ids if i != viewer_id and i in people]
     return f"Mentorship with {others[0]}" if others else "Mentorship with a former member"
 
@@ -434,17 +524,21 @@ def send(
     thread_id: int | None = None,
     mentorship_id: int | None = None,
     circle_id: int | None = None,
+    group_id: int | None = None,
     reply_to_id: int | None = None,
 ) -> Message:
-    """Post a message in a thread (given by id, or by its mentorship or circle).
+    """Post a message in a thread (given by id, or by its mentorship, circle or group).
 
-    Only current participants post, and only while the mentorship or circle is active. The
-    others are told once per thread until they read it (by email as they chose).
+    Only current participants post, and only while the mentorship, circle or group is active.
+    The others are told once per thread until they read it (by email as they chose).
     """
     author = member_service.require_member(author)
-    owners = [v for v in (thread_id, mentorship_id, circle_id) if v is not None]
+    owners = [v for v in (thread_id, mentorship_id, circle_id, group_id) if v is not None]
     if len(owners) != 1:
-        raise Invalid("Give one of a conversation, a mentorship or a circle.", field="thread_id")
+        raise Invalid(
+            "Give one of a conversation, a mentorship, a circle or a mentoring group.",
+            field="thread_id",
+        )
     body = (body or "").replace("\r\n", "\n")
     problem = _body_problem(body)
     if problem:
@@ -454,6 +548,8 @@ def send(
         thread = thread_for_mentorship(session=session, member=author, mentorship_id=mentorship_id)
     elif circle_id is not None:
         thread = thread_for_circle(session=session, member=author, circle_id=circle_id)
+    elif group_id is not None:
+        thread = thread_for_group(session=session, member=author, group_id=group_id)
     else:
         assert thread_id is not None
         thread, _ = _readable(session, author, thread_id)
@@ -511,7 +607,10 @@ def _tell_the_others(
     others = [i for i in participation.member_ids if i != author.id]
     people = member_service.get_many(session=session, member_ids=others)
     shows = show_text_for(session=session, member_ids=others)
-    where = participation.circle_name if participation.kind == "circle" else "your mentorship"
+    where = {
+        "circle": participation.circle_name,
+        "group": participation.circle_name or "your mentoring group",
+    }.get(participation.kind, "your mentorship")
     for member_id in others:
         recipient = people.get(member_id)
         if recipient is None or not recipient.is_active:

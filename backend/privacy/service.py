@@ -27,7 +27,7 @@ from backend.errors import FieldErrors, Invalid
 from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
-from backend.mentoring import bookings
+from backend.mentoring import bookings, lifecycle
 from backend.mentoring import goals as goal_service
 from backend.mentoring.models import (
     GroupSession,
@@ -645,6 +645,11 @@ def erase_my_account(
         mentorship.ended_at = now
         mentorship.end_reason = f"The {FORMER_MEMBER} left the network."
         session.add(mentorship)
+    # A group whose last active member (or whose mentor) left closes, as in the lifecycle.
+    if any(m.group_id is not None for m in active):
+        session.flush()
+        for group_id in sorted({m.group_id for m in active if m.group_id is not None}):
+            lifecycle.close_group_if_done(session=session, group_id=group_id)
     # Mentees whose open requests to this member disappear get their counters re-derived.
     waiting = list(
         session.exec(

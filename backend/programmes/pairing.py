@@ -9,7 +9,8 @@ Eligibility was checked when each application was decided, so nothing here check
 The default programme (the network's open mentoring) takes everyone, as before, and never ends.
 When another programme's last day (``ends_on``, Europe/London) has passed, ``end_programmes``
 (a step of the worker's periodic pass) completes its active mentorships through the one
-lifecycle, closes its open requests and offers, tells both sides, and marks it ended.
+lifecycle, closes its open requests and offers and its mentoring groups, tells both sides, and
+marks it ended.
 """
 
 from __future__ import annotations
@@ -265,6 +266,9 @@ def _end_one(session: Session, programme_id: int, moment: datetime) -> bool:
                 link,
             )
     _close_open_pairing(session, programme_id)
+    # Its mentoring groups close with it (those whose last mentorship ended just now closed
+    # already; this also closes a group left without members).
+    lifecycle.close_groups_of_programme(session=session, programme_id=programme_id)
     network_changed(session=session)  # places were freed: the matcher's view moved
     return True
 

@@ -113,3 +113,49 @@ def test_suggestions_in_a_reciprocal_programme_are_for_its_accepted_mentees(
     assert "Senior Leader" in page.text and "Band Seven" not in page.text
     assert f"programme={programme.id}" in page.text  # asking stays in the programme
     assert other.get(f"/mentoring/suggestions?programme={programme.id}").status_code == 404
+
+
+def test_an_organiser_sees_a_group_in_scope_read_only_and_london_gets_404_for_north_west(
+    session, client, engine
+):
+    from tests.factories import make_chapter, make_group_session
+
+    north_west = make_chapter(session, name="North West", regions=("North West",))
+    london_chapter = make_chapter(session, name="London", regions=("London",))
+    programme = make_programme(
+        session, name="NW leads", type="group", group_size=3, chapter_id=north_west.id
+    )
+    mentor = make_mentor(session, name="Grace Mentor")
+    ann = make_mentee(session, name="Ann Member")
+    group = MentoringGroup(programme_id=programme.id, mentor_id=mentor.id, name="NW group")
+    session.add(group)
+    session.flush()
+    session.add(
+        Mentorship(
+            programme_id=programme.id, mentor_id=mentor.id, mentee_id=ann.id, group_id=group.id
+        )
+    )
+    make_group_session(session, group=group, notes="Only for the group", duration_minutes=70)
+    ours = session.get(Member, make_organiser_scope(session, chapter=north_west).member_id)
+    theirs = session.get(Member, make_organiser_scope(session, chapter=london_chapter).member_id)
+    session.commit()
+    log_in(client, ours.email)
+    other = another_client(engine)
+    log_in(other, theirs.email)
+    member = another_client(engine)
+    log_in(member, ann.email)
+    page = f"/groups/{group.id}"
+
+    seen = client.get(page)
+    as_member = member.get(page).text
+
+    assert seen.status_code == 200
+    assert "Ann Member" in seen.text and "70 minutes" in seen.text
+    assert "Only for the group" not in seen.text
+    assert "Log a group session" not in seen.text and "Message the group" not in seen.text
+    assert other.get(page).status_code == 404
+    assert "Only for the group" in as_member and f'href="{page}/messages"' in as_member
+    assert (
+        post_form(client, f"{page}/sessions", {"duration_minutes": "60"}, page=page).status_code
+        == 404
+    )
