@@ -197,7 +197,9 @@ def test_issue_13_done_when_in_the_browser(page, browser, live_server, session, 
             page.get_by_role("group", name=re.compile("how was the mentorship")).get_by_label(
                 re.compile("^5")
             ).check()
-            page.get_by_label("Feedback for us (optional)").fill("Grace helped me lead my team.")
+            page.get_by_label("Feedback for the organisers (optional)").fill(
+                "Grace helped me lead my team."
+            )
             page.get_by_role("button", name="End mentorship").click()
             page.wait_for_url(f"**/mentoring/mentorships/{pair_id}**")
             other.goto(f"/mentoring/mentorships/{pair_id}")
