@@ -40,7 +40,7 @@ from backend.mentoring.models import Mentorship, SessionBooking
 from backend.notifications import service as notifications
 from tests.csv_injection import read
 from tests.factories import make_member, make_mentee, make_mentor, make_mentorship
-from tests.insights.test_impact import Network, squash
+from tests.insights.test_impact import Network, assert_published, squash
 from tests.messaging.test_messages_graphql import SEND, THREAD, THREADS
 from tests.schema.test_bookings import PICK, PROPOSE
 from tests.schema.test_goals import ADD_GOAL, ATTENTION, END, GOAL, GOALS
@@ -315,7 +315,9 @@ def test_issue_13_done_when_through_graphql(session, make_client, mail_dir):
         assert row == (section, measure, group, value.replace(",", "").removeprefix("+"))
         assert squash(f"{measure} {group} {value}") in pdf_text, (measure, group, value)
     matched = {(r[1], r[2]): r[3] for r in csv_rows}
-    assert matched[("Matched", "")] not in ("0", "*")
+    # Ten matched in the programme beforehand, and this pair: what the method can make of 11
+    # (the count is perturbed a little, so it may even show as "*").
+    assert_published(matched[("Matched", "")], 11)
     both = matched[("People with a start and an end", "Leading with care")]
     assert re.fullmatch(r"[0-9]+|\*", both), both
     hidden = post(clients[london_organiser.id], IMPACT, {"programme": pid})
