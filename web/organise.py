@@ -14,7 +14,7 @@ from backend.members.importing import MODES as IMPORT_MODES
 from web.accounts import redirect
 from web.deps import CheckedVisitor, CurrentVisitor, Form, UnitOfWorkRoute, form_text
 from web.mentoring import path_id
-from web.render import form_errors, render
+from web.render import form_errors, progress, render
 
 router = APIRouter(route_class=UnitOfWorkRoute, prefix="/organise")
 
@@ -104,6 +104,28 @@ def import_status(visitor: CurrentVisitor, import_id: int) -> Response:
             else None
         ),
     )
+
+
+@router.get("/import/{import_id:int}/progress")
+def import_progress(visitor: CurrentVisitor, import_id: int) -> Response:
+    """How far the import has got, as JSON for the progress page's live region."""
+    item = importing.get_import(
+        session=visitor.db, actor=visitor.member, import_id=path_id(import_id)
+    )
+    percent = round(item.progress * 100)
+    running = item.status in ("queued", "running") and not importing.is_stalled(item)
+    if running:
+        written = (
+            f": {item.rows_written:,} of {item.rows_total:,} rows written"
+            if item.rows_total and item.rows_written
+            else ""
+        )
+        message = f"{item.stage}{written}."
+    elif item.status == "done":
+        message = "The import has finished."
+    else:
+        message = "The import stopped."
+    return progress(running=running, message=message, percent=percent)
 
 
 @router.get("/import/{import_id:int}/rejects.csv")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, JSONResponse
 
 from backend import london
 from backend.accounts import cookies
@@ -120,6 +120,17 @@ def render(
         cookies.set_session_cookie(response, visitor.new_token)
     if visitor.new_csrf_seed:
         cookies.set_csrf_cookie(response, visitor.new_csrf_seed)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def progress(*, running: bool, message: str, percent: int) -> JSONResponse:
+    """How far a job shown on a progress page has got, for the page's live region to read.
+
+    ``running`` false: the job has finished (or stopped) and the page should be reloaded to
+    see what happened; ``message`` is the sentence the page shows (and announces).
+    """
+    response = JSONResponse({"running": running, "message": message, "percent": percent})
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -30,7 +30,7 @@ from web.deps import (
 )
 from web.mentoring import path_id
 from web.organise import read_upload
-from web.render import NOTICES, form_errors, render
+from web.render import NOTICES, form_errors, progress, render
 
 router = APIRouter(route_class=UnitOfWorkRoute, prefix="/organise/rounds")
 
@@ -347,6 +347,26 @@ def _round_page(
 def round_detail(visitor: CurrentVisitor, round_id: int) -> Response:
     """Progress while the round runs; then its figures and the proposals to review."""
     return _round_page(visitor, path_id(round_id))
+
+
+@router.get("/{round_id:int}/progress")
+def round_progress(visitor: CurrentVisitor, round_id: int) -> Response:
+    """How far the round has got, as JSON for the progress page's live region."""
+    organiser, _ = chapters.require_scope(session=visitor.db, member=visitor.member)
+    matching_round = rounds.get_round(
+        session=visitor.db, organiser=organiser, round_id=path_id(round_id)
+    )
+    percent = round(matching_round.progress * 100)
+    running = matching_round.status in ("queued", "running") and not rounds.is_stalled(
+        matching_round
+    )
+    if running:
+        message = f"{matching_round.stage or 'Waiting to start'}."
+    elif matching_round.status in ("ready", "published"):
+        message = "The round has finished."
+    else:
+        message = "The round did not finish."
+    return progress(running=running, message=message, percent=percent)
 
 
 @router.post("/{round_id:int}/proposals/{proposal_id:int}/remove", response_class=HTMLResponse)

@@ -13,7 +13,7 @@ from sqlmodel import select
 from backend import jobs
 from backend.mentoring.models import Mentorship
 from backend.rounds.models import MatchingRound, MatchProposal
-from tests.factories import make_member, make_organiser
+from tests.factories import make_member, make_organiser, make_round
 from tests.web.conftest import another_client, error_summary, forms_of, log_in, post_form
 from tests.web.test_mentoring_pages import submit, text_of
 
@@ -170,7 +170,7 @@ def test_a_declined_offer_can_give_a_reason(client, session, engine, network, in
     assert session.get(MatchProposal, offer.id).decline_reason == "I have just changed jobs."
 
 
-def test_while_the_round_runs_the_page_shows_progress_and_refreshes(
+def test_while_the_round_runs_the_page_shows_progress_in_a_polite_live_region(
     client, session, network, monkeypatch
 ):
     organiser, _, _ = network
@@ -180,8 +180,26 @@ def test_while_the_round_runs_the_page_shows_progress_and_refreshes(
     round_id = round_id_of(create_round(client))
     page = client.get(f"/organise/rounds/{round_id}").text
 
-    assert '<meta http-equiv="refresh" content="2">' in page
+    assert 'http-equiv="refresh"' not in page  # no timed refresh (WCAG 2.2.1)
     assert "Waiting to start" in page and "0% done" in page
+    assert '<p role="status" aria-live="polite"' in page
+    assert f'<a href="/organise/rounds/{round_id}">Refresh this page</a>' in page
+    assert '<script type="module" src="/static/progress.js"' in page
+
+    status = client.get(f"/organise/rounds/{round_id}/progress")
+    assert status.status_code == 200
+    assert status.json() == {"running": True, "message": "Waiting to start.", "percent": 0}
+
+
+def test_a_round_s_progress_is_not_shown_to_a_member(client, session, network):
+    organiser, mentors, _ = network
+    matching_round = make_round(session, organiser=organiser, status="running")
+    log_in(client, mentors[0].email)
+
+    response = client.get(f"/organise/rounds/{matching_round.id}/progress")
+
+    assert response.status_code in (303, 403, 404)
+    assert "Waiting" not in response.text
 
 
 def test_bad_round_settings_are_explained_and_nothing_is_created(client, session, network):
