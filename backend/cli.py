@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from backend.settings import get_settings
+from backend.settings import DEFAULT_HOST, DEFAULT_PORT, get_settings
 
 app = typer.Typer(help="peerbridge: the peer network and mentoring platform for NHS managers.")
 db_app = typer.Typer(help="Database schema commands.")
@@ -28,8 +28,8 @@ def db_upgrade(revision: str = "head") -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
     workers: Annotated[int, typer.Option(help="Worker processes (production).")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
 ) -> None:
@@ -39,18 +39,25 @@ def serve(
     import uvicorn
 
     from backend import observability
+    from backend.settings import serving_base_url
 
-    # The worker processes read their settings afresh; they share PEERBRIDGE_DB_CONNECTIONS.
+    # The worker processes read their settings afresh; they share PEERBRIDGE_DB_CONNECTIONS,
+    # and links in emails follow the address served here unless PEERBRIDGE_BASE_URL is set.
     os.environ["PEERBRIDGE_PROCESSES"] = str(max(workers, 1))
+    os.environ["PEERBRIDGE_SERVE_HOST"] = host
+    os.environ["PEERBRIDGE_SERVE_PORT"] = str(port)
     get_settings.cache_clear()
     settings = get_settings()
     # Before anything imports prometheus-client: every worker process writes its metrics here
     # and a scrape of any one of them adds them all up.
     metrics_dir = observability.prepare_metrics_dir()
     observability.configure_logging(settings)
-    console.print(f"peerbridge ({settings.environment}) on http://{host}:{port}/")
+    address = serving_base_url(host, port)
+    console.print(f"peerbridge ({settings.environment}) on {address}/")
+    if settings.base_url.rstrip("/") != address:
+        console.print(f"Links in emails: {settings.base_url}")
     if settings.is_development:
-        console.print(f"GraphiQL: http://{host}:{port}/graphql")
+        console.print(f"GraphiQL: {address}/graphql")
     try:
         uvicorn.run(
             "peerbridge.app:create_app",

@@ -52,6 +52,12 @@ from backend.messaging.models import (
     MessageThread,
 )
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
+from backend.opportunities.models import (
+    Opportunity,
+    OpportunityEligibility,
+    OpportunitySave,
+    OpportunitySkill,
+)
 from backend.organisations.models import OdsImportRejects, Organisation
 from backend.privacy.models import ConsentRecord, DemographicRecord, WideningAccessClaim
 from backend.programmes.models import (
@@ -114,6 +120,10 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "OdsImportRejects",
+    "Opportunity",
+    "OpportunityEligibility",
+    "OpportunitySave",
+    "OpportunitySkill",
     "Organisation",
     "OrganiserScope",
     "OutboxEmail",

@@ -11,6 +11,23 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+# Addresses that mean "every interface": a link to them reaches nobody, so links use loopback.
+_WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})  # noqa: S104 - only compared with
+
+
+def serving_base_url(host: str, port: int) -> str:
+    """The base URL of a server listening on ``host``:``port`` (``http://host:port``).
+
+    A wildcard address (0.0.0.0, ::) becomes 127.0.0.1; an IPv6 address is bracketed.
+    """
+    host = host.strip()
+    if host in _WILDCARD_HOSTS:
+        host = DEFAULT_HOST
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 class Settings(BaseSettings):
@@ -21,7 +38,11 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'peerbridge.db'}"
     secret_key: str = DEFAULT_SECRET
-    base_url: str = "http://127.0.0.1:8000"
+    # Links in emails start with this. Unset (or empty): the address `peerbridge serve` listens
+    # on, http://serve_host:serve_port (the serve command sets those two for its processes).
+    base_url: str = ""
+    serve_host: str = DEFAULT_HOST
+    serve_port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
 
     # Email: "file" writes each message to mail_dir (development); "smtp" sends over SMTP.
     email_backend: Literal["file", "smtp"] = "file"
@@ -183,6 +204,13 @@ class Settings(BaseSettings):
         if self.jobs_in_process is not None:
             return self.jobs_in_process
         return self.database_url.startswith("sqlite") and self.environment != "test"
+
+    @model_validator(mode="after")
+    def _resolve_base_url(self) -> Settings:
+        """An explicit base URL wins; otherwise the address the server listens on."""
+        if not self.base_url.strip():
+            self.base_url = serving_base_url(self.serve_host, self.serve_port)
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

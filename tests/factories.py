@@ -80,6 +80,12 @@ from backend.messaging.models import (
     MessageThread,
 )
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
+from backend.opportunities.models import (
+    Opportunity,
+    OpportunityEligibility,
+    OpportunitySave,
+    OpportunitySkill,
+)
 from backend.organisations import service as organisation_service
 from backend.organisations.models import OdsImportRejects, Organisation
 from backend.privacy.models import (
@@ -1427,7 +1433,95 @@ def make_ods_import_rejects(session: Session, **fields: object) -> OdsImportReje
     return _save(session, OdsImportRejects(**{**values, **fields}))  # type: ignore[arg-type]
 
 
+def make_opportunity(
+    session: Session,
+    *,
+    skills: tuple[str, ...] = ("quality-improvement",),
+    bands: tuple[str, ...] = (),
+    regions: tuple[str, ...] = (),
+    posted_by: Member | None = None,
+    **fields: object,
+) -> Opportunity:
+    """An open, network-wide course developing ``skills``, closing in 30 days, open to
+    ``bands`` and ``regions`` (empty: to all)."""
+    number = next(_numbers)
+    values: dict[str, object] = {
+        "kind": "course",
+        "title": f"Test opportunity {number}",
+        "provider": "NHS Leadership Academy",
+        "format": "online",
+        "closes_on": date.today() + timedelta(days=30),
+        "posted_by_id": posted_by.id if posted_by is not None else None,
+    }
+    opportunity = Opportunity(**{**values, **fields})  # type: ignore[arg-type]
+    session.add(opportunity)
+    session.flush()
+    for skill_id in skills:
+        session.add(OpportunitySkill(opportunity_id=opportunity.id, skill_id=skill_id))
+    for dimension, given in (("band", bands), ("region", regions)):
+        for value in given:
+            session.add(
+                OpportunityEligibility(
+                    opportunity_id=opportunity.id, dimension=dimension, value=value
+                )
+            )
+    return _save(session, opportunity)
+
+
+def make_opportunity_skill(
+    session: Session, *, opportunity: Opportunity | None = None, skill_id: str = "budget-management"
+) -> OpportunitySkill:
+    """A skill an opportunity (made if not given, with no skills) develops."""
+    opportunity = opportunity or make_opportunity(session, skills=())
+    return _save(session, OpportunitySkill(opportunity_id=opportunity.id, skill_id=skill_id))
+
+
+def make_opportunity_eligibility(
+    session: Session,
+    *,
+    opportunity: Opportunity | None = None,
+    dimension: str = "band",
+    value: str = "4",
+) -> OpportunityEligibility:
+    """One value a member may hold to apply for an opportunity (made if not given)."""
+    opportunity = opportunity or make_opportunity(session)
+    return _save(
+        session,
+        OpportunityEligibility(opportunity_id=opportunity.id, dimension=dimension, value=value),
+    )
+
+
+def make_opportunity_save(
+    session: Session,
+    *,
+    opportunity: Opportunity | None = None,
+    member: Member | None = None,
+    saved: bool = True,
+    interested: bool = False,
+    **fields: object,
+) -> OpportunitySave:
+    """A member's marks on an opportunity (both made if not given): saved by default."""
+    opportunity = opportunity or make_opportunity(session)
+    member = member or make_member(session)
+    return _save(
+        session,
+        OpportunitySave(
+            opportunity_id=opportunity.id,
+            member_id=member.id,
+            saved=saved,
+            interested=interested,
+            saved_at=utcnow() if saved else None,
+            interested_at=utcnow() if interested else None,
+            **fields,  # type: ignore[arg-type]
+        ),
+    )
+
+
 FACTORIES: dict[str, Callable[..., object]] = {
+    "opportunity": make_opportunity,
+    "opportunity_skill": make_opportunity_skill,
+    "opportunity_eligibility": make_opportunity_eligibility,
+    "opportunity_save": make_opportunity_save,
     "organisation_import_rejects": make_ods_import_rejects,
     "survey": make_survey,
     "survey_question": make_survey_question,

@@ -18,6 +18,7 @@ from web import (
     mentoring,
     messages,
     notifications,
+    opportunities,
     organisations,
     organise,
     pages,
@@ -45,6 +46,7 @@ router.include_router(mentoring.router)
 router.include_router(groups.router)
 router.include_router(assessments.router)
 router.include_router(goals.router)
+router.include_router(opportunities.router)
 router.include_router(notifications.router)
 router.include_router(messages.router)
 router.include_router(community.router)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -352,11 +352,11 @@ def log_group_session(
         {group.mentor_id} if group.mentor_id else set()
     )
     problems: dict[str, str] = {}
-    today = london.london_today()
-    if log.held_on > today:
-        problems["held_on"] = "The date of the session must be today or in the past."
-    elif log.held_on < london.in_london(group.created_at).date() - timedelta(days=31):
-        problems["held_on"] = "The date must be after the group was formed."
+    date_problem = lifecycle.session_date_problem(
+        log.held_on, began_at=group.created_at, began="group"
+    )
+    if date_problem:
+        problems["held_on"] = date_problem
     if not 5 <= log.duration_minutes <= 480:
         problems["duration_minutes"] = DURATION
     if len(log.notes or "") > MAX_NOTES:

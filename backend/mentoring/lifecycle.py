@@ -19,12 +19,14 @@ programme: capacity is the mentor's, not the programme's.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backend import london
 from backend.assessments import invitations as self_assessment
 from backend.db import utcnow
 from backend.errors import Conflict, NotFound
@@ -339,6 +341,21 @@ def _cancel_sessions(session: Session, mentorship_id: int) -> None:
     bookings.close_for_ended_mentorship(
         session=session, mentorship_id=mentorship_id, by="peerbridge, as the mentorship ended,"
     )
+
+
+def session_date_problem(held_on: date, *, began_at: datetime, began: str) -> str | None:
+    """What is wrong with a session's date (None if nothing): a session is held between the day
+    its mentorship or group began (``began_at``; ``began`` says what began) and today, both in
+    London, inclusive."""
+    if held_on > london.london_today(utcnow()):
+        return "The date of the session must be today or in the past."
+    first_day = london.in_london(began_at).date()
+    if held_on < first_day:
+        return (
+            f"The date of the session must be on or after {london.format_date(first_day)}, "
+            f"when the {began} started."
+        )
+    return None
 
 
 def tell(session: Session, member: Member, kind: str, title: str, body: str, link: str) -> None:

@@ -774,11 +774,11 @@ def log_session(
     if mentorship.status != "active":
         raise Conflict("This mentorship has ended; sessions can no longer be logged.")
     problems: dict[str, str] = {}
-    today = london.london_today(utcnow())
-    if held_on > today:
-        problems["held_on"] = "The date of the session must be today or in the past."
-    elif held_on < london.in_london(mentorship.started_at).date() - timedelta(days=31):
-        problems["held_on"] = "The date must be after the mentorship started."
+    date_problem = lifecycle.session_date_problem(
+        held_on, began_at=mentorship.started_at, began="mentorship"
+    )
+    if date_problem:
+        problems["held_on"] = date_problem
     if not 5 <= duration_minutes <= 480:
         problems["duration_minutes"] = DURATION
     if len(notes or "") > 10000:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 
 from sqlmodel import select
 
 from backend import demo
+from backend.london import london_today
 from backend.members.models import Member
 from backend.rounds.models import MatchProposal
 from tests.browser.conftest import screenshot
@@ -85,7 +85,7 @@ def test_a_member_asks_a_suggested_mentor_who_accepts_and_they_log_a_session(
     page.get_by_role("link", name="Grace Mensah").click()
     page.wait_for_url(re.compile(r"/mentoring/mentorships/\d+$"))
     assert page.url == mentorship_url
-    held = date.today() - timedelta(days=2)
+    held = london_today()  # the mentorship started today
     held_on = page.get_by_role("group", name="Date of the session")
     held_on.get_by_label("Day").fill(str(held.day))
     held_on.get_by_label("Month").fill(str(held.month))

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
-from backend.db import utcnow
 from backend.errors import Conflict, FieldErrors, NotFound
+from backend.london import london_today
 from backend.members.models import MentoringOffer
 from backend.mentoring import service as mentoring
 from backend.mentoring.models import MentorshipFeedback
-from tests.factories import make_member
+from tests.factories import make_member, make_mentorship
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_sessions_are_logged_and_private_to_the_pair(session, pair):
         member=mentee,
         mentorship_id=mentorship.id,
         log=mentoring.SessionLog(
-            held_on=utcnow().date(), duration_minutes=50, notes="Talked about the rota review."
+            held_on=london_today(), duration_minutes=50, notes="Talked about the rota review."
         ),
     )
 
@@ -101,6 +101,35 @@ def test_a_session_in_the_future_or_of_silly_length_is_refused(session, pair):
 
     assert set(raised.value.errors) == {"held_on", "duration_minutes"}
     assert mentoring.sessions_of(session=session, member=mentee, mentorship_id=mentorship.id) == []
+
+
+def test_a_session_before_the_mentorship_started_is_refused_and_its_first_day_is_not(session):
+    mentee = make_member(session)
+    started = datetime(2026, 3, 5, 0, 30, tzinfo=UTC)  # 5 March in London, 00:30 UTC
+    mentorship = make_mentorship(
+        session, mentor=make_member(session), mentee=mentee, started_at=started
+    )
+
+    with pytest.raises(FieldErrors) as raised:
+        mentoring.log_session(
+            session=session,
+            member=mentee,
+            mentorship_id=mentorship.id,
+            log=mentoring.SessionLog(held_on=date(2026, 3, 4), duration_minutes=45),
+        )
+    assert raised.value.errors == {
+        "held_on": "The date of the session must be on or after 5 March 2026, "
+        "when the mentorship started."
+    }
+    assert mentoring.sessions_of(session=session, member=mentee, mentorship_id=mentorship.id) == []
+
+    logged = mentoring.log_session(
+        session=session,
+        member=mentee,
+        mentorship_id=mentorship.id,
+        log=mentoring.SessionLog(held_on=date(2026, 3, 5), duration_minutes=45),
+    )
+    assert logged.held_on == date(2026, 3, 5)
 
 
 def test_ending_early_frees_the_mentors_place_and_records_feedback(session, pair):

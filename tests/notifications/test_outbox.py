@@ -7,6 +7,9 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from email import message_from_bytes
+from email import policy as email_policy
+from email.utils import parsedate_to_datetime
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -67,6 +70,29 @@ def test_queued_email_arrives_at_the_smtp_server_once(session, smtp_server):
     assert message["Subject"] == "Hello"
     assert "Welcome, Ann." in message.get_payload()
     assert session.exec(select(OutboxEmail)).one().sent_at is not None
+
+
+def test_every_email_carries_a_date_header_of_its_sending(session, smtp_server, tmp_path):
+    """RFC 5322 requires a Date: over SMTP and in the development mail files alike."""
+    inbox, port = smtp_server
+    for address in ("ann@example.org", "bob@example.org"):
+        notifications.enqueue_email(
+            session=session, to=address, subject="Hello", body="Welcome.", kind="test"
+        )
+    session.commit()
+    before = utcnow().replace(microsecond=0)
+
+    notifications.deliver_pending(session=session, settings=smtp_settings(port), limit=1)
+    file_settings = Settings(environment="test", email_backend="file", mail_dir=tmp_path)
+    notifications.deliver_pending(session=session, settings=file_settings)
+
+    [sent] = inbox.messages
+    [path] = tmp_path.glob("*.eml")
+    written = message_from_bytes(path.read_bytes(), policy=email_policy.default)
+    for message in (sent, written):
+        date = parsedate_to_datetime(message["Date"])
+        assert date.tzinfo is not None
+        assert before <= date <= utcnow() + timedelta(seconds=1)
 
 
 def test_an_email_whose_transaction_rolls_back_is_never_sent(session, smtp_server):

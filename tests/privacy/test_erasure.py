@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 from sqlalchemy import String, Text, func
@@ -11,6 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from backend.errors import FieldErrors
+from backend.london import london_today
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring import service as mentoring
 from backend.mentoring.models import MentoringSession, Mentorship
@@ -55,7 +55,7 @@ def pair(session):
         member=mentee,
         mentorship_id=as_mentor.id,
         log=mentoring.SessionLog(
-            held_on=date(2026, 11, 1),
+            held_on=london_today(),
             duration_minutes=45,
             notes=f"Talked with {NAME} ({EMAIL}) about rotas",
         ),

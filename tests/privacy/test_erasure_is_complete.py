@@ -11,8 +11,6 @@ is read and searched for the email, its hash, the name and each part of the name
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
@@ -21,6 +19,7 @@ from backend.accounts import service as accounts
 from backend.accounts.models import LoginThrottle
 from backend.community import service as community
 from backend.errors import Invalid
+from backend.london import london_today
 from backend.members.models import Member
 from backend.mentoring import service as mentoring
 from backend.notifications import service as notifications
@@ -158,7 +157,7 @@ def erased_world(session: Session, engine: Engine, mail_dir):  # type: ignore[no
         member=ada,
         mentorship_id=as_mentee.id,
         log=mentoring.SessionLog(
-            held_on=date(2026, 11, 1), duration_minutes=45, notes=f"{NAME} ({EMAIL}) did well"
+            held_on=london_today(), duration_minutes=45, notes=f"{NAME} ({EMAIL}) did well"
         ),
     )
     make_feedback(session, mentorship=as_mentee, author_role="mentor", text=f"{NAME} grew a lot")

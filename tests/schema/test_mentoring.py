@@ -9,7 +9,9 @@ from sqlalchemy import delete, func
 from sqlmodel import select
 from strawberry import relay
 
+from backend import london
 from backend.db import utcnow
+from backend.london import london_today
 from backend.members.models import Member as MemberModel
 from backend.members.models import MentoringOffer
 from backend.mentoring import service as mentoring
@@ -446,7 +448,7 @@ def test_a_stranger_cannot_read_or_touch_others_requests_mentorships_or_notes(ru
         member=mentee,
         mentorship_id=mentorship.id,
         log=mentoring.SessionLog(
-            held_on=utcnow().date(), duration_minutes=30, notes="Private notes"
+            held_on=london_today(), duration_minutes=30, notes="Private notes"
         ),
     )
     stranger = make_member(session)
@@ -474,7 +476,7 @@ def test_a_stranger_cannot_read_or_touch_others_requests_mentorships_or_notes(ru
     log = {
         "input": {
             "mentorshipId": mentorship_gid,
-            "heldOn": utcnow().date().isoformat(),
+            "heldOn": london_today().isoformat(),
             "durationMinutes": 30,
         }
     }
@@ -571,7 +573,7 @@ def test_bad_session_values_are_invalid_input(run, session, fields, field):
     _mentor, mentee, _request, mentorship = accepted_pair(session)
     values = {
         "mentorshipId": gid("Mentorship", mentorship.id),
-        "heldOn": utcnow().date().isoformat(),
+        "heldOn": london_today().isoformat(),
         "durationMinutes": 30,
         **fields,
     }
@@ -580,6 +582,30 @@ def test_bad_session_values_are_invalid_input(run, session, fields, field):
 
     assert result["__typename"] == "InvalidInput"
     assert result["field"] == field
+    assert count_rows(session, MentoringSession) == 0
+
+
+def test_a_session_before_the_mentorship_started_is_invalid_input_naming_the_day(run, session):
+    _mentor, mentee, _request, mentorship = accepted_pair(session)
+    started = london_today()
+    result = run(
+        LOG_SESSION,
+        {
+            "input": {
+                "mentorshipId": gid("Mentorship", mentorship.id),
+                "heldOn": (started - timedelta(days=1)).isoformat(),
+                "durationMinutes": 30,
+            }
+        },
+        member=mentee,
+    )["data"]["logMentoringSession"]
+
+    assert result["__typename"] == "InvalidInput"
+    assert result["field"] == "heldOn"
+    assert result["message"] == (
+        f"The date of the session must be on or after {london.format_date(started)}, "
+        "when the mentorship started."
+    )
     assert count_rows(session, MentoringSession) == 0
 
 
@@ -684,7 +710,7 @@ def test_mentorship_lists_take_the_same_queries_for_1_or_5_mentorships(run, sess
                 member=mentee,
                 mentorship_id=mentorship.id,
                 log=mentoring.SessionLog(
-                    held_on=utcnow().date(), duration_minutes=30, notes="Notes"
+                    held_on=london_today(), duration_minutes=30, notes="Notes"
                 ),
             )
 

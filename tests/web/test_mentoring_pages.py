@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
 
+from backend.london import london_today
 from backend.members.models import MentoringOffer
 from backend.mentoring.models import MentoringSession, MentorRequest, Mentorship
 from backend.notifications.models import Notification
@@ -144,7 +145,7 @@ def test_request_accept_session_and_end_with_feedback(client, session, engine, p
         {"goals": "Lead a QI project", "meeting_rhythm": "Monthly, video", "planned_months": "9"},
     )
     assert agreed.status_code == 303
-    held = date.today() - timedelta(days=1)
+    held = london_today()  # the mentorship started today: no session can be earlier
     logged = submit(
         client,
         mentorship_path,
@@ -321,6 +322,32 @@ def test_bad_session_dates_and_lengths_are_explained_together(client, session, e
         "Duration must be a whole number of minutes, like 45.",
     ]
     assert 'value="31"' in response.text
+    assert session.exec(select(MentoringSession)).all() == []
+
+
+def test_a_session_before_the_mentorship_started_is_explained_on_the_page(client, session, pair):
+    mentee, mentor = pair
+    started = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+    mentorship = make_mentorship(session, mentor=mentor, mentee=mentee, started_at=started)
+    log_in(client, mentee.email)
+    path = f"/mentoring/mentorships/{mentorship.id}"
+
+    response = submit(
+        client,
+        path,
+        f"{path}/sessions",
+        {
+            "held_on-day": "4",
+            "held_on-month": "3",
+            "held_on-year": "2026",
+            "duration_minutes": "45",
+        },
+    )
+
+    assert response.status_code == 400
+    assert error_summary(response.text) == [
+        "The date of the session must be on or after 5 March 2026, when the mentorship started."
+    ]
     assert session.exec(select(MentoringSession)).all() == []
 
 

@@ -1,0 +1,1 @@
+"""Development opportunities: a catalogue matched to each member."""

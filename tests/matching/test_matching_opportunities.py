@@ -1,0 +1,160 @@
+"""Recommending development opportunities: rules (eligibility, closing), ranking, reasons."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from matching.opportunities import (
+    Seeker,
+    eligible,
+    is_open,
+    reason_sentence,
+    recommend,
+)
+
+TODAY = date(2026, 11, 20)
+
+
+def _opportunity(opportunity_id: int, **fields: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "opportunity_id": opportunity_id,
+        "title": f"Opportunity {opportunity_id}",
+        "provider": "NHS Leadership Academy",
+        "description": "",
+        "skills": (),
+        "closes_on": date(2026, 11, 28),
+        "bands": (),
+        "regions": (),
+        "role_families": (),
+        "professions": (),
+    }
+    row.update(fields)
+    return row
+
+
+def _frame(*rows: dict[str, object]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows))
+
+
+AMARA = Seeker(
+    band="4",
+    region="North West",
+    role_family="administration",
+    profession="non-clinical",
+    skills_sought=("quality-improvement", "performance-measurement"),
+    gaps=("engaging-the-team",),
+    goals="I want to lead improvement projects in outpatients",
+)
+
+
+def test_an_opportunity_developing_both_skills_sought_ranks_first_and_says_so():
+    frame = _frame(
+        _opportunity(1, skills=("budget-management",), bands=("4",)),
+        _opportunity(
+            2,
+            skills=("quality-improvement", "performance-measurement"),
+            bands=("3", "4"),
+            regions=("North West",),
+        ),
+        _opportunity(3, skills=("quality-improvement",)),
+    )
+
+    found = recommend(frame, AMARA, today=TODAY)
+
+    assert [r.opportunity_id for r in found] == [2, 3, 1]
+    assert found[0].reasons == [
+        "develops 2 of the skills you want: quality improvement, "
+        "performance measurement and analysis",
+        "open to band 4",
+        "in your region",
+    ]
+    assert found[1].reasons[0] == "develops a skill you want: quality improvement"
+    assert found[0].score > found[1].score > found[2].score > 0
+    assert reason_sentence(found[0].reasons).startswith("Develops 2 of the skills you want: ")
+    assert reason_sentence(found[0].reasons).endswith("; open to band 4; in your region")
+
+
+def test_an_ineligible_opportunity_is_never_recommended_however_good_a_fit():
+    perfect = {"skills": ("quality-improvement", "performance-measurement")}
+    frame = _frame(
+        _opportunity(1, bands=("7", "8a"), **perfect),
+        _opportunity(2, regions=("London",), **perfect),
+        _opportunity(3, role_families=("finance",), **perfect),
+        _opportunity(4, professions=("nurse-or-midwife",), **perfect),
+        _opportunity(5, skills=("budget-management",), bands=("4",)),
+    )
+
+    assert [r.opportunity_id for r in recommend(frame, AMARA, today=TODAY)] == [5]
+
+
+def test_a_closed_opportunity_is_never_recommended_and_the_closing_day_still_counts():
+    skills = ("quality-improvement",)
+    frame = _frame(
+        _opportunity(1, skills=skills, closes_on=date(2026, 11, 19)),
+        _opportunity(2, skills=skills, closes_on=TODAY),
+    )
+
+    assert [r.opportunity_id for r in recommend(frame, AMARA, today=TODAY)] == [2]
+    assert not is_open(date(2026, 11, 19), TODAY)
+    assert is_open(TODAY, TODAY)
+
+
+def test_self_assessment_gaps_count_and_are_named():
+    frame = _frame(
+        _opportunity(1, skills=("engaging-the-team",)),
+        _opportunity(2, skills=("board-readiness",)),
+    )
+
+    found = recommend(frame, AMARA, today=TODAY)
+
+    assert [r.opportunity_id for r in found] == [1]
+    assert found[0].reasons == ["builds on your self-assessment: engaging the team"]
+
+
+def test_text_close_to_the_goals_breaks_a_tie_of_skills_and_says_so():
+    frame = _frame(
+        _opportunity(
+            1,
+            title="Estates strategy webinar",
+            description="Capital planning for hospital estates",
+            skills=("quality-improvement",),
+        ),
+        _opportunity(
+            2,
+            title="Outpatients improvement projects",
+            description="Lead an improvement project in outpatients with a coach",
+            skills=("quality-improvement",),
+        ),
+    )
+
+    found = recommend(frame, AMARA, today=TODAY)
+
+    assert [r.opportunity_id for r in found] == [2, 1]
+    assert "close to your goals" in found[0].reasons
+    assert "close to your goals" not in found[1].reasons
+
+
+def test_first_limits_the_list_and_an_opportunity_with_no_reason_is_left_out():
+    frame = _frame(
+        *[_opportunity(i, skills=("quality-improvement",)) for i in range(1, 6)],
+        _opportunity(9, skills=("board-readiness",)),
+    )
+
+    found = recommend(frame, AMARA, today=TODAY, first=3)
+
+    assert [r.opportunity_id for r in found] == [1, 2, 3]
+    assert 9 not in [r.opportunity_id for r in recommend(frame, AMARA, today=TODAY, first=10)]
+
+
+def test_eligibility_is_open_to_all_where_a_dimension_is_empty():
+    assert eligible({}, AMARA)
+    assert eligible({"band": ("2", "3", "4"), "region": ()}, AMARA)
+    assert not eligible({"band": ("5",)}, AMARA)
+
+
+def test_a_frame_without_the_contract_columns_is_refused():
+    with pytest.raises(ValueError, match="skills"):
+        recommend(pd.DataFrame({"opportunity_id": [1]}), AMARA, today=TODAY)
