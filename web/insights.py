@@ -56,6 +56,7 @@ class Chart:
     width: int
     height: int
     label_width: int
+    bar_area: int = BAR_AREA  # the length of the longest bar, in the units of ``Bar.width``
 
 
 def bar_chart(

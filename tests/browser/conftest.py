@@ -17,6 +17,7 @@ from peerbridge.app import create_app
 from tests.web.conftest import session  # noqa: F401 - the test session that never blocks the app
 
 CHROMIUM = Path("/usr/bin/chromium")
+STARTED = time.time()
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 
 if not CHROMIUM.exists():
@@ -115,3 +116,16 @@ def screenshot(page, name: str, request: pytest.FixtureRequest) -> Path:  # type
     path = SCREENSHOTS / f"{name}-{database}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """Name the axe-core reports this run wrote (every page, role, width and violation)."""
+    from tests.browser.axe import REPORTS
+
+    written = [p for p in sorted(REPORTS.glob("*.tsv")) if p.stat().st_mtime >= STARTED]
+    if written:
+        terminalreporter.write_sep("-", "axe-core reports (page, role, width, violations)")
+        for path in written:
+            rows = path.read_text().splitlines()[1:]
+            failing = sum(1 for row in rows if not row.endswith("0 violations"))
+            terminalreporter.write_line(f"{path}: {len(rows)} checks, {failing} with violations")

@@ -27,7 +27,12 @@ def test_the_dashboard_shows_charts_with_tables_and_summaries(client, session):
 
     assert page.status_code == 200, page.text
     assert page.text.count('role="img"') >= 10
-    assert "<title id=" in page.text and "<desc id=" in page.text
+    assert (
+        'class="pb-chart__title" id="by-band-title"' in page.text
+        and 'id="by-band-desc"' in page.text
+    )
+    # The words are HTML text that reflows at 375 px, never SVG text scaled down with the chart.
+    assert 'class="pb-chart__value"' in page.text and "<text " not in page.text
     assert "Participation by Agenda for Change band" in page.text
     assert "<script src=" not in page.text.replace('type="module" src="/', "")
     assert 'href="/organise/insights/by-ethnicity.csv"' in page.text
