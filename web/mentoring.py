@@ -460,6 +460,7 @@ def _request_page(
         values=values,
         mentor_request=request,
         is_mentor=request.mentor_id == member.id,
+        closure=mentoring.request_closure(request, for_mentor=request.mentor_id == member.id),
         people=_people(visitor, [request.mentor_id, request.mentee_id]),
         skill_names=_skill_names(visitor),
         mentorship=mentorship,
