@@ -34,6 +34,7 @@ from backend.mentoring.models import (
     Mentorship,
     MentorshipFeedback,
 )
+from backend.notifications import service as notifications
 from backend.programmes.models import Programme
 from backend.rounds.models import MatchProposal
 from backend.settings import get_settings
@@ -336,6 +337,10 @@ def respond_to_request(
             "/mentoring/suggestions",
         )
         session.flush()
+    # Answered: the mentor's notifications asking for an answer are done.
+    notifications.mark_read_about(
+        session=session, member_id=mentor.id, link=f"/mentoring/requests/{request.id}"
+    )
     session.refresh(request)
     return request
 
