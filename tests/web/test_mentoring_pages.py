@@ -519,3 +519,29 @@ def test_a_request_closed_by_another_mentorship_is_not_shown_as_withdrawn(client
     session.expire_all()
     closure = mentoring.request_closure(session.get(MentorRequest, mine.id), for_mentor=False)
     assert closure is not None and closure.status == "Withdrawn"
+
+
+def test_the_requests_list_says_why_a_request_closed(client, session, engine, pair):
+    mentee, mentor = pair
+    other = make_member(session, name="Other Mentor", band="8b", capacity=2)
+    third = make_member(session, name="Third Mentor", band="8b", capacity=2)
+    mentoring.request_mentor(session=session, mentee=mentee, mentor_id=mentor.id, message="Hi")
+    session.commit()
+    assert mentoring.expire_requests(session=session, now=utcnow() + timedelta(days=15)) == 1
+    session.commit()
+    mentoring.request_mentor(session=session, mentee=mentee, mentor_id=other.id, message="Hi")
+    found = mentoring.request_mentor(
+        session=session, mentee=mentee, mentor_id=third.id, message="Hi"
+    )
+    mentoring.respond_to_request(session=session, mentor=third, request_id=found.id, accept=True)
+    session.commit()
+    log_in(client, mentee.email)
+
+    page = text_of(client.get("/mentoring/requests").text)
+    assert "Closed: no answer" in page
+    assert "Closed: you found a mentor" in page
+    assert "Withdrawn" not in page
+
+    mentor_browser = another_client(engine)
+    log_in(mentor_browser, mentor.email)
+    assert "Closed: no answer" in text_of(mentor_browser.get("/mentoring/requests").text)
