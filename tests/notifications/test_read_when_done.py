@@ -61,3 +61,87 @@ def test_answering_a_proposal_marks_the_offer_read(session, engine, network):
 
     assert link not in _unread(session, proposal.mentee_id)
     assert link in _unread(session, proposal.mentor_id)  # the other side has not answered
+
+
+def test_answering_a_check_in_marks_its_notification_read_and_not_the_partners(session):
+    from datetime import timedelta
+
+    from backend.db import utcnow
+    from backend.members.models import Member
+    from backend.mentoring import check_ins
+    from tests.factories import make_mentorship
+
+    mentorship = make_mentorship(session, started_at=utcnow() - timedelta(days=31))
+    assert check_ins.create_due(session=session) == 2
+    mentee = session.get(Member, mentorship.mentee_id)
+    (mine,) = check_ins.mine(session=session, member=mentee, pending_only=True)
+    link = f"/mentoring/check-ins/{mine.id}"
+    assert link in _unread(session, mentee.id)
+
+    check_ins.answer(
+        session=session,
+        member=mentee,
+        check_in_id=mine.id,
+        given=check_ins.CheckInAnswer(score=4),
+    )
+
+    assert link not in _unread(session, mentee.id)
+    assert any(
+        n.startswith("/mentoring/check-ins/") for n in _unread(session, mentorship.mentor_id)
+    )
+
+
+def _proposed(session):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from backend.db import utcnow
+    from backend.london import london_today
+    from backend.members.models import Member
+    from backend.mentoring import bookings
+    from tests.factories import make_mentorship
+
+    mentorship = make_mentorship(session, started_at=utcnow() - timedelta(days=30))
+    mentee = session.get(Member, mentorship.mentee_id)
+    mentor = session.get(Member, mentorship.mentor_id)
+    proposal = bookings.propose_times(
+        session=session,
+        member=mentee,
+        mentorship_id=mentorship.id,
+        times=[
+            bookings.TimeChoice(
+                day=london_today() + timedelta(days=7),
+                start="10am",
+                duration_minutes=60,
+                format="video",
+            )
+        ],
+    )
+    link = bookings.page_link(proposal)
+    assert link in _unread(session, mentor.id)
+    return bookings, mentor, proposal, link
+
+
+def test_picking_a_proposed_time_marks_the_proposal_read(session):
+    bookings, mentor, proposal, link = _proposed(session)
+    [option] = bookings.options_for(session=session, booking_ids=[proposal.id])[proposal.id]
+
+    bookings.pick_time(session=session, member=mentor, booking_id=proposal.id, option_id=option.id)
+
+    # The proposal is read; the booking's own notice to the mentor, on the same page, is not.
+    assert _unread(session, mentor.id) == [link]
+    [notice] = session.exec(
+        select(Notification)
+        .where(Notification.member_id == mentor.id)
+        .where(Notification.read_at.is_(None))  # type: ignore[union-attr]
+    ).all()
+    assert notice.title.startswith("Mentoring session booked")
+    assert link in _unread(session, proposal.proposed_by_id)  # the mentee's booking notice
+
+
+def test_declining_proposed_times_marks_the_proposal_read(session):
+    bookings, mentor, proposal, link = _proposed(session)
+
+    bookings.decline_times(session=session, member=mentor, booking_id=proposal.id)
+
+    assert link not in _unread(session, mentor.id)
+    assert link in _unread(session, proposal.proposed_by_id)  # told of the decline
