@@ -868,6 +868,15 @@ def log_session(
                 record=record,
             )
     other_id = mentorship.mentee_id if member.id == mentorship.mentor_id else mentorship.mentor_id
+    # The pair has met: the quiet nudge ("log the last one if you have met") is done for both.
+    for side_id in (member.id, other_id):
+        if side_id is not None:
+            notifications.mark_read_about(
+                session=session,
+                member_id=side_id,
+                link=f"/mentoring/mentorships/{mentorship.id}",
+                kind="checkin",
+            )
     other = session.get(Member, other_id) if other_id else None
     if other is not None:
         lifecycle.tell(

@@ -145,3 +145,36 @@ def test_declining_proposed_times_marks_the_proposal_read(session):
 
     assert link not in _unread(session, mentor.id)
     assert link in _unread(session, proposal.proposed_by_id)  # told of the decline
+
+
+def test_logging_a_session_marks_the_quiet_nudge_read_for_both_and_nothing_else(session):
+    from datetime import timedelta
+
+    from backend.db import utcnow
+    from backend.london import london_today
+    from backend.members.models import Member
+    from backend.mentoring import health
+    from tests.factories import make_mentorship
+
+    mentorship = make_mentorship(session, started_at=utcnow() - timedelta(weeks=10))
+    assert health.nudge_quiet(session=session) == 1
+    link = f"/mentoring/mentorships/{mentorship.id}"
+    assert link in _unread(session, mentorship.mentor_id)
+    assert link in _unread(session, mentorship.mentee_id)
+
+    mentee = session.get(Member, mentorship.mentee_id)
+    mentoring.log_session(
+        session=session,
+        member=mentee,
+        mentorship_id=mentorship.id,
+        log=mentoring.SessionLog(held_on=london_today(), duration_minutes=45),
+    )
+
+    assert link not in _unread(session, mentorship.mentee_id)
+    # The mentor's nudge is read; what is left is the news that a session was logged.
+    [left] = session.exec(
+        select(Notification)
+        .where(Notification.member_id == mentorship.mentor_id)
+        .where(Notification.read_at.is_(None))  # type: ignore[union-attr]
+    ).all()
+    assert left.kind == "mentorship" and left.link == link
