@@ -21,6 +21,7 @@ from backend import observability
 from backend.accounts import sso
 from backend.db import get_engine, session_factory
 from backend.settings import Settings, get_settings
+from schema.graphiql import router as graphiql_router
 from schema.http import router as graphql_router
 from web.assets import NHSUK_ASSETS, WEB_STATIC
 from web.errors import install_error_pages
@@ -102,6 +103,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
 
     app.include_router(graphql_router)
+    app.include_router(graphiql_router)
     app.include_router(web_router)
     install_error_pages(app)
     return app

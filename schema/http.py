@@ -15,13 +15,13 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Request
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import JSONResponse, Response
 
 from backend import text
 from backend.settings import Settings
 from schema.build import PeerbridgeSchema, build_schema, execute
 from schema.context import bearer_token, context_for_request
+from schema.graphiql import graphiql_page
 from schema.inputs import DOCUMENT_FIELDS
 
 log = logging.getLogger("peerbridge.graphql")
@@ -29,7 +29,6 @@ router = APIRouter()
 
 MAX_BODY_BYTES = 1024 * 1024
 JSON_TYPE = re.compile(r"^application/json\s*(;.*)?$", re.IGNORECASE)
-TAG = re.compile(r"<(script|link|style)\b", re.IGNORECASE)
 
 
 class BadRequest(Exception):
@@ -131,13 +130,6 @@ def is_query(query: str, operation_name: str | None) -> bool:
     return operation is not None and operation.operation == OperationType.QUERY
 
 
-def graphiql(request: Request) -> HTMLResponse:
-    """GraphiQL (development only), its tags carrying this response's CSP nonce."""
-    nonce = getattr(request.state, "csp_nonce", "")
-    html = TAG.sub(lambda m: f'<{m.group(1)} nonce="{nonce}"', get_graphql_ide_html("graphiql"))
-    return HTMLResponse(html)
-
-
 def run_operation(
     request: Request,
     *,
@@ -210,7 +202,7 @@ async def graphql(request: Request) -> Response:
                 Allow="POST",
             )
         if settings.is_development:
-            return graphiql(request)
+            return graphiql_page(request)
         return error_response(
             405, "METHOD_NOT_ALLOWED", "POST operations as application/json.", Allow="POST"
         )

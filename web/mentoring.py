@@ -138,7 +138,17 @@ OUTCOMES = [
     ("ended_early", "Ended early"),
 ]
 PLANNED_MONTHS = [(str(n), f"{n} months") for n in range(6, 13)]
+
+
+def request_status(request: MentorRequest, *, for_mentor: bool) -> tuple[str, str]:
+    """A request's status tag (words, colour): why it closed when it closed unanswered
+    (mentoring.request_closure), so nothing closed for the mentee reads "Withdrawn"."""
+    closure = mentoring.request_closure(request, for_mentor=for_mentor)
+    return (closure.status, "grey") if closure else REQUEST_STATUS[request.status]
+
+
 templates.env.globals.update(
+    request_status=request_status,
     REQUEST_STATUS=REQUEST_STATUS,
     MENTORSHIP_STATUS=MENTORSHIP_STATUS,
     PROPOSAL_STATUS=PROPOSAL_STATUS,
@@ -460,6 +470,7 @@ def _request_page(
         values=values,
         mentor_request=request,
         is_mentor=request.mentor_id == member.id,
+        closure=mentoring.request_closure(request, for_mentor=request.mentor_id == member.id),
         people=_people(visitor, [request.mentor_id, request.mentee_id]),
         skill_names=_skill_names(visitor),
         mentorship=mentorship,

@@ -478,6 +478,7 @@ def pick_time(
     ):
         raise Conflict(f"These times are no longer waiting for an answer (now {booking.status}).")
     session.refresh(booking)
+    _answered(session, member, booking)  # before the booking's own notice, which stays unread
     _tell_both(
         session,
         booking,
@@ -489,6 +490,11 @@ def pick_time(
     )
     session.flush()
     return booking
+
+
+def _answered(session: Session, member: Member, booking: SessionBooking) -> None:
+    """The member answered proposed times: their notifications asking for it are done."""
+    notifications.mark_read_about(session=session, member_id=member.id, link=page_link(booking))
 
 
 def decline_times(
@@ -520,6 +526,7 @@ def decline_times(
         + (f' They said: "{text}"' if text else "")
         + " Propose some others when you can.",
     )
+    _answered(session, member, booking)
     session.flush()
     return booking
 

@@ -27,6 +27,7 @@ from backend.members import service as member_service
 from backend.members.models import Member
 from backend.mentoring import lifecycle
 from backend.mentoring.models import CheckIn, Mentorship
+from backend.notifications import service as notifications
 from backend.settings import get_settings
 
 MAX_COMMENT = 280  # a line of text
@@ -175,6 +176,9 @@ def answer(
     ).rowcount
     if not answered:
         raise Conflict("You have already answered this check-in.")
+    notifications.mark_read_about(
+        session=session, member_id=member.id, link=f"/mentoring/check-ins/{check_in.id}"
+    )
     session.flush()
     session.refresh(check_in)
     return check_in

@@ -520,7 +520,13 @@ def _close_the_rest(
     for other in requests:
         if keep_request is not None and other.id == keep_request.id:
             continue
-        if move_request(session=session, request_id=other.id, to="withdrawn", strict=False):
+        if move_request(
+            session=session,
+            request_id=other.id,
+            to="withdrawn",
+            strict=False,
+            closed_reason="mentored_elsewhere",
+        ):
             other_mentor = session.get(Member, other.mentor_id)
             if other_mentor is not None:
                 tell(

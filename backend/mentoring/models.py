@@ -19,6 +19,15 @@ REQUEST_STATUSES: tuple[str, ...] = (
     "expired",  # unanswered for too long
     "released",  # the mentor paused mentoring while it was open
 )
+# Why an open request closed other than by the mentor's answer (``MentorRequest.closed_reason``).
+REQUEST_CLOSED_REASONS: tuple[str, ...] = (
+    "by_mentee",  # the mentee withdrew it
+    "no_answer",  # the mentor did not answer in time (status expired)
+    "mentored_elsewhere",  # the mentee started a mentorship another way
+    "mentee_inactive",  # the mentee's account was suspended or closed
+    "mentor_unavailable",  # the mentor paused mentoring or left (status released)
+    "programme_ended",  # its programme ended while it was open (status expired)
+)
 MENTORSHIP_STATUSES: tuple[str, ...] = ("active", "completed", "ended_early")
 GROUP_STATUSES: tuple[str, ...] = ("active", "closed")
 MAX_OPEN_REQUESTS = 3
@@ -47,6 +56,12 @@ class MentorRequest(SQLModel, table=True):
     __tablename__ = "mentor_request"
     __table_args__ = (
         one_of("status", REQUEST_STATUSES, name="ck_mentor_request_status"),
+        one_of(
+            "closed_reason",
+            REQUEST_CLOSED_REASONS,
+            name="ck_mentor_request_closed_reason",
+            nullable=True,
+        ),
         CheckConstraint("mentee_id <> mentor_id", name="ck_mentor_request_not_self"),
         # Never two open requests from one mentee to one mentor, however requests race.
         Index(
@@ -74,6 +89,7 @@ class MentorRequest(SQLModel, table=True):
     skills: str = Field(default="", max_length=1000)  # ';'-separated skill ids
     status: str = Field(default="open", sa_column=Column(String(10), nullable=False, index=True))
     decline_reason: str = Field(default="", max_length=1000)
+    closed_reason: str | None = Field(default=None, max_length=20)
     idempotency_key: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)

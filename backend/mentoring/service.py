@@ -34,6 +34,7 @@ from backend.mentoring.models import (
     Mentorship,
     MentorshipFeedback,
 )
+from backend.notifications import service as notifications
 from backend.programmes.models import Programme
 from backend.rounds.models import MatchProposal
 from backend.settings import get_settings
@@ -279,7 +280,7 @@ def withdraw_request(*, session: Session, mentee: Member | None, request_id: int
     """The mentee takes back an open request."""
     mentee = member_service.require_member(mentee)
     request = _own_request(session, request_id, member=mentee, side="mentee")
-    if not _close_open(session, request.id, "withdrawn"):
+    if not _close_open(session, request.id, "withdrawn", closed_reason="by_mentee"):
         raise Conflict("This request is no longer open.")
     _recount_open_requests(session, mentee.id)
     mentor = session.get(Member, request.mentor_id)
@@ -336,6 +337,10 @@ def respond_to_request(
             "/mentoring/suggestions",
         )
         session.flush()
+    # Answered: the mentor's notifications asking for an answer are done.
+    notifications.mark_read_about(
+        session=session, member_id=mentor.id, link=f"/mentoring/requests/{request.id}"
+    )
     session.refresh(request)
     return request
 
@@ -392,6 +397,7 @@ def release_open_requests(*, session: Session, mentor: Member, leaving: bool = F
         session,
         open_requests,
         "released",
+        closed_reason="mentor_unavailable",
         **({"decline_reason": lifecycle.MENTOR_INACTIVE} if leaving else {}),
     )
     for _, mentee in closed:
@@ -425,7 +431,11 @@ def withdraw_sent_requests(*, session: Session, mentee: Member) -> int:
         .order_by(col(MentorRequest.id))
     ).all()
     closed = _close_each(
-        session, open_requests, "withdrawn", decline_reason=lifecycle.MENTEE_INACTIVE
+        session,
+        open_requests,
+        "withdrawn",
+        decline_reason=lifecycle.MENTEE_INACTIVE,
+        closed_reason="mentee_inactive",
     )
     for request, _ in closed:
         mentor = session.get(Member, request.mentor_id)
@@ -550,6 +560,61 @@ def get_request(*, session: Session, member: Member | None, request_id: int) -> 
 # Expiry and nudges (background jobs) ----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RequestClosure:
+    """How a request that closed unanswered reads to one side: a short status and a sentence."""
+
+    status: str
+    explanation: str
+
+
+# Per reason: (the status, the sentence to the mentee, the sentence to the mentor).
+_CLOSURES: dict[str, tuple[str, str, str]] = {
+    "by_mentee": (
+        "Withdrawn",
+        "You withdrew this request.",
+        "They withdrew this request.",
+    ),
+    "no_answer": (
+        "Closed: no answer",
+        "This request closed because it was not answered in time.",
+        "This request closed because it was not answered in time.",
+    ),
+    "mentored_elsewhere": (
+        "Closed: you found a mentor",
+        "This request closed when you started a mentorship with another mentor.",
+        "This request closed when they started a mentorship with another mentor.",
+    ),
+    "mentee_inactive": (
+        "Closed",
+        "This request closed when your account was closed.",
+        "This request closed because their account is no longer active.",
+    ),
+    "mentor_unavailable": (
+        "Closed: mentor not available",
+        "This request closed because the mentor is not taking new mentees now.",
+        "This request closed when you stopped taking new mentees.",
+    ),
+    "programme_ended": (
+        "Closed: programme ended",
+        "This request closed because its programme ended.",
+        "This request closed because its programme ended.",
+    ),
+}
+# Requests closed before reasons were recorded: what their status alone can say.
+_REASON_OF_STATUS = {"expired": "no_answer", "released": "mentor_unavailable"}
+
+
+def request_closure(request: MentorRequest, *, for_mentor: bool) -> RequestClosure | None:
+    """Why a request closed without the mentor's answer, in words for the mentee (or, with
+    ``for_mentor``, the mentor); None while it is open or once the mentor answered."""
+    reason = request.closed_reason or _REASON_OF_STATUS.get(request.status)
+    if reason is None or reason not in _CLOSURES:
+        return None
+    status, to_mentee, to_mentor = _CLOSURES[reason]
+    return RequestClosure(status=status, explanation=to_mentor if for_mentor else to_mentee)
+
+
 def expire_requests(*, session: Session, now: datetime | None = None) -> int:
     """Expire unanswered requests past their date; both sides are told."""
     now = now or utcnow()
@@ -558,7 +623,7 @@ def expire_requests(*, session: Session, now: datetime | None = None) -> int:
         .where(MentorRequest.status == "open")
         .where(MentorRequest.expires_at <= now)
     ).all()
-    closed = _close_each(session, due, "expired")
+    closed = _close_each(session, due, "expired", closed_reason="no_answer")
     for request, mentee in closed:
         mentor = session.get(Member, request.mentor_id)
         if mentee is not None and mentor is not None:
@@ -803,6 +868,15 @@ def log_session(
                 record=record,
             )
     other_id = mentorship.mentee_id if member.id == mentorship.mentor_id else mentorship.mentor_id
+    # The pair has met: the quiet nudge ("log the last one if you have met") is done for both.
+    for side_id in (member.id, other_id):
+        if side_id is not None:
+            notifications.mark_read_about(
+                session=session,
+                member_id=side_id,
+                link=f"/mentoring/mentorships/{mentorship.id}",
+                kind="checkin",
+            )
     other = session.get(Member, other_id) if other_id else None
     if other is not None:
         lifecycle.tell(

@@ -457,6 +457,24 @@ def mark_read(
     return changed
 
 
+def mark_read_about(*, session: Session, member_id: int, link: str, kind: str | None = None) -> int:
+    """Mark read the member's unread notifications about one thing (those linking to its page,
+    ``link``): called when the member has done what they asked, such as answering a request,
+    so nothing stays unread once its action is done; ``kind``: only notifications of that kind
+    (when the page is shared by others that still need reading). Returns how many changed."""
+    statement = (
+        update(Notification)
+        .where(col(Notification.member_id) == member_id)
+        .where(col(Notification.read_at).is_(None))
+        .where(or_(col(Notification.link) == link, col(Notification.link).startswith(link + "?")))
+    )
+    if kind is not None:
+        statement = statement.where(col(Notification.kind) == kind)
+    changed = session.exec(statement.values(read_at=utcnow())).rowcount
+    session.flush()
+    return changed
+
+
 def send_digests(*, session: Session, now: datetime | None = None) -> int:
     """Email each member a weekly digest of the notifications they chose to get that way."""
     from backend.members.models import Member

@@ -281,7 +281,11 @@ def _close_open_pairing(session: Session, programme_id: int) -> None:
     ).all()
     for request in requests:
         if lifecycle.move_request(
-            session=session, request_id=request.id, to="expired", strict=False
+            session=session,
+            request_id=request.id,
+            to="expired",
+            strict=False,
+            closed_reason="programme_ended",
         ):
             lifecycle.recount_open_requests(session=session, mentee_id=request.mentee_id)
     offers = session.exec(

@@ -1234,6 +1234,10 @@ def respond_to_proposal(
             )
             figures.mark_stale(session=session, round_id=proposal.round_id)
     session.flush()
+    # Answered: the member's notifications asking for an answer are done.
+    notifications.mark_read_about(
+        session=session, member_id=member.id, link=f"/mentoring/proposals/{proposal.id}"
+    )
     session.refresh(proposal)
     return proposal
 

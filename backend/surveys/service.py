@@ -724,6 +724,10 @@ def answer_survey(
             session.flush()
     except IntegrityError as error:
         raise Conflict("You have already answered this survey.") from error
+    # Answered: the invitations to fill it in are done.
+    notifications.mark_read_about(
+        session=session, member_id=member.id, link=answer_link(survey_id, mentorship_id)
+    )
     return response
 
 

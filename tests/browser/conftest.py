@@ -6,7 +6,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -35,9 +37,16 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(engine: Engine) -> Iterator[str]:
     """The app on a free local port against the test database; yields its base URL."""
+    with serving(create_app(engine=engine)) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve ``app`` on a free local port in a thread; yields its base URL."""
     port = _free_port()
     config = uvicorn.Config(
-        create_app(engine=engine),
+        app,
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -53,9 +62,11 @@ def live_server(engine: Engine) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

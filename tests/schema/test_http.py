@@ -157,18 +157,3 @@ def test_unknown_enum_literal_in_the_query_is_a_clear_error(client):
 def test_syntax_errors_are_clear(client):
     body = client.post("/graphql", json={"query": "{ me { name "}).json()
     assert body["errors"][0]["message"].startswith("Syntax Error")
-
-
-def test_graphiql_in_development_carries_the_csp_nonce(engine):
-    from backend.settings import Settings
-    from peerbridge.app import create_app
-    from tests.schema.conftest import TestClient
-
-    app = create_app(settings=Settings(environment="development"), engine=engine)
-    with TestClient(app) as dev:
-        response = dev.get("/graphql")
-
-    assert response.status_code == 200
-    nonce = response.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
-    assert f'<script nonce="{nonce}"' in response.text
-    assert "<script>" not in response.text

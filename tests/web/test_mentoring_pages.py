@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
+from backend.db import utcnow
 from backend.london import london_today
 from backend.members.models import MentoringOffer
+from backend.mentoring import service as mentoring
 from backend.mentoring.models import MentoringSession, MentorRequest, Mentorship
 from backend.notifications.models import Notification
 from tests.factories import GONE, make_member, make_mentorship
@@ -466,3 +468,80 @@ def test_notifications_appear_for_both_sides(client, session, engine, pair):
     session.expire_all()
     [note] = session.exec(select(Notification).where(Notification.member_id == mentor.id)).all()
     assert note.link.startswith("/mentoring/requests/")
+
+
+def test_an_expired_request_reads_to_the_mentee_as_closed_for_no_answer(client, session, pair):
+    mentee, mentor = pair
+    other = make_member(session, name="Other Mentor", band="8b", capacity=2)
+    expiring = mentoring.request_mentor(
+        session=session, mentee=mentee, mentor_id=mentor.id, message="Please help"
+    )
+    overtaken = mentoring.request_mentor(
+        session=session, mentee=mentee, mentor_id=other.id, message="Please help too"
+    )
+    session.commit()
+    assert mentoring.expire_requests(session=session, now=utcnow() + timedelta(days=15)) == 2
+    session.commit()
+    session.expire_all()
+    assert session.get(MentorRequest, expiring.id).closed_reason == "no_answer"
+    log_in(client, mentee.email)
+
+    page = text_of(client.get(f"/mentoring/requests/{expiring.id}").text)
+    assert "Closed: no answer" in page
+    assert "This request closed because it was not answered in time." in page
+    assert "Withdrawn" not in page
+    assert "Closed: no answer" in text_of(client.get(f"/mentoring/requests/{overtaken.id}").text)
+
+
+def test_a_request_closed_by_another_mentorship_is_not_shown_as_withdrawn(client, session, pair):
+    mentee, mentor = pair
+    other = make_member(session, name="Other Mentor", band="8b", capacity=2)
+    first = mentoring.request_mentor(
+        session=session, mentee=mentee, mentor_id=mentor.id, message="Please help"
+    )
+    second = mentoring.request_mentor(
+        session=session, mentee=mentee, mentor_id=other.id, message="Please help too"
+    )
+    mentoring.respond_to_request(session=session, mentor=other, request_id=second.id, accept=True)
+    session.commit()
+    log_in(client, mentee.email)
+
+    page = text_of(client.get(f"/mentoring/requests/{first.id}").text)
+    assert "Closed: you found a mentor" in page and "Withdrawn" not in page
+
+    # Only the mentee's own withdrawal reads "Withdrawn".
+    asker = make_member(session, band="4")
+    mine = mentoring.request_mentor(
+        session=session, mentee=asker, mentor_id=mentor.id, message="Hi"
+    )
+    mentoring.withdraw_request(session=session, mentee=asker, request_id=mine.id)
+    session.commit()
+    session.expire_all()
+    closure = mentoring.request_closure(session.get(MentorRequest, mine.id), for_mentor=False)
+    assert closure is not None and closure.status == "Withdrawn"
+
+
+def test_the_requests_list_says_why_a_request_closed(client, session, engine, pair):
+    mentee, mentor = pair
+    other = make_member(session, name="Other Mentor", band="8b", capacity=2)
+    third = make_member(session, name="Third Mentor", band="8b", capacity=2)
+    mentoring.request_mentor(session=session, mentee=mentee, mentor_id=mentor.id, message="Hi")
+    session.commit()
+    assert mentoring.expire_requests(session=session, now=utcnow() + timedelta(days=15)) == 1
+    session.commit()
+    mentoring.request_mentor(session=session, mentee=mentee, mentor_id=other.id, message="Hi")
+    found = mentoring.request_mentor(
+        session=session, mentee=mentee, mentor_id=third.id, message="Hi"
+    )
+    mentoring.respond_to_request(session=session, mentor=third, request_id=found.id, accept=True)
+    session.commit()
+    log_in(client, mentee.email)
+
+    page = text_of(client.get("/mentoring/requests").text)
+    assert "Closed: no answer" in page
+    assert "Closed: you found a mentor" in page
+    assert "Withdrawn" not in page
+
+    mentor_browser = another_client(engine)
+    log_in(mentor_browser, mentor.email)
+    assert "Closed: no answer" in text_of(mentor_browser.get("/mentoring/requests").text)
