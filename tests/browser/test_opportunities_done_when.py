@@ -3,10 +3,13 @@ with reasons on her home page, and saves one, in a real browser, on the demo's c
 
 from __future__ import annotations
 
+import pytest
+
 from backend.opportunities.demo import seed_demo_opportunities
 from tests.browser.conftest import screenshot
+from tests.browser.test_accessibility import _check
 from tests.browser.test_mentoring_journeys import log_in
-from tests.factories import make_member
+from tests.factories import make_member, make_opportunity
 
 
 def test_a_band_4_member_sees_three_recommendations_with_reasons_and_saves_one(
@@ -53,3 +56,29 @@ def test_a_band_4_member_sees_three_recommendations_with_reasons_and_saves_one(
     saved = page.get_by_role("main")
     assert "Quality improvement secondment: outpatient waiting times" in saved.inner_text()
     screenshot(page, "opportunities-saved", request)
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_the_opportunity_pages_have_one_h1_labelled_inputs_and_unique_ids(page, session):
+    organiser = make_member(session, band="8a", roles=("organiser",))
+    opportunity = make_opportunity(session, title="Mary Seacole Programme")
+    session.commit()
+
+    log_in(page, organiser.email)
+    for path in (
+        "/",
+        "/opportunities",
+        "/opportunities?kind=shadowing",
+        "/opportunities/new",
+        "/opportunities/saved",
+        f"/opportunities/{opportunity.id}",
+        "/organise/reach",
+    ):
+        _check(page, path)
+    page.goto("/opportunities/new")
+    page.get_by_role("button", name="Post the opportunity").click()
+    assert page.title().startswith("Error: ")
+    summary = page.locator(".nhsuk-error-summary")
+    assert "Choose what kind of opportunity this is." in summary.inner_text()
+    summary.get_by_role("link", name="Choose at least one skill it develops.").click()
+    assert page.evaluate("document.activeElement.id") == "skills"
