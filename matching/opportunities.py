@@ -12,6 +12,8 @@ Pure: a frame of opportunities in, ranked ids, scores and reasons out; no databa
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -120,6 +122,29 @@ def _gaps_text(gaps: Sequence[str]) -> str:
     return "builds on your self-assessment: " + ", ".join(skill_names(list(gaps)))
 
 
+_SPACES: OrderedDict[tuple[str, ...], tuple[SharedTextSpace, np.ndarray]] = OrderedDict()
+_SPACES_LOCK = threading.Lock()
+SPACES_KEPT = 32  # fitted text spaces kept per process (one per catalogue members see)
+
+
+def _text_space(documents: tuple[str, ...]) -> tuple[SharedTextSpace, np.ndarray]:
+    """The text space fitted on ``documents`` and their projected rows, fitted once per
+    distinct catalogue in this process (a cache of a pure function: any process may refit)."""
+    with _SPACES_LOCK:
+        found = _SPACES.get(documents)
+        if found is not None:
+            _SPACES.move_to_end(documents)
+            return found
+    # A small catalogue leaves too few documents for a latent space: plain TF-IDF then.
+    space = SharedTextSpace(n_components=LSA_COMPONENTS if len(documents) >= LSA_FROM else 0)
+    texts = space.fit_transform(pd.DataFrame({"text": list(documents)}))
+    with _SPACES_LOCK:
+        _SPACES[documents] = (space, texts)
+        while len(_SPACES) > SPACES_KEPT:
+            _SPACES.popitem(last=False)
+    return space, texts
+
+
 def reason_sentence(reasons: Sequence[str]) -> str:
     """Reasons as one sentence: "Develops 2 of the skills you want: ...; open to band 4"."""
     text = "; ".join(reasons)
@@ -138,6 +163,9 @@ def recommend(
     if first <= 0 or opportunities.empty:
         return []
     frame = opportunities.reset_index(drop=True)
+    # The text space is fitted on every opportunity given, eligible or not, so that members
+    # who see the same catalogue share one fitted space (see ``_text_space``).
+    space, all_texts = _text_space(tuple(_document(r) for r in frame.to_dict("records")))
     keep = [
         k
         for k, row in enumerate(frame.to_dict("records"))
@@ -158,9 +186,7 @@ def recommend(
     sought_hits = developed @ wanted
     gap_hits = developed @ gap_vector
 
-    # A small catalogue leaves too few documents for a latent space: plain TF-IDF then.
-    space = SharedTextSpace(n_components=LSA_COMPONENTS if len(rows) >= LSA_FROM else 0)
-    texts = space.fit_transform(pd.DataFrame({"text": [_document(r) for r in rows]}))
+    texts = all_texts[keep]
     goals = seeker.goals.strip()
     closeness = (
         np.clip(texts @ space.project_text(goals), 0.0, 1.0) if goals else np.zeros(len(rows))

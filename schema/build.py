@@ -51,6 +51,7 @@ from schema.members import MemberMutation, MemberQuery
 from schema.mentoring import MentoringMutation, MentoringQuery
 from schema.messaging import MessagingMutation, MessagingQuery
 from schema.notifications import NotificationMutation, NotificationQuery
+from schema.opportunities import OpportunityMutation, OpportunityQuery
 from schema.organisations import OrganisationAdminMutation, OrganisationAdminQuery
 from schema.permissions import IsAuthenticated
 from schema.privacy import PrivacyMutation, PrivacyQuery
@@ -82,6 +83,7 @@ NODE_TYPES = (
     "ProgrammeApplication",
     "MessageThread",
     "Message",
+    "Opportunity",
 )
 
 
@@ -109,6 +111,7 @@ class Query(
     ProgrammeQuery,
     SurveyQuery,
     SelfAssessmentQuery,
+    OpportunityQuery,
     SessionQuery,
     TwoFactorQuery,
 ):
@@ -154,6 +157,7 @@ class Mutation(
     OrganisationAdminMutation,
     ChapterMutation,
     SelfAssessmentMutation,
+    OpportunityMutation,
 ):
     """Everything a client can change."""
 

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from backend.chapters import service as chapter_service
 from backend.errors import Conflict, DomainError, Invalid
+from backend.opportunities import reach
 from backend.opportunities import service as opportunities
 from backend.opportunities.models import FORMAT_NAMES, KIND_NAMES
 from backend.skills import service as skill_service
@@ -284,3 +285,24 @@ def recommended_for(visitor: Visitor | None) -> list[opportunities.Recommended]:
 
 
 templates.env.globals["recommended_opportunities"] = recommended_for
+
+
+@router.get("/organise/reach", response_class=HTMLResponse)
+def reach_page(visitor: CurrentVisitor, region: str = "") -> Response:
+    """For organisers: take-up of opportunities by band, region and widening-access flag, and
+    supply against demand by skill, under the insights' disclosure control."""
+    errors: dict[str, str] = {}
+    try:
+        tables = reach.reach(session=visitor.db, member=visitor.member, region=region or None)
+    except Invalid as error:
+        errors = form_errors(error, default_field="region")
+        tables = reach.reach(session=visitor.db, member=visitor.member)
+    return render(
+        visitor,
+        "opportunities/reach.html",
+        status_code=400 if errors else 200,
+        errors=errors,
+        values={"region": region},
+        tables=tables,
+        region_options=[(r, r) for r in REGIONS],
+    )

@@ -665,7 +665,8 @@ def recommendations(
         .where(col(Opportunity.withdrawn_at).is_(None))
         .where(col(Opportunity.closes_on) >= today)
     ).all()
-    views = {v.id: v for v in _views(session, rows, member, today=today) if v.eligible}
+    # Every open one the member sees: the matcher applies the eligibility rule itself.
+    views = {v.id: v for v in _views(session, rows, member, today=today)}
     ranked = seam.rank(
         session=session,
         member=member,

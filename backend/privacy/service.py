@@ -42,6 +42,7 @@ from backend.mentoring.models import (
 from backend.messaging import service as messaging
 from backend.notifications import service as notifications
 from backend.notifications.models import Notification, NotificationPreference, OutboxEmail
+from backend.opportunities import service as opportunities
 from backend.organisations.models import Organisation
 from backend.privacy import scrub
 from backend.privacy.models import (
@@ -514,6 +515,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
         "community": _community_data(session, member_id),
         "survey_responses": surveys.export_for(session=session, member_id=member_id),
         "self_assessments": self_assessment.export_rows(session=session, member_id=member_id),
+        "opportunity_marks": opportunities.export_rows(session=session, member_id=member_id),
         # Goals and notes of their mentorships (shared with the partner), their own check-ins.
         **goal_service.export_for(
             session=session, member_id=member_id, mentorship_ids=mentorship_ids

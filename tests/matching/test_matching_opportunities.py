@@ -158,3 +158,19 @@ def test_eligibility_is_open_to_all_where_a_dimension_is_empty():
 def test_a_frame_without_the_contract_columns_is_refused():
     with pytest.raises(ValueError, match="skills"):
         recommend(pd.DataFrame({"opportunity_id": [1]}), AMARA, today=TODAY)
+
+
+def test_one_catalogue_is_fitted_once_and_gives_the_same_ranking_again():
+    from matching.opportunities import _text_space
+
+    frame = _frame(
+        _opportunity(1, title="Outpatients improvement", skills=("quality-improvement",)),
+        _opportunity(2, title="Estates webinar", skills=("quality-improvement",), bands=("8a",)),
+    )
+
+    first = recommend(frame, AMARA, today=TODAY)
+    again = recommend(frame, AMARA, today=TODAY)
+
+    documents = ("Outpatients improvement", "Estates webinar")
+    assert _text_space(documents) is _text_space(documents)
+    assert first == again and [r.opportunity_id for r in first] == [1]

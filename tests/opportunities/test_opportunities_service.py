@@ -343,3 +343,17 @@ def test_closing_dates_read_as_nhs_style_dates():
         "Secondment",
         "Free",
     )
+
+
+def test_the_members_data_export_holds_their_saved_and_interested_marks(session):
+    from backend.privacy import service as privacy
+
+    member = make_member(session)
+    opportunity = make_opportunity(session)
+    make_opportunity_save(session, opportunity=opportunity, member=member, interested=True)
+
+    exported = privacy.export_my_data(session=session, member=member)["opportunity_marks"]
+
+    assert [(m["opportunity_id"], m["saved"], m["interested"]) for m in exported] == [
+        (opportunity.id, True, True)
+    ]

@@ -1,0 +1,229 @@
+"""Reach, for organisers: who takes up development opportunities (saves one, says they are
+interested) by band, region and widening-access flag, and supply of opportunities against
+demand (members seeking the skill) by skill, in one region or all.
+
+Every count of members goes through the insights' disclosure control (perturbed, rounded to
+5, 1 to 7 hidden as ``*``, and what a total would give away hidden with it). Counts of
+opportunities are not about people and are shown as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import exists, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from backend import london
+from backend.chapters import service as chapter_service
+from backend.errors import Invalid
+from backend.insights import disclosure as dc
+from backend.insights.service import Table, counted_member
+from backend.members.models import Member, MemberSkill
+from backend.opportunities.models import (
+    Opportunity,
+    OpportunityEligibility,
+    OpportunitySave,
+    OpportunitySkill,
+)
+from backend.privacy import widening
+from backend.skills import service as skill_service
+from vocabulary import BANDS, REGIONS
+
+
+def _took_up(flag: str) -> Any:
+    return exists().where(
+        col(OpportunitySave.member_id) == col(Member.id), col(getattr(OpportunitySave, flag))
+    )
+
+
+def _members(session: Session, scope: chapter_service.Scope) -> np.ndarray:
+    """Rows of (id, band code, region code, widening flag, saved, interested) per counted
+    member in scope."""
+    rows = session.execute(
+        sa_select(
+            col(Member.id),
+            col(Member.band),
+            col(Member.region),
+            widening.flag_condition(()),
+            _took_up("saved"),
+            _took_up("interested"),
+        )
+        .where(counted_member())
+        .where(chapter_service.members_in(session=session, scope=scope))
+    ).all()
+    band_code = {b: k for k, b in enumerate(BANDS)}
+    region_code = {r: k for k, r in enumerate(REGIONS)}
+    return np.array(
+        [
+            (
+                i,
+                band_code.get(b, -1),
+                region_code.get(r, -1),
+                int(bool(w)),
+                int(bool(s)),
+                int(bool(t)),
+            )
+            for i, b, r, w, s, t in rows
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 6)
+
+
+def _take_up_table(
+    data: np.ndarray,
+    column: int,
+    labels: Sequence[str],
+    keys: dc.CellKeys,
+    *,
+    key: str,
+    title: str,
+    heading: str,
+) -> Table:
+    ids = data[:, 0]
+    codes = data[:, column]
+    record = keys.record_keys("member", ids) if len(ids) else np.zeros(0)
+    flags = [np.ones(len(ids)), data[:, 4].astype(float), data[:, 5].astype(float)]
+    counts, cell_keys = [], []
+    for g in range(len(labels)):
+        mine = codes == g
+        counts.append([int(f[mine].sum()) for f in flags])
+        cell_keys.append([dc.cell_key(record[mine & (f > 0)]) for f in flags])
+    table = dc.protect_table(counts, cell_keys, column_totals=True, keys=keys)
+    rows = [
+        [label, *(c.text for c in cells)] for label, cells in zip(labels, table.cells, strict=True)
+    ]
+    rows.append(["Total", *(c.text for c in table.column_totals)])
+    return Table(
+        key=key,
+        title=title,
+        summary=_summary(labels, table),
+        columns=[heading, "Members", "Saved an opportunity", "Said they are interested"],
+        rows=rows,
+    )
+
+
+def _summary(labels: Sequence[str], table: dc.ProtectedTable) -> str:
+    reached = [
+        label
+        for label, cells in zip(labels, table.cells, strict=True)
+        if cells[1].value or cells[2].value
+    ]
+    if not reached:
+        return "No group has taken up opportunities in numbers large enough to show yet."
+    return "Groups where take-up shows: " + ", ".join(reached) + "."
+
+
+def _open_to(region: str | None, today: date) -> Any:
+    statement = (
+        select(OpportunitySkill.skill_id, col(Opportunity.id))
+        .join(Opportunity, col(Opportunity.id) == col(OpportunitySkill.opportunity_id))
+        .where(col(Opportunity.withdrawn_at).is_(None))
+        .where(col(Opportunity.closes_on) >= today)
+    )
+    if region is not None:
+        limited = select(OpportunityEligibility.opportunity_id).where(
+            OpportunityEligibility.dimension == "region"
+        )
+        allowed = limited.where(OpportunityEligibility.value == region)
+        statement = statement.where(
+            or_(col(Opportunity.id).not_in(limited), col(Opportunity.id).in_(allowed))
+        )
+    return statement
+
+
+def _supply_and_demand(
+    session: Session,
+    scope: chapter_service.Scope,
+    keys: dc.CellKeys,
+    region: str | None,
+    today: date,
+) -> Table:
+    skills = skill_service.list_skills(session=session, retired=False)
+    supply: dict[str, int] = {}
+    for skill_id, _id in session.exec(_open_to(region, today)).all():
+        supply[skill_id] = supply.get(skill_id, 0) + 1
+    seekers = select(col(MemberSkill.skill_id), col(Member.id)).join(
+        Member, col(Member.id) == col(MemberSkill.member_id)
+    )
+    seekers = (
+        seekers.where(MemberSkill.kind == "sought")
+        .where(counted_member())
+        .where(chapter_service.members_in(session=session, scope=scope))
+    )
+    if region is not None:
+        seekers = seekers.where(Member.region == region)
+    demand: dict[str, list[int]] = {}
+    for skill_id, member_id in session.exec(seekers).all():
+        demand.setdefault(skill_id, []).append(member_id)
+    counts = [[len(demand.get(s.id, []))] for s in skills]
+    cell_keys = [[dc.cell_key(keys.record_keys("member", demand.get(s.id, [])))] for s in skills]
+    protected = dc.protect_table(counts, cell_keys, column_totals=False, keys=keys)
+    rows = [
+        [s.name, str(supply.get(s.id, 0)), cells[0].text]
+        for s, cells in zip(skills, protected.cells, strict=True)
+    ]
+    gaps = [
+        s.name
+        for s, cells in zip(skills, protected.cells, strict=True)
+        if supply.get(s.id, 0) == 0 and cells[0].value
+    ]
+    where = f"in {region}" if region else "across the network"
+    summary = (
+        f"Skills members seek {where} with no open opportunity: {', '.join(gaps)}."
+        if gaps
+        else f"Every skill members seek {where} in numbers large enough to show has an open "
+        "opportunity."
+    )
+    return Table(
+        key="supply-and-demand",
+        title=f"Opportunities against demand by skill ({region or 'all regions'})",
+        summary=summary,
+        columns=["Skill", "Open opportunities", "Members seeking it"],
+        rows=rows,
+    )
+
+
+def reach(
+    *,
+    session: Session,
+    member: Member | None,
+    region: str | None = None,
+    keys: dc.CellKeys | None = None,
+    today: date | None = None,
+) -> list[Table]:
+    """The reach tables for an organiser, over the members their scope covers."""
+    _, scope = chapter_service.require_scope(session=session, member=member)
+    if region is not None and region not in REGIONS:
+        raise Invalid("Choose a region from the list.", field="region")
+    keys = keys or dc.default_cell_keys()
+    today = today or london.london_today()
+    data = _members(session, scope)
+    return [
+        _take_up_table(
+            data, 1, list(BANDS), keys, key="by-band", title="Take-up by band", heading="Band"
+        ),
+        _take_up_table(
+            data,
+            2,
+            list(REGIONS),
+            keys,
+            key="by-region",
+            title="Take-up by region",
+            heading="Region",
+        ),
+        _take_up_table(
+            data,
+            3,
+            ["Not flagged", "Widening access"],
+            keys,
+            key="by-widening-access",
+            title="Take-up by widening-access flag",
+            heading="Widening access",
+        ),
+        _supply_and_demand(session, scope, keys, region, today),
+    ]

@@ -1,0 +1,84 @@
+"""Done when (issue 14, opportunities): a band 4 member sees three recommended opportunities
+with reasons on her home page, and saves one, in a real browser, on the demo's catalogue."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.opportunities.demo import seed_demo_opportunities
+from tests.browser.conftest import screenshot
+from tests.browser.test_accessibility import _check
+from tests.browser.test_mentoring_journeys import log_in
+from tests.factories import make_member, make_opportunity
+
+
+def test_a_band_4_member_sees_three_recommendations_with_reasons_and_saves_one(
+    page, session, request
+):
+    amara = make_member(
+        session,
+        name="Amara Okafor",
+        band="4",
+        region="North West",
+        role_family="administration",
+        skills_sought=("quality-improvement", "performance-measurement"),
+    )
+    seed_demo_opportunities(session)
+    session.commit()
+
+    log_in(page, amara.email)
+    page.goto("/")
+    section = page.get_by_role("list", name="Recommended opportunities")
+    cards = section.get_by_role("listitem")
+    assert cards.count() == 3
+    texts = [cards.nth(i).inner_text() for i in range(3)]
+    assert all("Why: " in t for t in texts), texts
+    assert "Quality improvement secondment: outpatient waiting times" in texts[0]
+    assert (
+        "Why: Develops 2 of the skills you want: performance measurement and analysis, quality "
+        "improvement; open to band 4; in your region" in texts[0]
+    )
+    assert "Rosalind Franklin Programme" not in " ".join(texts)  # bands 7 to 8c only
+    screenshot(page, "opportunities-recommended", request)
+
+    section.get_by_role(
+        "link", name="Quality improvement secondment: outpatient waiting times"
+    ).click()
+    page.wait_for_url("**/opportunities/*")
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Quality improvement secondment: outpatient waiting times"
+    )
+    page.get_by_role("button", name="Save this opportunity").click()
+    page.wait_for_url("**notice=opportunity-saved")
+    assert "We will remind you by email a week before it closes." in page.content()
+
+    page.goto("/opportunities/saved")
+    saved = page.get_by_role("main")
+    assert "Quality improvement secondment: outpatient waiting times" in saved.inner_text()
+    screenshot(page, "opportunities-saved", request)
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_the_opportunity_pages_have_one_h1_labelled_inputs_and_unique_ids(page, session):
+    organiser = make_member(session, band="8a", roles=("organiser",))
+    opportunity = make_opportunity(session, title="Mary Seacole Programme")
+    session.commit()
+
+    log_in(page, organiser.email)
+    for path in (
+        "/",
+        "/opportunities",
+        "/opportunities?kind=shadowing",
+        "/opportunities/new",
+        "/opportunities/saved",
+        f"/opportunities/{opportunity.id}",
+        "/organise/reach",
+    ):
+        _check(page, path)
+    page.goto("/opportunities/new")
+    page.get_by_role("button", name="Post the opportunity").click()
+    assert page.title().startswith("Error: ")
+    summary = page.locator(".nhsuk-error-summary")
+    assert "Choose what kind of opportunity this is." in summary.inner_text()
+    summary.get_by_role("link", name="Choose at least one skill it develops.").click()
+    assert page.evaluate("document.activeElement.id") == "skills"
