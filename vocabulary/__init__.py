@@ -6,6 +6,8 @@ backend all agree on one spelling of every value.
 
 from __future__ import annotations
 
+import re
+
 REGIONS: tuple[str, ...] = (
     "North East and Yorkshire",
     "North West",
@@ -113,7 +115,64 @@ WIDENING_CATEGORIES: tuple[str, ...] = (
 )
 
 
-def humanise(slug: str) -> str:
-    """Turn a slug such as ``nurse-or-midwife`` into ``Nurse or midwife``."""
-    text = slug.replace("-", " ")
+# How people read a value: the one place that names every enumeration value on a page, in a CSV
+# header, an email or a GraphQL description (issue 15 item 5). Acronyms stay upper case, proper
+# nouns keep their capitals, ranges read "16 to 24", and a prefix such as "non-" keeps its hyphen.
+ACRONYMS: frozenset[str] = frozenset(
+    {"nhs", "hr", "it", "icb", "ics", "qi", "vsm", "ods", "csv", "gp", "lgbtq", "ahp"}
+)
+PROPER_NOUNS: dict[str, str] = {
+    "england": "England",
+    "london": "London",
+    "yorkshire": "Yorkshire",
+    "midlands": "Midlands",
+    "agenda for change": "Agenda for Change",
+}
+HYPHENATED_PREFIXES: tuple[str, ...] = ("non", "self", "co", "re")
+HYPHENATED_WORDS: dict[str, str] = {"under represented": "under-represented"}
+SPECIAL_LABELS: dict[str, str] = {
+    "lgbtq-plus": "LGBTQ+",
+    "65+": "65 and over",
+    "in-person": "In person",
+}
+_RANGE = re.compile(r"^(\d+)-(\d+)$")
+
+
+def humanise(value: str) -> str:
+    """Name a value for people: ``people-and-hr`` reads ``People and HR``, ``16-24`` reads
+    ``16 to 24``, ``non-binary`` reads ``Non-binary``, ``nhs_england`` reads ``NHS England``."""
+    value = str(value).strip()
+    if value in SPECIAL_LABELS:
+        return SPECIAL_LABELS[value]
+    if value in SKILL_NAMES:
+        return SKILL_NAMES[value]
+    if not value:
+        return value
+    if match := _RANGE.match(value):
+        return f"{match[1]} to {match[2]}"
+    words = [w for w in re.split(r"[-_\s]+", value) if w]
+    out: list[str] = []
+    for word in words:
+        if out and out[-1].lower() in HYPHENATED_PREFIXES and len(out) == 1:
+            out[-1] = f"{out[-1]}-{word.lower()}"
+            continue
+        out.append(word.upper() if word.lower() in ACRONYMS else word)
+    text = " ".join(out)
+    for spaced, hyphenated in HYPHENATED_WORDS.items():
+        text = re.sub(rf"\b{spaced}\b", hyphenated, text, flags=re.IGNORECASE)
+    lowered = text.lower()
+    for plain, proper in PROPER_NOUNS.items():
+        lowered_index = lowered.find(plain)
+        while lowered_index != -1:
+            end = lowered_index + len(plain)
+            before_ok = lowered_index == 0 or not lowered[lowered_index - 1].isalnum()
+            after_ok = end == len(lowered) or not lowered[end].isalnum()
+            if before_ok and after_ok:
+                text = text[:lowered_index] + proper + text[end:]
+            lowered_index = lowered.find(plain, end)
     return text[:1].upper() + text[1:]
+
+
+def band_label(band: str) -> str:
+    """How a band reads for people: 'Band 8a', 'Very senior manager (VSM)'."""
+    return "Very senior manager (VSM)" if band == "VSM" else f"Band {band}"

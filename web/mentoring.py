@@ -31,6 +31,7 @@ from backend.rounds import service as rounds
 from backend.settings import get_settings
 from backend.skills import service as skill_service
 from backend.surveys import service as surveys
+from vocabulary import humanise
 from web.accounts import redirect
 from web.deps import (
     CheckedVisitor,
@@ -100,7 +101,7 @@ def free_places_text(offer: MentoringOffer | None) -> str:
 
 templates.env.filters["free_places"] = free_places_text
 templates.env.globals["ORGANISATION_TYPE_OPTIONS"] = [
-    (value, value.replace("-", " ").capitalize()) for value in ORGANISATION_TYPES
+    (value, humanise(value)) for value in ORGANISATION_TYPES
 ]
 
 REQUEST_STATUS = {

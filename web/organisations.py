@@ -14,7 +14,7 @@ from backend.members import console
 from backend.organisations import register
 from backend.organisations import service as organisation_service
 from backend.organisations.models import ORGANISATION_TYPES, Organisation
-from vocabulary import REGIONS
+from vocabulary import REGIONS, humanise
 from web.accounts import redirect
 from web.deps import CheckedVisitor, CurrentVisitor, Form, UnitOfWorkRoute, Visitor, form_text
 from web.organise import read_upload
@@ -30,7 +30,7 @@ NOTICES.update(
         "that named it now name the organisation it was merged into.",
     }
 )
-TYPE_OPTIONS = [(t, t.replace("-", " ").capitalize()) for t in ORGANISATION_TYPES]
+TYPE_OPTIONS = [(t, humanise(t)) for t in ORGANISATION_TYPES]
 IMPORT_TYPE_OPTIONS = [(register.DERIVE, "Work it out from each name"), *TYPE_OPTIONS]
 STATUS_OPTIONS = [
     ("register", "In the register"),

@@ -19,7 +19,15 @@ from backend.organisations import service as organisation_service
 from backend.programmes import service as programmes
 from backend.programmes.models import APPLICATION_STATUSES, Programme
 from backend.programmes.service import ProgrammeSettings, QuestionSettings
-from vocabulary import BANDS, PROFESSIONS, REGIONS, ROLE_FAMILIES, WIDENING_CATEGORIES, humanise
+from vocabulary import (
+    BANDS,
+    PROFESSIONS,
+    REGIONS,
+    ROLE_FAMILIES,
+    WIDENING_CATEGORIES,
+    band_label,
+    humanise,
+)
 from web.accounts import redirect
 from web.deps import (
     CheckedVisitor,
@@ -34,7 +42,7 @@ from web.deps import (
     form_text,
 )
 from web.mentoring import path_id
-from web.render import NOTICES, band_label, form_errors, render, templates
+from web.render import NOTICES, form_errors, render, templates
 
 router = APIRouter(route_class=UnitOfWorkRoute)
 templates.env.filters["choice_pairs"] = lambda items: [(item, item) for item in items]

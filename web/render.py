@@ -17,6 +17,7 @@ from vocabulary import (
     PROFESSIONS,
     REGIONS,
     ROLE_FAMILIES,
+    band_label,
     humanise,
 )
 from web.deps import Visitor
@@ -37,11 +38,6 @@ templates.env.filters["humanise"] = humanise
 def options(items: tuple[str, ...]) -> list[tuple[str, str]]:
     """(value, label) pairs for a select or radios, labels made readable."""
     return [(item, humanise(item)) for item in items]
-
-
-def band_label(band: str) -> str:
-    """How a band reads on a page: 'Band 8a', 'Very senior manager (VSM)'."""
-    return "Very senior manager (VSM)" if band == "VSM" else f"Band {band}"
 
 
 templates.env.globals.update(

@@ -539,6 +539,8 @@ def step_up_problems(
         if record is not None and _within_step_up(record.created_at):
             return {}
         return {"password": SIGN_IN_AGAIN}
+    if not (password or "").strip():
+        return {"password": "Enter your password"}
     if not passwords.verify_password(member.password_hash, password or ""):
         return {"password": "Your password is not right."}
     return {}

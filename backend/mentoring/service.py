@@ -925,7 +925,7 @@ def end_mentorship(
     mentorship = _own_mentorship(session, member, mentorship_id)
     problems: dict[str, str] = {}
     if outcome not in OUTCOMES:
-        problems["outcome"] = "Outcome must be completed or ended_early."
+        problems["outcome"] = "Choose how the mentorship ended: completed, or ended early."
     if rating is not None and not 1 <= rating <= 5:
         problems["rating"] = RATING
     elif rating is None and (feedback or "").strip():

@@ -452,3 +452,19 @@ def test_changes_to_second_factors_are_in_the_audit_log(session):
         (member.id, "recovery_codes.generated"),
         (member.id, "two_factor.disabled"),
     ]
+
+
+def test_an_empty_password_at_step_up_asks_for_it_rather_than_calling_it_wrong(session):
+    member = make_member(session)
+
+    empty = two_factor.step_up_problems(session=session, member=member, record=None, password="")
+    wrong = two_factor.step_up_problems(
+        session=session, member=member, record=None, password="not it"
+    )
+    right = two_factor.step_up_problems(
+        session=session, member=member, record=None, password=PASSWORD
+    )
+
+    assert empty == {"password": "Enter your password"}
+    assert wrong == {"password": "Your password is not right."}
+    assert right == {}

@@ -208,3 +208,19 @@ def test_bad_outcome_and_rating_are_named(session, pair):
         mentoring.get_mentorship(session=session, member=mentee, mentorship_id=mentorship.id).status
         == "active"
     )
+
+
+def test_an_unknown_outcome_names_the_choices_in_words(session, pair):
+    _mentor, mentee, mentorship = pair
+
+    with pytest.raises(FieldErrors) as raised:
+        mentoring.end_mentorship(
+            session=session,
+            member=mentee,
+            mentorship_id=mentorship.id,
+            ending=mentoring.MentorshipEnding(outcome="finished"),
+        )
+
+    message = raised.value.errors["outcome"]
+    assert message == "Choose how the mentorship ended: completed, or ended early."
+    assert "ended_early" not in message
