@@ -280,12 +280,11 @@ DIRECTORY_FIELDS = (
 
 @router.get("/mentors", response_class=HTMLResponse)
 def mentor_directory(visitor: CurrentVisitor) -> Response:
-    """Find mentors by skill, region, band, role, organisation type and meeting format."""
+    """Find mentors with a free place by skill, region, band, role, organisation type and
+    meeting format."""
     member = member_service.require_member(visitor.member)
     query = visitor.request.query_params
     values: dict[str, Any] = {name: query.get(name, "")[:200] for name in DIRECTORY_FIELDS}
-    # The first visit shows mentors with a free place; the form then says what was chosen.
-    values["free_only"] = query.get("free_only") == "yes" or "searched" not in query
     page = _page_number(query.get("page", "1"))
     search = directory.DirectoryFilter(
         text=values["text"],
@@ -295,7 +294,9 @@ def mentor_directory(visitor: CurrentVisitor) -> Response:
         role_family=values["role_family"] or None,
         organisation_type=values["organisation_type"] or None,
         meeting_format=values["meeting_format"] or None,
-        mentors_with_free_capacity=values["free_only"],
+        # Only members offering mentoring who can take someone now: a full or paused mentor
+        # is not offered to a mentee, whatever the words searched for.
+        mentors_with_free_capacity=True,
         exclude_self=True,
     )
     errors: dict[str, str] = {}
@@ -310,8 +311,8 @@ def mentor_directory(visitor: CurrentVisitor) -> Response:
     except Invalid as error:
         errors = form_errors(error, default_field="text")
         found, has_more = [], False
-    base = {k: v for k, v in values.items() if v and k != "free_only"}
-    base.update(searched="yes", **({"free_only": "yes"} if values["free_only"] else {}))
+    base = {k: v for k, v in values.items() if v}
+    base.update(searched="yes")
 
     def href(n: int) -> str:
         return "/mentors?" + urlencode({**base, "page": n})
@@ -369,6 +370,9 @@ def _request_form(
         selected=set(own if selected is None else selected),
         expiry_days=get_settings().request_expiry_days,
         programme=None if programme is None or programme.is_default else programme,
+        # A full or paused mentor: the page says so instead of offering a form that would
+        # only refuse after the message is written.
+        free=mentoring.free_places(offer=view.offer),
     )
 
 

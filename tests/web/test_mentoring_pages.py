@@ -271,16 +271,32 @@ def test_a_second_request_to_the_same_mentor_shows_the_duplicate_message(client,
 def test_a_full_mentor_shows_the_capacity_message(client, session):
     mentee = make_member(session, band="4")
     full = make_member(session, name="Full Mentor", band="8a", capacity=1)
+    log_in(client, mentee.email)
+    # The form was opened while a place was free; the last place then went to someone else.
+    opened = client.get(f"/mentoring/requests/new?mentor={full.id}")
+    [form] = [f for f in forms_of(opened.text) if f["action"] == "/mentoring/requests/new"]
     offer = session.get(MentoringOffer, full.id)
     offer.active_mentees = 1
     session.add(offer)
     session.commit()
-    log_in(client, mentee.email)
 
     profile = text_of(client.get(f"/members/{full.id}").text)
-    response = send_request(client, full.id)
+    response = client.post(
+        "/mentoring/requests/new",
+        data={
+            **form["fields"],
+            "message": "I would value your help.",
+            "skills": ["quality-improvement"],
+        },
+    )
 
     assert "No free places at the moment" in profile
+    assert "Full Mentor has no free mentoring places at the moment." in profile
+    assert "Ask to be your mentor" not in profile
+    form = client.get(f"/mentoring/requests/new?mentor={full.id}")
+    assert form.status_code == 200
+    assert "Full Mentor has no free mentoring places at the moment." in text_of(form.text)
+    assert 'name="message"' not in form.text
     assert response.status_code == 400
     assert error_summary(response.text) == [
         "Full Mentor has no free mentoring places at the moment."
@@ -391,6 +407,31 @@ def test_strangers_get_not_found_for_others_requests_and_mentorships(client, ses
     assert session.get(MentorRequest, request_id).status == "open"
 
 
+def test_a_text_search_of_the_mentor_directory_finds_only_mentors_with_a_free_place(
+    client, session
+):
+    viewer = make_member(session, band="4")
+    make_member(session, name="Priya Open", band="8a", capacity=2)
+    make_member(session, name="Priya Learner", band="5")  # not offering mentoring
+    full = make_member(session, name="Priya Full", band="8a", capacity=1)
+    offer = session.get(MentoringOffer, full.id)
+    offer.active_mentees = 1
+    session.add(offer)
+    paused = make_member(session, name="Priya Paused", band="8a", capacity=2)
+    paused_offer = session.get(MentoringOffer, paused.id)
+    paused_offer.paused = True
+    session.add(paused_offer)
+    session.commit()
+    log_in(client, viewer.email)
+
+    for url in ("/mentors?searched=yes&text=Priya", "/mentors?q=Priya", "/mentors?text=Priya"):
+        body = text_of(client.get(url).text)
+        assert "Priya Open" in body, url
+        assert "Two free places out of two" in body, url
+        for absent in ("Priya Learner", "Priya Full", "Priya Paused"):
+            assert absent not in body, (url, absent)
+
+
 def test_the_directory_filters_and_pages(client, session):
     viewer = make_member(session, band="4")
     for i in range(23):
@@ -410,11 +451,11 @@ def test_the_directory_filters_and_pages(client, session):
     body = text_of(first.text)
     assert "Mentor 00" in body and "One free place out of one" in body
     assert "Paused Mentor" not in body
-    assert 'href="/mentors?searched=yes&amp;free_only=yes&amp;page=2"' in first.text
-    second = text_of(client.get("/mentors?searched=yes&free_only=yes&page=2").text)
+    assert 'href="/mentors?searched=yes&amp;page=2"' in first.text
+    second = text_of(client.get("/mentors?searched=yes&page=2").text)
     assert "Mentor 22" in second and "Mentor 00" not in second
 
-    london = text_of(client.get("/mentors?searched=yes&free_only=yes&region=London").text)
+    london = text_of(client.get("/mentors?searched=yes&region=London").text)
     assert "Mentor 01" in london and "Mentor 00" not in london
 
     bad = client.get("/mentors?searched=yes&region=Atlantis")
