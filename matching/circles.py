@@ -160,14 +160,14 @@ def plan(people: Sequence[Waiting], circles: Sequence[OpenCircle] = ()) -> Plan:
             outcome.top_ups.setdefault(circles[ci].circle_id, []).append(people[i].person_id)
             placed.add(i)
     for w in windows:
-        pool = [i for (i, ww), v in x_index.items() if ww == w and chosen[v]]
+        members = [i for (i, ww), v in x_index.items() if ww == w and chosen[v]]
         k = int(chosen[k_index[w]])
-        if not pool or k == 0:
+        if not members or k == 0:
             continue
-        groups = _deal(pool, k, people)
+        groups = _deal(members, k, people)
         _polish(groups, people)
         outcome.new_circles.extend([people[i].person_id for i in g] for g in groups)
-        placed.update(pool)
+        placed.update(members)
     outcome.waiting = [p.person_id for i, p in enumerate(people) if i not in placed]
     return outcome
 
