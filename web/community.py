@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from backend.community import circles, peer_connect
+from backend.community import circles, peer_connect, waiting
 from backend.community import service as community
 from backend.community.markdown import render as markdown
 from backend.community.models import Comment
@@ -354,16 +354,35 @@ def report(visitor: CheckedVisitor, form: Form, kind: str, target_id: int) -> Re
     return redirect(f"/community/posts/{target['post'].id}?notice=reported")
 
 
+def moderation_waiting(visitor: Visitor | None) -> int | None:
+    """How many reported posts, comments and messages wait in the visitor's moderation queue,
+    for the header (counted by ``backend.community.waiting``, a few aggregate queries); None
+    for anyone who does not organise."""
+    if visitor is None or visitor.member is None or not visitor.organises:
+        return None
+    return waiting.moderation_waiting(session=visitor.db, organiser=visitor.member)
+
+
+templates.env.globals["moderation_waiting"] = moderation_waiting
+
+
+def _moderation_lists(visitor: Visitor) -> dict[str, Any]:
+    """The moderation page's lists: open reports, reported messages, and hidden content not
+    already in the reports (each item appears once, so its form fields keep unique ids)."""
+    items = community.moderation_queue(session=visitor.db, organiser=visitor.member)
+    reported = {(i.kind, i.target_id) for i in items}
+    hidden = community.hidden_content(session=visitor.db, organiser=visitor.member)
+    return {
+        "items": items,
+        "message_items": messaging.moderation_queue(session=visitor.db, organiser=visitor.member),
+        "hidden_items": [h for h in hidden if (h.kind, h.target_id) not in reported],
+    }
+
+
 @router.get("/community/moderation", response_class=HTMLResponse)
 def moderation_queue(visitor: CurrentVisitor) -> Response:
     """Organisers: reported posts and comments, oldest first."""
-    items = community.moderation_queue(session=visitor.db, organiser=visitor.member)
-    return render(
-        visitor,
-        "community/moderation.html",
-        items=items,
-        message_items=messaging.moderation_queue(session=visitor.db, organiser=visitor.member),
-    )
+    return render(visitor, "community/moderation.html", **_moderation_lists(visitor))
 
 
 @router.post("/community/moderation", response_class=HTMLResponse)
@@ -388,7 +407,6 @@ def moderate(visitor: CheckedVisitor, form: Form) -> Response:
     except DomainError as error:
         if error.code in ("not_authenticated", "forbidden", "not_found"):
             raise
-        items = community.moderation_queue(session=visitor.db, organiser=visitor.member)
         errors = form_errors(error, default_field="note")
         errors = {f"note-{kind}-{target_id}": m for m in errors.values()}
         return render(
@@ -396,8 +414,7 @@ def moderate(visitor: CheckedVisitor, form: Form) -> Response:
             "community/moderation.html",
             status_code=400,
             errors=errors,
-            items=items,
-            message_items=messaging.moderation_queue(session=visitor.db, organiser=visitor.member),
+            **_moderation_lists(visitor),
         )
     back = form_text(form, "back")
     if back.startswith("/community/posts/"):

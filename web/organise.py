@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from backend import db
+from backend.chapters import service as chapters
 from backend.errors import Conflict, Invalid
 from backend.members import importing
 from backend.members import service as member_service
@@ -23,6 +24,77 @@ MODE_LABELS = {
     "partial": "Import the good rows, and give me the rejected rows to fix",
 }
 MODES = [(mode, MODE_LABELS.get(mode, mode)) for mode in IMPORT_MODES]
+
+
+# The organisers' tools, each with what it is for; ``network`` ones need the network organiser
+# role (a chapter organiser's scope does not reach them), ``admin`` ones the admin role.
+TOOLS = [
+    (
+        "Matching rounds",
+        "/organise/rounds",
+        "Run a matching round, review the proposed pairs and publish them.",
+        "scope",
+    ),
+    (
+        "Programmes",
+        "/organise/programmes",
+        "Set up programmes, their questions, applications, surveys and feedback.",
+        "scope",
+    ),
+    (
+        "Peer circles",
+        "/circles",
+        "Form peer circles from the members waiting for one, and move people between circles.",
+        "scope",
+    ),
+    (
+        "Moderation",
+        "/community/moderation",
+        "Reported posts, comments and messages, and hidden content you can restore.",
+        "scope",
+    ),
+    (
+        "Needs attention",
+        "/organise/needs-attention",
+        "Requests with no answer, mentorships gone quiet and members waiting.",
+        "scope",
+    ),
+    (
+        "Insights",
+        "/organise/insights",
+        "Who the network reaches, by band, region and background, with small numbers hidden.",
+        "scope",
+    ),
+    (
+        "Impact report",
+        "/organise/impact",
+        "What mentoring achieved over a period, as a page or a PDF.",
+        "scope",
+    ),
+    (
+        "Import members",
+        "/organise/import",
+        "Add or update members from a members CSV file.",
+        "network",
+    ),
+    (
+        "Admin console",
+        "/admin",
+        "Members, skills, organisations, chapters and the audit log.",
+        "admin",
+    ),
+]
+
+
+@router.get("", response_class=HTMLResponse)
+def hub(visitor: CurrentVisitor) -> Response:
+    """The organisers' tools in one place: only those the visitor's role and scope may use."""
+    chapters.require_scope(session=visitor.db, member=visitor.member)
+    allowed = {"scope"} | ({"network"} if visitor.is_organiser else set())
+    if "admin" in visitor.roles:
+        allowed.add("admin")
+    tools = [(name, href, what) for name, href, what, needs in TOOLS if needs in allowed]
+    return render(visitor, "organise/hub.html", tools=tools)
 
 
 @router.get("/import", response_class=HTMLResponse)

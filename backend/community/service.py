@@ -683,6 +683,80 @@ def moderation_queue(*, session: Session, organiser: Member | None) -> list[Queu
     return items
 
 
+@dataclass(frozen=True)
+class HiddenItem:
+    """A post or comment an organiser hid, with who hid it and why (to restore it)."""
+
+    kind: str  # "post" or "comment"
+    post: Post
+    comment: Comment | None
+    author: Member | None
+    moderator: Member | None
+
+    @property
+    def target(self) -> Post | Comment:
+        return self.comment or self.post
+
+    @property
+    def target_id(self) -> int:
+        """The id of the hidden post or comment."""
+        return self.target.id or 0
+
+
+def hidden_content(
+    *, session: Session, organiser: Member | None, limit: int = 50
+) -> list[HiddenItem]:
+    """Hidden posts and comments, most recently hidden first, so an organiser can restore one
+    (a chapter organiser sees only those whose author their chapters cover)."""
+    _, scope = chapters.require_scope(session=session, member=organiser)
+    posts = list(
+        session.exec(
+            select(Post)
+            .where(col(Post.status) == "hidden", col(Post.deleted_at).is_(None))
+            .order_by(col(Post.moderated_at).desc(), col(Post.id).desc())
+            .limit(limit)
+        ).all()
+    )
+    comments = list(
+        session.exec(
+            select(Comment)
+            .where(col(Comment.status) == "hidden", col(Comment.deleted_at).is_(None))
+            .order_by(col(Comment.moderated_at).desc(), col(Comment.id).desc())
+            .limit(limit)
+        ).all()
+    )
+    parents = {p.id: p for p in posts}
+    missing = {c.post_id for c in comments} - set(parents)
+    if missing:
+        parents.update(
+            {p.id: p for p in session.exec(select(Post).where(col(Post.id).in_(missing))).all()}
+        )
+    targets: list[Post | Comment] = [*posts, *comments]
+    people = {x.author_id for x in targets} | {x.moderated_by_id for x in targets}
+    known = [i for i in people if i is not None]
+    members = member_service.get_many(session=session, member_ids=known)
+    covered = _covered_ids(session, scope, known)
+    items: list[HiddenItem] = []
+    for target in targets:
+        comment = target if isinstance(target, Comment) else None
+        post = parents.get(comment.post_id) if comment else target
+        if not isinstance(post, Post):
+            continue
+        if not scope.network and target.author_id not in covered:
+            continue
+        items.append(
+            HiddenItem(
+                kind="comment" if comment else "post",
+                post=post,
+                comment=comment,
+                author=members.get(target.author_id) if target.author_id else None,
+                moderator=members.get(target.moderated_by_id) if target.moderated_by_id else None,
+            )
+        )
+    items.sort(key=lambda i: i.target.moderated_at or i.target.created_at, reverse=True)
+    return items[:limit]
+
+
 def _covered_ids(session: Session, scope: chapters.Scope, member_ids: list[int]) -> set[int]:
     """Which of ``member_ids`` the scope covers (all of them for the network)."""
     if scope.network:
