@@ -118,7 +118,13 @@ def test_an_organiser_runs_a_round_and_both_sides_accept(
     page.get_by_label("Name of the round").fill("Winter 2026 cohort")
     page.get_by_role("button", name="Create and run the round").click()
     page.wait_for_url(re.compile(r"/organise/rounds/\d+$"))
-    page.get_by_role("button", name="Publish").wait_for(timeout=30_000)
+    # The progress page says when the round is done (a polite live region, no timed refresh)
+    # and links to the results.
+    publish = page.get_by_role("button", name="Publish")
+    publish.or_(page.get_by_role("link", name="See the results")).first.wait_for(timeout=30_000)
+    if not publish.is_visible():
+        page.get_by_role("link", name="See the results").click()
+    publish.wait_for(timeout=30_000)
     main = page.locator("main").inner_text()
     assert "Ready for review" in main and "Pairs across organisations" in main
     screenshot(page, "round-review", request)
