@@ -535,6 +535,9 @@ def load(
         session.execute(update(Member), links)
     session.flush()
     _add_posts(rng, session, [member_id for member_id, _ in pairs])
+    from backend.opportunities.demo import seed_demo_opportunities
+
+    seed_demo_opportunities(session)  # a believable catalogue of development opportunities
 
     mentors = sum(1 for person in people if person.capacity) + 1
     mentees = sum(1 for person in people if person.kind == "mentee") + 1
