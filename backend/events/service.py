@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -870,3 +870,65 @@ def send_reminders(*, session: Session, now: datetime | None = None) -> int:
         )
     session.flush()
     return sent
+
+
+# Their data -------------------------------------------------------------------------------------
+
+
+def export_for(*, session: Session, member_id: int) -> dict[str, list[dict[str, object]]]:
+    """The member's RSVPs (with the event's title and time) and comments, for their export."""
+    rsvps = session.exec(
+        select(EventRsvp, Event)
+        .join(Event, col(Event.id) == col(EventRsvp.event_id))
+        .where(EventRsvp.member_id == member_id)
+        .order_by(col(EventRsvp.id))
+    ).all()
+    comments = session.exec(
+        select(EventComment)
+        .where(EventComment.member_id == member_id)
+        .order_by(col(EventComment.id))
+    ).all()
+    return {
+        "event_rsvps": [
+            {
+                "event_id": row.event_id,
+                "event_title": event.title,
+                "event_starts_at": london.as_utc(event.starts_at).isoformat(),
+                "status": row.status,
+                "joined_at": london.as_utc(row.joined_at).isoformat(),
+                "attended": row.attended,
+            }
+            for row, event in rsvps
+        ],
+        "event_comments": [
+            {
+                "event_id": c.event_id,
+                "body": c.body,
+                "created_at": london.as_utc(c.created_at).isoformat(),
+            }
+            for c in comments
+        ],
+    }
+
+
+def erase_for(*, session: Session, member_id: int) -> None:
+    """Before an account is erased: its places at events to come go to those waiting, then its
+    RSVPs and comments are deleted."""
+    going = session.exec(
+        select(EventRsvp, Event)
+        .join(Event, col(Event.id) == col(EventRsvp.event_id))
+        .where(EventRsvp.member_id == member_id)
+        .where(EventRsvp.status == "going")
+        .where(col(Event.starts_at) > utcnow())
+    ).all()
+    for row, event in going:
+        _lock(session, event)
+        row.status = "cancelled"
+        session.add(row)
+        session.flush()
+        _give_back_place(session, event.id)
+        for person in _fill_from_waiting(session, event):
+            _invite(session, event, person, promoted=True)
+    session.execute(delete(EventComment).where(col(EventComment.member_id) == member_id))
+    session.execute(delete(EventRsvp).where(col(EventRsvp.member_id) == member_id))
+    session.flush()

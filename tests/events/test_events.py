@@ -334,3 +334,27 @@ def test_a_cancellation_racing_an_rsvp_leaves_no_place_idle_and_none_overfilled(
     row = session.exec(select(EventRsvp).where(EventRsvp.member_id == arriving.id)).one()
     assert row.status == "going"
     assert session.get(Event, ids[0]).places_taken == 1  # type: ignore[union-attr]
+
+
+# Their data -------------------------------------------------------------------------------------
+
+
+def test_export_holds_rsvps_and_comments_and_erasure_frees_the_place_for_the_next(session):
+    from backend.privacy import service as privacy
+    from tests.factories import PASSWORD, make_event_comment
+
+    event = make_event(session, capacity=1)
+    leaving, waiting = make_member(session), make_member(session)
+    events.rsvp(session=session, member=leaving, event_id=event.id)
+    events.rsvp(session=session, member=waiting, event_id=event.id)
+    make_event_comment(session, event=event, member=leaving, body="See you there")
+
+    exported = privacy.export_my_data(session=session, member=leaving)
+    privacy.erase_my_account(session=session, member=leaving, password=PASSWORD, confirm=True)
+
+    assert [r["status"] for r in exported["event_rsvps"]] == ["going"]
+    assert [c["body"] for c in exported["event_comments"]] == ["See you there"]
+    session.expire_all()
+    rows = session.exec(select(EventRsvp.member_id, EventRsvp.status)).all()
+    assert rows == [(waiting.id, "going")]
+    assert session.get(Event, event.id).places_taken == 1  # type: ignore[union-attr]
