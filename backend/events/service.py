@@ -425,6 +425,26 @@ def waiting_position(session: Session, rsvp: EventRsvp) -> int | None:
     return len(ahead) + 1
 
 
+def waiting_positions(session: Session, rsvps: Iterable[EventRsvp]) -> dict[int, int]:
+    """Waiting list positions of many RSVPs (by RSVP id) in one query; only those waiting."""
+    waiting = [r for r in rsvps if r.status == "waiting"]
+    if not waiting:
+        return {}
+    queue = session.exec(
+        select(EventRsvp.id, EventRsvp.event_id)
+        .where(col(EventRsvp.event_id).in_(sorted({r.event_id for r in waiting})))
+        .where(EventRsvp.status == "waiting")
+        .order_by(col(EventRsvp.event_id), col(EventRsvp.joined_at), col(EventRsvp.id))
+    ).all()
+    places: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    for rsvp_id, event_id in queue:
+        counts[event_id] = counts.get(event_id, 0) + 1
+        places[rsvp_id] = counts[event_id]
+    wanted = {r.id for r in waiting}
+    return {i: n for i, n in places.items() if i in wanted}
+
+
 # Invitations -----------------------------------------------------------------------------------
 
 
