@@ -358,3 +358,16 @@ def test_export_holds_rsvps_and_comments_and_erasure_frees_the_place_for_the_nex
     rows = session.exec(select(EventRsvp.member_id, EventRsvp.status)).all()
     assert rows == [(waiting.id, "going")]
     assert session.get(Event, event.id).places_taken == 1  # type: ignore[union-attr]
+
+
+def test_the_demo_events_are_upcoming_and_for_their_bands(session):
+    from backend.events.demo import seed_demo_events
+
+    made = seed_demo_events(session, organiser=make_organiser(session))
+    band_4 = make_member(session, band="4")
+
+    shown = {e.title for e in events.upcoming_for(session=session, member=band_4)}
+
+    assert len(made) == 4
+    assert "Band 2 to 4 administrators' meetup" in shown
+    assert "Action learning set: leading through winter pressures" not in shown
