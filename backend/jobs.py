@@ -98,6 +98,7 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
     from backend.accounts import service as accounts
     from backend.accounts import sso
     from backend.community import peer_connect
+    from backend.events import service as events
     from backend.members import importing
     from backend.mentoring import bookings, check_ins, health
     from backend.mentoring import service as mentoring
@@ -120,6 +121,7 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
         done["mentors_nudged"] = mentoring.nudge_mentors(session=session)
         done["session_reminders"] = bookings.send_reminders(session=session)
         done["opportunity_reminders"] = opportunities.send_closing_reminders(session=session)
+        done["event_reminders"] = events.send_reminders(session=session)
         done["check_ins_sent"] = check_ins.create_due(session=session)
         done["quiet_pairs_nudged"] = health.nudge_quiet(session=session)
         done["peer_pairs"] = peer_connect.run_if_due(session=session)

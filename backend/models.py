@@ -27,6 +27,7 @@ from backend.community.models import (
     Reaction,
     Report,
 )
+from backend.events.models import Event, EventComment, EventLink, EventRsvp
 from backend.matchmaking.models import MatchmakingState, SuggestionExposure
 from backend.members.import_models import MemberImport
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
@@ -93,6 +94,10 @@ __all__ = [
     "ConsentRecord",
     "DemographicRecord",
     "EmailToken",
+    "Event",
+    "EventComment",
+    "EventLink",
+    "EventRsvp",
     "Follow",
     "GoalNote",
     "GroupSession",

@@ -40,6 +40,7 @@ from schema.bookings import BookingMutation
 from schema.chapters import ChapterMutation, ChapterQuery
 from schema.community import CircleMutation, CircleQuery, CommunityMutation, CommunityQuery
 from schema.context import Context, Info
+from schema.events import EventMutation, EventQuery
 from schema.goals import GoalMutation, GoalQuery
 from schema.groups import GroupMutation, GroupQuery
 from schema.ids import decode
@@ -99,6 +100,7 @@ class Query(
     MemberQuery,
     MentoringQuery,
     GroupQuery,
+    EventQuery,
     GoalQuery,
     MessagingQuery,
     NotificationQuery,
@@ -141,6 +143,7 @@ class Mutation(
     MentoringMutation,
     BookingMutation,
     GroupMutation,
+    EventMutation,
     GoalMutation,
     MessagingMutation,
     NotificationMutation,

@@ -53,6 +53,7 @@ from backend.community.models import (
     Report,
 )
 from backend.db import utcnow
+from backend.events.models import Event, EventComment, EventLink, EventRsvp
 from backend.matchmaking.models import MatchmakingState, SuggestionExposure
 from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
@@ -1517,11 +1518,66 @@ def make_opportunity_save(
     )
 
 
+def make_event(session: Session, *, organiser: Member | None = None, **fields: object) -> Event:
+    """A network-wide webinar a week from now, 20 places, organised by a new organiser."""
+    organiser = organiser or make_organiser(session)
+    starts = utcnow() + timedelta(days=7)
+    values: dict[str, Any] = {
+        "kind": "webinar",
+        "title": f"Event {next(_numbers)}",
+        "description": "An hour on getting started with quality improvement.",
+        "starts_at": starts,
+        "ends_at": starts + timedelta(hours=1),
+        "video_link": "https://meet.example.org/event",
+        "capacity": 20,
+        "organiser_id": organiser.id,
+    }
+    values.update(fields)
+    return _save(session, Event(**values))
+
+
+def make_event_rsvp(
+    session: Session, *, event: Event | None = None, member: Member | None = None, **fields: object
+) -> EventRsvp:
+    """``member`` going to ``event`` (the place counted on the event)."""
+    event = event or make_event(session)
+    member = member or make_member(session)
+    values: dict[str, Any] = {"status": "going"}
+    values.update(fields)
+    if values["status"] == "going":
+        event.places_taken += 1
+        session.add(event)
+    return _save(session, EventRsvp(event_id=event.id, member_id=member.id, **values))
+
+
+def make_event_link(session: Session, *, event: Event | None = None, **fields: object) -> EventLink:
+    """A slides link on ``event``."""
+    event = event or make_event(session)
+    values: dict[str, Any] = {"title": "Slides", "url": "https://slides.example.org/deck"}
+    values.update(fields)
+    return _save(session, EventLink(event_id=event.id, **values))
+
+
+def make_event_comment(
+    session: Session, *, event: Event | None = None, member: Member | None = None, **fields: object
+) -> EventComment:
+    """A comment in ``event``'s discussion."""
+    event = event or make_event(session)
+    member = member or make_member(session)
+    values: dict[str, Any] = {"body": "Thank you, the slides on run charts were really useful."}
+    values.update(fields)
+    return _save(session, EventComment(event_id=event.id, member_id=member.id, **values))
+
+
 FACTORIES: dict[str, Callable[..., object]] = {
     "opportunity": make_opportunity,
     "opportunity_skill": make_opportunity_skill,
     "opportunity_eligibility": make_opportunity_eligibility,
     "opportunity_save": make_opportunity_save,
+    "event": make_event,
+    "event_rsvp": make_event_rsvp,
+    "event_link": make_event_link,
+    "event_comment": make_event_comment,
     "organisation_import_rejects": make_ods_import_rejects,
     "survey": make_survey,
     "survey_question": make_survey_question,

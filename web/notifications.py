@@ -39,6 +39,7 @@ KIND_LABELS = {
     "session": "Sessions proposed, booked, changed or cancelled, and reminders the day before",
     "checkin": "Monthly check-ins, and reminders when a mentorship has gone quiet",
     "survey": "Programme surveys waiting for your answers",
+    "event": "Events you are going to: invitations, places from the waiting list, reminders",
 }
 MODES = [
     ("immediate", "Email me straight away"),

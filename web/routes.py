@@ -11,6 +11,7 @@ from web import (
     assets,
     chapters,
     community,
+    events,
     goals,
     groups,
     impact,
@@ -44,6 +45,7 @@ router.include_router(programmes.router)
 router.include_router(surveys.router)
 router.include_router(mentoring.router)
 router.include_router(groups.router)
+router.include_router(events.router)
 router.include_router(assessments.router)
 router.include_router(goals.router)
 router.include_router(opportunities.router)

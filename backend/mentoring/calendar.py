@@ -43,6 +43,8 @@ class SessionEvent:
     location: str = ""
     video_link: str = ""
     cancelled: bool = False
+    # The UID when the event is not a booking's (an event's RSVP): stable across its changes.
+    uid: str = ""
 
 
 def uid_for(booking_id: int, base_url: str) -> str:
@@ -70,7 +72,7 @@ def build(event: SessionEvent, *, base_url: str, method: str) -> str:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
     vevent = Event()
-    vevent.add("uid", uid_for(event.booking_id, base_url))
+    vevent.add("uid", event.uid or uid_for(event.booking_id, base_url))
     vevent.add("sequence", event.sequence)
     vevent.add("dtstamp", utcnow())
     vevent.add("dtstart", starts)

@@ -48,6 +48,7 @@ NOTIFICATION_KINDS: tuple[str, ...] = (
     "session",  # a mentoring session proposed, booked, changed, cancelled or due tomorrow
     "checkin",  # a monthly check-in, or a nudge when a mentorship has gone quiet
     "survey",  # a programme survey waiting for your answers
+    "event",  # an event you RSVPed to: invitation, waiting list, cancellation, reminder
 )
 DELIVERY_MODES: tuple[str, ...] = ("immediate", "digest", "off")
 

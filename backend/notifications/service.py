@@ -290,6 +290,7 @@ DEFAULT_MODES: dict[str, str] = {
     "session": "immediate",
     "checkin": "immediate",
     "survey": "immediate",
+    "event": "immediate",
 }
 
 

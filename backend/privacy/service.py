@@ -24,6 +24,7 @@ from backend.accounts.models import UserSession
 from backend.assessments import service as self_assessment
 from backend.db import utcnow
 from backend.errors import FieldErrors, Invalid
+from backend.events import service as event_service
 from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
@@ -521,6 +522,7 @@ def export_my_data(*, session: Session, member: Member | None) -> dict[str, Any]
             session=session, member_id=member_id, mentorship_ids=mentorship_ids
         ),
         "messages": messaging.export_for(session=session, member_id=member_id),
+        **event_service.export_for(session=session, member_id=member_id),
     }
 
 
@@ -663,6 +665,7 @@ def erase_my_account(
     session.flush()
     surveys.erase_for(session=session, member_id=member_id)
     self_assessment.erase_for(session=session, member_id=member_id)
+    event_service.erase_for(session=session, member_id=member_id)
     # Their messages keep their place in the other side's thread, with the text gone.
     messaging.erase_author(session=session, member_id=member_id)
     session.execute(delete(DemographicRecord).where(col(DemographicRecord.member_id) == member_id))
