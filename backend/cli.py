@@ -86,13 +86,19 @@ def demo_data(
     ] = 2024,
     members: Annotated[int, typer.Option(help="How many members to create.")] = 320,
     if_empty: Annotated[bool, typer.Option(help="Do nothing if members already exist.")] = False,
+    history: Annotated[
+        bool,
+        typer.Option(help="Add twelve months of history: requests, rounds, mentorships, answers."),
+    ] = True,
 ) -> None:
-    """Load a believable demo network and print the demo accounts."""
+    """Load a believable demo network with a year of history and print the demo accounts."""
     from backend import demo
     from backend.db import session_scope
 
     with session_scope() as session:
-        result = demo.load(session=session, seed=seed, members=members, if_empty=if_empty)
+        result = demo.load(
+            session=session, seed=seed, members=members, if_empty=if_empty, history=history
+        )
     console.print(demo.describe(result), soft_wrap=True)
 
 

@@ -20,7 +20,7 @@ import time
 import tomllib
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
@@ -157,6 +157,8 @@ class DemoResult:
     mentees: int = 0
     line_managed: int = 0
     seconds: float = 0.0
+    history: dict[str, int] = field(default_factory=dict)  # rows each seeder added, by kind
+    learning: str = ""  # the learning-from-outcomes verdict on the demo's history
     accounts: list[DemoAccount] = field(default_factory=list)
 
 
@@ -443,10 +445,79 @@ def _add_demo_accounts(
     return ids
 
 
+@dataclass
+class SeedContext:
+    """What a seeder is given: the seed, the generated members and the demo accounts' ids.
+
+    A seeder adds its counts to ``counts`` (they are printed by ``peerbridge demo-data``).
+    """
+
+    seed: int
+    member_ids: list[int]
+    demo_ids: dict[str, int]  # role in accounts.toml -> member id
+    history: bool = True
+    counts: dict[str, int] = field(default_factory=dict)
+    learning: str = ""
+
+
+Seeder = Callable[[Session, SeedContext], None]
+
+
+def _history_seeder(session: Session, context: SeedContext) -> None:
+    if not context.history:
+        return
+    from backend import demo_history
+
+    result = demo_history.build(
+        session=session,
+        seed=context.seed,
+        member_ids=context.member_ids,
+        organiser_id=context.demo_ids.get("organiser"),
+    )
+    context.counts.update(result.counts)
+    context.learning = result.learning
+
+
+def seeders() -> list[Seeder]:
+    """Everything the demo adds after its members, in order: add new seeders HERE.
+
+    Each is ``seeder(session, context)``; keep each deterministic by ``context.seed``.
+    """
+    return [_history_seeder, _opportunities_seeder, _events_seeder]
+
+
+def _opportunities_seeder(session: Session, context: SeedContext) -> None:
+    """A believable catalogue of development opportunities, posted by the demo organiser."""
+    from backend.opportunities.demo import seed_demo_opportunities
+
+    added = seed_demo_opportunities(session, posted_by_id=context.demo_ids.get("organiser"))
+    context.counts["opportunities"] = added
+
+
+def _events_seeder(session: Session, context: SeedContext) -> None:
+    """Upcoming webinars, meetups and learning sets, organised by the demo organiser."""
+    organiser_id = context.demo_ids.get("organiser")
+    organiser = session.get(Member, organiser_id) if organiser_id is not None else None
+    if organiser is None:
+        return
+    from backend.events.demo import seed_demo_events
+
+    context.counts["events"] = len(seed_demo_events(session, organiser=organiser))
+
+
 def load(
-    *, session: Session, seed: int = 2024, members: int = 320, if_empty: bool = False
+    *,
+    session: Session,
+    seed: int = 2024,
+    members: int = 320,
+    if_empty: bool = False,
+    history: bool = True,
 ) -> DemoResult:
-    """Add a demo network of ``members`` generated members plus the four demo accounts."""
+    """Add a demo network of ``members`` generated members plus the four demo accounts.
+
+    With ``history`` (the default) the seeders then give it twelve months of past activity
+    (``backend.demo_history``) and whatever the other seeders add.
+    """
     started = time.perf_counter()
     if isinstance(members, bool) or not isinstance(members, int) or not 0 <= members <= MAX_MEMBERS:
         raise Invalid(f"members must be a whole number from 0 to {MAX_MEMBERS:,}.", field="members")
@@ -535,9 +606,14 @@ def load(
         session.execute(update(Member), links)
     session.flush()
     _add_posts(rng, session, [member_id for member_id, _ in pairs])
-    from backend.opportunities.demo import seed_demo_opportunities
-
-    seed_demo_opportunities(session)  # a believable catalogue of development opportunities
+    context = SeedContext(
+        seed=seed,
+        member_ids=[member_id for member_id, _ in pairs],
+        demo_ids=demo_ids,
+        history=history,
+    )
+    for seeder in seeders():
+        seeder(session, context)
 
     mentors = sum(1 for person in people if person.capacity) + 1
     mentees = sum(1 for person in people if person.kind == "mentee") + 1
@@ -553,6 +629,8 @@ def load(
         mentees=mentees,
         line_managed=len(links),
         seconds=time.perf_counter() - started,
+        history=context.counts,
+        learning=context.learning,
         accounts=list(DEMO_ACCOUNTS),
     )
 
@@ -598,6 +676,14 @@ def describe(result: DemoResult) -> str:
             f"{result.mentors} mentors offering places, {result.mentees} members seeking a mentor, "
             f"{result.line_managed} line-management links ({result.seconds:.1f} s)."
         )
+        if result.history:
+            lines.append(
+                "History: "
+                + "; ".join(f"{count:,} {kind}" for kind, count in result.history.items())
+                + "."
+            )
+        if result.learning:
+            lines.append(result.learning)
     if result.accounts:
         lines.append("")
         lines.append(f"Demo accounts (password: {result.password}):")

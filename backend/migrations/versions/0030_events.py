@@ -1,7 +1,7 @@
 """events: webinars, meetups and learning sets with RSVPs, a waiting list and a page after
 
 Revision ID: 0030_events
-Revises: 0028
+Revises: 0029_closed_reason
 Create Date: 2026-12-02
 
 ``event``: what, when (UTC), where, how many places (``places_taken`` counts them, so a
@@ -19,7 +19,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0030_events"
-down_revision = "0028"
+down_revision = "0029_closed_reason"
 branch_labels = None
 depends_on = None
 

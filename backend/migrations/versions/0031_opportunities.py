@@ -1,7 +1,7 @@
 """development opportunities: the catalogue, skills developed, eligibility, saves
 
 Revision ID: 0031_opportunities
-Revises: 0029_closed_reason
+Revises: 0030_events
 Create Date: 2026-12-02
 
 ``opportunity``: one opportunity (kind, provider, cost, format, closing date; network-wide, a
@@ -18,7 +18,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0031_opportunities"
-down_revision = "0029_closed_reason"
+down_revision = "0030_events"
 branch_labels = None
 depends_on = None
 
