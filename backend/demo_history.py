@@ -231,7 +231,7 @@ def _spread_sign_ups(
 
 def _pair_chances(session: Session, mentee_ids: list[int], mentor_ids: list[int], seed: int) -> Any:
     """A function (mentee, mentor) -> chance the pair works out, from the hidden model."""
-    from matching.learning import pair_components
+    from backend.matchmaking.learning import pair_components
 
     # The frame learning from outcomes reads (everyone at capacity 0), so the hidden model
     # sees the same components the learned one will.
@@ -275,7 +275,7 @@ def _add_rounds(
     organiser_id: int | None,
 ) -> list[tuple[int, datetime]]:
     """Two published rounds (their proposals come with the mentees' episodes)."""
-    from matching.scoring import ScoreWeights
+    from backend.matchmaking.rounds import ScoreWeights
 
     made: list[tuple[int, datetime]] = []
     for days_ago, name in ROUNDS:

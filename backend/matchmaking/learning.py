@@ -9,6 +9,7 @@ a round uses the learned score only when it is better (``matching.learning.use_l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlmodel import Session, col, select
@@ -120,3 +121,11 @@ def learn(*, session: Session, seed: int = 0) -> LearningOutcome:
         explanation=f"{verdict} on held-out outcomes (AUC {learned:.2f} against {fixed:.2f}, "
         f"{len(history)} answered pairs).",
     )
+
+
+def pair_components(*args: Any, **kwargs: Any) -> Any:
+    """The matcher's per-pair score components (``matching.learning.pair_components``), for
+    the backend beyond this seam (the demo's history draws outcomes from them)."""
+    from matching.learning import pair_components as components
+
+    return components(*args, **kwargs)
