@@ -126,8 +126,12 @@ def get_engine() -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """A factory of sessions bound to ``engine`` that keep objects usable after commit.
 
-    Every flush checks the text it writes against its columns (``backend.text``).
+    Every flush checks the text it writes against its columns (``backend.text``). It loads
+    every table first (``backend.models``): a command that touches one table whose foreign key
+    names another its code never imported would otherwise fail to map in a fresh process.
     """
+    import backend.models  # noqa: F401 - the whole metadata, once per process
+
     factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
     event.listen(factory, "before_flush", text.check_flushed_texts)
     event.listen(factory, "after_soft_rollback", _redo_kept_writes)

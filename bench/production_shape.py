@@ -551,10 +551,14 @@ class Shape:
         self.run([PEERBRIDGE, "db", "upgrade"], "migrate")
 
     def load_demo(self) -> float:
-        """``peerbridge demo-data --members N`` (the demo refuses production, so development)."""
+        """``peerbridge demo-data --members N --no-history`` (the demo refuses production).
+
+        Without the twelve months of history, so every seeker is still waiting for a mentor
+        and a round has the whole network to match (history would pair most of them first).
+        """
         started = time.perf_counter()
         self.run(
-            [PEERBRIDGE, "demo-data", "--members", str(self.members)],
+            [PEERBRIDGE, "demo-data", "--members", str(self.members), "--no-history"],
             "demo-data",
             PEERBRIDGE_ENVIRONMENT="development",
         )

@@ -346,3 +346,21 @@ def test_role_changes_at_the_command_line_are_audited(engine, session, monkeypat
         ("role.granted", None, {"role": "admin"}),
         ("role.revoked", None, {"role": "admin"}),
     ]
+
+
+def test_demo_data_without_history_loads_in_a_fresh_process(tmp_path):
+    """A fresh ``peerbridge`` process (no test imports) maps every table it touches."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    env = {**os.environ, "PEERBRIDGE_DATABASE_URL": url, "PEERBRIDGE_ENVIRONMENT": "development"}
+    peerbridge = str(Path(sys.executable).with_name("peerbridge"))
+    for command in (["db", "upgrade"], ["demo-data", "--members", "30", "--no-history"]):
+        done = subprocess.run(
+            [peerbridge, *command], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert "organiser@demo.peerbridge.example" in done.stdout + done.stderr

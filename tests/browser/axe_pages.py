@@ -98,6 +98,11 @@ def build_world(session: Session) -> World:
     w.organisation = f.make_organisation(session, name="Leeds Teaching Hospitals NHS Trust")
     w.chapter = f.make_chapter(session, name="North West chapter")
     f.make_audit_event(session, actor=w.organiser)
+    # Opportunities (one saved) and an event the member is going to.
+    w.opportunity = f.make_opportunity(session, posted_by=w.organiser, title="Shadow a COO")
+    f.make_opportunity_save(session, opportunity=w.opportunity, member=w.member)
+    w.event = f.make_event(session, organiser=w.organiser, title="Winter planning webinar")
+    f.make_event_rsvp(session, event=w.event, member=w.member)
     # Load every row, then let go: an open read on SQLite would block the app's writes.
     for row in vars(w).values():
         session.refresh(row)
@@ -194,6 +199,12 @@ MEMBER: list[Page] = [
     ),
     ("/programmes/{programme_id}", lambda w: f"/programmes/{w.programme.id}"),
     ("/programmes/{programme_id}/apply", lambda w: f"/programmes/{w.programme.id}/apply"),
+    _fixed("/opportunities"),
+    _fixed("/opportunities/saved"),
+    _fixed("/opportunities/new"),
+    ("/opportunities/{opportunity_id}", lambda w: f"/opportunities/{w.opportunity.id}"),
+    _fixed("/events"),
+    ("/events/{event_id:int}", lambda w: f"/events/{w.event.id}"),
     ("/no-such-page", lambda _w: "/no-such-page"),
 ]
 MEMBER_ERRORS = [
@@ -254,6 +265,9 @@ ORGANISER: list[Page] = [
     _fixed("/organise/insights"),
     _fixed("/organise/impact"),
     _fixed("/community/moderation"),
+    _fixed("/organise"),
+    _fixed("/organise/reach"),
+    _fixed("/events/new"),
 ]
 ORGANISER_ERRORS = ["/organise/import", "/organise/programmes/new"]
 

@@ -32,7 +32,7 @@ def test_an_admin_suspends_and_reactivates_a_member_then_adds_and_retires_a_skil
 
     # Find the member.
     page.goto("/admin")
-    page.get_by_role("link", name="Members").first.click()
+    page.get_by_role("main").get_by_role("link", name="Members", exact=True).first.click()
     page.wait_for_url("**/admin/members")
     page.get_by_label("Name or email address").fill("ramanathan")
     page.get_by_role("button", name="Find members").click()

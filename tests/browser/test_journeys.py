@@ -32,7 +32,7 @@ def test_sign_up_verify_log_in_edit_profile_and_log_out(page, session, mail_dir,
     page.get_by_label("NHS England region").select_option("North East and Yorkshire")
     page.get_by_label("Role family").select_option("workforce-and-rostering")
     page.get_by_label("Band").select_option("4")
-    page.get_by_label("Non clinical").check()
+    page.get_by_label("Non-clinical").check()
     page.get_by_label("Years of management experience").fill("1")
     screenshot(page, "sign-up-filled", request)
     page.get_by_role("button", name="Join the network").click()

@@ -46,7 +46,7 @@ def test_sign_in_with_nhsmail_then_complete_the_profile(page, session, provider,
     page.get_by_label("NHS England region").select_option("North West")
     page.get_by_label("Role family").select_option("operational-management")
     page.get_by_label("Band").select_option("7")
-    page.get_by_label("Non clinical").check()
+    page.get_by_label("Non-clinical").check()
     page.get_by_label("Years of management experience").fill("3")
     screenshot(page, "sso-complete-profile", request)
     page.get_by_role("button", name="Complete your profile").click()
