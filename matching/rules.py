@@ -20,6 +20,7 @@ a rule holds wherever the solver looks; the members' real bands are ``mentee_lev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -248,6 +249,34 @@ UNMATCHED_NOT_FLAGGED = (
 UNMATCHED_NO_SENIOR = "no senior leader (band 8a or above) is offering a place"
 UNMATCHED_SENIOR_OWN_ORG = "every senior leader offering a place works in your own organisation"
 UNMATCHED_SENIOR_CHAIN = "every senior leader offering a place is in your line-management chain"
+
+# Reasons are written to the mentee ("1 band above you"); an organiser reads them about the
+# mentee. Longest phrases first, so verbs agree ("you seek" reads "the mentee seeks").
+_ABOUT_THE_MENTEE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), words)
+    for pattern, words in (
+        (
+            r"\bIn return you offer (.+), which they want to learn",
+            r"In return the mentee offers \1, which the mentor wants to learn",
+        ),
+        (r"\byou seek\b", "the mentee seeks"),
+        (r"\bcould take you\b", "could take them"),
+        (r"\bdo not have it\b", "does not have it"),
+        (r"\band you\b", "and the mentee"),
+        (r"\babove you\b", "above the mentee"),
+        (r"\byours\b", "theirs"),
+        (r"\byour\b", "their"),
+        (r"\byou\b", "the mentee"),
+    )
+)
+
+
+def about_the_mentee(reason: str) -> str:
+    """A reason written to the mentee, as an organiser reads it: "1 band above the mentee",
+    "covers 2 of their 3 skills sought", "the mentors who could take them were all needed"."""
+    for pattern, words in _ABOUT_THE_MENTEE:
+        reason = pattern.sub(words, reason)
+    return reason
 
 
 def feasible_counts(pop: Population) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from backend import db
 from backend.chapters import service as chapters
 from backend.errors import Conflict, FieldErrors, Invalid
+from backend.matchmaking.rules import about_the_mentee
 from backend.members import service as member_service
 from backend.members.service import MAX_ID
 from backend.rounds import service as rounds
@@ -30,11 +31,13 @@ from web.deps import (
 )
 from web.mentoring import path_id
 from web.organise import read_upload
-from web.render import NOTICES, form_errors, progress, render
+from web.render import NOTICES, form_errors, progress, render, templates
 
 router = APIRouter(route_class=UnitOfWorkRoute, prefix="/organise/rounds")
 
 PROPOSALS_PER_PAGE = 50
+templates.env.filters["about_the_mentee"] = about_the_mentee
+
 UNMATCHED_SHOWN = 200
 
 NOTICES.update(
@@ -281,7 +284,7 @@ def _round_page(
     query = params.get("page", "1")
     page = int(query) if query.isdigit() and 0 < int(query) <= 100_000 else 1
     shown: list = []
-    total = 0
+    total = paired = 0
     has_more = has_previous = False
     if matching_round.status in ("ready", "published"):
         # One page from the database by key (never an offset), and a count.
@@ -300,6 +303,9 @@ def _round_page(
             has_previous, has_more = after is not None, len(shown) > PROPOSALS_PER_PAGE
             shown = shown[:PROPOSALS_PER_PAGE]
         total = rounds.proposal_count(session=visitor.db, organiser=organiser, round_id=round_id)
+        paired = rounds.proposal_count(
+            session=visitor.db, organiser=organiser, round_id=round_id, with_mentor=True
+        )
     page = max(page, 2) if has_previous else 1
     first_key = rounds.ProposalKey.of(shown[0]) if shown else None
     last_key = rounds.ProposalKey.of(shown[-1]) if shown else None
@@ -332,6 +338,7 @@ def _round_page(
         proposals=shown,
         proposed=[p for p in shown if p.status == "proposed"],
         total=total,
+        paired=paired,
         page=page,
         has_more=has_more,
         href=href,

@@ -21,6 +21,7 @@ from matching.rules import VIOLATION_NOT_OFFERING as VIOLATION_NOT_OFFERING
 from matching.rules import VIOLATION_NOT_SENIOR_LEADER as VIOLATION_NOT_SENIOR_LEADER
 from matching.rules import VIOLATION_OWN_ORGANISATION as VIOLATION_OWN_ORGANISATION
 from matching.rules import VIOLATION_SELF as VIOLATION_SELF
+from matching.rules import about_the_mentee as about_the_mentee
 
 CHAIN_DEPTH_LIMIT = 50
 

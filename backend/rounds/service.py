@@ -375,14 +375,23 @@ def proposals_of(
 
 
 def proposal_count(
-    *, session: Session, organiser: Member | None, round_id: int, status: str | None = None
+    *,
+    session: Session,
+    organiser: Member | None,
+    round_id: int,
+    status: str | None = None,
+    with_mentor: bool = False,
 ) -> int:
-    """How many proposals the round has (with ``status``, if given); organisers only."""
+    """How many proposals the round has (with ``status``, if given; only those naming a mentor
+    with ``with_mentor``, leaving out the mentees the round found nobody for); organisers only.
+    """
     get_round(session=session, organiser=organiser, round_id=round_id)
     counted = select(func.count()).select_from(MatchProposal)
     counted = counted.where(MatchProposal.round_id == round_id)
     if status is not None:
         counted = counted.where(MatchProposal.status == status)
+    if with_mentor:
+        counted = counted.where(col(MatchProposal.mentor_id).is_not(None))
     return int(session.exec(counted).one())
 
 
@@ -1680,7 +1689,7 @@ def export_csv(*, session: Session, organiser: Member | None, round_id: int) -> 
                 (mentor.external_id or mentor.id) if mentor else "",
                 mentor.name if mentor else "",
                 f"{p.score:.0f}" if p.mentor_id else "",
-                p.reasons,
+                pair_rules.about_the_mentee(p.reasons),
                 p.status,
             ]
         )

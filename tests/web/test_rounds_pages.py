@@ -13,6 +13,7 @@ from sqlmodel import select
 from backend import jobs
 from backend.mentoring.models import Mentorship
 from backend.rounds.models import MatchingRound, MatchProposal
+from matching.rules import about_the_mentee
 from tests.factories import make_member, make_organiser, make_round
 from tests.web.conftest import another_client, error_summary, forms_of, log_in, post_form
 from tests.web.test_mentoring_pages import submit, text_of
@@ -73,7 +74,10 @@ def test_a_round_from_creation_to_both_sides_accepting(
     assert "Ready for review" in body and 'http-equiv="refresh"' not in page.text
     assert "Matched 3 of 4" in body
     assert "Pairs across organisations 100%" in body
-    assert "Proposed pairs (4)" in body and "Nobody found" in body
+    # Three pairs; the fourth row is the mentee found nobody, said so beside the count.
+    assert "Proposed pairs (3)" in body and "Nobody found" in body
+    assert "also shows the 1 mentee the round found no mentor for" in body
+    assert re.search(r"Mentors with a free place \d+ \(\d+ places? in all\)", body), body
     proposed = session.exec(select(MatchProposal).where(MatchProposal.status == "proposed")).all()
     assert len(proposed) == 3
 
@@ -325,7 +329,10 @@ def test_the_review_page_names_each_mentee_without_a_mentor_and_why(
     body = text_of(client.get(f"/organise/rounds/{round_id}").text)
 
     assert "Mentees without a mentor (1)" in body
-    assert f"{mentee.name} Why {unmatched.reasons}" in body
+    # Written to the mentee ("could take you"); the organiser reads it about them.
+    assert "could take you" in unmatched.reasons
+    assert f"{mentee.name} Why {about_the_mentee(unmatched.reasons)}" in body
+    assert "could take them" in body and "could take you" not in body
 
 
 def test_a_round_whose_worker_stopped_says_why_and_can_be_run_again(
