@@ -35,6 +35,7 @@ router = APIRouter(route_class=UnitOfWorkRoute)
 
 PAGE_SIZE = 20
 templates.env.filters["markdown"] = markdown
+templates.env.filters["period_name"] = peer_connect.period_name
 
 NOTICES.update(
     {

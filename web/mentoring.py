@@ -687,6 +687,7 @@ def agreement_submit(visitor: CheckedVisitor, mentorship_id: int, form: Form) ->
 
 BAD_DATE = "The date of the session must be a real date, like 14 3 2026."
 WHOLE_MINUTES = "Duration must be a whole number of minutes, like 45."
+NO_MINUTES = "Enter how long the session was, in minutes, like 45."
 
 
 def parse_date(form: FormData, name: str) -> date | str:
@@ -706,7 +707,11 @@ def read_session_form(form: FormData) -> tuple[date, int]:
     duration = form_int(form, "duration_minutes")
     unreadable = {
         **({} if isinstance(held_on, date) else {"held_on": BAD_DATE}),
-        **({} if isinstance(duration, int) else {"duration_minutes": WHOLE_MINUTES}),
+        **(
+            {}
+            if isinstance(duration, int)
+            else {"duration_minutes": NO_MINUTES if duration == "" else WHOLE_MINUTES}
+        ),
     }
     if unreadable or not isinstance(held_on, date) or not isinstance(duration, int):
         raise FieldErrors(unreadable)

@@ -179,7 +179,13 @@ def offer_submit(visitor: CheckedVisitor, form: Form) -> Response:
     )
     try:
         if not isinstance(capacity, int):
-            raise FieldErrors({"capacity": member_service.CAPACITY_WHOLE})
+            raise FieldErrors(
+                {
+                    "capacity": member_service.CAPACITY_EMPTY
+                    if capacity == ""
+                    else member_service.CAPACITY_WHOLE
+                }
+            )
         member_service.set_mentoring_offer(session=visitor.db, member=visitor.member, offer=offer)
     except Invalid as error:
         return render(

@@ -106,7 +106,9 @@ def _round_settings(
     if not isinstance(seed, int):
         unreadable["seed"] = rounds.SEED_PROBLEM
     respond_days = form_int(form, "respond_days")
-    if not isinstance(respond_days, int):
+    if respond_days == "":
+        unreadable["respond_days"] = rounds.RESPOND_DAYS_EMPTY
+    elif not isinstance(respond_days, int):
         unreadable["respond_days"] = rounds.RESPOND_DAYS_PROBLEM
     settings = rounds.RoundSettings(
         name=form_text(form, "name"),

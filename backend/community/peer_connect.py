@@ -35,6 +35,14 @@ def period_of(moment: datetime) -> str:
     return moment.strftime("%Y-%m")
 
 
+def period_name(period: str) -> str:
+    """A pairing period as people read it: '2026-12' is 'December 2026'."""
+    try:
+        return datetime.strptime(period, "%Y-%m").strftime("%B %Y")
+    except ValueError:
+        return period
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One opted-in member as pairing sees them."""

@@ -105,8 +105,10 @@ class ImportResult:
         problems = f"{len(self.errors):,} problem{'s' if len(self.errors) != 1 else ''}"
         rows = f"{self.rejected_rows:,} row{'s' if self.rejected_rows != 1 else ''}"
         if self.errors and self.mode == "all-or-nothing":
+            # A problem with the file itself (its header, say) belongs to no row.
+            where = f" in {rows}" if self.rejected_rows else ""
             return (
-                f"Nothing was imported: the file has {problems} in {rows}. Fix them and import "
+                f"Nothing was imported: the file has {problems}{where}. Fix them and import "
                 "the file again, or import only the valid rows."
             )
         text = (
@@ -125,11 +127,13 @@ class ImportResult:
                 f"{'those members have' if skipped != 1 else 'that member has'} an account or "
                 "withdrew consent, so only they can give or change their answers."
             )
-        if self.errors:
+        if self.errors and self.rejected_rows:
             text += (
                 f" {rows.capitalize()} not imported ({problems}); the rejects file lists them "
                 "with the reasons."
             )
+        elif self.errors:
+            text += f" The file has {problems}; the list below says what."
         return text
 
 

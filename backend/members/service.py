@@ -52,6 +52,7 @@ class ProfileUpdate:
 
 
 CAPACITY_WHOLE = "Capacity must be a whole number from 0 to 10."
+CAPACITY_EMPTY = "Enter how many mentees you can take, from 0 to 10."
 
 
 @dataclass

@@ -90,6 +90,8 @@ def meeting_format_problem(value: str) -> str | None:
 
 def management_years_problem(value: object) -> str | None:
     """Why years of management experience are wrong, or None."""
+    if value == "":
+        return "Enter your years of management experience, like 3 (0 if none)."
     if isinstance(value, bool) or not isinstance(value, int):
         return "Years of management experience must be a whole number, like 3."
     if not 0 <= value <= 60:

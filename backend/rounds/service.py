@@ -76,6 +76,7 @@ WEIGHT_NAMES = tuple(DEFAULT_WEIGHTS)
 # What a surface says when a number cannot be read as its type (also the range message).
 WEIGHTS_PROBLEM = "Weights must be numbers of 0 or more, and not all 0."
 RESPOND_DAYS_PROBLEM = "Time to answer must be from 1 to 60 days."
+RESPOND_DAYS_EMPTY = "Enter how many days mentors and mentees have to answer, from 1 to 60."
 SEED_PROBLEM = "Seed must be a whole number from 0 to 2147483647."
 
 
@@ -410,6 +411,17 @@ def summary_of(matching_round: MatchingRound) -> dict[str, object]:
 # Running (a background job) -------------------------------------------------------------------
 
 
+# The matcher's stages (``matching.rounds``) as the organiser watching the round reads them.
+STAGE_WORDS = {
+    "features": "Reading what each member offers and seeks",
+    "candidates": "Finding the mentors who could suit each mentee",
+    "coverage": "Working out how many mentees can be matched",
+    "solve": "Choosing the best pairs",
+    "reasons": "Writing down why each pair suits",
+    "done": "Saving the pairs",
+}
+
+
 def _set_progress(
     engine: Engine | None, round_id: int, stage: str, fraction: float, attempt: int
 ) -> None:
@@ -497,7 +509,8 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
         now = time.monotonic()
         if now - last[0] > 0.5 or fraction >= 1.0:
             last[0] = now
-            _set_progress(engine, round_id, stage, 0.05 + 0.85 * fraction, attempt)
+            words = STAGE_WORDS.get(stage, stage)
+            _set_progress(engine, round_id, words, 0.05 + 0.85 * fraction, attempt)
 
     try:
         result = run_round(

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import select
 
 from backend.community import circles
 from backend.community.models import CircleMember, CommunityPreference, PeerPairing
-from tests.factories import make_chapter, make_member, make_organiser, make_organiser_scope
+from tests.factories import (
+    make_chapter,
+    make_member,
+    make_organiser,
+    make_organiser_scope,
+    make_peer_pairing,
+)
 from tests.web.conftest import another_client, log_in, post_form
 
 
@@ -159,3 +167,17 @@ def test_chapter_organisers_run_the_circles_of_their_chapters_through_the_page(
     )
     assert refused.status_code == 404
     assert circle_of_mover() == second
+
+
+def test_a_members_peer_connect_pairs_are_listed_by_month_name(client, session):
+    ann = make_member(session)
+    peer = make_member(session, name="Tom Eze")
+    make_peer_pairing(session, first=ann, second=peer, period="2026-12")
+    session.commit()
+    log_in(client, ann.email)
+
+    page = client.get("/circles")
+
+    assert page.status_code == 200
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
+    assert "December 2026: Tom Eze" in text and "2026-12" not in text

@@ -707,3 +707,18 @@ def test_the_stored_rejects_file_neutralises_formula_cells(session):
     # Then each formula is quote-prefixed, and the negative-number id stays a number
     assert [r["name"] for r in rejects[:-1]] == ["'" + value for value in hostile]
     assert rejects[-1]["member_id"] == "-3"
+
+
+def test_a_problem_with_the_file_itself_is_not_counted_in_rows():
+    """A problem on no row (line 0, the whole file) never reads "1 problem in 0 rows"."""
+    from backend.members.importing import ImportResult
+    from members_csv import RowError
+
+    whole_file = [RowError(line=0, column=None, reason="The file has no header row.")]
+    refused = ImportResult(mode="all-or-nothing", errors=whole_file)
+    assert refused.summary().startswith("Nothing was imported: the file has 1 problem. Fix")
+    partial = ImportResult(mode="partial", created=2, errors=whole_file)
+    assert "0 rows" not in partial.summary()
+    assert partial.summary().endswith("The file has 1 problem; the list below says what.")
+    rows = ImportResult(mode="all-or-nothing", errors=whole_file * 2, rejected_rows=1)
+    assert "the file has 2 problems in 1 row." in rows.summary()

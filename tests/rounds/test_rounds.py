@@ -223,3 +223,23 @@ def test_a_members_cohort_matches_only_those_members(session, engine, network):
         session=session, organiser=organiser, round_id=matching_round.id
     )
     assert {p.mentee_id for p in proposals} == {m.id for m in mentees[:2]}
+
+
+def test_a_running_round_reports_its_stages_in_words(session, engine, network, monkeypatch):
+    """Every stage the matcher reports reaches the organiser as words, never its code name."""
+    organiser, _, _ = network
+    seen: list[str] = []
+    real = rounds._set_progress
+
+    def recording(engine, round_id, stage, fraction, attempt):  # type: ignore[no-untyped-def]
+        seen.append(stage)
+        real(engine, round_id, stage, fraction, attempt)
+
+    monkeypatch.setattr(rounds, "_set_progress", recording)
+    monkeypatch.setattr(rounds.time, "monotonic", iter(range(0, 10_000, 10)).__next__)
+
+    run(session, engine, organiser)
+
+    assert seen, "the round reported no progress"
+    assert set(seen) <= set(rounds.STAGE_WORDS.values()), seen
+    assert "Choosing the best pairs" in seen

@@ -420,3 +420,13 @@ def test_unreadable_management_years_are_explained_with_the_rest_and_nothing_is_
     ]
     assert 'href="#management_years"' in response.text and 'value="three"' in response.text
     assert session.exec(select(Member)).all() == []
+
+
+def test_empty_management_years_ask_for_them(client, session):
+    response = post_form(client, "/sign-up", {**GOOD_SIGN_UP, "management_years": ""})
+
+    assert response.status_code == 400
+    assert error_summary(response.text) == [
+        "Enter your years of management experience, like 3 (0 if none)."
+    ]
+    assert session.exec(select(Member)).all() == []

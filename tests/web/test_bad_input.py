@@ -222,6 +222,8 @@ def test_bad_mentoring_offer_is_explained_and_nothing_changes(client, session, c
 
     assert response.status_code == 400
     assert f'href="#{field}"' in response.text
+    if changes == {"capacity": ""}:  # an empty box asks for the number, never "whole number"
+        assert "Enter how many mentees you can take, from 0 to 10." in response.text
     session.expire_all()
     assert session.get(MentoringOffer, member.id) is None
 

@@ -108,10 +108,16 @@ def test_all_or_nothing_imports_nothing_and_lists_every_bad_row(organiser_client
 
 
 def test_partial_imports_the_good_rows_and_offers_the_rejects(organiser_client, session):
-    response = upload(organiser_client, members_csv({}, {"band": "10"}), mode="partial")
+    response = upload(
+        organiser_client, members_csv({}, {"band": "10", "region": "Wales"}), mode="partial"
+    )
 
     assert response.status_code == 200
     assert _imported(session) == ["imported1@example.nhs.uk"]
+    # One row not imported, for two problems: the counts say which is which.
+    text = " ".join(re.sub(r"<[^>]+>", " ", response.text).split())
+    assert "Rows not imported 1 (2 problems)" in text
+    assert "1 row not imported (2 problems)" in text
     href = re.search(r'href="(/organise/import/\d+/rejects.csv)" download', response.text)
     rejects = organiser_client.get(href.group(1))
     assert rejects.headers["content-type"].startswith("text/csv")

@@ -342,6 +342,15 @@ def test_bad_session_dates_and_lengths_are_explained_together(client, session, e
     assert 'value="31"' in response.text
     assert session.exec(select(MentoringSession)).all() == []
 
+    empty = submit(
+        client,
+        path,
+        f"{path}/sessions",
+        {"held_on-day": "4", "held_on-month": "3", "held_on-year": "2026", "duration_minutes": ""},
+    )
+    assert empty.status_code == 400
+    assert "Enter how long the session was, in minutes, like 45." in error_summary(empty.text)
+
 
 def test_a_session_before_the_mentorship_started_is_explained_on_the_page(client, session, pair):
     mentee, mentor = pair

@@ -393,3 +393,10 @@ def test_an_unreadable_seed_or_answer_time_is_named_and_nothing_is_created(
     assert 'href="#weight_skills"' in response.text
     assert 'value="lucky"' in response.text and 'value="a week"' in response.text
     assert session.exec(select(MatchingRound)).all() == []
+
+    empty = create_round(client, respond_days="")
+    assert empty.status_code == 400
+    assert error_summary(empty.text) == [
+        "Enter how many days mentors and mentees have to answer, from 1 to 60."
+    ]
+    assert session.exec(select(MatchingRound)).all() == []
