@@ -395,9 +395,13 @@ class ReportContentInput:
 
 @strawberry.enum(description="What an organiser does with reported content.")
 class ModerationAction(Enum):
-    HIDE = "hide"
-    RESTORE = "restore"
-    DISMISS = "dismiss"
+    HIDE = strawberry.enum_value(
+        "hide", description="Hide the post or comment from members; it can be restored."
+    )
+    RESTORE = strawberry.enum_value("restore", description="Show hidden content again.")
+    DISMISS = strawberry.enum_value(
+        "dismiss", description="Close the reports and leave the content as it is."
+    )
 
 
 @strawberry.input(description="Organisers: hide, restore or dismiss reports, with a note.")

@@ -33,6 +33,7 @@ from vocabulary import (
     PROFESSIONS,
     REGIONS,
     ROLE_FAMILIES,
+    humanise,
 )
 
 
@@ -44,10 +45,18 @@ def _name(value: str, *, prefix: str = "") -> str:
 def _python_enum(name: str, members: list[tuple[str, str]]) -> Any:
     """A Python enum whose members come from data (the vocabulary, the services' constants).
 
-    Any to the type checker, which only knows enums whose members are written out; annotations
-    elsewhere may then name the GraphQL enums built from it.
+    Each value is described by the words the pages use for it (``vocabulary.humanise``: the
+    one function that names values), so an API user reads "People and HR", not only
+    PEOPLE_AND_HR. Any to the type checker, which only knows enums whose members are written
+    out; annotations elsewhere may then name the GraphQL enums built from it.
     """
-    return enum.Enum(name, members)
+    return enum.Enum(
+        name,
+        [
+            (key, strawberry.enum_value(value, description=humanise(value)))
+            for key, value in members
+        ],
+    )
 
 
 def _enum(name: str, values: tuple[str, ...], description: str, *, prefix: str = "") -> Any:

@@ -29,8 +29,12 @@ from schema.context import Info
 
 @strawberry.enum(description="ALL_OR_NOTHING imports nothing if any row is bad; PARTIAL the rest.")
 class ImportMode(enum.Enum):
-    ALL_OR_NOTHING = "all-or-nothing"
-    PARTIAL = "partial"
+    ALL_OR_NOTHING = strawberry.enum_value(
+        "all-or-nothing", description="Import nothing if any row is bad."
+    )
+    PARTIAL = strawberry.enum_value(
+        "partial", description="Import the good rows; list the bad ones as rejects."
+    )
 
 
 @strawberry.input(description="A members CSV (the members CSV format) and how to treat bad rows.")
@@ -45,10 +49,12 @@ class ImportMembersInput:
 
 @strawberry.enum(description="Where an import job is.")
 class MemberImportStatus(enum.Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
+    QUEUED = strawberry.enum_value("queued", description="Waiting for a worker to start it.")
+    RUNNING = strawberry.enum_value("running", description="Being imported: progress says how far.")
+    DONE = strawberry.enum_value("done", description="Finished: the counts say what was imported.")
+    FAILED = strawberry.enum_value(
+        "failed", description="Stopped by an error: nothing half-written is kept."
+    )
 
 
 @strawberry.type(description="An import job: its progress and, once DONE, its counts.")
@@ -191,7 +197,7 @@ class ImportMutation:
                 session=context.session,
                 actor=actor,
                 data=input.csv.encode("utf-8", errors="surrogatepass"),
-                mode=input.mode.value,
+                mode=str(input.mode.value),
             )
             import_id: int = started.id
             return _run_import(info, actor, import_id, background=input.background)

@@ -26,9 +26,11 @@ from schema.reference import page_size
 
 @strawberry.enum(description="What a conversation belongs to.")
 class MessageThreadKind(Enum):
-    MENTORSHIP = "mentorship"
-    CIRCLE = "circle"
-    GROUP = "group"
+    MENTORSHIP = strawberry.enum_value(
+        "mentorship", description="A mentor and mentee's conversation."
+    )
+    CIRCLE = strawberry.enum_value("circle", description="A peer circle's conversation.")
+    GROUP = strawberry.enum_value("group", description="A group mentoring conversation.")
 
 
 @strawberry.type(description="One message: plain text with line breaks (escape it to show).")
@@ -289,8 +291,10 @@ class SetMessagePreferencesInput:
 
 @strawberry.enum(description="What an organiser does with a reported message.")
 class MessageModeration(Enum):
-    HIDE = "hide"
-    DISMISS = "dismiss"
+    HIDE = strawberry.enum_value("hide", description="Hide the message from the conversation.")
+    DISMISS = strawberry.enum_value(
+        "dismiss", description="Close the reports and leave the message as it is."
+    )
 
 
 @strawberry.input

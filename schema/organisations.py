@@ -25,9 +25,15 @@ MAX_CSV_CHARACTERS = register.MAX_FILE_BYTES
 
 @strawberry.enum(description="Which organisations an admin lists.")
 class OrganisationListing(enum.Enum):
-    REGISTER = "register"
-    OTHER = "other"
-    CLOSED = "closed"
+    REGISTER = strawberry.enum_value(
+        "register", description="Open organisations from the ODS register."
+    )
+    OTHER = strawberry.enum_value(
+        "other", description="Organisations members added that are not in the register."
+    )
+    CLOSED = strawberry.enum_value(
+        "closed", description="Organisations the register lists as closed."
+    )
 
 
 @strawberry.type(
@@ -175,7 +181,7 @@ class OrganisationAdminQuery:
             session=info.context.session,
             admin=info.context.member,
             search=search or "",
-            status=listing.value if listing is not None else "",
+            status=str(listing.value) if listing is not None else "",
             offset=offset,
             limit=limit,
         )

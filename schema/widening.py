@@ -5,8 +5,6 @@ Only ever the caller's own: no field anywhere else in the schema carries a reaso
 
 from __future__ import annotations
 
-import enum
-import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,18 +14,9 @@ from backend.privacy import widening
 from backend.privacy.models import WIDENING_WORDING_VERSION, WideningAccessClaim
 from schema import errors
 from schema.context import Info
+from schema.enums import _name, _python_enum
 from schema.permissions import IsAuthenticated
 from vocabulary import WIDENING_CATEGORIES
-
-
-def _name(value: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").upper()
-
-
-def _python_enum(name: str, members: list[tuple[str, str]]) -> Any:
-    # Members come from the vocabulary (as in schema/enums.py), so Any to the type checker.
-    return enum.Enum(name, members)
-
 
 _Category = _python_enum("WideningCategory", [(_name(c), c) for c in WIDENING_CATEGORIES])
 WideningCategory: Any = strawberry.enum(
