@@ -86,9 +86,14 @@ def prepare_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Derive the columns the features read: experience text and region-with-format."""
     sought = frame["skills_sought"].map(_as_tuple)
     offered = frame["skills_offered"].map(_as_tuple)
-    goals = frame["goals"].map(_text)
-    bio = frame["bio"].map(_text) if "bio" in frame.columns else pd.Series("", index=frame.index)
-    offered_names = offered.map(lambda s: " ".join(SKILL_NAMES.get(k, k) for k in s))
+    # astype(str): an empty frame's mapped columns are float64, and text cannot be added to them.
+    goals = frame["goals"].map(_text).astype(str)
+    bio = (
+        frame["bio"].map(_text).astype(str)
+        if "bio" in frame.columns
+        else pd.Series("", index=frame.index, dtype=object)
+    )
+    offered_names = offered.map(lambda s: " ".join(SKILL_NAMES.get(k, k) for k in s)).astype(str)
     out = pd.DataFrame(
         {
             "skills_sought": sought,

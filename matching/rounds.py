@@ -249,6 +249,13 @@ class RoundMatcher(BaseEstimator):
             if progress is not None:
                 progress(name, share)
 
+        if not X["seeking_mentor"].astype(bool).any():
+            # Nobody to match (a cohort nobody in which has joined yet, say): an empty round.
+            self.result_ = _nobody_to_match(X, self.priority)
+            self.match_ = np.empty(0, dtype=np.int64)
+            stage("done", 1.0)
+            return self
+
         clock.start()
         stage("features", 0.0)
         scorer = PairScorer(
@@ -496,6 +503,32 @@ def _summarise(
         other_rate_matchable=rate(~prio & matchable),
         priority_score_cost=cost,
         blocking_pairs=blocking,
+    )
+
+
+def _nobody_to_match(frame: pd.DataFrame, priority: bool) -> RoundResult:
+    """The result of a round with no mentee in it: nothing matched, the mentors counted."""
+    places = pd.to_numeric(frame["mentor_capacity"], errors="coerce").fillna(0)
+    return RoundResult(
+        matches=pd.DataFrame(
+            {"mentee_id": [], "mentor_id": [], "score": [], "reasons": [], "priority": []}
+        ),
+        n_mentees=0,
+        n_mentors=int((places > 0).sum()),
+        total_capacity=int(places.sum()),
+        matched=0,
+        bound=0,
+        total_score=0.0,
+        cross_org_share=0.0,
+        skills_covered=float("nan"),
+        unmatched_why={},
+        priority=priority,
+        priority_rate=float("nan"),
+        other_rate=float("nan"),
+        priority_rate_matchable=float("nan"),
+        other_rate_matchable=float("nan"),
+        priority_score_cost=None,
+        blocking_pairs=0,
     )
 
 

@@ -17,6 +17,7 @@ from backend.accounts import passwords, two_factor
 from backend.accounts.models import AccessToken, EmailToken, LoginThrottle, UserSession
 from backend.db import session_factory, utcnow
 from backend.errors import Conflict, FieldErrors, Invalid, NotFound, RateLimited
+from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
 from backend.members import validation as v
 from backend.members.models import Member
@@ -424,6 +425,7 @@ def verify_email(*, session: Session, token: str) -> Member:
     if member.email_verified_at is None:
         member.email_verified_at = utcnow()
         session.add(member)
+        network_changed(session=session)  # joined: the matcher sees them from now on
     session.flush()
     return member
 
@@ -772,7 +774,9 @@ def _password_from_link(*, session: Session, token: str, purpose: str, new_passw
     if member is None:
         raise NotFound("This account no longer exists.")
     _set_password(session=session, member=member, new_password=new_password)
-    member.email_verified_at = member.email_verified_at or utcnow()
+    if member.email_verified_at is None:
+        member.email_verified_at = utcnow()
+        network_changed(session=session)  # joined: the matcher sees them from now on
     return member
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -45,10 +45,21 @@ _PROFILE = (
 )
 
 
+def taking_part() -> Any:
+    """Who the matcher may see (rounds, proposals, suggestions): members who have joined and
+    are not suspended. Joined means the address's owner confirmed it (the sign-up link, or
+    the invitation link with which an imported member sets a first password): a row an
+    organiser imported is nobody's mentor or mentee until its person accepts."""
+    return and_(col(Member.is_active), col(Member.email_verified_at).is_not(None))
+
+
 def free_places(*, session: Session) -> dict[int, int]:
-    """Free mentoring places per mentor: capacity less active mentees and open offers."""
+    """Free mentoring places per mentor taking part: capacity less active mentees and open
+    offers."""
     offers = session.exec(
         select(MentoringOffer.member_id, MentoringOffer.capacity, MentoringOffer.active_mentees)
+        .join(Member, col(Member.id) == col(MentoringOffer.member_id))
+        .where(taking_part())
         .where(MentoringOffer.capacity > 0)
         .where(col(MentoringOffer.paused).is_(False))
     ).all()
@@ -72,7 +83,8 @@ def mentees_waiting(
     programme_id: int | None = None,
     among: Collection[int] | None = None,
 ) -> list[int]:
-    """Members waiting for a mentor in a programme: no mentor in it, no offer waiting.
+    """Members taking part who wait for a mentor in a programme: no mentor in it, no offer
+    waiting.
 
     ``programme_id`` None is the default programme. Without ``among``, the waiting are the
     members seeking a mentor (the open mentoring); with it, only those members, seeking or not
@@ -97,7 +109,7 @@ def mentees_waiting(
     )
     statement = (
         select(Member.id)
-        .where(Member.is_active)
+        .where(taking_part())
         .where(col(Member.id).not_in(busy))
         .where(col(Member.id).not_in(offered))
         .order_by(col(Member.id))
@@ -163,6 +175,8 @@ def _profiles(session: Session, wanted: set[int] | None) -> list[tuple[Any, ...]
         # sqlalchemy's select: sqlmodel's is typed for at most four columns
         select_columns(*_PROFILE)
         .join(Organisation, col(Organisation.id) == col(Member.organisation_id))
+        # Every active member's profile (line managers in chains, say); only those taking
+        # part are waiting or have free places, so only they are ever proposed or suggested.
         .where(col(Member.is_active))
         .order_by(col(Member.id))
     )

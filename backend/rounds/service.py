@@ -487,6 +487,7 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
         matching_round = session.get(MatchingRound, round_id)
         assert matching_round is not None
         mentee_ids = _round_mentees(session, matching_round)
+        not_joined = _not_joined(session, matching_round)
         frame = population.member_frame(
             session=session,
             mentee_ids=mentee_ids,
@@ -554,6 +555,7 @@ def _run_attempt(engine: Engine | None, round_id: int, attempt: int, run_round: 
         "other_rate": result.other_rate,
         "priority_score_cost": result.priority_score_cost,
         "blocking_pairs": result.blocking_pairs,
+        "not_joined": not_joined,
         "seconds": sum(result.timings.values()),
         "scoring": "learned" if learned is not None and learned.used else "fixed",
         "learning": None
@@ -633,6 +635,25 @@ def _round_mentees(session: Session, matching_round: MatchingRound) -> list[int]
         chosen = set(json.loads(matching_round.cohort_ids))
         return [i for i in waiting if i in chosen]
     return waiting
+
+
+def _not_joined(session: Session, matching_round: MatchingRound) -> int:
+    """Members the round would have had as mentees but who have not joined yet (imported, the
+    invitation not accepted): a round leaves them out, and its page says how many."""
+    statement = (
+        select(func.count())
+        .select_from(Member)
+        .where(col(Member.is_active))
+        .where(col(Member.email_verified_at).is_(None))
+    )
+    if matching_round.cohort == "members":
+        chosen = sorted(set(json.loads(matching_round.cohort_ids)))
+        if not chosen:
+            return 0
+        statement = statement.where(col(Member.id).in_(chosen))
+    else:
+        statement = statement.where(col(Member.seeking_mentor))
+    return int(session.exec(statement).one())
 
 
 def _pairs_working(session: Session, mentee_ids: Sequence[int]) -> list[tuple[str, str]]:

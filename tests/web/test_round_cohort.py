@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from sqlmodel import select
+from sqlmodel import select, update
 
+from backend.db import utcnow
 from backend.members.models import Member
 from backend.rounds.models import MatchingRound, MatchProposal
 from tests.factories import make_organiser
@@ -58,10 +59,26 @@ def test_a_csv_cohort_is_imported_and_only_its_mentees_are_matched(
     response = post_round(client, cohort_file())
 
     assert response.status_code == 303, error_summary(response.text)
+    session.expire_all()
+    first = session.get(MatchingRound, round_id_of(response))
+    # Imported, not joined: nobody in the file is matched until they accept their invitation.
+    assert first.cohort == "members" and first.status == "ready"
+    assert session.exec(select(MatchProposal)).all() == []
+    page = " ".join(client.get(f"/organise/rounds/{first.id}").text.split())
+    assert "2 members have not accepted their invitation yet" in page
+
+    # They join (the invitation link confirms the address); the same file makes a new round.
+    session.execute(
+        update(Member).where(Member.external_id.is_not(None)).values(email_verified_at=utcnow())
+    )
+    session.commit()
+    response = post_round(client, cohort_file(), name="Admin staff cohort, again")
+    assert response.status_code == 303, error_summary(response.text)
     round_id = round_id_of(response)
     session.expire_all()
     matching_round = session.get(MatchingRound, round_id)
     assert matching_round.cohort == "members" and matching_round.status == "ready"
+    assert "not_joined" in matching_round.summary and '"not_joined": 0' in matching_round.summary
     mentees = {
         m.external_id
         for m in session.exec(
