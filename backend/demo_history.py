@@ -664,15 +664,32 @@ def _add_circles(
     signed_up: dict[int, datetime],
     now: datetime,
 ) -> int:
-    """Peer circles of 4-6, each member in one circle at most."""
+    """Peer circles that keep the circles page's rules: 4-6 members at one band, each from a
+    different organisation, each member in one circle at most."""
     pool = list(member_ids)
     rng.shuffle(pool)
     pool = pool[: int(len(pool) * CIRCLE_SHARE)]
+    seats = session.exec(
+        select(Member.id, Member.band, Member.organisation_id).where(col(Member.id).in_(pool))
+    ).all()
+    by_band: dict[str, list[tuple[int, int]]] = {}
+    for member_id, band, organisation_id in seats:
+        by_band.setdefault(band, []).append((member_id, organisation_id))
     groups: list[list[int]] = []
-    while len(pool) >= CIRCLE_SIZE[0]:
-        size = min(rng.randint(*CIRCLE_SIZE), len(pool))
-        groups.append(pool[:size])
-        pool = pool[size:]
+    for band in sorted(by_band):
+        people = sorted(by_band[band])
+        rng.shuffle(people)
+        size, group, orgs = rng.randint(*CIRCLE_SIZE), [], set()
+        for member_id, organisation_id in people:
+            if organisation_id in orgs:
+                continue
+            group.append(member_id)
+            orgs.add(organisation_id)
+            if len(group) == size:
+                groups.append(group)
+                size, group, orgs = rng.randint(*CIRCLE_SIZE), [], set()
+        if len(group) >= CIRCLE_SIZE[0]:
+            groups.append(group)
     circles = []
     for number, group in enumerate(groups):
         founded = max(signed_up[m] for m in group) + timedelta(days=rng.randint(1, 20))

@@ -187,36 +187,82 @@ def _deal(pool: list[int], k: int, people: Sequence[Waiting]) -> list[list[int]]
     return groups
 
 
-def _cost(group: list[int], people: Sequence[Waiting]) -> float:
-    bands = np.array([people[i].band_rank for i in group], dtype=float)
-    spread = float(((bands - bands.mean()) ** 2).sum())
-    vectors = [np.array(people[i].interests, dtype=float) for i in group]
-    if not vectors or not vectors[0].size or len({v.size for v in vectors}) != 1:
-        return spread
-    total = np.sum(vectors, axis=0)
-    shared = (float(total @ total) - sum(float(v @ v) for v in vectors)) / 2
+def _vectors(people: Sequence[Waiting]) -> np.ndarray:
+    """Interest vectors as one matrix (zeros when absent or of mixed lengths)."""
+    sizes = {len(p.interests) for p in people}
+    if len(sizes) != 1 or not next(iter(sizes)):
+        return np.zeros((len(people), 1))
+    return np.array([p.interests for p in people], dtype=float)
+
+
+def _cost(group: list[int], bands: np.ndarray, vectors: np.ndarray) -> float:
+    """Lower is better: the spread of bands, less the interest the members share."""
+    b = bands[group]
+    spread = float(((b - b.mean()) ** 2).sum())
+    total = vectors[group].sum(axis=0)
+    shared = (float(total @ total) - float((vectors[group] ** 2).sum())) / 2
     return spread - 0.5 * shared
+
+
+def _swap_costs(g: list[int], h: list[int], bands: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """The cost of circles ``g`` and ``h`` after swapping ``g[a]`` with ``h[b]``, for every
+    ``(a, b)`` at once (the same sums ``_cost`` takes, updated for the swap)."""
+    bg, bh = bands[g], bands[h]
+    vg, vh = vectors[g], vectors[h]
+    cross = vg @ vh.T  # vx . vy
+    norms_g, norms_h = (vg**2).sum(axis=1), (vh**2).sum(axis=1)
+
+    def side(b_out, b_in, v_out, v_in, sums, n_out, n_in, cross_out_in):
+        sb, sb2 = sums[0].sum(), (sums[0] ** 2).sum()
+        total = sums[1].sum(axis=0)
+        squares = (sums[1] ** 2).sum()
+        new_sb = sb - b_out[:, None] + b_in[None, :]
+        new_sb2 = sb2 - b_out[:, None] ** 2 + b_in[None, :] ** 2
+        spread = new_sb2 - new_sb**2 / len(sums[0])
+        # |T - v_out + v_in|^2 with every dot product from the matrices above.
+        t_out, t_in = v_out @ total, v_in @ total
+        new_total = (
+            total @ total
+            + n_out[:, None]
+            + n_in[None, :]
+            - 2 * t_out[:, None]
+            + 2 * t_in[None, :]
+            - 2 * cross_out_in
+        )
+        new_squares = squares - n_out[:, None] + n_in[None, :]
+        return spread - 0.5 * (new_total - new_squares) / 2
+
+    cost_g = side(bg, bh, vg, vh, (bg, vg), norms_g, norms_h, cross)
+    cost_h = side(bh, bg, vh, vg, (bh, vh), norms_h, norms_g, cross.T).T
+    return cost_g + cost_h
 
 
 def _polish(groups: list[list[int]], people: Sequence[Waiting], rounds: int = 3) -> None:
     """Swaps between circles of one window that improve fit and keep organisations apart."""
+    bands = np.array([p.band_rank for p in people], dtype=float)
+    vectors = _vectors(people)
+    orgs = [p.organisation for p in people]
     for _ in range(rounds):
         improved = False
         for gi in range(len(groups)):
             for hi in range(gi + 1, len(groups)):
                 g, h = groups[gi], groups[hi]
-                for a in range(len(g)):
-                    for b in range(len(h)):
-                        x, y = g[a], h[b]
-                        org_g = {people[i].organisation for i in g if i != x}
-                        org_h = {people[i].organisation for i in h if i != y}
-                        if people[y].organisation in org_g or people[x].organisation in org_h:
-                            continue
-                        before = _cost(g, people) + _cost(h, people)
-                        g[a], h[b] = y, x
-                        if _cost(g, people) + _cost(h, people) < before - 1e-9:
-                            improved = True
-                        else:
-                            g[a], h[b] = x, y
+                before = _cost(g, bands, vectors) + _cost(h, bands, vectors)
+                after = _swap_costs(g, h, bands, vectors)
+                # A swap may not bring an organisation into a circle that already has it.
+                count_g: dict[Hashable, int] = defaultdict(int)
+                count_h: dict[Hashable, int] = defaultdict(int)
+                for i in g:
+                    count_g[orgs[i]] += 1
+                for i in h:
+                    count_h[orgs[i]] += 1
+                for a, x in enumerate(g):
+                    for b, y in enumerate(h):
+                        if orgs[x] != orgs[y] and (count_g[orgs[y]] or count_h[orgs[x]]):
+                            after[a, b] = np.inf
+                best_a, best_b = np.unravel_index(int(np.argmin(after)), after.shape)
+                if after[best_a, best_b] < before - 1e-9:
+                    g[best_a], h[best_b] = h[best_b], g[best_a]
+                    improved = True
         if not improved:
             return

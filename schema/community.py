@@ -775,6 +775,16 @@ class CircleQuery:
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
+        description="True while you have opted in to a peer circle and are waiting for one that "
+        "keeps its rules to take you.",
+    )
+    def my_circle_waiting(self, info: Info) -> bool:
+        """Opted in and not in a circle yet."""
+        viewer = member_service.require_member(info.context.member)
+        return circles.is_waiting(session=info.context.session, member_id=viewer.id)
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
         description="A circle by id (its members and organisers only); null otherwise.",
     )
     def circle(self, info: Info, id: strawberry.ID) -> Circle | None:
@@ -825,7 +835,15 @@ class SetCommunityPreferencesSuccess:
 
 @strawberry.type(description="The circles formed.")
 class FormCirclesSuccess:
-    circles: list[Circle]
+    circles: list[Circle] = strawberry.field(description="The new circles formed.")
+    topped_up: list[Circle] = strawberry.field(
+        description="Existing circles with room that took some of the waiting members."
+    )
+    placed: int = strawberry.field(description="How many waiting members are now in a circle.")
+    still_waiting: int = strawberry.field(
+        description="How many members keep waiting: no circle could take them without breaking "
+        "its rules (4-6 members, bands at most 2 apart, one per organisation)."
+    )
 
 
 @strawberry.type(description="Done.")
@@ -882,14 +900,23 @@ class CircleMutation:
 
         return errors.outcome(save)
 
-    @strawberry.mutation(description="Organisers: put every waiting member into new circles.")
+    @strawberry.mutation(
+        description="Organisers: top up circles with room, then form new circles, from everyone "
+        "waiting; whoever no circle can take without breaking its rules keeps waiting."
+    )
     def form_circles(self, info: Info) -> FormCirclesResult:
         """Form circles."""
         context = info.context
 
         def form() -> FormCirclesSuccess:
             made = circles.form(session=context.session, organiser=context.member)
-            return FormCirclesSuccess(circles=[Circle.from_model(c) for c in made])
+            topped = [context.session.get(CircleModel, i) for i in made.topped_up]
+            return FormCirclesSuccess(
+                circles=[Circle.from_model(c) for c in made.new],
+                topped_up=[Circle.from_model(c) for c in topped if c is not None],
+                placed=made.placed,
+                still_waiting=made.waiting,
+            )
 
         return errors.outcome(form)
 

@@ -9,12 +9,14 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend import demo
+from backend.community.models import CircleMember
 from backend.insights import service as insights
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring.models import MentoringSession, MentorRequest, Mentorship
 from backend.privacy.models import DemographicRecord
 from backend.rounds.models import MatchingRound
 from tests.test_demo import wipe
+from vocabulary import BAND_RANK
 
 SIZE = 200
 
@@ -75,6 +77,19 @@ def test_history_is_deterministic_and_keeps_the_rules(session):
     assert len(open_pairs) == len(set(open_pairs))
     statuses = Counter(status for status, *_ in first[0])
     assert statuses["active"] and statuses["completed"] and statuses["ended_early"]
+    # Its peer circles keep the circles page's rules.
+    seats: dict[int, list[tuple[str, int]]] = {}
+    for circle_id, band, organisation_id in session.exec(
+        select(CircleMember.circle_id, Member.band, Member.organisation_id).join(
+            Member, col(Member.id) == col(CircleMember.member_id)
+        )
+    ).all():
+        seats.setdefault(circle_id, []).append((band, organisation_id))
+    assert seats
+    for members in seats.values():
+        ranks = [BAND_RANK[band] for band, _ in members]
+        assert 4 <= len(members) <= 6 and max(ranks) - min(ranks) <= 2
+        assert len({org for _, org in members}) == len(members)
     # Sign-ups spread over the twelve months.
     months = session.exec(select(Member.created_at)).all()
     assert len({(m.year, m.month) for m in months}) >= 10

@@ -490,7 +490,13 @@ def member_directory(visitor: CurrentVisitor) -> Response:
 NOTICES.update(
     {
         "preferences-saved": "Your choices have been saved.",
-        "circles-formed": "Circles have been formed. Their members have been told.",
+        "circles-formed": "Everyone waiting is now in a circle. They have been told.",
+        "circles-formed-some-wait": "Circles have been formed or topped up and their new members "
+        "told. Some members are still waiting: no circle could take them without breaking its "
+        "rules.",
+        "circles-none-formed": "Nobody could be placed yet: a circle needs at least four people "
+        "at bands no more than two apart, each from a different organisation. Everyone waiting "
+        "keeps waiting.",
         "pairing-run": "This month's peer connect pairs have been made and told.",
         "circle-left": "You have left your circle.",
         "member-moved": "The member has been moved.",
@@ -507,6 +513,7 @@ def circles_page(visitor: CurrentVisitor) -> Response:
         "community/circles.html",
         preferences=circles.preferences_of(session=visitor.db, member_id=member.id),
         my_circle=circles.circle_of(session=visitor.db, member_id=member.id),
+        waiting=circles.is_waiting(session=visitor.db, member_id=member.id),
         pairings=peer_connect.pairings_of(session=visitor.db, member_id=member.id),
         organising=circles.organising(session=visitor.db, member=member),
     )
@@ -526,8 +533,12 @@ def save_preferences(visitor: CheckedVisitor, form: Form) -> Response:
 
 @router.post("/circles/form", response_class=HTMLResponse)
 def form_circles(visitor: CheckedVisitor) -> Response:
-    """Organisers: put everyone waiting into new circles."""
-    circles.form(session=visitor.db, organiser=visitor.member)
+    """Organisers: top up circles and form new ones from everyone waiting."""
+    formed = circles.form(session=visitor.db, organiser=visitor.member)
+    if not formed.placed:
+        return redirect("/circles?notice=circles-none-formed")
+    if formed.waiting:
+        return redirect("/circles?notice=circles-formed-some-wait")
     return redirect("/circles?notice=circles-formed")
 
 

@@ -1,31 +1,19 @@
 """Peer circles (action learning sets): forming them, their members, leaving and moving.
 
-Forming is a pure function (``form_groups``) over people and their interest vectors, so it can
-be property-tested on random populations; ``form`` feeds it from the database using the
-matcher's ``PersonFeatures`` (skills sought and offered, goals text) as interest vectors.
-
-The algorithm, in three steps:
-
-1. Sizes: ``k = ceil(n / 6)`` circles of balanced size (they differ by at most one), which
-   keeps every circle within 4-6 whenever that is possible (every n >= 4 except 7; 7 makes
-   one circle of 7, and fewer than 4 make one small circle: nobody willing is left out).
-2. Seats: people sorted by band are cut into consecutive runs of those sizes, so each circle
-   starts at similar bands. Organisation clashes are then repaired by swaps with the member
-   of another circle nearest in band; if a clash remains that could be avoided (no
-   organisation has more people than there are circles), seats are dealt round-robin by
-   organisation instead, which never puts two of one organisation together.
-3. Polish: swaps between circles that bring bands closer and interests together, never
-   adding an organisation clash.
+A circle keeps the promises its page makes: four to six members, their bands at most
+``MAX_BAND_SPREAD`` apart, each from a different organisation. Forming hands the waiting
+members and the circles with room to the matcher's optimiser (``matching.circles.plan``, a
+mixed-integer programme with those rules as hard constraints): it tops up existing circles
+first, then forms new ones, and whoever cannot be placed without breaking a rule keeps waiting
+(and is told so on the circles page) until enough people like them join. Interests (skills
+sought and offered, goals, as the matcher's ``PersonFeatures`` see them) only decide who sits
+with whom among the placements that keep the rules.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import numpy as np
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
@@ -34,163 +22,11 @@ from backend.chapters import service as chapters
 from backend.community.models import Circle, CircleMember, CommunityPreference
 from backend.db import utcnow
 from backend.errors import Conflict, Invalid, NotFound
-from backend.matchmaking.features import interest_vectors
+from backend.matchmaking.circles import MAX_SIZE, plan_circles
 from backend.members import service as member_service
 from backend.members.models import Member
 from backend.notifications import service as notifications
 from backend.organisations.models import Organisation
-from vocabulary import BAND_RANK
-
-MIN_SIZE = 4
-MAX_SIZE = 6
-BAND_WEIGHT = 1.0
-INTEREST_WEIGHT = 0.5
-POLISH_ROUNDS = 4
-
-
-@dataclass(frozen=True)
-class Person:
-    """What forming needs to know about one willing member."""
-
-    member_id: int
-    organisation: str
-    band_rank: int
-
-
-def circle_sizes(n: int) -> list[int]:
-    """Balanced sizes for ``n`` people: 4-6 each whenever possible, nobody left out."""
-    if n <= 0:
-        return []
-    k = max(math.ceil(n / MAX_SIZE), 1)
-    if n // k < MIN_SIZE:
-        k = max(n // MIN_SIZE, 1)
-    base, extra = divmod(n, k)
-    return [base + 1 if i < extra else base for i in range(k)]
-
-
-def _clashes(group: list[int], orgs: Sequence[str]) -> int:
-    counts = Counter(orgs[i] for i in group)
-    return sum(c - 1 for c in counts.values())
-
-
-def _total_clashes(groups: list[list[int]], orgs: Sequence[str]) -> int:
-    return sum(_clashes(g, orgs) for g in groups)
-
-
-def _repair(groups: list[list[int]], orgs: Sequence[str], bands: np.ndarray) -> None:
-    """Swap clashing members with members of other circles, nearest band first."""
-    for _ in range(len(orgs) * 2):
-        moved = False
-        for gi, group in enumerate(groups):
-            counts = Counter(orgs[i] for i in group)
-            clashing = [i for i in group if counts[orgs[i]] > 1]
-            if not clashing:
-                continue
-            best: tuple[float, int, int, int] | None = None
-            for x in clashing:
-                rest_g = {orgs[i] for i in group if i != x}
-                for hi, other in enumerate(groups):
-                    if hi == gi:
-                        continue
-                    for y in other:
-                        if orgs[y] in rest_g:
-                            continue
-                        rest_h = Counter(orgs[i] for i in other if i != y)
-                        if rest_h[orgs[x]] > 0:
-                            continue
-                        cost = abs(float(bands[x] - bands[y]))
-                        if best is None or cost < best[0]:
-                            best = (cost, x, hi, y)
-            if best is not None:
-                _, x, hi, y = best
-                group[group.index(x)] = y
-                groups[hi][groups[hi].index(y)] = x
-                moved = True
-        if not moved:
-            return
-
-
-def _round_robin(sizes: list[int], orgs: Sequence[str], bands: np.ndarray) -> list[list[int]]:
-    """Deal people grouped by organisation (largest first) across circles in turn."""
-    counts = Counter(orgs)
-    order = sorted(range(len(orgs)), key=lambda i: (-counts[orgs[i]], orgs[i], bands[i]))
-    groups: list[list[int]] = [[] for _ in sizes]
-    slot = 0
-    for person in order:
-        while len(groups[slot % len(sizes)]) >= sizes[slot % len(sizes)]:
-            slot += 1
-        groups[slot % len(sizes)].append(person)
-        slot += 1
-    return groups
-
-
-def _cost(group: list[int], bands: np.ndarray, interests: np.ndarray) -> float:
-    """Lower is better: spread of bands, less the shared interest within the circle."""
-    b = bands[group]
-    spread = float(((b - b.mean()) ** 2).sum())
-    vectors = interests[group]
-    total = vectors.sum(axis=0)
-    shared = (float(total @ total) - float((vectors * vectors).sum())) / 2
-    return BAND_WEIGHT * spread - INTEREST_WEIGHT * shared
-
-
-def _polish(
-    groups: list[list[int]], orgs: Sequence[str], bands: np.ndarray, interests: np.ndarray
-) -> None:
-    """Swaps between circles that lower the cost and add no organisation clash."""
-    for _ in range(POLISH_ROUNDS):
-        improved = False
-        for gi in range(len(groups)):
-            for hi in range(gi + 1, len(groups)):
-                g, h = groups[gi], groups[hi]
-                before = _cost(g, bands, interests) + _cost(h, bands, interests)
-                clashes = _clashes(g, orgs) + _clashes(h, orgs)
-                for a in range(len(g)):
-                    for b in range(len(h)):
-                        x, y = g[a], h[b]
-                        if orgs[x] == orgs[y]:
-                            continue
-                        g[a], h[b] = y, x
-                        after = _cost(g, bands, interests) + _cost(h, bands, interests)
-                        if after < before - 1e-9 and _clashes(g, orgs) + _clashes(h, orgs) <= (
-                            clashes
-                        ):
-                            before = after
-                            clashes = _clashes(g, orgs) + _clashes(h, orgs)
-                            improved = True
-                        else:
-                            g[a], h[b] = x, y
-        if not improved:
-            return
-
-
-def form_groups(people: Sequence[Person], interests: np.ndarray | None = None) -> list[list[int]]:
-    """Indices of ``people`` in circles: balanced 4-6, similar bands, mixed organisations."""
-    n = len(people)
-    sizes = circle_sizes(n)
-    if not sizes:
-        return []
-    orgs = [p.organisation for p in people]
-    bands = np.array([p.band_rank for p in people], dtype=np.float64)
-    if interests is None or len(interests) != n:
-        interests = np.zeros((n, 1))
-    norms = np.linalg.norm(interests, axis=1, keepdims=True)
-    interests = np.divide(interests, norms, out=np.zeros_like(interests), where=norms > 0)
-    order = sorted(range(n), key=lambda i: (bands[i], orgs[i], people[i].member_id))
-    groups: list[list[int]] = []
-    start = 0
-    for size in sizes:
-        groups.append(order[start : start + size])
-        start += size
-    _repair(groups, orgs, bands)
-    avoidable = max(Counter(orgs).values()) <= len(sizes)
-    if avoidable and _total_clashes(groups, orgs) > 0:
-        groups = _round_robin(sizes, orgs, bands)
-    _polish(groups, orgs, bands, interests)
-    return [sorted(g, key=lambda i: (bands[i], people[i].member_id)) for g in groups]
-
-
-# The database side ----------------------------------------------------------------------------
 
 
 def preferences_of(*, session: Session, member_id: int) -> CommunityPreference:
@@ -246,55 +82,103 @@ def waiting_member_ids(*, session: Session, scope: chapters.Scope | None = None)
     return list(session.exec(statement.order_by(col(Member.id))).all())
 
 
-def _interests(session: Session, member_ids: list[int]) -> np.ndarray | None:
-    """Skills sought and offered and goals, as the matcher's PersonFeatures see them."""
-    return interest_vectors(session=session, member_ids=member_ids)
+@dataclass
+class Formed:
+    """What forming did: the new circles, the circles topped up, and who is still waiting."""
+
+    new: list[Circle] = field(default_factory=list)
+    topped_up: dict[int, int] = field(default_factory=dict)  # circle id: members added
+    placed: int = 0
+    waiting: int = 0
 
 
-def form(*, session: Session, organiser: Member | None) -> list[Circle]:
-    """Organisers: put every waiting willing member into a new circle; members are told.
+def _open_circle_ids(session: Session, scope: chapters.Scope) -> list[int]:
+    """The active circles ``scope`` covers that have room."""
+    statement = (
+        select(col(Circle.id))
+        .join(CircleMember, col(CircleMember.circle_id) == col(Circle.id))
+        .where(Circle.status == "active")
+        .group_by(col(Circle.id))
+        .having(func.count(col(CircleMember.member_id)) < MAX_SIZE)
+    )
+    if not scope.network:
+        statement = statement.where(col(Circle.id).in_(_circles_in(session, scope)))
+    return [int(i) for i in session.exec(statement).all()]
 
-    A chapter organiser forms circles of the waiting members their chapters cover only.
+
+def form(*, session: Session, organiser: Member | None) -> Formed:
+    """Organisers: top up circles with room, then form new circles, from everyone waiting.
+
+    Every circle keeps its rules (4-6 members, bands at most two apart, one per organisation);
+    whoever cannot be placed without breaking one keeps waiting. Members placed are told. A
+    chapter organiser places the waiting members their chapters cover, in circles they cover.
     """
     organiser, scope = chapters.require_scope(session=session, member=organiser)
     ids = waiting_member_ids(session=session, scope=scope)
     if not ids:
         raise Invalid("Nobody is waiting for a circle.")
-    rows = session.exec(
-        select(Member, Organisation.key)
-        .join(Organisation, col(Organisation.id) == col(Member.organisation_id))
-        .where(col(Member.id).in_(ids))
-        .order_by(col(Member.id))
-    ).all()
-    members = {m.id: m for m, _ in rows}
-    people = [Person(m.id, key, BAND_RANK.get(m.band, 0)) for m, key in rows]
-    groups = form_groups(people, _interests(session, [p.member_id for p in people]))
-    existing = session.exec(select(func.count()).select_from(Circle)).one()
-    circles = []
-    for number, group in enumerate(groups, start=existing + 1):
+    result = plan_circles(
+        session=session, member_ids=ids, circle_ids=_open_circle_ids(session, scope)
+    )
+    members = {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(ids))).all()}
+    formed = Formed(waiting=len(result.waiting))
+    for circle_id, added in sorted(result.top_ups.items()):
+        circle = session.get(Circle, circle_id)
+        if circle is None:  # pragma: no cover - read in this transaction a moment ago
+            continue
+        formed.topped_up[circle_id] = len(added)
+        size = session.exec(
+            select(func.count())
+            .select_from(CircleMember)
+            .where(CircleMember.circle_id == circle_id)
+        ).one()
+        for member_id in added:
+            session.add(CircleMember(circle_id=circle_id, member_id=member_id))
+            _tell_placed(session, members[member_id], circle, peers=size + len(added) - 1)
+    number = session.exec(select(func.count()).select_from(Circle)).one()
+    for group in result.new_circles:
+        number += 1
         circle = Circle(name=f"Peer circle {number}", created_by_id=organiser.id)
         session.add(circle)
         session.flush()
-        circles.append(circle)
-        for index in group:
-            member = members[people[index].member_id]
-            session.add(CircleMember(circle_id=circle.id, member_id=member.id))
-            notifications.notify_member(
-                session=session,
-                member=member,
-                kind="community",
-                title=f"You are in {circle.name}",
-                body=f"You have joined {circle.name} with {len(group) - 1} peers from other "
-                "organisations. Say hello in the circle's discussion.",
-                link=f"/circles/{circle.id}",
-            )
+        formed.new.append(circle)
+        for member_id in group:
+            session.add(CircleMember(circle_id=circle.id, member_id=member_id))
+            _tell_placed(session, members[member_id], circle, peers=len(group) - 1)
+    formed.placed = len(ids) - formed.waiting
+    session.flush()
     audit.record(
         session,
         actor=organiser,
         action=audit.actions.CIRCLES_FORMED,
-        details={"circles": len(circles), "members": len(people)},
+        details={
+            "circles": len(formed.new),
+            "topped_up": len(formed.topped_up),
+            "members": formed.placed,
+            "waiting": formed.waiting,
+        },
     )
-    return circles
+    return formed
+
+
+def _tell_placed(session: Session, member: Member, circle: Circle, *, peers: int) -> None:
+    notifications.notify_member(
+        session=session,
+        member=member,
+        kind="community",
+        title=f"You are in {circle.name}",
+        body=f"You have joined {circle.name} with {peers} peers from other organisations. "
+        "Say hello in the circle's discussion.",
+        link=f"/circles/{circle.id}",
+    )
+
+
+def is_waiting(*, session: Session, member_id: int) -> bool:
+    """True while the member has opted in to a circle and is not in one yet."""
+    return (
+        preferences_of(session=session, member_id=member_id).circles
+        and circle_of(session=session, member_id=member_id) is None
+    )
 
 
 @dataclass

@@ -343,7 +343,12 @@ def test_circles_and_peer_pairing_by_organisers_are_events(session):
     paired = peer_connect.trigger(session=session, organiser=organiser)
     session.commit()
 
-    assert details(only(session, a.CIRCLES_FORMED)) == {"circles": len(formed), "members": 4}
+    assert details(only(session, a.CIRCLES_FORMED)) == {
+        "circles": len(formed.new),
+        "topped_up": 0,
+        "members": 4,
+        "waiting": 0,
+    }
     assert details(only(session, a.PEER_PAIRING_RUN)) == {"pairs": len(paired)}
 
 

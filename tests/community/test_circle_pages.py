@@ -77,7 +77,7 @@ def test_organiser_moves_a_member_and_runs_peer_connect(client, session):
     for i in range(8):
         member = make_member(session, organisation=f"Trust {i}", band="6")
         circles.set_preferences(session=session, member=member, circles=True, peer_connect=True)
-    first, second = circles.form(session=session, organiser=olu)
+    first, second = circles.form(session=session, organiser=olu).new
     mover = circles.get(session=session, viewer=olu, circle_id=first.id).members[0]
     session.commit()
     log_in(client, olu.email)

@@ -59,7 +59,7 @@ def test_leave_move_and_run_peer_connect(run, session):
     people = [make_member(session, organisation=f"Trust {i}", band="6") for i in range(8)]
     for person in people:
         circles.set_preferences(session=session, member=person, circles=True, peer_connect=True)
-    first, second = circles.form(session=session, organiser=olu)
+    first, second = circles.form(session=session, organiser=olu).new
     member = circles.get(session=session, viewer=olu, circle_id=first.id).members[0]
 
     moved = run(
@@ -80,3 +80,42 @@ def test_leave_move_and_run_peer_connect(run, session):
     assert again["data"]["leaveCircle"]["__typename"] == "Conflict"
     assert paired["data"]["runPeerConnect"] == {"pairsMade": 4}
     assert len(pairs["data"]["peerConnectPairs"]) == 1
+
+
+def test_forming_says_who_was_placed_and_who_still_waits(run, session):
+    olu = make_organiser(session)
+    fours = [make_member(session, organisation=f"Trust {i}", band="5") for i in range(4)]
+    far = make_member(session, organisation="Trust far", band="9")
+    for person in (*fours, far):
+        run(PREFS, {"input": {"circles": True}}, member=person)
+    waiting = "{ myCircleWaiting }"
+    assert run(waiting, member=far)["data"]["myCircleWaiting"] is True
+
+    formed = run(
+        "mutation { formCircles { ... on FormCirclesSuccess {"
+        " circles { name } toppedUp { name } placed stillWaiting } } }",
+        member=olu,
+    )["data"]["formCircles"]
+
+    assert formed == {
+        "circles": [{"name": "Peer circle 1"}],
+        "toppedUp": [],
+        "placed": 4,
+        "stillWaiting": 1,
+    }
+    assert run(waiting, member=far)["data"]["myCircleWaiting"] is True
+    assert run(waiting, member=fours[0])["data"]["myCircleWaiting"] is False
+    # A newcomer who fits tops up the circle rather than waiting for three more.
+    newcomer = make_member(session, organisation="Trust new", band="6")
+    run(PREFS, {"input": {"circles": True}}, member=newcomer)
+    again = run(
+        "mutation { formCircles { ... on FormCirclesSuccess {"
+        " circles { name } toppedUp { name } placed stillWaiting } } }",
+        member=olu,
+    )["data"]["formCircles"]
+    assert again == {
+        "circles": [],
+        "toppedUp": [{"name": "Peer circle 1"}],
+        "placed": 1,
+        "stillWaiting": 1,
+    }
