@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from fastapi import APIRouter
@@ -13,71 +12,48 @@ from backend.errors import FieldErrors, Invalid
 from backend.insights import impact
 from backend.insights import service as insights
 from web.deps import CurrentVisitor, UnitOfWorkRoute, Visitor, form_date
-from web.insights import filter_choices
+from web.insights import BAR_AREA, Bar, Chart, ChartRow, filter_choices
 from web.render import form_errors, render, templates
 
 router = APIRouter(route_class=UnitOfWorkRoute, prefix="/organise/impact")
 
-# A chart drawn for a phone first: each bar under its label, 400 units wide (375 px shows it
-# at nearly full size), so long labels never squeeze the bars.
-CHART_WIDTH = 400
-BAR_AREA = 300
-ROW_HEIGHT = 40
 PATTERNS = ("solid", "hatched")
 
 
-@dataclass(frozen=True)
-class ImpactBar:
-    """One figure as a bar: its label above, its value beside it."""
-
-    label: str
-    label_y: int
-    bar_y: int
-    width: int
-    text: str
-    pattern: str
-
-
-@dataclass(frozen=True)
-class ImpactChart:
-    """A section's chart, laid out for the SVG template."""
-
-    key: str
-    title: str
-    description: str
-    bars: list[ImpactBar]
-    width: int
-    height: int
-
-
-def chart_of(section: impact.Section) -> ImpactChart | None:
-    """The section's bar chart (None when it charts nothing); hidden values drawn as no bar,
-    with "* (hidden)" written where the bar would be."""
+def chart_of(section: impact.Section) -> Chart | None:
+    """The section's bar chart, drawn by the insights' reflowing chart (its words are HTML
+    text, never scaled down on a phone; None when it charts nothing); hidden values drawn as
+    no bar, with "* (hidden)" written where the bar would be."""
     figures = section.charted
     if not section.chart_title or not figures:
         return None
     top = max([abs(f.value) for f in figures if f.value is not None] + [1.0])
-    bars = []
-    for i, figure in enumerate(figures):
-        y = i * ROW_HEIGHT
-        width = 0 if figure.value is None else round(BAR_AREA * abs(figure.value) / top)
-        bars.append(
-            ImpactBar(
-                label=figure.group or figure.measure,
-                label_y=y + 14,
-                bar_y=y + 20,
-                width=width,
-                text="* (hidden)" if figure.hidden else figure.shown,
-                pattern=PATTERNS[i % 2] if any(f.group for f in figures) else "solid",
-            )
+    grouped = any(f.group for f in figures)
+    rows = [
+        ChartRow(
+            label=figure.group or figure.measure,
+            label_y=0,
+            bars=[
+                Bar(
+                    y=0,
+                    width=0 if figure.value is None else round(BAR_AREA * abs(figure.value) / top),
+                    text="* (hidden)" if figure.hidden else figure.shown,
+                    pattern=PATTERNS[i % 2] if grouped else "solid",
+                    hidden=figure.hidden,
+                )
+            ],
         )
-    return ImpactChart(
+        for i, figure in enumerate(figures)
+    ]
+    return Chart(
         key=f"chart-{section.key}",
         title=section.chart_title,
         description=section.summary,
-        bars=bars,
-        width=CHART_WIDTH,
-        height=len(figures) * ROW_HEIGHT + 6,
+        series=[(section.chart_title, "solid")],
+        rows=rows,
+        width=0,
+        height=0,
+        label_width=0,
     )
 
 

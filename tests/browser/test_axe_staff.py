@@ -28,7 +28,8 @@ def test_no_axe_violations_for_organisers_and_admins(
             for path in errors:
                 audit.error_state(path)
             if role == "organiser":
-                _insights_reflow(audit.page)
+                _insights_reflow(audit.page, "/organise/insights", charts=5)
+                _insights_reflow(audit.page, "/organise/impact", charts=1)
 
     failures = report("staff", audits, tmp_path, record_property)
     assert failures == "", failures
@@ -36,9 +37,13 @@ def test_no_axe_violations_for_organisers_and_admins(
 
 INSIGHTS_LAYOUT = """() => ({
   pageWidth: document.documentElement.scrollWidth,
+  // The size each chart word is drawn at: an SVG text's font size scaled by its drawing.
+  chartWords: document.querySelectorAll(
+    '.pb-chart text, .pb-chart__label, .pb-chart__value, .pb-chart__legend li').length,
   smallestChartText: Math.min(...[...document.querySelectorAll(
-    '.pb-chart__label, .pb-chart__value, .pb-chart__legend li')]
-    .map(e => parseFloat(getComputedStyle(e).fontSize))),
+    '.pb-chart text, .pb-chart__label, .pb-chart__value, .pb-chart__legend li')]
+    .map(e => parseFloat(getComputedStyle(e).fontSize)
+      * (e instanceof SVGElement ? e.ownerSVGElement.getScreenCTM().a : 1))),
   charts: document.querySelectorAll('.pb-chart').length,
   scrollingTables: [...document.querySelectorAll('table')].filter(t => {
     const box = t.closest('.pb-table-scroll');
@@ -48,14 +53,14 @@ INSIGHTS_LAYOUT = """() => ({
 })"""
 
 
-def _insights_reflow(page) -> None:  # type: ignore[no-untyped-def]
-    """At 375 and 1280 px the insights page never scrolls sideways, its charts' words stay at
-    a readable size, and every table is in a focusable, labelled scroll region."""
-    page.goto("/organise/insights")
+def _insights_reflow(page, path: str, *, charts: int) -> None:  # type: ignore[no-untyped-def]
+    """At 375 and 1280 px the insights (or impact) page never scrolls sideways, its charts'
+    words stay at a readable size, and every table is in a focusable, labelled scroll region."""
+    page.goto(path)
     for width in (375, 1280):
         page.set_viewport_size({"width": width, "height": 900})
         layout = page.evaluate(INSIGHTS_LAYOUT)
-        assert layout["charts"] >= 5, layout
-        assert layout["pageWidth"] <= width, (width, layout)
-        assert layout["smallestChartText"] >= 14, (width, layout)
-        assert layout["scrollingTables"] == 0, (width, layout)
+        assert layout["charts"] >= charts and layout["chartWords"] > 0, (path, layout)
+        assert layout["pageWidth"] <= width, (path, width, layout)
+        assert layout["smallestChartText"] >= 14, (path, width, layout)
+        assert layout["scrollingTables"] == 0, (path, width, layout)
