@@ -213,3 +213,24 @@ def test_csv_export_neutralises_formula_cells_and_keeps_numbers():
     assert parsed[0] == ["'=HEADING()", "n"]
     assert [row[0] for row in parsed[1:]] == ["'" + value for value in hostile]
     assert [row[1] for row in parsed[1:]] == ["-3", "-0.5", "1234", "*", "0"]
+
+
+def test_share_of_mentees_is_shown_wherever_the_counts_behind_it_are(session, network):
+    report = insights.insights(session=session, organiser=network, dimensions=["ethnicity"])
+    [by_ethnicity] = report.breakdowns
+    table = insights.breakdown_table(by_ethnicity)
+    column = table.columns.index("Share of mentees %")
+    cells = {row[0]: row[column] for row in table.rows}
+
+    total = by_ethnicity.totals["matched"]
+    assert not total.hidden, "the whole behind every share is published"
+    shown = 0
+    for row in by_ethnicity.rows:
+        expected = dc.share(row.counts["matched"], total)
+        assert row.share_of_mentees == expected
+        if not row.counts["matched"].hidden:
+            assert expected is not None and cells[row.label] != dc.HIDDEN, row.label
+            shown += 1
+        else:
+            assert cells[row.label] == dc.HIDDEN
+    assert shown >= 1  # the 15 white members matched: a share, not a star
