@@ -9,6 +9,7 @@ import strawberry
 
 from backend.insights import service as insights
 from backend.insights.disclosure import Count, Ratio
+from backend.opportunities import reach as opportunity_reach
 from schema.context import Info
 from schema.enums import InsightDimension
 from schema.ids import decode
@@ -323,3 +324,25 @@ class InsightsQuery:
         )
         within = insights.Within(programme_id=programme, chapter_id=chapter)
         return _programme_funnel(funnel, within)
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Reach of development opportunities and events among the members you "
+        "organise: take-up by band, by region and by widening-access flag (members, open to "
+        "them, saved, interested, going to an event, attended one), then open opportunities "
+        "against members seeking each skill (in one region, or all). Counts of members are "
+        "under the insights' disclosure control.",
+    )
+    def reach(
+        self,
+        info: Info,
+        region: Annotated[
+            str | None,
+            strawberry.argument(description="Supply and demand in this NHS England region only."),
+        ] = None,
+    ) -> list[InsightTable]:
+        """The reach tables, as on /organise/reach."""
+        tables = opportunity_reach.reach(
+            session=info.context.session, member=info.context.member, region=region
+        )
+        return [InsightTable.of(t) for t in tables]

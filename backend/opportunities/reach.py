@@ -1,6 +1,7 @@
-"""Reach, for organisers: who takes up development opportunities (saves one, says they are
-interested) by band, region and widening-access flag, and supply of opportunities against
-demand (members seeking the skill) by skill, in one region or all.
+"""Reach, for organisers: who development opportunities and events reach (members with an
+open opportunity they can see and apply for, who save one or say they are interested, who are
+going to an event and who attended one) by band, region and widening-access flag, and supply
+of opportunities against demand (members seeking the skill) by skill, in one region or all.
 
 Every count of members goes through the insights' disclosure control (perturbed, rounded to
 5, 1 to 7 hidden as ``*``, and what a total would give away hidden with it). Counts of
@@ -16,15 +17,19 @@ from typing import Any
 import numpy as np
 from sqlalchemy import exists, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backend import london
 from backend.chapters import service as chapter_service
+from backend.chapters.models import ChapterOrganisation, ChapterRegion
 from backend.errors import Invalid
+from backend.events.models import EventRsvp
 from backend.insights import disclosure as dc
 from backend.insights.service import Table, counted_member
 from backend.members.models import Member, MemberSkill
 from backend.opportunities.models import (
+    ELIGIBILITY_DIMENSIONS,
     Opportunity,
     OpportunityEligibility,
     OpportunitySave,
@@ -34,6 +39,16 @@ from backend.privacy import widening
 from backend.skills import service as skill_service
 from vocabulary import BANDS, REGIONS
 
+COLUMNS = (
+    "Members",
+    "Open to them",
+    "Saved an opportunity",
+    "Said they are interested",
+    "Going to an event",
+    "Attended an event",
+)
+FIRST_FLAG = 4  # the data's columns: id, band, region, widening flag, then one per COLUMNS[1:]
+
 
 def _took_up(flag: str) -> Any:
     return exists().where(
@@ -41,17 +56,65 @@ def _took_up(flag: str) -> Any:
     )
 
 
-def _members(session: Session, scope: chapter_service.Scope) -> np.ndarray:
-    """Rows of (id, band code, region code, widening flag, saved, interested) per counted
-    member in scope."""
+def _at_events(condition: Any) -> Any:
+    return exists().where(col(EventRsvp.member_id) == col(Member.id), condition)
+
+
+def _open_to_member(today: date) -> Any:
+    """True for a member with an open opportunity they can see (the network's, their
+    organisation's or a chapter covering them) whose eligibility includes them."""
+    # Two levels down from the member's row: correlated to it by name (auto-correlation
+    # only reaches the enclosing select).
+    chapters_covering = (
+        sa_select(col(ChapterRegion.chapter_id))
+        .where(col(ChapterRegion.region) == col(Member.region))
+        .correlate(Member)
+        .union(
+            sa_select(col(ChapterOrganisation.chapter_id))
+            .where(col(ChapterOrganisation.organisation_id) == col(Member.organisation_id))
+            .correlate(Member)
+        )
+    )
+    fits = []
+    for dimension in ELIGIBILITY_DIMENSIONS:
+        rule = aliased(OpportunityEligibility)
+        ruled = sa_select(col(rule.opportunity_id)).where(
+            col(rule.opportunity_id) == col(Opportunity.id), col(rule.dimension) == dimension
+        )
+        fits.append(
+            or_(
+                ~ruled.exists(),
+                ruled.where(col(rule.value) == getattr(Member, dimension))
+                .correlate(Member)
+                .exists(),
+            )
+        )
+    return exists().where(
+        col(Opportunity.withdrawn_at).is_(None),
+        col(Opportunity.closes_on) >= today,
+        or_(
+            col(Opportunity.chapter_id).is_(None) & col(Opportunity.organisation_id).is_(None),
+            col(Opportunity.organisation_id) == col(Member.organisation_id),
+            col(Opportunity.chapter_id).in_(chapters_covering),
+        ),
+        *fits,
+    )
+
+
+def _members(session: Session, scope: chapter_service.Scope, today: date) -> np.ndarray:
+    """Rows of (id, band code, region code, widening flag, then a 0/1 per COLUMNS[1:]) per
+    counted member in scope."""
     rows = session.execute(
         sa_select(
             col(Member.id),
             col(Member.band),
             col(Member.region),
             widening.flag_condition(()),
+            _open_to_member(today),
             _took_up("saved"),
             _took_up("interested"),
+            _at_events(col(EventRsvp.status) == "going"),
+            _at_events(col(EventRsvp.attended).is_(True)),
         )
         .where(counted_member())
         .where(chapter_service.members_in(session=session, scope=scope))
@@ -60,18 +123,11 @@ def _members(session: Session, scope: chapter_service.Scope) -> np.ndarray:
     region_code = {r: k for k, r in enumerate(REGIONS)}
     return np.array(
         [
-            (
-                i,
-                band_code.get(b, -1),
-                region_code.get(r, -1),
-                int(bool(w)),
-                int(bool(s)),
-                int(bool(t)),
-            )
-            for i, b, r, w, s, t in rows
+            (i, band_code.get(b, -1), region_code.get(r, -1), *(int(bool(f)) for f in flags))
+            for i, b, r, *flags in rows
         ],
         dtype=np.int64,
-    ).reshape(-1, 6)
+    ).reshape(-1, FIRST_FLAG + len(COLUMNS) - 1)
 
 
 def _take_up_table(
@@ -87,7 +143,9 @@ def _take_up_table(
     ids = data[:, 0]
     codes = data[:, column]
     record = keys.record_keys("member", ids) if len(ids) else np.zeros(0)
-    flags = [np.ones(len(ids)), data[:, 4].astype(float), data[:, 5].astype(float)]
+    flags = [np.ones(len(ids))] + [
+        data[:, FIRST_FLAG + k].astype(float) for k in range(len(COLUMNS) - 1)
+    ]
     counts, cell_keys = [], []
     for g in range(len(labels)):
         mine = codes == g
@@ -102,7 +160,7 @@ def _take_up_table(
         key=key,
         title=title,
         summary=_summary(labels, table),
-        columns=[heading, "Members", "Saved an opportunity", "Said they are interested"],
+        columns=[heading, *COLUMNS],
         rows=rows,
     )
 
@@ -111,10 +169,10 @@ def _summary(labels: Sequence[str], table: dc.ProtectedTable) -> str:
     reached = [
         label
         for label, cells in zip(labels, table.cells, strict=True)
-        if cells[1].value or cells[2].value
+        if any(cell.value for cell in cells[2:])
     ]
     if not reached:
-        return "No group has taken up opportunities in numbers large enough to show yet."
+        return "No group has taken up opportunities or events in numbers large enough to show yet."
     return "Groups where take-up shows: " + ", ".join(reached) + "."
 
 
@@ -202,7 +260,7 @@ def reach(
         raise Invalid("Choose a region from the list.", field="region")
     keys = keys or dc.default_cell_keys()
     today = today or london.london_today()
-    data = _members(session, scope)
+    data = _members(session, scope, today)
     return [
         _take_up_table(
             data, 1, list(BANDS), keys, key="by-band", title="Take-up by band", heading="Band"

@@ -3,35 +3,74 @@ against demand by skill; members may not see it."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from backend.errors import Forbidden
 from backend.opportunities import reach
-from tests.factories import make_member, make_opportunity, make_opportunity_save, make_organiser
+from tests.factories import (
+    make_chapter,
+    make_event,
+    make_event_rsvp,
+    make_member,
+    make_opportunity,
+    make_opportunity_save,
+    make_organiser,
+)
+from tests.schema.conftest import run  # noqa: F401
 from tests.web.conftest import client, log_in, session  # noqa: F401
+
+
+def _about(figure: str, true: int) -> bool:
+    """A published count of ``true`` people: rounded to 5, within the perturbation."""
+    return int(figure) % 5 == 0 and true - 7 <= int(figure) <= true + 7
 
 
 def test_take_up_by_band_is_published_under_disclosure_control(session):  # noqa: F811
     organiser = make_organiser(session)
     opportunity = make_opportunity(session, skills=("quality-improvement",), bands=("4",))
+    event = make_event(session, organiser=organiser, capacity=40)
     for n in range(12):
         member = make_member(session, band="4", skills_sought=("quality-improvement",))
         if n < 10:
             make_opportunity_save(session, opportunity=opportunity, member=member)
+            make_event_rsvp(session, event=event, member=member, attended=n < 9)
+    for _ in range(12):  # band 6: the only opportunity is not open to them, and no events
+        make_member(session, band="6")
     make_member(session, band="7")  # one alone: hidden
 
     tables = {t.key: t for t in reach.reach(session=session, member=organiser)}
 
+    assert tables["by-band"].columns == ["Band", *reach.COLUMNS]
     by_band = {row[0]: row[1:] for row in tables["by-band"].rows}
-    members, saved, interested = by_band["4"]
-    assert int(members) % 5 == 0 and 10 <= int(members) <= 15
-    assert int(saved) % 5 == 0 and 5 <= int(saved) <= 15
-    assert interested == "0"
+    members, open_to, saved, interested, going, attended = by_band["4"]
+    assert _about(members, 12) and _about(open_to, 12)
+    assert _about(saved, 10) and interested == "0"
+    assert _about(going, 10) and _about(attended, 9)
+    assert _about(by_band["6"][0], 12)
+    assert by_band["6"][1:] == ["0", "0", "0", "0", "0"]  # open to nobody at band 6
     assert by_band["7"][0] == "*"
     supply = {row[0]: row[1:] for row in tables["supply-and-demand"].rows}
     assert supply["Quality improvement"][0] == "1"
     assert supply["Quality improvement"][1] != "0"
     assert supply["Budget management"] == ["0", "0"]
+
+
+def test_open_to_them_counts_who_can_see_an_opportunity_and_apply(session):  # noqa: F811
+    organiser = make_organiser(session, region="London")  # no region of 1 to 7 to hide
+    north_west = make_chapter(session, regions=("North West",))
+    make_opportunity(session, chapter_id=north_west.id)  # the chapter's members see it
+    make_opportunity(session, bands=("5",), closes_on=date.today() - timedelta(days=1))  # closed
+    for region in ("North West", "London"):
+        for _ in range(12):
+            make_member(session, band="5", region=region)
+
+    tables = {t.key: t for t in reach.reach(session=session, member=organiser)}
+
+    by_region = {row[0]: row[1:] for row in tables["by-region"].rows}
+    assert _about(by_region["North West"][0], 12) and _about(by_region["North West"][1], 12)
+    assert _about(by_region["London"][0], 13) and by_region["London"][1] == "0"
 
 
 def test_a_member_may_not_see_reach(session):  # noqa: F811
@@ -51,3 +90,27 @@ def test_the_reach_page_shows_figures_by_band(client, session):  # noqa: F811
     assert '<h2 id="by-band-heading">Take-up by band</h2>' in page.text
     assert "Band 4</th>" in page.text and "Widening access</th>" in page.text
     assert client.get("/organise/reach?region=Atlantis").status_code == 400
+
+
+REACH = """
+query($region: String) { reach(region: $region) { key columns rows } }
+"""
+
+
+def test_reach_in_graphql_is_the_page_tables_for_organisers_only(run, session):  # noqa: F811
+    organiser = make_organiser(session)
+    member = make_member(session)
+
+    tables = run(REACH, {}, member=organiser)["data"]["reach"]
+    refused = run(REACH, {}, member=member)
+    unknown = run(REACH, {"region": "Atlantis"}, member=organiser)
+
+    assert [t["key"] for t in tables] == [
+        "by-band",
+        "by-region",
+        "by-widening-access",
+        "supply-and-demand",
+    ]
+    assert tables[0]["columns"] == ["Band", *reach.COLUMNS]
+    assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "NOT_ALLOWED"
+    assert "Choose a region from the list." in unknown["errors"][0]["message"]
