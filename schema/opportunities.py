@@ -307,6 +307,24 @@ def _id(raw: strawberry.ID, field: str) -> int:
     return decode(raw, type_name="Opportunity", field=field)
 
 
+def _set_mark(
+    info: Info,
+    raw_id: strawberry.ID,
+    mark: Callable[..., opportunities.OpportunityView],
+    **value: bool,
+) -> OpportunityResult:
+    """Save or say "interested" (``mark``, with its one flag) for the id in the input."""
+    context = info.context
+    return _outcome(
+        lambda: mark(
+            session=context.session,
+            member=context.member,
+            opportunity_id=_id(raw_id, "opportunityId"),
+            **value,
+        )
+    )
+
+
 @strawberry.type
 class OpportunityMutation:
     """Posting, changing, withdrawing, saving and saying you are interested."""
@@ -359,27 +377,13 @@ class OpportunityMutation:
     @strawberry.mutation(description="Save an opportunity (you get a reminder before it closes).")
     def save_opportunity(self, info: Info, input: SaveOpportunityInput) -> OpportunityResult:
         """Save or unsave."""
-        context = info.context
-        return _outcome(
-            lambda: opportunities.save(
-                session=context.session,
-                member=context.member,
-                opportunity_id=_id(input.opportunity_id, "opportunityId"),
-                saved=input.saved,
-            )
-        )
+        return _set_mark(info, input.opportunity_id, opportunities.save, saved=input.saved)
 
     @strawberry.mutation(
         description="Say you are interested: its poster sees how many are, never who."
     )
     def mark_interested(self, info: Info, input: MarkInterestedInput) -> OpportunityResult:
         """Mark or unmark interest."""
-        context = info.context
-        return _outcome(
-            lambda: opportunities.mark_interested(
-                session=context.session,
-                member=context.member,
-                opportunity_id=_id(input.opportunity_id, "opportunityId"),
-                interested=input.interested,
-            )
+        return _set_mark(
+            info, input.opportunity_id, opportunities.mark_interested, interested=input.interested
         )

@@ -319,13 +319,30 @@ def _write(
     session.flush()
     for table in (OpportunitySkill, OpportunityEligibility):
         session.exec(delete(table).where(col(table.opportunity_id) == opportunity.id))
-    for skill_id in dict.fromkeys(draft.skills):
-        session.add(OpportunitySkill(opportunity_id=opportunity.id, skill_id=skill_id))
-    for dimension, name in ELIGIBILITY_FIELDS.items():
-        for value in dict.fromkeys(getattr(draft, name)):
+    add_skills_and_rules(
+        session,
+        opportunity.id,
+        skills=draft.skills,
+        rules={d: getattr(draft, name) for d, name in ELIGIBILITY_FIELDS.items()},
+    )
+
+
+def add_skills_and_rules(
+    session: Session,
+    opportunity_id: int,
+    *,
+    skills: Sequence[str],
+    rules: Mapping[str, Sequence[str]],
+) -> None:
+    """Add the skills an opportunity develops and who may apply (values by dimension), each
+    once; it must have none yet."""
+    for skill_id in dict.fromkeys(skills):
+        session.add(OpportunitySkill(opportunity_id=opportunity_id, skill_id=skill_id))
+    for dimension, values in rules.items():
+        for value in dict.fromkeys(values):
             session.add(
                 OpportunityEligibility(
-                    opportunity_id=opportunity.id, dimension=dimension, value=value
+                    opportunity_id=opportunity_id, dimension=dimension, value=value
                 )
             )
     session.flush()
