@@ -255,5 +255,13 @@ def test_withdrawing_asks_first_then_leaves_it_on_saved_lists_as_withdrawn(clien
     assert "Mary Seacole Programme" in saved and "<strong>Withdrawn</strong>" in saved
     assert f'href="/opportunities/{mine.id}"' not in saved
     assert client.get(f"/opportunities/{mine.id}").status_code == 404
+    removed = post_form(
+        client,
+        f"/opportunities/{mine.id}/save",
+        {"saved": "no", "back": "saved"},
+        page="/opportunities/saved",
+    )
+    assert removed.status_code == 303
+    assert "Mary Seacole Programme" not in client.get("/opportunities/saved").text
     again = post_form(client, f"/opportunities/{mine.id}/withdraw", {}, page="/opportunities/saved")
     assert again.status_code == 409
