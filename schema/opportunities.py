@@ -1,9 +1,10 @@
 """Development opportunities: the catalogue, one opportunity, your recommendations with reasons,
-posting one, saving one and saying you are interested. Rules live in the service."""
+posting, changing and withdrawing one, saving one and saying you are interested. Rules live in
+the service."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Annotated
 
@@ -34,7 +35,15 @@ class Opportunity(relay.Node):
     cost: str = strawberry.field(description="The cost as it reads: 'Free', '£250'.")
     format: OpportunityFormat
     closes_on: date = strawberry.field(description="The last day to apply (London).")
-    open: bool = strawberry.field(description="Still taking applications today.")
+    open: bool = strawberry.field(
+        description="Still taking applications today (false once closed or withdrawn)."
+    )
+    withdrawn: bool = strawberry.field(
+        description="Withdrawn by its provider: it stays on saved lists only, marked so."
+    )
+    can_change: bool = strawberry.field(
+        description="You may change or withdraw it (its poster, or an organiser covering it)."
+    )
     eligible: bool = strawberry.field(description="Open to someone with your profile.")
     audience: OpportunityAudience
     audience_name: str = strawberry.field(description="The organisation, chapter or network.")
@@ -76,6 +85,8 @@ class Opportunity(relay.Node):
             format=to_enum(OpportunityFormat, view.format),
             closes_on=view.closes_on,
             open=view.is_open,
+            withdrawn=view.withdrawn,
+            can_change=view.can_change,
             eligible=view.eligible,
             audience=to_enum(OpportunityAudience, view.audience),
             audience_name=view.audience_name,
@@ -109,7 +120,10 @@ class RecommendedOpportunity:
     reason_text: str = strawberry.field(description="The reasons as one sentence.")
 
 
-@strawberry.input(description="An opportunity to post. Lists left empty mean open to all.")
+@strawberry.input(
+    description="An opportunity to post, or an opportunity as it is to be after a change. "
+    "Lists left empty mean open to all."
+)
 class PostOpportunityInput:
     kind: OpportunityKind
     title: str
@@ -250,9 +264,70 @@ class OpportunityQuery:
         ]
 
 
+def _draft(input: PostOpportunityInput) -> opportunities.OpportunityDraft:
+    """The service's draft of the posting input (its lists and texts checked first)."""
+    check_lists(
+        skill_ids=input.skill_ids,
+        eligible_bands=input.eligible_bands,
+        eligible_regions=input.eligible_regions,
+        eligible_role_families=input.eligible_role_families,
+        eligible_professions=input.eligible_professions,
+    )
+    check_text(
+        title=input.title,
+        provider=input.provider,
+        description=input.description,
+        url=input.url,
+    )
+    return opportunities.OpportunityDraft(
+        kind=from_enum(input.kind),
+        title=input.title,
+        provider=input.provider,
+        description=input.description,
+        url=input.url,
+        cost_pence=input.cost_pence,
+        format=from_enum(input.format),
+        closes_on=input.closes_on,
+        skills=[str(s) for s in input.skill_ids],
+        bands=[from_enum(b) for b in input.eligible_bands],
+        regions=[from_enum(r) for r in input.eligible_regions],
+        role_families=[from_enum(r) for r in input.eligible_role_families],
+        professions=[from_enum(p) for p in input.eligible_professions],
+        audience=from_enum(input.audience),
+        chapter_id=_chapter_id(input.chapter_id),
+    )
+
+
+def _outcome(call: Callable[[], opportunities.OpportunityView]) -> OpportunityResult:
+    """The mutation's result: the opportunity as it now stands, or what went wrong."""
+    return errors.outcome(lambda: OpportunitySuccess(opportunity=Opportunity.from_view(call())))
+
+
+def _id(raw: strawberry.ID, field: str) -> int:
+    return decode(raw, type_name="Opportunity", field=field)
+
+
+def _set_mark(
+    info: Info,
+    raw_id: strawberry.ID,
+    mark: Callable[..., opportunities.OpportunityView],
+    **value: bool,
+) -> OpportunityResult:
+    """Save or say "interested" (``mark``, with its one flag) for the id in the input."""
+    context = info.context
+    return _outcome(
+        lambda: mark(
+            session=context.session,
+            member=context.member,
+            opportunity_id=_id(raw_id, "opportunityId"),
+            **value,
+        )
+    )
+
+
 @strawberry.type
 class OpportunityMutation:
-    """Posting, saving and saying you are interested."""
+    """Posting, changing, withdrawing, saving and saying you are interested."""
 
     @strawberry.mutation(
         description="Post an opportunity: for your own organisation, or (organisers) for a "
@@ -261,82 +336,54 @@ class OpportunityMutation:
     def post_opportunity(self, info: Info, input: PostOpportunityInput) -> OpportunityResult:
         """Post one; every problem comes back at once in InvalidInput."""
         context = info.context
+        return _outcome(
+            lambda: opportunities.post(
+                session=context.session, member=context.member, draft=_draft(input)
+            )
+        )
 
-        def post() -> OpportunitySuccess:
-            check_lists(
-                skill_ids=input.skill_ids,
-                eligible_bands=input.eligible_bands,
-                eligible_regions=input.eligible_regions,
-                eligible_role_families=input.eligible_role_families,
-                eligible_professions=input.eligible_professions,
-            )
-            check_text(
-                title=input.title,
-                provider=input.provider,
-                description=input.description,
-                url=input.url,
-            )
-            view = opportunities.post(
+    @strawberry.mutation(
+        description="Change an opportunity (its poster, or an organiser covering it), with the "
+        "rules of posting; a withdrawn one cannot change (Conflict)."
+    )
+    def update_opportunity(
+        self, info: Info, id: strawberry.ID, input: PostOpportunityInput
+    ) -> OpportunityResult:
+        """Change one; every problem comes back at once in InvalidInput."""
+        context = info.context
+        return _outcome(
+            lambda: opportunities.update(
                 session=context.session,
                 member=context.member,
-                draft=opportunities.OpportunityDraft(
-                    kind=from_enum(input.kind),
-                    title=input.title,
-                    provider=input.provider,
-                    description=input.description,
-                    url=input.url,
-                    cost_pence=input.cost_pence,
-                    format=from_enum(input.format),
-                    closes_on=input.closes_on,
-                    skills=[str(s) for s in input.skill_ids],
-                    bands=[from_enum(b) for b in input.eligible_bands],
-                    regions=[from_enum(r) for r in input.eligible_regions],
-                    role_families=[from_enum(r) for r in input.eligible_role_families],
-                    professions=[from_enum(p) for p in input.eligible_professions],
-                    audience=from_enum(input.audience),
-                    chapter_id=_chapter_id(input.chapter_id),
-                ),
+                opportunity_id=_id(id, "id"),
+                draft=_draft(input),
             )
-            return OpportunitySuccess(opportunity=Opportunity.from_view(view))
+        )
 
-        return errors.outcome(post)
+    @strawberry.mutation(
+        description="Withdraw an opportunity (its poster, or an organiser covering it): it "
+        "leaves the catalogue and recommendations, and those who saved it or said they are "
+        "interested are told. Withdrawing twice is a Conflict."
+    )
+    def withdraw_opportunity(self, info: Info, id: strawberry.ID) -> OpportunityResult:
+        """Withdraw one."""
+        context = info.context
+        return _outcome(
+            lambda: opportunities.withdraw(
+                session=context.session, member=context.member, opportunity_id=_id(id, "id")
+            )
+        )
 
     @strawberry.mutation(description="Save an opportunity (you get a reminder before it closes).")
     def save_opportunity(self, info: Info, input: SaveOpportunityInput) -> OpportunityResult:
         """Save or unsave."""
-        context = info.context
-
-        def save() -> OpportunitySuccess:
-            opportunity_id = decode(
-                input.opportunity_id, type_name="Opportunity", field="opportunityId"
-            )
-            view = opportunities.save(
-                session=context.session,
-                member=context.member,
-                opportunity_id=opportunity_id,
-                saved=input.saved,
-            )
-            return OpportunitySuccess(opportunity=Opportunity.from_view(view))
-
-        return errors.outcome(save)
+        return _set_mark(info, input.opportunity_id, opportunities.save, saved=input.saved)
 
     @strawberry.mutation(
         description="Say you are interested: its poster sees how many are, never who."
     )
     def mark_interested(self, info: Info, input: MarkInterestedInput) -> OpportunityResult:
         """Mark or unmark interest."""
-        context = info.context
-
-        def mark() -> OpportunitySuccess:
-            opportunity_id = decode(
-                input.opportunity_id, type_name="Opportunity", field="opportunityId"
-            )
-            view = opportunities.mark_interested(
-                session=context.session,
-                member=context.member,
-                opportunity_id=opportunity_id,
-                interested=input.interested,
-            )
-            return OpportunitySuccess(opportunity=Opportunity.from_view(view))
-
-        return errors.outcome(mark)
+        return _set_mark(
+            info, input.opportunity_id, opportunities.mark_interested, interested=input.interested
+        )

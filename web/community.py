@@ -13,10 +13,12 @@ from backend.community import service as community
 from backend.community.markdown import render as markdown
 from backend.community.models import Comment
 from backend.errors import DomainError, NotFound, RateLimited
+from backend.events import service as event_service
 from backend.members import directory
 from backend.members import service as member_service
 from backend.members.service import MAX_ID
 from backend.messaging import service as messaging
+from backend.opportunities import service as opportunity_service
 from backend.organisations import service as organisation_service
 from backend.skills import service as skill_service
 from web.accounts import redirect
@@ -74,7 +76,8 @@ def code_of_conduct(visitor: CurrentVisitor) -> Response:
 
 @router.get("/community", response_class=HTMLResponse)
 def feed_page(visitor: CurrentVisitor) -> Response:
-    """The feed: latest posts, by skill, or from people I follow, newest first."""
+    """The feed: latest posts, by skill, or from people I follow, newest first; beside it the
+    member's next 3 events and, on a skill's page, open opportunities that develop it."""
     member = member_service.require_member(visitor.member)
     query = visitor.request.query_params
     skill = query.get("skill", "")[:60] or None
@@ -93,9 +96,19 @@ def feed_page(visitor: CurrentVisitor) -> Response:
         "/community?" + urlencode({**base, "before": posts[-1].id}) if more and posts else None
     )
     names = _skill_names(visitor)
+    skill_name = names.get(skill or "")
+    if skill_name and not skill_name.split()[0].isupper():  # mid-sentence, but keep 'NHS ...'
+        skill_name = skill_name[0].lower() + skill_name[1:]
     return render(
         visitor,
         "community/feed.html",
+        coming_up=event_service.upcoming_for(session=visitor.db, member=member, limit=3),
+        skill_name=skill_name,
+        skill_opportunities=opportunity_service.developing(
+            session=visitor.db, member=member, skill_id=skill or "", first=3
+        )
+        if skill_name
+        else [],
         views=community.describe(session=visitor.db, viewer=member, posts=posts),
         skill_names=names,
         skill_options=list(names.items()),

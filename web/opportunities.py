@@ -1,8 +1,9 @@
 """Development opportunity pages: browse with filters, one opportunity (save, "I'm interested"),
-post one, your saved ones, and "Recommended for you" on the home page."""
+post, change or withdraw one, your saved ones, and "Recommended for you" on the home page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -34,6 +35,9 @@ router = APIRouter(route_class=UnitOfWorkRoute)
 NOTICES.update(
     {
         "opportunity-posted": "Your opportunity has been posted.",
+        "opportunity-changed": "The opportunity has been changed.",
+        "opportunity-withdrawn": "The opportunity has been withdrawn. Members who saved it or "
+        "said they were interested have been told.",
         "opportunity-saved": "Saved. We will remind you by email a week before it closes.",
         "opportunity-unsaved": "Removed from your saved opportunities.",
         "opportunity-interested": "Thank you. The poster can see how many people are "
@@ -45,6 +49,22 @@ KIND_OPTIONS = list(KIND_NAMES.items())
 FORMAT_OPTIONS = list(FORMAT_NAMES.items())
 # The service's field names that the form shows under another id.
 FIELDS = {"closes_on": "closes_on-day", "chapter_id": "chapter"}
+# The form's single-answer fields and its lists (ticked boxes).
+FORM_TEXTS = (
+    "kind",
+    "title",
+    "provider",
+    "description",
+    "url",
+    "cost",
+    "format",
+    "audience",
+    "chapter",
+    "closes_on-day",
+    "closes_on-month",
+    "closes_on-year",
+)
+FORM_LISTS = ("skills", "bands", "regions", "role_families", "professions")
 
 
 def _filters_page(visitor: Visitor, query: dict[str, str]) -> HTMLResponse:
@@ -103,6 +123,7 @@ def _form_page(
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     selected: dict[str, list[str]] | None = None,
+    editing: opportunities.OpportunityView | None = None,
 ) -> HTMLResponse:
     audiences, chapters = _audiences(visitor)
     selected = selected or {}
@@ -113,6 +134,10 @@ def _form_page(
         errors=errors,
         values=values or {"audience": "organisation"},
         selected=selected,
+        editing=editing,
+        heading="Change this opportunity" if editing else "Post a development opportunity",
+        form_action=f"/opportunities/{editing.id}/edit" if editing else "/opportunities/new",
+        submit_label="Save the changes" if editing else "Post the opportunity",
         kind_options=KIND_OPTIONS,
         format_options=FORMAT_OPTIONS,
         audiences=audiences,
@@ -165,9 +190,15 @@ def _draft(form: FormData) -> tuple[opportunities.OpportunityDraft, dict[str, st
     return draft, unreadable
 
 
-@router.post("/opportunities/new", response_class=HTMLResponse)
-def submit(visitor: CheckedVisitor, form: Form) -> Response:
-    """Post the opportunity; every problem is shown in the error summary at once."""
+def _submit(
+    visitor: Visitor,
+    form: FormData,
+    write: Callable[[opportunities.OpportunityDraft], opportunities.OpportunityView],
+    *,
+    notice: str,
+    editing: opportunities.OpportunityView | None = None,
+) -> Response:
+    """Post or change from the form; every problem is shown in the error summary at once."""
     draft, unreadable = _draft(form)
     errors: dict[str, str] = {}
     view = None
@@ -178,33 +209,98 @@ def submit(visitor: CheckedVisitor, form: Form) -> Response:
                 problems.pop("closes_on", None)
             errors = {**{FIELDS.get(k, k): v for k, v in problems.items()}, **unreadable}
         else:
-            view = opportunities.post(session=visitor.db, member=visitor.member, draft=draft)
+            view = write(draft)
     except DomainError as error:
         errors = form_errors(error, default_field="audience", fields=FIELDS)
     if view is None:
-        values = {
-            name: form_text(form, name)
-            for name in (
-                "kind",
-                "title",
-                "provider",
-                "description",
-                "url",
-                "cost",
-                "format",
-                "audience",
-                "chapter",
-                "closes_on-day",
-                "closes_on-month",
-                "closes_on-year",
-            )
-        }
-        selected = {
-            name: form_list(form, name)
-            for name in ("skills", "bands", "regions", "role_families", "professions")
-        }
-        return _form_page(visitor, status_code=400, errors=errors, values=values, selected=selected)
-    return redirect(f"/opportunities/{view.id}?notice=opportunity-posted")
+        return _form_page(
+            visitor,
+            status_code=400,
+            errors=errors,
+            values={name: form_text(form, name) for name in FORM_TEXTS},
+            selected={name: form_list(form, name) for name in FORM_LISTS},
+            editing=editing,
+        )
+    return redirect(f"/opportunities/{view.id}?notice={notice}")
+
+
+@router.post("/opportunities/new", response_class=HTMLResponse)
+def submit(visitor: CheckedVisitor, form: Form) -> Response:
+    """Post the opportunity; every problem is shown in the error summary at once."""
+
+    def write(draft: opportunities.OpportunityDraft) -> opportunities.OpportunityView:
+        return opportunities.post(session=visitor.db, member=visitor.member, draft=draft)
+
+    return _submit(visitor, form, write, notice="opportunity-posted")
+
+
+def _answers(view: opportunities.OpportunityView) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The form's answers for an opportunity as it stands (to change it)."""
+    values = {
+        "kind": view.kind,
+        "title": view.title,
+        "provider": view.provider,
+        "description": view.description,
+        "url": view.url,
+        "cost": "" if view.cost_pence == 0 else view.cost_text,
+        "format": view.format,
+        "audience": view.audience,
+        "chapter": str(view.chapter_id or ""),
+        "closes_on-day": str(view.closes_on.day),
+        "closes_on-month": str(view.closes_on.month),
+        "closes_on-year": str(view.closes_on.year),
+    }
+    selected = {"skills": list(view.skills)} | {
+        name: list(view.eligibility.get(dimension, []))
+        for dimension, name in opportunities.ELIGIBILITY_FIELDS.items()
+    }
+    return values, selected
+
+
+def _changeable(visitor: Visitor, opportunity_id: int) -> opportunities.OpportunityView:
+    return opportunities.changeable(
+        session=visitor.db, member=visitor.member, opportunity_id=opportunity_id
+    )
+
+
+@router.get("/opportunities/{opportunity_id}/edit", response_class=HTMLResponse)
+def edit(visitor: CurrentVisitor, opportunity_id: int) -> Response:
+    """The posting form, filled in with the opportunity as it stands."""
+    if visitor.member is None:
+        return redirect(f"/login?next=/opportunities/{opportunity_id}/edit")
+    view = _changeable(visitor, opportunity_id)
+    values, selected = _answers(view)
+    return _form_page(visitor, values=values, selected=selected, editing=view)
+
+
+@router.post("/opportunities/{opportunity_id}/edit", response_class=HTMLResponse)
+def update(visitor: CheckedVisitor, opportunity_id: int, form: Form) -> Response:
+    """Save the changes, with the field errors of posting."""
+    view = _changeable(visitor, opportunity_id)
+
+    def write(draft: opportunities.OpportunityDraft) -> opportunities.OpportunityView:
+        return opportunities.update(
+            session=visitor.db, member=visitor.member, opportunity_id=opportunity_id, draft=draft
+        )
+
+    return _submit(visitor, form, write, notice="opportunity-changed", editing=view)
+
+
+@router.get("/opportunities/{opportunity_id}/withdraw", response_class=HTMLResponse)
+def withdraw_confirm(visitor: CurrentVisitor, opportunity_id: int) -> Response:
+    """Ask before withdrawing: it cannot be undone."""
+    if visitor.member is None:
+        return redirect(f"/login?next=/opportunities/{opportunity_id}/withdraw")
+    return render(
+        visitor, "opportunities/withdraw.html", opportunity=_changeable(visitor, opportunity_id)
+    )
+
+
+@router.post("/opportunities/{opportunity_id}/withdraw", response_class=HTMLResponse)
+def withdraw(visitor: CheckedVisitor, opportunity_id: int) -> Response:
+    """Withdraw it: it leaves the lists, and those who saved it or are interested are told."""
+    opportunities.withdraw(session=visitor.db, member=visitor.member, opportunity_id=opportunity_id)
+    return redirect("/opportunities?notice=opportunity-withdrawn")
 
 
 @router.get("/opportunities/saved", response_class=HTMLResponse)

@@ -13,7 +13,8 @@ from datetime import date, timedelta
 from sqlmodel import Session, col, select
 
 from backend import london
-from backend.opportunities.models import Opportunity, OpportunityEligibility, OpportunitySkill
+from backend.opportunities.models import Opportunity
+from backend.opportunities.service import add_skills_and_rules
 
 
 @dataclass(frozen=True)
@@ -194,19 +195,12 @@ def seed_demo_opportunities(
         )
         session.add(opportunity)
         session.flush()
-        for skill_id in demo.skills:
-            session.add(OpportunitySkill(opportunity_id=opportunity.id, skill_id=skill_id))
-        for dimension, values in (
-            ("band", demo.bands),
-            ("region", demo.regions),
-            ("role_family", demo.role_families),
-        ):
-            for value in values:
-                session.add(
-                    OpportunityEligibility(
-                        opportunity_id=opportunity.id, dimension=dimension, value=value
-                    )
-                )
+        add_skills_and_rules(
+            session,
+            opportunity.id,
+            skills=demo.skills,
+            rules={"band": demo.bands, "region": demo.regions, "role_family": demo.role_families},
+        )
         added += 1
     session.flush()
     return added

@@ -1,11 +1,13 @@
-"""Development opportunities: posting, browsing, saving, "I'm interested", recommendations and
-the reminder before a saved one closes.
+"""Development opportunities: posting, changing and withdrawing, browsing, saving, "I'm
+interested", recommendations and the reminder before a saved one closes.
 
 Who posts: an organiser of the whole network (network-wide, or for a chapter), a chapter
 organiser (for one of their chapters), and any member for their own organisation only.
 Who sees: every member sees network-wide ones, their chapters' and their organisation's; the
-poster sees their own. "I'm interested" is told to the poster and the organisers covering it
-as a count only, never who.
+poster sees their own. Who changes or withdraws one: its poster, and the organisers covering it
+(every organiser of the network; a chapter's organisers for that chapter's). "I'm interested"
+is told to the poster and the organisers covering it as a count only, never who. A withdrawn
+one leaves browsing and recommendations; it stays on saved lists, marked withdrawn.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, func, or_
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -64,6 +67,9 @@ MAX_DESCRIPTION = 5000
 MAX_SKILLS = 8
 MAX_COST_PENCE = 10_000_000  # £100,000
 MAX_AHEAD = timedelta(days=2 * 366)  # closing dates more than two years ahead are typos
+# The notification kind of "withdrawn by its provider" (there is no opportunities kind: it
+# goes with the community's, which members manage together in their settings).
+WITHDRAWN_KIND = "community"
 REMIND_AHEAD = timedelta(days=7)  # the reminder of a saved one goes this long before it closes
 _COST = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{2})?$")
 
@@ -113,6 +119,9 @@ class OpportunityView:
     interested_count: int | None = None
     is_open: bool = True
     eligible: bool = True
+    chapter_id: int | None = None
+    withdrawn: bool = False
+    can_change: bool = False
 
     @property
     def kind_name(self) -> str:
@@ -284,40 +293,151 @@ def _authorise(session: Session, member: Member, draft: OpportunityDraft) -> Non
     chapter_service.require_chapter(session=session, member=member, chapter_id=draft.chapter_id)
 
 
+def _write(
+    session: Session, opportunity: Opportunity, draft: OpportunityDraft, member: Member
+) -> None:
+    """Write a checked, authorised draft over ``opportunity``: its facts, skills and who may
+    apply (an organisation's one stays with its organisation when someone else changes it)."""
+    assert draft.closes_on is not None  # draft_problems refused a missing one
+    if draft.audience != "organisation":
+        organisation_id = None
+    elif opportunity.organisation_id is not None:
+        organisation_id = opportunity.organisation_id
+    else:
+        organisation_id = member.organisation_id
+    opportunity.kind = draft.kind
+    opportunity.title = draft.title.strip()
+    opportunity.provider = draft.provider.strip()
+    opportunity.description = draft.description.strip()
+    opportunity.url = draft.url.strip()
+    opportunity.cost_pence = draft.cost_pence
+    opportunity.format = draft.format
+    opportunity.closes_on = draft.closes_on
+    opportunity.chapter_id = draft.chapter_id if draft.audience == "chapter" else None
+    opportunity.organisation_id = organisation_id
+    session.add(opportunity)
+    session.flush()
+    for table in (OpportunitySkill, OpportunityEligibility):
+        session.exec(delete(table).where(col(table.opportunity_id) == opportunity.id))
+    add_skills_and_rules(
+        session,
+        opportunity.id,
+        skills=draft.skills,
+        rules={d: getattr(draft, name) for d, name in ELIGIBILITY_FIELDS.items()},
+    )
+
+
+def add_skills_and_rules(
+    session: Session,
+    opportunity_id: int,
+    *,
+    skills: Sequence[str],
+    rules: Mapping[str, Sequence[str]],
+) -> None:
+    """Add the skills an opportunity develops and who may apply (values by dimension), each
+    once; it must have none yet."""
+    for skill_id in dict.fromkeys(skills):
+        session.add(OpportunitySkill(opportunity_id=opportunity_id, skill_id=skill_id))
+    for dimension, values in rules.items():
+        for value in dict.fromkeys(values):
+            session.add(
+                OpportunityEligibility(
+                    opportunity_id=opportunity_id, dimension=dimension, value=value
+                )
+            )
+    session.flush()
+
+
+def _checked(session: Session, member: Member, draft: OpportunityDraft, today: date | None) -> None:
+    problems = draft_problems(session=session, draft=draft, today=today)
+    if problems:
+        raise FieldErrors(problems)
+    _authorise(session, member, draft)
+
+
 def post(
     *, session: Session, member: Member | None, draft: OpportunityDraft, today: date | None = None
 ) -> OpportunityView:
     """Post an opportunity; every problem is reported at once and nothing is written."""
     member = member_service.require_member(member)
-    problems = draft_problems(session=session, draft=draft, today=today)
-    if problems:
-        raise FieldErrors(problems)
-    _authorise(session, member, draft)
+    _checked(session, member, draft, today)
     assert draft.closes_on is not None  # draft_problems refused a missing one
-    opportunity = Opportunity(
+    opportunity = Opportunity(  # _write gives it the rest
         kind=draft.kind,
-        title=draft.title.strip(),
-        provider=draft.provider.strip(),
-        description=draft.description.strip(),
-        url=draft.url.strip(),
-        cost_pence=draft.cost_pence,
+        title=draft.title,
+        provider=draft.provider,
         format=draft.format,
         closes_on=draft.closes_on,
         posted_by_id=member.id,
-        chapter_id=draft.chapter_id if draft.audience == "chapter" else None,
-        organisation_id=member.organisation_id if draft.audience == "organisation" else None,
     )
+    _write(session, opportunity, draft, member)
+    return _views(session, [opportunity], member)[0]
+
+
+def _managed(session: Session, member: Member, opportunity_id: int) -> Opportunity:
+    """The opportunity, if the member may change it: NotFound if they cannot see it,
+    Forbidden if they neither posted it nor organise over it, Conflict once withdrawn."""
+    opportunity = session.exec(
+        select(Opportunity).where(Opportunity.id == opportunity_id).where(_visible(session, member))
+    ).first()
+    if opportunity is None:
+        raise NotFound("No such opportunity.", field="opportunity_id")
+    if not _manages(opportunity, member, chapter_service.scope_of(session=session, member=member)):
+        raise Forbidden("Only its poster and the organisers covering it can change it.")
+    if opportunity.withdrawn_at is not None:
+        raise Conflict("This opportunity has been withdrawn.", field="opportunity_id")
+    return opportunity
+
+
+def changeable(*, session: Session, member: Member | None, opportunity_id: int) -> OpportunityView:
+    """The opportunity as it stands, for someone about to change or withdraw it (the errors
+    of ``update``: NotFound, Forbidden, or Conflict once withdrawn)."""
+    member = member_service.require_member(member)
+    return _views(session, [_managed(session, member, opportunity_id)], member)[0]
+
+
+def update(
+    *,
+    session: Session,
+    member: Member | None,
+    opportunity_id: int,
+    draft: OpportunityDraft,
+    today: date | None = None,
+) -> OpportunityView:
+    """Change an opportunity: for its poster and the organisers covering it, with the rules
+    and field errors of posting (and a new audience must be one the member may post for)."""
+    member = member_service.require_member(member)
+    opportunity = _managed(session, member, opportunity_id)
+    _checked(session, member, draft, today)
+    _write(session, opportunity, draft, member)
+    return _views(session, [opportunity], member, today=today)[0]
+
+
+def withdraw(*, session: Session, member: Member | None, opportunity_id: int) -> OpportunityView:
+    """Withdraw an opportunity (its poster or an organiser covering it): it leaves browsing and
+    recommendations, and everyone who saved it or said they were interested is told."""
+    member = member_service.require_member(member)
+    opportunity = _managed(session, member, opportunity_id)
+    opportunity.withdrawn_at = utcnow()
     session.add(opportunity)
-    session.flush()
-    for skill_id in dict.fromkeys(draft.skills):
-        session.add(OpportunitySkill(opportunity_id=opportunity.id, skill_id=skill_id))
-    for dimension, name in ELIGIBILITY_FIELDS.items():
-        for value in dict.fromkeys(getattr(draft, name)):
-            session.add(
-                OpportunityEligibility(
-                    opportunity_id=opportunity.id, dimension=dimension, value=value
-                )
-            )
+    told = session.exec(
+        select(Member)
+        .join(OpportunitySave, col(OpportunitySave.member_id) == col(Member.id))
+        .where(OpportunitySave.opportunity_id == opportunity.id)
+        .where(col(Member.is_active).is_(True))
+        .where(col(Member.id) != member.id)
+        .order_by(col(Member.id))
+    ).all()
+    for person in told:
+        notifications.notify_member(
+            session=session,
+            member=person,
+            kind=WITHDRAWN_KIND,
+            title=f"{opportunity.title} has been withdrawn by its provider",
+            body=f'"{opportunity.title}" ({opportunity.provider}) is no longer open. It stays '
+            "in your saved opportunities, marked as withdrawn, until you remove it.",
+            link="/opportunities/saved",
+        )
     session.flush()
     return _views(session, [opportunity], member)[0]
 
@@ -335,7 +455,9 @@ def _visible(session: Session, member: Member) -> ColumnElement[bool]:
     )
 
 
-def _sees_counts(opportunity: Opportunity, member: Member, scope: chapter_service.Scope) -> bool:
+def _manages(opportunity: Opportunity, member: Member, scope: chapter_service.Scope) -> bool:
+    """Its poster and the organisers covering it: they change it, withdraw it and see how
+    many are interested."""
     if opportunity.posted_by_id == member.id:
         return True
     if scope.network:
@@ -418,6 +540,7 @@ def _views(
             audience, audience_name = "network", "Everyone in the network"
         rules = {d: sorted(v, key=_value_order(d)) for d, v in eligibility[o.id].items()}
         mark = marks.get(o.id)
+        manages = _manages(o, viewer, scope)
         out.append(
             OpportunityView(
                 id=o.id,
@@ -436,9 +559,12 @@ def _views(
                 eligibility=rules,
                 saved=bool(mark and mark.saved),
                 interested=bool(mark and mark.interested),
-                interested_count=counts.get(o.id, 0) if _sees_counts(o, viewer, scope) else None,
+                interested_count=counts.get(o.id, 0) if manages else None,
                 is_open=o.closes_on >= today and o.withdrawn_at is None,
                 eligible=seam.eligible(rules, viewer),
+                chapter_id=o.chapter_id,
+                withdrawn=o.withdrawn_at is not None,
+                can_change=manages and o.withdrawn_at is None,
             )
         )
     return out
@@ -516,13 +642,37 @@ def browse(
     return _views(session, rows, member, today=today)
 
 
-def _visible_opportunity(session: Session, member: Member, opportunity_id: int) -> Opportunity:
-    found = session.exec(
-        select(Opportunity)
-        .where(Opportunity.id == opportunity_id)
-        .where(col(Opportunity.withdrawn_at).is_(None))
-        .where(_visible(session, member))
-    ).first()
+def developing(
+    *,
+    session: Session,
+    member: Member | None,
+    skill_id: str,
+    first: int = 3,
+    today: date | None = None,
+) -> list[OpportunityView]:
+    """Up to ``first`` open opportunities the member can see that develop ``skill_id``, ranked
+    as browsing ranks them (closing soonest first), in browsing's fixed number of statements;
+    none for an unknown skill."""
+    if not skill_id or filter_problems(Filters(skill=skill_id)):
+        return []
+    return browse(
+        session=session,
+        member=member,
+        filters=Filters(skill=skill_id),
+        today=today,
+        limit=first,
+    )
+
+
+def _visible_opportunity(
+    session: Session, member: Member, opportunity_id: int, *, withdrawn: bool = False
+) -> Opportunity:
+    statement = (
+        select(Opportunity).where(Opportunity.id == opportunity_id).where(_visible(session, member))
+    )
+    if not withdrawn:
+        statement = statement.where(col(Opportunity.withdrawn_at).is_(None))
+    found = session.exec(statement).first()
     if found is None:
         raise NotFound("No such opportunity.", field="opportunity_id")
     return found
@@ -554,14 +704,14 @@ def get_many(
 
 
 def saved(*, session: Session, member: Member | None) -> list[OpportunityView]:
-    """The member's saved opportunities, closing soonest first (closed ones last)."""
+    """The member's saved opportunities, closing soonest first; closed and withdrawn ones
+    last (``is_open`` False; ``withdrawn`` says which)."""
     member = member_service.require_member(member)
     rows = session.exec(
         select(Opportunity)
         .join(OpportunitySave, col(OpportunitySave.opportunity_id) == col(Opportunity.id))
         .where(OpportunitySave.member_id == member.id)
         .where(col(OpportunitySave.saved).is_(True))
-        .where(col(Opportunity.withdrawn_at).is_(None))
         .where(_visible(session, member))
         .order_by(col(Opportunity.closes_on), col(Opportunity.id))
     ).all()
@@ -576,9 +726,12 @@ def _mark(
     session: Session, member: Member | None, opportunity_id: int, **values: bool
 ) -> OpportunityView:
     member = member_service.require_member(member)
-    opportunity = _visible_opportunity(session, member, opportunity_id)
+    # A withdrawn one can still come off the member's list, never go on it.
+    opportunity = _visible_opportunity(session, member, opportunity_id, withdrawn=True)
     view = _views(session, [opportunity], member)[0]
     turning_on = any(values.values())
+    if turning_on and view.withdrawn:
+        raise Conflict("This opportunity has been withdrawn.", field="opportunity_id")
     if turning_on and not view.is_open:
         raise Conflict("This opportunity has closed.", field="opportunity_id")
     if values.get("interested") and not view.eligible:
@@ -637,7 +790,7 @@ def interested_count(*, session: Session, member: Member | None, opportunity_id:
     if opportunity is None:
         raise NotFound("No such opportunity.", field="opportunity_id")
     scope = chapter_service.scope_of(session=session, member=member)
-    if not _sees_counts(opportunity, member, scope):
+    if not _manages(opportunity, member, scope):
         raise Forbidden("Only the poster and organisers see how many are interested.")
     return session.exec(
         select(func.count())
@@ -703,7 +856,7 @@ def send_closing_reminders(*, session: Session, today: date | None = None) -> in
     sent = 0
     for mark, opportunity, member in due:
         claimed = session.exec(
-            update(OpportunitySave)
+            sql_update(OpportunitySave)
             .where(col(OpportunitySave.opportunity_id) == mark.opportunity_id)
             .where(col(OpportunitySave.member_id) == mark.member_id)
             .where(col(OpportunitySave.reminded_at).is_(None))
@@ -769,7 +922,9 @@ __all__ = [
     "OpportunityView",
     "Recommended",
     "browse",
+    "changeable",
     "cost_text",
+    "developing",
     "draft_problems",
     "get",
     "mark_interested",
@@ -779,4 +934,6 @@ __all__ = [
     "save",
     "saved",
     "send_closing_reminders",
+    "update",
+    "withdraw",
 ]

@@ -72,6 +72,9 @@ def test_the_opportunity_pages_have_one_h1_labelled_inputs_and_unique_ids(page, 
         "/opportunities/new",
         "/opportunities/saved",
         f"/opportunities/{opportunity.id}",
+        f"/opportunities/{opportunity.id}/edit",
+        f"/opportunities/{opportunity.id}/withdraw",
+        "/community?skill=quality-improvement",
         "/organise/reach",
     ):
         _check(page, path)

@@ -232,3 +232,112 @@ def test_the_catalogue_costs_as_many_statements_with_20_as_with_2(run, session, 
         counts.append(count_queries.count)
 
     assert counts[0] == counts[1]
+
+
+UPDATE = """
+mutation($id: ID!, $input: PostOpportunityInput!) {
+  updateOpportunity(id: $id, input: $input) {
+    __typename
+    ... on OpportunitySuccess { opportunity { title canChange eligibleBands } }
+    ... on InvalidInput { errors { field message } }
+    ... on NotAllowed { message }
+    ... on Conflict { message }
+  }
+}
+"""
+WITHDRAW = """
+mutation($id: ID!) {
+  withdrawOpportunity(id: $id) {
+    __typename
+    ... on OpportunitySuccess { opportunity { withdrawn open canChange } }
+    ... on NotAllowed { message }
+    ... on Conflict { message }
+  }
+}
+"""
+
+
+def test_its_poster_changes_and_withdraws_it_and_nobody_else_may(run, session):  # noqa: F811
+    poster = make_member(session)
+    other = make_member(session)
+    opportunity = make_opportunity(session, posted_by=poster)
+    gid = _gid(opportunity.id)
+
+    def update(who: Member, **fields: object) -> dict:
+        return run(UPDATE, {"id": gid, "input": _input(**fields)}, member=who)["data"][
+            "updateOpportunity"
+        ]
+
+    def withdraw(who: Member) -> dict:
+        return run(WITHDRAW, {"id": gid}, member=who)["data"]["withdrawOpportunity"]
+
+    refused = update(other)
+    refused_withdrawal = withdraw(other)
+    wrong = update(poster, title="", skillIds=[])
+    changed = update(poster, title="Renamed secondment", eligibleBands=["BAND_5"])
+    withdrawn = withdraw(poster)
+    twice = withdraw(poster)
+    after = update(poster)
+
+    assert (
+        refused
+        == refused_withdrawal
+        == {
+            "__typename": "NotAllowed",
+            "message": "Only its poster and the organisers covering it can change it.",
+        }
+    )
+    assert wrong["__typename"] == "InvalidInput"
+    assert {e["field"] for e in wrong["errors"]} == {"title", "skills"}
+    assert changed == {
+        "__typename": "OpportunitySuccess",
+        "opportunity": {
+            "title": "Renamed secondment",
+            "canChange": True,
+            "eligibleBands": ["BAND_5"],
+        },
+    }
+    assert withdrawn == {
+        "__typename": "OpportunitySuccess",
+        "opportunity": {"withdrawn": True, "open": False, "canChange": False},
+    }
+    assert (
+        twice
+        == after
+        == {
+            "__typename": "Conflict",
+            "message": "This opportunity has been withdrawn.",
+        }
+    )
+    assert run(WITHDRAW, {"id": gid})["data"]["withdrawOpportunity"]["__typename"] == (
+        "NotAuthenticated"
+    )
+
+
+def test_a_withdrawn_one_stays_on_the_saved_list_marked_withdrawn(run, session):  # noqa: F811
+    from tests.factories import make_opportunity_save
+
+    organiser = make_organiser(session)
+    member = make_member(session)
+    gone = make_opportunity(session, title="Gone")
+    kept = make_opportunity(session, title="Kept")
+    for opportunity in (gone, kept):
+        make_opportunity_save(session, opportunity=opportunity, member=member)
+
+    assert withdrawn_by(run, organiser, gone.id) == "OpportunitySuccess"
+    listed = run(
+        "{ savedOpportunities { title open withdrawn } "
+        "opportunities(first: 5) { edges { node { title } } } }",
+        member=member,
+    )["data"]
+
+    assert listed["savedOpportunities"] == [
+        {"title": "Kept", "open": True, "withdrawn": False},
+        {"title": "Gone", "open": False, "withdrawn": True},
+    ]
+    assert [e["node"]["title"] for e in listed["opportunities"]["edges"]] == ["Kept"]
+
+
+def withdrawn_by(run, who: Member, opportunity_id: int) -> str:  # noqa: F811
+    found = run(WITHDRAW, {"id": _gid(opportunity_id)}, member=who)["data"]
+    return found["withdrawOpportunity"]["__typename"]

@@ -10,10 +10,29 @@ from sqlmodel import select
 
 from backend import london
 from backend.opportunities.models import Opportunity, OpportunitySave
-from tests.factories import make_member, make_opportunity
+from tests.factories import make_member, make_opportunity, make_opportunity_save
 from tests.web.conftest import client, error_summary, log_in, post_form, session  # noqa: F401
 
 TODAY = london.london_today()
+
+
+def _form(closes, **fields):
+    """The posting form's answers, closing on ``closes``, with ``fields`` changed."""
+    values = {
+        "kind": "shadowing",
+        "title": "Shadow our operations manager",
+        "provider": "Leeds Teaching Hospitals NHS Trust",
+        "format": "in-person",
+        "cost": "",
+        "closes_on-day": str(closes.day),
+        "closes_on-month": str(closes.month),
+        "closes_on-year": str(closes.year),
+        "skills": ["operational-planning"],
+        "bands": ["3", "4"],
+        "audience": "organisation",
+    }
+    values.update(fields)
+    return values
 
 
 def _member(session, **fields):  # noqa: F811
@@ -78,19 +97,7 @@ def test_a_member_posts_for_their_organisation_then_saves_and_is_interested(clie
     posted = post_form(
         client,
         "/opportunities/new",
-        {
-            "kind": "shadowing",
-            "title": "Shadow our operations manager",
-            "provider": "Leeds Teaching Hospitals NHS Trust",
-            "format": "in-person",
-            "cost": "",
-            "closes_on-day": str(closes.day),
-            "closes_on-month": str(closes.month),
-            "closes_on-year": str(closes.year),
-            "skills": ["operational-planning", "people-management"],
-            "bands": ["3", "4"],
-            "audience": "organisation",
-        },
+        _form(closes, skills=["operational-planning", "people-management"]),
     )
     assert posted.status_code == 303, posted.text
     location = posted.headers["location"]
@@ -154,3 +161,107 @@ def test_saving_a_closed_one_says_why(client, session):  # noqa: F811
 
     assert response.status_code == 409
     assert error_summary(response.text) == ["This opportunity has closed."]
+
+
+def test_its_poster_changes_it_through_the_filled_in_form(client, session):  # noqa: F811
+    poster = _member(session)
+    closes = TODAY + timedelta(days=40)
+    mine = make_opportunity(
+        session,
+        posted_by=poster,
+        title="Shadow our operations manager",
+        kind="shadowing",
+        bands=("3", "4"),
+        closes_on=closes,
+        cost_pence=25000,
+    )
+    session.rollback()
+    log_in(client, "amara@example.nhs.uk")
+
+    page = client.get(f"/opportunities/{mine.id}").text
+    form = client.get(f"/opportunities/{mine.id}/edit").text
+    wrong = post_form(
+        client,
+        f"/opportunities/{mine.id}/edit",
+        _form(closes, title="", skills=[], cost="lots"),
+        page=f"/opportunities/{mine.id}/edit",
+    )
+    changed = post_form(
+        client,
+        f"/opportunities/{mine.id}/edit",
+        _form(closes, title="Shadow our director of operations"),
+        page=f"/opportunities/{mine.id}/edit",
+    )
+
+    assert f'href="/opportunities/{mine.id}/edit">Change this opportunity</a>' in page
+    assert "<h1>Change this opportunity</h1>" in form
+    assert 'value="Shadow our operations manager"' in form and 'value="£250"' in form
+    assert f'action="/opportunities/{mine.id}/edit"' in form
+    assert re.search(r'value="4"\s+checked', form) or 'value="4" checked' in form
+    assert wrong.status_code == 400
+    assert error_summary(wrong.text) == [
+        "Enter the title of the opportunity.",
+        "Choose at least one skill it develops.",
+        "Enter the cost in pounds, like £250 or 1,250.50, or leave it empty if it is free.",
+    ]
+    assert "<title>Error: Change this opportunity – peerbridge</title>" in wrong.text
+    assert changed.status_code == 303
+    assert changed.headers["location"] == f"/opportunities/{mine.id}?notice=opportunity-changed"
+    after = client.get(changed.headers["location"]).text
+    assert "The opportunity has been changed." in after
+    assert "<h1>Shadow our director of operations</h1>" in after
+
+
+def test_someone_else_sees_no_change_link_and_may_not_change_or_withdraw(client, session):  # noqa: F811
+    _member(session)
+    theirs = make_opportunity(session, posted_by=make_member(session), title="Theirs")
+    session.rollback()
+    log_in(client, "amara@example.nhs.uk")
+
+    page = client.get(f"/opportunities/{theirs.id}").text
+    edit = client.get(f"/opportunities/{theirs.id}/edit")
+    withdraw = post_form(
+        client, f"/opportunities/{theirs.id}/withdraw", {}, page=f"/opportunities/{theirs.id}"
+    )
+
+    assert "Change this opportunity" not in page and "Withdraw this opportunity" not in page
+    assert edit.status_code == withdraw.status_code == 403
+    assert "Only its poster and the organisers covering it can change it." in edit.text
+    session.expire_all()
+    assert session.get(Opportunity, theirs.id).withdrawn_at is None  # type: ignore[union-attr]
+
+
+def test_withdrawing_asks_first_then_leaves_it_on_saved_lists_as_withdrawn(client, session):  # noqa: F811
+    poster = _member(session)
+    mine = make_opportunity(session, posted_by=poster, title="Mary Seacole Programme")
+    make_opportunity_save(session, opportunity=mine, member=poster)
+    session.rollback()
+    log_in(client, "amara@example.nhs.uk")
+
+    confirm = client.get(f"/opportunities/{mine.id}/withdraw")
+    done = post_form(
+        client, f"/opportunities/{mine.id}/withdraw", {}, page=f"/opportunities/{mine.id}/withdraw"
+    )
+
+    assert confirm.status_code == 200
+    assert "<h1>Are you sure you want to withdraw this opportunity?</h1>" in confirm.text
+    assert f'action="/opportunities/{mine.id}/withdraw"' in confirm.text
+    assert done.status_code == 303
+    assert done.headers["location"] == "/opportunities?notice=opportunity-withdrawn"
+    listing = client.get(done.headers["location"]).text
+    assert "The opportunity has been withdrawn." in listing
+    assert "Mary Seacole Programme" not in listing
+    saved = client.get("/opportunities/saved").text
+    assert "Mary Seacole Programme" in saved and "<strong>Withdrawn</strong>" in saved
+    assert f'href="/opportunities/{mine.id}"' not in saved
+    assert client.get(f"/opportunities/{mine.id}").status_code == 404
+    removed = post_form(
+        client,
+        f"/opportunities/{mine.id}/save",
+        {"saved": "no", "back": "saved"},
+        page="/opportunities/saved",
+    )
+    assert removed.status_code == 303
+    assert "Mary Seacole Programme" not in client.get("/opportunities/saved").text
+    again = post_form(client, f"/opportunities/{mine.id}/withdraw", {}, page="/opportunities/saved")
+    assert again.status_code == 409

@@ -357,3 +357,174 @@ def test_the_members_data_export_holds_their_saved_and_interested_marks(session)
     assert [(m["opportunity_id"], m["saved"], m["interested"]) for m in exported] == [
         (opportunity.id, True, True)
     ]
+
+
+# Changing and withdrawing ------------------------------------------------------------------------
+
+
+def test_its_poster_changes_it_with_the_field_errors_of_posting(session):
+    poster = make_member(session, organisation="Leeds Teaching Hospitals NHS Trust")
+    view = opportunities.post(session=session, member=poster, draft=_draft())
+
+    changed = opportunities.update(
+        session=session,
+        member=poster,
+        opportunity_id=view.id,
+        draft=_draft(title="Shadow a director for two days", skills=("budget-management",)),
+    )
+    with pytest.raises(FieldErrors) as raised:
+        opportunities.update(
+            session=session,
+            member=poster,
+            opportunity_id=view.id,
+            draft=_draft(title=" ", closes_on=TODAY - timedelta(days=1)),
+        )
+    session.commit()
+
+    assert (changed.title, changed.skills, changed.can_change) == (
+        "Shadow a director for two days",
+        ["budget-management"],
+        True,
+    )
+    assert changed.audience_name == "Leeds Teaching Hospitals NHS Trust"
+    assert raised.value.errors == {
+        "title": "Enter the title of the opportunity.",
+        "closes_on": "The closing date must be today or in the future.",
+    }
+    again = opportunities.get(session=session, member=poster, opportunity_id=view.id)
+    assert (again.title, again.eligibility) == (
+        "Shadow a director for two days",
+        {"band": ["3", "4"]},
+    )
+
+
+def test_only_its_poster_and_organisers_covering_it_may_change_it(session):
+    north = make_chapter(session, regions=("North West",))
+    poster = make_member(session, region="North West")
+    everyone = make_opportunity(session, posted_by=poster)
+    chaptered = make_opportunity(session, posted_by=poster, chapter_id=north.id)
+    colleague = make_member(session, region="North West")
+    from backend.members.models import Member
+
+    chapter_organiser = session.get(
+        Member,
+        make_organiser_scope(
+            session, member=make_member(session, region="North West"), chapter=north
+        ).member_id,
+    )
+    network_organiser = make_organiser(session)
+
+    for who, opportunity in (
+        (colleague, everyone),
+        (colleague, chaptered),
+        (chapter_organiser, everyone),  # a network-wide one is outside a chapter's scope
+    ):
+        with pytest.raises(Forbidden):
+            opportunities.update(
+                session=session, member=who, opportunity_id=opportunity.id, draft=_draft()
+            )
+        with pytest.raises(Forbidden):
+            opportunities.withdraw(session=session, member=who, opportunity_id=opportunity.id)
+    assert not opportunities.get(
+        session=session, member=colleague, opportunity_id=everyone.id
+    ).can_change
+    by_chapter = opportunities.update(
+        session=session,
+        member=chapter_organiser,
+        opportunity_id=chaptered.id,
+        draft=_draft(audience="chapter", chapter_id=north.id, title="Chapter shadowing"),
+    )
+    by_network = opportunities.update(
+        session=session,
+        member=network_organiser,
+        opportunity_id=everyone.id,
+        draft=_draft(audience="network", title="Network shadowing"),
+    )
+
+    assert (by_chapter.title, by_chapter.audience_name) == ("Chapter shadowing", north.name)
+    assert (by_network.title, by_network.audience) == ("Network shadowing", "network")
+
+
+def test_withdrawing_tells_savers_and_the_interested_and_hides_it(session):
+    from backend.notifications.models import Notification
+
+    poster = make_member(session)
+    member = make_member(session, band="4", skills_sought=("quality-improvement",))
+    keen, bystander = make_member(session), make_member(session)
+    opportunity = make_opportunity(session, posted_by=poster, title="Mary Seacole Programme")
+    other = make_opportunity(session, title="Still open")
+    make_opportunity_save(session, opportunity=opportunity, member=member)
+    make_opportunity_save(
+        session, opportunity=opportunity, member=keen, saved=False, interested=True
+    )
+    make_opportunity_save(session, opportunity=other, member=bystander)
+    assert opportunities.recommendations(session=session, member=member)
+
+    view = opportunities.withdraw(session=session, member=poster, opportunity_id=opportunity.id)
+    session.commit()
+
+    assert (view.withdrawn, view.is_open, view.can_change) == (True, False, False)
+    told = session.exec(select(Notification).order_by(Notification.member_id)).all()
+    assert [(n.member_id, n.title) for n in told] == [
+        (member.id, "Mary Seacole Programme has been withdrawn by its provider"),
+        (keen.id, "Mary Seacole Programme has been withdrawn by its provider"),
+    ]
+    assert [v.id for v in opportunities.browse(session=session, member=member)] == [other.id]
+    assert [
+        r.opportunity.id for r in opportunities.recommendations(session=session, member=member)
+    ] == [other.id]
+    listed = opportunities.saved(session=session, member=member)
+    assert [(v.id, v.is_open, v.withdrawn) for v in listed] == [(opportunity.id, False, True)]
+    with pytest.raises(Conflict, match="withdrawn"):
+        opportunities.withdraw(session=session, member=poster, opportunity_id=opportunity.id)
+    with pytest.raises(Conflict, match="withdrawn"):
+        opportunities.update(
+            session=session, member=poster, opportunity_id=opportunity.id, draft=_draft()
+        )
+    with pytest.raises(Conflict, match="withdrawn"):
+        opportunities.save(session=session, member=keen, opportunity_id=opportunity.id)
+    opportunities.save(session=session, member=member, opportunity_id=opportunity.id, saved=False)
+    assert opportunities.saved(session=session, member=member) == []
+
+
+def test_closing_reminders_skip_a_withdrawn_one(session):
+    poster, member = make_member(session), make_member(session)
+    soon = make_opportunity(session, posted_by=poster, closes_on=TODAY + timedelta(days=2))
+    make_opportunity_save(session, opportunity=soon, member=member)
+    opportunities.withdraw(session=session, member=poster, opportunity_id=soon.id)
+
+    assert opportunities.send_closing_reminders(session=session) == 0
+    assert (
+        session.exec(select(OutboxEmail).where(OutboxEmail.kind == "opportunity_reminder")).all()
+        == []
+    )
+
+
+def test_the_open_ones_developing_a_skill_that_the_member_sees_closing_soonest_first(session):
+    member = make_member(session, organisation="Leeds Teaching Hospitals NHS Trust")
+    poster = make_member(session)
+    far = make_opportunity(session, skills=("budget-management",), closes_on=TODAY + timedelta(40))
+    near = [
+        make_opportunity(session, skills=("budget-management",), closes_on=TODAY + timedelta(n))
+        for n in (3, 1, 2)
+    ]
+    make_opportunity(session, skills=("quality-improvement",), closes_on=TODAY)
+    make_opportunity(session, skills=("budget-management",), closes_on=TODAY - timedelta(1))
+    withdrawn = make_opportunity(session, posted_by=poster, skills=("budget-management",))
+    opportunities.withdraw(session=session, member=poster, opportunity_id=withdrawn.id)
+    elsewhere = make_member(session, organisation="Barts Health NHS Trust")
+    make_opportunity(
+        session,
+        skills=("budget-management",),
+        organisation_id=elsewhere.organisation_id,
+        closes_on=TODAY,
+    )
+
+    found = opportunities.developing(session=session, member=member, skill_id="budget-management")
+
+    assert [v.id for v in found] == [near[1].id, near[2].id, near[0].id]
+    more = opportunities.developing(
+        session=session, member=member, skill_id="budget-management", first=5
+    )
+    assert [v.id for v in more] == [near[1].id, near[2].id, near[0].id, far.id]
+    assert opportunities.developing(session=session, member=member, skill_id="x" * 61) == []
