@@ -1,19 +1,26 @@
-"""Done when (issue 14, opportunities): a band 4 member sees three recommended opportunities
-with reasons on her home page, and saves one, in a real browser, on the demo's catalogue."""
+"""Done when (issue 14, opportunities and events): a band 4 member sees three recommended
+opportunities with reasons on her home page and saves one, on the demo's catalogue, then RSVPs
+to an event and receives an invitation that a calendar parser reads back correctly."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email import policy as email_policy
 
+import pytest
+from icalendar import Calendar
+
+from backend.notifications import service as notifications
 from backend.opportunities.demo import seed_demo_opportunities
 from tests.browser.conftest import screenshot
 from tests.browser.test_accessibility import _check
 from tests.browser.test_mentoring_journeys import log_in
-from tests.factories import make_member, make_opportunity
+from tests.factories import make_event, make_member, make_opportunity
 
 
 def test_a_band_4_member_sees_three_recommendations_with_reasons_and_saves_one(
-    page, session, request
+    page, session, request, mail_dir
 ):
     amara = make_member(
         session,
@@ -24,6 +31,12 @@ def test_a_band_4_member_sees_three_recommendations_with_reasons_and_saves_one(
         skills_sought=("quality-improvement", "performance-measurement"),
     )
     seed_demo_opportunities(session)
+    webinar = make_event(
+        session,
+        title="Getting started with quality improvement",
+        starts_at=datetime(2027, 3, 10, 18, 0, tzinfo=UTC),  # 6pm in London (GMT)
+        ends_at=datetime(2027, 3, 10, 19, 0, tzinfo=UTC),
+    )
     session.commit()
 
     log_in(page, amara.email)
@@ -56,6 +69,32 @@ def test_a_band_4_member_sees_three_recommendations_with_reasons_and_saves_one(
     saved = page.get_by_role("main")
     assert "Quality improvement secondment: outpatient waiting times" in saved.inner_text()
     screenshot(page, "opportunities-saved", request)
+
+    # She RSVPs to a webinar and her invitation reads back in a calendar at 6pm London time.
+    page.goto("/events")
+    page.get_by_role("link", name="Getting started with quality improvement").click()
+    page.get_by_role("button", name="I'm going").click()
+    page.wait_for_url("**notice=**")
+    assert "Cancel my place" in page.get_by_role("main").inner_text()
+    notifications.deliver_pending(session=session)
+    invitations = []
+    for path in mail_dir.glob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=email_policy.default)
+        if str(message["To"]) != amara.email:
+            continue
+        for part in message.walk():
+            if part.get_filename() == "invite.ics":
+                content = part.get_content()
+                invitations.append(content if isinstance(content, bytes) else content.encode())
+    [ics] = invitations
+    calendar = Calendar.from_ical(ics)
+    assert str(calendar["METHOD"]) == "REQUEST"
+    [event] = calendar.walk("VEVENT")
+    assert event.decoded("DTSTART").astimezone(UTC) == datetime(2027, 3, 10, 18, 0, tzinfo=UTC)
+    assert event.decoded("DTEND").astimezone(UTC) == datetime(2027, 3, 10, 19, 0, tzinfo=UTC)
+    assert str(event["SUMMARY"]) == "Webinar: Getting started with quality improvement"
+    assert amara.email in str(event["ATTENDEE"])
+    assert f"/events/{webinar.id}" in str(event["URL"]) + str(event.get("DESCRIPTION", ""))
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
