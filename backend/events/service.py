@@ -11,10 +11,10 @@ joins the waiting list; a cancellation gives its place back and the first person
 takes it (and is told, with the invitation). Each RSVP's calendar event has one UID; its
 SEQUENCE rises with each invitation or cancellation sent.
 
-Whoever may change an event (its organisers, and the member who created it when members may
-create events, ``members_create_events``) may edit it before it starts (everyone going gets
-the updated invitation; a larger capacity goes to those waiting) or cancel it (everyone going
-gets the calendar cancellation, everyone waiting is told).
+Whoever may change an event (its organisers, and the member who created it: members create
+events when the network allows, ``members_create_events``) may edit it before it starts
+(everyone going gets the updated invitation; a larger capacity goes to those waiting) or
+cancel it (everyone going gets the calendar cancellation, everyone waiting is told).
 """
 
 from __future__ import annotations
