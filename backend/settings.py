@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     # Messages: how many one member may send an hour, across all their threads.
     messages_per_hour: int = Field(default=60, ge=1)
 
+    # Events: when on, any verified member may create a webinar or meetup for the whole
+    # network or a chapter they belong to (and change or cancel their own); off, only
+    # organisers create events.
+    members_create_events: bool = False
+
     # Insights: the secret behind the cell-key perturbation's record keys (HMAC-SHA256). Unset:
     # derived from secret_key (so rotating that re-draws every figure too). A new secret gives
     # every figure a fresh perturbation, a new look for anyone comparing before and after: set

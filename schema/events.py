@@ -1,4 +1,5 @@
-"""Events: upcoming events for the caller, one event, my events; create, RSVP and cancel.
+"""Events: upcoming events for the caller, one event, my events; create, change and cancel an
+event; RSVP and cancel an RSVP.
 
 Who may see, create and RSVP is decided by ``backend.events.service``; the list is built from
 a fixed number of queries (the caller's belonging, the events, the caller's RSVPs).
@@ -79,7 +80,9 @@ def _rsvp(info: Info, row: EventRsvp | None) -> Rsvp | None:
     return None if row is None else _rsvps(info, [row])[row.event_id]
 
 
-@strawberry.input(description="A new event; date and times are London wall-clock time.")
+@strawberry.input(
+    description="A new event, or an event's new details; date and times are London wall-clock time."
+)
 class CreateEventInput:
     kind: str = strawberry.field(description="webinar, meetup or learning_set.")
     title: str
@@ -101,6 +104,16 @@ class CreateEventSuccess:
     event: Event
 
 
+@strawberry.type(description="The event, changed: everyone going has the updated invitation.")
+class UpdateEventSuccess:
+    event: Event
+
+
+@strawberry.type(description="The event, cancelled: everyone going or waiting has been told.")
+class CancelEventSuccess:
+    event: Event
+
+
 @strawberry.type(description="Your RSVP, saved: a place, or a place on the waiting list.")
 class RsvpSuccess:
     event: Event
@@ -110,9 +123,61 @@ CreateEventResult = Annotated[
     CreateEventSuccess | errors.Problem,
     errors.result_named("CreateEventResult", CreateEventSuccess),
 ]
+UpdateEventResult = Annotated[
+    UpdateEventSuccess | errors.Problem,
+    errors.result_named("UpdateEventResult", UpdateEventSuccess),
+]
+CancelEventResult = Annotated[
+    CancelEventSuccess | errors.Problem,
+    errors.result_named("CancelEventResult", CancelEventSuccess),
+]
 RsvpEventResult = Annotated[
     RsvpSuccess | errors.Problem, errors.result_named("RsvpEventResult", RsvpSuccess)
 ]
+
+
+def _settings(input: CreateEventInput) -> events.EventSettings:
+    """The event the input describes (its text checked, its ids decoded)."""
+    check_text(
+        title=input.title,
+        description=input.description,
+        location=input.location,
+        video_link=input.video_link,
+        start=input.start,
+        end=input.end,
+    )
+    chapter_id = (
+        decode(input.chapter_id, type_name="Chapter", field="chapterId")
+        if input.chapter_id
+        else None
+    )
+    programme_id = (
+        decode(input.programme_id, type_name="Programme", field="programmeId")
+        if input.programme_id
+        else None
+    )
+    return events.EventSettings(
+        kind=input.kind,
+        title=input.title,
+        description=input.description,
+        day=input.day,
+        start=input.start,
+        end=input.end,
+        capacity=input.capacity,
+        location=input.location,
+        video_link=input.video_link,
+        chapter_id=chapter_id,
+        programme_id=programme_id,
+        band_min=input.band_min,
+        band_max=input.band_max,
+    )
+
+
+def _with_rsvp(info: Info, found: EventModel) -> Event:
+    """The event with the caller's RSVP."""
+    context = info.context
+    mine = events.rsvps_for(session=context.session, member=context.member, event_ids=[found.id])
+    return Event.from_model(found, _rsvp(info, mine.get(found.id)))
 
 
 @strawberry.type
@@ -148,10 +213,7 @@ class EventQuery:
             )
         except NotFound:
             return None
-        mine = events.rsvps_for(
-            session=context.session, member=context.member, event_ids=[found.id]
-        )
-        return Event.from_model(found, _rsvp(info, mine.get(found.id)))
+        return _with_rsvp(info, found)
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
@@ -167,7 +229,7 @@ class EventQuery:
 
 @strawberry.type
 class EventMutation:
-    """Creating events and answering them."""
+    """Creating, changing and cancelling events, and answering them."""
 
     @strawberry.mutation(
         description="Create an event (organisers, for an audience in their scope)."
@@ -177,46 +239,53 @@ class EventMutation:
         context = info.context
 
         def create() -> CreateEventSuccess:
-            check_text(
-                title=input.title,
-                description=input.description,
-                location=input.location,
-                video_link=input.video_link,
-                start=input.start,
-                end=input.end,
-            )
-            chapter_id = (
-                decode(input.chapter_id, type_name="Chapter", field="chapterId")
-                if input.chapter_id
-                else None
-            )
-            programme_id = (
-                decode(input.programme_id, type_name="Programme", field="programmeId")
-                if input.programme_id
-                else None
-            )
             made = events.create_event(
-                session=context.session,
-                organiser=context.member,
-                settings=events.EventSettings(
-                    kind=input.kind,
-                    title=input.title,
-                    description=input.description,
-                    day=input.day,
-                    start=input.start,
-                    end=input.end,
-                    capacity=input.capacity,
-                    location=input.location,
-                    video_link=input.video_link,
-                    chapter_id=chapter_id,
-                    programme_id=programme_id,
-                    band_min=input.band_min,
-                    band_max=input.band_max,
-                ),
+                session=context.session, organiser=context.member, settings=_settings(input)
             )
             return CreateEventSuccess(event=Event.from_model(made, None))
 
         return errors.outcome(create)
+
+    @strawberry.mutation(
+        description="Change an event before it starts (its organisers, or the member who "
+        "created it). The capacity cannot go below the places taken; everyone going gets the "
+        "updated invitation."
+    )
+    def update_event(
+        self, info: Info, event_id: strawberry.ID, input: CreateEventInput
+    ) -> UpdateEventResult:
+        """Change an event."""
+        context = info.context
+
+        def change() -> UpdateEventSuccess:
+            the_id = decode(event_id, type_name="Event", field="eventId")
+            changed = events.update_event(
+                session=context.session,
+                organiser=context.member,
+                event_id=the_id,
+                settings=_settings(input),
+            )
+            return UpdateEventSuccess(event=_with_rsvp(info, changed))
+
+        return errors.outcome(change)
+
+    @strawberry.mutation(
+        description="Cancel an event before it starts, saying why (its organisers, or the "
+        "member who created it). Everyone going gets the calendar cancellation."
+    )
+    def cancel_event(self, info: Info, event_id: strawberry.ID, reason: str) -> CancelEventResult:
+        """Cancel an event."""
+        context = info.context
+
+        def call_off() -> CancelEventSuccess:
+            check_text(reason=reason)
+            the_id = decode(event_id, type_name="Event", field="eventId")
+            cancelled = events.cancel_event(
+                session=context.session, organiser=context.member, event_id=the_id, reason=reason
+            )
+            return CancelEventSuccess(event=_with_rsvp(info, cancelled))
+
+        return errors.outcome(call_off)
 
     @strawberry.mutation(
         description="Say you are going; when the event is full, join the waiting list."

@@ -1,5 +1,6 @@
 """Event pages: upcoming events for me, an event (RSVP, cancel, the waiting list, the page
-after it), and the organiser's form for a new event. Rules live in ``backend.events``."""
+after it), and the form for a new event or a change to one, and calling an event off. Rules
+live in ``backend.events``."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from backend import london
 from backend.chapters import service as chapters
 from backend.errors import Conflict, Forbidden, Invalid
 from backend.events import service as events
+from backend.events.models import Event
 from backend.members import service as member_service
 from backend.programmes import service as programmes
 from vocabulary import BANDS
@@ -35,6 +38,10 @@ router = APIRouter(route_class=UnitOfWorkRoute)
 NOTICES.update(
     {
         "event-created": "Your event has been created. Members in its audience can now RSVP.",
+        "event-updated": "The event has been changed. Everyone going has been sent the "
+        "updated invitation.",
+        "event-cancelled": "The event has been cancelled. Everyone going or waiting has been "
+        "told, with the reason.",
         "rsvp-going": "You are going. We have emailed you the invitation for your calendar.",
         "rsvp-waiting": "The event is full, so you are on the waiting list. If a place comes "
         "up it will be yours and we will email you the invitation.",
@@ -81,11 +88,17 @@ def events_list(visitor: CurrentVisitor) -> Response:
         upcoming=upcoming,
         mine=mine,
         events=events,
-        can_create=chapters.scope_of(session=visitor.db, member=member).is_organiser,
+        can_create=events.may_create(visitor.db, member),
     )
 
 
-def _audience_options(visitor: Visitor) -> list[tuple[str, str]]:
+def _audience_options(visitor: Visitor, *, as_member: bool) -> list[tuple[str, str]]:
+    if as_member:
+        member = member_service.require_member(visitor.member)
+        return [("network", "Everyone in the network")] + [
+            (f"chapter-{c.id}", f"Members of {c.name}")
+            for c in events.member_chapters(visitor.db, member)
+        ]
     network, chapter_list = programmes.chapter_choices(session=visitor.db, organiser=visitor.member)
     options = [("network", "Everyone in the network")] if network else []
     options += [(f"chapter-{c.id}", f"Members of {c.name}") for c in chapter_list]
@@ -96,30 +109,74 @@ def _audience_options(visitor: Visitor) -> list[tuple[str, str]]:
     return options
 
 
-def _new_page(
+def _values_of(event: Event) -> dict[str, Any]:
+    """The event as the form shows it: London date and times."""
+    starts, ends = london.in_london(event.starts_at), london.in_london(event.ends_at)
+    audience = (
+        f"programme-{event.programme_id}"
+        if event.programme_id is not None
+        else f"chapter-{event.chapter_id}"
+        if event.chapter_id is not None
+        else "network"
+    )
+    return {
+        "kind": event.kind,
+        "title": event.title,
+        "description": event.description,
+        "day-day": str(starts.day),
+        "day-month": str(starts.month),
+        "day-year": str(starts.year),
+        "start": starts.strftime("%H:%M"),
+        "end": ends.strftime("%H:%M"),
+        "location": event.location,
+        "video_link": event.video_link,
+        "capacity": str(event.capacity),
+        "audience": audience,
+        "band_min": event.band_min or "",
+        "band_max": event.band_max or "",
+    }
+
+
+def _form_page(
     visitor: Visitor,
     *,
+    event_id: int | None = None,
     status_code: int = 200,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    chapters.require_scope(session=visitor.db, member=visitor.member)
+    """The event form: for a new event, or (with ``event_id``) to change one."""
+    db, member = visitor.db, visitor.member
+    if event_id is None:
+        as_member = events.members_may_create(db, member)
+        if not as_member:
+            chapters.require_scope(session=db, member=member)
+        values = values or {"kind": "webinar", "audience": "network"}
+    else:
+        event = events.changeable_event(session=db, member=member, event_id=path_id(event_id))
+        as_member = not events.can_organise(db, event, member)
+        values = values or _values_of(event)
     return render(
         visitor,
         "events/new.html",
         status_code=status_code,
         errors=errors,
-        values=values or {"kind": "webinar", "audience": "network"},
-        kind_options=KIND_OPTIONS,
+        values=values,
+        event_id=event_id,
+        kind_options=[
+            (kind, label)
+            for kind, label in KIND_OPTIONS
+            if not as_member or kind in events.MEMBER_KINDS
+        ],
         band_options=BAND_OPTIONS,
-        audience_options=_audience_options(visitor),
+        audience_options=_audience_options(visitor, as_member=as_member),
     )
 
 
 @router.get("/events/new", response_class=HTMLResponse)
 def event_new(visitor: CurrentVisitor) -> Response:
-    """The organiser's form for a new event (times in London)."""
-    return _new_page(visitor)
+    """The form for a new event (times in London)."""
+    return _form_page(visitor)
 
 
 def _audience(value: str) -> tuple[int | None, int | None]:
@@ -130,14 +187,13 @@ def _audience(value: str) -> tuple[int | None, int | None]:
     return None, None
 
 
-@router.post("/events/new", response_class=HTMLResponse)
-def event_create(visitor: CheckedVisitor, form: Form) -> Response:
-    """Create the event, or show the form again with an error summary."""
+def _settings_of(form: Any) -> tuple[dict[str, str], events.EventSettings]:
+    """The form's values (to show again) and the event they describe."""
     values = {name: form_text(form, name) for name in FIELDS}
     day = parse_date(form, "day")
     capacity = form_int(form, "capacity")
     chapter_id, programme_id = _audience(values["audience"])
-    settings = events.EventSettings(
+    return values, events.EventSettings(
         kind=values["kind"],
         title=values["title"],
         description=values["description"],
@@ -152,16 +208,64 @@ def event_create(visitor: CheckedVisitor, form: Form) -> Response:
         band_min=values["band_min"] or None,
         band_max=values["band_max"] or None,
     )
+
+
+def _save_event(
+    visitor: Visitor,
+    form: Any,
+    save: Callable[[events.EventSettings], Event],
+    notice: str,
+    event_id: int | None = None,
+) -> Response:
+    values, settings = _settings_of(form)
     try:
-        event = events.create_event(session=visitor.db, organiser=visitor.member, settings=settings)
-    except (Invalid, Forbidden) as error:
+        event = save(settings)
+    except (Invalid, Forbidden, Conflict) as error:
         errors = form_errors(
             error,
             default_field="audience",
             fields={"chapter_id": "audience", "programme_id": "audience"},
         )
-        return _new_page(visitor, status_code=400, errors=errors, values=values)
-    return redirect(f"/events/{event.id}?notice=event-created")
+        if isinstance(error, Conflict) and event_id is not None:
+            return _event_page(visitor, event_id, status_code=400, errors={"change": str(error)})
+        return _form_page(visitor, event_id=event_id, status_code=400, errors=errors, values=values)
+    return redirect(f"/events/{event.id}?notice={notice}")
+
+
+@router.post("/events/new", response_class=HTMLResponse)
+def event_create(visitor: CheckedVisitor, form: Form) -> Response:
+    """Create the event, or show the form again with an error summary."""
+    return _save_event(
+        visitor,
+        form,
+        lambda settings: events.create_event(
+            session=visitor.db, organiser=visitor.member, settings=settings
+        ),
+        "event-created",
+    )
+
+
+@router.get("/events/{event_id:int}/edit", response_class=HTMLResponse)
+def event_edit(visitor: CurrentVisitor, event_id: int) -> Response:
+    """The event's form, filled in, for whoever may change it."""
+    return _form_page(visitor, event_id=event_id)
+
+
+@router.post("/events/{event_id:int}/edit", response_class=HTMLResponse)
+def event_update(visitor: CheckedVisitor, event_id: int, form: Form) -> Response:
+    """Change the event, or show the form again with an error summary."""
+    return _save_event(
+        visitor,
+        form,
+        lambda settings: events.update_event(
+            session=visitor.db,
+            organiser=visitor.member,
+            event_id=path_id(event_id),
+            settings=settings,
+        ),
+        "event-updated",
+        event_id,
+    )
 
 
 def _event_page(
@@ -190,6 +294,7 @@ def _event_page(
         in_audience=events.in_audience(db, event, member),
         started=events.has_started(event),
         organiser=organiser,
+        can_change=events.can_change(db, event, member),
         attendees=events.attendees_of(session=db, organiser=member, event_id=event.id)
         if organiser
         else [],
@@ -245,6 +350,25 @@ def event_cancel(visitor: CheckedVisitor, event_id: int) -> Response:
         ),
         "rsvp-cancelled",
         "rsvp",
+    )
+
+
+@router.post("/events/{event_id:int}/cancel-event", response_class=HTMLResponse)
+def event_call_off(visitor: CheckedVisitor, event_id: int, form: Form) -> Response:
+    """Cancel the event, saying why (the organisers, or the member who created it)."""
+    reason = form_text(form, "reason")
+    return _act(
+        visitor,
+        event_id,
+        lambda: events.cancel_event(
+            session=visitor.db,
+            organiser=visitor.member,
+            event_id=path_id(event_id),
+            reason=reason,
+        ),
+        "event-cancelled",
+        "reason",
+        {"reason": reason},
     )
 
 

@@ -10,6 +10,11 @@ UPDATE, so two RSVPs for the last place never both get it. When the event is ful
 joins the waiting list; a cancellation gives its place back and the first person waiting
 takes it (and is told, with the invitation). Each RSVP's calendar event has one UID; its
 SEQUENCE rises with each invitation or cancellation sent.
+
+Whoever may change an event (its organisers, and the member who created it: members create
+events when the network allows, ``members_create_events``) may edit it before it starts
+(everyone going gets the updated invitation; a larger capacity goes to those waiting) or
+cancel it (everyone going gets the calendar cancellation, everyone waiting is told).
 """
 
 from __future__ import annotations
@@ -218,7 +223,65 @@ def event_problems(
     return problems, times
 
 
-def _check_audience_scope(session: Session, organiser: Member | None, settings: EventSettings):
+MEMBER_KINDS = ("webinar", "meetup")
+MAX_REASON = 1000
+NOT_YOURS = "Only the event's organisers and the member who created it can change it."
+
+
+def members_may_create(session: Session, member: Member | None) -> bool:
+    """True when ``member`` is not an organiser but the network lets members create events."""
+    return (
+        get_settings().members_create_events
+        and member is not None
+        and member.is_verified
+        and not chapters.scope_of(session=session, member=member).is_organiser
+    )
+
+
+def may_create(session: Session, member: Member | None) -> bool:
+    """True when ``member`` may create events: an organiser, or any member when allowed."""
+    return chapters.scope_of(session=session, member=member).is_organiser or members_may_create(
+        session, member
+    )
+
+
+def member_chapters(session: Session, member: Member) -> list[Chapter]:
+    """The chapters ``member`` belongs to, by name: where they may put their own events."""
+    ids = chapters.chapter_ids_of(session=session, members=[member]).get(member.id, set())
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(Chapter)
+            .where(col(Chapter.id).in_(sorted(ids)))
+            .order_by(col(Chapter.name), col(Chapter.id))
+        ).all()
+    )
+
+
+def _check_member_audience(session: Session, member: Member, settings: EventSettings) -> Member:
+    """A member's own event: a webinar or meetup, for the network or a chapter of theirs."""
+    if settings.kind in EVENT_KINDS and settings.kind not in MEMBER_KINDS:
+        raise FieldErrors({"kind": "Choose a webinar or a meetup: organisers run learning sets."})
+    if settings.programme_id is not None:
+        raise FieldErrors({"programme_id": "Choose the whole network or a chapter you belong to."})
+    if settings.chapter_id is not None:
+        if session.get(Chapter, settings.chapter_id) is None:
+            raise FieldErrors({"chapter_id": "Choose a chapter from the list."})
+        if settings.chapter_id not in {c.id for c in member_chapters(session, member)}:
+            raise Forbidden("You can create events only for the network or a chapter you are in.")
+    return member
+
+
+def _check_audience_scope(
+    session: Session,
+    organiser: Member | None,
+    settings: EventSettings,
+    *,
+    as_member: bool = False,
+) -> Member:
+    if as_member:
+        return _check_member_audience(session, member_service.require_verified(organiser), settings)
     member, scope = chapters.require_scope(session=session, member=organiser)
     if settings.programme_id is not None:
         if session.get(Programme, settings.programme_id) is None:
@@ -237,6 +300,30 @@ def _check_audience_scope(session: Session, organiser: Member | None, settings: 
     return member
 
 
+def _checked_times(
+    settings: EventSettings, now: datetime | None, extra: dict[str, str] | None = None
+) -> tuple[datetime, datetime]:
+    problems, times = event_problems(settings, now=now)
+    problems = {**(extra or {}), **problems}
+    if problems or times is None:
+        raise FieldErrors(problems)
+    return times
+
+
+def _apply(event: Event, settings: EventSettings, times: tuple[datetime, datetime]) -> None:
+    event.kind = settings.kind
+    event.title = settings.title.strip()
+    event.description = (settings.description or "").strip()
+    event.starts_at, event.ends_at = times
+    event.location = (settings.location or "").strip()
+    event.video_link = (settings.video_link or "").strip()
+    event.capacity = settings.capacity or 1
+    event.chapter_id = settings.chapter_id
+    event.programme_id = settings.programme_id
+    event.band_min = settings.band_min
+    event.band_max = settings.band_max
+
+
 def create_event(
     *,
     session: Session,
@@ -244,26 +331,15 @@ def create_event(
     settings: EventSettings,
     now: datetime | None = None,
 ) -> Event:
-    """A new event, by an organiser whose scope covers its audience."""
-    member = _check_audience_scope(session, organiser, settings)
-    problems, times = event_problems(settings, now=now)
-    if problems or times is None:
-        raise FieldErrors(problems)
-    event = Event(
-        kind=settings.kind,
-        title=settings.title.strip(),
-        description=(settings.description or "").strip(),
-        starts_at=times[0],
-        ends_at=times[1],
-        location=(settings.location or "").strip(),
-        video_link=(settings.video_link or "").strip(),
-        capacity=settings.capacity or 1,
-        chapter_id=settings.chapter_id,
-        programme_id=settings.programme_id,
-        band_min=settings.band_min,
-        band_max=settings.band_max,
-        organiser_id=member.id,
+    """A new event, by an organiser whose scope covers its audience (or, when the network
+    allows it, by a member for the network or a chapter they belong to)."""
+    member = _check_audience_scope(
+        session, organiser, settings, as_member=members_may_create(session, organiser)
     )
+    times = _checked_times(settings, now)
+    event = Event(kind=settings.kind, title="", starts_at=times[0], ends_at=times[1], capacity=1)
+    _apply(event, settings, times)
+    event.organiser_id = member.id
     session.add(event)
     session.flush()
     return event
@@ -454,11 +530,16 @@ def uid_for(rsvp: EventRsvp) -> str:
     return f"event-{rsvp.event_id}-rsvp-{rsvp.id}@{host}"
 
 
+def _calendar_method(event: Event, rsvp: EventRsvp) -> str:
+    """REQUEST while the person is going to a scheduled event; CANCEL otherwise."""
+    return "REQUEST" if rsvp.status == "going" and event.status == "scheduled" else "CANCEL"
+
+
 def ics_text(session: Session, event: Event, rsvp: EventRsvp, person: Member) -> str:
     """The RSVP's calendar event: a REQUEST while going, a CANCEL otherwise."""
     settings = get_settings()
     name, address = parseaddr(settings.email_from)
-    cancelled = rsvp.status != "going" or event.status == "cancelled"
+    cancelled = _calendar_method(event, rsvp) == "CANCEL"
     starts = london.as_utc(event.starts_at)
     minutes = int((london.as_utc(event.ends_at) - starts).total_seconds() // 60)
     return calendar.build(
@@ -508,7 +589,7 @@ def _tell(
         body=body,
         link=page_link(event),
         calendar_ics=ics,
-        calendar_method=("REQUEST" if rsvp.status == "going" else "CANCEL") if ics else None,
+        calendar_method=_calendar_method(event, rsvp) if ics else None,
     )
 
 
@@ -722,6 +803,190 @@ def cancel_rsvp(
             _invite(session, event, person, promoted=True)
     session.flush()
     return row
+
+
+# Changing and cancelling an event -----------------------------------------------------------
+
+
+def can_change(session: Session, event: Event, member: Member | None) -> bool:
+    """True when ``member`` may edit or cancel the event: its organisers, and the member who
+    created it."""
+    if member is None or member.id is None or not member.is_active:
+        return False
+    return event.organiser_id == member.id or can_organise(session, event, member)
+
+
+def changeable_event(
+    *, session: Session, member: Member | None, event_id: int, now: datetime | None = None
+) -> Event:
+    """The event, for someone who may change it, while it can still change (scheduled and not
+    started); NotFound for those who may not see it, Forbidden for others who may, Conflict
+    once it has started or been cancelled."""
+    member = member_service.require_verified(member)
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound(NO_SUCH_EVENT, field="event_id")
+    if can_organise(session, event, member):
+        chapters.require_scope(session=session, member=member)  # staff: their second factor
+    elif event.organiser_id != member.id:
+        get_event(session=session, member=member, event_id=event_id)
+        raise Forbidden(NOT_YOURS)
+    _check_changeable(event, now)
+    return event
+
+
+def _check_changeable(event: Event, now: datetime | None) -> None:
+    if event.status == "cancelled":
+        raise Conflict("This event has already been cancelled.")
+    if has_started(event, now):
+        raise Conflict("This event has already started, so it can no longer be changed.")
+
+
+def _going_and_waiting(session: Session, event: Event) -> list[EventRsvp]:
+    return list(
+        session.exec(
+            select(EventRsvp)
+            .where(EventRsvp.event_id == event.id)
+            .where(col(EventRsvp.status).in_(["going", "waiting"]))
+            .order_by(col(EventRsvp.joined_at), col(EventRsvp.id))
+        ).all()
+    )
+
+
+def _what_changed(before: dict[str, object], event: Event) -> list[str]:
+    """The changes people must know about, in sentences: the time and the place."""
+    changes = []
+    if (before["starts_at"], before["ends_at"]) != (event.starts_at, event.ends_at):
+        changes.append(f"The time has changed: it is now {when_words(event)}.")
+    if before["location"] != event.location:
+        changes.append(
+            f"The place has changed: it is now {event.location}."
+            if event.location
+            else "There is no longer a place to go to: it is online only."
+        )
+    if before["video_link"] != event.video_link:
+        changes.append(
+            "The video link has changed."
+            if event.video_link
+            else "There is no longer a video link: come in person."
+        )
+    return changes
+
+
+CALENDAR_FIELDS = (
+    "kind",
+    "title",
+    "description",
+    "starts_at",
+    "ends_at",
+    "location",
+    "video_link",
+)
+
+
+def update_event(
+    *,
+    session: Session,
+    organiser: Member | None,
+    event_id: int,
+    settings: EventSettings,
+    now: datetime | None = None,
+) -> Event:
+    """Change an event before it starts (same rules as creating it; the capacity never below
+    the places taken). Everyone going gets the updated invitation, told what changed when the
+    time or the place did; those waiting hear of a new time or place; a larger capacity goes
+    to those waiting, first come first served."""
+    now = now or utcnow()
+    event = changeable_event(session=session, member=organiser, event_id=event_id, now=now)
+    _lock(session, event)
+    _check_changeable(event, now)
+    _check_audience_scope(
+        session, organiser, settings, as_member=not can_organise(session, event, organiser)
+    )
+    extra = {}
+    if settings.capacity is not None and settings.capacity < event.places_taken:
+        taken = event.places_taken
+        extra["capacity"] = (
+            f"Capacity cannot be less than the {taken} "
+            f"{'person' if taken == 1 else 'people'} already going."
+        )
+    times = _checked_times(settings, now, extra)
+    before = {name: getattr(event, name) for name in CALENDAR_FIELDS}
+    _apply(event, settings, times)
+    event.sequence += 1
+    session.add(event)
+    session.flush()
+    changes = _what_changed(before, event)
+    for_calendar = any(before[name] != getattr(event, name) for name in CALENDAR_FIELDS)
+    promoted = {row.id for row in _fill_from_waiting(session, event)}
+    for row in _going_and_waiting(session, event):
+        if row.id in promoted:
+            _invite(session, event, row, promoted=True)
+        elif row.status == "going" and for_calendar:
+            _tell(
+                session,
+                event,
+                row,
+                title=f"Changed: {event.title}",
+                body="\n".join(changes or [f"The details of {event.title} have been updated."])
+                + f"\n{when_words(event)}\n{_where(event)}\n\n"
+                "The updated invitation is attached: it replaces the one in your calendar.",
+                with_calendar=True,
+            )
+        elif row.status == "waiting" and changes:
+            _tell(
+                session,
+                event,
+                row,
+                title=f"Changed: {event.title}",
+                body="\n".join(changes) + "\n\nYou are still on the waiting list.",
+                with_calendar=False,
+            )
+    session.flush()
+    return event
+
+
+def cancel_event(
+    *,
+    session: Session,
+    organiser: Member | None,
+    event_id: int,
+    reason: str,
+    now: datetime | None = None,
+) -> Event:
+    """Call the event off, saying why: everyone going gets the calendar cancellation, everyone
+    waiting is told, and nobody can RSVP any more."""
+    event = changeable_event(session=session, member=organiser, event_id=event_id, now=now)
+    reason = (reason or "").strip()
+    problem = text_problem(reason, label="reason", maximum=MAX_REASON)
+    if not reason and not problem:
+        problem = "Enter why the event is cancelled."
+    if problem:
+        raise FieldErrors({"reason": problem})
+    _lock(session, event)
+    _check_changeable(event, now)
+    event.status = "cancelled"
+    event.sequence += 1
+    session.add(event)
+    session.flush()
+    for row in _going_and_waiting(session, event):
+        going = row.status == "going"
+        _tell(
+            session,
+            event,
+            row,
+            title=f"Event cancelled: {event.title}",
+            body=f"{event.title} ({when_words(event)}) has been cancelled.\n"
+            f"The reason given: {reason}\n\n"
+            + (
+                "The cancellation is attached, to take it out of your calendar."
+                if going
+                else "You were on the waiting list; there is nothing more you need to do."
+            ),
+            with_calendar=going,
+        )
+    session.flush()
+    return event
 
 
 # After the event -------------------------------------------------------------------------------

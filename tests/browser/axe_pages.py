@@ -271,6 +271,7 @@ ORGANISER: list[Page] = [
     _fixed("/organise"),
     _fixed("/organise/reach"),
     _fixed("/events/new"),
+    ("/events/{event_id:int}/edit", lambda w: f"/events/{w.event.id}/edit"),
 ]
 ORGANISER_ERRORS = ["/organise/import", "/organise/programmes/new"]
 
