@@ -272,8 +272,21 @@ ORGANISER: list[Page] = [
     _fixed("/organise/reach"),
     _fixed("/events/new"),
     ("/events/{event_id:int}/edit", lambda w: f"/events/{w.event.id}/edit"),
+    (
+        "/opportunities/{opportunity_id}/edit",
+        lambda w: f"/opportunities/{w.opportunity.id}/edit",
+    ),
+    (
+        "/opportunities/{opportunity_id}/withdraw",
+        lambda w: f"/opportunities/{w.opportunity.id}/withdraw",
+    ),
 ]
-ORGANISER_ERRORS = ["/organise/import", "/organise/programmes/new"]
+ORGANISER_ERRORS = [
+    "/organise/import",
+    "/organise/programmes/new",
+    "/events/new",
+    "/opportunities/new",
+]
 
 ADMIN: list[Page] = [
     _fixed("/admin"),
