@@ -27,7 +27,7 @@ from backend.community.models import (
     Reaction,
     Report,
 )
-from backend.events.models import Event, EventComment, EventLink, EventRsvp
+from backend.events.models import Event, EventComment, EventLink, EventRsvp, EventSkill
 from backend.matchmaking.models import MatchmakingState, SuggestionExposure
 from backend.members.import_models import MemberImport
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer
@@ -98,6 +98,7 @@ __all__ = [
     "EventComment",
     "EventLink",
     "EventRsvp",
+    "EventSkill",
     "Follow",
     "GoalNote",
     "GroupSession",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 from strawberry.dataloader import DataLoader
 
+from backend.events import service as event_service
 from backend.members import service as member_service
 from backend.members.models import Member, MentoringOffer
 from backend.mentoring import bookings as bookings_service
@@ -46,6 +47,7 @@ class Loaders:
     mentorship_goals: DataLoader[int, list[MentorshipGoal]]
     goal_notes: DataLoader[int, list[GoalNote]]
     pending_check_ins: DataLoader[int, list[CheckIn]]
+    event_skills: DataLoader[int, list[str]]
 
 
 def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda: None) -> Loaders:
@@ -117,6 +119,11 @@ def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda:
         )
         return [found[i] for i in ids]
 
+    async def event_skills(ids: Sequence[int]) -> list[list[str]]:
+        # Keys come from events the viewer was allowed to load.
+        found = event_service.skills_of(session=session, event_ids=list(ids))
+        return [found[i] for i in ids]
+
     return Loaders(
         members=DataLoader(load_fn=members),
         roles=DataLoader(load_fn=roles),
@@ -131,4 +138,5 @@ def make_loaders(session: Session, viewer: Callable[[], Member | None] = lambda:
         mentorship_goals=DataLoader(load_fn=mentorship_goals),
         goal_notes=DataLoader(load_fn=goal_notes),
         pending_check_ins=DataLoader(load_fn=pending_check_ins),
+        event_skills=DataLoader(load_fn=event_skills),
     )

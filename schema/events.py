@@ -20,8 +20,9 @@ from backend.events.models import EventRsvp
 from schema import errors
 from schema.context import Info
 from schema.ids import decode
-from schema.inputs import check_text
+from schema.inputs import check_lists, check_text
 from schema.permissions import IsAuthenticated
+from schema.reference import Skill
 
 
 @strawberry.type(description="Your answer to an event.")
@@ -48,6 +49,14 @@ class Event:
     places: str = strawberry.field(description="The places left in words.")
     status: str = strawberry.field(description="scheduled or cancelled.")
     my_rsvp: Rsvp | None = strawberry.field(description="Your RSVP; null if you have none.")
+    database_id: strawberry.Private[int]
+
+    @strawberry.field(description="The skills of the framework it develops.")
+    async def skills(self, info: Info) -> list[Skill]:
+        """Through the event-skills and skill loaders (one query each per request)."""
+        ids = await info.context.loaders.event_skills.load(self.database_id)
+        found = await info.context.loaders.skill_by_id.load_many(ids)
+        return [Skill.from_model(s) for s in found if s is not None]
 
     @classmethod
     def from_model(cls, event: EventModel, rsvp: Rsvp | None) -> Event:
@@ -67,6 +76,7 @@ class Event:
             places=events.places_words(event),
             status=event.status,
             my_rsvp=rsvp,
+            database_id=event.id,
         )
 
 
@@ -97,6 +107,11 @@ class CreateEventInput:
     programme_id: strawberry.ID | None = None
     band_min: str | None = None
     band_max: str | None = None
+    skill_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Framework skills it develops (up to 5): the event is listed on their "
+        "pages. Left out when changing an event: its skills stay as they are.",
+    )
 
 
 @strawberry.type(description="The event, created.")
@@ -146,6 +161,7 @@ def _settings(input: CreateEventInput) -> events.EventSettings:
         start=input.start,
         end=input.end,
     )
+    check_lists(skillIds=input.skill_ids)
     chapter_id = (
         decode(input.chapter_id, type_name="Chapter", field="chapterId")
         if input.chapter_id
@@ -170,6 +186,7 @@ def _settings(input: CreateEventInput) -> events.EventSettings:
         programme_id=programme_id,
         band_min=input.band_min,
         band_max=input.band_max,
+        skill_ids=None if input.skill_ids is None else tuple(str(s) for s in input.skill_ids),
     )
 
 

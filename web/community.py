@@ -77,7 +77,8 @@ def code_of_conduct(visitor: CurrentVisitor) -> Response:
 @router.get("/community", response_class=HTMLResponse)
 def feed_page(visitor: CurrentVisitor) -> Response:
     """The feed: latest posts, by skill, or from people I follow, newest first; beside it the
-    member's next 3 events and, on a skill's page, open opportunities that develop it."""
+    member's next 3 events and, on a skill's page, the events and open opportunities that
+    develop it."""
     member = member_service.require_member(visitor.member)
     query = visitor.request.query_params
     skill = query.get("skill", "")[:60] or None
@@ -102,7 +103,10 @@ def feed_page(visitor: CurrentVisitor) -> Response:
     return render(
         visitor,
         "community/feed.html",
-        coming_up=event_service.upcoming_for(session=visitor.db, member=member, limit=3),
+        # On a skill's page: the events that develop it; else the member's next events.
+        coming_up=event_service.upcoming_for(
+            session=visitor.db, member=member, limit=3, skill=skill if skill_name else None
+        ),
         skill_name=skill_name,
         skill_opportunities=opportunity_service.developing(
             session=visitor.db, member=member, skill_id=skill or "", first=3

@@ -18,6 +18,7 @@ from backend.events import service as events
 from backend.events.models import Event
 from backend.members import service as member_service
 from backend.programmes import service as programmes
+from backend.skills import service as skill_service
 from vocabulary import BANDS
 from web.accounts import redirect
 from web.deps import (
@@ -144,6 +145,7 @@ def _form_page(
     status_code: int = 200,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
+    selected: list[str] | None = None,
 ) -> HTMLResponse:
     """The event form: for a new event, or (with ``event_id``) to change one."""
     db, member = visitor.db, visitor.member
@@ -152,10 +154,13 @@ def _form_page(
         if not as_member:
             chapters.require_scope(session=db, member=member)
         values = values or {"kind": "webinar", "audience": "network"}
+        selected = selected or []
     else:
         event = events.changeable_event(session=db, member=member, event_id=path_id(event_id))
         as_member = not events.can_organise(db, event, member)
         values = values or _values_of(event)
+        if selected is None:
+            selected = events.skills_of(session=db, event_ids=[event.id])[event.id]
     return render(
         visitor,
         "events/new.html",
@@ -170,6 +175,8 @@ def _form_page(
         ],
         band_options=BAND_OPTIONS,
         audience_options=_audience_options(visitor, as_member=as_member),
+        skill_groups=skill_service.grouped(session=db, held=selected),
+        selected=selected,
     )
 
 
@@ -207,6 +214,7 @@ def _settings_of(form: Any) -> tuple[dict[str, str], events.EventSettings]:
         programme_id=programme_id,
         band_min=values["band_min"] or None,
         band_max=values["band_max"] or None,
+        skill_ids=tuple(form_list(form, "skill_ids")),
     )
 
 
@@ -228,7 +236,14 @@ def _save_event(
         )
         if isinstance(error, Conflict) and event_id is not None:
             return _event_page(visitor, event_id, status_code=400, errors={"change": str(error)})
-        return _form_page(visitor, event_id=event_id, status_code=400, errors=errors, values=values)
+        return _form_page(
+            visitor,
+            event_id=event_id,
+            status_code=400,
+            errors=errors,
+            values=values,
+            selected=list(settings.skill_ids or ()),
+        )
     return redirect(f"/events/{event.id}?notice={notice}")
 
 
@@ -301,7 +316,14 @@ def _event_page(
         links=events.links_of(session=db, event_ids=[event.id])[event.id],
         comments=events.comments_of(session=db, event_id=event.id),
         audience=events.audience_words(db, event),
+        skills=_skills_named(visitor, events.skills_of(session=db, event_ids=[event.id])[event.id]),
     )
+
+
+def _skills_named(visitor: Visitor, skill_ids: list[str]) -> list[tuple[str, str]]:
+    """(id, name) of the skills an event develops, in name order."""
+    names = {s.id: s.name for s in skill_service.list_skills(session=visitor.db)}
+    return sorted(((i, names[i]) for i in skill_ids if i in names), key=lambda pair: pair[1])
 
 
 @router.get("/events/{event_id:int}", response_class=HTMLResponse)

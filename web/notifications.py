@@ -40,6 +40,7 @@ KIND_LABELS = {
     "checkin": "Monthly check-ins, and reminders when a mentorship has gone quiet",
     "survey": "Programme surveys waiting for your answers",
     "event": "Events you are going to: invitations, places from the waiting list, reminders",
+    "opportunity": "Opportunities you saved: a week before they close, or if withdrawn",
 }
 MODES = [
     ("immediate", "Email me straight away"),

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from backend import london
 from backend.db import utcnow
-from backend.events.models import Event
+from backend.events.models import Event, EventSkill
 from backend.members.models import Member
 
 # (kind, title, description, days ahead, London start, minutes, place, link, places, bands)
@@ -67,6 +67,17 @@ DEMO_EVENTS: tuple[
     ),
 )
 
+# The skills each demo event develops: it shows on those skills' community pages.
+DEMO_SKILLS: dict[str, tuple[str, ...]] = {
+    "Getting started with quality improvement": ("quality-improvement", "performance-measurement"),
+    "Band 2 to 4 administrators' meetup": ("rota-management", "career-progression"),
+    "Action learning set: leading through winter pressures": (
+        "operational-planning",
+        "team-leadership",
+    ),
+    "Demand and capacity: the basics": ("operational-planning", "performance-measurement"),
+}
+
 
 def seed_demo_events(
     session: Session, *, organiser: Member, now: datetime | None = None
@@ -92,5 +103,9 @@ def seed_demo_events(
         )
         session.add(event)
         made.append(event)
+    session.flush()
+    for event in made:
+        for skill_id in DEMO_SKILLS.get(event.title, ()):
+            session.add(EventSkill(event_id=event.id, skill_id=skill_id))
     session.flush()
     return made

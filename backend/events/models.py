@@ -114,3 +114,18 @@ class EventComment(SQLModel, table=True):
     member_id: int = Field(sa_column=_fk("member"))
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class EventSkill(SQLModel, table=True):
+    """A skill of the framework that an event develops (it shows on that skill's page)."""
+
+    __tablename__ = "event_skill"
+
+    event_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
+    )
+    skill_id: str = Field(
+        sa_column=Column(
+            String(60), ForeignKey("skill.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )

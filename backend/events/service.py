@@ -34,7 +34,14 @@ from backend.chapters import service as chapters
 from backend.chapters.models import Chapter
 from backend.db import utcnow
 from backend.errors import Conflict, FieldErrors, Forbidden, NotFound
-from backend.events.models import EVENT_KINDS, Event, EventComment, EventLink, EventRsvp
+from backend.events.models import (
+    EVENT_KINDS,
+    Event,
+    EventComment,
+    EventLink,
+    EventRsvp,
+    EventSkill,
+)
 from backend.members import service as member_service
 from backend.members.models import Member
 from backend.mentoring import calendar
@@ -42,6 +49,7 @@ from backend.mentoring.bookings import parse_clock
 from backend.notifications import service as notifications
 from backend.programmes.models import Programme, ProgrammeApplication
 from backend.settings import get_settings
+from backend.skills import service as skill_service
 from backend.text import text_problem
 from vocabulary import BAND_RANK, BANDS
 
@@ -49,6 +57,7 @@ KIND_LABELS = {"webinar": "Webinar", "meetup": "Meetup", "learning_set": "Learni
 MAX_TITLE, MAX_DESCRIPTION, MAX_PLACE, MAX_LINK = 200, 5000, 300, 500
 MAX_CAPACITY = 10000
 MAX_COMMENT = 2000
+MAX_SKILLS = 5
 MAX_AHEAD = timedelta(days=731)
 REMINDER_AHEAD = timedelta(hours=24)
 NO_SUCH_EVENT = "No such event."
@@ -71,6 +80,8 @@ class EventSettings:
     programme_id: int | None = None
     band_min: str | None = None
     band_max: str | None = None
+    # Framework skills it develops (optional); None: none for a new event, unchanged on a change.
+    skill_ids: tuple[str, ...] | None = None
 
 
 # Words -----------------------------------------------------------------------------------------
@@ -324,6 +335,38 @@ def _apply(event: Event, settings: EventSettings, times: tuple[datetime, datetim
     event.band_max = settings.band_max
 
 
+def _skill_problems(
+    session: Session, settings: EventSettings, kept: Iterable[str] = ()
+) -> dict[str, str]:
+    """What is wrong with the skills chosen (none is fine; a retired one it has may stay)."""
+    chosen = list(dict.fromkeys(settings.skill_ids or ()))
+    if len(chosen) > MAX_SKILLS:
+        return {"skill_ids": f"Choose at most {MAX_SKILLS} skills it develops."}
+    problem = skill_service.unknown_skills(session=session, skills=chosen, kept=kept)
+    return {"skill_ids": problem} if problem else {}
+
+
+def _set_skills(session: Session, event: Event, skill_ids: Sequence[str]) -> None:
+    session.exec(delete(EventSkill).where(col(EventSkill.event_id) == event.id))
+    for skill_id in dict.fromkeys(skill_ids):
+        session.add(EventSkill(event_id=event.id, skill_id=skill_id))
+    session.flush()
+
+
+def skills_of(*, session: Session, event_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The skills each event develops (ids, in name order), in one query."""
+    found: dict[int, list[str]] = {event_id: [] for event_id in event_ids}
+    if not event_ids:
+        return found
+    for event_id, skill_id in session.exec(
+        select(EventSkill.event_id, EventSkill.skill_id)
+        .where(col(EventSkill.event_id).in_(list(event_ids)))
+        .order_by(col(EventSkill.event_id), col(EventSkill.skill_id))
+    ).all():
+        found[event_id].append(skill_id)
+    return found
+
+
 def create_event(
     *,
     session: Session,
@@ -336,12 +379,13 @@ def create_event(
     member = _check_audience_scope(
         session, organiser, settings, as_member=members_may_create(session, organiser)
     )
-    times = _checked_times(settings, now)
+    times = _checked_times(settings, now, _skill_problems(session, settings))
     event = Event(kind=settings.kind, title="", starts_at=times[0], ends_at=times[1], capacity=1)
     _apply(event, settings, times)
     event.organiser_id = member.id
     session.add(event)
     session.flush()
+    _set_skills(session, event, settings.skill_ids or ())
     return event
 
 
@@ -430,15 +474,25 @@ def get_event(*, session: Session, member: Member | None, event_id: int) -> Even
 
 
 def upcoming_for(
-    *, session: Session, member: Member | None, now: datetime | None = None, limit: int = 100
+    *,
+    session: Session,
+    member: Member | None,
+    now: datetime | None = None,
+    limit: int = 100,
+    skill: str | None = None,
 ) -> list[Event]:
-    """Scheduled events not yet over whose audience includes ``member``, soonest first."""
+    """Scheduled events not yet over whose audience includes ``member``, soonest first (only
+    those developing ``skill``, when given)."""
     member = member_service.require_member(member)
     now = now or utcnow()
     belonging = belonging_of(session, member)
+    statement = select(Event)
+    if skill is not None:
+        statement = statement.where(
+            col(Event.id).in_(select(EventSkill.event_id).where(EventSkill.skill_id == skill))
+        )
     rows = session.exec(
-        select(Event)
-        .where(Event.status == "scheduled")
+        statement.where(Event.status == "scheduled")
         .where(col(Event.ends_at) > now)
         .where(
             col(Event.chapter_id).is_(None)
@@ -903,7 +957,9 @@ def update_event(
     _check_audience_scope(
         session, organiser, settings, as_member=not can_organise(session, event, organiser)
     )
-    extra = {}
+    extra = _skill_problems(
+        session, settings, kept=skills_of(session=session, event_ids=[event.id])[event.id]
+    )
     if settings.capacity is not None and settings.capacity < event.places_taken:
         taken = event.places_taken
         extra["capacity"] = (
@@ -916,6 +972,8 @@ def update_event(
     event.sequence += 1
     session.add(event)
     session.flush()
+    if settings.skill_ids is not None:
+        _set_skills(session, event, settings.skill_ids)
     changes = _what_changed(before, event)
     for_calendar = any(before[name] != getattr(event, name) for name in CALENDAR_FIELDS)
     promoted = {row.id for row in _fill_from_waiting(session, event)}

@@ -49,6 +49,7 @@ NOTIFICATION_KINDS: tuple[str, ...] = (
     "checkin",  # a monthly check-in, or a nudge when a mentorship has gone quiet
     "survey",  # a programme survey waiting for your answers
     "event",  # an event you RSVPed to: invitation, waiting list, cancellation, reminder
+    "opportunity",  # an opportunity you saved: closing soon, or withdrawn by its provider
 )
 DELIVERY_MODES: tuple[str, ...] = ("immediate", "digest", "off")
 

@@ -291,6 +291,7 @@ DEFAULT_MODES: dict[str, str] = {
     "checkin": "immediate",
     "survey": "immediate",
     "event": "immediate",
+    "opportunity": "immediate",
 }
 
 

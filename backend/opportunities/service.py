@@ -69,7 +69,7 @@ MAX_COST_PENCE = 10_000_000  # £100,000
 MAX_AHEAD = timedelta(days=2 * 366)  # closing dates more than two years ahead are typos
 # The notification kind of "withdrawn by its provider" (there is no opportunities kind: it
 # goes with the community's, which members manage together in their settings).
-WITHDRAWN_KIND = "community"
+WITHDRAWN_KIND = "opportunity"
 REMIND_AHEAD = timedelta(days=7)  # the reminder of a saved one goes this long before it closes
 _COST = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{2})?$")
 

@@ -465,9 +465,9 @@ def test_withdrawing_tells_savers_and_the_interested_and_hides_it(session):
 
     assert (view.withdrawn, view.is_open, view.can_change) == (True, False, False)
     told = session.exec(select(Notification).order_by(Notification.member_id)).all()
-    assert [(n.member_id, n.title) for n in told] == [
-        (member.id, "Mary Seacole Programme has been withdrawn by its provider"),
-        (keen.id, "Mary Seacole Programme has been withdrawn by its provider"),
+    assert [(n.member_id, n.title, n.kind) for n in told] == [
+        (member.id, "Mary Seacole Programme has been withdrawn by its provider", "opportunity"),
+        (keen.id, "Mary Seacole Programme has been withdrawn by its provider", "opportunity"),
     ]
     assert [v.id for v in opportunities.browse(session=session, member=member)] == [other.id]
     assert [
