@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from strawberry import relay
 
+from backend.events.models import EventSkill
 from tests.factories import make_chapter, make_event, make_event_rsvp, make_member, make_organiser
 
-LIST = "{ events { id title places myRsvp { status waitingPosition } } }"
+LIST = "{ events { id title places skills { name } myRsvp { status waitingPosition } } }"
 CREATE = """
 mutation($input: CreateEventInput!) { createEvent(input: $input) {
   __typename ... on CreateEventSuccess { event { id title when places } }
@@ -96,6 +97,7 @@ def test_the_events_list_costs_the_same_statements_for_2_or_12_events(run, sessi
     def statements(how_many: int) -> int:
         for _ in range(how_many):
             event = make_event(session, capacity=1)
+            session.add(EventSkill(event_id=event.id, skill_id="quality-improvement"))
             make_event_rsvp(session, event=event, member=make_member(session))
             make_event_rsvp(session, event=event, member=member, status="waiting")
         session.commit()
