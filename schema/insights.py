@@ -328,9 +328,10 @@ class InsightsQuery:
     @strawberry.field(
         permission_classes=[IsAuthenticated],
         description="Reach of development opportunities and events among the members you "
-        "organise: take-up by band, by region and by widening-access flag (members, open to "
-        "them, saved, interested, going to an event, attended one), then open opportunities "
-        "against members seeking each skill (in one region, or all). Counts of members are "
+        "organise: take-up by band, by region and by widening-access flag (members, "
+        "opportunities open to them, saved, interested, events open to them, going to an event, "
+        "attended one), then open opportunities against members seeking each skill (in one "
+        "region, or all). Counts of members are "
         "under the insights' disclosure control.",
     )
     def reach(

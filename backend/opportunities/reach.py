@@ -11,11 +11,11 @@ opportunities are not about people and are shown as they are.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import exists, or_
+from sqlalchemy import case, exists, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -23,8 +23,9 @@ from sqlmodel import Session, col, select
 from backend import london
 from backend.chapters import service as chapter_service
 from backend.chapters.models import ChapterOrganisation, ChapterRegion
+from backend.db import utcnow
 from backend.errors import Invalid
-from backend.events.models import EventRsvp
+from backend.events.models import Event, EventRsvp
 from backend.insights import disclosure as dc
 from backend.insights.service import Table, counted_member
 from backend.members.models import Member, MemberSkill
@@ -36,14 +37,16 @@ from backend.opportunities.models import (
     OpportunitySkill,
 )
 from backend.privacy import widening
+from backend.programmes.models import ProgrammeApplication
 from backend.skills import service as skill_service
 from vocabulary import BANDS, REGIONS
 
 COLUMNS = (
     "Members",
-    "Open to them",
+    "Opportunities open to them",
     "Saved an opportunity",
     "Said they are interested",
+    "Events open to them",
     "Going to an event",
     "Attended an event",
 )
@@ -60,12 +63,10 @@ def _at_events(condition: Any) -> Any:
     return exists().where(col(EventRsvp.member_id) == col(Member.id), condition)
 
 
-def _open_to_member(today: date) -> Any:
-    """True for a member with an open opportunity they can see (the network's, their
-    organisation's or a chapter covering them) whose eligibility includes them."""
-    # Two levels down from the member's row: correlated to it by name (auto-correlation
-    # only reaches the enclosing select).
-    chapters_covering = (
+def _chapters_covering_member() -> Any:
+    """The chapters covering the member's row (by region or organisation), correlated to it
+    by name: auto-correlation reaches only the enclosing select, and this sits deeper."""
+    return (
         sa_select(col(ChapterRegion.chapter_id))
         .where(col(ChapterRegion.region) == col(Member.region))
         .correlate(Member)
@@ -75,6 +76,41 @@ def _open_to_member(today: date) -> Any:
             .correlate(Member)
         )
     )
+
+
+def _events_open_to_member(now: datetime) -> Any:
+    """True for a member in the audience of an event still to come (the events page's rule:
+    its chapter covers them, its programme accepted them, their band within its range)."""
+    rank = {band: k for k, band in enumerate(BANDS)}
+    member_rank = case(rank, value=col(Member.band), else_=-1)
+    accepted = (
+        sa_select(col(ProgrammeApplication.programme_id))
+        .where(col(ProgrammeApplication.member_id) == col(Member.id))
+        .where(col(ProgrammeApplication.status) == "accepted")
+        .correlate(Member)
+    )
+    return exists().where(
+        col(Event.status) == "scheduled",
+        col(Event.ends_at) > now,
+        or_(
+            col(Event.chapter_id).is_(None), col(Event.chapter_id).in_(_chapters_covering_member())
+        ),
+        or_(col(Event.programme_id).is_(None), col(Event.programme_id).in_(accepted)),
+        or_(
+            col(Event.band_min).is_(None),
+            member_rank >= case(rank, value=col(Event.band_min), else_=-1),
+        ),
+        or_(
+            col(Event.band_max).is_(None),
+            member_rank <= case(rank, value=col(Event.band_max), else_=-1),
+        ),
+    )
+
+
+def _open_to_member(today: date) -> Any:
+    """True for a member with an open opportunity they can see (the network's, their
+    organisation's or a chapter covering them) whose eligibility includes them."""
+    chapters_covering = _chapters_covering_member()
     fits = []
     for dimension in ELIGIBILITY_DIMENSIONS:
         rule = aliased(OpportunityEligibility)
@@ -101,7 +137,9 @@ def _open_to_member(today: date) -> Any:
     )
 
 
-def _members(session: Session, scope: chapter_service.Scope, today: date) -> np.ndarray:
+def _members(
+    session: Session, scope: chapter_service.Scope, today: date, now: datetime
+) -> np.ndarray:
     """Rows of (id, band code, region code, widening flag, then a 0/1 per COLUMNS[1:]) per
     counted member in scope."""
     rows = session.execute(
@@ -113,6 +151,7 @@ def _members(session: Session, scope: chapter_service.Scope, today: date) -> np.
             _open_to_member(today),
             _took_up("saved"),
             _took_up("interested"),
+            _events_open_to_member(now),
             _at_events(col(EventRsvp.status) == "going"),
             _at_events(col(EventRsvp.attended).is_(True)),
         )
@@ -253,6 +292,7 @@ def reach(
     region: str | None = None,
     keys: dc.CellKeys | None = None,
     today: date | None = None,
+    now: datetime | None = None,
 ) -> list[Table]:
     """The reach tables for an organiser, over the members their scope covers."""
     _, scope = chapter_service.require_scope(session=session, member=member)
@@ -260,7 +300,7 @@ def reach(
         raise Invalid("Choose a region from the list.", field="region")
     keys = keys or dc.default_cell_keys()
     today = today or london.london_today()
-    data = _members(session, scope, today)
+    data = _members(session, scope, today, now or utcnow())
     return [
         _take_up_table(
             data, 1, list(BANDS), keys, key="by-band", title="Take-up by band", heading="Band"

@@ -44,12 +44,13 @@ def test_take_up_by_band_is_published_under_disclosure_control(session):  # noqa
 
     assert tables["by-band"].columns == ["Band", *reach.COLUMNS]
     by_band = {row[0]: row[1:] for row in tables["by-band"].rows}
-    members, open_to, saved, interested, going, attended = by_band["4"]
+    members, open_to, saved, interested, events_open, going, attended = by_band["4"]
     assert _about(members, 12) and _about(open_to, 12)
     assert _about(saved, 10) and interested == "0"
-    assert _about(going, 10) and _about(attended, 9)
-    assert _about(by_band["6"][0], 12)
-    assert by_band["6"][1:] == ["0", "0", "0", "0", "0"]  # open to nobody at band 6
+    assert _about(events_open, 12) and _about(going, 10) and _about(attended, 9)
+    band_6 = by_band["6"]
+    assert _about(band_6[0], 12) and _about(band_6[4], 12)  # the webinar is for everyone
+    assert band_6[1:4] + band_6[5:] == ["0", "0", "0", "0", "0"]  # no opportunity is for them
     assert by_band["7"][0] == "*"
     supply = {row[0]: row[1:] for row in tables["supply-and-demand"].rows}
     assert supply["Quality improvement"][0] == "1"
@@ -71,6 +72,21 @@ def test_open_to_them_counts_who_can_see_an_opportunity_and_apply(session):  # n
     by_region = {row[0]: row[1:] for row in tables["by-region"].rows}
     assert _about(by_region["North West"][0], 12) and _about(by_region["North West"][1], 12)
     assert _about(by_region["London"][0], 13) and by_region["London"][1] == "0"
+
+
+def test_events_open_to_them_follow_the_audience_of_events_still_to_come(session):  # noqa: F811
+    organiser = make_organiser(session, band="5")  # no band of 1 to 7 to hide
+    make_event(session, organiser=organiser, band_min="2", band_max="4")
+    make_event(session, organiser=organiser, status="cancelled")  # for everyone, but cancelled
+    for band in ("3", "6"):
+        for _ in range(12):
+            make_member(session, band=band)
+
+    tables = {t.key: t for t in reach.reach(session=session, member=organiser)}
+
+    column = reach.COLUMNS.index("Events open to them") + 1
+    by_band = {row[0]: row[column] for row in tables["by-band"].rows}
+    assert _about(by_band["3"], 12) and by_band["6"] == "0" and by_band["5"] == "0"
 
 
 def test_a_member_may_not_see_reach(session):  # noqa: F811
