@@ -8,8 +8,10 @@ Builds a synthetic network in a temporary SQLite file (and, when ``--postgres`` 
 PostgreSQL database beside that one, dropped afterwards) with bulk inserts: members, skills,
 offers, consented demographics (60%), requests, mentorships. Then it times, as medians over
 ``--repeat`` runs: the insights service (every breakdown and table, under disclosure
-control), the whole dashboard page through the app (HTML with every chart and table), and
-one CSV export. Not a timed test: the figures go into docs/insights.md with the machine.
+control), the whole dashboard page through the app (HTML with every chart and table), one
+CSV export, and the reach tables (``backend/opportunities/reach``, with 60 open opportunities
+and 20 events to come added). Not a timed test: the figures go into docs/insights.md with the
+machine.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, text
@@ -36,10 +39,17 @@ os.environ.setdefault("PEERBRIDGE_ENVIRONMENT", "test")
 from backend import migrate  # noqa: E402
 from backend.accounts import service as accounts  # noqa: E402
 from backend.accounts.cookies import COOKIE_NAME  # noqa: E402
-from backend.db import make_engine, session_factory  # noqa: E402
+from backend.db import make_engine, session_factory, utcnow  # noqa: E402
+from backend.events.models import Event  # noqa: E402
 from backend.insights import service as insights  # noqa: E402
 from backend.members.models import Member, MemberRole, MemberSkill, MentoringOffer  # noqa: E402
 from backend.mentoring.models import MentorRequest, Mentorship  # noqa: E402
+from backend.opportunities import reach as opportunity_reach  # noqa: E402
+from backend.opportunities.models import (  # noqa: E402
+    Opportunity,
+    OpportunityEligibility,
+    OpportunitySkill,
+)
 from backend.organisations.models import ORGANISATION_TYPES, Organisation  # noqa: E402
 from backend.privacy.models import (  # noqa: E402
     DEMOGRAPHICS_WORDING_VERSION,
@@ -230,6 +240,52 @@ def _median(call: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+def _development(session: Any, organiser_id: int) -> None:
+    """60 open opportunities (a third for bands 2 to 4, a third for one region) and 20 events
+    to come (some for a band range), so reach has something to find for every member."""
+    for k in range(60):
+        opportunity = Opportunity(
+            kind="course",
+            title=f"Course {k}",
+            provider="NHS Leadership Academy",
+            format="online",
+            closes_on=date.today() + timedelta(days=30 + k),
+            posted_by_id=organiser_id,
+        )
+        session.add(opportunity)
+        session.flush()
+        session.add(OpportunitySkill(opportunity_id=opportunity.id, skill_id="quality-improvement"))
+        if k % 3 == 0:
+            for band in ("2", "3", "4"):
+                session.add(
+                    OpportunityEligibility(
+                        opportunity_id=opportunity.id, dimension="band", value=band
+                    )
+                )
+        elif k % 3 == 1:
+            session.add(
+                OpportunityEligibility(
+                    opportunity_id=opportunity.id, dimension="region", value="London"
+                )
+            )
+    for k in range(20):
+        starts = utcnow() + timedelta(days=7 + k)
+        session.add(
+            Event(
+                kind="webinar",
+                title=f"Webinar {k}",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=1),
+                video_link="https://meet.example.org/w",
+                capacity=100,
+                band_min="2" if k % 2 else None,
+                band_max="4" if k % 2 else None,
+                organiser_id=organiser_id,
+            )
+        )
+    session.commit()
+
+
 def measure(name: str, engine: Engine, n: int, repeat: int) -> dict[str, object]:
     """Build, then time the service, the page and a CSV on ``engine``."""
     start = time.perf_counter()
@@ -246,6 +302,14 @@ def measure(name: str, engine: Engine, n: int, repeat: int) -> dict[str, object]
 
         service()  # warm: imports, plans
         service_s = _median(service, repeat)
+        _development(session, organiser_id)
+
+        def reach_tables() -> object:
+            session.rollback()
+            return opportunity_reach.reach(session=session, member=organiser)
+
+        reach_tables()
+        reach_s = _median(reach_tables, repeat)
         token = accounts.start_session(session=session, member_id=organiser_id)
         session.commit()
     from peerbridge.app import create_app
@@ -267,6 +331,7 @@ def measure(name: str, engine: Engine, n: int, repeat: int) -> dict[str, object]
         "service s": service_s,
         "page s": page_s,
         "csv s": csv_s,
+        "reach s": reach_s,
         "page KiB": len(first.content) / 1024,
     }
 

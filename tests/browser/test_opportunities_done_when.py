@@ -4,6 +4,7 @@ to an event and receives an invitation that a calendar parser reads back correct
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email import policy as email_policy
@@ -16,7 +17,7 @@ from backend.opportunities.demo import seed_demo_opportunities
 from tests.browser.conftest import screenshot
 from tests.browser.test_accessibility import _check
 from tests.browser.test_mentoring_journeys import log_in
-from tests.factories import make_event, make_member, make_opportunity
+from tests.factories import make_event, make_member, make_opportunity, make_opportunity_save
 
 
 def test_a_band_4_member_sees_three_recommendations_with_reasons_and_saves_one(
@@ -124,3 +125,28 @@ def test_the_opportunity_pages_have_one_h1_labelled_inputs_and_unique_ids(page, 
     assert "Choose what kind of opportunity this is." in summary.inner_text()
     summary.get_by_role("link", name="Choose at least one skill it develops.").click()
     assert page.evaluate("document.activeElement.id") == "skills"
+
+
+def test_the_reach_page_shows_figures_by_band_in_a_browser(page, session, request):
+    organiser = make_member(session, band="8a", roles=("organiser",))
+    for _ in range(9):  # no band of 1 to 7 people, so nothing else is hidden with it
+        make_member(session, band="8a")
+    opportunity = make_opportunity(session, title="Shadow a service manager", bands=("4",))
+    for n in range(12):
+        member = make_member(session, band="4")
+        if n < 10:
+            make_opportunity_save(session, opportunity=opportunity, member=member)
+    session.commit()
+
+    log_in(page, organiser.email)
+    page.goto("/organise/reach")
+    table = page.get_by_role("table", name="Take-up by band")
+    headers = table.get_by_role("columnheader").all_inner_texts()
+    assert headers[:4] == ["Band", "Members", "Opportunities open to them", "Saved an opportunity"]
+    band_4 = table.get_by_role("row", name=re.compile(r"^Band 4\b"))
+    cells = band_4.get_by_role("cell").all_inner_texts()
+    members, open_to, saved = (int(cells[0]), int(cells[1]), int(cells[2]))
+    assert members % 5 == 0 and 5 <= members <= 20
+    assert open_to % 5 == 0 and 5 <= open_to <= 20
+    assert saved % 5 == 0 and 5 <= saved <= 15
+    screenshot(page, "reach-by-band", request)
