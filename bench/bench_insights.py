@@ -56,6 +56,7 @@ from backend.privacy.models import (  # noqa: E402
     ConsentRecord,
     DemographicRecord,
 )
+from backend.programmes.service import default_programme_id  # noqa: E402
 from bench.common import batched, machine, markdown_table, postgres_database  # noqa: E402
 from vocabulary import (  # noqa: E402
     AGE_BANDS,
@@ -217,6 +218,11 @@ def build(engine: Engine, n: int, seed: int = 1) -> int:
                 "end_reason": "",
             }
         )
+    with session_factory(engine)() as session:  # every request and mentorship has a programme
+        programme_id = default_programme_id(session=session)
+        session.commit()
+    for row in (*requests, *mentorships):
+        row["programme_id"] = programme_id
     batched(engine, MentorRequest, requests)
     batched(engine, Mentorship, mentorships)
     organiser_id = n  # the last member organises
