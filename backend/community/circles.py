@@ -26,6 +26,7 @@ from backend.matchmaking.circles import MAX_SIZE, plan_circles
 from backend.members import service as member_service
 from backend.members.models import Member
 from backend.notifications import service as notifications
+from backend.notifications.models import Notification
 from backend.organisations.models import Organisation
 
 
@@ -146,6 +147,7 @@ def form(*, session: Session, organiser: Member | None) -> Formed:
             session.add(CircleMember(circle_id=circle.id, member_id=member_id))
             _tell_placed(session, members[member_id], circle, peers=len(group) - 1)
     formed.placed = len(ids) - formed.waiting
+    _tell_still_waiting(session, [members[i] for i in result.waiting])
     session.flush()
     audit.record(
         session,
@@ -171,6 +173,41 @@ def _tell_placed(session: Session, member: Member, circle: Circle, *, peers: int
         "Say hello in the circle's discussion.",
         link=f"/circles/{circle.id}",
     )
+
+
+STILL_WAITING = "Still waiting for a peer circle"
+
+
+def _tell_still_waiting(session: Session, waiting: list[Member]) -> None:
+    """Tell those left waiting why, once for each time they opt in (not at every forming)."""
+    if not waiting:
+        return
+    told = set(
+        session.exec(
+            select(Notification.member_id)
+            .join(
+                CommunityPreference,
+                col(CommunityPreference.member_id) == col(Notification.member_id),
+            )
+            .where(col(Notification.member_id).in_([m.id for m in waiting]))
+            .where(Notification.title == STILL_WAITING)
+            .where(col(Notification.created_at) >= col(CommunityPreference.updated_at))
+        ).all()
+    )
+    for member in waiting:
+        if member.id in told:
+            continue
+        notifications.notify_member(
+            session=session,
+            member=member,
+            kind="community",
+            title=STILL_WAITING,
+            body="Circles were formed today, but none could take you yet without breaking a "
+            "circle's rules: 4 to 6 members at bands no more than 2 apart, each from a "
+            "different organisation. You stay on the list, and you will be told as soon as a "
+            "circle takes you.",
+            link="/circles",
+        )
 
 
 def is_waiting(*, session: Session, member_id: int) -> bool:

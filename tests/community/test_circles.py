@@ -82,7 +82,7 @@ def test_forming_on_a_random_network_keeps_every_rule_and_tops_up_first(session,
             )
 
 
-def test_one_person_waiting_waits_and_is_told_so(client, session):
+def test_one_person_waiting_waits_and_is_told_so(session):
     olu = make_organiser(session)
     [alone] = _willing(session, 1)
 
@@ -92,6 +92,10 @@ def test_one_person_waiting_waits_and_is_told_so(client, session):
     assert session.exec(select(Circle)).all() == []
     assert circles.is_waiting(session=session, member_id=alone.id)
     assert circles.waiting_member_ids(session=session) == [alone.id]
+    circles.form(session=session, organiser=olu)  # again: told once, not at every forming
+    told = session.exec(select(Notification).where(Notification.member_id == alone.id)).all()
+    assert [n.title for n in told] == [circles.STILL_WAITING]
+    assert "bands no more than 2 apart" in told[0].body and told[0].link == "/circles"
 
 
 def test_seven_across_five_bands_with_two_from_one_trust_make_no_illegal_circle(session):
