@@ -53,7 +53,7 @@ from backend.community.models import (
     Report,
 )
 from backend.db import utcnow
-from backend.events.models import Event, EventComment, EventLink, EventRsvp
+from backend.events.models import Event, EventComment, EventLink, EventRsvp, EventSkill
 from backend.matchmaking.models import MatchmakingState, SuggestionExposure
 from backend.matchmaking.version import network_changed
 from backend.members import service as member_service
@@ -1550,6 +1550,14 @@ def make_event_rsvp(
     return _save(session, EventRsvp(event_id=event.id, member_id=member.id, **values))
 
 
+def make_event_skill(
+    session: Session, *, event: Event | None = None, skill_id: str = "quality-improvement"
+) -> EventSkill:
+    """A skill an event (made if not given) develops."""
+    event = event or make_event(session)
+    return _save(session, EventSkill(event_id=event.id, skill_id=skill_id))
+
+
 def make_event_link(session: Session, *, event: Event | None = None, **fields: object) -> EventLink:
     """A slides link on ``event``."""
     event = event or make_event(session)
@@ -1577,6 +1585,7 @@ FACTORIES: dict[str, Callable[..., object]] = {
     "event": make_event,
     "event_rsvp": make_event_rsvp,
     "event_link": make_event_link,
+    "event_skill": make_event_skill,
     "event_comment": make_event_comment,
     "organisation_import_rejects": make_ods_import_rejects,
     "survey": make_survey,
