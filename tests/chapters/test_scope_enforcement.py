@@ -57,11 +57,11 @@ def two(session) -> Two:
     plain = make_member(session, name="Pat Plain", region="London")
     londoners = [
         make_member(session, name=f"Londoner {i}", region="London", password=None)
-        for i in range(10)
+        for i in range(20)
     ]
     north = [
         make_member(session, name=f"Northerner {i}", region="North West", password=None)
-        for i in range(30)
+        for i in range(40)
     ]
     london_programme = make_programme(session, name="London leaders", chapter_id=london.id)
     north_programme = make_programme(session, name="North West leaders", chapter_id=north_west.id)
@@ -156,7 +156,9 @@ def test_a_chapter_organisers_insights_count_only_their_members(session, two):
     everyone = insights.insights(session=session, organiser=two.network_organiser)
 
     assert mine.members.value is not None and everyone.members.value is not None
-    assert mine.members.value <= 20 < 35 <= everyone.members.value
+    # 20 to 22 Londoners (with the organiser and Pat), 40 more in the North West: published
+    # counts stray up to 8 either way (perturbation 6, rounding 2), so neither is hidden
+    assert mine.members.value <= 22 + 8 < 60 - 8 <= everyone.members.value
     supply = {row[0]: row[1:] for row in mine.supply_by_region.rows}
     assert supply["North West"] == ["0", "0", "0"]
 
