@@ -44,7 +44,6 @@ from backend.opportunities.models import (
     OpportunitySkill,
 )
 from backend.organisations.models import Organisation
-from backend.settings import get_settings
 from backend.skills.models import Skill
 from backend.text import column_length, text_problem
 from vocabulary import BANDS, PROFESSIONS, REGIONS, ROLE_FAMILIES, SKILL_NAMES, humanise
@@ -67,9 +66,9 @@ MAX_DESCRIPTION = 5000
 MAX_SKILLS = 8
 MAX_COST_PENCE = 10_000_000  # £100,000
 MAX_AHEAD = timedelta(days=2 * 366)  # closing dates more than two years ahead are typos
-# The notification kind of "withdrawn by its provider" (there is no opportunities kind: it
-# goes with the community's, which members manage together in their settings).
-WITHDRAWN_KIND = "opportunity"
+# The notification kind of a saved opportunity's news: closing soon, or withdrawn by its
+# provider (members choose in their settings whether it is emailed).
+OPPORTUNITY_KIND = "opportunity"
 REMIND_AHEAD = timedelta(days=7)  # the reminder of a saved one goes this long before it closes
 _COST = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{2})?$")
 
@@ -432,11 +431,11 @@ def withdraw(*, session: Session, member: Member | None, opportunity_id: int) ->
         notifications.notify_member(
             session=session,
             member=person,
-            kind=WITHDRAWN_KIND,
+            kind=OPPORTUNITY_KIND,
             title=f"{opportunity.title} has been withdrawn by its provider",
             body=f'"{opportunity.title}" ({opportunity.provider}) is no longer open. It stays '
             "in your saved opportunities, marked as withdrawn, until you remove it.",
-            link="/opportunities/saved",
+            link=f"/opportunities/{opportunity.id}",
         )
     session.flush()
     return _views(session, [opportunity], member)[0]
@@ -681,9 +680,10 @@ def _visible_opportunity(
 def get(
     *, session: Session, member: Member | None, opportunity_id: int, today: date | None = None
 ) -> OpportunityView:
-    """One opportunity the member can see (closed ones too: a saved one stays readable)."""
+    """One opportunity the member can see: closed and withdrawn ones too, so a saved one, a
+    bookmark or a notice's link still reads (``is_open`` and ``withdrawn`` say where it stands)."""
     member = member_service.require_member(member)
-    opportunity = _visible_opportunity(session, member, opportunity_id)
+    opportunity = _visible_opportunity(session, member, opportunity_id, withdrawn=True)
     return _views(session, [opportunity], member, today=today)[0]
 
 
@@ -834,7 +834,8 @@ def recommendations(
 
 
 def send_closing_reminders(*, session: Session, today: date | None = None) -> int:
-    """Email each member, once, about a saved opportunity closing within the week.
+    """Tell each member, once, about a saved opportunity closing within the week: a
+    notification of the ``opportunity`` kind, emailed unless they chose otherwise.
 
     Each save is claimed by a conditional update of ``reminded_at``, so several workers (or
     two passes) never send one reminder twice.
@@ -852,7 +853,6 @@ def send_closing_reminders(*, session: Session, today: date | None = None) -> in
         .where(col(Member.is_active).is_(True))
         .order_by(col(Opportunity.closes_on), col(OpportunitySave.member_id))
     ).all()
-    base = get_settings().base_url.rstrip("/")
     sent = 0
     for mark, opportunity, member in due:
         claimed = session.exec(
@@ -867,18 +867,13 @@ def send_closing_reminders(*, session: Session, today: date | None = None) -> in
         sent += 1
         closes = london.format_date(opportunity.closes_on)
         when = "today" if opportunity.closes_on == today else f"on {closes}"
-        notifications.enqueue_email(
+        notifications.notify_member(
             session=session,
-            to=member.email,
-            subject=f"Closing {when}: {opportunity.title}",
-            kind="opportunity_reminder",
-            body=(
-                f"Hello {member.name},\n\n"
-                f'You saved "{opportunity.title}" ({opportunity.provider}). '
-                f"It closes {when}.\n\n"
-                f"{base}/opportunities/{opportunity.id}\n\n"
-                f"Your saved opportunities: {base}/opportunities/saved\n"
-            ),
+            member=member,
+            kind=OPPORTUNITY_KIND,
+            title=f"Closing {when}: {opportunity.title}",
+            body=f'You saved "{opportunity.title}" ({opportunity.provider}). It closes {when}.',
+            link=f"/opportunities/{opportunity.id}",
         )
     session.flush()
     return sent

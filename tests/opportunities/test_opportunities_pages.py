@@ -253,8 +253,12 @@ def test_withdrawing_asks_first_then_leaves_it_on_saved_lists_as_withdrawn(clien
     assert "Mary Seacole Programme" not in listing
     saved = client.get("/opportunities/saved").text
     assert "Mary Seacole Programme" in saved and "<strong>Withdrawn</strong>" in saved
-    assert f'href="/opportunities/{mine.id}"' not in saved
-    assert client.get(f"/opportunities/{mine.id}").status_code == 404
+    assert f'href="/opportunities/{mine.id}"' in saved
+    page = client.get(f"/opportunities/{mine.id}")
+    assert page.status_code == 200
+    assert "has been withdrawn by its provider and is no longer open" in page.text
+    assert "It stays in your saved opportunities until you remove it." in page.text
+    assert "Save this opportunity" not in page.text and "Remove from saved" in page.text
     removed = post_form(
         client,
         f"/opportunities/{mine.id}/save",
@@ -263,5 +267,10 @@ def test_withdrawing_asks_first_then_leaves_it_on_saved_lists_as_withdrawn(clien
     )
     assert removed.status_code == 303
     assert "Mary Seacole Programme" not in client.get("/opportunities/saved").text
+    resaved = post_form(
+        client, f"/opportunities/{mine.id}/save", {"saved": "yes"}, page=f"/opportunities/{mine.id}"
+    )
+    assert resaved.status_code == 409
+    assert "This opportunity has been withdrawn." in resaved.text
     again = post_form(client, f"/opportunities/{mine.id}/withdraw", {}, page="/opportunities/saved")
     assert again.status_code == 409

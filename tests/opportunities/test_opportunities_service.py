@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backend import london
 from backend.errors import Conflict, FieldErrors, Forbidden, NotFound
-from backend.notifications.models import OutboxEmail
+from backend.notifications.models import Notification, OutboxEmail
 from backend.opportunities import service as opportunities
 from backend.opportunities.models import OpportunitySave
 from tests.factories import (
     make_chapter,
     make_member,
+    make_notification_preference,
     make_opportunity,
     make_opportunity_save,
     make_organiser,
@@ -301,13 +302,28 @@ def test_a_saved_opportunity_closing_within_the_week_is_reminded_of_once(session
     session.commit()
 
     assert (first, second) == (1, 0)
-    emails = session.exec(
-        select(OutboxEmail).where(OutboxEmail.kind == "opportunity_reminder")
-    ).all()
+    emails = session.exec(select(OutboxEmail).where(OutboxEmail.kind == "opportunity")).all()
     assert [e.to_address for e in emails] == ["amara@example.nhs.uk"]
     closes = london.format_date(TODAY + timedelta(3))
     assert emails[0].subject == f"Closing on {closes}: Mary Seacole Programme"
     assert f"/opportunities/{soon.id}" in emails[0].body_text
+    assert "/notifications/settings" in emails[0].body_text  # the member can turn these off
+    notices = session.exec(select(Notification).where(Notification.member_id == member.id)).all()
+    assert [(n.kind, n.title, n.link) for n in notices] == [
+        ("opportunity", f"Closing on {closes}: Mary Seacole Programme", f"/opportunities/{soon.id}")
+    ]
+
+
+def test_a_member_who_turned_opportunity_emails_off_is_reminded_in_the_app_only(session):
+    member = make_member(session)
+    make_notification_preference(session, member=member, kind="opportunity", mode="off")
+    soon = make_opportunity(session, title="Shadow a COO", closes_on=TODAY)
+    make_opportunity_save(session, opportunity=soon, member=member)
+
+    assert opportunities.send_closing_reminders(session=session, today=TODAY) == 1
+    assert session.exec(select(OutboxEmail).where(OutboxEmail.kind == "opportunity")).all() == []
+    notices = session.exec(select(Notification).where(Notification.member_id == member.id)).all()
+    assert [n.title for n in notices] == ["Closing today: Shadow a COO"]
 
 
 def test_the_periodic_pass_sends_the_reminders(session, engine):
@@ -495,7 +511,11 @@ def test_closing_reminders_skip_a_withdrawn_one(session):
 
     assert opportunities.send_closing_reminders(session=session) == 0
     assert (
-        session.exec(select(OutboxEmail).where(OutboxEmail.kind == "opportunity_reminder")).all()
+        session.exec(
+            select(OutboxEmail)
+            .where(OutboxEmail.kind == "opportunity")
+            .where(col(OutboxEmail.subject).startswith("Closing"))
+        ).all()
         == []
     )
 
