@@ -48,6 +48,10 @@ class Event:
     places_left: int
     places: str = strawberry.field(description="The places left in words.")
     status: str = strawberry.field(description="scheduled or cancelled.")
+    cancel_reason: str | None = strawberry.field(
+        description="Why it was cancelled, as its organiser said; null unless cancelled."
+    )
+    cancelled_at: datetime | None = strawberry.field(description="When it was cancelled.")
     my_rsvp: Rsvp | None = strawberry.field(description="Your RSVP; null if you have none.")
     database_id: strawberry.Private[int]
 
@@ -75,6 +79,8 @@ class Event:
             places_left=events.places_left(event),
             places=events.places_words(event),
             status=event.status,
+            cancel_reason=event.cancel_reason if event.status == "cancelled" else None,
+            cancelled_at=event.cancelled_at,
             my_rsvp=rsvp,
             database_id=event.id,
         )

@@ -64,6 +64,11 @@ class Event(SQLModel, table=True):
     # Raised on each change of the event, for the invitations' SEQUENCE.
     sequence: int = Field(default=0)
     notes: str = Field(default="", sa_column=Column(Text, nullable=False))  # after the event
+    # Set when it is called off: the reason the organiser gave, shown on its page.
+    cancel_reason: str = Field(
+        default="", sa_column=Column(Text, nullable=False, server_default="")
+    )
+    cancelled_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -1024,6 +1024,8 @@ def cancel_event(
     _lock(session, event)
     _check_changeable(event, now)
     event.status = "cancelled"
+    event.cancel_reason = reason
+    event.cancelled_at = now or utcnow()
     event.sequence += 1
     session.add(event)
     session.flush()

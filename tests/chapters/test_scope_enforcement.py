@@ -231,7 +231,8 @@ def test_graphql_a_london_organiser_sees_london_only(run, session, two):
     assert london["data"]["matchingRound"]["name"] == "London spring"
     queue = run(QUEUE, member=who)["data"]["moderationQueue"]
     assert [item["post"]["title"] for item in queue] == ["London post"]
-    assert run(INSIGHTS, member=who)["data"]["insights"]["members"]["value"] <= 20
+    counted = run(INSIGHTS, member=who)["data"]["insights"]["members"]["value"]
+    assert 20 - 8 <= counted <= 22 + 8  # London's, never the North West's 40 as well
 
     hide = run(
         'mutation($post: ID!) { moderateContent(input: {action: HIDE, note: "x", '

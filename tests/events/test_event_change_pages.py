@@ -128,7 +128,8 @@ def test_cancelling_needs_a_reason_then_the_page_says_it_is_cancelled(client, se
     assert done.headers["location"] == f"/events/{event.id}?notice=event-cancelled"
     assert again.status_code == 400
     assert error_summary(again.text) == ["This event has already been cancelled."]
-    assert "This event has been cancelled." in page.text
+    assert "This event has been cancelled (" in page.text  # with the day it was
+    assert 'The reason given: <span class="pb-free-text">The speaker is ill.</span>' in page.text
     assert "I'm going" not in page.text and "Cancel my place" not in page.text
     assert "Change this event" not in page.text
     assert "Rota planning basics" not in listed.text

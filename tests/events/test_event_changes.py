@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from backend.errors import Conflict, FieldErrors, Forbidden, NotFound
 from backend.events import service as events
-from backend.events.models import EventRsvp
+from backend.events.models import Event, EventRsvp
 from backend.members.models import Member
 from backend.notifications.models import Notification
 from backend.settings import get_settings
@@ -177,6 +177,10 @@ def test_cancelling_sends_the_calendar_cancellation_tells_those_waiting_and_clos
     [(to, method, cancel)] = invites(session, mail_dir)
 
     assert no_reason.value.errors == {"reason": "Enter why the event is cancelled."}
+    session.expire_all()
+    stored = session.get(Event, event.id)
+    assert stored is not None and stored.cancel_reason == "The speaker is ill."
+    assert stored.cancelled_at is not None
     assert (to, method) == (going.email, "CANCEL")
     assert str(cancel.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
     assert sequence_of(cancel) > sequence_of(original)

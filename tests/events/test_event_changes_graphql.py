@@ -17,7 +17,7 @@ mutation($id: ID!, $input: CreateEventInput!) { updateEvent(eventId: $id, input:
 """
 CANCEL = """
 mutation($id: ID!, $reason: String!) { cancelEvent(eventId: $id, reason: $reason) {
-  __typename ... on CancelEventSuccess { event { status myRsvp { status } } }
+  __typename ... on CancelEventSuccess { event { status cancelReason myRsvp { status } } }
   ... on Error { message }
 } }
 """
@@ -75,6 +75,7 @@ def test_the_organiser_changes_then_cancels_and_others_are_refused(run, session)
         "CancelEventSuccess"
     )
     assert cancelled["data"]["cancelEvent"]["event"]["status"] == "cancelled"
+    assert cancelled["data"]["cancelEvent"]["event"]["cancelReason"] == "The room is flooded."
     assert again["data"]["cancelEvent"]["message"] == "This event has already been cancelled."
     assert seen["data"]["event"] == {"status": "cancelled", "myRsvp": {"status": "going"}}
 
