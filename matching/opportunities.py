@@ -88,6 +88,17 @@ def eligible(allowed: Mapping[str, Collection[str]], seeker: Seeker) -> bool:
     )
 
 
+def eligible_rows(allowed: Mapping[str, Collection[str]], people: pd.DataFrame) -> np.ndarray:
+    """``eligible`` for many members at once: ``people`` has a column per dimension (``band``,
+    ``region``, ``role_family``, ``profession``); a boolean array, True where one may apply."""
+    fits = np.ones(len(people), dtype=bool)
+    for dimension in DIMENSIONS:
+        values = allowed.get(dimension)
+        if values:
+            fits &= people[dimension].astype(str).isin([str(v) for v in values]).to_numpy()
+    return fits
+
+
 def is_open(closes_on: date, today: date) -> bool:
     """True until the end of the closing day."""
     return closes_on >= today

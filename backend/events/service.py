@@ -19,12 +19,13 @@ cancel it (everyone going gets the calendar cancellation, everyone waiting is to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
 
+import numpy as np
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -421,6 +422,30 @@ class Belonging:
         if event.band_min is not None and rank < BAND_RANK[event.band_min]:
             return False
         return not (event.band_max is not None and rank > BAND_RANK[event.band_max])
+
+
+@dataclass(frozen=True)
+class Belongings:
+    """``Belonging`` for a whole population, as columns (one entry per member, in one order):
+    ``includes`` answers for everyone at once, one pass per event (the reach tables)."""
+
+    band_ranks: np.ndarray  # BAND_RANK of each member's band, -1 for none
+    chapters: Mapping[int, np.ndarray]  # chapter id -> True where it covers the member
+    programmes: Mapping[int, np.ndarray]  # programme id -> True where it accepted them
+
+    def includes(self, event: Event) -> np.ndarray:
+        """True where the member is in the event's audience (``Belonging.includes``' rule)."""
+        nobody = np.zeros(len(self.band_ranks), dtype=bool)
+        mask = ~nobody
+        if event.chapter_id is not None:
+            mask &= self.chapters.get(event.chapter_id, nobody)
+        if event.programme_id is not None:
+            mask &= self.programmes.get(event.programme_id, nobody)
+        if event.band_min is not None:
+            mask &= self.band_ranks >= BAND_RANK[event.band_min]
+        if event.band_max is not None:
+            mask &= self.band_ranks <= BAND_RANK[event.band_max]
+        return mask
 
 
 def belonging_of(session: Session, member: Member) -> Belonging:

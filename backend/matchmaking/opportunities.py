@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
@@ -45,6 +46,12 @@ def seeker_of(*, session: Session, member: Member) -> Seeker:
 def eligible(rules: Mapping[str, Sequence[str]], member: Member) -> bool:
     """The matcher's rule: may ``member`` apply, given who it is open to?"""
     return recommender.eligible(rules, profile_facts(member))
+
+
+def eligible_rows(rules: Mapping[str, Sequence[str]], people: pd.DataFrame) -> np.ndarray:
+    """The same rule for a population at once (a frame with ``band``, ``region``,
+    ``role_family`` and ``profession`` columns): True where that member may apply."""
+    return recommender.eligible_rows(rules, people)
 
 
 def rank(

@@ -15,9 +15,9 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import case, exists, or_
+import pandas as pd
+from sqlalchemy import or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backend import london
@@ -25,12 +25,13 @@ from backend.chapters import service as chapter_service
 from backend.chapters.models import ChapterOrganisation, ChapterRegion
 from backend.db import utcnow
 from backend.errors import Invalid
+from backend.events import service as events
 from backend.events.models import Event, EventRsvp
 from backend.insights import disclosure as dc
 from backend.insights.service import Table, counted_member
+from backend.matchmaking import opportunities as seam
 from backend.members.models import Member, MemberSkill
 from backend.opportunities.models import (
-    ELIGIBILITY_DIMENSIONS,
     Opportunity,
     OpportunityEligibility,
     OpportunitySave,
@@ -39,7 +40,7 @@ from backend.opportunities.models import (
 from backend.privacy import widening
 from backend.programmes.models import ProgrammeApplication
 from backend.skills import service as skill_service
-from vocabulary import BANDS, REGIONS
+from vocabulary import BAND_RANK, BANDS, REGIONS
 
 COLUMNS = (
     "Members",
@@ -53,120 +54,144 @@ COLUMNS = (
 FIRST_FLAG = 4  # the data's columns: id, band, region, widening flag, then one per COLUMNS[1:]
 
 
-def _took_up(flag: str) -> Any:
-    return exists().where(
-        col(OpportunitySave.member_id) == col(Member.id), col(getattr(OpportunitySave, flag))
+PEOPLE = ("id", "band", "region", "role_family", "profession", "organisation_id", "flag")
+
+
+def _member_ids(session: Session, statement: Any) -> np.ndarray:
+    return np.fromiter((int(i) for i in session.execute(statement).scalars()), dtype=np.int64)
+
+
+def _chapters_covering(session: Session, people: pd.DataFrame) -> dict[int, np.ndarray]:
+    """For each chapter, True where it covers the member: their region is one of its regions
+    or their organisation one of its organisations (``chapters.members_in``' rule)."""
+    regions: dict[int, list[str]] = {}
+    for chapter_id, region in session.exec(
+        select(ChapterRegion.chapter_id, ChapterRegion.region)
+    ).all():
+        regions.setdefault(chapter_id, []).append(region)
+    organisations: dict[int, list[int]] = {}
+    for chapter_id, organisation_id in session.exec(
+        select(ChapterOrganisation.chapter_id, ChapterOrganisation.organisation_id)
+    ).all():
+        organisations.setdefault(chapter_id, []).append(organisation_id)
+    return {
+        chapter_id: people["region"].isin(regions.get(chapter_id, [])).to_numpy()
+        | people["organisation_id"].isin(organisations.get(chapter_id, [])).to_numpy()
+        for chapter_id in regions.keys() | organisations.keys()
+    }
+
+
+def _open_opportunity(
+    session: Session, people: pd.DataFrame, covering: dict[int, np.ndarray], today: date
+) -> np.ndarray:
+    """True where the member has an open opportunity they can see (the network's, their
+    organisation's or a chapter's covering them) whose eligibility includes them."""
+    found = session.exec(
+        select(Opportunity.id, Opportunity.chapter_id, Opportunity.organisation_id)
+        .where(col(Opportunity.withdrawn_at).is_(None))
+        .where(col(Opportunity.closes_on) >= today)
+    ).all()
+    rules: dict[int, dict[str, list[str]]] = {}
+    if found:
+        for opportunity_id, dimension, value in session.exec(
+            select(
+                OpportunityEligibility.opportunity_id,
+                OpportunityEligibility.dimension,
+                OpportunityEligibility.value,
+            ).where(col(OpportunityEligibility.opportunity_id).in_([o for o, _, _ in found]))
+        ).all():
+            rules.setdefault(opportunity_id, {}).setdefault(dimension, []).append(value)
+    nobody = np.zeros(len(people), dtype=bool)
+    reached = nobody.copy()
+    organisation_ids = people["organisation_id"].to_numpy()
+    for opportunity_id, chapter_id, organisation_id in found:
+        if chapter_id is None and organisation_id is None:
+            sees = ~nobody
+        else:
+            sees = nobody.copy()
+            if organisation_id is not None:
+                sees |= organisation_ids == organisation_id
+            if chapter_id is not None:
+                sees |= covering.get(chapter_id, nobody)
+        reached |= sees & seam.eligible_rows(rules.get(opportunity_id, {}), people)
+    return reached
+
+
+def _open_event(
+    session: Session, people: pd.DataFrame, covering: dict[int, np.ndarray], now: datetime
+) -> np.ndarray:
+    """True where the member is in the audience of an event still to come (the events page's
+    rule, ``events.Belongings``)."""
+    upcoming = session.exec(
+        select(Event).where(col(Event.status) == "scheduled").where(col(Event.ends_at) > now)
+    ).all()
+    programme_ids = sorted({e.programme_id for e in upcoming if e.programme_id is not None})
+    accepted: dict[int, list[int]] = {}
+    if programme_ids:
+        for programme_id, member_id in session.exec(
+            select(ProgrammeApplication.programme_id, ProgrammeApplication.member_id)
+            .where(col(ProgrammeApplication.programme_id).in_(programme_ids))
+            .where(col(ProgrammeApplication.status) == "accepted")
+        ).all():
+            accepted.setdefault(programme_id, []).append(member_id)
+    ids = people["id"].to_numpy()
+    belongings = events.Belongings(
+        band_ranks=people["band"].map(BAND_RANK).fillna(-1).to_numpy(dtype=np.int64),
+        chapters=covering,
+        programmes={p: np.isin(ids, members) for p, members in accepted.items()},
     )
-
-
-def _at_events(condition: Any) -> Any:
-    return exists().where(col(EventRsvp.member_id) == col(Member.id), condition)
-
-
-def _chapters_covering_member() -> Any:
-    """The chapters covering the member's row (by region or organisation), correlated to it
-    by name: auto-correlation reaches only the enclosing select, and this sits deeper."""
-    return (
-        sa_select(col(ChapterRegion.chapter_id))
-        .where(col(ChapterRegion.region) == col(Member.region))
-        .correlate(Member)
-        .union(
-            sa_select(col(ChapterOrganisation.chapter_id))
-            .where(col(ChapterOrganisation.organisation_id) == col(Member.organisation_id))
-            .correlate(Member)
-        )
-    )
-
-
-def _events_open_to_member(now: datetime) -> Any:
-    """True for a member in the audience of an event still to come (the events page's rule:
-    its chapter covers them, its programme accepted them, their band within its range)."""
-    rank = {band: k for k, band in enumerate(BANDS)}
-    member_rank = case(rank, value=col(Member.band), else_=-1)
-    accepted = (
-        sa_select(col(ProgrammeApplication.programme_id))
-        .where(col(ProgrammeApplication.member_id) == col(Member.id))
-        .where(col(ProgrammeApplication.status) == "accepted")
-        .correlate(Member)
-    )
-    return exists().where(
-        col(Event.status) == "scheduled",
-        col(Event.ends_at) > now,
-        or_(
-            col(Event.chapter_id).is_(None), col(Event.chapter_id).in_(_chapters_covering_member())
-        ),
-        or_(col(Event.programme_id).is_(None), col(Event.programme_id).in_(accepted)),
-        or_(
-            col(Event.band_min).is_(None),
-            member_rank >= case(rank, value=col(Event.band_min), else_=-1),
-        ),
-        or_(
-            col(Event.band_max).is_(None),
-            member_rank <= case(rank, value=col(Event.band_max), else_=-1),
-        ),
-    )
-
-
-def _open_to_member(today: date) -> Any:
-    """True for a member with an open opportunity they can see (the network's, their
-    organisation's or a chapter covering them) whose eligibility includes them."""
-    chapters_covering = _chapters_covering_member()
-    fits = []
-    for dimension in ELIGIBILITY_DIMENSIONS:
-        rule = aliased(OpportunityEligibility)
-        ruled = sa_select(col(rule.opportunity_id)).where(
-            col(rule.opportunity_id) == col(Opportunity.id), col(rule.dimension) == dimension
-        )
-        fits.append(
-            or_(
-                ~ruled.exists(),
-                ruled.where(col(rule.value) == getattr(Member, dimension))
-                .correlate(Member)
-                .exists(),
-            )
-        )
-    return exists().where(
-        col(Opportunity.withdrawn_at).is_(None),
-        col(Opportunity.closes_on) >= today,
-        or_(
-            col(Opportunity.chapter_id).is_(None) & col(Opportunity.organisation_id).is_(None),
-            col(Opportunity.organisation_id) == col(Member.organisation_id),
-            col(Opportunity.chapter_id).in_(chapters_covering),
-        ),
-        *fits,
-    )
+    reached = np.zeros(len(people), dtype=bool)
+    for event in upcoming:
+        reached |= belongings.includes(event)
+    return reached
 
 
 def _members(
     session: Session, scope: chapter_service.Scope, today: date, now: datetime
 ) -> np.ndarray:
     """Rows of (id, band code, region code, widening flag, then a 0/1 per COLUMNS[1:]) per
-    counted member in scope."""
+    counted member in scope.
+
+    One query for the members; the few open opportunities and events to come are then read
+    whole and checked against everyone at once, column by column, with the pages' own rules
+    (the matcher's eligibility, the events' audience): no per-member subquery."""
     rows = session.execute(
         sa_select(
             col(Member.id),
             col(Member.band),
             col(Member.region),
+            col(Member.role_family),
+            col(Member.profession),
+            col(Member.organisation_id),
             widening.flag_condition(()),
-            _open_to_member(today),
-            _took_up("saved"),
-            _took_up("interested"),
-            _events_open_to_member(now),
-            _at_events(col(EventRsvp.status) == "going"),
-            _at_events(col(EventRsvp.attended).is_(True)),
         )
         .where(counted_member())
         .where(chapter_service.members_in(session=session, scope=scope))
+        .order_by(col(Member.id))
     ).all()
+    people = pd.DataFrame([tuple(r) for r in rows], columns=list(PEOPLE))
+    ids = people["id"].to_numpy(dtype=np.int64)
+    covering = _chapters_covering(session, people)
+    saves = sa_select(col(OpportunitySave.member_id)).distinct()
+    rsvps = sa_select(col(EventRsvp.member_id)).distinct()
+    flags = [
+        _open_opportunity(session, people, covering, today),
+        np.isin(ids, _member_ids(session, saves.where(col(OpportunitySave.saved)))),
+        np.isin(ids, _member_ids(session, saves.where(col(OpportunitySave.interested)))),
+        _open_event(session, people, covering, now),
+        np.isin(ids, _member_ids(session, rsvps.where(col(EventRsvp.status) == "going"))),
+        np.isin(ids, _member_ids(session, rsvps.where(col(EventRsvp.attended).is_(True)))),
+    ]
     band_code = {b: k for k, b in enumerate(BANDS)}
     region_code = {r: k for k, r in enumerate(REGIONS)}
-    return np.array(
-        [
-            (i, band_code.get(b, -1), region_code.get(r, -1), *(int(bool(f)) for f in flags))
-            for i, b, r, *flags in rows
-        ],
-        dtype=np.int64,
-    ).reshape(-1, FIRST_FLAG + len(COLUMNS) - 1)
+    columns = [
+        ids,
+        people["band"].map(band_code).fillna(-1).to_numpy(dtype=np.int64),
+        people["region"].map(region_code).fillna(-1).to_numpy(dtype=np.int64),
+        people["flag"].fillna(False).astype(bool).to_numpy(dtype=np.int64),
+        *(f.astype(np.int64) for f in flags),
+    ]
+    return np.column_stack(columns).reshape(-1, FIRST_FLAG + len(COLUMNS) - 1)
 
 
 def _take_up_table(

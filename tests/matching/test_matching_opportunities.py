@@ -174,3 +174,32 @@ def test_one_catalogue_is_fitted_once_and_gives_the_same_ranking_again():
     documents = ("Outpatients improvement", "Estates webinar")
     assert _text_space(documents) is _text_space(documents)
     assert first == again and [r.opportunity_id for r in first] == [1]
+
+
+def test_the_rule_for_a_population_agrees_with_the_rule_for_one_member():
+    from random import Random
+
+    from matching.opportunities import eligible_rows
+    from vocabulary import BANDS, PROFESSIONS, REGIONS, ROLE_FAMILIES
+
+    rng = Random(20261203)
+    values = {
+        "band": list(BANDS),
+        "region": list(REGIONS),
+        "role_family": list(ROLE_FAMILIES),
+        "profession": list(PROFESSIONS),
+    }
+    people = [
+        Seeker(**{d: rng.choice(v) for d, v in values.items()})  # type: ignore[arg-type]
+        for _ in range(300)
+    ]
+    frame = pd.DataFrame([{d: getattr(p, d) for d in values} for p in people])
+    agreed = 0
+    for _ in range(40):
+        rules = {
+            d: rng.sample(v, rng.randint(1, 3)) for d, v in values.items() if rng.random() < 0.5
+        }
+        one_by_one = [eligible(rules, p) for p in people]
+        assert eligible_rows(rules, frame).tolist() == one_by_one
+        agreed += any(one_by_one) and not all(one_by_one)
+    assert agreed >= 5  # the rules tried let some in and kept others out
