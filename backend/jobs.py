@@ -92,8 +92,10 @@ def heartbeat(beat: Callable[[], None], every: float | None = None) -> Iterator[
 def run_once(engine: Engine | None = None) -> dict[str, int]:
     """One pass over every kind of due work; returns what was done.
 
-    Each step claims its rows with conditional updates, so several workers can run at once.
-    Emails go last so that what the other steps queued leaves in the same pass.
+    Each step claims its rows with conditional updates, so several workers can run at once,
+    and each is its own unit of work: a step that fails is rolled back and logged (counted in
+    ``steps_failed``) and the others still run, so one bad row never holds up the rest. Emails
+    go last so that what the other steps queued leaves in the same pass.
     """
     from backend.accounts import service as accounts
     from backend.accounts import sso
@@ -107,28 +109,36 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
     from backend.rounds import service as rounds
     from backend.surveys import service as surveys
 
-    done: dict[str, int] = {}
-    with session_scope(engine) as session:
-        done["rounds_stalled"] = rounds.fail_stalled_rounds(session=session)
-        done["imports_stalled"] = importing.fail_stalled_imports(session=session)
-    with session_scope(engine) as session:
-        done["programmes_ended"] = pairing.end_programmes(session=session)
+    steps: list[tuple[str, Callable[..., int]]] = [
+        ("rounds_stalled", rounds.fail_stalled_rounds),
+        ("imports_stalled", importing.fail_stalled_imports),
+        ("programmes_ended", pairing.end_programmes),
         # After the programmes' end, so the end survey of a programme just ended goes out now.
-        done["survey_invitations"] = surveys.send_due_invitations(session=session)
-        done["requests_expired"] = mentoring.expire_requests(session=session)
-        done["offers_expired"] = rounds.expire_offers(session=session)
-        done["offers_reoffered"] = rounds.reoffer_pending(session=session)
-        done["mentors_nudged"] = mentoring.nudge_mentors(session=session)
-        done["session_reminders"] = bookings.send_reminders(session=session)
-        done["opportunity_reminders"] = opportunities.send_closing_reminders(session=session)
-        done["event_reminders"] = events.send_reminders(session=session)
-        done["check_ins_sent"] = check_ins.create_due(session=session)
-        done["quiet_pairs_nudged"] = health.nudge_quiet(session=session)
-        done["peer_pairs"] = peer_connect.run_if_due(session=session)
-        done["digests_sent"] = notifications.send_digests(session=session)
-        done["sessions_purged"] = accounts.purge_stale_sessions(session=session)
-        done["sso_sign_ins_purged"] = sso.purge_stale_sign_ins(session=session)
-        done["emails_sent"] = notifications.deliver_pending(session=session)
+        ("survey_invitations", surveys.send_due_invitations),
+        ("requests_expired", mentoring.expire_requests),
+        ("offers_expired", rounds.expire_offers),
+        ("offers_reoffered", rounds.reoffer_pending),
+        ("mentors_nudged", mentoring.nudge_mentors),
+        ("session_reminders", bookings.send_reminders),
+        ("opportunity_reminders", opportunities.send_closing_reminders),
+        ("event_reminders", events.send_reminders),
+        ("check_ins_sent", check_ins.create_due),
+        ("quiet_pairs_nudged", health.nudge_quiet),
+        ("peer_pairs", peer_connect.run_if_due),
+        ("digests_sent", notifications.send_digests),
+        ("sessions_purged", accounts.purge_stale_sessions),
+        ("sso_sign_ins_purged", sso.purge_stale_sign_ins),
+        ("emails_sent", notifications.deliver_pending),
+    ]
+    done: dict[str, int] = {"steps_failed": 0}
+    for name, step in steps:
+        try:
+            with session_scope(engine) as session:
+                done[name] = step(session=session)
+        except Exception:
+            log.exception("periodic step %s failed; the other steps go on", name)
+            done[name] = 0
+            done["steps_failed"] += 1
     return done
 
 

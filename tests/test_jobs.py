@@ -9,6 +9,7 @@ from sqlmodel import select
 from backend import jobs
 from backend.mentoring import service as mentoring
 from backend.mentoring.models import MentorRequest
+from backend.notifications.models import Notification
 from tests.factories import make_member
 
 
@@ -33,6 +34,44 @@ def test_one_pass_expires_old_requests_and_sends_the_emails(engine, session, mai
     assert session.exec(select(MentorRequest)).one().status == "expired"
     session.rollback()  # release SQLite's write lock before another session runs
     assert jobs.run_once(engine)["emails_sent"] == 0
+
+
+def test_a_failing_step_is_rolled_back_and_logged_and_the_others_still_run(
+    engine, session, mail_dir, monkeypatch, caplog
+):
+    from backend.surveys import service as surveys
+
+    mentor = make_member(session, band="8a", organisation="Elsewhere Trust", capacity=1)
+    request = mentoring.request_mentor(
+        session=session, mentee=make_member(session), mentor_id=mentor.id, message="Hello"
+    )
+    request.expires_at -= timedelta(days=20)
+    session.add(request)
+    session.commit()
+
+    mentor_id = mentor.id
+
+    def broken(*, session):  # type: ignore[no-untyped-def]
+        session.add(Notification(member_id=mentor_id, kind="survey", title="Half written"))
+        session.flush()  # written, then the step fails: it must not stay
+        raise RuntimeError("a survey row the step cannot read")
+
+    monkeypatch.setattr(surveys, "send_due_invitations", broken)
+    with caplog.at_level("ERROR", logger="peerbridge.jobs"):
+        done = jobs.run_once(engine)
+
+    assert done["steps_failed"] == 1 and done["survey_invitations"] == 0
+    assert done["requests_expired"] == 1 and done["emails_sent"] == 3
+    assert "periodic step survey_invitations failed" in caplog.text
+    session.expire_all()
+    assert session.exec(select(MentorRequest)).one().status == "expired"
+    from backend.members.models import Member
+
+    assert (
+        session.exec(select(Member).where(Member.email == "half-written@example.nhs.uk")).all()
+        == []
+    )
+    session.rollback()
 
 
 def test_a_forked_child_gets_fresh_connections_and_the_parent_keeps_its_own(engine):
