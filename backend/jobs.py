@@ -9,11 +9,12 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
-from backend import observability
+from backend import observability, periodic
 from backend.db import session_scope
 from backend.notifications import service as notifications
 from backend.settings import get_settings
@@ -88,6 +89,11 @@ def heartbeat(beat: Callable[[], None], every: float | None = None) -> Iterator[
         thread.join(timeout=interval + 5)
 
 
+# Steps that read every active mentorship, or work by the month: run once per scan interval
+# (``backend/periodic.py``), not on every pass.
+SCANS = frozenset({"check_ins_sent", "quiet_pairs_nudged", "peer_pairs"})
+
+
 @observability.timed_job("periodic")
 def run_once(engine: Engine | None = None) -> dict[str, int]:
     """One pass over every kind of due work; returns what was done.
@@ -95,7 +101,9 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
     Each step claims its rows with conditional updates, so several workers can run at once,
     and each is its own unit of work: a step that fails is rolled back and logged (counted in
     ``steps_failed``) and the others still run, so one bad row never holds up the rest. Emails
-    go last so that what the other steps queued leaves in the same pass.
+    go last so that what the other steps queued leaves in the same pass. The ``SCANS`` run
+    at most once per ``PEERBRIDGE_SCAN_INTERVAL_SECONDS`` (5 minutes), by whichever worker
+    claims them.
     """
     from backend.accounts import service as accounts
     from backend.accounts import sso
@@ -130,10 +138,14 @@ def run_once(engine: Engine | None = None) -> dict[str, int]:
         ("sso_sign_ins_purged", sso.purge_stale_sign_ins),
         ("emails_sent", notifications.deliver_pending),
     ]
+    every = timedelta(seconds=get_settings().scan_interval_seconds)
     done: dict[str, int] = {"steps_failed": 0}
     for name, step in steps:
         try:
             with session_scope(engine) as session:
+                if name in SCANS and not periodic.claim(session=session, name=name, every=every):
+                    done[name] = 0  # ran within the scan interval (here or on another worker)
+                    continue
                 done[name] = step(session=session)
         except Exception:
             log.exception("periodic step %s failed; the other steps go on", name)

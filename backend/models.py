@@ -60,6 +60,7 @@ from backend.opportunities.models import (
     OpportunitySkill,
 )
 from backend.organisations.models import OdsImportRejects, Organisation
+from backend.periodic import PeriodicStep
 from backend.privacy.models import ConsentRecord, DemographicRecord, WideningAccessClaim
 from backend.programmes.models import (
     Programme,
@@ -134,6 +135,7 @@ __all__ = [
     "OrganiserScope",
     "OutboxEmail",
     "PeerPairing",
+    "PeriodicStep",
     "Post",
     "PostSkill",
     "Programme",

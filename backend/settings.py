@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # The RQ queue's name: one per deployment sharing a Redis (and per test run).
     queue_name: str = Field(default="peerbridge", min_length=1, max_length=100)
     jobs_interval_seconds: float = Field(default=2.0, gt=0)
+    # The pass's steps that scan every active mentorship (check-ins, quiet-pair nudges) or pair
+    # the month's peers run at most this often, whatever the pass's own interval.
+    scan_interval_seconds: float = Field(default=300.0, ge=0)
     # A running job (round, import) touches its heartbeat at least this often; one whose
     # heartbeat is older than job_stale_seconds is marked failed, to be run again.
     job_heartbeat_seconds: float = Field(default=5.0, gt=0)

@@ -16,7 +16,6 @@ machine.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -57,7 +56,7 @@ from backend.privacy.models import (  # noqa: E402
     DemographicRecord,
 )
 from backend.programmes.service import default_programme_id  # noqa: E402
-from bench.common import batched, machine, markdown_table, postgres_database  # noqa: E402
+from bench.common import batched, bench_arguments, machine, markdown_table, postgres_database  # noqa: E402
 from vocabulary import (  # noqa: E402
     AGE_BANDS,
     BANDS,
@@ -344,15 +343,7 @@ def measure(name: str, engine: Engine, n: int, repeat: int) -> dict[str, object]
 
 def main() -> None:
     """Run the benchmark and print a table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=50_000)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("PEERBRIDGE_BENCH_DATABASE_URL")
-        or os.environ.get("PEERBRIDGE_TEST_DATABASE_URL"),
-    )
-    args = parser.parse_args()
+    args = bench_arguments(__doc__ or "", members=50_000, repeat=5)
     results = []
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")

@@ -44,6 +44,22 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def bench_arguments(doc: str, *, members: int, repeat: int):  # type: ignore[no-untyped-def]
+    """The arguments every database bench takes: --members, --repeat and --postgres (by
+    default PEERBRIDGE_BENCH_DATABASE_URL, else PEERBRIDGE_TEST_DATABASE_URL)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--members", type=int, default=members)
+    parser.add_argument("--repeat", type=int, default=repeat)
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("PEERBRIDGE_BENCH_DATABASE_URL")
+        or os.environ.get("PEERBRIDGE_TEST_DATABASE_URL"),
+    )
+    return parser.parse_args()
+
+
 def markdown_table(rows: Iterable[dict[str, object]], digits: int = 2) -> list[str]:
     """A markdown table of ``rows`` (columns: every key, in first-seen order; floats rounded)."""
     rows = list(rows)

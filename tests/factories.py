@@ -89,6 +89,7 @@ from backend.opportunities.models import (
 )
 from backend.organisations import service as organisation_service
 from backend.organisations.models import OdsImportRejects, Organisation
+from backend.periodic import PeriodicStep
 from backend.privacy.models import (
     DEMOGRAPHICS_WORDING_VERSION,
     WIDENING_WORDING_VERSION,
@@ -970,6 +971,16 @@ def make_matchmaking_state(session: Session, *, version: int = 1) -> Matchmaking
     return _save(session, MatchmakingState(token=secrets.token_hex(16), version=version))
 
 
+def make_periodic_step(
+    session: Session, *, name: str = "check_ins_sent", ago: timedelta = timedelta(0)
+) -> PeriodicStep:
+    """When a throttled step of the periodic pass last ran: ``ago`` before now (its row is
+    moved if the pass has made it already)."""
+    step = session.get(PeriodicStep, name) or PeriodicStep(name=name, last_run_at=utcnow())
+    step.last_run_at = utcnow() - ago
+    return _save(session, step)
+
+
 def make_exposure(
     session: Session, *, mentor: Member | None = None, offers: float = 1.0, at_request: int = 0
 ) -> SuggestionExposure:
@@ -1647,6 +1658,7 @@ FACTORIES: dict[str, Callable[..., object]] = {
     "group_session_attendance": make_group_session_attendance,
     "self_assessment_rating": make_self_assessment_rating,
     "matchmaking_state": make_matchmaking_state,
+    "periodic_step": make_periodic_step,
     "suggestion_exposure": make_exposure,
     "audit_event": make_audit_event,
     "totp_credential": make_totp_credential,

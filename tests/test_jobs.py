@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from sqlmodel import select
 
 from backend import jobs
+from backend.db import utcnow
 from backend.mentoring import service as mentoring
 from backend.mentoring.models import MentorRequest
 from backend.notifications.models import Notification
+from backend.settings import get_settings
 from tests.factories import make_member
 
 
@@ -121,3 +123,49 @@ def test_pool_sizes_come_from_the_settings_and_the_worker_count(monkeypatch):
     assert (explicit.size(), explicit._max_overflow) == (3, 2)
     # 60 connections for 4 processes: 15 each, 8 kept open and 7 more under load.
     assert (shared.size(), shared._max_overflow) == (8, 7)
+
+
+def test_a_scan_step_is_claimed_once_per_interval_by_one_worker(session):
+    from datetime import datetime
+
+    from backend import periodic
+
+    at = datetime(2026, 12, 3, 12, tzinfo=UTC)
+    every = timedelta(minutes=5)
+
+    first = periodic.claim(session=session, name="check_ins_sent", every=every, now=at)
+    again = periodic.claim(session=session, name="check_ins_sent", every=every, now=at)
+    soon = periodic.claim(
+        session=session, name="check_ins_sent", every=every, now=at + timedelta(minutes=4)
+    )
+    other = periodic.claim(session=session, name="peer_pairs", every=every, now=at)
+    later = periodic.claim(session=session, name="check_ins_sent", every=every, now=at + every)
+
+    assert (first, again, soon, other, later) == (True, False, False, True, True)
+    session.expire_all()
+    assert session.get(periodic.PeriodicStep, "check_ins_sent").last_run_at == at + every  # type: ignore[union-attr]
+
+
+def test_the_pass_creates_check_ins_once_per_scan_interval(engine, session):
+    from backend.mentoring.models import CheckIn
+    from tests.factories import make_mentorship, make_periodic_step
+
+    days = get_settings().check_in_days
+    first_pair = make_mentorship(session, started_at=utcnow() - timedelta(days=days + 1))
+    session.commit()
+
+    jobs.run_once(engine)
+    second_pair = make_mentorship(session, started_at=utcnow() - timedelta(days=days + 1))
+    session.commit()
+    throttled = jobs.run_once(engine)
+    session.expire_all()
+    asked_before = {c.mentorship_id for c in session.exec(select(CheckIn)).all()}
+    make_periodic_step(session, name="check_ins_sent", ago=timedelta(minutes=6))
+    jobs.run_once(engine)
+    session.expire_all()
+    asked_after = {c.mentorship_id for c in session.exec(select(CheckIn)).all()}
+    session.rollback()
+
+    assert throttled["check_ins_sent"] == 0
+    assert asked_before == {first_pair.id}  # the second pair waited for the next scan
+    assert asked_after == {first_pair.id, second_pair.id}

@@ -109,10 +109,20 @@ def last_activity(*, session: Session, mentorship_id: int) -> date:
 def _quiet(session: Session, now: datetime, weeks: int) -> list[tuple[Mentorship, date]]:
     """Active mentorships with no activity for ``weeks`` weeks, each with its last activity."""
     cutoff = london_today(now) - timedelta(weeks=weeks)
+    # A pair nudged since (a little after) the cutoff cannot have had a new quiet spell begin
+    # since its nudge: new activity after the nudge would be too recent to be quiet yet. So it
+    # need not be read at all (2 days of margin for London's date against UTC's).
+    recently_nudged = now - timedelta(weeks=weeks) + timedelta(days=2)
     candidates = session.exec(
         select(Mentorship)
         .where(Mentorship.status == "active")
         .where(col(Mentorship.started_at) <= now - timedelta(weeks=weeks))
+        .where(
+            or_(
+                col(Mentorship.quiet_nudged_at).is_(None),
+                col(Mentorship.quiet_nudged_at) < recently_nudged,
+            )
+        )
         .order_by(col(Mentorship.id))
     ).all()
     last = last_activity_many(session=session, mentorship_ids=[m.id for m in candidates])
@@ -127,6 +137,9 @@ def nudge_quiet(*, session: Session, now: datetime | None = None) -> int:
     nudged = 0
     for mentorship, last in _quiet(session, now, weeks):
         spell_began = datetime.combine(last, time(), tzinfo=UTC)
+        already = mentorship.quiet_nudged_at
+        if already is not None and as_utc(already) >= spell_began:
+            continue  # nudged in this spell: no claim to try (most quiet pairs, most passes)
         claimed = session.exec(
             update(Mentorship)
             .where(col(Mentorship.id) == mentorship.id)
