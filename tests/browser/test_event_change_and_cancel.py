@@ -48,7 +48,9 @@ def test_an_organiser_changes_the_time_then_cancels_and_the_attendee_sees_it(
 
     _log_in(page, ada.email)
     page.goto(f"/events/{event.id}")
-    assert page.get_by_text("This event has been cancelled.", exact=True).is_visible()
+    callout = page.locator(".nhsuk-warning-callout")
+    assert callout.get_by_text("The room is being refurbished.").is_visible()  # kept, and said
+    assert "This event has been cancelled (" in callout.inner_text()  # with its day
     assert page.get_by_role("button", name="Cancel my place").count() == 0
     assert page.get_by_role("button", name="I'm going").count() == 0
     screenshot(page, "event-cancelled", request)
