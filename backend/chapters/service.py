@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import delete, false, func, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -142,27 +144,56 @@ def chapters_of(*, session: Session, member: Member) -> list[Chapter]:
     )
 
 
+def _places(
+    session: Session, organisation_ids: Sequence[int] | None = None
+) -> tuple[list[tuple[int, str]], list[tuple[int, int]]]:
+    """What chapters cover: (chapter id, region) rows, and (chapter id, organisation id) rows
+    (only those organisations', if given). A chapter covers a member in either."""
+    regions = list(session.exec(select(ChapterRegion.chapter_id, ChapterRegion.region)).all())
+    if organisation_ids is not None and not organisation_ids:
+        return regions, []  # no organisations asked about: no query
+    organisations = select(ChapterOrganisation.chapter_id, ChapterOrganisation.organisation_id)
+    if organisation_ids is not None:
+        organisations = organisations.where(
+            col(ChapterOrganisation.organisation_id).in_(list(organisation_ids))
+        )
+    return regions, list(session.exec(organisations).all())
+
+
 def chapter_ids_of(*, session: Session, members: Iterable[Member]) -> dict[int, set[int]]:
     """For each member id, the ids of the chapters that cover them (in two queries)."""
     people = [m for m in members if m.id is not None]
-    regions: dict[str, set[int]] = {}
-    for chapter_id, region in session.exec(
-        select(ChapterRegion.chapter_id, ChapterRegion.region)
-    ).all():
-        regions.setdefault(region, set()).add(chapter_id)
     organisation_ids = sorted({m.organisation_id for m in people})
+    region_rows, organisation_rows = _places(session, organisation_ids)
+    regions: dict[str, set[int]] = {}
+    for chapter_id, region in region_rows:
+        regions.setdefault(region, set()).add(chapter_id)
     by_organisation: dict[int, set[int]] = {}
-    if organisation_ids:
-        for chapter_id, organisation_id in session.exec(
-            select(ChapterOrganisation.chapter_id, ChapterOrganisation.organisation_id).where(
-                col(ChapterOrganisation.organisation_id).in_(organisation_ids)
-            )
-        ).all():
-            by_organisation.setdefault(organisation_id, set()).add(chapter_id)
+    for chapter_id, organisation_id in organisation_rows:
+        by_organisation.setdefault(organisation_id, set()).add(chapter_id)
     return {
         m.id: regions.get(m.region, set()) | by_organisation.get(m.organisation_id, set())
         for m in people
         if m.id is not None
+    }
+
+
+def covering_columns(
+    *, session: Session, regions: pd.Series, organisation_ids: pd.Series
+) -> dict[int, np.ndarray]:
+    """``chapter_ids_of`` for a whole population at once, as columns: for each chapter, True
+    where it covers the member whose region and organisation are at that position."""
+    region_rows, organisation_rows = _places(session)
+    chapter_regions: dict[int, list[str]] = {}
+    for chapter_id, region in region_rows:
+        chapter_regions.setdefault(chapter_id, []).append(region)
+    chapter_organisations: dict[int, list[int]] = {}
+    for chapter_id, organisation_id in organisation_rows:
+        chapter_organisations.setdefault(chapter_id, []).append(organisation_id)
+    return {
+        chapter_id: regions.isin(chapter_regions.get(chapter_id, [])).to_numpy()
+        | organisation_ids.isin(chapter_organisations.get(chapter_id, [])).to_numpy()
+        for chapter_id in chapter_regions.keys() | chapter_organisations.keys()
     }
 
 

@@ -22,7 +22,6 @@ from sqlmodel import Session, col, select
 
 from backend import london
 from backend.chapters import service as chapter_service
-from backend.chapters.models import ChapterOrganisation, ChapterRegion
 from backend.db import utcnow
 from backend.errors import Invalid
 from backend.events import service as events
@@ -59,26 +58,6 @@ PEOPLE = ("id", "band", "region", "role_family", "profession", "organisation_id"
 
 def _member_ids(session: Session, statement: Any) -> np.ndarray:
     return np.fromiter((int(i) for i in session.execute(statement).scalars()), dtype=np.int64)
-
-
-def _chapters_covering(session: Session, people: pd.DataFrame) -> dict[int, np.ndarray]:
-    """For each chapter, True where it covers the member: their region is one of its regions
-    or their organisation one of its organisations (``chapters.members_in``' rule)."""
-    regions: dict[int, list[str]] = {}
-    for chapter_id, region in session.exec(
-        select(ChapterRegion.chapter_id, ChapterRegion.region)
-    ).all():
-        regions.setdefault(chapter_id, []).append(region)
-    organisations: dict[int, list[int]] = {}
-    for chapter_id, organisation_id in session.exec(
-        select(ChapterOrganisation.chapter_id, ChapterOrganisation.organisation_id)
-    ).all():
-        organisations.setdefault(chapter_id, []).append(organisation_id)
-    return {
-        chapter_id: people["region"].isin(regions.get(chapter_id, [])).to_numpy()
-        | people["organisation_id"].isin(organisations.get(chapter_id, [])).to_numpy()
-        for chapter_id in regions.keys() | organisations.keys()
-    }
 
 
 def _open_opportunity(
@@ -171,7 +150,9 @@ def _members(
     ).all()
     people = pd.DataFrame([tuple(r) for r in rows], columns=list(PEOPLE))
     ids = people["id"].to_numpy(dtype=np.int64)
-    covering = _chapters_covering(session, people)
+    covering = chapter_service.covering_columns(
+        session=session, regions=people["region"], organisation_ids=people["organisation_id"]
+    )
     saves = sa_select(col(OpportunitySave.member_id)).distinct()
     rsvps = sa_select(col(EventRsvp.member_id)).distinct()
     flags = [
